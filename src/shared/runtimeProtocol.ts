@@ -1,0 +1,227 @@
+// The event stream from an instrumented child (Node or Python) to the engine, and the control
+// messages the engine sends back. Pure types and pure helpers: shared by runtime and engine.
+//
+// Transport: the child writes frames to fd 3 (the watchdog thread of a Node child writes to fd 4,
+// so two writers never interleave inside one pipe). The engine writes control messages, one JSON
+// object per line, to the child's fd 5. Nothing goes over the user's stdout/stderr.
+//
+// Frame = u32 LE payload length | u8 frame type | payload
+//   FRAME_EVENTS: payload is a run of little-endian float64 records, RECORD_WORDS doubles each.
+//   FRAME_JSON:   payload is one UTF-8 JSON object, a ChildMessage.
+
+import type { MarkKind, Outcome, SpanKind } from './timeline';
+
+export const PROTOCOL_VERSION = 1;
+
+export const FRAME_HEADER_BYTES = 5;
+export const FRAME_EVENTS = 1;
+export const FRAME_JSON = 2;
+/** A frame larger than this is a corrupt stream, not data. */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/** Doubles per binary record: [op, a, b, c, tMs]. */
+export const RECORD_WORDS = 5;
+
+/** [OP_OPEN, spanId, parentId (0 = top level), siteId, startMs] */
+export const OP_OPEN = 1;
+/** [OP_CLOSE, spanId, outcomeCode, 0, endMs] */
+export const OP_CLOSE = 2;
+/** [OP_DROPPED, count, 0, 0, 0]: spans counted but not listed. */
+export const OP_DROPPED = 3;
+
+export const OUTCOME_FULFILLED = 1;
+export const OUTCOME_REJECTED = 2;
+
+export function outcomeFromCode(code: number): Outcome | undefined {
+  return code === OUTCOME_FULFILLED ? 'fulfilled' : code === OUTCOME_REJECTED ? 'rejected' : undefined;
+}
+
+/** A place in the source that produces spans; interned so events carry only its index. */
+export interface Site {
+  /** What kind of span this site produces. */
+  kind: SpanKind;
+  /** Source text of the awaited expression, or the function's name. */
+  label: string;
+  /** 1-based line in the original file. */
+  line: number;
+  /** 1-based column in the original file. */
+  column: number;
+}
+
+/** Sent once by a ready warm child. */
+export interface HelloMessage {
+  type: 'hello';
+  /** PROTOCOL_VERSION of the child. */
+  protocol: number;
+  /** Which runtime answers. */
+  runtime: 'node' | 'python';
+  pid: number;
+}
+
+/** The snippet is about to run: time 0 of the timeline. */
+export interface StartedMessage {
+  type: 'started';
+}
+
+/** Defines sites [base, base + sites.length). Always precedes the events that use them. */
+export interface SitesMessage {
+  type: 'sites';
+  /** Index of sites[0]. */
+  base: number;
+  /** Absolute path of the file the sites belong to. */
+  file: string;
+  sites: Site[];
+}
+
+/** Replaces a span's site label, e.g. a call preview with its arguments. */
+export interface LabelMessage {
+  type: 'label';
+  id: number;
+  label: string;
+}
+
+/** A whole span, or an update of one sent earlier with the same id (blocks, Python). */
+export interface SpanMessage {
+  type: 'span';
+  id: number;
+  parentId: number | null;
+  kind: SpanKind;
+  label: string;
+  line: number;
+  column: number;
+  startMs: number;
+  endMs: number | null;
+  outcome: Outcome;
+}
+
+export interface MarkMessage {
+  type: 'mark';
+  kind: MarkKind;
+  text: string;
+  atMs: number;
+  line?: number;
+  column?: number;
+  stack?: string;
+}
+
+/** The snippet could not run (compile) or the runtime failed (internal). */
+export interface ErrorMessage {
+  type: 'error';
+  phase: 'compile' | 'internal';
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  stack?: string;
+}
+
+/** Sent from the exit path: everything before it has been flushed. */
+export interface ExitMessage {
+  type: 'exit';
+  code: number;
+  atMs: number;
+}
+
+/** Answer to a StopMessage: the child flushed what it had; it may now be killed. */
+export interface FlushedMessage {
+  type: 'flushed';
+}
+
+export type ChildMessage =
+  | HelloMessage
+  | StartedMessage
+  | SitesMessage
+  | LabelMessage
+  | SpanMessage
+  | MarkMessage
+  | ErrorMessage
+  | ExitMessage
+  | FlushedMessage;
+
+/** Engine -> child: run this snippet (sent once to a warm child). */
+export interface RunRequest {
+  type: 'run';
+  /** Absolute path; may not exist on disk when `source` is given (untitled buffers). */
+  file: string;
+  /** The text to run instead of the file's content on disk (unsaved editors). */
+  source?: string;
+  /** The snippet's own arguments: process.argv.slice(2). */
+  args: string[];
+  cwd: string;
+  /** Synchronous stretches at least this long become block spans. */
+  blockThresholdMs: number;
+  /** After this many spans from one site, further ones are only counted. */
+  maxSpansPerSite: number;
+}
+
+/** Engine -> child: flush everything now, a kill follows. */
+export interface StopMessage {
+  type: 'stop';
+}
+
+export type ControlMessage = RunRequest | StopMessage;
+
+const SPAN_KINDS: ReadonlySet<string> = new Set(['await', 'call', 'block', 'timer', 'combinator', 'task']);
+const OUTCOMES: ReadonlySet<string> = new Set(['fulfilled', 'rejected', 'pending']);
+const MARK_KINDS: ReadonlySet<string> = new Set([
+  'log', 'info', 'warn', 'error', 'stdout', 'stderr', 'exception', 'unhandledRejection',
+]);
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const optNum = (v: unknown) => v === undefined || isNum(v);
+const optStr = (v: unknown) => v === undefined || isStr(v);
+
+export function isSite(v: unknown): v is Site {
+  return isObj(v) && isStr(v.kind) && SPAN_KINDS.has(v.kind) && isStr(v.label) && isInt(v.line) && isInt(v.column);
+}
+
+/** Validates a decoded JSON frame; returns a reason when it is not a ChildMessage. */
+export function checkChildMessage(v: unknown): string | undefined {
+  if (!isObj(v) || !isStr(v.type)) return 'not an object with a type';
+  switch (v.type) {
+    case 'hello':
+      return isInt(v.protocol) && (v.runtime === 'node' || v.runtime === 'python') && isInt(v.pid) ? undefined : 'bad hello';
+    case 'started':
+    case 'flushed':
+      return undefined;
+    case 'sites':
+      return isInt(v.base) && v.base >= 0 && isStr(v.file) && Array.isArray(v.sites) && v.sites.every(isSite)
+        ? undefined
+        : 'bad sites';
+    case 'label':
+      return isInt(v.id) && isStr(v.label) ? undefined : 'bad label';
+    case 'span':
+      return isInt(v.id) && v.id !== 0 && (v.parentId === null || isInt(v.parentId)) &&
+        isStr(v.kind) && SPAN_KINDS.has(v.kind) && isStr(v.label) && isInt(v.line) && isInt(v.column) &&
+        isNum(v.startMs) && (v.endMs === null || isNum(v.endMs)) && isStr(v.outcome) && OUTCOMES.has(v.outcome)
+        ? undefined
+        : 'bad span';
+    case 'mark':
+      return isStr(v.kind) && MARK_KINDS.has(v.kind) && isStr(v.text) && isNum(v.atMs) &&
+        optNum(v.line) && optNum(v.column) && optStr(v.stack)
+        ? undefined
+        : 'bad mark';
+    case 'error':
+      return (v.phase === 'compile' || v.phase === 'internal') && isStr(v.message) && optStr(v.file) &&
+        optNum(v.line) && optNum(v.column) && optStr(v.stack)
+        ? undefined
+        : 'bad error';
+    case 'exit':
+      return isInt(v.code) && isNum(v.atMs) ? undefined : 'bad exit';
+    default:
+      return `unknown message type ${JSON.stringify(v.type).slice(0, 40)}`;
+  }
+}
+
+/** Encodes one JSON frame (used by the Node runtime; Python builds the same bytes itself). */
+export function encodeJsonFrame(message: ChildMessage): Uint8Array {
+  const body = new TextEncoder().encode(JSON.stringify(message));
+  const out = new Uint8Array(FRAME_HEADER_BYTES + body.length);
+  new DataView(out.buffer).setUint32(0, body.length, true);
+  out[4] = FRAME_JSON;
+  out.set(body, FRAME_HEADER_BYTES);
+  return out;
+}
