@@ -1,0 +1,271 @@
+// Messages between the extension host and the timeline webview: typed, versioned, validated on arrival.
+//
+// Spans travel in a compact form: the host interns each await site (kind, label, line, column) once
+// in a site table and sends span tuples that refer to the site by index (as speedscope stores frames
+// once). `SiteInterner` and `encodeSpans` build that form on the host; `decodeSpans` reads it back.
+
+import type { Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimelineStats } from './timeline';
+
+/** Bumped on any incompatible change; both sides drop messages of another version. */
+export const WEBVIEW_PROTOCOL_VERSION = 1;
+
+/** One await site: sent once, then referred to by its index in the run's site table. */
+export interface WireSite {
+  /** What kind of span this site produces. */
+  kind: SpanKind;
+  /** Source text as the user wrote it. */
+  label: string;
+  /** 1-based line in the original file. */
+  line: number;
+  /** 1-based column in the original file. */
+  column: number;
+}
+
+/**
+ * One span, compact: [id, parentId (0 = top level), siteIndex, startMs, endMs (null = pending), outcome].
+ * outcome: 0 pending, 1 fulfilled, 2 rejected.
+ */
+export type WireSpan = [id: number, parentId: number, site: number, startMs: number, endMs: number | null, outcome: 0 | 1 | 2];
+
+interface MessageBase<T extends string> {
+  /** Protocol version, always WEBVIEW_PROTOCOL_VERSION. */
+  v: typeof WEBVIEW_PROTOCOL_VERSION;
+  /** Discriminates the message. */
+  type: T;
+}
+
+// ---------------------------------------------------------------- host -> webview
+
+/** A new run starts: forget the previous one. */
+export interface ResetMessage extends MessageBase<'reset'> {
+  /** File name shown in the header (base name or path). */
+  file: string;
+  /** Language of the snippet. */
+  language: Language;
+  /** Status of the new run, normally 'running'. */
+  status: RunStatus;
+}
+
+/** New or updated spans and marks. A span may arrive pending (endMs null) and again when it ends. */
+export interface AppendMessage extends MessageBase<'append'> {
+  /** Sites new to this run, appended to the site table in order (first batch starts at index 0). */
+  sites: WireSite[];
+  /** New spans, or spans seen before that now have an end. */
+  spans: WireSpan[];
+  /** New console output, exceptions and other marks. */
+  marks: Mark[];
+  /** Running count of spans counted but not listed (aggregated hot sites, caps). */
+  droppedSpans: number;
+}
+
+/** The run's status and totals; sent when they change and about once a second while running. */
+export interface StatusMessage extends MessageBase<'status'> {
+  /** Current status of the run. */
+  status: RunStatus;
+  /** Why the run failed, if it did. */
+  error: RunError | null;
+  /** Totals computed by the engine; null lets the webview compute them itself. */
+  stats: TimelineStats | null;
+  /** Wall time of the run so far, in ms. */
+  wallMs: number;
+  /** Exit code of the child once it has exited. */
+  exitCode: number | null;
+  /** Run clock (ms since the snippet started) when this was sent: pending bars grow from it. */
+  nowMs: number;
+}
+
+/** The editor's cursor moved: highlight that line's spans (null: none). */
+export interface CursorMessage extends MessageBase<'cursor'> {
+  /** 1-based line of the cursor in the run's file, or null when the editor is another file. */
+  line: number | null;
+}
+
+export type HostToWebviewMessage = ResetMessage | AppendMessage | StatusMessage | CursorMessage;
+
+// ---------------------------------------------------------------- webview -> host
+
+/** The webview has loaded and listens: the host replays the current run. */
+export interface ReadyMessage extends MessageBase<'ready'> {}
+
+/** The user clicked a bar or pressed Enter on one: show that place in the editor. */
+export interface RevealMessage extends MessageBase<'reveal'> {
+  /** 1-based line to reveal and select. */
+  line: number;
+  /** 1-based column. */
+  column: number;
+}
+
+/** The user asked to export the current run. */
+export interface ExportMessage extends MessageBase<'export'> {
+  /** svg: image of the chart; html: standalone report; trace: Chrome trace JSON. */
+  kind: 'svg' | 'html' | 'trace';
+}
+
+/** The user pressed Stop. */
+export interface StopMessage extends MessageBase<'stop'> {}
+
+export type WebviewToHostMessage = ReadyMessage | RevealMessage | ExportMessage | StopMessage;
+
+// ---------------------------------------------------------------- validation
+
+const SPAN_KINDS: readonly SpanKind[] = ['await', 'call', 'block', 'timer', 'combinator', 'task'];
+const LANGUAGES: readonly Language[] = ['typescript', 'javascript', 'python'];
+const STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'timeout', 'cancelled'];
+const MARK_KINDS: readonly MarkKind[] = ['log', 'info', 'warn', 'error', 'stdout', 'stderr', 'exception', 'unhandledRejection'];
+const EXPORT_KINDS: readonly ExportMessage['kind'][] = ['svg', 'html', 'trace'];
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isPosInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 1;
+const isOneOf = <T>(list: readonly T[], x: unknown): x is T => list.includes(x as T);
+const isOptNum = (x: unknown) => x === undefined || isNum(x);
+const isOptStr = (x: unknown) => x === undefined || isStr(x);
+
+function hasHeader(x: unknown): x is Obj & { type: string } {
+  return isObj(x) && x.v === WEBVIEW_PROTOCOL_VERSION && isStr(x.type);
+}
+
+export function isWireSite(x: unknown): x is WireSite {
+  return isObj(x) && isOneOf(SPAN_KINDS, x.kind) && isStr(x.label) && isPosInt(x.line) && isPosInt(x.column);
+}
+
+/** Checks shape and numbers; the site index is checked against the table by `decodeSpans`. */
+export function isWireSpan(x: unknown): x is WireSpan {
+  if (!Array.isArray(x) || x.length !== 6) return false;
+  const [id, parentId, site, start, end, outcome] = x;
+  return (
+    isPosInt(id) &&
+    Number.isInteger(parentId) && parentId >= 0 &&
+    Number.isInteger(site) && site >= 0 &&
+    isNum(start) &&
+    (end === null || (isNum(end) && end >= start)) &&
+    (outcome === 0 || outcome === 1 || outcome === 2)
+  );
+}
+
+export function isMark(x: unknown): x is Mark {
+  return (
+    isObj(x) && isOneOf(MARK_KINDS, x.kind) && isStr(x.text) && isNum(x.atMs) &&
+    isOptNum(x.line) && isOptNum(x.column) && isOptStr(x.stack)
+  );
+}
+
+export function isRunError(x: unknown): x is RunError {
+  return isObj(x) && isStr(x.message) && isOptNum(x.line) && isOptNum(x.column) && isOptStr(x.stack);
+}
+
+export function isTimelineStats(x: unknown): x is TimelineStats {
+  return isObj(x) && isNum(x.wallMs) && isNum(x.awaitedMs) && isNum(x.blockedMs) && isNum(x.maxConcurrency);
+}
+
+const everyItem = <T>(x: unknown, guard: (item: unknown) => item is T): x is T[] => Array.isArray(x) && x.every(guard);
+
+/** Validates anything that arrives in the webview. */
+export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
+  if (!hasHeader(x)) return false;
+  switch (x.type) {
+    case 'reset':
+      return isStr(x.file) && isOneOf(LANGUAGES, x.language) && isOneOf(STATUSES, x.status);
+    case 'append':
+      return (
+        everyItem(x.sites, isWireSite) && everyItem(x.spans, isWireSpan) && everyItem(x.marks, isMark) &&
+        Number.isInteger(x.droppedSpans) && (x.droppedSpans as number) >= 0
+      );
+    case 'status':
+      return (
+        isOneOf(STATUSES, x.status) && (x.error === null || isRunError(x.error)) &&
+        (x.stats === null || isTimelineStats(x.stats)) && isNum(x.wallMs) &&
+        (x.exitCode === null || Number.isInteger(x.exitCode)) && isNum(x.nowMs)
+      );
+    case 'cursor':
+      return x.line === null || isPosInt(x.line);
+    default:
+      return false;
+  }
+}
+
+/** Validates anything that arrives in the host from the webview. */
+export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
+  if (!hasHeader(x)) return false;
+  switch (x.type) {
+    case 'ready':
+    case 'stop':
+      return true;
+    case 'reveal':
+      return isPosInt(x.line) && isPosInt(x.column);
+    case 'export':
+      return isOneOf(EXPORT_KINDS, x.kind);
+    default:
+      return false;
+  }
+}
+
+// ---------------------------------------------------------------- builders and the compact span form
+
+/** A message without its version stamp. */
+export type MessageBody<M> = M extends unknown ? Omit<M, 'v'> : never;
+
+/** Stamps the protocol version on a message body. */
+export function message<B extends MessageBody<HostToWebviewMessage | WebviewToHostMessage>>(body: B): B & { v: typeof WEBVIEW_PROTOCOL_VERSION } {
+  return { v: WEBVIEW_PROTOCOL_VERSION, ...body };
+}
+
+const OUTCOME_CODES: Record<Outcome, 0 | 1 | 2> = { pending: 0, fulfilled: 1, rejected: 2 };
+const OUTCOMES: readonly Outcome[] = ['pending', 'fulfilled', 'rejected'];
+
+/** Host side: hands out site indices, once per distinct site; `takeNew` returns the sites not yet sent. */
+export class SiteInterner {
+  private readonly index = new Map<string, number>();
+  private readonly fresh: WireSite[] = [];
+
+  indexOf(span: Pick<Span, 'kind' | 'label' | 'line' | 'column'>): number {
+    const key = `${span.kind}\u0000${span.line}\u0000${span.column}\u0000${span.label}`;
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.index.size;
+      this.index.set(key, i);
+      this.fresh.push({ kind: span.kind, label: span.label, line: span.line, column: span.column });
+    }
+    return i;
+  }
+
+  takeNew(): WireSite[] {
+    return this.fresh.splice(0, this.fresh.length);
+  }
+}
+
+/** Host side: builds an `append` message for these spans and marks, sending only new sites. */
+export function encodeAppend(interner: SiteInterner, spans: readonly Span[], marks: readonly Mark[], droppedSpans: number): AppendMessage {
+  const wire: WireSpan[] = spans.map((s) => [s.id, s.parentId ?? 0, interner.indexOf(s), s.startMs, s.endMs, OUTCOME_CODES[s.outcome]]);
+  return message({ type: 'append', sites: interner.takeNew(), spans: wire, marks: [...marks], droppedSpans });
+}
+
+/**
+ * Webview side: turns compact spans back into spans, given the run's site table.
+ * Spans that name an unknown site are dropped and counted in `invalid`.
+ */
+export function decodeSpans(sites: readonly WireSite[], wire: readonly WireSpan[]): { spans: Span[]; invalid: number } {
+  const spans: Span[] = [];
+  let invalid = 0;
+  for (const [id, parentId, siteIndex, startMs, endMs, outcome] of wire) {
+    const site = sites[siteIndex];
+    if (!site) {
+      invalid++;
+      continue;
+    }
+    spans.push({
+      id,
+      parentId: parentId === 0 ? null : parentId,
+      kind: site.kind,
+      label: site.label,
+      line: site.line,
+      column: site.column,
+      startMs,
+      endMs,
+      outcome: endMs === null ? 'pending' : OUTCOMES[outcome],
+    });
+  }
+  return { spans, invalid };
+}

@@ -1,0 +1,517 @@
+// The timeline view: owns the model, the viewport and the widgets, and turns messages and input
+// into frames. main.ts decides where it runs (VS Code webview or standalone report).
+
+import type { Span, Timeline } from '../shared/timeline';
+import { isHostToWebviewMessage, message, type HostToWebviewMessage, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import {
+  clampToExtent,
+  fitRange,
+  maxScrollTop,
+  msToCssX,
+  panByCss,
+  rowToCssY,
+  zoomAround,
+  type Viewport,
+} from './model/coords';
+import { formatDuration } from './model/format';
+import { gutterWidth, ROW_HEIGHT, ROWS_TOP } from './model/geometry';
+import type { Row } from './model/layout';
+import { endOf } from './model/lod';
+import { niceStep } from './model/ticks';
+import { TimelineModel } from './model/timelineModel';
+import { FrameScheduler } from './render/scheduler';
+import { GanttRenderer, type FrameStats } from './render/renderer';
+import { readTheme, watchTheme, type Theme } from './render/theme';
+import { ChartController, type ChartActions } from './interaction/controller';
+import { el } from './interaction/dom';
+import { Header } from './interaction/header';
+import { TableView } from './interaction/tableView';
+import { Tooltip } from './interaction/tooltip';
+
+/** How the view talks to VS Code; absent in the standalone report. */
+export interface HostBridge {
+  post(msg: WebviewToHostMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+/** What survives a reload of the webview (VS Code's getState/setState). */
+interface ViewState {
+  v: 1;
+  startMs: number;
+  msPerCssPx: number;
+  scrollTopCss: number;
+  autoFit: boolean;
+  selectedSpanId: number | null;
+  collapsed: string[];
+  filter: string;
+  table: boolean;
+}
+
+function isViewState(x: unknown): x is ViewState {
+  const s = x as ViewState;
+  return (
+    typeof s === 'object' && s !== null && s.v === 1 && Number.isFinite(s.startMs) && s.msPerCssPx > 0 &&
+    Number.isFinite(s.scrollTopCss) && typeof s.autoFit === 'boolean' && Array.isArray(s.collapsed) &&
+    s.collapsed.every((k) => typeof k === 'string') && typeof s.filter === 'string' && typeof s.table === 'boolean' &&
+    (s.selectedSpanId === null || Number.isInteger(s.selectedSpanId))
+  );
+}
+
+export class TimelineApp implements ChartActions {
+  readonly model = new TimelineModel();
+  private readonly root: HTMLElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly chart: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly live: HTMLElement;
+  private readonly search: HTMLInputElement;
+  private readonly stopButton: HTMLButtonElement;
+  private readonly tableButton: HTMLButtonElement;
+  private readonly header = new Header();
+  private readonly tooltip = new Tooltip();
+  private readonly table: TableView;
+  private readonly renderer: GanttRenderer;
+  private readonly controller: ChartController;
+  private readonly scheduler: FrameScheduler;
+  private readonly disposers: (() => void)[] = [];
+  private theme: Theme;
+  private vp: Viewport;
+  private widthCss = 0;
+  private flat: Row[] = [];
+  private flatKey = '';
+  private flatIndex = new Map<Row, number>();
+  private collapsed = new Set<string>();
+  private collapseVersion = 0;
+  private filter = '';
+  private autoFit = true;
+  private selectedSpan: Span | null = null;
+  private pendingSelectionId: number | null = null;
+  private hoverState: { row: number; span: Span | null; markMs: number | null } = { row: -1, span: null, markMs: null };
+  private cursorLine: number | null = null;
+  private headerAt = 0;
+  private saveTimer = 0;
+  private lastStatus = '';
+
+  constructor(mount: HTMLElement, private readonly host: HostBridge | null) {
+    this.canvas = el('canvas', {
+      class: 'at-canvas',
+      tabindex: '0',
+      role: 'img',
+      'aria-label': 'Timeline chart. Arrow keys pan; Enter selects a span, then arrow keys move between spans and Enter shows it in the editor. Plus and minus zoom, 0 fits all. The Table button shows the same spans as a table.',
+    });
+    this.empty = el('div', { class: 'at-empty', text: 'No run yet.' });
+    this.chart = el('div', { class: 'at-chart' }, this.canvas, this.empty, this.tooltip.element);
+    this.live = el('div', { class: 'at-sr-only', 'aria-live': 'polite' });
+    this.search = el('input', { class: 'at-search', type: 'search', placeholder: 'Filter by label', 'aria-label': 'Filter spans by label' });
+    this.table = new TableView(host ? (span) => this.reveal(span) : null);
+    const button = (text: string, title: string, onClick: () => void) => {
+      const b = el('button', { class: 'at-btn', type: 'button', text, title, 'aria-label': title });
+      b.addEventListener('click', onClick);
+      return b;
+    };
+    this.stopButton = button('■ Stop', 'Stop the run', () => this.post(message({ type: 'stop' })));
+    this.stopButton.classList.add('at-stop');
+    this.stopButton.hidden = true;
+    this.tableButton = button('Table', 'Show the spans as a table (for screen readers)', () => this.toggleTable());
+    this.tableButton.setAttribute('aria-pressed', 'false');
+    const toolbar = el('div', { class: 'at-toolbar', role: 'toolbar', 'aria-label': 'Timeline' },
+      this.search,
+      button('−', 'Zoom out (−)', () => this.zoomBy(1 / 1.5)),
+      button('+', 'Zoom in (+)', () => this.zoomBy(1.5)),
+      button('Fit', 'Fit all (0)', () => this.fitAll()),
+      el('span', { class: 'at-sep' }),
+      this.tableButton,
+      el('span', { class: 'at-hint', text: 'Ctrl+wheel zoom · drag to pan · click a bar to go to its line' }),
+      el('span', { class: 'at-spacer' }),
+    );
+    if (host) {
+      toolbar.append(
+        button('SVG', 'Export the chart as SVG', () => this.post(message({ type: 'export', kind: 'svg' }))),
+        button('HTML', 'Export a standalone HTML report', () => this.post(message({ type: 'export', kind: 'html' }))),
+        button('Trace', 'Export Chrome trace JSON (opens in Perfetto)', () => this.post(message({ type: 'export', kind: 'trace' }))),
+        this.stopButton,
+      );
+    }
+    this.root = el('div', { class: 'at-app' }, this.header.element, toolbar, this.chart, this.table.element, this.live);
+    mount.append(this.root);
+
+    this.renderer = new GanttRenderer(this.canvas);
+    this.theme = readTheme(this.root);
+    this.vp = {
+      startMs: 0,
+      msPerCssPx: 1,
+      plotLeftCss: 200,
+      plotWidthCss: 600,
+      rowsTopCss: ROWS_TOP,
+      rowHeightCss: ROW_HEIGHT,
+      heightCss: 300,
+      scrollTopCss: 0,
+      dpr: devicePixelRatio || 1,
+    };
+    this.scheduler = new FrameScheduler(() => this.frame(), () => this.model.running && this.model.layout.spanCount > 0);
+    this.controller = new ChartController(this.canvas, this);
+
+    this.search.addEventListener('input', () => {
+      this.filter = this.search.value;
+      this.changed(true);
+    });
+    this.search.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.search.value) {
+        this.search.value = '';
+        this.filter = '';
+        this.changed(true);
+      } else if (e.key === 'Enter' || e.key === 'ArrowDown') {
+        this.canvas.focus();
+        if (!this.selectedSpan && this.flat[0]) this.select(this.flat[0].spans[0], false);
+      }
+    });
+    this.disposers.push(watchTheme(() => {
+      this.theme = readTheme(this.root);
+      this.scheduler.request();
+    }));
+    const resize = new ResizeObserver(() => this.resize());
+    resize.observe(this.chart);
+    this.disposers.push(() => resize.disconnect());
+    this.restoreState();
+    this.resize();
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /** Validates and applies one message from the host; returns false for anything invalid. */
+  handleMessage(raw: unknown): boolean {
+    if (!isHostToWebviewMessage(raw)) return false;
+    this.apply(raw);
+    return true;
+  }
+
+  private apply(msg: HostToWebviewMessage): void {
+    switch (msg.type) {
+      case 'reset':
+        this.model.reset(msg);
+        this.selectedSpan = null;
+        this.hoverState = { row: -1, span: null, markMs: null };
+        this.autoFit = true;
+        this.vp = { ...this.vp, scrollTopCss: 0 };
+        this.announce(`Running ${msg.file}`);
+        break;
+      case 'append':
+        this.model.append(msg);
+        this.resolvePendingSelection();
+        break;
+      case 'status':
+        this.model.status_(msg);
+        this.announceStatus();
+        break;
+      case 'cursor':
+        this.cursorLine = msg.line;
+        break;
+    }
+    this.changed(msg.type !== 'cursor');
+  }
+
+  /** Shows a whole stored run (the standalone report, or a restored panel). */
+  loadTimeline(timeline: Timeline): void {
+    this.model.load(timeline);
+    this.resolvePendingSelection();
+    this.changed(true);
+  }
+
+  private post(msg: WebviewToHostMessage): void {
+    this.host?.post(msg);
+  }
+
+  // ------------------------------------------------------------------ view actions (ChartActions)
+
+  viewport(): Viewport {
+    return this.vp;
+  }
+
+  rows(): readonly Row[] {
+    this.ensureRows();
+    return this.flat;
+  }
+
+  nowMs(): number {
+    return this.model.nowMs();
+  }
+
+  marks() {
+    return this.model.marks;
+  }
+
+  selected(): Span | null {
+    return this.selectedSpan;
+  }
+
+  rowIndexOf(span: Span): number {
+    this.ensureRows();
+    const row = this.model.layout.rowOf(span.id);
+    return row ? this.flatIndex.get(row) ?? -1 : -1;
+  }
+
+  zoomBy(factor: number, anchorCssX?: number): void {
+    const anchor = anchorCssX !== undefined && anchorCssX >= this.vp.plotLeftCss
+      ? anchorCssX
+      : this.selectedSpan
+        ? Math.min(Math.max(msToCssX(this.vp, this.selectedSpan.startMs), this.vp.plotLeftCss), this.vp.plotLeftCss + this.vp.plotWidthCss)
+        : this.vp.plotLeftCss + this.vp.plotWidthCss / 2;
+    const extent = Math.max(this.model.extentMs(), 1);
+    this.vp = clampToExtent(zoomAround(this.vp, factor, anchor, (extent * 4) / Math.max(1, this.vp.plotWidthCss)), extent);
+    this.userMoved();
+  }
+
+  panBy(dxCss: number, dyCss: number): void {
+    let vp = this.vp;
+    if (dxCss) vp = clampToExtent(panByCss(vp, dxCss), this.model.extentMs());
+    if (dyCss) {
+      const scrollTopCss = Math.min(Math.max(0, vp.scrollTopCss + dyCss), maxScrollTop(vp, this.rows().length));
+      vp = { ...vp, scrollTopCss };
+    }
+    if (vp === this.vp) return;
+    this.vp = vp;
+    if (dxCss) this.userMoved();
+    else this.saveSoon();
+    this.scheduler.request();
+  }
+
+  fitAll(): void {
+    this.autoFit = true;
+    this.fit();
+    this.saveSoon();
+    this.scheduler.request();
+  }
+
+  hover(rowIndex: number, span: Span | null, markMs: number | null, x: number, y: number): void {
+    const h = this.hoverState;
+    if (h.row !== rowIndex || h.span !== span || h.markMs !== markMs) {
+      this.hoverState = { row: rowIndex, span, markMs };
+      this.scheduler.request();
+    }
+    if (span) this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host);
+    else if (markMs !== null) this.tooltip.showMarks(this.model.marks.filter((m) => m.atMs === markMs), x, y);
+    else this.tooltip.hide();
+  }
+
+  select(span: Span | null, reveal: boolean): void {
+    this.selectedSpan = span;
+    if (span) {
+      this.scrollIntoView(span);
+      this.announce(`${span.label}, ${span.kind}, line ${span.line}, starts at ${formatDuration(span.startMs)}, ${span.endMs === null ? 'pending' : `takes ${formatDuration(span.endMs - span.startMs)}, ${span.outcome}`}`);
+      if (reveal) this.reveal(span);
+    }
+    this.saveSoon();
+    this.scheduler.request();
+  }
+
+  toggleRow(row: Row): void {
+    if (this.collapsed.has(row.key)) this.collapsed.delete(row.key);
+    else this.collapsed.add(row.key);
+    this.collapseVersion++;
+    this.changed(true);
+  }
+
+  focusSearch(): void {
+    this.search.focus();
+    this.search.select();
+  }
+
+  redraw(): void {
+    this.scheduler.request();
+  }
+
+  /** Draws synchronously and returns the frame's counters (benchmarks, screenshots). */
+  renderNow(): FrameStats {
+    this.scheduler.flush();
+    return this.renderer.last;
+  }
+
+  dispose(): void {
+    this.scheduler.dispose();
+    this.controller.dispose();
+    for (const d of this.disposers) d();
+    this.root.remove();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private reveal(span: Span): void {
+    this.post(message({ type: 'reveal', line: span.line, column: span.column }));
+  }
+
+  private toggleTable(): void {
+    const show = !this.table.visible;
+    this.table.setVisible(show);
+    this.chart.hidden = show;
+    this.tableButton.setAttribute('aria-pressed', String(show));
+    this.changed(false);
+    if (!show) this.resize();
+  }
+
+  /** Something changed: maybe the rows, certainly the picture. */
+  private changed(persist: boolean): void {
+    if (persist) this.saveSoon();
+    this.scheduler.request();
+  }
+
+  private userMoved(): void {
+    this.autoFit = false;
+    this.saveSoon();
+    this.scheduler.request();
+  }
+
+  private ensureRows(): void {
+    const layout = this.model.layout;
+    const key = `${layout.structureVersion}|${this.collapseVersion}|${this.filter}|${layout.rowCount}|${layout === this.lastLayout}`;
+    if (key === this.flatKey) return;
+    this.lastLayout = layout;
+    this.flatKey = key;
+    this.flat = layout.flatten({ collapsed: this.collapsed, filter: this.filter });
+    this.flatIndex = new Map();
+    for (let i = 0; i < this.flat.length; i++) this.flatIndex.set(this.flat[i], i);
+  }
+  private lastLayout: unknown = null;
+
+  private resize(): void {
+    const w = this.chart.clientWidth;
+    const h = this.chart.clientHeight;
+    if (!w || !h) return;
+    const dpr = devicePixelRatio || 1;
+    const gutter = gutterWidth(w);
+    const keepStart = this.vp.startMs;
+    this.widthCss = w;
+    this.vp = { ...this.vp, plotLeftCss: gutter, plotWidthCss: Math.max(40, w - gutter), heightCss: h, dpr, startMs: keepStart };
+    this.renderer.resize(w, h, dpr);
+    this.scheduler.flush();
+  }
+
+  /** Fit all; while running, to a round time a bit past now so bars don't jitter every frame. */
+  private fit(): void {
+    const extent = this.model.extentMs();
+    const to = this.model.running ? niceStep(Math.max(extent, 50) * 1.1) : Math.max(extent, 1);
+    this.vp = fitRange(this.vp, 0, to);
+  }
+
+  private scrollIntoView(span: Span): void {
+    const i = this.rowIndexOf(span);
+    if (i < 0) return;
+    const y = rowToCssY(this.vp, i);
+    let scrollTopCss = this.vp.scrollTopCss;
+    if (y < ROWS_TOP) scrollTopCss -= ROWS_TOP - y;
+    else if (y + ROW_HEIGHT > this.vp.heightCss) scrollTopCss += y + ROW_HEIGHT - this.vp.heightCss;
+    let vp = { ...this.vp, scrollTopCss };
+    const x0 = msToCssX(vp, span.startMs);
+    const x1 = msToCssX(vp, endOf(span, this.model.nowMs()));
+    const left = vp.plotLeftCss;
+    const right = left + vp.plotWidthCss;
+    if (x1 < left || x0 > right) {
+      vp = panByCss(vp, (x0 + x1) / 2 - (left + right) / 2);
+      this.autoFit = false;
+    }
+    this.vp = vp;
+  }
+
+  private frame(): void {
+    if (this.table.visible) {
+      this.ensureRows();
+      this.table.update(this.flat, `${this.flatKey}|${this.model.layout.version}`, this.model.nowMs(), this.model.running);
+      this.updateHeader(true);
+      return;
+    }
+    if (!this.widthCss) return;
+    this.ensureRows();
+    if (this.autoFit) this.fit();
+    const maxScroll = maxScrollTop(this.vp, this.flat.length);
+    if (this.vp.scrollTopCss > maxScroll) this.vp = { ...this.vp, scrollTopCss: maxScroll };
+    const h = this.hoverState;
+    this.renderer.draw({
+      rows: this.flat,
+      vp: this.vp,
+      widthCss: this.widthCss,
+      theme: this.theme,
+      nowMs: this.model.nowMs(),
+      running: this.model.running,
+      marks: this.model.marks,
+      blocked: this.model.blockedIntervals(),
+      collapsed: this.collapsed,
+      hoverRow: h.row < this.flat.length ? h.row : -1,
+      hoverSpan: h.span,
+      hoverMarkMs: h.markMs,
+      selected: this.selectedSpan,
+      selectedRow: this.selectedSpan ? this.rowIndexOf(this.selectedSpan) : -1,
+      focused: document.activeElement === this.canvas,
+      cursorLine: this.cursorLine,
+    });
+    const count = this.model.layout.spanCount;
+    this.empty.hidden = this.flat.length > 0;
+    if (!this.flat.length) {
+      this.empty.textContent = this.filter && count
+        ? `No span matches “${this.filter}”.`
+        : this.model.running ? 'Waiting for the first await…' : this.model.file ? 'No awaits were recorded in this run.' : 'No run yet.';
+    }
+    this.updateHeader(false);
+  }
+
+  /** The header's DOM changes at most four times a second; it is text, not canvas. */
+  private updateHeader(force: boolean): void {
+    const now = performance.now();
+    if (!force && now - this.headerAt < 250 && this.model.running) return;
+    this.headerAt = now;
+    this.header.update(this.model);
+    this.stopButton.hidden = !this.model.running;
+  }
+
+  private announce(text: string): void {
+    this.live.textContent = text;
+  }
+
+  private announceStatus(): void {
+    const m = this.model;
+    if (m.status === this.lastStatus) return;
+    this.lastStatus = m.status;
+    if (m.status === 'running') return;
+    const what = { completed: 'completed', failed: 'failed', timeout: 'timed out', cancelled: 'was stopped', running: 'running' }[m.status];
+    this.announce(`Run ${what} after ${formatDuration(m.wallMs)}${m.error ? `: ${m.error.message}` : ''}`);
+  }
+
+  private resolvePendingSelection(): void {
+    if (this.pendingSelectionId === null) return;
+    const span = this.model.layout.span(this.pendingSelectionId);
+    if (span) {
+      this.selectedSpan = span;
+      this.pendingSelectionId = null;
+    }
+  }
+
+  private restoreState(): void {
+    const state = this.host?.getState();
+    if (!isViewState(state)) return;
+    this.vp = { ...this.vp, startMs: state.startMs, msPerCssPx: state.msPerCssPx, scrollTopCss: state.scrollTopCss };
+    this.autoFit = state.autoFit;
+    this.collapsed = new Set(state.collapsed);
+    this.filter = state.filter;
+    this.search.value = state.filter;
+    this.pendingSelectionId = state.selectedSpanId;
+    if (state.table) this.toggleTable();
+  }
+
+  private saveSoon(): void {
+    if (!this.host || this.saveTimer) return;
+    this.saveTimer = window.setTimeout(() => {
+      this.saveTimer = 0;
+      const state: ViewState = {
+        v: 1,
+        startMs: this.vp.startMs,
+        msPerCssPx: this.vp.msPerCssPx,
+        scrollTopCss: this.vp.scrollTopCss,
+        autoFit: this.autoFit,
+        selectedSpanId: this.selectedSpan?.id ?? this.pendingSelectionId,
+        collapsed: [...this.collapsed],
+        filter: this.filter,
+        table: this.table.visible,
+      };
+      this.host?.setState(state);
+    }, 300);
+  }
+}

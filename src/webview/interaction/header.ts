@@ -1,0 +1,62 @@
+// The header: file, run status, and the totals (wall, awaited, max concurrency, blocked).
+
+import type { RunStatus } from '../../shared/timeline';
+import { formatDuration } from '../model/format';
+import type { TimelineModel } from '../model/timelineModel';
+import { el, setText } from './dom';
+
+const STATUS_TEXT: Record<RunStatus, string> = {
+  running: 'Running…',
+  completed: 'Completed',
+  failed: 'Failed',
+  timeout: 'Timed out',
+  cancelled: 'Stopped',
+};
+
+export class Header {
+  readonly element: HTMLElement;
+  private readonly file = el('span', { class: 'at-file' });
+  private readonly status = el('span', { class: 'at-status', role: 'status' });
+  private readonly values: Record<'wall' | 'awaited' | 'concurrency' | 'blocked' | 'spans', HTMLElement>;
+  private readonly stats = el('dl', { class: 'at-stats' });
+  private readonly error = el('div', { class: 'at-error', role: 'alert' });
+
+  constructor() {
+    const stat = (key: string, title: string, help: string) => {
+      const dd = el('dd');
+      this.stats.append(el('div', { class: 'at-stat', 'data-stat': key, title: help }, el('dt', { text: title }), dd));
+      return dd;
+    };
+    this.values = {
+      wall: stat('wall', 'Wall time', 'From the first line to the end of the run'),
+      awaited: stat('awaited', 'Awaited', 'Time in which at least one await was pending'),
+      concurrency: stat('concurrency', 'Max concurrency', 'Most awaits pending at the same moment'),
+      blocked: stat('blocked', 'Blocked', 'Time the event loop was busy in synchronous code: nothing else could run'),
+      spans: stat('spans', 'Spans', 'Spans recorded in this run'),
+    };
+    this.element = el('header', { class: 'at-header' }, el('div', { class: 'at-title' }, this.status, this.file), this.stats, this.error);
+  }
+
+  update(model: TimelineModel): void {
+    setText(this.file, model.file || 'No run yet');
+    this.file.title = model.file;
+    setText(this.status, STATUS_TEXT[model.status]);
+    this.status.dataset.status = model.status;
+    const stats = model.stats();
+    const wall = model.running ? model.nowMs() : model.wallMs || stats.wallMs;
+    setText(this.values.wall, formatDuration(wall));
+    setText(this.values.awaited, formatDuration(stats.awaitedMs));
+    setText(this.values.concurrency, String(stats.maxConcurrency));
+    setText(this.values.blocked, formatDuration(stats.blockedMs));
+    (this.values.blocked.parentElement as HTMLElement).dataset.nonzero = String(stats.blockedMs > 0);
+    const count = model.layout.spanCount.toLocaleString('en-US');
+    setText(this.values.spans, model.droppedSpans ? `${count} (+${model.droppedSpans.toLocaleString('en-US')} not shown)` : count);
+    let error = '';
+    if (model.error) {
+      const where = model.error.line ? ` (line ${model.error.line})` : '';
+      error = `${model.error.message}${where}`;
+    } else if (model.status === 'timeout') error = 'The run hit its time limit and was stopped.';
+    else if (model.status === 'failed' && model.exitCode !== null) error = `Exited with code ${model.exitCode}.`;
+    setText(this.error, error);
+  }
+}

@@ -1,0 +1,65 @@
+// The accessible alternative to the canvas: the spans as an HTML table a screen reader can walk.
+
+import type { Span } from '../../shared/timeline';
+import { endOf } from '../model/lod';
+import { formatDuration, formatTime } from '../model/format';
+import type { Row } from '../model/layout';
+import { el } from './dom';
+
+/** A table of thousands of rows is already more than anyone reads; search narrows it. */
+export const TABLE_LIMIT = 2000;
+
+export class TableView {
+  readonly element = el('div', { class: 'at-table-wrap', hidden: '' });
+  private shownVersion = '';
+
+  constructor(private readonly onReveal: ((span: Span) => void) | null) {}
+
+  get visible(): boolean {
+    return !this.element.hidden;
+  }
+
+  setVisible(visible: boolean): void {
+    this.element.hidden = !visible;
+    this.shownVersion = '';
+  }
+
+  /** Rebuilds when `version` changed (rows, filter, or a span ended). */
+  update(rows: readonly Row[], version: string, nowMs: number, running: boolean): void {
+    if (!this.visible || version === this.shownVersion) return;
+    this.shownVersion = version;
+    const total = rows.reduce((n, r) => n + r.spans.length, 0);
+    const table = el('table', { class: 'at-table' });
+    const shown = Math.min(total, TABLE_LIMIT);
+    table.append(
+      el('caption', { text: `${total.toLocaleString('en-US')} spans${shown < total ? `, first ${shown} shown: type in the filter to narrow` : ''}${running ? ' (run in progress)' : ''}` }),
+      el('thead', {}, el('tr', {}, ...['Span', 'Kind', 'Line', 'Start', 'Duration', 'Outcome'].map((h) => el('th', { scope: 'col', text: h })))),
+    );
+    const body = el('tbody');
+    let n = 0;
+    outer: for (const row of rows) {
+      for (const span of row.spans) {
+        if (n++ >= TABLE_LIMIT) break outer;
+        const label = el('td', { class: 'at-code', text: `${'  '.repeat(row.depth)}${span.label}` });
+        const line = el('td', { class: 'at-num' });
+        if (this.onReveal) {
+          const button = el('button', { class: 'at-link', type: 'button', text: String(span.line), 'aria-label': `Show line ${span.line} in the editor` });
+          button.addEventListener('click', () => this.onReveal?.(span));
+          line.append(button);
+        } else line.textContent = String(span.line);
+        body.append(
+          el('tr', {},
+            label,
+            el('td', { text: span.kind }),
+            line,
+            el('td', { class: 'at-num', text: formatTime(span.startMs) }),
+            el('td', { class: 'at-num', text: formatDuration(endOf(span, nowMs) - span.startMs) }),
+            el('td', { text: span.outcome }),
+          ),
+        );
+      }
+    }
+    table.append(body);
+    this.element.replaceChildren(table);
+  }
+}

@@ -1,0 +1,62 @@
+// Entry of the webview bundle: starts the timeline view inside VS Code (acquireVsCodeApi, ready
+// handshake, messages) or inside the standalone HTML report (timeline embedded in the page).
+
+import type { Timeline } from '../shared/timeline';
+import { message } from '../shared/webviewProtocol';
+import { TimelineApp, type HostBridge } from './app';
+
+export { TimelineApp, type HostBridge } from './app';
+
+interface VsCodeApi {
+  postMessage(msg: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare global {
+  // Present only inside a VS Code webview.
+  function acquireVsCodeApi(): VsCodeApi;
+  // eslint-disable-next-line no-var
+  var awaitTimeline: TimelineApp | undefined;
+}
+
+/** Id of the <script type="application/json"> that holds the timeline in a standalone report. */
+export const EMBEDDED_TIMELINE_ID = 'timeline';
+
+function isTimelineLike(x: unknown): x is Timeline {
+  const t = x as Timeline;
+  return typeof t === 'object' && t !== null && t.version === 1 && Array.isArray(t.spans) && Array.isArray(t.marks) && typeof t.file === 'string';
+}
+
+/** Reads the timeline embedded in the page, if any. */
+export function readEmbeddedTimeline(doc: Document = document): Timeline | undefined {
+  const node = doc.getElementById(EMBEDDED_TIMELINE_ID);
+  if (!node?.textContent) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(node.textContent);
+    return isTimelineLike(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function boot(): TimelineApp {
+  const mount = document.getElementById('app') ?? document.body;
+  if (typeof acquireVsCodeApi === 'function') {
+    const api = acquireVsCodeApi();
+    const host: HostBridge = { post: (m) => api.postMessage(m), getState: () => api.getState(), setState: (s) => api.setState(s) };
+    const app = new TimelineApp(mount, host);
+    window.addEventListener('message', (e: MessageEvent) => {
+      if (!app.handleMessage(e.data)) console.warn('await-timeline: ignored an invalid message', e.data);
+    });
+    host.post(message({ type: 'ready' }));
+    return app;
+  }
+  const app = new TimelineApp(mount, null);
+  const timeline = readEmbeddedTimeline();
+  if (timeline) app.loadTimeline(timeline);
+  return app;
+}
+
+// The handle lets e2e tests and the benchmark drive the view: awaitTimeline.handleMessage(...).
+globalThis.awaitTimeline = boot();

@@ -1,0 +1,230 @@
+// Spans -> rows. Pure and incremental: spans may arrive in any batch size, pending first and again
+// when they end. A row holds the spans of one await site under one parent row that do not overlap
+// (a loop's 1,000 sequential awaits share a row; Promise.all's overlapping ones get a row each),
+// so a row's spans are sorted by start with sorted ends, which culling and LOD rely on.
+
+import type { Span, SpanKind } from '../../shared/timeline';
+import { endOf } from './lod';
+
+export interface Row {
+  /** Stable across reloads of the same run: parent key / site (+ lane). Used for collapse state. */
+  readonly key: string;
+  /** 0 for top-level rows. */
+  readonly depth: number;
+  readonly parent: Row | null;
+  readonly kind: SpanKind;
+  readonly label: string;
+  readonly line: number;
+  readonly column: number;
+  /** Sorted by start, never overlapping; only the last may be pending. */
+  readonly spans: Span[];
+  /** Child rows in the order their first span started. */
+  readonly children: Row[];
+  /** Lanes per child site, to place the next span of that site. */
+  readonly lanes: Map<string, Row[]>;
+}
+
+function newRow(parent: Row | null, key: string, site: Span | null): Row {
+  return {
+    key,
+    depth: parent ? parent.depth + 1 : -1,
+    parent,
+    kind: site?.kind ?? 'call',
+    label: site?.label ?? '',
+    line: site?.line ?? 0,
+    column: site?.column ?? 0,
+    spans: [],
+    children: [],
+    lanes: new Map(),
+  };
+}
+
+const siteKey = (s: Span) => `${s.line}:${s.column}:${s.kind}`;
+
+/** Options for `flatten`. */
+export interface FlattenOptions {
+  /** Keys of rows whose children are hidden. */
+  collapsed?: ReadonlySet<string>;
+  /** Case-insensitive label filter: keeps matching rows and their ancestors (collapse is ignored). */
+  filter?: string;
+}
+
+export class TimelineLayout {
+  /** Virtual root; its children are the top-level rows. */
+  readonly root: Row = newRow(null, '', null);
+  private readonly spanRow = new Map<number, Row>();
+  private readonly spanById = new Map<number, Span>();
+  /** Children that arrived before their parent, by parent id. */
+  private readonly orphans = new Map<number, Span[]>();
+  private orphanCount = 0;
+  /** Bumped when rows are added: flattened lists must be rebuilt. */
+  structureVersion = 0;
+  /** Bumped on any change, including a span ending. */
+  version = 0;
+  /** Latest end (or start, for pending spans) seen, ms. */
+  extentMs = 0;
+  rowCount = 0;
+
+  get spanCount(): number {
+    return this.spanById.size;
+  }
+
+  get waitingForParent(): number {
+    return this.orphanCount;
+  }
+
+  span(id: number): Span | undefined {
+    return this.spanById.get(id);
+  }
+
+  rowOf(id: number): Row | undefined {
+    return this.spanRow.get(id);
+  }
+
+  spans(): IterableIterator<Span> {
+    return this.spanById.values();
+  }
+
+  /**
+   * Adds new spans and updates known ones (a pending span that now has an end). New span objects
+   * are kept as they are (not copied) and updated in place later: pass objects you own.
+   */
+  apply(spans: readonly Span[]): void {
+    for (const s of spans) {
+      const known = this.spanById.get(s.id);
+      if (known) this.update(known, s);
+      else this.insert(s);
+    }
+    this.version++;
+  }
+
+  /** The run is over: spans whose parent never came are shown at the top level. */
+  adoptOrphans(): void {
+    if (this.orphanCount === 0) return;
+    const waiting = [...this.orphans.values()].flat().sort((a, b) => a.startMs - b.startMs);
+    this.orphans.clear();
+    this.orphanCount = 0;
+    for (const s of waiting) this.place(s, this.root);
+    this.version++;
+  }
+
+  private update(known: Span, next: Span): void {
+    if (next.endMs !== null && known.endMs === null) {
+      known.endMs = Math.max(next.endMs, known.startMs);
+      known.outcome = next.outcome;
+      this.extentMs = Math.max(this.extentMs, known.endMs);
+    } else if (next.outcome !== known.outcome && next.outcome !== 'pending') {
+      known.outcome = next.outcome;
+    }
+  }
+
+  private insert(s: Span): void {
+    if (s.endMs !== null && s.endMs < s.startMs) s.endMs = s.startMs;
+    // Known from now on, even while it waits for its parent, so a later end updates this object.
+    this.spanById.set(s.id, s);
+    let parentRow = this.root;
+    if (s.parentId !== null) {
+      const row = this.spanRow.get(s.parentId);
+      if (!row) {
+        const list = this.orphans.get(s.parentId);
+        if (list) list.push(s);
+        else this.orphans.set(s.parentId, [s]);
+        this.orphanCount++;
+        return;
+      }
+      parentRow = row;
+    }
+    this.place(s, parentRow);
+  }
+
+  private place(s: Span, parentRow: Row): void {
+    const key = siteKey(s);
+    let lanes = parentRow.lanes.get(key);
+    if (!lanes) {
+      lanes = [];
+      parentRow.lanes.set(key, lanes);
+    }
+    let row: Row | undefined;
+    // First lane that is free by now. With thousands of lanes (a huge Promise.all over map) only
+    // the first and last 64 are tried, which keeps insertion linear; a miss just opens a lane.
+    const n = lanes.length;
+    for (let i = 0; i < n; i++) {
+      if (i === 64 && n > 128) i = n - 64;
+      const lane = lanes[i];
+      const last = lane.spans[lane.spans.length - 1];
+      if (last.endMs !== null && last.endMs <= s.startMs) {
+        row = lane;
+        break;
+      }
+    }
+    if (!row) {
+      const laneKey = `${parentRow.key}/${key}${lanes.length ? `#${lanes.length}` : ''}`;
+      row = newRow(parentRow, laneKey, s);
+      lanes.push(row);
+      this.insertChild(parentRow, row, s.startMs);
+      this.rowCount++;
+      this.structureVersion++;
+    }
+    row.spans.push(s);
+    this.spanRow.set(s.id, row);
+    this.extentMs = Math.max(this.extentMs, s.endMs ?? s.startMs);
+    const waiting = this.orphans.get(s.id);
+    if (waiting) {
+      this.orphans.delete(s.id);
+      this.orphanCount -= waiting.length;
+      for (const child of waiting) this.place(child, row);
+    }
+  }
+
+  /** Keeps children ordered by their first start; arrivals are almost always in order, so check the end first. */
+  private insertChild(parent: Row, row: Row, startMs: number): void {
+    const c = parent.children;
+    let i = c.length;
+    while (i > 0 && c[i - 1].spans[0].startMs > startMs) i--;
+    c.splice(i, 0, row);
+  }
+
+  /** The rows to show, depth first, honouring collapse and the label filter. */
+  flatten(options: FlattenOptions = {}): Row[] {
+    const out: Row[] = [];
+    const collapsed = options.collapsed;
+    const needle = options.filter?.trim().toLowerCase() ?? '';
+    if (!needle) {
+      const walk = (row: Row) => {
+        for (const child of row.children) {
+          out.push(child);
+          if (child.children.length && !collapsed?.has(child.key)) walk(child);
+        }
+      };
+      walk(this.root);
+      return out;
+    }
+    // Post-order: a row stays when it or a descendant matches.
+    const keep = (row: Row): boolean => {
+      const at = out.length;
+      out.push(row);
+      let any = row.label.toLowerCase().includes(needle);
+      for (const child of row.children) any = keep(child) || any;
+      if (!any) out.length = at;
+      return any;
+    };
+    for (const child of this.root.children) keep(child);
+    return out;
+  }
+}
+
+/** Sum of span durations in a row (pending ones up to `nowMs`). */
+export function rowTotalMs(row: Row, nowMs: number): number {
+  let total = 0;
+  for (const s of row.spans) total += endOf(s, nowMs) - s.startMs;
+  return total;
+}
+
+/** Builds a layout from a complete list of spans (a finished run): parents first, by start. */
+export function layoutSpans(spans: readonly Span[]): TimelineLayout {
+  const layout = new TimelineLayout();
+  const sorted = spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id);
+  layout.apply(sorted);
+  layout.adoptOrphans();
+  return layout;
+}

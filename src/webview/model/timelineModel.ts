@@ -1,0 +1,144 @@
+// Everything the webview knows about the current run, fed by protocol messages or a whole timeline.
+
+import type { Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../../shared/timeline';
+import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
+import { TimelineLayout } from './layout';
+import { unionIntervals, type Interval } from './lod';
+import { computeStats } from './stats';
+
+export class TimelineModel {
+  file = '';
+  language: Language = 'typescript';
+  status: RunStatus = 'completed';
+  error: RunError | null = null;
+  exitCode: number | null = null;
+  /** Stats from the engine; when null the header computes its own. */
+  engineStats: TimelineStats | null = null;
+  wallMs = 0;
+  droppedSpans = 0;
+  /** Spans dropped because they named an unknown site. */
+  invalidSpans = 0;
+  layout = new TimelineLayout();
+  /** Sorted by time. */
+  readonly marks: Mark[] = [];
+  private sites: WireSite[] = [];
+  private readonly blocks: Span[] = [];
+  private readonly blockIds = new Set<number>();
+  private blockBand: Interval[] | null = null;
+  private blockBandAt = -1;
+  /** Run clock (ms) at the last status message, and the local clock (ms) when it arrived. */
+  private clock = { runMs: 0, localMs: 0 };
+  private statsCache: { stats: TimelineStats; version: number; at: number } | null = null;
+
+  reset(msg: Pick<ResetMessage, 'file' | 'language' | 'status'>): void {
+    this.file = msg.file;
+    this.language = msg.language;
+    this.status = msg.status;
+    this.error = null;
+    this.exitCode = null;
+    this.engineStats = null;
+    this.wallMs = 0;
+    this.droppedSpans = 0;
+    this.invalidSpans = 0;
+    this.layout = new TimelineLayout();
+    this.marks.length = 0;
+    this.sites = [];
+    this.blocks.length = 0;
+    this.blockIds.clear();
+    this.blockBand = null;
+    this.clock = { runMs: 0, localMs: nowLocal() };
+    this.statsCache = null;
+  }
+
+  append(msg: Pick<AppendMessage, 'sites' | 'spans' | 'marks' | 'droppedSpans'>): void {
+    this.sites.push(...msg.sites);
+    const { spans, invalid } = decodeSpans(this.sites, msg.spans);
+    this.invalidSpans += invalid;
+    this.addSpans(spans);
+    this.addMarks(msg.marks);
+    this.droppedSpans = msg.droppedSpans;
+  }
+
+  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs'>): void {
+    this.status = msg.status;
+    this.error = msg.error;
+    this.engineStats = msg.stats;
+    this.wallMs = msg.wallMs;
+    this.exitCode = msg.exitCode;
+    this.clock = { runMs: msg.nowMs, localMs: nowLocal() };
+    if (msg.status !== 'running') this.layout.adoptOrphans();
+  }
+
+  /** Loads a finished (or stored) run in one go. */
+  load(t: Timeline): void {
+    this.reset({ file: t.file, language: t.language, status: t.status });
+    this.addSpans(t.spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
+    this.addMarks(t.marks);
+    this.droppedSpans = t.droppedSpans;
+    this.status_({ status: t.status, error: t.error, stats: t.stats, wallMs: t.wallMs, exitCode: t.exitCode, nowMs: t.wallMs });
+  }
+
+  private addSpans(spans: Span[]): void {
+    if (!spans.length) return;
+    for (const s of spans) {
+      if (s.kind !== 'block') continue;
+      this.blockBand = null;
+      // The layout keeps these very objects, so a block that ends later ends here too.
+      if (!this.blockIds.has(s.id)) {
+        this.blockIds.add(s.id);
+        this.blocks.push(s);
+      }
+    }
+    this.layout.apply(spans);
+  }
+
+  private addMarks(marks: readonly Mark[]): void {
+    if (!marks.length) return;
+    const last = this.marks[this.marks.length - 1];
+    this.marks.push(...marks);
+    if (last && marks.some((m) => m.atMs < last.atMs)) this.marks.sort((a, b) => a.atMs - b.atMs);
+    else if (!last) this.marks.sort((a, b) => a.atMs - b.atMs);
+  }
+
+  get running(): boolean {
+    return this.status === 'running';
+  }
+
+  /** Run clock now: grows between status messages while running, so pending bars grow. */
+  nowMs(): number {
+    if (!this.running) return Math.max(this.wallMs, this.layout.extentMs);
+    return Math.max(this.clock.runMs + (nowLocal() - this.clock.localMs), this.layout.extentMs);
+  }
+
+  /** Time the chart needs to show: to the end of the run, or up to now while running. */
+  extentMs(): number {
+    return Math.max(this.wallMs, this.layout.extentMs, this.running ? this.nowMs() : 0);
+  }
+
+  /** Union of block spans, recomputed when blocks change (and each frame while one is pending). */
+  blockedIntervals(): Interval[] {
+    const now = this.nowMs();
+    const hasPending = this.blocks.some((b) => b.endMs === null);
+    if (!this.blockBand || (hasPending && this.blockBandAt !== now)) {
+      this.blockBand = unionIntervals(this.blocks, now);
+      this.blockBandAt = now;
+    }
+    return this.blockBand;
+  }
+
+  /** Engine stats when known, else computed here at most once a second while spans stream in. */
+  stats(): TimelineStats {
+    if (this.engineStats) return this.engineStats;
+    const at = nowLocal();
+    const c = this.statsCache;
+    if (c && (c.version === this.layout.version || at - c.at < 1000)) return c.stats;
+    const now = this.nowMs();
+    const stats = computeStats(this.layout.spans(), now, this.running ? now : this.wallMs);
+    this.statsCache = { stats, version: this.layout.version, at };
+    return stats;
+  }
+}
+
+function nowLocal(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

@@ -1,0 +1,500 @@
+// Draws one frame of the Gantt on a canvas: only visible rows and times, sub-pixel spans merged,
+// fills batched per colour, labels only where they fit. All positions come from model/coords.
+
+import type { Mark, Span } from '../../shared/timeline';
+import { msToCssX, rowToCssY, snapCss, visibleRowRange, visibleTimeRange, type Viewport } from '../model/coords';
+import { formatDuration } from '../model/format';
+import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, MIN_LABEL_BAR, ROWS_TOP } from '../model/geometry';
+import type { Row } from '../model/layout';
+import { endOf, visibleRuns, type Interval } from '../model/lod';
+import { timeTicks } from '../model/ticks';
+import type { Theme } from './theme';
+import { TextMeasure } from './textMeasure';
+
+/** What one frame shows. */
+export interface FrameInput {
+  rows: readonly Row[];
+  vp: Viewport;
+  widthCss: number;
+  theme: Theme;
+  nowMs: number;
+  running: boolean;
+  marks: readonly Mark[];
+  blocked: readonly Interval[];
+  collapsed: ReadonlySet<string>;
+  hoverRow: number;
+  hoverSpan: Span | null;
+  /** Index in `rows` of the selected span's row, -1 when hidden. */
+  selectedRow: number;
+  hoverMarkMs: number | null;
+  selected: Span | null;
+  /** Whether the canvas has keyboard focus: the selection then gets a focus ring. */
+  focused: boolean;
+  cursorLine: number | null;
+}
+
+/** Counters of the last frame, for the benchmark. */
+export interface FrameStats {
+  rows: number;
+  runs: number;
+  merged: number;
+  labels: number;
+}
+
+type Rects = number[];
+
+interface LabelJob {
+  x: number;
+  w: number;
+  y: number;
+  /** null: a merged run, which only bounds the label before it. */
+  span: Span | null;
+  fill: string;
+}
+
+export class GanttRenderer {
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly text: TextMeasure;
+  private readonly fills = new Map<string, Rects>();
+  private readonly labels: LabelJob[] = [];
+  private hatch: CanvasPattern | null = null;
+  private hatchFor = '';
+  last: FrameStats = { rows: 0, runs: 0, merged: 0, labels: 0 };
+
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    const ctx = canvas.getContext('2d', { alpha: false });
+    if (!ctx) throw new Error('Canvas 2D is not available');
+    this.ctx = ctx;
+    this.text = new TextMeasure(ctx);
+  }
+
+  /** Sizes the backing store in device pixels for a CSS size. */
+  resize(widthCss: number, heightCss: number, dpr: number): void {
+    const w = Math.max(1, Math.round(widthCss * dpr));
+    const h = Math.max(1, Math.round(heightCss * dpr));
+    if (this.canvas.width !== w) this.canvas.width = w;
+    if (this.canvas.height !== h) this.canvas.height = h;
+  }
+
+  draw(f: FrameInput): FrameStats {
+    const ctx = this.ctx;
+    const { theme: t, vp } = f;
+    const stats: FrameStats = { rows: 0, runs: 0, merged: 0, labels: 0 };
+    // Draw in CSS px; the transform is the one CSS -> device conversion.
+    ctx.setTransform(vp.dpr, 0, 0, vp.dpr, 0, 0);
+    ctx.fillStyle = t.background;
+    ctx.fillRect(0, 0, f.widthCss, vp.heightCss);
+
+    const plotLeft = vp.plotLeftCss;
+    const plotRight = plotLeft + vp.plotWidthCss;
+    const [t0, t1] = visibleTimeRange(vp);
+    const [first, last] = visibleRowRange(vp, f.rows.length);
+    const { ticks } = timeTicks(t0, t1, vp.plotWidthCss, 90);
+
+    // Row backgrounds: cursor line, hover, selection.
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, ROWS_TOP, f.widthCss, vp.heightCss - ROWS_TOP);
+    ctx.clip();
+    const selectedRow = f.selectedRow;
+    for (let i = first; i <= last; i++) {
+      const row = f.rows[i];
+      const y = rowToCssY(vp, i);
+      let bg = '';
+      if (f.cursorLine !== null && row.line === f.cursorLine) bg = t.rowCursor;
+      if (i === selectedRow) bg = t.rowSelected;
+      else if (i === f.hoverRow && !bg) bg = t.rowHover;
+      if (bg) {
+        ctx.fillStyle = bg;
+        ctx.fillRect(0, y, f.widthCss, vp.rowHeightCss);
+      }
+    }
+
+    // Grid lines under everything in the plot.
+    ctx.fillStyle = t.grid;
+    for (const tick of ticks) {
+      const x = snapCss(vp, msToCssX(vp, tick.ms));
+      if (x >= plotLeft && x <= plotRight) ctx.fillRect(x, ROWS_TOP, 1 / vp.dpr, vp.heightCss - ROWS_TOP);
+    }
+
+    ctx.beginPath();
+    ctx.rect(plotLeft, ROWS_TOP, vp.plotWidthCss, vp.heightCss - ROWS_TOP);
+    ctx.clip();
+
+    // "Everything stopped": block spans as a band across all rows.
+    this.drawBlockBand(f, t0, t1, ROWS_TOP, vp.heightCss);
+
+    // Bars, batched per fill.
+    for (const list of this.fills.values()) list.length = 0;
+    this.labels.length = 0;
+    const barH = vp.rowHeightCss - 2 * BAR_INSET;
+    const pendingEdges: Rects = [];
+    const outlines: Rects = [];
+    const hatched: Rects = [];
+    for (let i = first; i <= last; i++) {
+      const row = f.rows[i];
+      const y = rowToCssY(vp, i) + BAR_INSET;
+      stats.rows++;
+      const kindFill = t.kind[row.kind];
+      visibleRuns(row.spans, t0, t1, vp.msPerCssPx, f.nowMs, (index, count, startMs, endMs) => {
+        stats.runs++;
+        const x0 = Math.max(plotLeft - 2, msToCssX(vp, startMs));
+        const x1 = Math.min(plotRight + 2, msToCssX(vp, endMs));
+        const x = snapCss(vp, x0);
+        const w = Math.max(snapCss(vp, x1) - x, 1 / vp.dpr);
+        const span = row.spans[index];
+        if (count > 1) {
+          stats.merged += count;
+          this.rect(kindFill, x, y, w, barH);
+          if (t.contrastBorder) outlines.push(x, y, w, barH);
+          this.labels.push({ x, w, y, span: null, fill: '' });
+          return;
+        }
+        const pending = span.endMs === null;
+        const fill = span.outcome === 'rejected' ? t.rejected : kindFill;
+        this.rect(pending ? `${fill}|pending` : fill, x, y, w, barH);
+        if (row.kind === 'block') hatched.push(x, y, w, barH);
+        if (pending) pendingEdges.push(x + w - 2, y, 2, barH);
+        if (t.contrastBorder) outlines.push(x, y, w, barH);
+        // Labelled later, on top of all bars: inside the bar if it fits, else beside it.
+        this.labels.push({ x, w, y, span, fill: span.outcome === 'rejected' ? t.rejectedText : t.kindText[row.kind] });
+      });
+    }
+    this.flushFills(f, barH);
+    if (hatched.length) this.hatchRects(f, hatched);
+    ctx.fillStyle = t.foreground;
+    fillRects(ctx, pendingEdges);
+    if (outlines.length) strokeRects(ctx, outlines, t.contrastBorder, 1);
+
+    // Labels on top of bars.
+    stats.labels = this.drawLabels(f, plotRight);
+
+    // Hover and selection outlines.
+    if (f.hoverSpan && f.hoverRow >= 0) this.outlineSpan(f, f.hoverSpan, f.hoverRow, t.foreground, 1);
+    if (f.selected && selectedRow >= 0) this.outlineSpan(f, f.selected, selectedRow, f.focused ? t.focus : t.foreground, 2);
+
+    // While running: a line at "now", where pending bars end.
+    if (f.running) {
+      const x = snapCss(vp, msToCssX(vp, f.nowMs));
+      ctx.fillStyle = t.now;
+      for (let y = ROWS_TOP; y < vp.heightCss; y += 6) ctx.fillRect(x, y, 1, 3);
+    }
+    if (f.hoverMarkMs !== null) {
+      const x = snapCss(vp, msToCssX(vp, f.hoverMarkMs));
+      ctx.fillStyle = t.muted;
+      ctx.fillRect(x, ROWS_TOP, 1, vp.heightCss - ROWS_TOP);
+    }
+    ctx.restore();
+
+    this.drawGutter(f, first, last);
+    this.drawAxis(f, ticks, t0, t1);
+    this.last = stats;
+    return stats;
+  }
+
+  private rect(fill: string, x: number, y: number, w: number, h: number): void {
+    let list = this.fills.get(fill);
+    if (!list) {
+      list = [];
+      this.fills.set(fill, list);
+    }
+    list.push(x, y, w, h);
+  }
+
+  private flushFills(f: FrameInput, barH: number): void {
+    const ctx = this.ctx;
+    for (const [key, list] of this.fills) {
+      if (!list.length) continue;
+      const pending = key.endsWith('|pending');
+      ctx.fillStyle = pending ? key.slice(0, -8) : key;
+      ctx.globalAlpha = pending ? 0.55 : 1;
+      ctx.beginPath();
+      for (let i = 0; i < list.length; i += 4) {
+        const w = list[i + 2];
+        if (w >= 6 && barH >= 8) ctx.roundRect(list[i], list[i + 1], w, list[i + 3], 2);
+        else ctx.rect(list[i], list[i + 1], w, list[i + 3]);
+      }
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  private hatchPattern(f: FrameInput): CanvasPattern | null {
+    const key = `${f.theme.blockHatch}@${f.vp.dpr}`;
+    if (this.hatch && this.hatchFor === key) return this.hatch;
+    const size = Math.round(8 * f.vp.dpr);
+    const tile = document.createElement('canvas');
+    tile.width = tile.height = size;
+    const c = tile.getContext('2d');
+    if (!c) return null;
+    c.strokeStyle = f.theme.blockHatch;
+    c.lineWidth = Math.max(1, f.vp.dpr * 1.5);
+    c.beginPath();
+    // Diagonal stripes that tile seamlessly.
+    for (const o of [-size, 0, size]) {
+      c.moveTo(o, size);
+      c.lineTo(o + size, 0);
+    }
+    c.stroke();
+    this.hatch = this.ctx.createPattern(tile, 'repeat');
+    this.hatch?.setTransform(new DOMMatrix().scale(1 / f.vp.dpr));
+    this.hatchFor = key;
+    return this.hatch;
+  }
+
+  /** Diagonal stripes over block bars: they read as "stopped" even without colour. */
+  private hatchRects(f: FrameInput, rects: Rects): void {
+    const pattern = this.hatchPattern(f);
+    if (!pattern) return;
+    const ctx = this.ctx;
+    ctx.fillStyle = pattern;
+    ctx.globalAlpha = 0.9;
+    ctx.globalCompositeOperation = f.theme.dark ? 'multiply' : 'source-over';
+    fillRects(ctx, rects);
+    ctx.globalCompositeOperation = 'source-over';
+    ctx.globalAlpha = 1;
+  }
+
+  private drawBlockBand(f: FrameInput, t0: number, t1: number, top: number, bottom: number): void {
+    if (!f.blocked.length) return;
+    const { ctx, vp } = { ctx: this.ctx, vp: f.vp };
+    const rects: Rects = [];
+    visibleRuns(f.blocked, t0, t1, vp.msPerCssPx, f.nowMs, (_i, _n, s, e) => {
+      const x = snapCss(vp, msToCssX(vp, s));
+      const w = Math.max(1 / vp.dpr, snapCss(vp, msToCssX(vp, e)) - x);
+      rects.push(x, top, w, bottom - top);
+    });
+    ctx.fillStyle = f.theme.blockBand;
+    fillRects(ctx, rects);
+    const pattern = this.hatchPattern(f);
+    if (pattern) {
+      ctx.fillStyle = pattern;
+      ctx.globalAlpha = 0.35;
+      fillRects(ctx, rects);
+      ctx.globalAlpha = 1;
+    }
+    // Edges of the band, so it reads as a wall across the chart.
+    ctx.fillStyle = f.theme.blockHatch;
+    for (let i = 0; i < rects.length; i += 4) {
+      if (rects[i + 2] < 3) continue;
+      ctx.fillRect(rects[i], top, 1, bottom - top);
+      ctx.fillRect(rects[i] + rects[i + 2] - 1, top, 1, bottom - top);
+    }
+  }
+
+  private drawLabels(f: FrameInput, plotRight: number): number {
+    const ctx = this.ctx;
+    const { theme: t, vp } = f;
+    const text = this.text;
+    text.setFont(`${t.fontSizePx}px ${t.monoFont}`);
+    ctx.textBaseline = 'middle';
+    const barH = vp.rowHeightCss - 2 * BAR_INSET;
+    let drawn = 0;
+    for (let j = 0; j < this.labels.length; j++) {
+      const job = this.labels[j];
+      const next = this.labels[j + 1];
+      const sameRow = next && next.y === job.y;
+      const s = job.span;
+      if (!s) continue;
+      const cy = job.y + barH / 2 + 0.5;
+      const visibleX = Math.max(job.x, vp.plotLeftCss);
+      const inside = Math.min(job.x + job.w, plotRight) - visibleX - 10;
+      const from = job.x + job.w + 4;
+      const until = (sameRow ? next.x : plotRight) - 6;
+      if (inside < MIN_LABEL_BAR - 10 && until - from < 40) continue;
+      const duration = formatDuration(endOf(s, f.nowMs) - s.startMs);
+      if (inside >= MIN_LABEL_BAR - 10) {
+        // On the bar: label, and the duration at the right when there is room.
+        const durW = text.width(duration);
+        const withDur = text.width(s.label) + durW + 24 <= inside;
+        const label = text.fit(s.label, withDur ? inside - durW - 16 : inside);
+        ctx.fillStyle = job.fill;
+        if (label) {
+          ctx.fillText(label, visibleX + 5, cy);
+          drawn++;
+        }
+        if (withDur) {
+          ctx.globalAlpha = 0.85;
+          ctx.fillText(duration, job.x + job.w - 5 - durW, cy);
+          ctx.globalAlpha = 1;
+        }
+        continue;
+      }
+      // Beside the bar, up to the next bar in this row.
+      const besideText = `${s.label}  ${duration}`;
+      const fitted = text.fit(besideText, until - from, 6);
+      if (!fitted) continue;
+      ctx.fillStyle = t.muted;
+      ctx.fillText(fitted, from, cy);
+      drawn++;
+    }
+    return drawn;
+  }
+
+  private outlineSpan(f: FrameInput, span: Span, rowIndex: number, color: string, width: number): void {
+    const { vp } = f;
+    const y = rowToCssY(vp, rowIndex) + BAR_INSET;
+    if (y + vp.rowHeightCss < ROWS_TOP || y > vp.heightCss) return;
+    const x0 = msToCssX(vp, span.startMs);
+    const x1 = msToCssX(vp, endOf(span, f.nowMs));
+    const h = vp.rowHeightCss - 2 * BAR_INSET;
+    const ctx = this.ctx;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    const pad = width === 2 ? 1.5 : 0.5;
+    ctx.beginPath();
+    ctx.roundRect(snapCss(vp, x0) - pad, y - pad, Math.max(1, x1 - x0) + 2 * pad, h + 2 * pad, 3);
+    ctx.stroke();
+  }
+
+  private drawGutter(f: FrameInput, first: number, last: number): void {
+    const ctx = this.ctx;
+    const { theme: t, vp } = f;
+    const width = vp.plotLeftCss;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, ROWS_TOP, width, vp.heightCss - ROWS_TOP);
+    ctx.clip();
+    ctx.fillStyle = t.gutterBackground;
+    ctx.fillRect(0, ROWS_TOP, width, vp.heightCss - ROWS_TOP);
+    const text = this.text;
+    ctx.textBaseline = 'middle';
+    for (let i = first; i <= last; i++) {
+      const row = f.rows[i];
+      const y = rowToCssY(vp, i);
+      const cy = y + vp.rowHeightCss / 2 + 0.5;
+      if (f.cursorLine !== null && row.line === f.cursorLine) {
+        ctx.fillStyle = t.rowCursor;
+        ctx.fillRect(0, y, width, vp.rowHeightCss);
+      }
+      if (i === f.hoverRow) {
+        ctx.fillStyle = t.rowHover;
+        ctx.fillRect(0, y, width, vp.rowHeightCss);
+      }
+      let x = 8 + row.depth * INDENT;
+      // Indent guides.
+      ctx.fillStyle = t.grid;
+      for (let d = 0; d < row.depth; d++) ctx.fillRect(8 + d * INDENT + 4, y, 1, vp.rowHeightCss);
+      if (row.children.length) {
+        ctx.strokeStyle = t.muted;
+        ctx.lineWidth = 1.25;
+        ctx.beginPath();
+        if (f.collapsed.has(row.key)) {
+          ctx.moveTo(x + 2.5, cy - 4);
+          ctx.lineTo(x + 6.5, cy);
+          ctx.lineTo(x + 2.5, cy + 4);
+        } else {
+          ctx.moveTo(x + 0.5, cy - 2);
+          ctx.lineTo(x + 4.5, cy + 2);
+          ctx.lineTo(x + 8.5, cy - 2);
+        }
+        ctx.stroke();
+      }
+      x += 12;
+      ctx.fillStyle = t.kind[row.kind];
+      ctx.beginPath();
+      ctx.roundRect(x, cy - 4, 8, 8, 2);
+      ctx.fill();
+      if (t.contrastBorder) {
+        ctx.strokeStyle = t.contrastBorder;
+        ctx.lineWidth = 1;
+        ctx.stroke();
+      }
+      x += 13;
+      // Right side: line number and repeat count.
+      text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
+      const right = `${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`;
+      const rightW = text.width(right);
+      ctx.fillStyle = t.muted;
+      ctx.fillText(right, width - 8 - rightW, cy);
+      text.setFont(`${t.fontSizePx}px ${t.monoFont}`);
+      const label = text.fit(row.label, width - 8 - rightW - 8 - x, 1);
+      ctx.fillStyle = t.foreground;
+      if (label) ctx.fillText(label, x, cy);
+    }
+    ctx.restore();
+    ctx.fillStyle = t.border;
+    ctx.fillRect(snapCss(vp, width) - 1, 0, 1, vp.heightCss);
+    void last;
+  }
+
+  private drawAxis(f: FrameInput, ticks: readonly { ms: number; label: string }[], t0: number, t1: number): void {
+    const ctx = this.ctx;
+    const { theme: t, vp } = f;
+    ctx.fillStyle = t.background;
+    ctx.fillRect(0, 0, f.widthCss, ROWS_TOP);
+    const text = this.text;
+    text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = t.muted;
+    ctx.fillText('time', 8, AXIS_HEIGHT / 2);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(vp.plotLeftCss, 0, vp.plotWidthCss, ROWS_TOP);
+    ctx.clip();
+    for (const tick of ticks) {
+      const x = snapCss(vp, msToCssX(vp, tick.ms));
+      ctx.fillStyle = t.border;
+      ctx.fillRect(x, AXIS_HEIGHT - 6, 1, 6);
+      ctx.fillStyle = t.muted;
+      ctx.fillText(tick.label, x + 4, AXIS_HEIGHT / 2);
+    }
+    // Captions for block intervals in the marks strip.
+    const stripY = AXIS_HEIGHT + MARKS_HEIGHT / 2;
+    visibleRuns(f.blocked, t0, t1, vp.msPerCssPx, f.nowMs, (_i, n, s, e) => {
+      if (n !== 1) return;
+      const x0 = Math.max(msToCssX(vp, s), vp.plotLeftCss);
+      const w = msToCssX(vp, e) - x0;
+      const caption = text.fit(`blocked ${formatDuration(e - s)}`, w - 8, 7);
+      if (!caption) return;
+      ctx.fillStyle = t.kind.block;
+      ctx.fillText(caption, x0 + 4, stripY);
+    });
+    // Console marks as ticks; merged when closer than 3 px.
+    let lastX = -Infinity;
+    for (let i = firstMarkAt(f.marks, t0 - 4 * vp.msPerCssPx); i < f.marks.length; i++) {
+      const m = f.marks[i];
+      if (m.atMs > t1) break;
+      const x = snapCss(vp, msToCssX(vp, m.atMs));
+      if (x - lastX < 3) continue;
+      lastX = x;
+      ctx.fillStyle = t.mark[m.kind];
+      ctx.beginPath();
+      ctx.moveTo(x - 3.5, AXIS_HEIGHT + 3);
+      ctx.lineTo(x + 3.5, AXIS_HEIGHT + 3);
+      ctx.lineTo(x, AXIS_HEIGHT + 9);
+      ctx.closePath();
+      ctx.fill();
+      ctx.fillRect(x - 0.5, AXIS_HEIGHT + 8, 1, MARKS_HEIGHT - 8);
+    }
+    ctx.restore();
+    ctx.fillStyle = t.border;
+    ctx.fillRect(0, snapCss(vp, ROWS_TOP) - 1, f.widthCss, 1);
+  }
+}
+
+function fillRects(ctx: CanvasRenderingContext2D, rects: Rects): void {
+  if (!rects.length) return;
+  ctx.beginPath();
+  for (let i = 0; i < rects.length; i += 4) ctx.rect(rects[i], rects[i + 1], rects[i + 2], rects[i + 3]);
+  ctx.fill();
+}
+
+function strokeRects(ctx: CanvasRenderingContext2D, rects: Rects, color: string, width: number): void {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  for (let i = 0; i < rects.length; i += 4) ctx.rect(rects[i] + 0.5, rects[i + 1] + 0.5, Math.max(0, rects[i + 2] - 1), rects[i + 3] - 1);
+  ctx.stroke();
+}
+
+function firstMarkAt(marks: readonly Mark[], t: number): number {
+  let lo = 0;
+  let hi = marks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (marks[mid].atMs < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,42 @@
+// Text widths are the slowest canvas call in a label-heavy frame: cache them per font.
+
+export class TextMeasure {
+  private readonly cache = new Map<string, number>();
+  private font = '';
+
+  constructor(private readonly ctx: CanvasRenderingContext2D) {}
+
+  /** Sets the context's font; drops the cache when it changes. */
+  setFont(font: string): void {
+    if (font !== this.font) {
+      this.font = font;
+      this.cache.clear();
+    }
+    this.ctx.font = font;
+  }
+
+  width(text: string): number {
+    let w = this.cache.get(text);
+    if (w === undefined) {
+      if (this.cache.size > 20_000) this.cache.clear();
+      w = this.ctx.measureText(text).width;
+      this.cache.set(text, w);
+    }
+    return w;
+  }
+
+  /** `text`, shortened with an ellipsis to fit `maxWidth`, or '' when not even a few characters fit. */
+  fit(text: string, maxWidth: number, minChars = 3): string {
+    if (maxWidth <= 0) return '';
+    const full = this.width(text);
+    if (full <= maxWidth) return text;
+    // Proportional guess, then shrink: at most a few measurements.
+    let n = Math.floor((text.length * maxWidth) / full);
+    while (n >= minChars) {
+      const candidate = text.slice(0, n).trimEnd() + '…';
+      if (this.width(candidate) <= maxWidth) return candidate;
+      n -= Math.max(1, Math.ceil(n * 0.1));
+    }
+    return '';
+  }
+}
