@@ -4,6 +4,7 @@ import type { RunStatus } from '../../shared/timeline';
 import { formatDuration } from '../model/format';
 import type { TimelineModel } from '../model/timelineModel';
 import { el, setText } from './dom';
+import { baseName } from './tooltip';
 
 const STATUS_TEXT: Record<RunStatus, string> = {
   running: 'Running…',
@@ -38,7 +39,7 @@ export class Header {
   }
 
   update(model: TimelineModel): void {
-    setText(this.file, model.file || 'No run yet');
+    setText(this.file, model.file ? baseName(model.file) : 'No run yet');
     this.file.title = model.file;
     setText(this.status, STATUS_TEXT[model.status]);
     this.status.dataset.status = model.status;

@@ -23,12 +23,15 @@ export function niceStep(minStepMs: number): number {
   }
 }
 
-/** Label of a tick at `ms` when ticks are `stepMs` apart: the unit follows the step. */
-export function formatTick(ms: number, stepMs: number): string {
+/**
+ * Label of a tick at `ms` when ticks are `stepMs` apart. The unit follows the step (s from 1 s
+ * steps), but µs only while the times themselves (`magnitudeMs`) are under 1 ms: 12.5 ms, not 12500 µs.
+ */
+export function formatTick(ms: number, stepMs: number, magnitudeMs = Math.abs(ms)): string {
   if (Math.abs(ms) < stepMs * 1e-6) return '0';
   let unit: string;
   let scale: number;
-  if (stepMs < 1) {
+  if (stepMs < 1 && magnitudeMs < 1) {
     unit = 'µs';
     scale = 1000;
   } else if (stepMs < 1000) {
@@ -51,9 +54,10 @@ export function timeTicks(fromMs: number, toMs: number, widthPx: number, minSpac
   const ticks: Tick[] = [];
   const first = Math.ceil(fromMs / stepMs);
   const last = Math.floor(toMs / stepMs);
+  const magnitude = Math.max(Math.abs(fromMs), Math.abs(toMs));
   for (let i = first; i <= last && ticks.length < 1000; i++) {
     const ms = i * stepMs;
-    ticks.push({ ms, label: formatTick(ms, stepMs) });
+    ticks.push({ ms, label: formatTick(ms, stepMs, magnitude) });
   }
   return { stepMs, ticks };
 }

@@ -57,8 +57,7 @@ export class GanttRenderer {
   private readonly text: TextMeasure;
   private readonly fills = new Map<string, Rects>();
   private readonly labels: LabelJob[] = [];
-  private hatch: CanvasPattern | null = null;
-  private hatchFor = '';
+  private readonly patterns = new Map<string, CanvasPattern>();
   last: FrameStats = { rows: 0, runs: 0, merged: 0, labels: 0 };
 
   constructor(private readonly canvas: HTMLCanvasElement) {
@@ -219,15 +218,16 @@ export class GanttRenderer {
     ctx.globalAlpha = 1;
   }
 
-  private hatchPattern(f: FrameInput): CanvasPattern | null {
-    const key = `${f.theme.blockHatch}@${f.vp.dpr}`;
-    if (this.hatch && this.hatchFor === key) return this.hatch;
+  private hatchPattern(f: FrameInput, color = f.theme.blockHatch): CanvasPattern | null {
+    const key = `${color}@${f.vp.dpr}`;
+    const cached = this.patterns.get(key);
+    if (cached) return cached;
     const size = Math.round(8 * f.vp.dpr);
     const tile = document.createElement('canvas');
     tile.width = tile.height = size;
     const c = tile.getContext('2d');
     if (!c) return null;
-    c.strokeStyle = f.theme.blockHatch;
+    c.strokeStyle = color;
     c.lineWidth = Math.max(1, f.vp.dpr * 1.5);
     c.beginPath();
     // Diagonal stripes that tile seamlessly.
@@ -236,23 +236,20 @@ export class GanttRenderer {
       c.lineTo(o + size, 0);
     }
     c.stroke();
-    this.hatch = this.ctx.createPattern(tile, 'repeat');
-    this.hatch?.setTransform(new DOMMatrix().scale(1 / f.vp.dpr));
-    this.hatchFor = key;
-    return this.hatch;
+    const pattern = this.ctx.createPattern(tile, 'repeat');
+    pattern?.setTransform(new DOMMatrix().scale(1 / f.vp.dpr));
+    if (pattern) this.patterns.set(key, pattern);
+    return pattern;
   }
 
   /** Diagonal stripes over block bars: they read as "stopped" even without colour. */
   private hatchRects(f: FrameInput, rects: Rects): void {
-    const pattern = this.hatchPattern(f);
+    // Dark stripes on the bar's own colour read in every theme.
+    const pattern = this.hatchPattern(f, 'rgba(0, 0, 0, 0.28)');
     if (!pattern) return;
     const ctx = this.ctx;
     ctx.fillStyle = pattern;
-    ctx.globalAlpha = 0.9;
-    ctx.globalCompositeOperation = f.theme.dark ? 'multiply' : 'source-over';
     fillRects(ctx, rects);
-    ctx.globalCompositeOperation = 'source-over';
-    ctx.globalAlpha = 1;
   }
 
   private drawBlockBand(f: FrameInput, t0: number, t1: number, top: number, bottom: number): void {
@@ -427,7 +424,9 @@ export class GanttRenderer {
     text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
     ctx.textBaseline = 'middle';
     ctx.fillStyle = t.muted;
-    ctx.fillText('time', 8, AXIS_HEIGHT / 2);
+    ctx.fillText('Await site', 8, AXIS_HEIGHT / 2);
+    const lineCaption = 'line';
+    ctx.fillText(lineCaption, vp.plotLeftCss - 8 - text.width(lineCaption), AXIS_HEIGHT / 2);
     ctx.save();
     ctx.beginPath();
     ctx.rect(vp.plotLeftCss, 0, vp.plotWidthCss, ROWS_TOP);

@@ -1,0 +1,173 @@
+// The chart as an SVG image for slides: same pure layout, ticks and level of detail as the panel
+// (src/webview/model), text kept as <text>. Plain Node: no DOM, no 'vscode'.
+
+import type { Span, SpanKind, Timeline } from '../shared/timeline';
+import { msToCssX, type Viewport } from '../webview/model/coords';
+import { formatDuration } from '../webview/model/format';
+import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../webview/model/geometry';
+import { layoutSpans } from '../webview/model/layout';
+import { endOf, unionIntervals, visibleRuns } from '../webview/model/lod';
+import { timeTicks } from '../webview/model/ticks';
+
+export interface SvgOptions {
+  /** Width of the image in px (default 1200). */
+  width?: number;
+  /** Colours: 'light' (default, for slides) or 'dark'. */
+  theme?: 'light' | 'dark';
+  /** At most this many rows; the rest are summarised in a last line (default 400). */
+  maxRows?: number;
+}
+
+interface Palette {
+  bg: string;
+  fg: string;
+  muted: string;
+  grid: string;
+  gutter: string;
+  border: string;
+  kind: Record<SpanKind, string>;
+  rejected: string;
+  band: string;
+  onBar: string;
+  mark: string;
+  warn: string;
+  error: string;
+}
+
+// VS Code's Light Modern / Dark Modern chart colours, as the panel shows them by default.
+const PALETTES: Record<'light' | 'dark', Palette> = {
+  light: {
+    bg: '#ffffff', fg: '#3b3b3b', muted: '#717171', grid: '#ececec', gutter: '#f8f8f8', border: '#e5e5e5',
+    kind: { await: '#1a85ff', call: '#652d90', block: '#d18616', timer: '#bf8803', combinator: '#388a34', task: '#9a9a9a' },
+    rejected: '#e51400', band: 'rgba(209, 134, 22, 0.12)', onBar: '#ffffff', mark: '#717171', warn: '#bf8803', error: '#e51400',
+  },
+  dark: {
+    bg: '#1f1f1f', fg: '#cccccc', muted: '#9d9d9d', grid: '#2b2b2b', gutter: '#181818', border: '#2b2b2b',
+    kind: { await: '#3794ff', call: '#b180d7', block: '#d18616', timer: '#cca700', combinator: '#89d185', task: '#7a7a7a' },
+    rejected: '#f14c4c', band: 'rgba(209, 134, 22, 0.12)', onBar: '#1b1b1b', mark: '#9d9d9d', warn: '#cca700', error: '#f14c4c',
+  },
+};
+
+const FONT = "system-ui, -apple-system, 'Segoe UI', Ubuntu, sans-serif";
+const MONO = "Menlo, Consolas, 'DejaVu Sans Mono', monospace";
+/** Rough width of a character of 12 px monospace text; SVG has no measureText. */
+const MONO_CHAR = 7.2;
+
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+}
+
+function fit(text: string, width: number): string {
+  const n = Math.floor(width / MONO_CHAR);
+  if (n <= 0) return '';
+  if (text.length <= n) return text;
+  return n < 4 ? '' : `${text.slice(0, n - 1)}…`;
+}
+
+const num = (x: number) => String(Math.round(x * 100) / 100);
+
+export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string {
+  const width = options.width ?? 1200;
+  const pal = PALETTES[options.theme ?? 'light'];
+  const maxRows = options.maxRows ?? 400;
+  const layout = layoutSpans(timeline.spans);
+  const allRows = layout.flatten();
+  const rows = allRows.slice(0, maxRows);
+  const hidden = allRows.length - rows.length;
+  const titleHeight = 44;
+  const gutter = Math.min(320, Math.max(160, Math.round(width * 0.26)));
+  const extent = Math.max(timeline.wallMs, layout.extentMs, 1);
+  const height = titleHeight + ROWS_TOP + rows.length * ROW_HEIGHT + (hidden ? ROW_HEIGHT : 0) + 12;
+  const plotWidth = width - gutter - 24;
+  const vp: Viewport = {
+    startMs: 0,
+    msPerCssPx: extent / plotWidth,
+    plotLeftCss: gutter + 12,
+    plotWidthCss: plotWidth,
+    rowsTopCss: titleHeight + ROWS_TOP,
+    rowHeightCss: ROW_HEIGHT,
+    heightCss: height,
+    scrollTopCss: 0,
+    dpr: 1,
+  };
+  const now = extent;
+  const x = (ms: number) => msToCssX(vp, ms);
+  const out: string[] = [];
+  const stats = timeline.stats;
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(FONT)}" font-size="12">`,
+    `<title>${escapeXml(`Await Timeline: ${timeline.file}`)}</title>`,
+    `<defs><pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="8" fill="rgba(0,0,0,0.25)"/></pattern></defs>`,
+    `<rect width="100%" height="100%" fill="${pal.bg}"/>`,
+    `<text x="12" y="20" font-weight="600" font-size="14" fill="${pal.fg}">${escapeXml(baseName(timeline.file))} <tspan font-weight="400" fill="${pal.muted}">${escapeXml(timeline.status)}</tspan></text>`,
+    `<text x="12" y="37" fill="${pal.muted}">${escapeXml(
+      `Wall ${formatDuration(timeline.wallMs)} · awaited ${formatDuration(stats.awaitedMs)} · max concurrency ${stats.maxConcurrency} · blocked ${formatDuration(stats.blockedMs)}`,
+    )}</text>`,
+  );
+  const top = titleHeight;
+  const rowsTop = vp.rowsTopCss;
+  const bottom = rowsTop + rows.length * ROW_HEIGHT;
+  // Gutter and grid.
+  out.push(`<rect x="0" y="${top + ROWS_TOP}" width="${gutter}" height="${bottom - top - ROWS_TOP}" fill="${pal.gutter}"/>`);
+  const { ticks } = timeTicks(0, extent, plotWidth, 90);
+  for (const t of ticks) {
+    const tx = num(x(t.ms));
+    out.push(`<line x1="${tx}" y1="${top + AXIS_HEIGHT - 6}" x2="${tx}" y2="${bottom}" stroke="${pal.grid}"/>`);
+    out.push(`<text x="${num(x(t.ms) + 4)}" y="${top + AXIS_HEIGHT / 2 + 4}" fill="${pal.muted}" font-size="11">${escapeXml(t.label)}</text>`);
+  }
+  out.push(`<line x1="0" y1="${rowsTop - 0.5}" x2="${width}" y2="${rowsTop - 0.5}" stroke="${pal.border}"/>`);
+  // Block band across all rows.
+  const blocks = timeline.spans.filter((s) => s.kind === 'block');
+  for (const b of unionIntervals(blocks, now)) {
+    const bx = x(b.startMs);
+    const bw = Math.max(1, x(endOf(b, now)) - bx);
+    out.push(`<rect x="${num(bx)}" y="${top + AXIS_HEIGHT}" width="${num(bw)}" height="${bottom - top - AXIS_HEIGHT}" fill="${pal.band}"/>`);
+    const caption = fit(`blocked ${formatDuration(endOf(b, now) - b.startMs)}`, bw - 8);
+    if (caption) out.push(`<text x="${num(bx + 4)}" y="${top + AXIS_HEIGHT + MARKS_HEIGHT / 2 + 4}" fill="${pal.kind.block}" font-size="11">${escapeXml(caption)}</text>`);
+  }
+  // Marks.
+  for (const m of timeline.marks) {
+    const mx = x(m.atMs);
+    const color = m.kind === 'warn' || m.kind === 'stderr' ? pal.warn : m.kind === 'error' || m.kind === 'exception' || m.kind === 'unhandledRejection' ? pal.error : pal.mark;
+    out.push(`<path d="M${num(mx - 3.5)} ${top + AXIS_HEIGHT + 3}h7l-3.5 6z" fill="${color}"><title>${escapeXml(`${m.kind}: ${m.text}`)}</title></path>`);
+  }
+  // Rows.
+  rows.forEach((row, i) => {
+    const y = rowsTop + i * ROW_HEIGHT;
+    const cy = y + ROW_HEIGHT / 2 + 4;
+    const lx = 12 + row.depth * INDENT;
+    out.push(`<rect x="${lx}" y="${y + ROW_HEIGHT / 2 - 4}" width="8" height="8" rx="2" fill="${pal.kind[row.kind]}"/>`);
+    const right = `${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`;
+    out.push(`<text x="${gutter - 8}" y="${cy}" text-anchor="end" fill="${pal.muted}" font-size="11">${escapeXml(right)}</text>`);
+    out.push(`<text x="${lx + 13}" y="${cy}" font-family="${escapeXml(MONO)}" fill="${pal.fg}">${escapeXml(fit(row.label, gutter - lx - 13 - right.length * 6.5 - 16))}</text>`);
+    const barY = y + BAR_INSET;
+    const barH = ROW_HEIGHT - 2 * BAR_INSET;
+    visibleRuns(row.spans, 0, extent, vp.msPerCssPx, now, (first, count, startMs, endMs) => {
+      const span: Span = row.spans[first];
+      const bx = x(startMs);
+      const bw = Math.max(1, x(endMs) - bx);
+      const fill = count === 1 && span.outcome === 'rejected' ? pal.rejected : pal.kind[row.kind];
+      const title = count === 1
+        ? `${span.label} · ${formatDuration(endMs - startMs)} · ${span.outcome} · line ${span.line}`
+        : `${count} spans of ${row.label}`;
+      out.push(`<g><title>${escapeXml(title)}</title><rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" rx="2" fill="${fill}"${span.endMs === null ? ' fill-opacity="0.55"' : ''}/>`);
+      if (row.kind === 'block') out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" fill="url(#hatch)"/>`);
+      if (count === 1) {
+        const label = fit(`${span.label}  ${formatDuration(endMs - startMs)}`, bw - 10) || fit(span.label, bw - 10);
+        if (label) out.push(`<text x="${num(bx + 5)}" y="${barY + barH / 2 + 4}" font-family="${escapeXml(MONO)}" fill="${pal.onBar}">${escapeXml(label)}</text>`);
+      }
+      out.push('</g>');
+    });
+  });
+  if (hidden) {
+    out.push(`<text x="12" y="${bottom + ROW_HEIGHT / 2 + 4}" fill="${pal.muted}">${escapeXml(`… ${hidden} more rows not shown`)}</text>`);
+  }
+  out.push(`<line x1="${gutter}" y1="${top + ROWS_TOP}" x2="${gutter}" y2="${bottom}" stroke="${pal.border}"/>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+function baseName(file: string): string {
+  const parts = file.split(/[\\/]/);
+  return parts[parts.length - 1] || file;
+}

@@ -1,0 +1,64 @@
+// Host <-> webview messages: what is accepted, what is refused, and the compact span form.
+
+import assert from 'node:assert/strict';
+import type { Span } from '../../src/shared/timeline';
+import {
+  decodeSpans, encodeAppend, isHostToWebviewMessage, isWebviewToHostMessage, message, SiteInterner, WEBVIEW_PROTOCOL_VERSION,
+} from '../../src/shared/webviewProtocol';
+
+const v = WEBVIEW_PROTOCOL_VERSION;
+
+describe('webview protocol', () => {
+  it('accepts well-formed host messages', () => {
+    assert.ok(isHostToWebviewMessage({ v, type: 'reset', file: 'a.ts', language: 'typescript', status: 'running' }));
+    assert.ok(isHostToWebviewMessage({ v, type: 'append', sites: [{ kind: 'await', label: 'x', line: 1, column: 1 }], spans: [[1, 0, 0, 0, null, 0]], marks: [{ kind: 'log', text: 'hi', atMs: 3 }], droppedSpans: 0 }));
+    assert.ok(isHostToWebviewMessage({ v, type: 'status', status: 'failed', error: { message: 'boom', line: 3 }, stats: null, wallMs: 5, exitCode: 1, nowMs: 5 }));
+    assert.ok(isHostToWebviewMessage({ v, type: 'cursor', line: null }));
+  });
+
+  it('refuses other versions, unknown types and malformed fields', () => {
+    const bad: unknown[] = [
+      null, 'reset', [], {},
+      { v: 2, type: 'cursor', line: 1 },
+      { v, type: 'explode' },
+      { v, type: 'reset', file: 'a.ts', language: 'cobol', status: 'running' },
+      { v, type: 'cursor', line: 0 },
+      { v, type: 'append', sites: [], spans: [[1, 0, 0, 5, 4, 1]], marks: [], droppedSpans: 0 }, // ends before it starts
+      { v, type: 'append', sites: [], spans: [[0, 0, 0, 0, null, 0]], marks: [], droppedSpans: 0 }, // id 0
+      { v, type: 'append', sites: [], spans: [[1, 0, 0, NaN, null, 0]], marks: [], droppedSpans: 0 },
+      { v, type: 'append', sites: [], spans: [], marks: [{ kind: 'shout', text: 'x', atMs: 1 }], droppedSpans: 0 },
+      { v, type: 'append', sites: [{ kind: 'await', label: 'x', line: 1.5, column: 1 }], spans: [], marks: [], droppedSpans: 0 },
+      { v, type: 'status', status: 'completed', error: null, stats: { wallMs: 1 }, wallMs: 1, exitCode: 0, nowMs: 1 },
+    ];
+    for (const m of bad) assert.equal(isHostToWebviewMessage(m), false, JSON.stringify(m));
+  });
+
+  it('validates what the webview sends', () => {
+    assert.ok(isWebviewToHostMessage(message({ type: 'ready' })));
+    assert.ok(isWebviewToHostMessage(message({ type: 'reveal', line: 12, column: 3 })));
+    assert.ok(isWebviewToHostMessage(message({ type: 'export', kind: 'svg' })));
+    assert.ok(isWebviewToHostMessage(message({ type: 'stop' })));
+    assert.equal(isWebviewToHostMessage({ v, type: 'reveal', line: -1, column: 1 }), false);
+    assert.equal(isWebviewToHostMessage({ v, type: 'reveal', line: '12', column: 1 }), false);
+    assert.equal(isWebviewToHostMessage({ v, type: 'export', kind: 'pdf' }), false);
+    assert.equal(isWebviewToHostMessage({ type: 'ready' }), false);
+  });
+
+  it('sends each site once and decodes spans back to what was sent', () => {
+    const spans: Span[] = [
+      { id: 1, parentId: null, kind: 'call', label: 'main()', line: 3, column: 1, startMs: 0, endMs: null, outcome: 'pending' },
+      { id: 2, parentId: 1, kind: 'await', label: 'sleep(5)', line: 4, column: 9, startMs: 1, endMs: 6, outcome: 'fulfilled' },
+      { id: 3, parentId: 1, kind: 'await', label: 'sleep(5)', line: 4, column: 9, startMs: 6, endMs: 11, outcome: 'rejected' },
+    ];
+    const interner = new SiteInterner();
+    const first = encodeAppend(interner, spans.slice(0, 2), [], 0);
+    const second = encodeAppend(interner, spans.slice(2), [], 0);
+    assert.equal(first.sites.length, 2);
+    assert.equal(second.sites.length, 0, 'a known site is not sent again');
+    assert.ok(isHostToWebviewMessage(first) && isHostToWebviewMessage(second));
+    const sites = [...first.sites, ...second.sites];
+    assert.deepEqual(decodeSpans(sites, [...first.spans, ...second.spans]).spans, spans);
+    const unknown = decodeSpans(sites, [[9, 0, 7, 0, 1, 1]]);
+    assert.deepEqual([unknown.spans.length, unknown.invalid], [0, 1]);
+  });
+});
