@@ -25,6 +25,7 @@ const builds = [
   // (loader thread) and the watchdog (worker thread).
   { ...common, entryPoints: ['src/runtime/bootstrap.ts'], outfile: 'dist/runtime/bootstrap.js', platform: 'node', target: 'node20', format: 'cjs' },
   { ...common, entryPoints: ['src/runtime/loaderHooks.ts'], outfile: 'dist/runtime/loaderHooks.mjs', platform: 'node', target: 'node20', format: 'esm' },
+  { ...common, entryPoints: ['src/runtime/transform.ts'], outfile: 'dist/runtime/transform.js', platform: 'node', target: 'node20', format: 'cjs' },
   { ...common, entryPoints: ['src/runtime/watchdog.ts'], outfile: 'dist/runtime/watchdog.js', platform: 'node', target: 'node20', format: 'cjs' },
 ];
 if (fs.existsSync('src/extension.ts')) {

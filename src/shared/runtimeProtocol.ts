@@ -92,6 +92,8 @@ export interface SpanMessage {
   startMs: number;
   endMs: number | null;
   outcome: Outcome;
+  /** A block split from block `continues` because the stuck line or span changed. */
+  continues?: number;
 }
 
 export interface MarkMessage {
@@ -145,6 +147,10 @@ export interface RunRequest {
   file: string;
   /** The text to run instead of the file's content on disk (unsaved editors). */
   source?: string;
+  /** The entry already instrumented by the engine (JS/TS): the child runs this. */
+  code?: string;
+  /** How `code` loads. */
+  format?: 'esm' | 'cjs';
   /** The snippet's own arguments: process.argv.slice(2). */
   args: string[];
   cwd: string;
@@ -196,7 +202,8 @@ export function checkChildMessage(v: unknown): string | undefined {
     case 'span':
       return isInt(v.id) && v.id !== 0 && (v.parentId === null || isInt(v.parentId)) &&
         isStr(v.kind) && SPAN_KINDS.has(v.kind) && isStr(v.label) && isInt(v.line) && isInt(v.column) &&
-        isNum(v.startMs) && (v.endMs === null || isNum(v.endMs)) && isStr(v.outcome) && OUTCOMES.has(v.outcome)
+        isNum(v.startMs) && (v.endMs === null || isNum(v.endMs)) && isStr(v.outcome) && OUTCOMES.has(v.outcome) &&
+        (v.continues === undefined || isInt(v.continues))
         ? undefined
         : 'bad span';
     case 'mark':

@@ -52,6 +52,8 @@ export interface Mark {
 }
 
 export interface RunError {
+  /** What went wrong: the snippet did not compile, threw, exited non-zero, ran out of time… */
+  kind?: 'compile' | 'exception' | 'exit' | 'timeout' | 'cancelled' | 'stream' | 'spawn' | 'internal';
   message: string;
   line?: number;
   column?: number;

@@ -1,0 +1,156 @@
+// The `await-timeline` command: run a snippet instrumented, print its Gantt chart, write exports.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import type { Timeline } from './shared/timeline';
+import { DEFAULT_BLOCK_THRESHOLD_MS, SUPPORTED_EXTENSIONS, startRun } from './engine/run';
+import { renderGantt } from './engine/terminalGantt';
+import { toChromeTrace } from './engine/exportTrace';
+
+const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--timeout <ms>]
+                          [--block-threshold <ms>] [--max-spans-per-site <n>] [--no-color] [-- args…]`;
+
+class UsageError extends Error {}
+
+interface CliOptions {
+  file: string;
+  args: string[];
+  json?: string;
+  trace?: string;
+  timeoutMs?: number;
+  blockThresholdMs: number;
+  maxSpansPerSite?: number;
+  color: boolean;
+}
+
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} needs a positive number of milliseconds, got '${value}'`);
+  return n;
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  const dd = argv.indexOf('--');
+  const own = dd >= 0 ? argv.slice(0, dd) : argv;
+  const passthrough = dd >= 0 ? argv.slice(dd + 1) : [];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'string' },
+        trace: { type: 'string' },
+        timeout: { type: 'string' },
+        'block-threshold': { type: 'string' },
+        'max-spans-per-site': { type: 'string' },
+        'no-color': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err: any) {
+    throw new UsageError(String(err?.message ?? err).split('\n')[0]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new UsageError('');
+  if (positionals[0] !== 'run') throw new UsageError(positionals[0] ? `unknown command '${positionals[0]}'` : 'missing command');
+  if (!positionals[1]) throw new UsageError('missing <file>');
+  if (positionals.length > 2) throw new UsageError(`unexpected argument '${positionals[2]}' (put the snippet's own arguments after --)`);
+  const file = path.resolve(positionals[1]);
+  if (!SUPPORTED_EXTENSIONS.includes(path.extname(file).toLowerCase())) {
+    throw new UsageError(`${positionals[1]}: not a file type await-timeline runs (${SUPPORTED_EXTENSIONS.join(', ')})`);
+  }
+  if (!fs.existsSync(file)) throw new UsageError(`${positionals[1]}: no such file`);
+  const maxSpans = values['max-spans-per-site'];
+  if (maxSpans !== undefined && !(Number.isInteger(Number(maxSpans)) && Number(maxSpans) > 0)) {
+    throw new UsageError(`--max-spans-per-site needs a positive whole number, got '${maxSpans}'`);
+  }
+  return {
+    file,
+    args: passthrough,
+    json: values.json,
+    trace: values.trace,
+    timeoutMs: positiveNumber('timeout', values.timeout),
+    blockThresholdMs: positiveNumber('block-threshold', values['block-threshold']) ?? DEFAULT_BLOCK_THRESHOLD_MS,
+    maxSpansPerSite: maxSpans === undefined ? undefined : Number(maxSpans),
+    color: !values['no-color'] && !process.env.NO_COLOR,
+  };
+}
+
+function writeOut(target: string, text: string): void {
+  if (target === '-') process.stdout.write(text);
+  else fs.writeFileSync(target, text);
+}
+
+/** The CLI's exit code: the snippet's, 2 when it did not compile, 124 on timeout, 130 when stopped. */
+export function exitCodeFor(t: Timeline, compileFailed: boolean): number {
+  if (t.status === 'timeout') return 124;
+  if (t.status === 'cancelled') return 130;
+  if (compileFailed) return 2;
+  if (t.exitCode !== null) return t.exitCode;
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (err.message) process.stderr.write(`await-timeline: ${err.message}\n`);
+      process.stderr.write(USAGE + '\n');
+      return 2;
+    }
+    throw err;
+  }
+  const jsonToStdout = options.json === '-';
+  // With --json -, stdout carries the JSON: the snippet's output and the chart go to stderr.
+  const report = jsonToStdout ? process.stderr : process.stdout;
+  const run = startRun({
+    file: options.file,
+    args: options.args,
+    timeoutMs: options.timeoutMs,
+    blockThresholdMs: options.blockThresholdMs,
+    maxSpansPerSite: options.maxSpansPerSite,
+    stdin: 'inherit',
+    stdout: jsonToStdout ? 2 : 'inherit',
+    stderr: 'inherit',
+  });
+  const onSigint = () => void run.cancel();
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const timeline = await run.done;
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+
+  const compileFailed = timeline.error?.kind === 'compile';
+  const rel = path.relative(process.cwd(), timeline.file) || timeline.file;
+  const err = timeline.error;
+  if (err && compileFailed) {
+    process.stderr.write(`${rel}:${err.line ?? 1}:${err.column ?? 1}: ${err.message}\n`);
+  } else if (err && err.kind !== 'exception' && err.kind !== 'exit') {
+    // Exceptions and exit codes were already told by the program itself, as node tells them.
+    process.stderr.write(`await-timeline: ${rel}${err.line ? `:${err.line}` : ''}: ${err.message}\n`);
+  }
+
+  const isTTY = !!(report as NodeJS.WriteStream).isTTY;
+  if (!compileFailed) {
+    report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
+  }
+  if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
+  if (options.trace) writeOut(options.trace, JSON.stringify(toChromeTrace(timeline)) + '\n');
+  return exitCodeFor(timeline, compileFailed);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`await-timeline: internal error: ${err?.stack ?? err}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,106 @@
+// The timeline as a Gantt chart in a terminal: one row per span, nested under its parent, bars on
+// a shared time axis, durations, colour on a TTY and plain text without.
+import type { Span, Timeline } from '../shared/timeline';
+
+export interface GanttOptions {
+  /** Total width in columns. */
+  width?: number;
+  color?: boolean;
+  /** Rows at most; the rest is summarised. */
+  maxRows?: number;
+}
+
+const ESC = '\u001b[';
+const COLORS: Record<string, string> = {
+  await: '36', // cyan
+  call: '34', // blue
+  timer: '33', // yellow
+  combinator: '35', // magenta
+  task: '32', // green
+  block: '31', // red
+  rejected: '91',
+  dim: '2',
+};
+
+export function formatMs(ms: number): string {
+  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
+  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Spans in tree order (children after their parent, by start time) with their depth. */
+export function treeOrder(spans: Span[]): Array<{ span: Span; depth: number }> {
+  const children = new Map<number | null, Span[]>();
+  const ids = new Set(spans.map((s) => s.id));
+  for (const s of spans) {
+    const key = s.parentId !== null && ids.has(s.parentId) ? s.parentId : null;
+    let list = children.get(key);
+    if (!list) children.set(key, (list = []));
+    list.push(s);
+  }
+  for (const list of children.values()) list.sort((a, b) => a.startMs - b.startMs || a.id - b.id);
+  const out: Array<{ span: Span; depth: number }> = [];
+  const walk = (parent: number | null, depth: number) => {
+    for (const s of children.get(parent) ?? []) {
+      out.push({ span: s, depth });
+      walk(s.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
+export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
+  const width = Math.max(60, options.width ?? 100);
+  const color = options.color ?? false;
+  const maxRows = options.maxRows ?? 200;
+  const paint = (code: string, text: string) => (color ? `${ESC}${code}m${text}${ESC}0m` : text);
+
+  const total = Math.max(t.wallMs, ...t.spans.map((s) => s.endMs ?? s.startMs), 0.001);
+  const labelWidth = Math.min(44, Math.max(16, Math.floor(width * 0.38)));
+  const durWidth = 9;
+  const barWidth = width - labelWidth - durWidth - 3;
+  const col = (ms: number) => Math.min(barWidth - 1, Math.max(0, Math.floor((ms / total) * barWidth)));
+
+  const lines: string[] = [];
+  // Axis: 0, middle and end ticks.
+  const axis = Array(barWidth).fill(' ');
+  const ticks = [0, total / 2, total].map((ms) => ({ at: col(ms), text: formatMs(ms) }));
+  const head = ' '.repeat(labelWidth + 1);
+  let axisText = axis.join('');
+  for (const tk of ticks) {
+    const at = Math.min(tk.at, barWidth - tk.text.length);
+    axisText = axisText.slice(0, at) + tk.text + axisText.slice(at + tk.text.length);
+  }
+  lines.push(paint(COLORS.dim, head + axisText));
+
+  const rows = treeOrder(t.spans);
+  for (const { span: s, depth } of rows.slice(0, maxRows)) {
+    const indent = '  '.repeat(Math.min(depth, 8));
+    const prefix = s.kind === 'await' ? 'await ' : s.kind === 'block' ? '⛔ ' : '';
+    let label = indent + prefix + s.label;
+    if (label.length > labelWidth) label = label.slice(0, labelWidth - 1) + '…';
+    const end = s.endMs ?? total;
+    const a = col(s.startMs);
+    const b = Math.max(a, col(end) - (end >= total ? 0 : 0));
+    const bar = Array(barWidth).fill(' ');
+    const ch = s.kind === 'block' ? '▓' : s.endMs === null ? '░' : '█';
+    for (let i = a; i <= b; i++) bar[i] = ch;
+    const barText = bar.join('');
+    const code = s.outcome === 'rejected' ? COLORS.rejected : COLORS[s.kind] ?? '0';
+    const dur = s.endMs === null ? 'pending' : formatMs(s.endMs - s.startMs);
+    lines.push(`${label.padEnd(labelWidth)} ${paint(code, barText)} ${dur.padStart(durWidth)}`);
+  }
+  if (rows.length > maxRows) lines.push(paint(COLORS.dim, `… ${rows.length - maxRows} more spans (see --json)`));
+  if (t.droppedSpans > 0) lines.push(paint(COLORS.dim, `… ${t.droppedSpans} more spans from hot sites were counted, not listed`));
+  lines.push(summaryLine(t));
+  return lines.join('\n') + '\n';
+}
+
+export function summaryLine(t: Timeline): string {
+  const st = t.stats;
+  const status = t.status === 'completed' ? `completed (exit ${t.exitCode})`
+    : t.status === 'failed' ? `failed${t.exitCode !== null ? ` (exit ${t.exitCode})` : ''}`
+    : t.status === 'timeout' ? 'timed out' : t.status === 'cancelled' ? 'stopped' : t.status;
+  return `wall ${formatMs(st.wallMs)} · awaited ${formatMs(st.awaitedMs)} · blocked ${formatMs(st.blockedMs)} · max concurrency ${st.maxConcurrency} · ${status}`;
+}

@@ -1,0 +1,245 @@
+// Builds the timeline from a child's frames: resolves site indexes to labels and lines,
+// applies opens, closes and span updates, validates every record, and computes the stats.
+import {
+  OP_CLOSE, OP_DROPPED, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type Site,
+} from '../shared/runtimeProtocol';
+import type { Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../shared/timeline';
+import { MalformedStreamError, type Frame } from './frameDecoder';
+
+export interface TimelineDelta {
+  /** New spans and spans that changed (ended, relabelled), in their latest state. */
+  spans: Span[];
+  marks: Mark[];
+}
+
+export class TimelineBuilder {
+  private readonly sites: Site[] = [];
+  private readonly spans = new Map<number, Span>();
+  private readonly labels = new Map<number, string>();
+  private readonly marks: Mark[] = [];
+  /** Block id -> the block it was split from. */
+  private readonly continues = new Map<number, number>();
+  private dirty = new Set<number>();
+  private newMarks: Mark[] = [];
+  droppedSpans = 0;
+  started = false;
+  exit: { code: number; atMs: number } | undefined;
+  compileError: RunError | undefined;
+  internalError: string | undefined;
+  flushed = false;
+
+  constructor(readonly file: string, readonly language: Language) {}
+
+  apply(frame: Frame): void {
+    if (frame.type === 'events') this.applyRecords(frame.records);
+    else this.applyMessage(frame.message);
+  }
+
+  private applyRecords(r: Float64Array): void {
+    for (let i = 0; i < r.length; i += RECORD_WORDS) {
+      const op = r[i];
+      if (op === OP_OPEN) {
+        const id = r[i + 1];
+        const parentId = r[i + 2];
+        const site = this.sites[r[i + 3]];
+        const start = r[i + 4];
+        if (!Number.isInteger(id) || id <= 0 || this.spans.has(id)) throw new MalformedStreamError(`bad span id ${id}`);
+        if (!site) throw new MalformedStreamError(`unknown site ${r[i + 3]}`);
+        if (!Number.isFinite(start)) throw new MalformedStreamError('bad start time');
+        if (parentId !== 0 && !this.spans.has(parentId)) throw new MalformedStreamError(`unknown parent ${parentId}`);
+        this.spans.set(id, {
+          id, parentId: parentId === 0 ? null : parentId, kind: site.kind,
+          label: this.labels.get(id) ?? site.label, line: site.line, column: site.column,
+          startMs: start, endMs: null, outcome: 'pending',
+        });
+        this.labels.delete(id);
+        this.dirty.add(id);
+      } else if (op === OP_CLOSE) {
+        const span = this.spans.get(r[i + 1]);
+        const outcome = outcomeFromCode(r[i + 2]);
+        if (!span || !outcome || !Number.isFinite(r[i + 4])) throw new MalformedStreamError('bad close record');
+        span.endMs = Math.max(span.startMs, r[i + 4]);
+        span.outcome = outcome;
+        this.dirty.add(span.id);
+      } else if (op === OP_DROPPED) {
+        if (!Number.isInteger(r[i + 1]) || r[i + 1] < 0) throw new MalformedStreamError('bad dropped count');
+        this.droppedSpans += r[i + 1];
+      } else {
+        throw new MalformedStreamError(`unknown record ${op}`);
+      }
+    }
+  }
+
+  private applyMessage(m: ChildMessage): void {
+    switch (m.type) {
+      case 'started':
+        this.started = true;
+        break;
+      case 'sites':
+        if (m.base !== this.sites.length) throw new MalformedStreamError(`sites at ${m.base}, expected ${this.sites.length}`);
+        this.sites.push(...m.sites);
+        break;
+      case 'label': {
+        const span = this.spans.get(m.id);
+        if (span) {
+          span.label = m.label;
+          this.dirty.add(span.id);
+        } else this.labels.set(m.id, m.label);
+        break;
+      }
+      case 'span': {
+        const { type: _type, continues, ...span } = m;
+        if (continues !== undefined) this.continues.set(span.id, continues);
+        this.spans.set(span.id, span);
+        this.dirty.add(span.id);
+        break;
+      }
+      case 'mark': {
+        const { type: _type, ...mark } = m;
+        this.marks.push(mark);
+        this.newMarks.push(mark);
+        break;
+      }
+      case 'error':
+        if (m.phase === 'compile') this.compileError = { message: m.message, line: m.line, column: m.column };
+        else this.internalError = m.message;
+        break;
+      case 'exit':
+        this.exit = { code: m.code, atMs: m.atMs };
+        break;
+      case 'flushed':
+        this.flushed = true;
+        break;
+      case 'hello':
+        break;
+    }
+  }
+
+  /** What changed since the last call. */
+  takeDelta(): TimelineDelta {
+    const spans = [...this.dirty].map((id) => ({ ...this.spans.get(id)! }));
+    this.dirty = new Set();
+    const marks = this.newMarks;
+    this.newMarks = [];
+    return { spans, marks };
+  }
+
+  /** Spans in start order. */
+  allSpans(): Span[] {
+    return [...this.spans.values()].sort((a, b) => a.startMs - b.startMs || a.id - b.id);
+  }
+
+  allMarks(): Mark[] {
+    return [...this.marks];
+  }
+
+  /** The block span still going, if any (what a stuck program is stuck on). */
+  openBlock(): Span | undefined {
+    for (const s of this.spans.values()) if (s.kind === 'block' && s.endMs === null) return s;
+    return undefined;
+  }
+
+  /** The first uncaught exception, as the run's error. */
+  exception(): Mark | undefined {
+    return this.marks.find((m) => m.kind === 'exception' || m.kind === 'unhandledRejection');
+  }
+
+  /**
+   * Blocks are seen from another thread, to within a sampling period; the calls they sit in are
+   * timed exactly. A block never starts before nor ends after its parent call, and a block split
+   * from another starts where that one ended or where its own call began.
+   */
+  refineBlocks(endOfRunMs: number | undefined): void {
+    const ordered = this.allSpans().filter((s) => s.kind === 'block');
+    for (const b of ordered) {
+      if (b.endMs === null && endOfRunMs !== undefined) {
+        // The program exited normally while we still saw it stuck: it was stuck until it exited.
+        b.endMs = Math.max(b.startMs, endOfRunMs);
+        b.outcome = 'fulfilled';
+      }
+      const parent = b.parentId === null ? undefined : this.spans.get(b.parentId);
+      const from = this.continues.get(b.id);
+      const prev = from === undefined ? undefined : this.spans.get(from);
+      if (prev?.endMs != null) b.startMs = prev.endMs;
+      if (parent && parent.kind === 'call') {
+        b.startMs = Math.max(b.startMs, parent.startMs);
+        if (parent.endMs !== null && b.endMs !== null) b.endMs = Math.min(b.endMs, parent.endMs);
+      }
+      if (b.endMs !== null && b.endMs < b.startMs) b.endMs = b.startMs;
+    }
+  }
+
+  build(status: RunStatus, exitCode: number | null, wallMs: number, error: RunError | null): Timeline {
+    const spans = this.allSpans();
+    return {
+      version: 1,
+      file: this.file,
+      language: this.language,
+      status,
+      exitCode,
+      wallMs,
+      error,
+      spans,
+      marks: this.allMarks(),
+      droppedSpans: this.droppedSpans,
+      stats: computeStats(spans, wallMs),
+    };
+  }
+}
+
+/** Length of the union of intervals. */
+function unionLength(intervals: Array<[number, number]>): number {
+  intervals.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let curStart = -Infinity;
+  let curEnd = -Infinity;
+  for (const [s, e] of intervals) {
+    if (s > curEnd) {
+      if (curEnd > curStart) total += curEnd - curStart;
+      curStart = s;
+      curEnd = e;
+    } else if (e > curEnd) curEnd = e;
+  }
+  if (curEnd > curStart) total += curEnd - curStart;
+  return total;
+}
+
+export function computeStats(spans: Span[], wallMs: number): TimelineStats {
+  const end = (s: Span) => (s.endMs === null ? Math.max(wallMs, s.startMs) : s.endMs);
+  const awaits = spans.filter((s) => s.kind === 'await');
+  const blocks = spans.filter((s) => s.kind === 'block');
+
+  // Innermost waits: awaits with no await inside them.
+  const hasAwaitChild = new Set<number>();
+  const byId = new Map(spans.map((s) => [s.id, s]));
+  for (const a of awaits) {
+    for (let p = a.parentId === null ? undefined : byId.get(a.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) {
+      if (p.kind === 'await') {
+        if (hasAwaitChild.has(p.id)) break;
+        hasAwaitChild.add(p.id);
+      }
+    }
+  }
+  const points: Array<[number, number]> = [];
+  for (const a of awaits) {
+    if (hasAwaitChild.has(a.id)) continue;
+    const e = end(a);
+    if (e <= a.startMs) continue;
+    points.push([a.startMs, 1], [e, -1]);
+  }
+  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let live = 0;
+  let maxConcurrency = 0;
+  for (const [, d] of points) {
+    live += d;
+    if (live > maxConcurrency) maxConcurrency = live;
+  }
+  return {
+    wallMs,
+    awaitedMs: round(unionLength(awaits.map((a) => [a.startMs, end(a)]))),
+    blockedMs: round(unionLength(blocks.map((b) => [b.startMs, end(b)]))),
+    maxConcurrency,
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;

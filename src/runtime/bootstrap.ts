@@ -1,0 +1,289 @@
+// Entry of the instrumented child (`node --enable-source-maps bootstrap.js`). A guest in the
+// user's process: it loads once, says hello on fd 3, waits for one run request on fd 5, then
+// runs the snippet as the main module, instrumented, with the user's own argv and cwd.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import Module from 'node:module';
+
+import { PROTOCOL_VERSION, type RunRequest } from '../shared/runtimeProtocol';
+import type { MarkKind } from '../shared/timeline';
+import { ChildTransport, createSharedChannel } from './transport';
+import { Recorder } from './recorder';
+import { patchContextPropagation, patchOutput, patchTimers } from './patches';
+import { declaredFormat, RUNTIME_GLOBAL } from './moduleFormat';
+import type * as TransformModule from './transform';
+import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE } from './watchdogShared';
+
+const EVENTS_FD = 3;
+const WATCHDOG_FD = 4;
+const CONTROL_FD = 5;
+const LOADED = Symbol.for('await-timeline.runtime');
+const MAX_MARKS = 20000;
+
+function main(): void {
+  const g = globalThis as any;
+  if (g[LOADED]) return; // loaded twice (e.g. a grandchild given our flags): stay out of the way
+  g[LOADED] = true;
+
+  const channel = createSharedChannel();
+  const transport = new ChildTransport(EVENTS_FD, channel);
+  const clock = { t0: performance.now() };
+  const now = () => performance.now() - clock.t0;
+  const recorder = new Recorder(transport, now, { maxSpansPerSite: 1000 });
+  Object.defineProperty(globalThis, RUNTIME_GLOBAL, { value: recorder, enumerable: false, writable: false, configurable: false });
+
+  transport.send({ type: 'hello', protocol: PROTOCOL_VERSION, runtime: 'node', pid: process.pid });
+  transport.flush();
+
+  // The loader thread serves the instrumented entry module and transforms local ESM imports.
+  const { port1: loaderPort, port2: loaderPortRemote } = new MessageChannel();
+  loaderPort.unref();
+  (Module as any).register(pathToFileURL(path.join(__dirname, 'loaderHooks.mjs')).href, {
+    data: { port: loaderPortRemote },
+    transferList: [loaderPortRemote],
+  });
+
+  const request = readRunRequest();
+  if (!request) process.exit(0); // the engine let this warm child go unused
+
+  recorder.configure({ maxSpansPerSite: request.maxSpansPerSite });
+  const file = path.resolve(request.file);
+  const userFiles = new Set<string>([file, pathToFileURL(file).href]);
+  let marks = 0;
+  const sink = {
+    isUserFile: (f: string) => userFiles.has(f),
+    mark(kind: MarkKind, text: string, line?: number) {
+      if (marks++ >= MAX_MARKS) return;
+      transport.send({ type: 'mark', kind, text, atMs: now(), line });
+    },
+  };
+
+  try {
+    process.chdir(request.cwd);
+  } catch {
+    // a missing cwd: keep ours, as node would run from wherever it was started
+  }
+  process.argv = [process.argv[0], file, ...request.args];
+
+  const probe = new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
+  startWatchdog(channel, probe, request, file);
+
+  patchTimers(recorder);
+  patchContextPropagation(recorder);
+  patchOutput(sink);
+  installExitHooks(recorder, transport, now, sink, userFiles);
+
+  // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
+  const tick = () => {
+    probe[PROBE_LAST_TICK] = performance.timeOrigin + performance.now();
+    recorder.flushDropped();
+    transport.flush();
+  };
+  const interval = setIntervalUnpatched(tick, 10);
+  interval.unref();
+
+  let compiled: { code: string; format: 'esm' | 'cjs' };
+  if (request.code !== undefined && request.format) {
+    compiled = { code: request.code, format: request.format };
+  } else {
+    // Launched without an engine-side transform: instrument here.
+    const source = request.source ?? readSource(file);
+    if (source === undefined) return;
+    const t = transform();
+    try {
+      compiled = t.transformSnippet(source, { file, format: declaredFormat(file) });
+    } catch (err) {
+      if (err instanceof t.CompileError) {
+        transport.send({ type: 'error', phase: 'compile', message: err.message, file: err.file, line: err.line, column: err.column });
+        process.exitCode = 1;
+        return;
+      }
+      throw err;
+    }
+  }
+  installRequireHook(file, compiled.code, userFiles);
+
+  // Time 0: everything before this was ours, not the snippet's.
+  clock.t0 = performance.now();
+  probe[PROBE_T0] = performance.timeOrigin + clock.t0;
+  probe[PROBE_LAST_TICK] = probe[PROBE_T0];
+  probe[PROBE_MAIN_ALIVE] = 1;
+  probe[PROBE_NATIVE_LINE] = 0;
+  transport.send({ type: 'started' });
+  transport.flush();
+
+  if (compiled.format === 'esm') {
+    const url = pathToFileURL(file).href;
+    loaderPort.postMessage({ type: 'entry', url, code: compiled.code });
+    let settled = false;
+    process.once('beforeExit', () => {
+      if (!settled) {
+        // What node says of a top-level await that can never finish.
+        process.stderr.write(`Warning: Detected unsettled top-level await at ${url}\n`);
+        process.exitCode = 13;
+      }
+    });
+    import(url).then(
+      () => { settled = true; },
+      (err) => {
+        settled = true;
+        // Surface it exactly as an error thrown by the main module.
+        process.nextTick(() => { throw err; });
+      },
+    );
+  } else {
+    runCommonJs(file, compiled.code);
+  }
+}
+
+// The transform is big: load it only when something must be instrumented in this process.
+let transformModule: typeof TransformModule | undefined;
+function transform(): typeof TransformModule {
+  return (transformModule ??= require(path.join(__dirname, 'transform.js')) as typeof TransformModule);
+}
+
+function setIntervalUnpatched(fn: () => void, ms: number): NodeJS.Timeout {
+  // Called before the timers are patched is not guaranteed; timers from node:timers are never patched.
+  return require('node:timers').setInterval(fn, ms);
+}
+
+function readRunRequest(): RunRequest | undefined {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(CONTROL_FD, buf, 0, buf.length, null);
+    } catch (err: any) {
+      if (err?.code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        continue;
+      }
+      return undefined;
+    }
+    if (n === 0) return undefined;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+    const text = Buffer.concat(chunks).toString('utf8');
+    const nl = text.indexOf('\n');
+    if (nl >= 0) {
+      const msg = JSON.parse(text.slice(0, nl));
+      return msg?.type === 'run' ? (msg as RunRequest) : undefined;
+    }
+  }
+}
+
+function readSource(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err: any) {
+    process.stderr.write(`Error: Cannot find module '${file}'\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+function runCommonJs(file: string, code: string): void {
+  const M = Module as any;
+  const m = new M(file, null);
+  m.filename = file;
+  m.id = '.';
+  m.paths = M._nodeModulePaths(path.dirname(file));
+  process.mainModule = m;
+  M._cache[file] = m;
+  m._compile(code, file);
+  m.loaded = true;
+}
+
+/** Local CommonJS files required by the snippet are instrumented too (TypeScript ones need it to load). */
+function installRequireHook(entry: string, entryCode: string, userFiles: Set<string>): void {
+  const M = Module as any;
+  const jsLoader = M._extensions['.js'];
+  const load = (module: any, filename: string) => {
+    if (filename.includes(`${path.sep}node_modules${path.sep}`)) return jsLoader(module, filename);
+    let code: string;
+    if (filename === entry) code = entryCode;
+    else {
+      code = transform().transformSnippet(fs.readFileSync(filename, 'utf8'), { file: filename, format: 'cjs' }).code;
+    }
+    userFiles.add(filename);
+    module._compile(code, filename);
+  };
+  for (const ext of ['.ts', '.cts', '.mts']) M._extensions[ext] = load;
+  M._extensions['.js'] = (module: any, filename: string) => {
+    if (filename.includes(`${path.sep}node_modules${path.sep}`) || !userFilesRoot(entry, filename)) return jsLoader(module, filename);
+    return load(module, filename);
+  };
+}
+
+function userFilesRoot(entry: string, filename: string): boolean {
+  return filename === entry || filename.startsWith(path.dirname(entry) + path.sep);
+}
+
+function installExitHooks(
+  recorder: Recorder, transport: ChildTransport, now: () => number,
+  sink: { mark(kind: MarkKind, text: string, line?: number): void }, userFiles: Set<string>,
+): void {
+  process.on('uncaughtExceptionMonitor', (err: any, origin) => {
+    try {
+      const kind: MarkKind = origin === 'unhandledRejection' ? 'unhandledRejection' : 'exception';
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : `Uncaught ${String(err)}`;
+      const stack = err instanceof Error ? String(err.stack ?? '') : undefined;
+      const where = stack ? firstUserFrame(stack, userFiles) : undefined;
+      transport.send({ type: 'mark', kind, text: message, atMs: now(), line: where?.line, column: where?.column, stack });
+    } catch {
+      // recording must never change how the program fails
+    }
+  });
+  const origEmit = process.emit;
+  let finished = false;
+  process.emit = function (this: NodeJS.Process, event: string | symbol, ...args: unknown[]) {
+    const result = origEmit.apply(this, [event, ...args] as any);
+    if (event === 'exit' && !finished) {
+      finished = true;
+      const code = typeof args[0] === 'number' ? args[0] : Number(process.exitCode ?? 0);
+      recorder.flushDropped();
+      transport.send({ type: 'exit', code, atMs: now() });
+      transport.flush();
+    }
+    return result;
+  } as typeof process.emit;
+  void sink;
+}
+
+/** file:line:col of the first stack frame in the user's files (stacks are source-mapped). */
+export function firstUserFrame(stack: string, userFiles: Set<string>): { line: number; column: number } | undefined {
+  for (const m of stack.matchAll(/\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/gm)) {
+    let f = m[1];
+    if (f.startsWith('file://')) {
+      try {
+        f = fileURLToPath(f);
+      } catch {
+        continue;
+      }
+    }
+    if (userFiles.has(f)) return { line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+function startWatchdog(channel: ReturnType<typeof createSharedChannel>, probe: Float64Array, request: RunRequest, file: string): void {
+  try {
+    const w = new Worker(path.join(__dirname, 'watchdog.js'), {
+      workerData: {
+        channel, probe: probe.buffer, eventsFd: EVENTS_FD, watchdogFd: WATCHDOG_FD, controlFd: CONTROL_FD,
+        thresholdMs: request.blockThresholdMs, file, source: request.source,
+      },
+      stdout: false,
+      stderr: !process.env.AWAIT_TIMELINE_DEBUG,
+      env: { AWAIT_TIMELINE_DEBUG: process.env.AWAIT_TIMELINE_DEBUG },
+    });
+    w.unref();
+    w.on('error', () => { /* the watchdog is best effort; the program runs on */ });
+  } catch {
+    // without a watchdog, blocks are still seen by the lag probe's gaps in the engine
+  }
+}
+
+main();

@@ -1,0 +1,71 @@
+// Module loader hooks (they run on Node's loader thread): serve the instrumented entry module,
+// instrument the snippet's local ES modules, and let TypeScript imports resolve the way
+// TypeScript users write them (`./util.js` for util.ts, or no extension).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+
+import { createRequire } from 'node:module';
+
+import { declaredFormat } from './moduleFormat';
+import type * as TransformModule from './transform';
+
+// The transform is big: load it only when a local module needs instrumenting.
+let transformModule: typeof TransformModule | undefined;
+const transform = () => (transformModule ??= createRequire(import.meta.url)('./transform.js') as typeof TransformModule);
+
+let port: MessagePort | undefined;
+const entries = new Map<string, string>();
+
+export function initialize(data: { port?: MessagePort } | undefined): void {
+  port = data?.port;
+}
+
+/** Messages are posted before the import that needs them, so they are already queued. */
+function drain(): void {
+  if (!port) return;
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    const msg = m.message as { type: string; url: string; code: string };
+    if (msg?.type === 'entry') entries.set(msg.url, msg.code);
+  }
+}
+
+type Next<T> = (...args: any[]) => Promise<T>;
+
+export async function resolve(specifier: string, context: { parentURL?: string }, next: Next<any>): Promise<any> {
+  drain();
+  if (entries.has(specifier)) return { url: specifier, shortCircuit: true, format: 'module' };
+  try {
+    return await next(specifier, context);
+  } catch (err: any) {
+    const parent = context.parentURL;
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !parent?.startsWith('file:') || !/^\.{1,2}\//.test(specifier)) throw err;
+    const base = fileURLToPath(new URL(specifier, parent));
+    const stem = base.replace(/\.(m|c)?js$/, '');
+    for (const candidate of [`${stem}.ts`, `${stem}.mts`, `${stem}.cts`, `${base}.ts`, `${base}.js`, path.join(base, 'index.ts')]) {
+      if (fs.existsSync(candidate)) return { url: pathToFileURL(candidate).href, shortCircuit: true };
+    }
+    throw err;
+  }
+}
+
+export async function load(url: string, context: { format?: string }, next: Next<any>): Promise<any> {
+  drain();
+  const entry = entries.get(url);
+  if (entry !== undefined) return { format: 'module', source: entry, shortCircuit: true };
+  if (!url.startsWith('file:') || url.includes('/node_modules/')) return next(url, context);
+  const file = fileURLToPath(url);
+  if (!/\.(m|c)?(t|j)s$/.test(file)) return next(url, context);
+  const isTs = /\.(m|c)?ts$/.test(file);
+  const declared = declaredFormat(file);
+  if (declared === 'cjs') {
+    // CommonJS goes through require, where the main thread's hook instruments it.
+    return { format: 'commonjs', shortCircuit: true };
+  }
+  if (!isTs && declared === undefined && context.format === 'commonjs') return next(url, context);
+  const source = fs.readFileSync(file, 'utf8');
+  const out = transform().transformSnippet(source, { file, format: declared });
+  if (out.format === 'cjs') return { format: 'commonjs', shortCircuit: true };
+  return { format: 'module', source: out.code, shortCircuit: true };
+}

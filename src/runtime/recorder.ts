@@ -1,0 +1,367 @@
+// The in-process recorder that instrumented code calls as `__awt$`: it keeps the current span
+// across calls, awaits, yields and callbacks, and turns them into records on the transport.
+// Hot paths allocate nothing once a site is past its cap: a loop of a million awaits costs a
+// counter increment per await after the first `maxSpansPerSite`.
+import {
+  OP_CLOSE, OP_DROPPED, OP_OPEN, OUTCOME_FULFILLED, OUTCOME_REJECTED,
+} from '../shared/runtimeProtocol';
+import type { RuntimeSite } from './transform';
+import type { ChildTransport } from './transport';
+
+/** Sync calls shorter than this with no recorded child are not spans. */
+const SYNC_CALL_MIN_MS = 1;
+
+/** A span in the making. id 0: not sent yet (lazy sync call); > 0: sent. */
+export class Handle {
+  id = 0;
+  constructor(
+    readonly site: number,
+    readonly start: number,
+    readonly parent: Handle | null,
+  ) {}
+}
+
+/** The state of one invocation of an instrumented function (or of the module's top level). */
+export class Frame extends Handle {
+  /** false: past its site's cap; its work is attributed to `parent`. */
+  recorded = true;
+  /** What becomes current again when this invocation suspends or ends. */
+  prev: Handle | null = null;
+  /** The await (or for-await step) this invocation is waiting on; SKIPPED when not recorded. */
+  aw: Handle | null = null;
+  /** Awaits evaluated inside another await's argument: the outer ones. */
+  awOuter: Array<Handle | null> | null = null;
+  suspended = false;
+  failed = false;
+  returned: unknown = undefined;
+  a0: unknown; a1: unknown; a2: unknown; a3: unknown;
+}
+
+/** Stands for an await past its site's cap. */
+const SKIPPED = new Handle(-1, 0, null);
+
+export interface RecorderOptions {
+  maxSpansPerSite: number;
+}
+
+const PromiseCtor = Promise;
+const promiseThen = Promise.prototype.then;
+
+export class Recorder {
+  /** What new spans are children of. */
+  current: Handle | null = null;
+  t0 = 0;
+  private nextId = 0;
+  private siteTable: RuntimeSite[] = [];
+  private counts = new Uint32Array(256);
+  private dropped = 0;
+  private cap: number;
+  /** Combinator spans whose argument list is being evaluated. */
+  private combinators: Array<{ h: Handle | null; before: Handle | null }> = [];
+  /** Site given by instrumented code just before it calls a timer function. */
+  pendingTimerSite = -1;
+
+  constructor(private readonly transport: ChildTransport, private readonly now: () => number, options: RecorderOptions) {
+    this.cap = options.maxSpansPerSite;
+  }
+
+  configure(options: RecorderOptions): void {
+    this.cap = options.maxSpansPerSite;
+  }
+
+  /** Registers a module's site table; returns the base index its code adds to local indexes. */
+  sites(json: string, file: string): number {
+    const local = JSON.parse(json) as RuntimeSite[];
+    const base = this.siteTable.length;
+    for (const s of local) this.siteTable.push(s);
+    if (this.siteTable.length > this.counts.length) {
+      const grown = new Uint32Array(Math.max(this.siteTable.length, this.counts.length * 2));
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    this.transport.send({
+      type: 'sites', base, file,
+      sites: local.map(({ kind, label, line, column }) => ({ kind, label, line, column })),
+    });
+    return base;
+  }
+
+  top(): Frame {
+    const f = new Frame(-1, 0, null);
+    f.recorded = false;
+    f.id = -1;
+    return f;
+  }
+
+  /** Counts one more span of `site`; false when past the cap (then it is only counted). */
+  private admit(site: number): boolean {
+    if (this.counts[site]++ < this.cap) return true;
+    this.dropped++;
+    return false;
+  }
+
+  private materialize(h: Handle): number {
+    if (h.id !== 0) return h.id;
+    const parentId = h.parent ? this.materialize(h.parent) : 0;
+    const id = (h.id = ++this.nextId);
+    this.transport.record(OP_OPEN, id, parentId, h.site, h.start);
+    if (h instanceof Frame) this.transport.send({ type: 'label', id, label: this.callLabel(h) });
+    return id;
+  }
+
+  private closeSpan(h: Handle, outcome: number): void {
+    if (h.id > 0) this.transport.record(OP_CLOSE, h.id, outcome, 0, this.now());
+  }
+
+  private open(site: number, parent: Handle | null): Handle {
+    const h = new Handle(site, this.now(), parent);
+    this.materialize(h);
+    return h;
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  enter(site: number, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): Frame {
+    const parent = this.current;
+    if (!this.admit(site)) {
+      const f = new Frame(site, 0, parent);
+      f.recorded = false;
+      f.id = -1;
+      f.prev = parent;
+      // The work of an uncounted call belongs to its caller.
+      return f;
+    }
+    const f = new Frame(site, this.now(), parent);
+    f.prev = parent;
+    f.a0 = a0; f.a1 = a1; f.a2 = a2; f.a3 = a3;
+    if (this.siteTable[site].fn) this.materialize(f); // async and generator calls are always spans
+    this.current = f;
+    return f;
+  }
+
+  fail(f: Frame, _err: unknown): void {
+    this.caught(f);
+    f.failed = true;
+  }
+
+  ret(f: Frame, value: unknown): unknown {
+    f.returned = value;
+    return value;
+  }
+
+  leave(f: Frame): void {
+    this.current = f.prev;
+    if (!f.recorded) return;
+    const outcome = f.failed ? OUTCOME_REJECTED : OUTCOME_FULFILLED;
+    if (f.id === 0) {
+      // A synchronous call no child needed: a span only if it held the thread long enough.
+      if (this.now() - f.start < SYNC_CALL_MIN_MS) return;
+      this.materialize(f);
+    }
+    const r = f.returned;
+    if (!f.failed && r instanceof PromiseCtor && this.siteTable[f.site].fn === 1) {
+      // `return promise` from an async function: the call ends when that promise settles.
+      // The async function adopts it anyway, so observing it changes no handled-ness or order.
+      f.returned = undefined;
+      promiseThen.call(r, () => this.closeSpan(f, OUTCOME_FULFILLED), () => this.closeSpan(f, OUTCOME_REJECTED));
+      return;
+    }
+    this.closeSpan(f, outcome);
+  }
+
+  // ---- awaits ------------------------------------------------------------------------------
+
+  /** Before the awaited expression is evaluated: the await span begins. */
+  b(f: Frame, site: number): void {
+    if (f.aw !== null) (f.awOuter ??= []).push(f.aw);
+    if (this.admit(site)) {
+      const h = this.open(site, this.current);
+      f.aw = h;
+      this.current = h;
+    } else {
+      f.aw = SKIPPED;
+    }
+  }
+
+  /** The expression is evaluated; the function suspends: its caller's context comes back. */
+  s(f: Frame, value: unknown): unknown {
+    f.suspended = true;
+    this.current = f.prev;
+    return value;
+  }
+
+  /** Execution resumed after the await. */
+  r(f: Frame, value: unknown): unknown {
+    this.resume(f, OUTCOME_FULFILLED);
+    return value;
+  }
+
+  private resume(f: Frame, outcome: number): void {
+    f.prev = this.current;
+    f.suspended = false;
+    const h = f.aw;
+    if (h !== null && h !== SKIPPED) this.closeSpan(h, outcome);
+    const outer = f.awOuter && f.awOuter.length ? f.awOuter.pop()! : null;
+    f.aw = outer;
+    this.current = outer && outer !== SKIPPED ? outer : f.recorded ? f : f.parent;
+  }
+
+  /** At the top of a catch or finally block: if we got here from a rejected await, it ended now. */
+  caught(f: Frame): void {
+    if (f.suspended) this.resume(f, OUTCOME_REJECTED);
+  }
+
+  /** Yield: suspend (ys) and resume (y). */
+  ys(f: Frame, value: unknown): unknown {
+    return this.s(f, value);
+  }
+
+  y(f: Frame, value: unknown): unknown {
+    f.prev = this.current;
+    f.suspended = false;
+    this.current = f.recorded ? f : f.parent;
+    return value;
+  }
+
+  /** for await: each step of the loop is an await span from next() to the loop body. */
+  fa(f: Frame, site: number, iterable: any): unknown {
+    const rec = this;
+    const wrap = (it: any) => ({
+      next(v?: unknown) {
+        if (f.suspended) rec.resume(f, OUTCOME_FULFILLED);
+        rec.b(f, site);
+        try {
+          return it.next(v);
+        } finally {
+          rec.s(f, undefined);
+        }
+      },
+      return: typeof it.return === 'function' ? (v?: unknown) => it.return(v) : undefined,
+      throw: typeof it.throw === 'function' ? (v?: unknown) => it.throw(v) : undefined,
+    });
+    if (iterable != null && typeof iterable[Symbol.asyncIterator] === 'function') {
+      return { [Symbol.asyncIterator]: () => wrap(iterable[Symbol.asyncIterator]()) };
+    }
+    if (iterable != null && typeof iterable[Symbol.iterator] === 'function') {
+      return { [Symbol.iterator]: () => wrap(iterable[Symbol.iterator]()) };
+    }
+    return iterable; // not iterable: let the language throw its own TypeError
+  }
+
+  /** Loop body start and loop end of a for await. */
+  fr(f: Frame): void {
+    if (f.suspended) this.resume(f, OUTCOME_FULFILLED);
+  }
+
+  // ---- combinators -------------------------------------------------------------------------
+
+  co(site: number): void {
+    const before = this.current;
+    let h: Handle | null = null;
+    if (this.admit(site)) {
+      h = this.open(site, before);
+      this.current = h;
+    }
+    this.combinators.push({ h, before });
+  }
+
+  cc(result: unknown): unknown {
+    const top = this.combinators.pop();
+    if (!top) return result;
+    this.current = top.before;
+    const h = top.h;
+    // Only used where the result is awaited right away, so observing it changes nothing.
+    if (h && result instanceof PromiseCtor) {
+      promiseThen.call(result, () => this.closeSpan(h, OUTCOME_FULFILLED), () => this.closeSpan(h, OUTCOME_REJECTED));
+    } else if (h) {
+      this.closeSpan(h, OUTCOME_FULFILLED);
+    }
+    return result;
+  }
+
+  // ---- timers ------------------------------------------------------------------------------
+
+  ts(site: number): void {
+    this.pendingTimerSite = site;
+  }
+
+  /** Opens a timer span for a call instrumented code announced with ts(); null otherwise. */
+  openTimer(): Handle | null {
+    const site = this.pendingTimerSite;
+    if (site < 0) return null;
+    this.pendingTimerSite = -1;
+    return this.admit(site) ? this.open(site, this.current) : null;
+  }
+
+  endTimer(h: Handle, outcome = OUTCOME_FULFILLED): void {
+    this.closeSpan(h, outcome);
+  }
+
+  /** A new span of the same site (a setInterval's next period), or null past the cap. */
+  reopenTimer(h: Handle): Handle | null {
+    return this.admit(h.site) ? this.open(h.site, h.parent) : null;
+  }
+
+  /** Id of the current span for the watchdog's block spans (sends it if needed). */
+  currentId(): number {
+    let h = this.current;
+    while (h && h.id < 0) h = h.parent;
+    return h ? this.materialize(h) : 0;
+  }
+
+  /** Sends everything recorded so far (the watchdog calls it before a kill). */
+  flushNow(): void {
+    this.flushDropped();
+    this.transport.flush();
+  }
+
+  /** Reports the count of spans that were only counted. */
+  flushDropped(): void {
+    if (this.dropped > 0) {
+      this.transport.record(OP_DROPPED, this.dropped, 0, 0, 0);
+      this.dropped = 0;
+    }
+  }
+
+  siteOf(id: number): RuntimeSite | undefined {
+    return this.siteTable[id];
+  }
+
+  private callLabel(f: Frame): string {
+    const site = this.siteTable[f.site];
+    const kinds = site.params ?? [];
+    const args = [f.a0, f.a1, f.a2, f.a3];
+    const parts: string[] = [];
+    for (let i = 0; i < kinds.length && i < 4; i++) {
+      const k = kinds[i];
+      if (k === '…') {
+        const rest = Array.isArray(args[i]) ? (args[i] as unknown[]) : [];
+        parts.push(...rest.slice(0, 4 - i).map(preview));
+      } else if (k) parts.push(k);
+      else parts.push(preview(args[i]));
+    }
+    const name = site.label;
+    return name.startsWith('new ') ? `${name}(${parts.join(', ')})` : `${name}(${parts.join(', ')})`;
+  }
+}
+
+/** A short, side-effect-free rendering of an argument value. */
+export function preview(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v.length > 24 ? v.slice(0, 23) + '…' : v);
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(v);
+    case 'bigint':
+      return `${v}n`;
+    case 'symbol':
+      return 'Symbol()';
+    case 'function':
+      return v.name ? v.name : 'ƒ';
+    default:
+      if (v === null) return 'null';
+      return Array.isArray(v) ? '[…]' : '{…}';
+  }
+}

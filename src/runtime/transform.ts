@@ -1,0 +1,443 @@
+// Instruments a snippet's source: every await, every function body, for-await loops, timers and
+// awaited Promise combinators report to the in-process recorder (`__awt$`), with labels taken
+// from the user's own text. No line is added or removed, so line numbers stay exact; columns are
+// mapped back through a composed source map.
+import { parse, type ParserPlugin } from '@babel/parser';
+import MagicString from 'magic-string';
+import { transform as sucrase } from 'sucrase';
+import remapping from '@jridgewell/remapping';
+
+import type { Site } from '../shared/runtimeProtocol';
+import { RUNTIME_GLOBAL, type ModuleFormat } from './moduleFormat';
+
+export type { ModuleFormat };
+
+/** What the runtime needs to know about a site beyond what the engine shows. */
+export interface RuntimeSite extends Site {
+  /** For call sites: 0 sync, 1 async, 2 generator, 3 async generator. */
+  fn?: number;
+  /** For call sites: one entry per previewed parameter: '' plain, '…' rest, '{…}' / '[…]' pattern. */
+  params?: string[];
+}
+
+export interface TransformResult {
+  code: string;
+  format: ModuleFormat;
+  sites: RuntimeSite[];
+}
+
+export class CompileError extends Error {
+  constructor(message: string, readonly file: string, readonly line: number, readonly column: number) {
+    super(message);
+    this.name = 'CompileError';
+  }
+}
+
+const R = RUNTIME_GLOBAL;
+const BASE = '__awt$b';
+const FRAME = '__awt$f';
+const TOP = '__awt$t';
+const ERR = '__awt$e';
+
+const MAX_LABEL = 120;
+const TIMER_NAMES = new Set(['setTimeout', 'setInterval', 'setImmediate']);
+const COMBINATORS = new Set(['all', 'allSettled', 'race', 'any']);
+const FUNCTION_TYPES = new Set([
+  'FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression',
+  'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod',
+]);
+// Keys of a babel node that never hold child nodes worth visiting.
+const SKIP_KEYS = new Set(['loc', 'start', 'end', 'extra', 'leadingComments', 'trailingComments', 'innerComments',
+  'typeAnnotation', 'returnType', 'typeParameters', 'superTypeParameters', 'implements', 'predicate']);
+
+/** Collapses whitespace runs and shortens long text with an ellipsis. */
+export function shortenLabel(text: string): string {
+  const collapsed = text.replace(/\s+/g, ' ').trim();
+  return collapsed.length > MAX_LABEL ? collapsed.slice(0, MAX_LABEL - 1) + '…' : collapsed;
+}
+
+export function isTypeScriptFile(file: string): boolean {
+  return /\.(c|m)?ts$/i.test(file);
+}
+
+interface Node {
+  type: string;
+  start: number;
+  end: number;
+  loc: { start: { line: number; column: number } };
+  extra?: { parenthesized?: boolean; parenStart?: number };
+  [key: string]: any;
+}
+
+interface FnContext {
+  node: Node;
+  /** Variable holding this context's frame. */
+  frame: string;
+  async: boolean;
+  generator: boolean;
+}
+
+function isNode(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && typeof (v as Node).type === 'string' && typeof (v as Node).start === 'number';
+}
+
+export interface TransformOptions {
+  /** Absolute path, for error messages and the source map. */
+  file: string;
+  /** Decided by extension or package.json; undefined: decide from syntax like Node does. */
+  format?: ModuleFormat;
+}
+
+export function transformSnippet(source: string, options: TransformOptions): TransformResult {
+  const { file } = options;
+  const ts = isTypeScriptFile(file);
+  const plugins: ParserPlugin[] = ts ? ['typescript'] : [];
+  let ast: any;
+  try {
+    ast = parse(source, {
+      sourceType: options.format === 'esm' ? 'module' : options.format === 'cjs' ? 'script' : 'unambiguous',
+      allowAwaitOutsideFunction: options.format !== 'cjs',
+      allowReturnOutsideFunction: options.format !== 'esm',
+      allowImportExportEverywhere: false,
+      errorRecovery: false,
+      plugins,
+      sourceFilename: file,
+    });
+  } catch (err: any) {
+    const loc = err?.loc ?? { line: 1, column: 0 };
+    const message = String(err?.message ?? err).replace(/\s*\(\d+:\d+\)$/, '');
+    throw new CompileError(`SyntaxError: ${message}`, file, loc.line, loc.column + 1);
+  }
+  const program: Node = ast.program;
+  const format: ModuleFormat = options.format ?? (program.sourceType === 'module' || hasTopLevelAwait(program) ? 'esm' : 'cjs');
+
+  const declared = collectDeclaredNames(program);
+  const s = new MagicString(source);
+  const sites: RuntimeSite[] = [];
+  const addSite = (site: RuntimeSite) => sites.push(site) - 1;
+  const siteRef = (i: number) => `${BASE}+${i}`;
+  const pos = (n: Node) => ({ line: n.loc.start.line, column: n.loc.start.column + 1 });
+
+  const top: FnContext = { node: program, frame: TOP, async: format === 'esm', generator: false };
+
+  // Wraps a region as a statement list: opening text after `start`, closing text before `end`.
+  const open = (at: number, text: string) => s.appendRight(at, text);
+  const close = (at: number, text: string) => s.prependLeft(at, text);
+
+  function outerRange(n: Node): [number, number] {
+    if (!n.extra?.parenthesized || n.extra.parenStart === undefined) return [n.start, n.end];
+    // Count the opening parens between parenStart and the node, then find as many closing ones.
+    let depth = 0;
+    for (let i = n.extra.parenStart; i < n.start; i++) if (source[i] === '(') depth++;
+    let end = n.end;
+    while (depth > 0 && end < source.length) {
+      if (source[end] === ')') depth--;
+      end++;
+    }
+    return [n.extra.parenStart, end];
+  }
+
+  function functionName(fn: Node, ancestors: Node[]): string {
+    const parent = ancestors[ancestors.length - 1];
+    const keyName = (key: Node, computed: boolean): string => {
+      if (computed) return `[${shortenLabel(source.slice(key.start, key.end))}]`;
+      if (key.type === 'Identifier') return key.name;
+      if (key.type === 'PrivateName') return `#${key.id.name}`;
+      if (key.type === 'StringLiteral' || key.type === 'NumericLiteral') return String(key.value);
+      return shortenLabel(source.slice(key.start, key.end));
+    };
+    const ownerName = (container: Node | undefined, containerParent: Node | undefined): string | undefined => {
+      if (!container) return undefined;
+      if ((container.type === 'ClassBody') && containerParent) {
+        if (containerParent.id) return containerParent.id.name;
+        const gp = ancestors[ancestors.indexOf(containerParent) - 1];
+        if (gp?.type === 'VariableDeclarator' && gp.id.type === 'Identifier') return gp.id.name;
+        return undefined;
+      }
+      if (container.type === 'ObjectExpression') {
+        const p = ancestors[ancestors.indexOf(container) - 1];
+        if (p?.type === 'VariableDeclarator' && p.id.type === 'Identifier') return p.id.name;
+        if (p?.type === 'AssignmentExpression') return shortenLabel(source.slice(p.left.start, p.left.end));
+      }
+      return undefined;
+    };
+    const qualify = (owner: string | undefined, name: string) => (owner ? `${owner}.${name}` : name);
+
+    if (fn.type === 'ClassMethod' || fn.type === 'ClassPrivateMethod') {
+      const body = ancestors[ancestors.length - 1];
+      const cls = ancestors[ancestors.length - 2];
+      const owner = ownerName(body, cls);
+      if (fn.kind === 'constructor') return `new ${owner ?? '(anonymous class)'}`;
+      return qualify(owner, keyName(fn.key, fn.computed));
+    }
+    if (fn.type === 'ObjectMethod') {
+      return qualify(ownerName(parent, undefined), keyName(fn.key, fn.computed));
+    }
+    if (fn.id?.name) return fn.id.name;
+    if (!parent) return '(anonymous)';
+    if (parent.type === 'VariableDeclarator' && parent.id.type === 'Identifier') return parent.id.name;
+    if (parent.type === 'AssignmentExpression' && parent.right === fn) return shortenLabel(source.slice(parent.left.start, parent.left.end));
+    if (parent.type === 'ObjectProperty' && parent.value === fn) {
+      return qualify(ownerName(ancestors[ancestors.length - 2], undefined), keyName(parent.key, parent.computed));
+    }
+    if ((parent.type === 'ClassProperty' || parent.type === 'ClassPrivateProperty') && parent.value === fn) {
+      const body = ancestors[ancestors.length - 2];
+      const cls = ancestors[ancestors.length - 3];
+      return qualify(ownerName(body, cls), keyName(parent.key, parent.computed));
+    }
+    if (parent.type === 'AssignmentPattern' && parent.left.type === 'Identifier') return parent.left.name;
+    return '(anonymous)';
+  }
+
+  function paramPreview(fn: Node): { names: string[]; kinds: string[] } {
+    const names: string[] = [];
+    const kinds: string[] = [];
+    for (const raw of fn.params as Node[]) {
+      if (names.length === 4) break;
+      let p = raw;
+      if (p.type === 'TSParameterProperty') p = p.parameter;
+      if (p.type === 'AssignmentPattern') p = p.left;
+      if (p.type === 'Identifier') {
+        if (p.name === 'this') continue; // TypeScript's `this` parameter is erased
+        names.push(p.name);
+        kinds.push('');
+      } else if (p.type === 'RestElement' && p.argument.type === 'Identifier') {
+        names.push(p.argument.name);
+        kinds.push('…');
+      } else {
+        names.push('void 0');
+        kinds.push(p.type === 'ArrayPattern' || p.argument?.type === 'ArrayPattern' ? '[…]' : '{…}');
+      }
+    }
+    return { names, kinds };
+  }
+
+  /** Inserts text after a block's opening brace and its directive prologue. */
+  function afterPrologue(block: Node): number {
+    const dirs: Node[] = block.directives ?? [];
+    return dirs.length ? dirs[dirs.length - 1].end : block.start + 1;
+  }
+
+  function instrumentFunction(fn: Node, ctx: FnContext, ancestors: Node[]) {
+    if (!fn.body) return; // overloads, abstract and declared methods
+    const name = functionName(fn, ancestors);
+    const { names, kinds } = paramPreview(fn);
+    const kind = (fn.async ? 1 : 0) + (fn.generator ? 2 : 0);
+    const site = addSite({ kind: 'call', label: name, ...pos(fn), fn: kind, params: kinds });
+    const enter = `const ${FRAME}=${R}.enter(${siteRef(site)}${names.map((n) => ',' + n).join('')});try{`;
+    const exit = `}catch(${ERR}){${R}.fail(${FRAME},${ERR});throw ${ERR}}finally{${R}.leave(${FRAME})}`;
+    if (fn.body.type === 'BlockStatement') {
+      open(afterPrologue(fn.body), enter);
+      close(fn.body.end - 1, exit);
+    } else {
+      const [start, end] = outerRange(fn.body);
+      open(start, `{${enter}return ${fn.async ? `${R}.ret(${FRAME},` : '('}`);
+      close(end, `)${exit}}`);
+    }
+    void ctx;
+  }
+
+  function instrumentAwait(n: Node, ctx: FnContext) {
+    const label = shortenLabel(source.slice(n.start + 5, n.end));
+    const site = addSite({ kind: 'await', label, ...pos(n) });
+    open(n.start, `(${R}.b(${ctx.frame},${siteRef(site)}),${R}.r(${ctx.frame},`);
+    open(n.start + 5, ` ${R}.s(${ctx.frame},`);
+    close(n.end, ')))');
+  }
+
+  function instrumentForAwait(n: Node, ctx: FnContext, wrapTarget: Node) {
+    // Outer wrapping first: closing texts inserted later land before earlier ones.
+    open(wrapTarget.start, '{');
+    close(wrapTarget.end, `;${R}.fr(${ctx.frame})}`);
+    const label = shortenLabel(source.slice(n.right.start, n.right.end));
+    const site = addSite({ kind: 'await', label: `for await (… of ${label})`, ...pos(n) });
+    const [rs, re] = outerRange(n.right);
+    open(rs, `${R}.fa(${ctx.frame},${siteRef(site)},`);
+    close(re, ')');
+    const body: Node = n.body;
+    if (body.type === 'BlockStatement') {
+      open(body.start + 1, `${R}.fr(${ctx.frame});`);
+    } else {
+      open(body.start, `{${R}.fr(${ctx.frame});`);
+      close(body.end, '}');
+    }
+  }
+
+  function instrumentYield(n: Node, ctx: FnContext) {
+    open(n.start, `${R}.y(${ctx.frame},`);
+    close(n.end, ')');
+    if (n.argument) {
+      const [as, ae] = outerRange(n.argument);
+      open(as, `${R}.ys(${ctx.frame},`);
+      close(ae, ')');
+    } else {
+      close(n.end, ` ${R}.ys(${ctx.frame},void 0)`);
+    }
+  }
+
+  function instrumentTimer(n: Node) {
+    const label = shortenLabel(source.slice(n.start, n.end));
+    const site = addSite({ kind: 'timer', label, ...pos(n) });
+    const [cs, ce] = outerRange(n.callee);
+    open(cs, `(${R}.ts(${siteRef(site)}),`);
+    close(ce, ')');
+  }
+
+  function instrumentCombinator(n: Node) {
+    const label = shortenLabel(source.slice(n.start, n.end));
+    const site = addSite({ kind: 'combinator', label, ...pos(n) });
+    open(n.start, `(${R}.co(${siteRef(site)}),${R}.cc(`);
+    close(n.end, '))');
+  }
+
+  const isTimerCall = (n: Node) =>
+    n.type === 'CallExpression' && n.callee.type === 'Identifier' && TIMER_NAMES.has(n.callee.name) && !declared.has(n.callee.name);
+  const isAwaitedCombinator = (n: Node, parent: Node | undefined) =>
+    parent?.type === 'AwaitExpression' && n.type === 'CallExpression' && n.callee.type === 'MemberExpression' &&
+    !n.callee.computed && n.callee.object.type === 'Identifier' && n.callee.object.name === 'Promise' &&
+    !declared.has('Promise') && n.callee.property.type === 'Identifier' && COMBINATORS.has(n.callee.property.name);
+
+  function visit(n: Node, ancestors: Node[], ctx: FnContext) {
+    const parent = ancestors[ancestors.length - 1];
+    let inner = ctx;
+    if (FUNCTION_TYPES.has(n.type) && isPromiseExecutor(n, parent)) {
+      // `new Promise(r => …)`: always synchronous and short; its work belongs to the caller.
+    } else if (FUNCTION_TYPES.has(n.type)) {
+      instrumentFunction(n, ctx, ancestors);
+      inner = { node: n, frame: FRAME, async: !!n.async, generator: !!n.generator };
+    } else if (n.type === 'AwaitExpression') {
+      instrumentAwait(n, ctx);
+    } else if (n.type === 'ForOfStatement' && n.await) {
+      let target: Node = n;
+      for (let i = ancestors.length - 1; i >= 0 && ancestors[i].type === 'LabeledStatement'; i--) target = ancestors[i];
+      instrumentForAwait(n, ctx, target);
+    } else if (n.type === 'YieldExpression') {
+      instrumentYield(n, ctx);
+    } else if (n.type === 'CatchClause' && (ctx.async || ctx.generator)) {
+      open(n.body.start + 1, `${R}.caught(${ctx.frame});`);
+    } else if (n.type === 'TryStatement' && n.finalizer && (ctx.async || ctx.generator)) {
+      open(n.finalizer.start + 1, `${R}.caught(${ctx.frame});`);
+    } else if (n.type === 'ReturnStatement' && n.argument && ctx.async && ctx !== top && !ctx.generator) {
+      const [as, ae] = outerRange(n.argument);
+      open(as, `${R}.ret(${ctx.frame},`);
+      close(ae, ')');
+    } else if (isTimerCall(n)) {
+      instrumentTimer(n);
+    } else if (isAwaitedCombinator(n, parent)) {
+      instrumentCombinator(n);
+    }
+    ancestors.push(n);
+    for (const key of Object.keys(n)) {
+      if (SKIP_KEYS.has(key)) continue;
+      const v = n[key];
+      if (Array.isArray(v)) {
+        for (const c of v) if (isNode(c) && !isTypeOnly(c)) visit(c, ancestors, inner);
+      } else if (isNode(v) && !isTypeOnly(v)) {
+        visit(v, ancestors, inner);
+      }
+    }
+    ancestors.pop();
+  }
+
+  visit(program, [], top);
+
+  // The prologue: the site table and the top-level frame, on the first line, after any
+  // directive prologue ("use strict" must stay first) and hashbang.
+  const first: Node | undefined = (program.body as Node[])[0];
+  const dirs = program.directives as Node[];
+  const prologueAt = dirs.length ? dirs[dirs.length - 1].end : first ? first.start : source.length;
+  const table = JSON.stringify(sites.map(({ kind, label, line, column, fn, params }) => ({ kind, label, line, column, fn, params })));
+  s.appendLeft(prologueAt, `const ${BASE}=${R}.sites(${JSON.stringify(table)},${JSON.stringify(file)}),${TOP}=${R}.top();`);
+
+  const instrumented = s.toString();
+  const map1 = s.generateMap({ source: file, includeContent: true, hires: true });
+  let code = instrumented;
+  let map: any = map1;
+  if (ts) {
+    let out;
+    try {
+      out = sucrase(instrumented, {
+        transforms: ['typescript'],
+        disableESTransforms: true,
+        injectCreateRequireForImportRequire: format === 'esm',
+        filePath: `${file}#instrumented`,
+        sourceMapOptions: { compiledFilename: file },
+      });
+    } catch (err: any) {
+      throw new CompileError(`SyntaxError: ${String(err?.message ?? err)}`, file, 1, 1);
+    }
+    code = out.code;
+    map = remapping(out.sourceMap as any, (f) => (f.endsWith('#instrumented') ? (map1 as any) : null));
+  }
+  map.sources = [file];
+  map.sourcesContent = [source];
+  const encoded = Buffer.from(JSON.stringify(map)).toString('base64');
+  code += `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${encoded}\n`;
+  return { code, format, sites };
+}
+
+function isPromiseExecutor(fn: Node, parent: Node | undefined): boolean {
+  return parent?.type === 'NewExpression' && parent.arguments[0] === fn &&
+    parent.callee.type === 'Identifier' && parent.callee.name === 'Promise';
+}
+
+function isTypeOnly(n: Node): boolean {
+  if (!n.type.startsWith('TS')) return false;
+  return !(n.type === 'TSAsExpression' || n.type === 'TSSatisfiesExpression' || n.type === 'TSNonNullExpression' ||
+    n.type === 'TSTypeAssertion' || n.type === 'TSParameterProperty' || n.type === 'TSExportAssignment' ||
+    n.type === 'TSEnumDeclaration' || n.type === 'TSEnumMember' || n.type === 'TSModuleDeclaration' ||
+    n.type === 'TSModuleBlock' || n.type === 'TSImportEqualsDeclaration' || n.type === 'TSInstantiationExpression');
+}
+
+function hasTopLevelAwait(program: Node): boolean {
+  let found = false;
+  const walk = (n: Node) => {
+    if (found) return;
+    if (FUNCTION_TYPES.has(n.type) || n.type === 'StaticBlock') return;
+    if (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && n.await)) {
+      found = true;
+      return;
+    }
+    for (const key of Object.keys(n)) {
+      if (SKIP_KEYS.has(key)) continue;
+      const v = n[key];
+      if (Array.isArray(v)) v.forEach((c) => isNode(c) && walk(c));
+      else if (isNode(v)) walk(v);
+    }
+  };
+  walk(program);
+  return found;
+}
+
+/** Every name the file binds anywhere; a global we patch is only trusted when the file never rebinds it. */
+function collectDeclaredNames(program: Node): Set<string> {
+  const names = new Set<string>();
+  const addPattern = (p: Node | null | undefined) => {
+    if (!p) return;
+    switch (p.type) {
+      case 'Identifier': names.add(p.name); break;
+      case 'AssignmentPattern': addPattern(p.left); break;
+      case 'RestElement': addPattern(p.argument); break;
+      case 'ArrayPattern': p.elements.forEach((e: Node | null) => addPattern(e)); break;
+      case 'ObjectPattern': p.properties.forEach((q: Node) => addPattern(q.type === 'RestElement' ? q : q.value)); break;
+      case 'TSParameterProperty': addPattern(p.parameter); break;
+    }
+  };
+  const walk = (n: Node) => {
+    switch (n.type) {
+      case 'VariableDeclarator': addPattern(n.id); break;
+      case 'FunctionDeclaration': case 'ClassDeclaration': if (n.id) names.add(n.id.name); break;
+      case 'ImportSpecifier': case 'ImportDefaultSpecifier': case 'ImportNamespaceSpecifier': names.add(n.local.name); break;
+      case 'CatchClause': addPattern(n.param); break;
+    }
+    if (FUNCTION_TYPES.has(n.type)) (n.params as Node[]).forEach(addPattern);
+    for (const key of Object.keys(n)) {
+      if (SKIP_KEYS.has(key)) continue;
+      const v = n[key];
+      if (Array.isArray(v)) v.forEach((c) => isNode(c) && walk(c));
+      else if (isNode(v)) walk(v);
+    }
+  };
+  walk(program);
+  return names;
+}

@@ -1,0 +1,268 @@
+// The watchdog thread of an instrumented child. It notices the main thread stuck in synchronous
+// work (the lag probe stops ticking), finds the line it is stuck on by pausing it for an instant
+// through the inspector, and reports the block as a span on fd 4. It also answers the engine's
+// stop request: everything recorded is flushed before the engine kills the process.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector';
+import { workerData } from 'node:worker_threads';
+
+import { encodeJsonFrame, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
+import { flushChannel, ST_LOCK, writeFully, type SharedChannel } from './transport';
+import { PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_T0 } from './watchdogShared';
+
+interface WatchdogData {
+  channel: SharedChannel;
+  probe: SharedArrayBuffer;
+  eventsFd: number;
+  watchdogFd: number;
+  controlFd: number;
+  thresholdMs: number;
+  file: string;
+  source?: string;
+}
+
+const data = workerData as WatchdogData;
+const probe = new Float64Array(data.probe);
+const state = new Int32Array(data.channel.state);
+const records = new Float64Array(data.channel.records);
+const json = new Uint8Array(data.channel.json);
+const header = new Uint8Array(5);
+const BLOCK_ID_BASE = 1_000_000_000;
+const debug = (msg: string) => {
+  if (process.env.AWAIT_TIMELINE_DEBUG) fs.writeSync(2, `[watchdog] ${msg}\n`);
+};
+
+/** Only while the main thread cannot touch its buffers (paused, or in a native call). */
+function flushMainBuffers(): void {
+  if (state[ST_LOCK]) return; // the main thread was paused inside its own flush: it finishes it
+  flushChannel(data.eventsFd, state, records, json, header);
+}
+
+let blockCount = 0;
+let block: { id: number; start: number; span: SpanMessage; where: Where | undefined; sampledAt: number } | null = null;
+let pausing = false;
+const sourceLines = new Map<string, string[]>();
+
+function send(message: ChildMessage): void {
+  writeFully(data.watchdogFd, encodeJsonFrame(message));
+}
+
+const absNow = () => performance.timeOrigin + performance.now();
+const rel = (abs: number) => Math.max(0, abs - probe[PROBE_T0]);
+
+function lineText(file: string, line: number): string {
+  let lines = sourceLines.get(file);
+  if (!lines) {
+    let text = '';
+    try {
+      text = file === data.file && data.source !== undefined ? data.source : fs.readFileSync(file, 'utf8');
+    } catch {
+      // unreadable: no label text
+    }
+    lines = text.split(/\r?\n/);
+    sourceLines.set(file, lines);
+  }
+  return (lines[line - 1] ?? '').trim();
+}
+
+function shorten(text: string): string {
+  const t = text.replace(/\s+/g, ' ');
+  return t.length > 120 ? t.slice(0, 119) + '…' : t;
+}
+
+let session: Session | null = null;
+/** scriptId -> URL, from Debugger.scriptParsed (call frames no longer carry their URL). */
+const scripts = new Map<string, string>();
+function inspector(): Session {
+  if (!session) {
+    session = new Session();
+    session.connectToMainThread();
+    session.on('Debugger.scriptParsed', (m: any) => scripts.set(m.params.scriptId, m.params.url));
+  }
+  return session;
+}
+
+/** A connected session makes node print "Waiting for the debugger to disconnect" at exit. */
+function release(): void {
+  session?.disconnect();
+  session = null;
+}
+
+function post<T = any>(method: string, params?: object): Promise<T> {
+  return new Promise((resolve, reject) => {
+    inspector().post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T)));
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref?.())]);
+}
+
+/** Pauses the main thread for an instant: where is it, and which span is current. */
+async function locateMain(): Promise<{ file: string; line: number; column: number; parentId: number } | undefined> {
+  if (pausing) return undefined;
+  pausing = true;
+  const s = inspector();
+  try {
+    const paused = new Promise<any>((resolve) => s.once('Debugger.paused', (m: any) => resolve(m.params)));
+    await post('Debugger.enable');
+    await post('Debugger.pause');
+    const params = await withTimeout(paused, 1000);
+    debug(`paused: ${params ? params.callFrames.map((f: any) => `${f.url}:${f.location.lineNumber}`).join(' | ') : 'timed out'}`);
+    if (!params) return undefined;
+    let where: { file: string; line: number; column: number; parentId: number } | undefined;
+    try {
+      for (const frame of params.callFrames as any[]) {
+        const url: string = frame.url || scripts.get(frame.location.scriptId) || '';
+        if (!url || url.includes('/node_modules/') || url.startsWith('node:')) continue;
+        const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+        if (file.includes('/dist/runtime/')) continue;
+        const idResult = await post<any>('Debugger.evaluateOnCallFrame', {
+          callFrameId: params.callFrames[0].callFrameId,
+          expression: 'globalThis.__awt$ ? globalThis.__awt$.currentId() : 0',
+          silent: true,
+          returnByValue: true,
+        });
+        where = {
+          file,
+          line: frame.location.lineNumber + 1,
+          column: frame.location.columnNumber + 1,
+          parentId: Number(idResult?.result?.value ?? 0) || 0,
+        };
+        break;
+      }
+      // The main thread is paused: its buffers are ours to flush.
+      flushMainBuffers();
+    } finally {
+      await post('Debugger.resume').catch(() => undefined);
+      await post('Debugger.disable').catch(() => undefined);
+      release();
+    }
+    return where;
+  } catch (err) {
+    debug(String(err));
+    return undefined;
+  } finally {
+    pausing = false;
+  }
+}
+
+type Where = { file: string; line: number; column: number; parentId: number };
+
+/** How often a long block is looked at again: a new line or span splits it. */
+const SAMPLE_MS = Math.max(50, data.thresholdMs);
+
+async function whereIsMain(): Promise<Where | undefined> {
+  const nativeLine = probe[PROBE_NATIVE_LINE];
+  if (nativeLine > 0) return { file: data.file, line: nativeLine, column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: 0 };
+  return locateMain();
+}
+
+function newBlock(startAbs: number, continues?: number): NonNullable<typeof block> {
+  const id = BLOCK_ID_BASE + ++blockCount;
+  const span: SpanMessage = {
+    type: 'span', id, parentId: null, kind: 'block', label: 'synchronous work', line: 0, column: 0,
+    startMs: rel(startAbs), endMs: null, outcome: 'pending', continues,
+  };
+  return { id, start: startAbs, span, where: undefined, sampledAt: absNow() };
+}
+
+function describe(span: SpanMessage, where: Where | undefined): void {
+  if (!where) return;
+  span.line = where.line;
+  span.column = where.column;
+  span.parentId = where.parentId || null;
+  span.label = shorten(lineText(where.file, where.line)) || 'synchronous work';
+}
+
+async function onBlockStart(lastTick: number): Promise<void> {
+  const b = (block = newBlock(lastTick));
+  send(b.span); // seen as stuck right away, labelled as soon as we know where
+  b.where = await whereIsMain();
+  b.sampledAt = absNow();
+  describe(b.span, b.where);
+  send(b.span); // full upsert: if the block ended meanwhile, this carries its end too
+}
+
+/** Looks again at a long block; if the main thread moved to another line or span, splits it. */
+async function resample(): Promise<void> {
+  const b = block;
+  if (!b) return;
+  const at = absNow();
+  b.sampledAt = at;
+  const where = await whereIsMain();
+  if (block !== b || !where) return;
+  if (b.where && where.line === b.where.line && where.parentId === b.where.parentId && where.file === b.where.file) return;
+  if (!b.where) {
+    b.where = where;
+    describe(b.span, where);
+    send(b.span);
+    return;
+  }
+  b.span.endMs = rel(at);
+  b.span.outcome = 'fulfilled';
+  send(b.span);
+  const next = (block = newBlock(at, b.id));
+  next.where = where;
+  describe(next.span, where);
+  send(next.span);
+}
+
+function onBlockEnd(tick: number): void {
+  if (!block) return;
+  block.span.endMs = rel(tick);
+  block.span.outcome = 'fulfilled';
+  send(block.span);
+  block = null;
+}
+
+function check(): void {
+  if (probe[PROBE_MAIN_ALIVE] !== 1) return;
+  const last = probe[PROBE_LAST_TICK];
+  if (block) {
+    if (last > block.start) onBlockEnd(last);
+    else if (!pausing && absNow() - block.sampledAt >= SAMPLE_MS) void resample();
+    return;
+  }
+  if (!pausing && absNow() - last >= data.thresholdMs) void onBlockStart(last);
+}
+
+async function onStop(): Promise<void> {
+  // Ask the main thread to flush (works while it is idle or running JavaScript); if it is inside
+  // a synchronous native call it cannot answer, and then its buffers are not being touched.
+  const answered = await withTimeout(
+    post('Runtime.evaluate', { expression: 'globalThis.__awt$ && globalThis.__awt$.flushNow()', silent: true }),
+    60,
+  );
+  if (answered === undefined) flushMainBuffers();
+  release();
+  send({ type: 'flushed' });
+}
+
+const interval = setInterval(check, Math.max(2, Math.min(10, data.thresholdMs / 4)));
+void interval;
+
+// Control messages after the run request arrive here, on this thread's own event loop.
+try {
+  const control = new net.Socket({ fd: data.controlFd, readable: true, writable: false });
+  let buffered = '';
+  control.setEncoding('utf8');
+  control.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        if (JSON.parse(line)?.type === 'stop') void onStop();
+      } catch {
+        // not ours to judge: ignore malformed control lines
+      }
+    }
+  });
+  control.on('error', () => undefined);
+} catch {
+  // no control channel: the engine kills without asking
+}

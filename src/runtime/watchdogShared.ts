@@ -1,0 +1,13 @@
+// Slots of the Float64 probe shared by the main thread and the watchdog thread.
+
+/** Absolute time (timeOrigin + now) of the main thread's last lag-probe tick. */
+export const PROBE_LAST_TICK = 0;
+/** Absolute time of the snippet's time 0. */
+export const PROBE_T0 = 1;
+/** Line of a synchronous native call in progress (execSync, Atomics.wait…), 0 when none. */
+export const PROBE_NATIVE_LINE = 2;
+/** 1 once the snippet runs. */
+export const PROBE_MAIN_ALIVE = 3;
+/** Column of that native call. */
+export const PROBE_NATIVE_COLUMN = 4;
+export const SHARED_PROBE_SLOTS = 8;
