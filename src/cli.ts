@@ -145,6 +145,13 @@ async function main(argv: string[]): Promise<number> {
   return exitCodeFor(timeline, compileFailed);
 }
 
+// A closed pipe (`… | head`) is the reader's choice, not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -324,7 +324,7 @@ export class Run extends EventEmitter<RunEvents> {
       }
     }
     this.status = status;
-    b.refineBlocks(b.exit && !this.endStatus ? b.exit.atMs : undefined);
+    b.refineBlocks(b.exit && !this.endStatus ? b.exit.atMs : undefined, this.options.blockThresholdMs ?? DEFAULT_BLOCK_THRESHOLD_MS);
     const exitCode = this.endStatus ? null : exitCodeOverride ?? code;
     const timeline = b.build(status, exitCode, wallMs, error);
     this.emit('end', timeline);

@@ -149,7 +149,7 @@ export class TimelineBuilder {
    * timed exactly. A block never starts before nor ends after its parent call, and a block split
    * from another starts where that one ended or where its own call began.
    */
-  refineBlocks(endOfRunMs: number | undefined): void {
+  refineBlocks(endOfRunMs: number | undefined, thresholdMs: number): void {
     const ordered = this.allSpans().filter((s) => s.kind === 'block');
     for (const b of ordered) {
       if (b.endMs === null && endOfRunMs !== undefined) {
@@ -166,6 +166,10 @@ export class TimelineBuilder {
         if (parent.endMs !== null && b.endMs !== null) b.endMs = Math.min(b.endMs, parent.endMs);
       }
       if (b.endMs !== null && b.endMs < b.startMs) b.endMs = b.startMs;
+      // The tail of a block split off by a sample, shorter than a block: not a block of its own.
+      if (from !== undefined && b.endMs !== null && b.endMs - b.startMs < thresholdMs) {
+        this.spans.delete(b.id);
+      }
     }
   }
 

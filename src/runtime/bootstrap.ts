@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel } from './transport';
 import { Recorder } from './recorder';
-import { patchContextPropagation, patchOutput, patchTimers } from './patches';
+import { patchBlockingCalls, patchContextPropagation, patchOutput, patchTimers } from './patches';
 import { declaredFormat, RUNTIME_GLOBAL } from './moduleFormat';
 import type * as TransformModule from './transform';
 import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE } from './watchdogShared';
@@ -73,6 +73,7 @@ function main(): void {
   patchTimers(recorder);
   patchContextPropagation(recorder);
   patchOutput(sink);
+  patchBlockingCalls(recorder, probe, sink);
   installExitHooks(recorder, transport, now, sink, userFiles);
 
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
@@ -277,7 +278,7 @@ function startWatchdog(channel: ReturnType<typeof createSharedChannel>, probe: F
       },
       stdout: false,
       stderr: !process.env.AWAIT_TIMELINE_DEBUG,
-      env: { AWAIT_TIMELINE_DEBUG: process.env.AWAIT_TIMELINE_DEBUG },
+      env: process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {},
     });
     w.unref();
     w.on('error', () => { /* the watchdog is best effort; the program runs on */ });

@@ -4,6 +4,7 @@
 import type { MarkKind } from '../shared/timeline';
 import { OUTCOME_REJECTED } from '../shared/runtimeProtocol';
 import type { Handle, Recorder } from './recorder';
+import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './watchdogShared';
 
 const TIMER_SPAN = Symbol('await-timeline.timer');
 
@@ -179,6 +180,10 @@ export function patchOutput(sink: MarkSink): void {
 
 /** The line of the user's code that called `fn`, read from V8's structured stack (no formatting). */
 export function callerLine(fn: Function, sink: MarkSink): number | undefined {
+  return callerPosition(fn, sink)?.line;
+}
+
+export function callerPosition(fn: Function, sink: MarkSink): { line: number; column: number } | undefined {
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
   try {
@@ -188,7 +193,7 @@ export function callerLine(fn: Function, sink: MarkSink): number | undefined {
     Error.captureStackTrace(holder, fn);
     for (const f of holder.stack ?? []) {
       const file = f.getFileName();
-      if (file && sink.isUserFile(file)) return f.getLineNumber() ?? undefined;
+      if (file && sink.isUserFile(file)) return { line: f.getLineNumber() ?? 0, column: f.getColumnNumber() ?? 1 };
     }
     return undefined;
   } catch {
@@ -197,4 +202,31 @@ export function callerLine(fn: Function, sink: MarkSink): number | undefined {
     Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
   }
+}
+
+/**
+ * Synchronous calls that wait in native code (the inspector cannot interrupt them): they say
+ * where they were called from before they wait, so the watchdog can label the block.
+ */
+export function patchBlockingCalls(rec: Recorder, probe: Float64Array, sink: MarkSink): void {
+  const wrap = (owner: any, name: string) => {
+    const orig = owner[name];
+    if (typeof orig !== 'function') return;
+    const replacement = lookAlike(function (this: unknown) {
+      const where = callerPosition(replacement, sink);
+      probe[PROBE_NATIVE_PARENT] = rec.currentId();
+      probe[PROBE_NATIVE_COLUMN] = where?.column ?? 1;
+      probe[PROBE_NATIVE_LINE] = where?.line ?? -1;
+      try {
+        return orig.apply(this, arguments);
+      } finally {
+        probe[PROBE_NATIVE_LINE] = 0;
+      }
+    }, orig);
+    owner[name] = replacement;
+  };
+  const cp = require('node:child_process');
+  for (const name of ['execSync', 'execFileSync', 'spawnSync']) wrap(cp, name);
+  wrap(Atomics, 'wait');
+  require('node:module').syncBuiltinESMExports();
 }

@@ -309,6 +309,29 @@ export class Recorder {
     return h ? this.materialize(h) : 0;
   }
 
+  /**
+   * Called by the watchdog through an inspector interrupt while the thread is stuck: sends what
+   * is buffered and tells where the interrupted code is (JSON: current span, user stack frames).
+   */
+  where(): string {
+    const id = this.currentId();
+    this.flushNow();
+    const savedPrepare = Error.prepareStackTrace;
+    const savedLimit = Error.stackTraceLimit;
+    let frames: Array<[string, number, number]> = [];
+    try {
+      Error.stackTraceLimit = 30;
+      Error.prepareStackTrace = (_e, cs) => cs;
+      const holder: { stack?: NodeJS.CallSite[] } = {};
+      Error.captureStackTrace(holder);
+      frames = (holder.stack ?? []).map((c) => [c.getFileName() ?? '', c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0]);
+    } finally {
+      Error.prepareStackTrace = savedPrepare;
+      Error.stackTraceLimit = savedLimit;
+    }
+    return JSON.stringify({ id, frames });
+  }
+
   /** Sends everything recorded so far (the watchdog calls it before a kill). */
   flushNow(): void {
     this.flushDropped();

@@ -10,7 +10,7 @@ import { workerData } from 'node:worker_threads';
 
 import { encodeJsonFrame, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { flushChannel, ST_LOCK, writeFully, type SharedChannel } from './transport';
-import { PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_T0 } from './watchdogShared';
+import { PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0 } from './watchdogShared';
 
 interface WatchdogData {
   channel: SharedChannel;
@@ -73,13 +73,10 @@ function shorten(text: string): string {
 }
 
 let session: Session | null = null;
-/** scriptId -> URL, from Debugger.scriptParsed (call frames no longer carry their URL). */
-const scripts = new Map<string, string>();
 function inspector(): Session {
   if (!session) {
     session = new Session();
     session.connectToMainThread();
-    session.on('Debugger.scriptParsed', (m: any) => scripts.set(m.params.scriptId, m.params.url));
   }
   return session;
 }
@@ -100,47 +97,32 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref?.())]);
 }
 
-/** Pauses the main thread for an instant: where is it, and which span is current. */
+/**
+ * Asks the main thread, through an inspector interrupt, where it is and which span is current.
+ * Runtime.evaluate runs on top of the interrupted JavaScript, so its stack is the user's; no
+ * Debugger domain is enabled (that would cost the program its optimized code). The main
+ * thread flushes its buffers in the same call.
+ */
 async function locateMain(): Promise<{ file: string; line: number; column: number; parentId: number } | undefined> {
   if (pausing) return undefined;
   pausing = true;
-  const s = inspector();
   try {
-    const paused = new Promise<any>((resolve) => s.once('Debugger.paused', (m: any) => resolve(m.params)));
-    await post('Debugger.enable');
-    await post('Debugger.pause');
-    const params = await withTimeout(paused, 1000);
-    debug(`paused: ${params ? params.callFrames.map((f: any) => `${f.url}:${f.location.lineNumber}`).join(' | ') : 'timed out'}`);
-    if (!params) return undefined;
-    let where: { file: string; line: number; column: number; parentId: number } | undefined;
-    try {
-      for (const frame of params.callFrames as any[]) {
-        const url: string = frame.url || scripts.get(frame.location.scriptId) || '';
-        if (!url || url.includes('/node_modules/') || url.startsWith('node:')) continue;
-        const file = url.startsWith('file:') ? fileURLToPath(url) : url;
-        if (file.includes('/dist/runtime/')) continue;
-        const idResult = await post<any>('Debugger.evaluateOnCallFrame', {
-          callFrameId: params.callFrames[0].callFrameId,
-          expression: 'globalThis.__awt$ ? globalThis.__awt$.currentId() : 0',
-          silent: true,
-          returnByValue: true,
-        });
-        where = {
-          file,
-          line: frame.location.lineNumber + 1,
-          column: frame.location.columnNumber + 1,
-          parentId: Number(idResult?.result?.value ?? 0) || 0,
-        };
-        break;
-      }
-      // The main thread is paused: its buffers are ours to flush.
-      flushMainBuffers();
-    } finally {
-      await post('Debugger.resume').catch(() => undefined);
-      await post('Debugger.disable').catch(() => undefined);
-      release();
+    const answer = await withTimeout(post<any>('Runtime.evaluate', {
+      expression: 'globalThis.__awt$ ? globalThis.__awt$.where() : "null"',
+      silent: true,
+      returnByValue: true,
+    }), 1000);
+    const value = answer?.result?.value;
+    debug(`where: ${value}`);
+    if (typeof value !== 'string') return undefined;
+    const parsed = JSON.parse(value) as { id: number; frames: Array<[string, number, number]> } | null;
+    if (!parsed) return undefined;
+    for (const [url, line, column] of parsed.frames) {
+      if (!url || url.includes('/node_modules/') || url.startsWith('node:') || url.includes('/dist/runtime/')) continue;
+      const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+      return { file, line, column, parentId: parsed.id };
     }
-    return where;
+    return { file: data.file, line: 0, column: 0, parentId: parsed.id };
   } catch (err) {
     debug(String(err));
     return undefined;
@@ -156,7 +138,11 @@ const SAMPLE_MS = Math.max(50, data.thresholdMs);
 
 async function whereIsMain(): Promise<Where | undefined> {
   const nativeLine = probe[PROBE_NATIVE_LINE];
-  if (nativeLine > 0) return { file: data.file, line: nativeLine, column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: 0 };
+  if (nativeLine !== 0) {
+    // In a native wait: it cannot answer, and it is not touching its buffers.
+    flushMainBuffers();
+    return { file: data.file, line: Math.max(0, nativeLine), column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: probe[PROBE_NATIVE_PARENT] };
+  }
   return locateMain();
 }
 
@@ -170,11 +156,14 @@ function newBlock(startAbs: number, continues?: number): NonNullable<typeof bloc
 }
 
 function describe(span: SpanMessage, where: Where | undefined): void {
-  if (!where) return;
+  if (!where || where.line === 0) {
+    if (where) span.parentId = where.parentId || null;
+    return;
+  }
   span.line = where.line;
   span.column = where.column;
   span.parentId = where.parentId || null;
-  span.label = shorten(lineText(where.file, where.line)) || 'synchronous work';
+  span.label = shorten(lineText(where.file, where.line).replace(/;\s*$/, '')) || 'synchronous work';
 }
 
 async function onBlockStart(lastTick: number): Promise<void> {
@@ -216,6 +205,7 @@ function onBlockEnd(tick: number): void {
   block.span.outcome = 'fulfilled';
   send(block.span);
   block = null;
+  release();
 }
 
 function check(): void {
@@ -237,7 +227,7 @@ async function onStop(): Promise<void> {
     60,
   );
   if (answered === undefined) flushMainBuffers();
-  release();
+  if (!block) release();
   send({ type: 'flushed' });
 }
 

@@ -10,4 +10,6 @@ export const PROBE_NATIVE_LINE = 2;
 export const PROBE_MAIN_ALIVE = 3;
 /** Column of that native call. */
 export const PROBE_NATIVE_COLUMN = 4;
+/** Span id current when that native call began. */
+export const PROBE_NATIVE_PARENT = 5;
 export const SHARED_PROBE_SLOTS = 8;

@@ -1,0 +1,380 @@
+"""Records spans and marks inside the snippet's process and sends them to the engine as frames."""
+# Frame = u32 LE payload length | u8 frame type | payload (see src/shared/runtimeProtocol.ts).
+# Await spans travel as binary records against an interned site table (the hot path); call, task,
+# block and with-block spans travel as JSON `span` messages (full upserts with the same id).
+#
+# Every thread appends to one ordered list; whoever flushes (the main thread at exit, the watchdog
+# thread every few ms, the control thread on `stop`) takes the write lock, so two threads never
+# interleave inside the pipe and an update never overtakes the message it updates.
+
+import contextvars
+import json
+import os
+import struct
+import sys
+import time
+import _thread
+
+PROTOCOL_VERSION = 1
+FRAME_EVENTS = 1
+FRAME_JSON = 2
+OP_OPEN = 1.0
+OP_CLOSE = 2.0
+OP_DROPPED = 3.0
+OUTCOME_FULFILLED = 1.0
+OUTCOME_REJECTED = 2.0
+
+_perf = time.perf_counter
+_getframe = sys._getframe
+
+# The innermost span open in this task / thread; 0 = top level. Tasks copy it when created.
+current_span = contextvars.ContextVar('await_timeline_span', default=0)
+_cur_get = current_span.get
+_cur_set = current_span.set
+_cur_reset = current_span.reset
+
+
+class Recorder:
+    def __init__(self, fd):
+        self.fd = fd
+        self.lock = _thread.allocate_lock()
+        self.out = []
+        self.t0 = _perf()
+        self.broken = False
+        self.snippet_file = None
+        self.sites = []
+        self.counts = []
+        self.cap = 1000
+        self.dropped_sent = 0
+        self.extra_dropped = 0
+        self.next_id = _counter()
+        # span id -> (site, context token, parent) of await spans still pending.
+        self.open_awaits = {}
+        # coroutine frame -> task span id: that call is the task itself, no separate call span.
+        self.task_roots = {}
+        self._positions = {}
+
+    # -- time ------------------------------------------------------------------------------------
+    def start_clock(self):
+        self.t0 = _perf()
+
+    def now_ms(self):
+        return (_perf() - self.t0) * 1000.0
+
+    # -- transport -------------------------------------------------------------------------------
+    def send_now(self, message):
+        """Writes one JSON message at once (hello, before the run starts)."""
+        with self.lock:
+            self._write(_json_frame(message))
+
+    def emit(self, message):
+        self.out.append(message)
+
+    def flush(self, final_messages=()):
+        with self.lock:
+            self._flush_locked(final_messages)
+
+    def _flush_locked(self, final_messages=()):
+        out = self.out
+        n = len(out)
+        # Only the first n items: the main thread may be appending while we encode (atomic
+        # append + deleting exactly what we took keeps both sides consistent under the GIL).
+        items = out[:n]
+        del out[:n]
+        dropped = self.dropped_total()
+        if dropped > self.dropped_sent:
+            items.append((OP_DROPPED, float(dropped - self.dropped_sent), 0.0, 0.0, 0.0))
+            self.dropped_sent = dropped
+        items.extend(final_messages)
+        if not items:
+            return
+        chunks = []
+        records = []
+        for item in items:
+            if type(item) is tuple:
+                records.extend(item)
+                continue
+            if records:
+                chunks.append(_events_frame(records))
+                records = []
+            chunks.append(_json_frame(item))
+        if records:
+            chunks.append(_events_frame(records))
+        self._write(b''.join(chunks))
+
+    def _write(self, data):
+        if self.broken:
+            return
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
+        except OSError:
+            # The engine went away; the snippet keeps running as it would without us.
+            self.broken = True
+
+    def dropped_total(self):
+        cap = self.cap
+        return sum(c - cap for c in self.counts if c > cap) + self.extra_dropped
+
+    # -- positions -------------------------------------------------------------------------------
+    def snippet_frame(self, frame):
+        """The innermost frame of the snippet's own file at or above `frame`."""
+        file = self.snippet_file
+        while frame is not None and frame.f_code.co_filename != file:
+            frame = frame.f_back
+        return frame
+
+    def frame_position(self, frame):
+        """(line, column) the frame is executing, 1-based; columns from 3.11's co_positions."""
+        line = frame.f_lineno or 0
+        column = 1
+        code = frame.f_code
+        positions = self._positions.get(code)
+        if positions is None and hasattr(code, 'co_positions'):
+            positions = self._positions[code] = list(code.co_positions())
+        if positions:
+            index = frame.f_lasti // 2
+            if 0 <= index < len(positions):
+                start_line, _end_line, start_col, _end_col = positions[index]
+                if start_line == line and start_col is not None:
+                    column = start_col + 1
+        return line, column
+
+    # -- spans -----------------------------------------------------------------------------------
+    def span(self, sid, parent, kind, label, line, column, start, end=None, outcome='pending'):
+        message = {
+            'type': 'span', 'id': sid, 'parentId': parent or None, 'kind': kind, 'label': label,
+            'line': line, 'column': column, 'startMs': start, 'endMs': end, 'outcome': outcome,
+        }
+        self.out.append(message)
+        return message
+
+    def close_span(self, message, outcome, label=None):
+        done = dict(message)
+        done['endMs'] = self.now_ms()
+        done['outcome'] = outcome
+        if label is not None:
+            done['label'] = label
+        self.out.append(done)
+        return done
+
+
+def _counter():
+    import itertools
+    return itertools.count(1).__next__
+
+
+def _json_frame(message):
+    body = json.dumps(message, ensure_ascii=False, separators=(',', ':'), allow_nan=False).encode('utf-8')
+    return struct.pack('<IB', len(body), FRAME_JSON) + body
+
+
+def _events_frame(values):
+    body = struct.pack('<%dd' % len(values), *values)
+    return struct.pack('<IB', len(body), FRAME_EVENTS) + body
+
+
+def reason_of(exc):
+    """How a rejected span reads: `cancelled`, `TimeoutError`, `ValueError: bad input`."""
+    if exc is None:
+        return 'failed'
+    name = type(exc).__name__
+    if name == 'CancelledError':
+        return 'cancelled'
+    text = str(exc)
+    text = text if len(text) <= 80 else text[:79] + '\u2026'
+    return name + (': ' + text if text else '')
+
+
+def preview_value(value):
+    """A short Python-looking rendering of an argument: strings in double quotes."""
+    try:
+        if isinstance(value, str):
+            text = value if len(value) <= 24 else value[:23] + '\u2026'
+            return '"' + text.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n') + '"'
+        if value is None or isinstance(value, (bool, int, float)):
+            text = repr(value)
+            return text if len(text) <= 24 else text[:23] + '\u2026'
+        if isinstance(value, (list, tuple, dict, set, frozenset)):
+            # Small containers as written; big ones are not even rendered.
+            text = repr(value) if len(value) <= 8 else type(value).__name__ + '(\u2026)'
+            return text if len(text) <= 24 else text[:23] + '\u2026'
+        name = getattr(value, '__qualname__', None)
+        if isinstance(name, str) and callable(value):
+            return name
+        return '<' + type(value).__name__ + '>'
+    except Exception:
+        return '<?>'
+
+
+def call_preview(name, values, params):
+    """`fetch_data("Weather API")` from the frame's locals at entry."""
+    positional, varargs, kwonly, varkw = params
+    parts = []
+    for p in positional:
+        if p in values:
+            parts.append(preview_value(values[p]))
+    if varargs and varargs in values:
+        parts.extend(preview_value(v) for v in values[varargs])
+    for p in kwonly:
+        if p in values:
+            parts.append(p + '=' + preview_value(values[p]))
+    if varkw and varkw in values and isinstance(values[varkw], dict):
+        parts.extend(str(k) + '=' + preview_value(v) for k, v in values[varkw].items())
+    text = name + '(' + ', '.join(parts) + ')'
+    return text if len(text) <= 120 else text[:118] + '\u2026)'
+
+
+def install_span_helpers(rec, namespace):
+    """Defines the functions the instrumented code calls (see _awtl_transform) in `namespace`."""
+    counts = rec.counts
+    sites = rec.sites
+    cap = rec.cap
+    out_append = rec.out.append
+    open_awaits = rec.open_awaits
+    next_id = rec.next_id
+    perf = _perf
+    t0 = rec.t0
+    task_roots = rec.task_roots
+
+    def _awtl_ab(site):
+        # Hot path: past the cap an await only costs a count.
+        n = counts[site] + 1
+        counts[site] = n
+        if n > cap:
+            return 0
+        sid = next_id()
+        parent = _cur_get()
+        open_awaits[sid] = (site, _cur_set(sid), parent)
+        out_append((OP_OPEN, sid, parent, site, (perf() - t0) * 1000.0))
+        return sid
+
+    def _awtl_ae(sid, value):
+        if sid:
+            entry = open_awaits.pop(sid, None)
+            if entry is not None:
+                try:
+                    _cur_reset(entry[1])
+                except ValueError:
+                    _cur_set(entry[2])
+                out_append((OP_CLOSE, sid, OUTCOME_FULFILLED, 0.0, (perf() - t0) * 1000.0))
+        return value
+
+    def _awtl_af(statement_sites):
+        # The statement raised. The innermost open spans of its own awaits are current in this
+        # task; close them as rejected (a raise outside any await finds none).
+        exc = sys.exc_info()[1]
+        while True:
+            sid = _cur_get()
+            entry = open_awaits.get(sid) if sid else None
+            if entry is None or entry[0] not in statement_sites:
+                return
+            del open_awaits[sid]
+            try:
+                _cur_reset(entry[1])
+            except ValueError:
+                _cur_set(entry[2])
+            out_append((OP_CLOSE, sid, OUTCOME_REJECTED, 0.0, (perf() - t0) * 1000.0))
+            out_append({'type': 'label', 'id': sid, 'label': sites[entry[0]].label + ' \u2192 ' + reason_of(exc)})
+
+    def _awtl_sb(site):
+        n = counts[site] + 1
+        counts[site] = n
+        if n > cap:
+            return None
+        info = sites[site]
+        label = info.label
+        line = info.line
+        column = info.column
+        if info.kind == 'call':
+            frame = _getframe(1)
+            if frame in task_roots:
+                return None  # the task span already stands for this call
+            try:
+                label = call_preview(label, frame.f_locals, info.params)
+            except Exception:
+                label = label + '(\u2026)'
+            caller = frame.f_back
+            if caller is not None and caller.f_code.co_filename == rec.snippet_file:
+                line, column = rec.frame_position(caller)
+        sid = next_id()
+        parent = _cur_get()
+        message = rec.span(sid, parent, info.kind, label, line, column, (perf() - t0) * 1000.0)
+        return [message, _cur_set(sid), parent, None]
+
+    def _awtl_sx(token):
+        if token is not None:
+            token[3] = reason_of(sys.exc_info()[1])
+
+    def _awtl_se(token):
+        if token is None:
+            return
+        message, ctx_token, parent, reason = token
+        try:
+            _cur_reset(ctx_token)
+        except ValueError:
+            _cur_set(parent)
+        if reason is None:
+            rec.close_span(message, 'fulfilled')
+        else:
+            rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason)
+
+    def _awtl_ac(site, iterable):
+        n = counts[site] + 1
+        counts[site] = n
+        if n > cap:
+            return iterable
+        info = sites[site]
+        message = rec.span(next_id(), _cur_get(), info.kind, info.label, info.line, info.column, rec.now_ms())
+        return _AsCompleted(rec, iterable, message)
+
+    for fn in (_awtl_ab, _awtl_ae, _awtl_af, _awtl_sb, _awtl_sx, _awtl_se, _awtl_ac):
+        namespace[fn.__name__] = fn
+
+
+class _AsCompleted:
+    """as_completed() as the snippet sees it, with a combinator span until it is used up."""
+
+    def __init__(self, rec, iterable, message):
+        self._rec = rec
+        self._inner = iterable
+        self._iter = None
+        self._message = message
+
+    def __iter__(self):
+        self._iter = iter(self._inner)
+        return self
+
+    def __next__(self):
+        if self._iter is None:
+            self._iter = iter(self._inner)
+        try:
+            return next(self._iter)
+        except StopIteration:
+            self._finish(None)
+            raise
+        except BaseException as exc:
+            self._finish(reason_of(exc))
+            raise
+
+    def __aiter__(self):
+        return self._inner.__aiter__()
+
+    def _finish(self, reason):
+        message, self._message = self._message, None
+        if message is None:
+            return
+        if reason is None:
+            self._rec.close_span(message, 'fulfilled')
+        else:
+            self._rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason)
+
+    def __del__(self):
+        # Left before the end (a `break` after the first result): it stopped waiting here.
+        if self._message is not None:
+            try:
+                self._finish(None)
+            except Exception:
+                pass
