@@ -91,6 +91,7 @@ export class TimelineApp implements ChartActions {
   private cursorLine: number | null = null;
   private headerAt = 0;
   private saveTimer = 0;
+  private statsTimer = 0;
   private lastStatus = '';
 
   constructor(mount: HTMLElement, private readonly host: HostBridge | null) {
@@ -455,6 +456,14 @@ export class TimelineApp implements ChartActions {
 
   /** The header's DOM changes at most four times a second; it is text, not canvas. */
   private updateHeader(force: boolean): void {
+    // Local stats are refreshed in their own task, after the frame, not inside it.
+    if (this.model.statsStale() && !this.statsTimer) {
+      this.statsTimer = window.setTimeout(() => {
+        this.statsTimer = 0;
+        this.model.refreshStats();
+        this.header.update(this.model);
+      }, 0);
+    }
     const now = performance.now();
     if (!force && now - this.headerAt < 250 && this.model.running) return;
     this.headerAt = now;

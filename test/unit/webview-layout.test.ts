@@ -108,4 +108,19 @@ describe('webview layout', () => {
     const inner2 = span({ label: 'inner', parentId: outer.id, startMs: 10, endMs: 20 });
     assert.equal(computeStats([outer, inner1, inner2], 20, 20).maxConcurrency, 1);
   });
+
+  it('counts pending awaits up to now and survives zero-length spans', () => {
+    nextId = 500;
+    const spans = [
+      span({ label: 'instant', startMs: 5, endMs: 5 }),
+      span({ label: 'a', startMs: 0, endMs: 10 }),
+      span({ label: 'b', startMs: 20, endMs: null, outcome: 'pending' }),
+      span({ kind: 'block', label: 'spin', startMs: 10, endMs: 12 }),
+      span({ kind: 'block', label: 'spin', startMs: 11, endMs: 15 }),
+    ];
+    const stats = computeStats(spans, 30, 30);
+    assert.equal(stats.awaitedMs, 20);
+    assert.equal(stats.blockedMs, 5);
+    assert.equal(stats.maxConcurrency, 1);
+  });
 });

@@ -28,7 +28,7 @@ export class TimelineModel {
   private blockBandAt = -1;
   /** Run clock (ms) at the last status message, and the local clock (ms) when it arrived. */
   private clock = { runMs: 0, localMs: 0 };
-  private statsCache: { stats: TimelineStats; version: number; at: number } | null = null;
+  private statsCache: { stats: TimelineStats; version: number; at: number; cost: number } | null = null;
 
   reset(msg: Pick<ResetMessage, 'file' | 'language' | 'status'>): void {
     this.file = msg.file;
@@ -126,16 +126,32 @@ export class TimelineModel {
     return this.blockBand;
   }
 
-  /** Engine stats when known, else computed here at most once a second while spans stream in. */
+  /**
+   * Engine stats when known, else the last ones computed here (see `refreshStats`). Computing them
+   * over 100,000 spans takes tens of ms, so it never happens inside a frame.
+   */
   stats(): TimelineStats {
     if (this.engineStats) return this.engineStats;
-    const at = nowLocal();
+    if (!this.statsCache) this.refreshStats();
+    return this.statsCache!.stats;
+  }
+
+  /** Whether `refreshStats` would change anything: spans changed and the last run was long enough ago. */
+  statsStale(): boolean {
+    if (this.engineStats) return false;
     const c = this.statsCache;
-    if (c && (c.version === this.layout.version || at - c.at < 1000)) return c.stats;
+    if (!c) return true;
+    if (c.version === this.layout.version && !this.running) return false;
+    // Back off in proportion to the cost: at most ~5 % of the main thread.
+    return nowLocal() - c.at > Math.max(1000, c.cost * 20);
+  }
+
+  refreshStats(): void {
+    const at = nowLocal();
     const now = this.nowMs();
-    const stats = computeStats(this.layout.spans(), now, this.running ? now : this.wallMs);
-    this.statsCache = { stats, version: this.layout.version, at };
-    return stats;
+    const layout = this.layout;
+    const stats = computeStats(layout.spans(), now, this.running ? now : this.wallMs, (id) => layout.span(id));
+    this.statsCache = { stats, version: layout.version, at, cost: nowLocal() - at };
   }
 }
 

@@ -1,0 +1,189 @@
+// Renderer benchmark in headless Chromium: 1,000,000 spans panned and zoomed (goal: a frame within
+// 16 ms), and 100,000 spans streamed in batches (goal: no main-thread task long enough to freeze).
+// Usage: node esbuild.js && node bench/renderer.mjs   (needs /usr/bin/chromium and playwright-core)
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { bundle, launch, repo, writePage } from './renderer/page.mjs';
+
+const TOTAL = Number(process.env.SPANS ?? 1_000_000);
+const STREAM = Number(process.env.STREAM_SPANS ?? 100_000);
+const FRAMES = 120;
+
+if (!fs.existsSync(bundle)) execFileSync(process.execPath, ['esbuild.js'], { cwd: repo, stdio: 'inherit' });
+
+/** Runs inside the page: a deterministic large run, `tasks` rows with many sequential awaits each. */
+function generate(total, tasks) {
+  const perTask = Math.floor(total / tasks) - 1;
+  const spans = [];
+  let id = 0;
+  let seed = 42;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let t = 0; t < tasks; t++) {
+    const taskId = ++id;
+    let at = rand() * 50;
+    const start = at;
+    spans.push({ id: taskId, parentId: null, kind: 'task', label: `worker(${t})`, line: 3, column: 1, startMs: at, endMs: null, outcome: 'pending' });
+    for (let k = 0; k < perTask; k++) {
+      const d = 0.05 + rand() * 2;
+      spans.push({ id: ++id, parentId: taskId, kind: rand() < 0.001 ? 'block' : 'await', label: `fetchItem(${t % 20})`, line: 10 + (t % 20), column: 5, startMs: at, endMs: at + d, outcome: rand() < 0.02 ? 'rejected' : 'fulfilled' });
+      at += d + rand() * 0.5;
+    }
+    spans[spans.length - perTask - 1].endMs = at;
+    spans[spans.length - perTask - 1].outcome = 'fulfilled';
+    void start;
+  }
+  return spans;
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const ms = (x) => `${x.toFixed(2)} ms`;
+
+const browser = await launch();
+try {
+  // ---------------------------------------------------------------- 1M spans: pan and zoom
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(writePage('bench', { theme: 'dark' }));
+  await page.waitForFunction(() => globalThis.awaitTimeline !== undefined);
+  const load = await page.evaluate(
+    ({ total, generateSrc }) => {
+      const generate = new Function(`return (${generateSrc})`)();
+      const app = globalThis.awaitTimeline;
+      const spans = generate(total, 500);
+      const t0 = performance.now();
+      app.loadTimeline({ version: 1, file: 'bench.ts', language: 'typescript', status: 'completed', exitCode: 0, wallMs: 0, error: null, spans, marks: [], droppedSpans: 0, stats: { wallMs: 0, awaitedMs: 0, blockedMs: 0, maxConcurrency: 0 } });
+      const t1 = performance.now();
+      const first = app.renderNow();
+      const t2 = performance.now();
+      return { spans: spans.length, loadMs: t1 - t0, firstFrameMs: t2 - t1, rows: app.rows().length, first };
+    },
+    { total: TOTAL, generateSrc: generate.toString() },
+  );
+  console.log(`loaded ${load.spans.toLocaleString('en-US')} spans into ${load.rows} rows in ${ms(load.loadMs)}; first frame ${ms(load.firstFrameMs)}`);
+
+  // Each scenario changes the view once per animation frame and draws in that frame, as the panel
+  // does: `draw` is our work in the frame, `interval` the time between frames the browser achieved.
+  const scenario = (name, setup, step) =>
+    page.evaluate(
+      ({ frames, setupSrc, stepSrc }) =>
+        new Promise((resolve) => {
+          const app = globalThis.awaitTimeline;
+          new Function('app', setupSrc)(app);
+          app.renderNow();
+          const step = new Function('app', 'i', stepSrc);
+          const draw = [];
+          const interval = [];
+          let stats;
+          let last = 0;
+          let i = 0;
+          const tick = (t) => {
+            if (last) interval.push(t - last);
+            last = t;
+            step(app, i);
+            const t0 = performance.now();
+            stats = app.renderNow();
+            draw.push(performance.now() - t0);
+            if (++i < frames) requestAnimationFrame(tick);
+            else resolve({ draw, interval, stats });
+          };
+          requestAnimationFrame(tick);
+        }),
+      { frames: FRAMES, setupSrc: setup, stepSrc: step },
+    ).then((r) => ({ name, ...r }));
+
+  const results = [
+    await scenario('pan, all in view (LOD merge)', 'app.fitAll();', 'app.panBy(i % 2 ? -7 : 7, 0);'),
+    await scenario('pan, zoomed to ~1 %', "app.fitAll(); app.zoomBy(100);", 'app.panBy(15, i % 20 === 0 ? 22 : 0);'),
+    await scenario('zoom in and out around the pointer', 'app.fitAll();', 'app.zoomBy(i < 60 ? 1.08 : 1 / 1.08, 700);'),
+    await scenario('scroll rows', 'app.fitAll();', 'app.panBy(0, 44);'),
+  ];
+  console.log(`\n1,000,000-span chart, ${FRAMES} frames each, draw time per frame (goal ≤ 16 ms):`);
+  for (const r of results) {
+    console.log(`  ${r.name.padEnd(36)} draw p50 ${ms(pct(r.draw, 50)).padStart(8)}  p95 ${ms(pct(r.draw, 95)).padStart(8)}  max ${ms(Math.max(...r.draw)).padStart(9)} | frame interval p50 ${ms(pct(r.interval, 50)).padStart(8)}  p95 ${ms(pct(r.interval, 95)).padStart(8)} | rows ${r.stats.rows}, runs ${r.stats.runs}, merged ${r.stats.merged}`);
+  }
+  const all = results.flatMap((r) => r.draw);
+  console.log(`  all pan/zoom frames: draw p50 ${ms(pct(all, 50))}, p95 ${ms(pct(all, 95))} -> ${pct(all, 95) <= 16 ? 'meets' : 'misses'} the 16 ms goal`);
+  await page.close();
+
+  // ---------------------------------------------------------------- 100k spans streaming in
+  const live = await browser.context.newPage();
+  await live.setViewportSize({ width: 1280, height: 720 });
+  await live.goto(writePage('bench-stream', { theme: 'dark' }));
+  await live.waitForFunction(() => globalThis.awaitTimeline !== undefined);
+  const stream = await live.evaluate(
+    ({ total, generateSrc }) =>
+      new Promise((resolve) => {
+        const generate = new Function(`return (${generateSrc})`)();
+        const app = globalThis.awaitTimeline;
+        const spans = generate(total, 200).sort((a, b) => a.startMs - b.startMs);
+        // Long tasks as Chromium reports them (≥ 50 ms), and our own handler timings.
+        const longTasks = [];
+        new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration))).observe({ type: 'longtask' });
+        const frames = [];
+        const origRaf = window.requestAnimationFrame.bind(window);
+        // Time every frame callback the app runs.
+        window.requestAnimationFrame = (cb) => origRaf((t) => {
+          const t0 = performance.now();
+          cb(t);
+          frames.push(performance.now() - t0);
+        });
+        app.redraw();
+        const handler = [];
+        const v = 1;
+        const sites = [];
+        const siteIndex = new Map();
+        app.handleMessage({ v, type: 'reset', file: 'stream.ts', language: 'typescript', status: 'running' });
+        const BATCH = 1000;
+        let i = 0;
+        const started = performance.now();
+        const send = () => {
+          const batch = spans.slice(i, i + BATCH);
+          i += BATCH;
+          const newSites = [];
+          const wire = batch.map((s) => {
+            const key = `${s.kind}:${s.line}:${s.column}:${s.label}`;
+            let idx = siteIndex.get(key);
+            if (idx === undefined) {
+              idx = sites.length;
+              siteIndex.set(key, idx);
+              const site = { kind: s.kind, label: s.label, line: s.line, column: s.column };
+              sites.push(site);
+              newSites.push(site);
+            }
+            // Tasks arrive pending; they end in the last batch.
+            return [s.id, s.parentId ?? 0, idx, s.startMs, s.kind === 'task' ? null : s.endMs, s.kind === 'task' ? 0 : s.outcome === 'rejected' ? 2 : 1];
+          });
+          const nowMs = batch.length ? batch[batch.length - 1].startMs : 0;
+          const t0 = performance.now();
+          app.handleMessage({ v, type: 'append', sites: newSites, spans: wire, marks: [], droppedSpans: 0 });
+          app.handleMessage({ v, type: 'status', status: 'running', error: null, stats: null, wallMs: nowMs, exitCode: null, nowMs });
+          handler.push(performance.now() - t0);
+          if (i < spans.length) setTimeout(send, 16);
+          else {
+            const ends = spans.filter((s) => s.kind === 'task').map((s) => [s.id, 0, siteIndex.get(`${s.kind}:${s.line}:${s.column}:${s.label}`), s.startMs, s.endMs, 1]);
+            const t1 = performance.now();
+            app.handleMessage({ v, type: 'append', sites: [], spans: ends, marks: [], droppedSpans: 0 });
+            app.handleMessage({ v, type: 'status', status: 'completed', error: null, stats: null, wallMs: nowMs, exitCode: 0, nowMs });
+            handler.push(performance.now() - t1);
+            setTimeout(() => resolve({ spans: spans.length, batches: handler.length, handler, frames, longTasks, wallMs: performance.now() - started, shown: app.model.layout.spanCount }), 300);
+          }
+        };
+        send();
+      }),
+    { total: STREAM, generateSrc: generate.toString() },
+  );
+  const worstFrame = Math.max(...stream.frames);
+  const worstHandler = Math.max(...stream.handler);
+  console.log(`\nstreaming ${stream.spans.toLocaleString('en-US')} spans in ${stream.batches} batches of 1,000 every 16 ms (${ms(stream.wallMs)} total; ${stream.shown.toLocaleString('en-US')} spans shown):`);
+  console.log(`  message handling per batch: p50 ${ms(pct(stream.handler, 50))}, p95 ${ms(pct(stream.handler, 95))}, max ${ms(worstHandler)}`);
+  console.log(`  frame callbacks (${stream.frames.length}): p50 ${ms(pct(stream.frames, 50))}, p95 ${ms(pct(stream.frames, 95))}, max ${ms(worstFrame)}`);
+  console.log(`  long tasks ≥ 50 ms reported by Chromium: ${stream.longTasks.length}${stream.longTasks.length ? ` (longest ${ms(Math.max(...stream.longTasks))})` : ''}`);
+  console.log(`  longest main-thread task we measured: ${ms(Math.max(worstFrame, worstHandler))} (goal: < 50 ms, never freeze)`);
+  await live.close();
+} finally {
+  await browser.close();
+}
