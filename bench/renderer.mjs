@@ -182,7 +182,8 @@ try {
   console.log(`  message handling per batch: p50 ${ms(pct(stream.handler, 50))}, p95 ${ms(pct(stream.handler, 95))}, max ${ms(worstHandler)}`);
   console.log(`  frame callbacks (${stream.frames.length}): p50 ${ms(pct(stream.frames, 50))}, p95 ${ms(pct(stream.frames, 95))}, max ${ms(worstFrame)}`);
   console.log(`  long tasks ≥ 50 ms reported by Chromium: ${stream.longTasks.length}${stream.longTasks.length ? ` (longest ${ms(Math.max(...stream.longTasks))})` : ''}`);
-  console.log(`  longest main-thread task we measured: ${ms(Math.max(worstFrame, worstHandler))} (goal: < 50 ms, never freeze)`);
+  const longest = Math.max(worstFrame, worstHandler, ...stream.longTasks);
+  console.log(`  longest main-thread task: ${ms(longest)} (goal: < 50 ms; with stats: null the webview computes the header's totals itself, in their own task, which is the long one)`);
   await live.close();
 } finally {
   await browser.close();
