@@ -177,15 +177,11 @@ def _events_frame(values):
 
 
 def reason_of(exc):
-    """How a rejected span reads: `cancelled`, `TimeoutError`, `ValueError: bad input`."""
+    """Why a span was rejected, short enough for a label: `cancelled`, `TimeoutError`, `ValueError`."""
     if exc is None:
         return 'failed'
     name = type(exc).__name__
-    if name == 'CancelledError':
-        return 'cancelled'
-    text = str(exc)
-    text = text if len(text) <= 80 else text[:79] + '\u2026'
-    return name + (': ' + text if text else '')
+    return 'cancelled' if name == 'CancelledError' else name
 
 
 def preview_value(value):

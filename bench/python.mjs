@@ -1,0 +1,106 @@
+// Python runtime overhead: the same asyncio loops under plain python3 and under the instrumented
+// runner (dist/runtime/python/runner.py, as the engine starts it), side by side in one run.
+// Usage: npm run build && node bench/python.mjs [--runs 7] [--python python3]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const runner = path.join(root, 'dist/runtime/python/runner.py');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const runs = Math.max(5, Number(arg('--runs', 7)));
+const python = arg('--python', 'python3');
+
+if (!existsSync(runner)) {
+  console.error(`missing ${runner}: run \`npm run build\` first`);
+  process.exit(1);
+}
+
+// Each case times only its loop (perf_counter inside the snippet), so interpreter start-up and
+// instrumentation set-up are left out of the ratio; they are reported separately as wall time.
+const cases = {
+  'sleep(0) x 100k': `
+import asyncio, time
+async def main():
+    t = time.perf_counter()
+    for _ in range(100_000):
+        await asyncio.sleep(0)
+    print(time.perf_counter() - t)
+asyncio.run(main())
+`,
+  'await trivial coroutine x 1M': `
+import asyncio, time
+async def trivial(i):
+    return i
+async def main():
+    t = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += await trivial(i)
+    print(time.perf_counter() - t)
+asyncio.run(main())
+`,
+};
+
+const dir = mkdtempSync(path.join(tmpdir(), 'awtl-pybench-'));
+
+function runPlain(file) {
+  return collect(spawn(python, [file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function runInstrumented(file) {
+  const child = spawn(python, [runner], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  let events = 0;
+  child.stdio[3].on('data', (d) => (events += d.length));
+  child.stdio[4].resume();
+  child.stdio[5].write(JSON.stringify({
+    type: 'run', file, args: [], cwd: dir, blockThresholdMs: 50, maxSpansPerSite: 1000,
+  }) + '\n');
+  return collect(child).then((r) => ({ ...r, events }));
+}
+
+function collect(child) {
+  const started = performance.now();
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const loop = Number.parseFloat(out.trim().split('\n').at(-1));
+      if (code !== 0 || !Number.isFinite(loop)) reject(new Error(`exit ${code}: ${err || out}`));
+      else resolve({ loopMs: loop * 1000, wallMs: performance.now() - started });
+    });
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => `${ms.toFixed(1)} ms`.padStart(10);
+
+try {
+  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented)`);
+  for (const [name, source] of Object.entries(cases)) {
+    const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
+    writeFileSync(file, source);
+    const plain = [];
+    const instrumented = [];
+    for (let i = 0; i < runs; i++) {
+      plain.push(await runPlain(file));
+      instrumented.push(await runInstrumented(file));
+    }
+    const p = median(plain.map((r) => r.loopMs));
+    const q = median(instrumented.map((r) => r.loopMs));
+    const pw = median(plain.map((r) => r.wallMs));
+    const qw = median(instrumented.map((r) => r.wallMs));
+    console.log(`${name.padEnd(30)} loop plain ${fmt(p)}  instrumented ${fmt(q)}  ratio ${(q / p).toFixed(2)}x` +
+      `   | process wall ${fmt(pw)} vs ${fmt(qw)}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

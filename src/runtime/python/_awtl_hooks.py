@@ -1,0 +1,350 @@
+"""Hooks into the snippet's process: asyncio tasks, event-loop blocks, time.sleep, stdout/stderr."""
+# Block spans: the main thread marks where a synchronous stretch begins and ends (leaving and
+# entering the selector's select(), or a time.sleep call); a watchdog thread opens a block span
+# once a stretch has lasted the threshold, reading the stuck line from sys._current_frames().
+# So a block still going when the engine stops us is already on the wire as an open span.
+
+import asyncio
+import asyncio.base_events
+import functools
+import os
+import sys
+import time
+import _thread
+
+from _awtl_recorder import current_span, reason_of, call_preview
+
+_perf = time.perf_counter
+_get_ident = _thread.get_ident
+_getframe = sys._getframe
+real_sleep = time.sleep
+_ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
+_LOOP_HOUSEKEEPING = frozenset(['shutdown_asyncgens', 'shutdown_default_executor'])
+
+
+class _Stretch:
+    __slots__ = ('start', 'end', 'kind', 'frame', 'parent', 'loop', 'opened', 'closed', 'message')
+
+    def __init__(self, start, kind, frame, parent, loop):
+        self.start = start
+        self.end = None
+        self.kind = kind  # 'loop': the event loop is running a callback; 'sleep': time.sleep
+        self.frame = frame
+        self.parent = parent
+        self.loop = loop
+        self.opened = False
+        self.closed = False
+        self.message = None
+
+
+class Blocks:
+    """Synchronous stretches of the main thread; those of at least the threshold become spans."""
+
+    def __init__(self, rec, threshold_ms, line_labels, tasks):
+        self.rec = rec
+        self.threshold = max(threshold_ms, 1.0) / 1000.0
+        self.line_labels = line_labels
+        self.tasks = tasks
+        self.main = _get_ident()
+        self.current = None
+        self.stopping = False
+
+    def begin(self, kind, frame=None, parent=0, loop=None):
+        self.current = _Stretch(_perf(), kind, frame, parent, loop)
+
+    def end(self):
+        st = self.current
+        if st is None:
+            return
+        self.current = None
+        now = _perf()
+        st.end = now
+        # The watchdog may open the span concurrently; the lock and the `end` store (made before
+        # reading `opened`) make sure exactly one side sends the close.
+        if st.opened or now - st.start >= self.threshold:
+            rec = self.rec
+            with rec.lock:
+                if st.closed:
+                    return
+                st.closed = True
+                end_ms = (now - rec.t0) * 1000.0
+                if st.opened:
+                    self._close(st, end_ms)
+                else:
+                    label, line, column, parent = self._describe(st, None)
+                    rec.span(rec.next_id(), parent, 'block', label, line, column,
+                             (st.start - rec.t0) * 1000.0, end_ms, 'fulfilled')
+
+    def _close(self, st, end_ms):
+        done = dict(st.message)
+        done['endMs'] = end_ms
+        done['outcome'] = 'fulfilled'
+        self.rec.out.append(done)
+
+    def check(self, now):
+        """Watchdog side: opens the current stretch's block span once it is long enough."""
+        st = self.current
+        if st is None or st.opened or st.end is not None or now - st.start < self.threshold:
+            return False
+        rec = self.rec
+        with rec.lock:
+            if st.closed or st.end is not None:
+                return False
+            frames = sys._current_frames()
+            label, line, column, parent = self._describe(st, frames.get(self.main))
+            st.message = rec.span(rec.next_id(), parent, 'block', label, line, column, (st.start - rec.t0) * 1000.0)
+            st.opened = True
+            if st.end is not None and not st.closed:
+                st.closed = True
+                self._close(st, (st.end - rec.t0) * 1000.0)
+            rec._flush_locked()
+        return True
+
+    def _describe(self, st, top):
+        rec = self.rec
+        parent = st.parent
+        frame = rec.snippet_frame(st.frame if st.frame is not None else top)
+        if st.kind == 'loop' and st.loop is not None:
+            try:
+                task = asyncio.current_task(st.loop)
+                entry = self.tasks.get(task) if task is not None else None
+                if entry is not None:
+                    parent = entry[0]['id']
+            except Exception:
+                pass
+        if frame is not None:
+            line = frame.f_lineno or 0
+            label, column = self.line_labels.get(line, ('line %d' % line, 1))
+            return label, line, column, parent
+        name = top.f_code.co_name if top is not None else '?'
+        return 'event loop blocked in ' + name + '()', 0, 0, parent
+
+    def watch(self):
+        interval = max(0.002, min(0.01, self.threshold / 5))
+        last_flush = _perf()
+        rec = self.rec
+        reported = False
+        while not self.stopping:
+            real_sleep(interval)
+            now = _perf()
+            try:
+                self.check(now)
+                if rec.out and now - last_flush >= 0.05:
+                    rec.flush()
+                    last_flush = now
+            except Exception as exc:
+                if not reported:
+                    reported = True
+                    rec.emit({'type': 'error', 'phase': 'internal', 'message': 'watchdog: %r' % exc})
+
+
+def install_sleep(blocks):
+    main = blocks.main
+
+    @functools.wraps(real_sleep)
+    def sleep(secs):
+        if _get_ident() != main:
+            return real_sleep(secs)
+        prev = blocks.current
+        loop = prev.loop if prev is not None and prev.kind == 'loop' else None
+        blocks.end()
+        blocks.begin('sleep', _getframe(1), current_span.get())
+        try:
+            return real_sleep(secs)
+        finally:
+            blocks.end()
+            if loop is not None:
+                blocks.begin('loop', None, 0, loop)
+
+    time.sleep = sleep
+
+
+def install_asyncio(rec, blocks):
+    """Task spans through a task factory on every new loop; loop stretches through select()."""
+    tasks = blocks.tasks
+    main = blocks.main
+    Task = asyncio.tasks.Task
+    cap = rec.cap
+    per_line = {}
+
+    def done(task):
+        entry = tasks.pop(task, None)
+        if entry is None:
+            return
+        message, frame = entry
+        if frame is not None:
+            rec.task_roots.pop(frame, None)
+        if task.cancelled():
+            rec.close_span(message, 'rejected', message['label'] + ' \u2192 cancelled')
+            return
+        # Reading _exception (not exception()) leaves "exception was never retrieved" as it was.
+        exc = getattr(task, '_exception', None)
+        if exc is None:
+            rec.close_span(message, 'fulfilled')
+        else:
+            rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason_of(exc))
+
+    def task_factory(loop, coro, **kwargs):
+        code = getattr(coro, 'cr_code', None)
+        if code is not None and code.co_name in _LOOP_HOUSEKEEPING and code.co_filename.startswith(_ASYNCIO_DIR):
+            return Task(coro, loop=loop, **kwargs)  # asyncio.run's own clean-up, not the snippet's
+        where = rec.snippet_frame(_getframe(1))
+        key = (where.f_code, where.f_lineno) if where is not None else None
+        n = per_line.get(key, 0) + 1
+        per_line[key] = n
+        if n > cap:
+            rec.extra_dropped += 1
+            return Task(coro, loop=loop, **kwargs)
+        sid = rec.next_id()
+        parent = current_span.get()
+        context = kwargs.get('context')
+        if context is not None:
+            try:
+                context.run(current_span.set, sid)
+            except RuntimeError:
+                pass
+            task = Task(coro, loop=loop, **kwargs)
+        else:
+            token = current_span.set(sid)
+            try:
+                task = Task(coro, loop=loop, **kwargs)
+            finally:
+                current_span.reset(token)
+        frame = getattr(coro, 'cr_frame', None)
+        label = getattr(coro, '__qualname__', None) or type(coro).__name__
+        if frame is not None and code is not None:
+            names = code.co_varnames
+            params = (list(names[:code.co_posonlyargcount + code.co_argcount]), None,
+                      list(names[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]), None)
+            if params[0] and params[0][0] in ('self', 'cls'):
+                params = (params[0][1:],) + params[1:]
+            try:
+                label = call_preview(label.replace('.<locals>', ''), frame.f_locals, params)
+            except Exception:
+                pass
+            if code.co_filename == rec.snippet_file:
+                rec.task_roots[frame] = sid
+        line, column = rec.frame_position(where) if where is not None else (0, 0)
+        message = rec.span(sid, parent, 'task', label, line, column, rec.now_ms())
+        tasks[task] = (message, frame)
+        task.add_done_callback(done)
+        return task
+
+    def wrap_selector(loop):
+        selector = getattr(loop, '_selector', None)
+        if selector is None or getattr(selector.select, '_awtl_loop', None) is loop:
+            return
+        select = selector.select
+
+        def timed_select(timeout=None):
+            if _get_ident() != main:
+                return select(timeout)
+            blocks.end()
+            try:
+                return select(timeout)
+            finally:
+                blocks.current = _Stretch(_perf(), 'loop', None, 0, loop)
+
+        timed_select._awtl_loop = loop
+        selector.select = timed_select
+
+    base = asyncio.base_events.BaseEventLoop
+    original_init = base.__init__
+    original_run_forever = base.run_forever
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        try:
+            self.set_task_factory(task_factory)
+        except Exception:
+            pass
+
+    def run_forever(self, *args, **kwargs):
+        # The selector exists only once the subclass __init__ has finished: wrap it here.
+        try:
+            wrap_selector(self)
+        except Exception:
+            pass
+        try:
+            return original_run_forever(self, *args, **kwargs)
+        finally:
+            if _get_ident() == main:
+                blocks.end()
+
+    functools.update_wrapper(__init__, original_init)
+    functools.update_wrapper(run_forever, original_run_forever)
+    base.__init__ = __init__
+    base.run_forever = run_forever
+
+
+class StreamTap:
+    """Stands in for sys.stdout / sys.stderr: forwards every write unchanged, marks each line."""
+
+    MAX_MARKS = 10000
+
+    def __init__(self, real, kind, rec):
+        self._awtl_real = real
+        self._awtl_kind = kind
+        self._awtl_rec = rec
+        self._awtl_pending = ''
+        self._awtl_at = None
+        self._awtl_marks = 0
+
+    def write(self, text):
+        n = self._awtl_real.write(text)
+        try:
+            self._awtl_record(text)
+        except Exception:
+            pass
+        return n
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._awtl_real, name)
+
+    def __iter__(self):
+        return iter(self._awtl_real)
+
+    def _awtl_record(self, text):
+        if not isinstance(text, str) or not text or self._awtl_marks >= self.MAX_MARKS:
+            return
+        rec = self._awtl_rec
+        if self._awtl_at is None:
+            frame = rec.snippet_frame(_getframe(2))
+            self._awtl_at = (rec.now_ms(), rec.frame_position(frame) if frame is not None else None)
+        pending = self._awtl_pending + text
+        while '\n' in pending and self._awtl_marks < self.MAX_MARKS:
+            line, pending = pending.split('\n', 1)
+            self._awtl_emit(line)
+        self._awtl_pending = pending
+        if not pending:
+            self._awtl_at = None
+
+    def _awtl_emit(self, line):
+        at_ms, position = self._awtl_at
+        mark = {'type': 'mark', 'kind': self._awtl_kind, 'text': line, 'atMs': at_ms}
+        if position is not None:
+            mark['line'], mark['column'] = position
+        self._awtl_rec.out.append(mark)
+        self._awtl_marks += 1
+
+    def _awtl_flush_pending(self):
+        if self._awtl_pending and self._awtl_at is not None:
+            self._awtl_emit(self._awtl_pending)
+        self._awtl_pending = ''
+        self._awtl_at = None
+
+
+def install_streams(rec):
+    taps = []
+    for name, kind in (('stdout', 'stdout'), ('stderr', 'stderr')):
+        real = getattr(sys, name)
+        if real is None:
+            continue
+        tap = StreamTap(real, kind, rec)
+        setattr(sys, name, tap)
+        taps.append(tap)
+    return taps

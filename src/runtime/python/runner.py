@@ -1,0 +1,282 @@
+"""Runs one Python snippet as __main__ under the await timeline: the engine's Python runtime entry."""
+# Started by the engine as `<python> runner.py` with fd 3 = event frames to the engine and fd 5 =
+# control lines from it (fd 4, the second event pipe, is unused: all threads share fd 3 under one
+# lock, which keeps updates in order). Protocol: src/shared/runtimeProtocol.ts.
+#
+# The snippet must behave as under plain `python3 file.py`: same stdout/stderr, same exit code,
+# `__name__ == "__main__"`, sys.argv, sys.path[0] = its folder, atexit and non-daemon threads.
+
+import os
+import sys
+
+EVENTS_FD = 3
+SECOND_EVENTS_FD = 4
+CONTROL_FD = 5
+
+
+def _read_request(control):
+    import json
+    line = control.readline()
+    if not line:
+        return None
+    request = json.loads(line.decode('utf-8'))
+    if not isinstance(request, dict) or request.get('type') != 'run' or not isinstance(request.get('file'), str):
+        raise ValueError('bad run request')
+    args = request.get('args') or []
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ValueError('bad run request: args')
+    return request
+
+
+def _number(value, default):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else default
+
+
+def _control_loop(control, rec, blocks, taps):
+    import json
+    import time
+    while True:
+        try:
+            line = control.readline()
+        except Exception:
+            return
+        if not line:
+            return
+        try:
+            message = json.loads(line.decode('utf-8'))
+        except ValueError:
+            continue
+        if isinstance(message, dict) and message.get('type') == 'stop':
+            # A kill follows: whatever is pending, including a block still going, goes out now.
+            try:
+                blocks.check(time.perf_counter())
+                for tap in taps:
+                    tap._awtl_flush_pending()
+            except Exception:
+                pass
+            rec.flush([{'type': 'flushed'}])
+
+
+def _exception_mark(rec, exc, tb, file):
+    import traceback
+    last = None
+    walk = tb
+    while walk is not None:
+        if walk.tb_frame.f_code.co_filename == file:
+            last = walk
+        walk = walk.tb_next
+    text = ''.join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
+    mark = {
+        'type': 'mark', 'kind': 'exception', 'text': text[-1] if text else type(exc).__name__,
+        'atMs': rec.now_ms(), 'stack': ''.join(traceback.format_exception(type(exc), exc, tb)),
+    }
+    if last is not None:
+        mark['line'] = last.tb_lineno
+        code = last.tb_frame.f_code
+        if hasattr(code, 'co_positions'):
+            positions = list(code.co_positions())
+            index = last.tb_lasti // 2
+            if 0 <= index < len(positions) and positions[index][0] == last.tb_lineno and positions[index][2] is not None:
+                mark['column'] = positions[index][2] + 1
+    return mark
+
+
+def _exit_code(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF  # what the operating system reports
+    return 1
+
+
+def main():
+    for fd in (EVENTS_FD, SECOND_EVENTS_FD, CONTROL_FD):
+        try:
+            os.set_inheritable(fd, False)  # keep the engine's pipes from the snippet's children
+        except OSError:
+            pass
+    try:
+        os.fstat(EVENTS_FD)
+        os.fstat(CONTROL_FD)
+    except OSError:
+        sys.stderr.write('runner.py is started by the Await Timeline engine (needs fds 3 and 5)\n')
+        return 2
+
+    # Our modules load now, while sys.path[0] is still this folder.
+    import _awtl_recorder
+    import _awtl_hooks
+    import _awtl_transform
+    from _awtl_recorder import Recorder
+    rec = Recorder(EVENTS_FD)
+    rec.send_now({'type': 'hello', 'protocol': _awtl_recorder.PROTOCOL_VERSION, 'runtime': 'python', 'pid': os.getpid()})
+
+    control = open(CONTROL_FD, 'rb', closefd=False)
+    try:
+        request = _read_request(control)
+    except Exception as exc:
+        rec.send_now({'type': 'error', 'phase': 'internal', 'message': 'bad run request: %s' % exc})
+        return 2
+    if request is None:
+        return 0
+    file = request['file']
+    rec.snippet_file = file
+    rec.cap = int(_number(request.get('maxSpansPerSite'), 1000))
+    threshold_ms = float(_number(request.get('blockThresholdMs'), 50))
+
+    # The snippet's text: the editor's buffer when given, else the file as python3 would read it.
+    source = request.get('source')
+    if not isinstance(source, str):
+        try:
+            with open(file, 'rb') as f:
+                raw = f.read()
+        except OSError as exc:
+            sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (sys.executable, file, exc.errno, exc.strerror))
+            rec.send_now({'type': 'error', 'phase': 'compile', 'message': "can't open file: %s" % exc.strerror, 'file': file})
+            rec.send_now({'type': 'exit', 'code': 2, 'atMs': 0})
+            return 2
+        import importlib.util
+        try:
+            source = importlib.util.decode_source(raw)
+        except (SyntaxError, UnicodeDecodeError, LookupError):
+            source = raw  # let compile() report it exactly as python3 would
+
+    import linecache
+    if isinstance(source, str):
+        # Tracebacks read lines through linecache; unsaved buffers are not on disk.
+        linecache.cache[file] = (len(source), None, source.splitlines(True), file)
+
+    from _awtl_transform import instrument
+    import builtins
+    code = None
+    instrumented = None
+    try:
+        if isinstance(source, str):
+            instrumented = instrument(source, file)
+            code = compile(instrumented.tree, file, 'exec', dont_inherit=True)
+    except SyntaxError:
+        code = None
+        instrumented = None
+    except Exception as exc:
+        # Our rewrite failed: run the snippet uninstrumented rather than not at all.
+        import traceback
+        rec.send_now({'type': 'error', 'phase': 'internal', 'message': 'instrumentation failed: %r' % exc,
+                      'stack': traceback.format_exc()})
+        instrumented = None
+    if code is None:
+        try:
+            code = compile(source, file, 'exec', dont_inherit=True)
+        except SyntaxError as exc:
+            import traceback
+            traceback.print_exception(type(exc), exc, None)
+            sys.stderr.flush()
+            message = {'type': 'error', 'phase': 'compile', 'message': '%s: %s' % (type(exc).__name__, exc.msg), 'file': exc.filename or file}
+            if exc.lineno:
+                message['line'] = exc.lineno
+            if exc.offset:
+                message['column'] = exc.offset
+            rec.send_now(message)
+            rec.send_now({'type': 'exit', 'code': 1, 'atMs': 0})
+            return 1
+        instrumented = None
+
+    # The snippet becomes __main__, as under `python3 file`.
+    import types
+    import importlib.machinery
+    module = types.ModuleType('__main__')
+    module.__file__ = file
+    module.__cached__ = None
+    module.__package__ = None
+    module.__spec__ = None
+    module.__loader__ = importlib.machinery.SourceFileLoader('__main__', file)
+    module.__builtins__ = builtins
+    sys.modules['_awtl_runner'] = sys.modules.get('__main__')
+    sys.modules['__main__'] = module
+    sys.argv = [file] + list(request.get('args') or [])
+    sys.path[0] = os.path.dirname(os.path.abspath(file))
+    cwd = request.get('cwd')
+    if isinstance(cwd, str) and cwd:
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
+
+    import _thread
+    import time
+    import atexit
+    from _awtl_hooks import Blocks, install_asyncio, install_sleep, install_streams
+    tasks = {}
+    blocks = Blocks(rec, threshold_ms, instrumented.line_labels if instrumented else {}, tasks)
+    taps = []
+    try:
+        if instrumented is not None:
+            rec.sites.extend(instrumented.sites)
+            rec.counts.extend([0] * len(instrumented.sites))
+            rec.emit({'type': 'sites', 'base': 0, 'file': file, 'sites': [s.to_json() for s in instrumented.sites]})
+        install_asyncio(rec, blocks)
+        install_sleep(blocks)
+        taps = install_streams(rec)
+    except Exception as exc:
+        import traceback
+        rec.emit({'type': 'error', 'phase': 'internal', 'message': 'hooks failed: %r' % exc, 'stack': traceback.format_exc()})
+
+    state = {'code': 0, 'sigint': False}
+
+    def at_exit():
+        # Registered before the snippet runs, so it runs after the snippet's own atexit handlers.
+        blocks.stopping = True
+        try:
+            blocks.end()
+            for tap in taps:
+                tap._awtl_flush_pending()
+        except Exception:
+            pass
+        rec.flush([{'type': 'exit', 'code': state['code'], 'atMs': rec.now_ms()}])
+        if state['sigint']:
+            import signal
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    atexit.register(at_exit)
+    _thread.start_new_thread(blocks.watch, ())
+    _thread.start_new_thread(_control_loop, (control, rec, blocks, taps))
+
+    import _awtl_recorder as recorder_module
+    rec.start_clock()
+    recorder_module.install_span_helpers(rec, builtins.__dict__)
+    rec.emit({'type': 'started'})
+    rec.flush()
+    try:
+        exec(code, module.__dict__)
+    except SystemExit as exc:
+        state['code'] = _exit_code(exc)
+        raise  # python3 prints a non-int code itself
+    except BaseException as exc:
+        tb = exc.__traceback__
+        # Drop the runner's own frames: the traceback starts in the snippet, as under python3.
+        while tb is not None and tb.tb_frame.f_code.co_filename != file:
+            tb = tb.tb_next
+        if tb is None:
+            tb = exc.__traceback__.tb_next or exc.__traceback__
+        exc.__traceback__ = tb
+        try:
+            rec.emit(_exception_mark(rec, exc, tb, file))
+        except Exception:
+            pass
+        sys.excepthook(type(exc), exc, tb)
+        if isinstance(exc, KeyboardInterrupt):
+            state['code'] = 130
+            state['sigint'] = True
+        else:
+            state['code'] = 1
+        return state['code']
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
