@@ -1,0 +1,254 @@
+// The Python runtime through the engine: real python3 runs on the fixtures in test/fixtures/python.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { startRun, type RunOptions } from '../../src/engine/run';
+import type { Span, Timeline } from '../../src/shared/timeline';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const FIXTURES = path.join(REPO, 'test', 'fixtures', 'python');
+const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
+
+interface Ran {
+  timeline: Timeline;
+  stdout: string;
+  stderr: string;
+}
+
+function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+async function run(name: string, options: Partial<RunOptions> = {}, whileRunning?: (r: ReturnType<typeof startRun>) => void): Promise<Ran> {
+  const r = startRun({ file: fixture(name), stdout: 'pipe', stderr: 'pipe', pythonPath: PYTHON, timeoutMs: 20000, ...options });
+  let stdout = '';
+  let stderr = '';
+  r.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  r.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  whileRunning?.(r);
+  const timeline = await r.done;
+  return { timeline, stdout, stderr };
+}
+
+function plainPython(name: string): { stdout: string; stderr: string; status: number | null } {
+  const file = fixture(name);
+  const r = spawnSync(PYTHON, [file], { cwd: path.dirname(file), encoding: 'utf8', timeout: 20000 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+const spans = (t: Timeline, kind: Span['kind'], label: string): Span[] =>
+  t.spans.filter((s) => s.kind === kind && s.label.startsWith(label));
+
+function one(t: Timeline, kind: Span['kind'], label: string): Span {
+  const found = spans(t, kind, label);
+  assert.equal(found.length, 1, `one ${kind} "${label}" in: ${t.spans.map((s) => `${s.kind}:${s.label}`).join(' | ')}`);
+  return found[0];
+}
+
+function end(s: Span): number {
+  assert.notEqual(s.endMs, null, `${s.label} still pending`);
+  return s.endMs as number;
+}
+
+const overlap = (a: Span, b: Span) => a.startMs < end(b) && b.startMs < end(a);
+const length = (s: Span) => end(s) - s.startMs;
+
+function isInside(t: Timeline, child: Span, ancestor: Span): boolean {
+  const byId = new Map(t.spans.map((s) => [s.id, s]));
+  for (let s: Span | undefined = child; s; s = s.parentId === null ? undefined : byId.get(s.parentId)) {
+    if (s.parentId === ancestor.id) return true;
+  }
+  return false;
+}
+
+describe('Python runtime', function () {
+  this.timeout(30000);
+
+  before(function () {
+    const probe = spawnSync(PYTHON, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
+    if (probe.error || probe.stdout.trim() !== 'True') {
+      throw new Error(`these tests need Python >= 3.9 as ${PYTHON} (set AWAIT_TIMELINE_PYTHON)`);
+    }
+    // The engine starts dist/runtime/python/runner.py; the build copies these files there. Copy
+    // them the same way so the tests never run a stale runner.
+    const dist = path.join(REPO, 'dist', 'runtime', 'python');
+    const src = path.join(REPO, 'src', 'runtime', 'python');
+    fs.mkdirSync(dist, { recursive: true });
+    for (const name of fs.readdirSync(src)) {
+      if (name.endsWith('.py')) fs.copyFileSync(path.join(src, name), path.join(dist, name));
+    }
+  });
+
+  it('time.sleep chefs: two blocks one after the other, inside their calls, total about the sum', async () => {
+    const { timeline: t } = await run('chefs_sleep.py');
+    assert.equal(t.language, 'python');
+    assert.equal(t.status, 'completed');
+    assert.equal(t.exitCode, 0);
+    const weather = one(t, 'call', 'fetch_data("Weather API")');
+    const news = one(t, 'call', 'fetch_data("News API")');
+    const blocks = spans(t, 'block', 'time.sleep(0.3)');
+    assert.equal(blocks.length, 2);
+    const [first, second] = blocks.sort((a, b) => a.startMs - b.startMs);
+    assert.ok(!overlap(first, second), 'the sleeps do not overlap');
+    assert.ok(second.startMs >= end(first) - 1);
+    assert.equal(first.line, 7);
+    assert.equal(first.parentId, weather.id);
+    assert.equal(second.parentId, news.id);
+    assert.ok(news.startMs >= end(weather) - 1, 'the second order starts after the first');
+    assert.equal(one(t, 'call', 'main()').parentId, null);
+    assert.ok(t.wallMs >= 550, `wall ${t.wallMs} is about the sum of both sleeps`);
+    assert.ok(length(first) >= 250 && length(second) >= 250);
+  });
+
+  it('gather chefs: two overlapping awaits under the gather, total about one sleep', async () => {
+    const { timeline: t } = await run('chefs_gather.py');
+    assert.equal(t.status, 'completed');
+    const gather = one(t, 'combinator', 'asyncio.gather(fetch_data("Weather API"), fetch_data("News API"))');
+    assert.equal(gather.line, 13);
+    assert.equal(gather.column, 15);
+    const weather = one(t, 'task', 'fetch_data("Weather API")');
+    const news = one(t, 'task', 'fetch_data("News API")');
+    assert.equal(weather.parentId, gather.id);
+    assert.equal(news.parentId, gather.id);
+    const sleeps = spans(t, 'await', 'asyncio.sleep(0.3)');
+    assert.equal(sleeps.length, 2);
+    assert.ok(overlap(sleeps[0], sleeps[1]), 'the two waits overlap');
+    assert.ok(sleeps.every((s) => s.line === 7 && s.column === 5));
+    assert.ok(isInside(t, sleeps[0], gather) && isInside(t, sleeps[1], gather));
+    assert.equal(spans(t, 'block', '').length, 0);
+    assert.ok(length(gather) < length(sleeps[0]) + length(sleeps[1]) - 100, 'the gather takes about one sleep, not two');
+    assert.equal(t.stats.maxConcurrency, 2);
+  });
+
+  it('TaskGroup: the async with waits for both tasks, which run at the same time', async () => {
+    const { timeline: t, stdout } = await run('task_group.py');
+    assert.equal(stdout, 'soup salad\n');
+    const group = one(t, 'combinator', 'async with asyncio.TaskGroup() as tg');
+    const soup = one(t, 'task', 'cook("soup", 0.2)');
+    const salad = one(t, 'task', 'cook("salad", 0.1)');
+    assert.equal(soup.parentId, group.id);
+    assert.equal(salad.parentId, group.id);
+    assert.ok(overlap(soup, salad));
+    assert.ok(end(salad) < end(soup));
+    assert.ok(end(group) >= end(soup) - 1, 'the group ends when its last task does');
+    assert.equal(group.outcome, 'fulfilled');
+  });
+
+  it('wait_for timing out reads as rejected with the reason, and the inner task as cancelled', async () => {
+    const { timeline: t, stdout } = await run('wait_for_timeout.py');
+    assert.equal(stdout, 'timed out\n');
+    assert.equal(t.exitCode, 0);
+    const wait = one(t, 'combinator', 'asyncio.wait_for(slow_service(), timeout=0.2)');
+    assert.equal(wait.outcome, 'rejected');
+    assert.match(wait.label, /TimeoutError/);
+    assert.ok(length(wait) >= 150 && length(wait) < 3000);
+    const task = one(t, 'task', 'slow_service()');
+    assert.equal(task.outcome, 'rejected');
+    assert.match(task.label, /cancelled/);
+    assert.equal(one(t, 'await', 'asyncio.sleep(5)').outcome, 'rejected');
+  });
+
+  it('time.sleep inside a coroutine is a block labelled with its line, holding the other task back', async () => {
+    const { timeline: t } = await run('sleep_in_coroutine.py');
+    const block = one(t, 'block', 'time.sleep(0.3)');
+    assert.equal(block.line, 12);
+    assert.ok(length(block) >= 250);
+    assert.ok(isInside(t, block, one(t, 'task', 'blocking_step()')));
+    // The heartbeat's first 50 ms wait cannot end while the loop is blocked.
+    const beats = spans(t, 'await', 'asyncio.sleep(0.05)').sort((a, b) => a.startMs - b.startMs);
+    assert.equal(beats.length, 3);
+    assert.ok(end(beats[0]) >= end(block) - 1, 'the first heartbeat ends only after the block');
+    assert.ok(t.stats.blockedMs >= 250);
+  });
+
+  it('a CPU-bound stretch that holds the loop is a block on the line it was stuck on', async () => {
+    const { timeline: t } = await run('cpu_block.py');
+    const blocks = spans(t, 'block', '');
+    assert.ok(blocks.length >= 1, 'one block at least');
+    const longest = blocks.sort((a, b) => length(b) - length(a))[0];
+    assert.ok(length(longest) >= 200);
+    assert.ok([6, 7, 8, 14, 15].includes(longest.line), `stuck line ${longest.line}: ${longest.label}`);
+    assert.ok(t.droppedSpans > 0, 'the hot crunch() site is capped and counted');
+  });
+
+  it('an uncaught exception: exit code 1, the same traceback as python3, a mark with message and line', async () => {
+    const { timeline: t, stdout, stderr } = await run('exception.py');
+    const plain = plainPython('exception.py');
+    assert.equal(t.status, 'failed');
+    assert.equal(t.exitCode, 1);
+    assert.equal(plain.status, 1);
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr);
+    const mark = t.marks.find((m) => m.kind === 'exception');
+    assert.ok(mark);
+    assert.equal(mark.text, "ValueError: invalid literal for int() with base 10: 'not a number'");
+    assert.equal(mark.line, 6);
+    assert.match(mark.stack ?? '', /line 11, in main/);
+    assert.equal(t.error?.line, 6);
+    const call = one(t, 'call', 'parse("not a number")');
+    assert.equal(call.outcome, 'rejected');
+    assert.equal(one(t, 'await', 'parse("not a number")').outcome, 'rejected');
+    assert.ok(t.marks.some((m) => m.kind === 'stderr' && m.text.startsWith('ValueError')));
+  });
+
+  it('behaves as plain python3: output, exit code, __main__, argv, sibling imports, atexit', async () => {
+    const { timeline: t, stdout, stderr } = await run('parity.py');
+    const plain = plainPython('parity.py');
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr);
+    assert.equal(t.exitCode, 3);
+    assert.equal(plain.status, 3);
+    const lines = t.marks.filter((m) => m.kind === 'stdout');
+    assert.deepEqual(lines.map((m) => m.text), plain.stdout.trimEnd().split('\n'));
+    assert.equal(lines.find((m) => m.text === 'PARTIAL line')?.line, 33);
+    assert.equal(t.marks.find((m) => m.kind === 'stderr')?.text, 'to stderr');
+    const cook = one(t, 'call', 'Kitchen.cook("soup", minutes=3)');
+    assert.equal(cook.line, 32);
+    assert.ok(isInside(t, one(t, 'await', 'asyncio.sleep(0.01)'), cook));
+    assert.equal(one(t, 'combinator', 'asyncio.as_completed(').outcome, 'fulfilled');
+  });
+
+  it('a syntax error: python3 stderr and exit code, the engine reports file:line:col', async () => {
+    const { timeline: t, stderr } = await run('syntax_error.py');
+    const plain = plainPython('syntax_error.py');
+    assert.equal(stderr, plain.stderr);
+    assert.equal(t.status, 'failed');
+    assert.equal(t.exitCode, 1);
+    assert.equal(t.error?.line, 4);
+    assert.equal(t.error?.column, 24);
+    assert.match(t.error?.message ?? '', /SyntaxError: '\(' was never closed/);
+    assert.equal(t.spans.length, 0);
+  });
+
+  it('runs the editor buffer instead of the file when a source is given', async () => {
+    const source = 'import asyncio\nasync def main():\n    await asyncio.sleep(0.01)\n    print("from the buffer")\nasyncio.run(main())\n';
+    const { timeline: t, stdout } = await run('chefs_sleep.py', { source });
+    assert.equal(stdout, 'from the buffer\n');
+    assert.equal(one(t, 'await', 'asyncio.sleep(0.01)').line, 3);
+  });
+
+  it('a stop during time.sleep reports the block still going, with its line', async () => {
+    // Stop 150 ms into the first sleep (after the line printed just before it arrives).
+    let armed = false;
+    const { timeline: t } = await run('chefs_sleep.py', {}, (r) => r.on('update', (delta) => {
+      if (!armed && delta.marks.some((m) => m.text.startsWith('Fetching'))) {
+        armed = true;
+        setTimeout(() => void r.cancel(), 150);
+      }
+    }));
+    assert.equal(t.status, 'cancelled');
+    const block = one(t, 'block', 'time.sleep(0.3)');
+    assert.equal(block.endMs, null);
+    assert.equal(block.line, 7);
+    assert.match(t.error?.message ?? '', /time\.sleep\(0\.3\)/);
+  });
+
+  it('caps spans per await site and counts the rest as dropped', async () => {
+    const source = 'import asyncio\nasync def main():\n    for _ in range(50):\n        await asyncio.sleep(0)\nasyncio.run(main())\n';
+    const { timeline: t } = await run('chefs_sleep.py', { source, maxSpansPerSite: 10 });
+    assert.equal(spans(t, 'await', 'asyncio.sleep(0)').length, 10);
+    assert.equal(t.droppedSpans, 40);
+  });
+});
