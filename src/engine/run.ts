@@ -168,8 +168,15 @@ export class Run extends EventEmitter<RunEvents> {
       s.once('close', () => r());
     }) : Promise.resolve())));
 
-    this.child.once('error', (err) => {
-      this.spawnError = `could not start ${spec.command}: ${err.message}`;
+    this.child.once('error', (err: NodeJS.ErrnoException) => {
+      this.spawnError = err.code === 'ENOENT' && this.language === 'python'
+        ? `Python interpreter '${spec.command}' not found: install Python 3.9 or later, or set the interpreter to use`
+        : `could not start ${spec.command}: ${err.message}`;
+      // A child that never started emits no 'exit': end the run here.
+      if (this.child.pid === undefined) {
+        clearTimeout(this.timeoutTimer);
+        resolveDone(this.finish(null, null));
+      }
     });
     this.child.once('exit', (code, signal) => {
       // Grandchildren may keep the event pipes open: wait for them only a little.
