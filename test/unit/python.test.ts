@@ -251,4 +251,10 @@ describe('Python runtime', function () {
     assert.equal(spans(t, 'await', 'asyncio.sleep(0)').length, 10);
     assert.equal(t.droppedSpans, 40);
   });
+
+  it('a missing interpreter ends the run with a clear message', async () => {
+    const { timeline: t } = await run('chefs_gather.py', { pythonPath: 'no-such-python3' });
+    assert.equal(t.status, 'failed');
+    assert.match(t.error?.message ?? '', /Python interpreter 'no-such-python3' not found/);
+  });
 });
