@@ -38,6 +38,11 @@ function plainPython(name: string): { stdout: string; stderr: string; status: nu
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
+function pythonAtLeast(major: number, minor: number): boolean {
+  const r = spawnSync(PYTHON, ['-c', `import sys; print(sys.version_info >= (${major}, ${minor}))`], { encoding: 'utf8' });
+  return r.stdout.trim() === 'True';
+}
+
 const spans = (t: Timeline, kind: Span['kind'], label: string): Span[] =>
   t.spans.filter((s) => s.kind === kind && s.label.startsWith(label));
 
@@ -122,7 +127,8 @@ describe('Python runtime', function () {
     assert.equal(t.stats.maxConcurrency, 2);
   });
 
-  it('TaskGroup: the async with waits for both tasks, which run at the same time', async () => {
+  it('TaskGroup: the async with waits for both tasks, which run at the same time', async function () {
+    if (!pythonAtLeast(3, 11)) this.skip(); // asyncio.TaskGroup is new in 3.11
     const { timeline: t, stdout } = await run('task_group.py');
     assert.equal(stdout, 'soup salad\n');
     const group = one(t, 'combinator', 'async with asyncio.TaskGroup() as tg');
@@ -144,9 +150,11 @@ describe('Python runtime', function () {
     assert.equal(wait.outcome, 'rejected');
     assert.match(wait.label, /TimeoutError/);
     assert.ok(length(wait) >= 150 && length(wait) < 3000);
-    const task = one(t, 'task', 'slow_service()');
-    assert.equal(task.outcome, 'rejected');
-    assert.match(task.label, /cancelled/);
+    // Up to 3.11 wait_for wraps the coroutine in a task; from 3.12 on it awaits it in place.
+    const inner = [...spans(t, 'task', 'slow_service()'), ...spans(t, 'call', 'slow_service()')];
+    assert.equal(inner.length, 1);
+    assert.equal(inner[0].outcome, 'rejected');
+    assert.match(inner[0].label, /cancelled/);
     assert.equal(one(t, 'await', 'asyncio.sleep(5)').outcome, 'rejected');
   });
 
@@ -169,7 +177,7 @@ describe('Python runtime', function () {
     assert.ok(blocks.length >= 1, 'one block at least');
     const longest = blocks.sort((a, b) => length(b) - length(a))[0];
     assert.ok(length(longest) >= 200);
-    assert.ok([6, 7, 8, 14, 15].includes(longest.line), `stuck line ${longest.line}: ${longest.label}`);
+    assert.ok([5, 6, 7, 8, 13, 14, 15].includes(longest.line), `stuck line ${longest.line}: ${longest.label}`);
     assert.ok(t.droppedSpans > 0, 'the hot crunch() site is capped and counted');
   });
 
@@ -216,9 +224,11 @@ describe('Python runtime', function () {
     assert.equal(stderr, plain.stderr);
     assert.equal(t.status, 'failed');
     assert.equal(t.exitCode, 1);
-    assert.equal(t.error?.line, 4);
-    assert.equal(t.error?.column, 24);
-    assert.match(t.error?.message ?? '', /SyntaxError: '\(' was never closed/);
+    // The line python3 itself names (3.9's parser names a later line than 3.10+).
+    const line = Number(/line (\d+)/.exec(plain.stderr)?.[1]);
+    assert.equal(t.error?.line, line);
+    assert.ok((t.error?.column ?? 0) >= 1);
+    assert.match(t.error?.message ?? '', /^SyntaxError: /);
     assert.equal(t.spans.length, 0);
   });
 
