@@ -145,6 +145,16 @@ process.once('exit', () => {
   }
 });
 
+let signalHandlersInstalled = false;
+/** On Ctrl+C or a CI timeout's SIGTERM, 'exit' does not fire by itself: end the servers, then exit. */
+function installSignalHandlers(): void {
+  if (signalHandlersInstalled) return;
+  signalHandlersInstalled = true;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => process.exit(code));
+  }
+}
+
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -254,6 +264,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const pid = child.pid;
   if (pid === undefined) throw new Error('code-server did not start');
   liveGroups.add(pid);
+  installSignalHandlers();
   let exited: number | null | undefined;
   child.once('exit', (code) => {
     exited = code;
@@ -307,6 +318,8 @@ export async function launchBrowser(options: { headless?: boolean; viewport?: { 
     executablePath: chromiumPath,
     headless: options.headless ?? process.env.E2E_HEADED !== '1',
     args: chromiumArgs,
+    // Keep chromium's own XDG files (dconf, crash dirs) out of $HOME as well.
+    env: { ...process.env, XDG_CONFIG_HOME: path.join(profile, 'xdg-config'), XDG_CACHE_HOME: path.join(profile, 'xdg-cache') },
     viewport: options.viewport ?? { width: 1400, height: 900 },
   });
   // Chromium may still be flushing its profile when 'close' fires: remove it quietly, with retries,
@@ -506,6 +519,64 @@ export async function webviewFrame(page: Page, options: WebviewOptions = {}): Pr
 /** A FrameLocator for the most recent visible webview's content (auto-waiting, for locator-style tests). */
 export function webviewLocator(page: Page): FrameLocator {
   return page.locator('iframe.webview:visible').last().contentFrame().locator('iframe#active-frame').contentFrame();
+}
+
+export interface LaunchWorkbenchOptions {
+  /** Folder to open (absolute). */
+  folder?: string;
+  /**
+   * The extension under test. Default: E2E_VSIX (a built .vsix, installed with --install-extension)
+   * when set, else E2E_EXTENSION_PATH, else the repository root, loaded as a development extension.
+   */
+  extension?: { vsix: string } | { developmentPath: string };
+  /** User settings merged over defaultSettings. */
+  settings?: Record<string, unknown>;
+  /** Extra environment for code-server and the extension host. */
+  env?: Record<string, string>;
+}
+
+/** The extension under test as run.mjs sets it up (see LaunchWorkbenchOptions.extension). */
+export function extensionUnderTest(): { vsix: string } | { developmentPath: string } {
+  if (process.env.E2E_VSIX) return { vsix: path.resolve(process.env.E2E_VSIX) };
+  return { developmentPath: path.resolve(process.env.E2E_EXTENSION_PATH ?? repoRoot) };
+}
+
+/**
+ * One call for an e2e spec: a fresh code-server with the extension under test, chromium, the
+ * workbench open on `folder` and ready. Its close() also stops the server.
+ */
+export async function launchWorkbench(options: LaunchWorkbenchOptions = {}): Promise<Workbench> {
+  const extension = options.extension ?? extensionUnderTest();
+  const server = await startCodeServer({
+    smokeTestDriver: 'developmentPath' in extension,
+    install: 'vsix' in extension ? [extension.vsix] : undefined,
+    settings: options.settings,
+    env: options.env,
+  });
+  try {
+    const workbench = await openWorkbench(server, {
+      folder: options.folder,
+      extensionDevelopmentPath: 'developmentPath' in extension ? extension.developmentPath : undefined,
+    });
+    return { ...workbench, close: ({ stopServer = true } = {}) => workbench.close({ stopServer }) };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** Reloads the window (same URL, so a development extension stays loaded) and waits for the workbench. */
+export async function reloadWindow(page: Page): Promise<void> {
+  await page.reload();
+  await waitForWorkbench(page);
+}
+
+/** The active editor's cursor as the status bar shows it ("Ln 3, Col 7"), 1-based; undefined without an editor. */
+export async function cursorPosition(page: Page): Promise<{ line: number; column: number } | undefined> {
+  const item = page.locator('[id="status.editor.selection"]');
+  if ((await item.count()) === 0) return undefined;
+  const match = /Ln (\d+), Col (\d+)/.exec(await item.first().innerText());
+  return match ? { line: Number(match[1]), column: Number(match[2]) } : undefined;
 }
 
 /** Saves a full-page screenshot as test-results/NAME.png and returns its path. */

@@ -87,6 +87,12 @@ if ! { [[ -x "$NODE24" ]] && [[ "$("$NODE24" -p 'process.versions.node.split("."
 fi
 step "node $("$NODE24" --version)"
 
+# code-server writes a config.yaml and logs under XDG dirs even for --version: keep them out of $HOME.
+code_server() {
+  XDG_CONFIG_HOME="$PREFIX/xdg/config" XDG_DATA_HOME="$PREFIX/xdg/data" XDG_CACHE_HOME="$PREFIX/xdg/cache" \
+    XDG_STATE_HOME="$PREFIX/xdg/state" "$NODE24" "$PREFIX/node_modules/code-server/out/node/entry.js" "$@"
+}
+
 # --- 4. code-server ---------------------------------------------------------------------------
 installed_cs=""
 [[ -f "$CODE_SERVER_PKG" ]] && installed_cs="$("$NODE24" -p "require('$CODE_SERVER_PKG').version")"
@@ -102,10 +108,10 @@ if [[ "$installed_cs" != "$CODE_SERVER_VERSION" || ! -f "$PREFIX/.code-server-ok
     npm_quiet npm install --no-audit --no-fund --save-exact "code-server@${CODE_SERVER_VERSION}"
   )
   # A failed postinstall leaves the package in place: check that it really starts.
-  "$NODE24" "$PREFIX/node_modules/code-server/out/node/entry.js" --version >/dev/null
+  code_server --version >/dev/null
   touch "$PREFIX/.code-server-ok"
 fi
-step "code-server $("$NODE24" "$PREFIX/node_modules/code-server/out/node/entry.js" --version 2>/dev/null | head -1)"
+step "code-server $(code_server --version 2>/dev/null | tail -1)"
 
 # --- 5. playwright-core in the root devDependencies -------------------------------------------
 if [[ ! -f "$ROOT/node_modules/playwright-core/package.json" ]]; then
