@@ -22,13 +22,12 @@
 // Exit code 0 only if every stage that ran passed; zero suites and zero specs is a pass.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileExtensionHostIndex, compileSuites, findSuites, integrationOutDir } from './compileSuites.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const require = createRequire(import.meta.url);
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -52,7 +51,7 @@ const grep = typeof args.get('grep') === 'string' ? args.get('grep') : process.e
 const extensionPath = example ? path.resolve(example) : root;
 const suitesDir = example ? path.join(extensionPath, 'test') : path.join(root, 'test', 'integration');
 const specsDir = example ? path.join(extensionPath, 'e2e') : path.join(root, 'test', 'e2e');
-const outDir = example ? path.join(root, '.cache', 'e2e', 'out-example') : path.join(root, 'out', 'test', 'integration');
+const outDir = example ? path.join(root, '.cache', 'e2e', 'out-example') : integrationOutDir;
 const workspace = !example && fs.existsSync(path.join(root, 'test', 'fixtures')) ? path.join(root, 'test', 'fixtures') : '';
 
 const t0 = Date.now();
@@ -84,14 +83,9 @@ function run(command, commandArgs, { env = {}, capture = false } = {}) {
   });
 }
 
-function findFiles(dir, test) {
+function findSpecs(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && test(entry.name))
-    .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name))
-    .filter((file) => !file.split(path.sep).includes('node_modules'))
-    .sort();
+  return fs.readdirSync(dir).filter((name) => name.endsWith('.e2e.ts')).map((name) => path.join(dir, name)).sort();
 }
 
 /** Mocha's closing lines, "N passing" / "N failing" / "N pending", as numbers. */
@@ -112,8 +106,8 @@ async function main() {
     }
   }
 
-  const suites = only === 'e2e' ? [] : findFiles(suitesDir, (name) => /\.test\.(ts|js)$/.test(name));
-  const specs = only === 'integration' ? [] : findFiles(specsDir, (name) => name.endsWith('.e2e.ts'));
+  const suites = only === 'e2e' ? [] : findSuites(suitesDir);
+  const specs = only === 'integration' ? [] : findSpecs(specsDir);
   say(`extension: ${extensionPath}`);
   const show = (dir) => (path.relative(root, dir).startsWith('..') ? dir : path.relative(root, dir));
   say(`integration suites: ${suites.length} in ${show(suitesDir)}; e2e specs: ${specs.length} in ${show(specsDir)}`);
@@ -154,17 +148,8 @@ async function main() {
   // (a) Integration suites inside the extension host.
   if (suites.length > 0) {
     const t = Date.now();
-    const esbuild = require('esbuild');
-    const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'inline', external: ['vscode', 'mocha'], logLevel: 'warning' };
-    const index = path.join(root, 'out', 'test', 'e2e', 'extensionHostIndex.js');
-    await esbuild.build({ ...common, entryPoints: [path.join(here, 'extensionHostIndex.ts')], outfile: index });
-    fs.rmSync(outDir, { recursive: true, force: true });
-    const compiled = [];
-    for (const suite of suites) {
-      const outfile = path.join(outDir, path.relative(suitesDir, suite).replace(/\.(ts|js)$/, '.js'));
-      await esbuild.build({ ...common, entryPoints: [suite], outfile });
-      compiled.push(outfile);
-    }
+    const index = compileExtensionHostIndex();
+    const compiled = compileSuites({ sourceDir: suitesDir, outDir, suites });
     say(`compiled ${compiled.length} integration suite(s) into ${path.relative(root, outDir)} in ${seconds(t)} s`);
     const result = await run(process.execPath, ['--import', 'tsx', path.join(here, 'runIntegration.ts')], {
       capture: true,

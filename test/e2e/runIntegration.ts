@@ -22,7 +22,11 @@ async function main(): Promise<number> {
   process.stdout.write(result.output);
   if (result.exitCode !== 0) {
     // The workbench console carries extension host errors (activation failures, unhandled rejections).
-    const errors = result.console.filter((line) => line.startsWith('[error]') || line.startsWith('[pageerror]'));
+    // Known noise on a closed network (marketplace, GitHub auth, missing icons) is left out.
+    const noise = /open-vsx|ERR_NAME_NOT_RESOLVED|status of 404|authentication provider 'github'/;
+    const errors = result.console
+      .filter((line) => (line.startsWith('[error]') || line.startsWith('[pageerror]')) && !noise.test(line))
+      .map((line) => line.split('\n').slice(0, 4).join('\n'));
     process.stdout.write(`\n[e2e] extension host exit code ${result.exitCode}; workbench console errors (last 40):\n`);
     process.stdout.write(`${errors.slice(-40).join('\n')}\n`);
   }
