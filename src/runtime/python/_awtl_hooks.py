@@ -22,19 +22,11 @@ _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 _LOOP_HOUSEKEEPING = frozenset(['shutdown_asyncgens', 'shutdown_default_executor'])
 
 
-class _Stretch:
-    __slots__ = ('start', 'end', 'kind', 'frame', 'parent', 'loop', 'opened', 'closed', 'message')
-
-    def __init__(self, start, kind, frame, parent, loop):
-        self.start = start
-        self.end = None
-        self.kind = kind  # 'loop': the event loop is running a callback; 'sleep': time.sleep
-        self.frame = frame
-        self.parent = parent
-        self.loop = loop
-        self.opened = False
-        self.closed = False
-        self.message = None
+# A stretch is a plain list, not an object: the event loop starts one per iteration, and a list
+# display costs a third of an instance with __init__ (this is the sleep(0) loop's overhead).
+# Fields: start, end (None while going), 'loop' (callbacks running) or 'sleep' (time.sleep),
+# caller frame, parent span, loop, opened by the watchdog, closed, the open span message.
+START, END, KIND, FRAME, PARENT, LOOP, OPENED, CLOSED, MESSAGE = range(9)
 
 
 class Blocks:
@@ -50,7 +42,7 @@ class Blocks:
         self.stopping = False
 
     def begin(self, kind, frame=None, parent=0, loop=None):
-        self.current = _Stretch(_perf(), kind, frame, parent, loop)
+        self.current = [_perf(), None, kind, frame, parent, loop, False, False, None]
 
     def end(self):
         st = self.current
@@ -58,25 +50,28 @@ class Blocks:
             return
         self.current = None
         now = _perf()
-        st.end = now
-        # The watchdog may open the span concurrently; the lock and the `end` store (made before
-        # reading `opened`) make sure exactly one side sends the close.
-        if st.opened or now - st.start >= self.threshold:
-            rec = self.rec
-            with rec.lock:
-                if st.closed:
-                    return
-                st.closed = True
-                end_ms = (now - rec.t0) * 1000.0
-                if st.opened:
-                    self._close(st, end_ms)
-                else:
-                    label, line, column, parent = self._describe(st, None)
-                    rec.span(rec.next_id(), parent, 'block', label, line, column,
-                             (st.start - rec.t0) * 1000.0, end_ms, 'fulfilled')
+        # The watchdog may open the span concurrently: storing the end before reading `opened`,
+        # and the lock, make sure exactly one side sends the close.
+        st[1] = now  # END
+        if st[6] or now - st[0] >= self.threshold:  # OPENED, START
+            self.finish(st, now)
+
+    def finish(self, st, now):
+        rec = self.rec
+        with rec.lock:
+            if st[CLOSED]:
+                return
+            st[CLOSED] = True
+            end_ms = (now - rec.t0) * 1000.0
+            if st[OPENED]:
+                self._close(st, end_ms)
+            else:
+                label, line, column, parent = self._describe(st, None)
+                rec.span(rec.next_id(), parent, 'block', label, line, column,
+                         (st[START] - rec.t0) * 1000.0, end_ms, 'fulfilled')
 
     def _close(self, st, end_ms):
-        done = dict(st.message)
+        done = dict(st[MESSAGE])
         done['endMs'] = end_ms
         done['outcome'] = 'fulfilled'
         self.rec.out.append(done)
@@ -84,29 +79,29 @@ class Blocks:
     def check(self, now):
         """Watchdog side: opens the current stretch's block span once it is long enough."""
         st = self.current
-        if st is None or st.opened or st.end is not None or now - st.start < self.threshold:
+        if st is None or st[OPENED] or st[END] is not None or now - st[START] < self.threshold:
             return False
         rec = self.rec
         with rec.lock:
-            if st.closed or st.end is not None:
+            if st[CLOSED] or st[END] is not None:
                 return False
             frames = sys._current_frames()
             label, line, column, parent = self._describe(st, frames.get(self.main))
-            st.message = rec.span(rec.next_id(), parent, 'block', label, line, column, (st.start - rec.t0) * 1000.0)
-            st.opened = True
-            if st.end is not None and not st.closed:
-                st.closed = True
-                self._close(st, (st.end - rec.t0) * 1000.0)
+            st[MESSAGE] = rec.span(rec.next_id(), parent, 'block', label, line, column, (st[START] - rec.t0) * 1000.0)
+            st[OPENED] = True
+            if st[END] is not None and not st[CLOSED]:
+                st[CLOSED] = True
+                self._close(st, (st[END] - rec.t0) * 1000.0)
             rec._flush_locked()
         return True
 
     def _describe(self, st, top):
         rec = self.rec
-        parent = st.parent
-        frame = rec.snippet_frame(st.frame if st.frame is not None else top)
-        if st.kind == 'loop' and st.loop is not None:
+        parent = st[PARENT]
+        frame = rec.snippet_frame(st[FRAME] if st[FRAME] is not None else top)
+        if st[KIND] == 'loop' and st[LOOP] is not None:
             try:
-                task = asyncio.current_task(st.loop)
+                task = asyncio.current_task(st[LOOP])
                 entry = self.tasks.get(task) if task is not None else None
                 if entry is not None:
                     parent = entry[0]['id']
@@ -146,7 +141,7 @@ def install_sleep(blocks):
         if _get_ident() != main:
             return real_sleep(secs)
         prev = blocks.current
-        loop = prev.loop if prev is not None and prev.kind == 'loop' else None
+        loop = prev[LOOP] if prev is not None and prev[KIND] == 'loop' else None
         blocks.end()
         blocks.begin('sleep', _getframe(1), current_span.get())
         try:
@@ -163,6 +158,7 @@ def install_asyncio(rec, blocks):
     """Task spans through a task factory on every new loop; loop stretches through select()."""
     tasks = blocks.tasks
     main = blocks.main
+    threshold = blocks.threshold
     Task = asyncio.tasks.Task
     cap = rec.cap
     per_line = {}
@@ -239,11 +235,18 @@ def install_asyncio(rec, blocks):
         def timed_select(timeout=None):
             if _get_ident() != main:
                 return select(timeout)
-            blocks.end()
+            # blocks.end(), inlined: this runs once per event-loop iteration.
+            st = blocks.current
+            if st is not None:
+                blocks.current = None
+                now = _perf()
+                st[1] = now  # END, stored before OPENED is read
+                if st[6] or now - st[0] >= threshold:
+                    blocks.finish(st, now)
             try:
                 return select(timeout)
             finally:
-                blocks.current = _Stretch(_perf(), 'loop', None, 0, loop)
+                blocks.current = [_perf(), None, 'loop', None, 0, loop, False, False, None]
 
         timed_select._awtl_loop = loop
         selector.select = timed_select
@@ -313,7 +316,8 @@ class StreamTap:
             return
         rec = self._awtl_rec
         if self._awtl_at is None:
-            frame = rec.snippet_frame(_getframe(2))
+            # Our caller's caller (print() itself is C); there may be no Python frame at all.
+            frame = rec.snippet_frame(_getframe(1).f_back)
             self._awtl_at = (rec.now_ms(), rec.frame_position(frame) if frame is not None else None)
         pending = self._awtl_pending + text
         while '\n' in pending and self._awtl_marks < self.MAX_MARKS:

@@ -50,6 +50,8 @@ class Recorder:
         self.next_id = _counter()
         # span id -> (site, context token, parent) of await spans still pending.
         self.open_awaits = {}
+        # span id -> [message, context token, parent, site, frame, reason] of open calls/with-blocks.
+        self.open_scopes = {}
         # coroutine frame -> task span id: that call is the task itself, no separate call span.
         self.task_roots = {}
         self._positions = {}
@@ -275,19 +277,21 @@ def install_span_helpers(rec, namespace):
             out_append((OP_CLOSE, sid, OUTCOME_REJECTED, 0.0, (perf() - t0) * 1000.0))
             out_append({'type': 'label', 'id': sid, 'label': sites[entry[0]].label + ' \u2192 ' + reason_of(exc)})
 
+    open_scopes = rec.open_scopes
+
     def _awtl_sb(site):
         n = counts[site] + 1
         counts[site] = n
         if n > cap:
-            return None
+            return
         info = sites[site]
         label = info.label
         line = info.line
         column = info.column
+        frame = _getframe(1)
         if info.kind == 'call':
-            frame = _getframe(1)
             if frame in task_roots:
-                return None  # the task span already stands for this call
+                return  # the task span already stands for this call
             try:
                 label = call_preview(label, frame.f_locals, info.params)
             except Exception:
@@ -298,16 +302,31 @@ def install_span_helpers(rec, namespace):
         sid = next_id()
         parent = _cur_get()
         message = rec.span(sid, parent, info.kind, label, line, column, (perf() - t0) * 1000.0)
-        return [message, _cur_set(sid), parent, None]
+        # [message, context token, parent, site, frame, reason]
+        open_scopes[sid] = [message, _cur_set(sid), parent, site, frame, None]
 
-    def _awtl_sx(token):
-        if token is not None:
-            token[3] = reason_of(sys.exc_info()[1])
+    def _own_scope(site, frame_depth):
+        # The scope this frame opened at `site` is the current span, if it was recorded at all
+        # (past the cap, or as a task's own coroutine, nothing was opened). Cheapest test first:
+        # this runs at every exit of every instrumented function.
+        sid = _cur_get()
+        entry = open_scopes.get(sid)
+        if entry is None or entry[3] != site or entry[4] is not _getframe(frame_depth):
+            return None
+        return sid, entry
 
-    def _awtl_se(token):
-        if token is None:
+    def _awtl_sx(site):
+        found = _own_scope(site, 2)
+        if found is not None:
+            found[1][5] = reason_of(sys.exc_info()[1])
+
+    def _awtl_se(site):
+        found = _own_scope(site, 2)
+        if found is None:
             return
-        message, ctx_token, parent, reason = token
+        sid, entry = found
+        del open_scopes[sid]
+        message, ctx_token, parent, _site, _frame, reason = entry
         try:
             _cur_reset(ctx_token)
         except ValueError:

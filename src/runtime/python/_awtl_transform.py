@@ -11,12 +11,14 @@
 # no extra frame per await (the prototype's coroutine wrapper cost 1.6x on a sleep(0) loop), and
 # `try` costs nothing in 3.11 until something raises. A function body becomes
 #
-#   _awtl_call = _awtl_sb(7)
+#   _awtl_sb(7)
 #   try: <body>
-#   except BaseException: _awtl_sx(_awtl_call); raise
-#   finally: _awtl_se(_awtl_call)
+#   except BaseException: _awtl_sx(7); raise
+#   finally: _awtl_se(7)
 #
-# and `async with` blocks get the same shape around the whole statement (TaskGroup waits).
+# and `async with` blocks get the same shape around the whole statement (TaskGroup waits). No
+# local variable is added: locals() reads as under plain python3 (the recorder finds the open
+# scope through the current span and the calling frame).
 
 import ast
 import re
@@ -31,7 +33,6 @@ SCOPE_BEGIN = '_awtl_sb'
 SCOPE_RAISED = '_awtl_sx'
 SCOPE_END = '_awtl_se'
 AS_COMPLETED = '_awtl_ac'
-CALL_TOKEN = '_awtl_call'
 
 MAX_LABEL = 120
 # Awaited calls of these read as combinators (their span stands for waiting on several things).
@@ -151,16 +152,16 @@ def _call(name, *args):
     return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
-def _guarded(body, token, ref):
-    """`token = begin` was emitted by the caller; wraps `body` so that the scope always ends."""
+def _guarded(body, site, ref):
+    """`begin(site)` precedes it; wraps `body` so that the scope always ends, rejected on a raise."""
     return _locate(ast.Try(
         body=body or [ast.Pass()],
         handlers=[ast.ExceptHandler(
             type=ast.Name(id='BaseException', ctx=ast.Load()), name=None,
-            body=[ast.Expr(_call(SCOPE_RAISED, ast.Name(id=token, ctx=ast.Load()))), ast.Raise(exc=None, cause=None)],
+            body=[ast.Expr(_call(SCOPE_RAISED, ast.Constant(value=site))), ast.Raise(exc=None, cause=None)],
         )],
         orelse=[],
-        finalbody=[ast.Expr(_call(SCOPE_END, ast.Name(id=token, ctx=ast.Load())))],
+        finalbody=[ast.Expr(_call(SCOPE_END, ast.Constant(value=site)))],
     ), ref)
 
 
@@ -264,11 +265,8 @@ class _Rewriter(ast.NodeTransformer):
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
             head, body = body[:1], body[1:]
         ref = body[0] if body else node
-        begin = _locate(ast.Assign(
-            targets=[ast.Name(id=CALL_TOKEN, ctx=ast.Store())],
-            value=_call(SCOPE_BEGIN, ast.Constant(value=site)),
-        ), ref)
-        node.body = head + [begin, _guarded(body, CALL_TOKEN, ref)]
+        begin = _locate(ast.Expr(_call(SCOPE_BEGIN, ast.Constant(value=site))), ref)
+        node.body = head + [begin, _guarded(body, site, ref)]
         return node
 
     def visit_AsyncWith(self, node):
@@ -282,9 +280,5 @@ class _Rewriter(ast.NodeTransformer):
         kind = 'combinator' if _called_name(first) in COMBINATOR_SCOPES else 'await'
         site = self.add_site(kind, 'async with ' + ', '.join(parts), node)
         self.generic_visit(node)
-        token = '_awtl_with%d' % site
-        begin = _locate(ast.Assign(
-            targets=[ast.Name(id=token, ctx=ast.Store())],
-            value=_call(SCOPE_BEGIN, ast.Constant(value=site)),
-        ), node)
-        return [begin, _guarded([node], token, node)]
+        begin = _locate(ast.Expr(_call(SCOPE_BEGIN, ast.Constant(value=site))), node)
+        return [begin, _guarded([node], site, node)]
