@@ -210,10 +210,11 @@ describe('Python runtime', function () {
     assert.equal(plain.status, 3);
     const lines = t.marks.filter((m) => m.kind === 'stdout');
     assert.deepEqual(lines.map((m) => m.text), plain.stdout.trimEnd().split('\n'));
-    assert.equal(lines.find((m) => m.text === 'PARTIAL line')?.line, 33);
+    assert.equal(lines.find((m) => m.text === 'PARTIAL line')?.line, 34);
+    assert.ok(lines.some((m) => m.text === "locals: ['text']"), 'no instrumentation locals');
     assert.equal(t.marks.find((m) => m.kind === 'stderr')?.text, 'to stderr');
     const cook = one(t, 'call', 'Kitchen.cook("soup", minutes=3)');
-    assert.equal(cook.line, 32);
+    assert.equal(cook.line, 33);
     assert.ok(isInside(t, one(t, 'await', 'asyncio.sleep(0.01)'), cook));
     assert.equal(one(t, 'combinator', 'asyncio.as_completed(').outcome, 'fulfilled');
   });
