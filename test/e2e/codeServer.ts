@@ -112,6 +112,11 @@ export interface CodeServerOptions {
   startTimeoutMs?: number;
   /** User settings merged over defaultSettings. */
   settings?: Record<string, unknown>;
+  /**
+   * Keep Workspace Trust on (default off: --disable-workspace-trust). For tests of the untrusted
+   * mode; the folder then opens in Restricted Mode unless trusted in the UI.
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -235,7 +240,8 @@ export async function installExtensions(scratchDir: string, extensions: string[]
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
   assertInstalled();
   const scratchDir = options.scratchDir ?? newScratchDir();
-  const { userDataDir, extensionsDir } = codeServerDirs(scratchDir, options.settings);
+  const settings = options.workspaceTrust ? { 'security.workspace.trust.enabled': true, ...options.settings } : options.settings;
+  const { userDataDir, extensionsDir } = codeServerDirs(scratchDir, settings);
   if (options.install?.length) await installExtensions(scratchDir, options.install, options.env);
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort());
@@ -246,7 +252,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     '--user-data-dir', userDataDir,
@@ -533,6 +539,8 @@ export interface LaunchWorkbenchOptions {
   settings?: Record<string, unknown>;
   /** Extra environment for code-server and the extension host. */
   env?: Record<string, string>;
+  /** See CodeServerOptions.workspaceTrust. */
+  workspaceTrust?: boolean;
 }
 
 /** The extension under test as run.mjs sets it up (see LaunchWorkbenchOptions.extension). */
@@ -552,6 +560,7 @@ export async function launchWorkbench(options: LaunchWorkbenchOptions = {}): Pro
     install: 'vsix' in extension ? [extension.vsix] : undefined,
     settings: options.settings,
     env: options.env,
+    workspaceTrust: options.workspaceTrust,
   });
   try {
     const workbench = await openWorkbench(server, {

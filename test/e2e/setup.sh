@@ -105,6 +105,7 @@ if [[ "$installed_cs" != "$CODE_SERVER_VERSION" || ! -f "$PREFIX/.code-server-ok
     cd "$PREFIX"
     export PATH="$(dirname "$NODE24"):$PATH"
     export npm_config_nodedir="$NODE_DIST"
+    export JOBS="${JOBS:-max}" # node-gyp: compile with every core
     npm_quiet npm install --no-audit --no-fund --save-exact "code-server@${CODE_SERVER_VERSION}"
   )
   # A failed postinstall leaves the package in place: check that it really starts.
