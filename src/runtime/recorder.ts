@@ -32,7 +32,8 @@ export class Frame extends Handle {
   /** Awaits evaluated inside another await's argument: the outer ones. */
   awOuter: Array<Handle | null> | null = null;
   suspended = false;
-  failed = false;
+  /** Until ok() says otherwise, a call that ends has thrown. */
+  failed = true;
   returned: unknown = undefined;
   a0: unknown; a1: unknown; a2: unknown; a3: unknown;
 }
@@ -139,17 +140,16 @@ export class Recorder {
     return f;
   }
 
-  fail(f: Frame, _err: unknown): void {
-    this.caught(f);
-    f.failed = true;
-  }
-
-  ret(f: Frame, value: unknown): unknown {
+  /** The call returns `value` (or falls off its end): it did not throw. */
+  ok(f: Frame, value?: unknown): unknown {
+    f.failed = false;
     f.returned = value;
     return value;
   }
 
   leave(f: Frame): void {
+    // Still suspended: an await rejected and the error left the function from there.
+    if (f.suspended) this.resume(f, OUTCOME_REJECTED);
     this.current = f.prev;
     if (!f.recorded) return;
     const outcome = f.failed ? OUTCOME_REJECTED : OUTCOME_FULFILLED;
@@ -314,8 +314,10 @@ export class Recorder {
    * is buffered and tells where the interrupted code is (JSON: current span, user stack frames).
    */
   where(): string {
-    const id = this.currentId();
-    this.flushNow();
+    // Interrupted inside the transport: leave its buffers alone this time.
+    const busy = this.transport.busy;
+    const id = busy ? 0 : this.currentId();
+    if (!busy) this.flushNow();
     const savedPrepare = Error.prepareStackTrace;
     const savedLimit = Error.stackTraceLimit;
     let frames: Array<[string, number, number]> = [];
@@ -334,6 +336,7 @@ export class Recorder {
 
   /** Sends everything recorded so far (the watchdog calls it before a kill). */
   flushNow(): void {
+    if (this.transport.busy) return;
     this.flushDropped();
     this.transport.flush();
   }

@@ -37,7 +37,6 @@ const R = RUNTIME_GLOBAL;
 const BASE = '__awt$b';
 const FRAME = '__awt$f';
 const TOP = '__awt$t';
-const ERR = '__awt$e';
 
 const MAX_LABEL = 120;
 const TIMER_NAMES = new Set(['setTimeout', 'setInterval', 'setImmediate']);
@@ -225,14 +224,21 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     const kind = (fn.async ? 1 : 0) + (fn.generator ? 2 : 0);
     const site = addSite({ kind: 'call', label: name, ...pos(fn), fn: kind, params: kinds });
     const enter = `const ${FRAME}=${R}.enter(${siteRef(site)}${names.map((n) => ',' + n).join('')});try{`;
-    const exit = `}catch(${ERR}){${R}.fail(${FRAME},${ERR});throw ${ERR}}finally{${R}.leave(${FRAME})}`;
+    // No catch: a catch-and-rethrow would move where node says an uncaught error was thrown.
+    // A call that ends without passing ok() (every return and the body's end call it) threw.
+    const exit = `}finally{${R}.leave(${FRAME})}`;
     if (fn.body.type === 'BlockStatement') {
-      open(afterPrologue(fn.body), enter);
-      close(fn.body.end - 1, exit);
+      const at = afterPrologue(fn.body);
+      const tail = `;${R}.ok(${FRAME})${exit}`;
+      if (at === fn.body.end - 1) open(at, enter + tail); // empty body: one insertion keeps the order
+      else {
+        open(at, enter);
+        close(fn.body.end - 1, tail);
+      }
     } else {
       const [start, end] = outerRange(fn.body);
-      open(start, `{${enter}return ${fn.async ? `${R}.ret(${FRAME},` : '('}`);
-      close(end, `)${exit}}`);
+      open(start, `{${enter}return ${R}.ok(${FRAME},(`);
+      close(end, `))${exit}}`);
     }
     void ctx;
   }
@@ -317,10 +323,14 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       open(n.body.start + 1, `${R}.caught(${ctx.frame});`);
     } else if (n.type === 'TryStatement' && n.finalizer && (ctx.async || ctx.generator)) {
       open(n.finalizer.start + 1, `${R}.caught(${ctx.frame});`);
-    } else if (n.type === 'ReturnStatement' && n.argument && ctx.async && ctx !== top && !ctx.generator) {
-      const [as, ae] = outerRange(n.argument);
-      open(as, `${R}.ret(${ctx.frame},`);
-      close(ae, ')');
+    } else if (n.type === 'ReturnStatement' && ctx !== top) {
+      if (n.argument) {
+        const [as, ae] = outerRange(n.argument);
+        open(as, `${R}.ok(${ctx.frame},`);
+        close(ae, ')');
+      } else {
+        open(n.start + 6, ` ${R}.ok(${ctx.frame})`);
+      }
     } else if (isTimerCall(n)) {
       instrumentTimer(n);
     } else if (isAwaitedCombinator(n, parent)) {

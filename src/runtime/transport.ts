@@ -62,10 +62,20 @@ export class ChildTransport {
     this.json = new Uint8Array(channel.json);
   }
 
+  /**
+   * True while this thread is appending or flushing. The watchdog's inspector interrupt can land
+   * anywhere in the main thread's JavaScript, including here: it must then leave the buffers be.
+   */
+  get busy(): boolean {
+    return this.state[ST_LOCK] !== 0;
+  }
+
   record(op: number, a: number, b: number, c: number, t: number): void {
-    let n = this.state[ST_RECORDS];
+    const st = this.state;
+    st[ST_LOCK] = 1;
+    let n = st[ST_RECORDS];
     if (n === RECORD_CAPACITY) {
-      this.flush();
+      this.flushLocked();
       n = 0;
     }
     const i = n * RECORD_WORDS;
@@ -75,27 +85,37 @@ export class ChildTransport {
     r[i + 2] = b;
     r[i + 3] = c;
     r[i + 4] = t;
-    this.state[ST_RECORDS] = n + 1;
+    st[ST_RECORDS] = n + 1;
+    st[ST_LOCK] = 0;
   }
 
   send(message: ChildMessage): void {
     const body = this.encoder.encode(JSON.stringify(message));
     const need = FRAME_HEADER_BYTES + body.length;
-    let at = this.state[ST_JSON];
-    if (at + need > this.json.length) {
-      this.flush();
-      at = 0;
-      if (need > this.json.length) {
-        // Larger than the whole buffer: write it straight through, after what came before.
-        this.writeFrame(FRAME_JSON, body);
-        return;
+    this.state[ST_LOCK] = 1;
+    try {
+      let at = this.state[ST_JSON];
+      if (at + need > this.json.length) {
+        this.flushLocked();
+        at = 0;
+        if (need > this.json.length) {
+          // Larger than the whole buffer: write it straight through, after what came before.
+          this.writeFrame(FRAME_JSON, body);
+          return;
+        }
       }
+      const view = new DataView(this.json.buffer, this.json.byteOffset);
+      view.setUint32(at, body.length, true);
+      this.json[at + 4] = FRAME_JSON;
+      this.json.set(body, at + FRAME_HEADER_BYTES);
+      this.state[ST_JSON] = at + need;
+    } finally {
+      this.state[ST_LOCK] = 0;
     }
-    const view = new DataView(this.json.buffer, this.json.byteOffset);
-    view.setUint32(at, body.length, true);
-    this.json[at + 4] = FRAME_JSON;
-    this.json.set(body, at + FRAME_HEADER_BYTES);
-    this.state[ST_JSON] = at + need;
+  }
+
+  private flushLocked(): void {
+    flushChannel(this.fd, this.state, this.records, this.json, this.header);
   }
 
   /** JSON frames first (site tables must precede the events that use them), then the records. */

@@ -1,0 +1,66 @@
+// Shared by the engine tests: run a fixture through the engine or the CLI, and look at spans.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import type { Span, Timeline } from '../../src/shared/timeline';
+import { startRun, type RunOptions } from '../../src/engine/run';
+
+export const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
+export const REPO = path.resolve(__dirname, '..', '..');
+export const CLI = path.join(REPO, 'dist', 'cli.js');
+
+export interface Ran {
+  timeline: Timeline;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runFixture(name: string, options: Partial<RunOptions> = {}): Promise<Ran> {
+  const run = startRun({ file: path.join(FIXTURES, name), stdout: 'pipe', stderr: 'pipe', ...options });
+  let stdout = '';
+  let stderr = '';
+  run.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  run.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timeline = await run.done;
+  return { timeline, stdout, stderr };
+}
+
+/** The same file under plain node, for output parity. */
+export function plainNode(name: string, args: string[] = []): { stdout: string; stderr: string; status: number | null } {
+  const file = path.join(FIXTURES, name);
+  const r = spawnSync(process.execPath, [file, ...args], { cwd: path.dirname(file), encoding: 'utf8', timeout: 30000 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+export function cli(args: string[], options: { cwd?: string; timeout?: number } = {}): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, encoding: 'utf8', timeout: options.timeout ?? 60000 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+export const byLabel = (t: Timeline, kind: Span['kind'], text: string): Span[] =>
+  t.spans.filter((s) => s.kind === kind && s.label.includes(text));
+
+export const one = (t: Timeline, kind: Span['kind'], text: string): Span => {
+  const found = byLabel(t, kind, text);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${kind} span with "${text}", found ${found.length}: ${t.spans.map((s) => `${s.kind}:${s.label}`).join(' | ')}`);
+  }
+  return found[0];
+};
+
+export const endOf = (s: Span): number => {
+  if (s.endMs === null) throw new Error(`span ${s.label} is still pending`);
+  return s.endMs;
+};
+
+export const overlaps = (a: Span, b: Span): boolean => a.startMs < endOf(b) && b.startMs < endOf(a);
+
+export const duration = (s: Span): number => endOf(s) - s.startMs;
+
+/** Walks parent links from a span to the top. */
+export function ancestors(t: Timeline, s: Span): Span[] {
+  const byId = new Map(t.spans.map((x) => [x.id, x]));
+  const out: Span[] = [];
+  for (let p = s.parentId === null ? undefined : byId.get(s.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) out.push(p);
+  return out;
+}
