@@ -136,12 +136,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`await-timeline: ${rel}${err.line ? `:${err.line}` : ''}: ${err.message}\n`);
   }
 
+  // Files first: whatever happens to the chart, the exports are written.
+  if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
+  if (options.trace) writeOut(options.trace, JSON.stringify(toChromeTrace(timeline)) + '\n');
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed) {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
   }
-  if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
-  if (options.trace) writeOut(options.trace, JSON.stringify(toChromeTrace(timeline)) + '\n');
   return exitCodeFor(timeline, compileFailed);
 }
 

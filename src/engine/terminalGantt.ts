@@ -23,6 +23,7 @@ const COLORS: Record<string, string> = {
 };
 
 export function formatMs(ms: number): string {
+  if (ms === 0) return '0';
   if (ms < 1) return `${Math.round(ms * 1000)} µs`;
   if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
@@ -56,7 +57,8 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   const maxRows = options.maxRows ?? 200;
   const paint = (code: string, text: string) => (color ? `${ESC}${code}m${text}${ESC}0m` : text);
 
-  const total = Math.max(t.wallMs, ...t.spans.map((s) => s.endMs ?? s.startMs), 0.001);
+  let total = Math.max(t.wallMs, 0.001);
+  for (const s of t.spans) total = Math.max(total, s.endMs ?? s.startMs);
   const labelWidth = Math.min(44, Math.max(16, Math.floor(width * 0.38)));
   const durWidth = 9;
   const barWidth = width - labelWidth - durWidth - 3;

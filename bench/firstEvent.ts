@@ -1,0 +1,30 @@
+// Request to first event with a warm child: from startRun() to the first update the engine emits.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { startRun, WarmPool } from '../src/engine/run';
+
+async function main(runs: number): Promise<void> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'awt-first-')), 'first.mjs');
+  fs.writeFileSync(file, 'await new Promise((r) => setTimeout(r, 5));\n');
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const pool = new WarmPool();
+    pool.fill();
+    await new Promise((r) => setTimeout(r, 800));
+    const t0 = performance.now();
+    let first = -1;
+    const run = startRun({ file, warm: pool.take(), stdout: 'pipe' });
+    run.on('update', () => {
+      if (first < 0) first = performance.now() - t0;
+    });
+    await run.done;
+    pool.dispose();
+    times.push(first);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`${'request to first event, warm child'.padEnd(46)} median ${times[Math.floor(times.length / 2)].toFixed(1)} ms (goal ≤ 20 ms)`);
+}
+
+void main(Number(process.argv[2]) || 5);

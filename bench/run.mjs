@@ -1,0 +1,61 @@
+// Engine benchmarks: each workload runs under plain node and instrumented, alternating, in one
+// run; the snippet times its own work, so start-up is not in the ratio. Prints medians and ratios.
+// Usage: npm run bench [-- --runs N]
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
+const repo = path.resolve(import.meta.dirname, '..');
+const cli = path.join(repo, 'dist', 'cli.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-bench-'));
+
+const timed = (body) => `const __t0 = performance.now();\n${body}\nprocess.stderr.write('BENCH ' + (performance.now() - __t0) + '\\n');\n`;
+const workloads = {
+  'W1 1,000,000 sequential `await i`': timed(`let s = 0;\nfor (let i = 0; i < 1_000_000; i++) s += await i;`),
+  'W2 100,000 chains of 3 setImmediate awaits': timed(`async function chain() {\n  for (let k = 0; k < 3; k++) await new Promise((r) => setImmediate(r));\n}\nawait Promise.all(Array.from({ length: 100_000 }, chain));`),
+  'W3 I/O: timers and fs.promises reads': timed(`import { readFile } from 'node:fs/promises';\nimport { setTimeout as delay } from 'node:timers/promises';\nfor (let i = 0; i < 20; i++) {\n  await Promise.all([delay(10), readFile(${JSON.stringify(path.join(repo, 'package.json'))}), readFile(${JSON.stringify(path.join(repo, 'LICENSE'))})]);\n}`),
+};
+
+function measure(file, instrumented) {
+  const args = instrumented ? [cli, 'run', file, '--json', '/dev/null'] : [file];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const m = /BENCH ([\d.]+)/.exec(r.stderr);
+  if (!m) throw new Error(`no timing from ${file} (${instrumented ? 'instrumented' : 'plain'}): ${r.stderr.slice(0, 500)}`);
+  return Number(m[1]);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+console.log(`await-timeline bench: ${runs} runs each, alternating plain and instrumented (${os.cpus().length} cores, node ${process.version})`);
+for (const [name, src] of Object.entries(workloads)) {
+  const file = path.join(dir, name.split(' ')[0] + '.mjs');
+  fs.writeFileSync(file, src);
+  const plain = [];
+  const inst = [];
+  for (let i = 0; i < runs; i++) {
+    plain.push(measure(file, false));
+    inst.push(measure(file, true));
+  }
+  const p = median(plain);
+  const q = median(inst);
+  console.log(`${name.padEnd(46)} plain ${p.toFixed(1).padStart(8)} ms   instrumented ${q.toFixed(1).padStart(8)} ms   ratio ${(q / p).toFixed(2)}x`);
+}
+
+// Request to first event, with a warm child, measured through the engine API (TypeScript, via tsx).
+{
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'firstEvent.ts'), String(runs)], { cwd: repo, encoding: 'utf8' });
+  process.stdout.write(r.stdout || r.stderr);
+}
+
+// Child to parent throughput: a million recorded awaits (no cap), two events each.
+{
+  const file = path.join(dir, 'throughput.mjs');
+  fs.writeFileSync(file, 'for (let i = 0; i < 1_000_000; i++) await i;\n');
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'run', file, '--max-spans-per-site', '100000000', '--json', path.join(dir, 't.json')], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  const spans = JSON.parse(fs.readFileSync(path.join(dir, 't.json'), 'utf8')).spans.length;
+  console.log(`${'1,000,000 awaits recorded, end to end'.padEnd(46)} ${spans} spans, ${(2 * spans / (ms / 1000) / 1e6).toFixed(2)} M events/s including recording, JSON and exit (status ${r.status})`);
+}
+fs.rmSync(dir, { recursive: true, force: true });
