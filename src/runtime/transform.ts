@@ -399,6 +399,17 @@ function isTypeOnly(n: Node): boolean {
     n.type === 'TSModuleBlock' || n.type === 'TSImportEqualsDeclaration' || n.type === 'TSInstantiationExpression');
 }
 
+/** Calls `fn` on every child node of `n` worth visiting. */
+function forEachChild(n: Node, fn: (child: Node) => void): void {
+  for (const key of Object.keys(n)) {
+    if (SKIP_KEYS.has(key)) continue;
+    const v = n[key];
+    if (Array.isArray(v)) {
+      for (const c of v) if (isNode(c)) fn(c);
+    } else if (isNode(v)) fn(v);
+  }
+}
+
 function hasTopLevelAwait(program: Node): boolean {
   let found = false;
   const walk = (n: Node) => {
@@ -408,12 +419,7 @@ function hasTopLevelAwait(program: Node): boolean {
       found = true;
       return;
     }
-    for (const key of Object.keys(n)) {
-      if (SKIP_KEYS.has(key)) continue;
-      const v = n[key];
-      if (Array.isArray(v)) v.forEach((c) => isNode(c) && walk(c));
-      else if (isNode(v)) walk(v);
-    }
+    forEachChild(n, walk);
   };
   walk(program);
   return found;
@@ -441,12 +447,7 @@ function collectDeclaredNames(program: Node): Set<string> {
       case 'CatchClause': addPattern(n.param); break;
     }
     if (FUNCTION_TYPES.has(n.type)) (n.params as Node[]).forEach(addPattern);
-    for (const key of Object.keys(n)) {
-      if (SKIP_KEYS.has(key)) continue;
-      const v = n[key];
-      if (Array.isArray(v)) v.forEach((c) => isNode(c) && walk(c));
-      else if (isNode(v)) walk(v);
-    }
+    forEachChild(n, walk);
   };
   walk(program);
   return names;

@@ -9,7 +9,7 @@
 //   FRAME_EVENTS: payload is a run of little-endian float64 records, RECORD_WORDS doubles each.
 //   FRAME_JSON:   payload is one UTF-8 JSON object, a ChildMessage.
 
-import type { MarkKind, Outcome, SpanKind } from './timeline';
+import type { MarkKind, Outcome, Span, SpanKind } from './timeline';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -81,17 +81,8 @@ export interface LabelMessage {
 }
 
 /** A whole span, or an update of one sent earlier with the same id (blocks, Python). */
-export interface SpanMessage {
+export interface SpanMessage extends Span {
   type: 'span';
-  id: number;
-  parentId: number | null;
-  kind: SpanKind;
-  label: string;
-  line: number;
-  column: number;
-  startMs: number;
-  endMs: number | null;
-  outcome: Outcome;
   /** A block split from block `continues` because the stuck line or span changed. */
   continues?: number;
 }
