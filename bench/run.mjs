@@ -48,7 +48,13 @@ for (const [name, src] of Object.entries(workloads)) {
   process.stdout.write(r.stdout || r.stderr);
 }
 
-// Child to parent throughput: a million recorded awaits (no cap), two events each.
+// Child to parent throughput of the event channel alone.
+{
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'transport.ts')], { cwd: repo, encoding: 'utf8' });
+  process.stdout.write(r.stdout || r.stderr);
+}
+
+// End to end: a million recorded awaits (no cap), two events each.
 {
   const file = path.join(dir, 'throughput.mjs');
   fs.writeFileSync(file, 'for (let i = 0; i < 1_000_000; i++) await i;\n');
