@@ -9,7 +9,7 @@ import { renderGantt } from './engine/terminalGantt';
 import { toChromeTrace } from './engine/exportTrace';
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--timeout <ms>]
-                          [--block-threshold <ms>] [--max-spans-per-site <n>] [--no-color] [-- args…]`;
+                          [--block-threshold <ms>] [--max-spans-per-site <n>] [--python <exe>] [--no-color] [-- args…]`;
 
 class UsageError extends Error {}
 
@@ -22,6 +22,7 @@ interface CliOptions {
   blockThresholdMs: number;
   maxSpansPerSite?: number;
   color: boolean;
+  pythonPath?: string;
 }
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
@@ -48,6 +49,7 @@ export function parseCli(argv: string[]): CliOptions {
         'block-threshold': { type: 'string' },
         'max-spans-per-site': { type: 'string' },
         'no-color': { type: 'boolean' },
+        python: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -77,6 +79,7 @@ export function parseCli(argv: string[]): CliOptions {
     blockThresholdMs: positiveNumber('block-threshold', values['block-threshold']) ?? DEFAULT_BLOCK_THRESHOLD_MS,
     maxSpansPerSite: maxSpans === undefined ? undefined : Number(maxSpans),
     color: !values['no-color'] && !process.env.NO_COLOR,
+    pythonPath: values.python ?? process.env.AWAIT_TIMELINE_PYTHON,
   };
 }
 
@@ -115,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: options.timeoutMs,
     blockThresholdMs: options.blockThresholdMs,
     maxSpansPerSite: options.maxSpansPerSite,
+    pythonPath: options.pythonPath,
     stdin: 'inherit',
     stdout: jsonToStdout ? 2 : 'inherit',
     stderr: 'inherit',
@@ -140,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
   if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
   if (options.trace) writeOut(options.trace, JSON.stringify(toChromeTrace(timeline)) + '\n');
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
-  if (!compileFailed) {
+  if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
   }
   return exitCodeFor(timeline, compileFailed);
