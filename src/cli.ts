@@ -7,9 +7,19 @@ import type { Timeline } from './shared/timeline';
 import { DEFAULT_BLOCK_THRESHOLD_MS, SUPPORTED_EXTENSIONS, startRun } from './engine/run';
 import { renderGantt } from './engine/terminalGantt';
 import { toChromeTrace } from './engine/exportTrace';
+import { renderSvg } from './engine/exportSvg';
+import { renderHtmlReport } from './engine/exportHtml';
+
+/** The standalone report draws with the panel's own renderer, shipped next to the CLI. */
+function htmlReport(timeline: Timeline): string {
+  const root = path.resolve(__dirname, '..');
+  const bundle = fs.readFileSync(path.join(__dirname, 'webview', 'main.js'), 'utf8');
+  const css = fs.readFileSync(path.join(root, 'media', 'timeline.css'), 'utf8');
+  return renderHtmlReport(timeline, bundle, css);
+}
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--timeout <ms>]
-                          [--block-threshold <ms>] [--max-spans-per-site <n>] [--python <exe>] [--no-color] [-- args…]`;
+                          [--block-threshold <ms>] [--max-spans-per-site <n>] [--python <exe>] [--html <file>] [--svg <file>] [--no-color] [-- args…]`;
 
 class UsageError extends Error {}
 
@@ -23,6 +33,8 @@ interface CliOptions {
   maxSpansPerSite?: number;
   color: boolean;
   pythonPath?: string;
+  html?: string;
+  svg?: string;
 }
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
@@ -50,6 +62,8 @@ export function parseCli(argv: string[]): CliOptions {
         'max-spans-per-site': { type: 'string' },
         'no-color': { type: 'boolean' },
         python: { type: 'string' },
+        html: { type: 'string' },
+        svg: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -80,6 +94,8 @@ export function parseCli(argv: string[]): CliOptions {
     maxSpansPerSite: maxSpans === undefined ? undefined : Number(maxSpans),
     color: !values['no-color'] && !process.env.NO_COLOR,
     pythonPath: values.python ?? process.env.AWAIT_TIMELINE_PYTHON,
+    html: values.html,
+    svg: values.svg,
   };
 }
 
@@ -143,6 +159,8 @@ async function main(argv: string[]): Promise<number> {
   // Files first: whatever happens to the chart, the exports are written.
   if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
   if (options.trace) writeOut(options.trace, JSON.stringify(toChromeTrace(timeline)) + '\n');
+  if (options.svg) writeOut(options.svg, renderSvg(timeline));
+  if (options.html) writeOut(options.html, htmlReport(timeline));
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));

@@ -327,6 +327,19 @@ describe('CLI', () => {
     assert.equal(new Set(begins.map((e: any) => e.id)).size, begins.length, 'unique ids');
   });
 
+  it('--html writes an offline report with the timeline and no network references; --svg the chart as text', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-'));
+    const r = cli(['run', 'test/fixtures/node/chefs-promise-all.ts', '--html', path.join(dir, 'r.html'), '--svg', path.join(dir, 'c.svg')]);
+    assert.equal(r.status, 0);
+    const html = fs.readFileSync(path.join(dir, 'r.html'), 'utf8');
+    assert.match(html, /Content-Security-Policy/);
+    assert.match(html, /sleep\(300\)/);
+    assert.doesNotMatch(html, /(src|href)=["']https?:/);
+    const svg = fs.readFileSync(path.join(dir, 'c.svg'), 'utf8');
+    assert.match(svg, /^<svg|<\?xml/);
+    assert.match(svg, /<text[^>]*>[^<]*sleep\(300\)/);
+  });
+
   it('exits with the snippet\'s code and writes --json for a failing run too', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'awt-')), 't.json');
     const r = cli(['run', 'test/fixtures/node/exit-midway.js', '--json', out]);
