@@ -1,0 +1,28 @@
+// Entry of the extension: registers the commands, the panel serializer and the trust gate; the work lives in host/.
+import * as vscode from 'vscode';
+
+import { TIMELINE_VIEW_TYPE } from './host/timelinePanel';
+import { TimelineRunner } from './host/timelineRunner';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const runner = new TimelineRunner(context);
+  context.subscriptions.push(
+    runner,
+    vscode.commands.registerCommand('awaitTimeline.run', async () => {
+      // Running a snippet executes code from the workspace: never in an untrusted one.
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage('Await Timeline: Run with Timeline executes code, so it is disabled in an untrusted workspace. Trust the workspace to use it.');
+        return;
+      }
+      await runner.runActiveEditor();
+    }),
+    vscode.commands.registerCommand('awaitTimeline.stop', () => runner.stop()),
+    vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => runner.restorePanel(panel),
+    }),
+  );
+}
+
+export function deactivate(): void {
+  // Everything is owned by context.subscriptions.
+}

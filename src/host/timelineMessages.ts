@@ -1,0 +1,54 @@
+// Turns a finished timeline into the webview messages that show it (restored panels), and keeps the
+// last timeline in workspace state so a window reload can bring the panel back.
+import * as path from 'node:path';
+
+import type { Timeline } from '../shared/timeline';
+import {
+  SiteInterner, encodeAppend, isHostToWebviewMessage, message, type HostToWebviewMessage,
+} from '../shared/webviewProtocol';
+
+/** The messages that draw a whole stored run: reset, one append, the final status. */
+export function timelineMessages(timeline: Timeline): HostToWebviewMessage[] {
+  return [
+    message({ type: 'reset', file: path.basename(timeline.file), language: timeline.language, status: timeline.status }),
+    encodeAppend(new SiteInterner(), timeline.spans, timeline.marks, timeline.droppedSpans),
+    message({
+      type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,
+      wallMs: timeline.wallMs, exitCode: timeline.exitCode, nowMs: timeline.wallMs,
+    }),
+  ];
+}
+
+/** Where the last timeline is kept, and the document it came from. */
+export const LAST_TIMELINE_KEY = 'awaitTimeline.lastTimeline';
+/** Larger runs are not kept: workspace state is not meant for megabytes. */
+export const MAX_STORED_SPANS = 20_000;
+
+export interface StoredTimeline {
+  /** The document the run came from, as `Uri.toString()`. */
+  uri: string;
+  timeline: Timeline;
+}
+
+/** Minimal storage interface (vscode.Memento), so this module stays free of 'vscode'. */
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): Thenable<void>;
+}
+
+export function saveLastTimeline(store: KeyValueStore, uri: string, timeline: Timeline): Thenable<void> {
+  return store.update(LAST_TIMELINE_KEY, timeline.spans.length <= MAX_STORED_SPANS ? { uri, timeline } : undefined);
+}
+
+/** The stored run as messages, or undefined when nothing valid is stored (old versions, corruption). */
+export function loadLastTimeline(store: KeyValueStore): { uri: string; messages: HostToWebviewMessage[] } | undefined {
+  const stored = store.get<StoredTimeline>(LAST_TIMELINE_KEY);
+  const t = stored?.timeline;
+  if (!stored || typeof stored.uri !== 'string' || !t || t.version !== 1 || !Array.isArray(t.spans) || !Array.isArray(t.marks)) return undefined;
+  try {
+    const messages = timelineMessages(t);
+    return messages.every(isHostToWebviewMessage) ? { uri: stored.uri, messages } : undefined;
+  } catch {
+    return undefined;
+  }
+}

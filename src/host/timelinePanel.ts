@@ -1,0 +1,135 @@
+// The timeline webview beside the editor: HTML and CSP, the ready handshake, the run's messages kept
+// for replay, and validation of everything the webview sends.
+import * as vscode from 'vscode';
+
+import {
+  isWebviewToHostMessage, type HostToWebviewMessage, type StatusMessage, type WebviewToHostMessage,
+} from '../shared/webviewProtocol';
+import { renderWebviewHtml } from './webviewHtml';
+
+export const TIMELINE_VIEW_TYPE = 'awaitTimeline.panel';
+
+export interface TimelinePanelEvents {
+  /** The webview sent a valid message other than `ready`. */
+  onMessage(msg: Exclude<WebviewToHostMessage, { type: 'ready' }>): void;
+  onDispose(): void;
+}
+
+/** Options a panel needs both when created and when restored by the serializer. */
+export function timelineWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+export class TimelinePanel implements vscode.Disposable {
+  /** The document whose run is shown: `reveal` goes there. */
+  documentUri: vscode.Uri | undefined;
+  /** The webview listens: messages go out now instead of waiting for the next `ready`. */
+  private ready = false;
+  /** The current run as sent so far (reset and appends, in order): replayed after every `ready`. */
+  private runMessages: HostToWebviewMessage[] = [];
+  /** Only the latest status matters on replay. */
+  private lastStatus: StatusMessage | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+
+  static create(extensionUri: vscode.Uri, fileName: string, events: TimelinePanelEvents): TimelinePanel {
+    const panel = vscode.window.createWebviewPanel(
+      TIMELINE_VIEW_TYPE,
+      panelTitle(fileName),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      timelineWebviewOptions(extensionUri),
+    );
+    return new TimelinePanel(panel, extensionUri, events);
+  }
+
+  /** Wraps a panel VS Code restored after a reload (the serializer). */
+  static restore(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, events: TimelinePanelEvents): TimelinePanel {
+    panel.webview.options = timelineWebviewOptions(extensionUri);
+    return new TimelinePanel(panel, extensionUri, events);
+  }
+
+  private constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly events: TimelinePanelEvents) {
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.onWebviewMessage(raw)),
+      // A hidden webview loses its page (no retainContextWhenHidden): wait for the next `ready`.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    this.loadPage();
+  }
+
+  /** Starts showing a new run: forgets the previous one's messages. */
+  beginRun(fileName: string, documentUri: vscode.Uri, reset: HostToWebviewMessage): void {
+    this.panel.title = panelTitle(fileName);
+    this.documentUri = documentUri;
+    this.runMessages = [];
+    this.lastStatus = undefined;
+    this.post(reset);
+  }
+
+  /** Shows a whole stored run (restored panel). */
+  showStored(fileName: string, documentUri: vscode.Uri | undefined, messages: HostToWebviewMessage[]): void {
+    this.panel.title = panelTitle(fileName);
+    this.documentUri = documentUri;
+    this.runMessages = [];
+    this.lastStatus = undefined;
+    for (const m of messages) this.post(m);
+  }
+
+  /** A message of the current run: kept for replay and sent if the webview listens. */
+  post(msg: HostToWebviewMessage): void {
+    if (this.disposed) return;
+    if (msg.type === 'status') this.lastStatus = msg;
+    else if (msg.type === 'reset' || msg.type === 'append') this.runMessages.push(msg);
+    if (this.ready) void this.panel.webview.postMessage(msg);
+  }
+
+  /** A message that only matters now (the cursor): dropped when the webview does not listen. */
+  postTransient(msg: HostToWebviewMessage): void {
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(msg);
+  }
+
+  reveal(): void {
+    this.panel.reveal(this.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.ready = false;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+    this.events.onDispose();
+  }
+
+  private loadPage(): void {
+    const webview = this.panel.webview;
+    this.ready = false;
+    webview.html = renderWebviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'main.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'timeline.css')).toString(),
+      title: this.panel.title,
+    });
+  }
+
+  private onWebviewMessage(raw: unknown): void {
+    if (!isWebviewToHostMessage(raw)) return; // anything else is not from our page, or from another version
+    if (raw.type === 'ready') {
+      this.ready = true;
+      for (const m of this.runMessages) void this.panel.webview.postMessage(m);
+      if (this.lastStatus) void this.panel.webview.postMessage(this.lastStatus);
+      return;
+    }
+    this.events.onMessage(raw);
+  }
+}
+
+function panelTitle(fileName: string): string {
+  return `${fileName} — Timeline`;
+}

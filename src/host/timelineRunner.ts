@@ -1,0 +1,216 @@
+// Runs the active editor's text with the engine and streams the run into the timeline panel, the
+// output channel and the status bar. One run at a time: running again replaces the previous run.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+import { languageOf, startRun, WarmPool, type Run } from '../engine/run';
+import type { Timeline } from '../shared/timeline';
+import { SiteInterner, encodeAppend, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import { RunStatusItem } from './runStatusItem';
+import { findNode, runTargetFor, type RunTarget } from './runTarget';
+import { TimelinePanel, type TimelinePanelEvents } from './timelinePanel';
+import { loadLastTimeline, saveLastTimeline } from './timelineMessages';
+
+/** How often the status bar and the panel's pending bars are refreshed while running. */
+const TICK_MS = 1000;
+/** Context key: a run is going (shows Stop in the editor title). */
+const RUNNING_CONTEXT = 'awaitTimeline.running';
+
+export class TimelineRunner implements vscode.Disposable {
+  private readonly output = vscode.window.createOutputChannel('Await Timeline');
+  private readonly statusItem = new RunStatusItem();
+  private readonly node = findNode();
+  private readonly pool = new WarmPool({ nodePath: this.node.nodePath, env: this.node.env });
+  private readonly disposables: vscode.Disposable[] = [];
+  private panel: TimelinePanel | undefined;
+  private run: Run | undefined;
+  private tick: NodeJS.Timeout | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.disposables.push(
+      vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e.textEditor)),
+      vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.onSelection(editor)),
+    );
+  }
+
+  /** "Run with Timeline": the active editor's current text, saved or not. */
+  async runActiveEditor(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Await Timeline: open a TypeScript, JavaScript or Python file to run.');
+      return;
+    }
+    const target = runTargetFor(editor.document);
+    if (typeof target === 'string') {
+      void vscode.window.showInformationMessage(target);
+      return;
+    }
+    await this.stopCurrent();
+    this.start(target);
+  }
+
+  /** "Stop": ends the run; what it recorded stays on the timeline. */
+  async stop(): Promise<void> {
+    await this.stopCurrent();
+  }
+
+  /** The serializer: VS Code brought the panel back after a reload; show the last timeline. */
+  restorePanel(webviewPanel: vscode.WebviewPanel): void {
+    this.panel?.dispose();
+    const panel = this.newPanel((events) => TimelinePanel.restore(webviewPanel, this.context.extensionUri, events));
+    const stored = loadLastTimeline(this.context.workspaceState);
+    if (stored) {
+      const uri = safeParseUri(stored.uri);
+      panel.showStored(path.basename(uri?.path ?? 'timeline'), uri, stored.messages);
+    }
+  }
+
+  dispose(): void {
+    this.stopTicking();
+    void this.run?.cancel();
+    this.run = undefined;
+    this.pool.dispose();
+    this.panel?.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.statusItem.dispose();
+    this.output.dispose();
+  }
+
+  private start(target: RunTarget): void {
+    const language = languageOf(target.file);
+    const js = language !== 'python';
+    const run = startRun({
+      file: target.file,
+      source: target.source,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      nodePath: this.node.nodePath,
+      env: this.node.env,
+      warm: js ? this.pool.take() : undefined,
+    });
+    this.run = run;
+    const isCurrent = () => this.run === run;
+
+    const panel = this.panel ?? this.newPanel((events) => TimelinePanel.create(this.context.extensionUri, target.displayName, events));
+    panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
+    panel.reveal();
+
+    this.output.appendLine(`▶ ${target.displayName}`);
+    for (const stream of [run.stdout, run.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (text: string) => this.output.append(text));
+    }
+
+    const interner = new SiteInterner();
+    run.on('update', (delta) => {
+      if (isCurrent()) this.panel?.post(encodeAppend(interner, delta.spans, delta.marks, run.builder.droppedSpans));
+    });
+    run.on('end', (timeline) => this.onEnd(run, target, timeline));
+
+    this.statusItem.show(target.displayName);
+    void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, true);
+    this.tick = setInterval(() => {
+      if (!isCurrent()) return;
+      const now = run.elapsedMs();
+      this.statusItem.update(now);
+      this.panel?.post(message({ type: 'status', status: 'running', error: null, stats: null, wallMs: now, exitCode: null, nowMs: now }));
+    }, TICK_MS);
+  }
+
+  private onEnd(run: Run, target: RunTarget, timeline: Timeline): void {
+    // A replaced run still ends; its timeline no longer belongs to the panel.
+    if (this.run !== run) return;
+    this.run = undefined;
+    this.stopTicking();
+    this.panel?.post(message({
+      type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,
+      wallMs: timeline.wallMs, exitCode: timeline.exitCode, nowMs: timeline.wallMs,
+    }));
+    const outcome = timeline.error ? `${timeline.status}: ${timeline.error.message}` : timeline.status;
+    this.output.appendLine(`■ ${target.displayName} ${outcome} (${Math.round(timeline.wallMs)} ms)`);
+    void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
+  }
+
+  private async stopCurrent(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    // Forgotten first, so its last deltas and its end do not reach the next run's panel.
+    this.run = undefined;
+    this.stopTicking();
+    const timeline = await run.cancel();
+    // Stopped but not replaced: the panel shows how it ended.
+    if (!this.run && this.panel) {
+      this.panel.post(message({
+        type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,
+        wallMs: timeline.wallMs, exitCode: timeline.exitCode, nowMs: timeline.wallMs,
+      }));
+    }
+    this.output.appendLine(`■ stopped after ${Math.round(timeline.wallMs)} ms`);
+  }
+
+  private stopTicking(): void {
+    clearInterval(this.tick);
+    this.tick = undefined;
+    this.statusItem.hide();
+    void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, false);
+  }
+
+  private newPanel(make: (events: TimelinePanelEvents) => TimelinePanel): TimelinePanel {
+    const panel = make({
+      onMessage: (msg) => void this.onWebviewMessage(msg),
+      onDispose: () => {
+        if (this.panel === panel) this.panel = undefined;
+      },
+    });
+    this.panel = panel;
+    return panel;
+  }
+
+  private async onWebviewMessage(msg: Exclude<WebviewToHostMessage, { type: 'ready' }>): Promise<void> {
+    switch (msg.type) {
+      case 'stop':
+        await this.stop();
+        return;
+      case 'reveal':
+        await this.revealLine(msg.line, msg.column);
+        return;
+      case 'export':
+        void vscode.window.showInformationMessage('Await Timeline: exporting from the panel is not available yet; use the CLI (await-timeline run --html/--trace).');
+        return;
+    }
+  }
+
+  /** A bar was clicked: select that line in the run's editor, opening it again if it was closed. */
+  private async revealLine(line: number, column: number): Promise<void> {
+    const uri = this.panel?.documentUri;
+    if (!uri) return;
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
+    if (line > document.lineCount) return;
+    const text = document.lineAt(line - 1);
+    const start = Math.min(Math.max(column - 1, text.firstNonWhitespaceCharacterIndex), text.range.end.character);
+    const selection = new vscode.Selection(line - 1, start, line - 1, text.range.end.character);
+    const editor = await vscode.window.showTextDocument(document, {
+      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+      selection,
+      preserveFocus: false,
+    });
+    editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  /** The cursor moved: highlight that line's spans when the editor shows the run's file. */
+  private onSelection(editor: vscode.TextEditor): void {
+    const panel = this.panel;
+    if (!panel?.documentUri) return;
+    const same = editor.document.uri.toString() === panel.documentUri.toString();
+    panel.postTransient(message({ type: 'cursor', line: same ? editor.selection.active.line + 1 : null }));
+  }
+}
+
+function safeParseUri(s: string): vscode.Uri | undefined {
+  try {
+    return vscode.Uri.parse(s, true);
+  } catch {
+    return undefined;
+  }
+}
