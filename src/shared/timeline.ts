@@ -70,6 +70,57 @@ export interface TimelineStats {
   maxConcurrency: number;
 }
 
+/** One await site of an insight: where its `await` keyword is. */
+export interface InsightSite {
+  /** 1-based line of the `await` keyword. */
+  line: number;
+  /** 1-based column of the `await` keyword. */
+  column: number;
+}
+
+/** A rewrite of the user's code, as a text replacement (1-based lines and columns, end exclusive). */
+export interface InsightFix {
+  /** What the quick fix is called in the editor. */
+  title: string;
+  /** 1-based first line of the replaced text. */
+  line: number;
+  /** 1-based column where the replaced text starts. */
+  column: number;
+  /** 1-based last line of the replaced text. */
+  endLine: number;
+  /** 1-based column just after the replaced text. */
+  endColumn: number;
+  /** The replacement text. */
+  newText: string;
+}
+
+/**
+ * Awaits that ran one after another although the code does not need it (the later ones do not use
+ * what the earlier ones produced), measured in this run.
+ */
+export interface Insight {
+  /** Consecutive awaits in one block, or an await in a loop over independent items. */
+  kind: 'sequential-awaits' | 'sequential-loop';
+  /** 1-based first line of the statements involved. */
+  line: number;
+  /** 1-based last line of the statements involved. */
+  endLine: number;
+  /** The await sites involved, in source order. */
+  sites: InsightSite[];
+  /** Ids of the await spans that ran back to back, in the order they ran. */
+  spanIds: number[];
+  /** How long they took one after another, in ms. */
+  sequentialMs: number;
+  /** About how long they would take started together (the longest of them), in ms. */
+  parallelMs: number;
+  /** sequentialMs − parallelMs. */
+  savesMs: number;
+  /** One sentence for the user, e.g. "these 2 awaits ran back to back (4.00 s); …". */
+  message: string;
+  /** The Promise.all rewrite, when the analysis found it safe. */
+  fix?: InsightFix;
+}
+
 export interface Timeline {
   version: 1;
   file: string;
@@ -83,4 +134,8 @@ export interface Timeline {
   /** Spans counted but not listed (aggregated hot sites, caps). */
   droppedSpans: number;
   stats: TimelineStats;
+  /** Awaits that ran back to back but need not have (JS/TS only); absent when not analysed. */
+  insights?: Insight[];
+  /** Ids of the spans that set the wall time, outermost first; absent when not computed. */
+  criticalPath?: number[];
 }

@@ -4,7 +4,7 @@
 // in a site table and sends span tuples that refer to the site by index (as speedscope stores frames
 // once). `SiteInterner` and `encodeSpans` build that form on the host; `decodeSpans` reads it back.
 
-import type { Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimelineStats } from './timeline';
+import type { Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimelineStats } from './timeline';
 
 /** Bumped on any incompatible change; both sides drop messages of another version. */
 export const WEBVIEW_PROTOCOL_VERSION = 1;
@@ -72,6 +72,10 @@ export interface StatusMessage extends MessageBase<'status'> {
   exitCode: number | null;
   /** Run clock (ms since the snippet started) when this was sent: pending bars grow from it. */
   nowMs: number;
+  /** At the end of a run: awaits that ran back to back but could overlap. */
+  insights?: Insight[];
+  /** At the end of a run: ids of the spans that set the wall time, outermost first. */
+  criticalPath?: number[];
 }
 
 /** The editor's cursor moved: highlight that line's spans (null: none). */
@@ -160,6 +164,21 @@ export function isTimelineStats(x: unknown): x is TimelineStats {
   return isObj(x) && isNum(x.wallMs) && isNum(x.awaitedMs) && isNum(x.blockedMs) && isNum(x.maxConcurrency);
 }
 
+const INSIGHT_KINDS: readonly Insight['kind'][] = ['sequential-awaits', 'sequential-loop'];
+
+export function isInsight(x: unknown): x is Insight {
+  if (!isObj(x)) return false;
+  const fix = x.fix;
+  const fixOk = fix === undefined || (isObj(fix) && isStr(fix.title) && isPosInt(fix.line) && isPosInt(fix.column) &&
+    isPosInt(fix.endLine) && isPosInt(fix.endColumn) && isStr(fix.newText));
+  return (
+    isOneOf(INSIGHT_KINDS, x.kind) && isPosInt(x.line) && isPosInt(x.endLine) &&
+    Array.isArray(x.sites) && x.sites.every((p) => isObj(p) && isPosInt(p.line) && isPosInt(p.column)) &&
+    Array.isArray(x.spanIds) && x.spanIds.every(isPosInt) &&
+    isNum(x.sequentialMs) && isNum(x.parallelMs) && isNum(x.savesMs) && isStr(x.message) && fixOk
+  );
+}
+
 const everyItem = <T>(x: unknown, guard: (item: unknown) => item is T): x is T[] => Array.isArray(x) && x.every(guard);
 
 /** Validates anything that arrives in the webview. */
@@ -177,7 +196,9 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
       return (
         isOneOf(STATUSES, x.status) && (x.error === null || isRunError(x.error)) &&
         (x.stats === null || isTimelineStats(x.stats)) && isNum(x.wallMs) &&
-        (x.exitCode === null || Number.isInteger(x.exitCode)) && isNum(x.nowMs)
+        (x.exitCode === null || Number.isInteger(x.exitCode)) && isNum(x.nowMs) &&
+        (x.insights === undefined || everyItem(x.insights, isInsight)) &&
+        (x.criticalPath === undefined || everyItem(x.criticalPath, isPosInt))
       );
     case 'cursor':
       return x.line === null || isPosInt(x.line);

@@ -33,6 +33,20 @@ describe('webview protocol', () => {
     for (const m of bad) assert.equal(isHostToWebviewMessage(m), false, JSON.stringify(m));
   });
 
+  it('carries insights and the critical path at the end of a run, and refuses malformed ones', () => {
+    const insight = {
+      kind: 'sequential-awaits', line: 3, endLine: 4, sites: [{ line: 3, column: 13 }, { line: 4, column: 13 }], spanIds: [2, 3],
+      sequentialMs: 400, parallelMs: 200, savesMs: 200, message: 'these 2 awaits ran back to back',
+      fix: { title: 'Run with Promise.all', line: 3, column: 3, endLine: 4, endColumn: 30, newText: 'const [a, b] = await Promise.all([f(), g()]);' },
+    };
+    const status = { v, type: 'status', status: 'completed', error: null, stats: null, wallMs: 5, exitCode: 0, nowMs: 5 };
+    assert.ok(isHostToWebviewMessage({ ...status, insights: [insight], criticalPath: [1, 3] }));
+    assert.equal(isHostToWebviewMessage({ ...status, insights: [{ ...insight, kind: 'guess' }] }), false);
+    assert.equal(isHostToWebviewMessage({ ...status, insights: [{ ...insight, sites: [{ line: 0, column: 1 }] }] }), false);
+    assert.equal(isHostToWebviewMessage({ ...status, insights: [{ ...insight, fix: { ...insight.fix, newText: 5 } }] }), false);
+    assert.equal(isHostToWebviewMessage({ ...status, criticalPath: [0] }), false);
+  });
+
   it('validates what the webview sends', () => {
     assert.ok(isWebviewToHostMessage(message({ type: 'ready' })));
     assert.ok(isWebviewToHostMessage(message({ type: 'reveal', line: 12, column: 3 })));
