@@ -121,6 +121,25 @@ export interface Insight {
   fix?: InsightFix;
 }
 
+/**
+ * One `@expect` comment of the snippet and what the run showed (workshop exercises, `--check`).
+ * A malformed `@expect` line is listed too, never passed, with `error` saying what is wrong.
+ */
+export interface ExpectationResult {
+  /** 1-based line of the `@expect` comment. */
+  line: number;
+  /** 1-based column: where `@expect` starts, or where a malformed line goes wrong. */
+  column: number;
+  /** The expectation as written after `@expect`, e.g. `wall < 480ms`. */
+  text: string;
+  /** Whether the run's timeline shows it; false for a malformed line and for a run that did not finish. */
+  passed: boolean;
+  /** What the run showed, in words, e.g. `wall 612.4 ms`; for a malformed line, the error again. */
+  actual: string;
+  /** Present only for a malformed line: what is wrong with it. */
+  error?: string;
+}
+
 export interface Timeline {
   version: 1;
   file: string;
@@ -138,4 +157,6 @@ export interface Timeline {
   insights?: Insight[];
   /** Ids of the spans that set the wall time, outermost first; absent when not computed. */
   criticalPath?: number[];
+  /** The snippet's `@expect` comments, checked against this run, in line order; absent when it has none. */
+  expectations?: ExpectationResult[];
 }

@@ -4,7 +4,7 @@
 // in a site table and sends span tuples that refer to the site by index (as speedscope stores frames
 // once). `SiteInterner` and `encodeSpans` build that form on the host; `decodeSpans` reads it back.
 
-import type { Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimelineStats } from './timeline';
+import type { ExpectationResult, Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimelineStats } from './timeline';
 
 /** Bumped on any incompatible change; both sides drop messages of another version. */
 export const WEBVIEW_PROTOCOL_VERSION = 1;
@@ -76,6 +76,8 @@ export interface StatusMessage extends MessageBase<'status'> {
   insights?: Insight[];
   /** At the end of a run: ids of the spans that set the wall time, outermost first. */
   criticalPath?: number[];
+  /** At the end of a run: the snippet's `@expect` comments, checked against the run. */
+  expectations?: ExpectationResult[];
 }
 
 /** The editor's cursor moved: highlight that line's spans (null: none). */
@@ -179,6 +181,13 @@ export function isInsight(x: unknown): x is Insight {
   );
 }
 
+export function isExpectationResult(x: unknown): x is ExpectationResult {
+  return (
+    isObj(x) && isPosInt(x.line) && isPosInt(x.column) && isStr(x.text) && typeof x.passed === 'boolean' &&
+    isStr(x.actual) && isOptStr(x.error)
+  );
+}
+
 const everyItem = <T>(x: unknown, guard: (item: unknown) => item is T): x is T[] => Array.isArray(x) && x.every(guard);
 
 /** Validates anything that arrives in the webview. */
@@ -198,7 +207,8 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
         (x.stats === null || isTimelineStats(x.stats)) && isNum(x.wallMs) &&
         (x.exitCode === null || Number.isInteger(x.exitCode)) && isNum(x.nowMs) &&
         (x.insights === undefined || everyItem(x.insights, isInsight)) &&
-        (x.criticalPath === undefined || everyItem(x.criticalPath, isPosInt))
+        (x.criticalPath === undefined || everyItem(x.criticalPath, isPosInt)) &&
+        (x.expectations === undefined || everyItem(x.expectations, isExpectationResult))
       );
     case 'cursor':
       return x.line === null || isPosInt(x.line);

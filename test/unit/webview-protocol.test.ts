@@ -47,6 +47,17 @@ describe('webview protocol', () => {
     assert.equal(isHostToWebviewMessage({ ...status, criticalPath: [0] }), false);
   });
 
+  it('carries the checked @expect comments at the end of a run, and refuses malformed ones', () => {
+    const status = { v, type: 'status', status: 'completed', error: null, stats: null, wallMs: 5, exitCode: 0, nowMs: 5 };
+    const passed = { line: 2, column: 4, text: 'wall < 480ms', passed: true, actual: 'wall 312.0 ms' };
+    const malformed = { line: 3, column: 12, text: 'wall < fast', passed: false, actual: 'expected a number', error: 'expected a number' };
+    assert.ok(isHostToWebviewMessage({ ...status, expectations: [passed, malformed] }));
+    assert.equal(isHostToWebviewMessage({ ...status, expectations: [{ ...passed, line: 0 }] }), false);
+    assert.equal(isHostToWebviewMessage({ ...status, expectations: [{ ...passed, passed: 'yes' }] }), false);
+    assert.equal(isHostToWebviewMessage({ ...status, expectations: [{ ...passed, error: 3 }] }), false);
+    assert.equal(isHostToWebviewMessage({ ...status, expectations: passed }), false);
+  });
+
   it('validates what the webview sends', () => {
     assert.ok(isWebviewToHostMessage(message({ type: 'ready' })));
     assert.ok(isWebviewToHostMessage(message({ type: 'reveal', line: 12, column: 3 })));
