@@ -7,10 +7,16 @@ import {
   SiteInterner, encodeAppend, isHostToWebviewMessage, message, type HostToWebviewMessage,
 } from '../shared/webviewProtocol';
 
-/** The messages that draw a whole stored run: reset, one append, the final status. */
-export function timelineMessages(timeline: Timeline): HostToWebviewMessage[] {
+/**
+ * The messages that draw a whole run: reset, one append, the final status. `keepView` when they
+ * replace the same run's streamed spans at its end (the view keeps zoom, scroll and selection).
+ */
+export function timelineMessages(timeline: Timeline, keepView = false): HostToWebviewMessage[] {
   return [
-    message({ type: 'reset', file: path.basename(timeline.file), language: timeline.language, status: timeline.status }),
+    message({
+      type: 'reset', file: path.basename(timeline.file), language: timeline.language, status: timeline.status,
+      ...(keepView ? { keepView } : {}),
+    }),
     encodeAppend(new SiteInterner(), timeline.spans, timeline.marks, timeline.droppedSpans),
     message({
       type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,

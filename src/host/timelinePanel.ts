@@ -81,6 +81,16 @@ export class TimelinePanel implements vscode.Disposable {
     for (const m of messages) this.post(m);
   }
 
+  /**
+   * The run ended: its final timeline replaces what was streamed (blocks are refined at the end,
+   * spans may move or go), and is what a later `ready` replays.
+   */
+  finishRun(messages: HostToWebviewMessage[]): void {
+    this.runMessages = [];
+    this.lastStatus = undefined;
+    for (const m of messages) this.post(m);
+  }
+
   /** A message of the current run: kept for replay and sent if the webview listens. */
   post(msg: HostToWebviewMessage): void {
     if (this.disposed) return;

@@ -9,7 +9,7 @@ import { SiteInterner, encodeAppend, message, type WebviewToHostMessage } from '
 import { RunStatusItem } from './runStatusItem';
 import { findNode, runTargetFor, type RunTarget } from './runTarget';
 import { TimelinePanel, type TimelinePanelEvents } from './timelinePanel';
-import { loadLastTimeline, saveLastTimeline } from './timelineMessages';
+import { loadLastTimeline, saveLastTimeline, timelineMessages } from './timelineMessages';
 
 /** How often the status bar and the panel's pending bars are refreshed while running. */
 const TICK_MS = 1000;
@@ -24,6 +24,8 @@ export class TimelineRunner implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private panel: TimelinePanel | undefined;
   private run: Run | undefined;
+  /** What the current run runs (its document, for the stored timeline). */
+  private runTarget: RunTarget | undefined;
   private tick: NodeJS.Timeout | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -89,6 +91,7 @@ export class TimelineRunner implements vscode.Disposable {
       warm: js ? this.pool.take() : undefined,
     });
     this.run = run;
+    this.runTarget = target;
     const isCurrent = () => this.run === run;
 
     const panel = this.panel ?? this.newPanel((events) => TimelinePanel.create(this.context.extensionUri, target.displayName, events));
@@ -122,10 +125,7 @@ export class TimelineRunner implements vscode.Disposable {
     if (this.run !== run) return;
     this.run = undefined;
     this.stopTicking();
-    this.panel?.post(message({
-      type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,
-      wallMs: timeline.wallMs, exitCode: timeline.exitCode, nowMs: timeline.wallMs,
-    }));
+    this.panel?.finishRun(timelineMessages(timeline, true));
     const outcome = timeline.error ? `${timeline.status}: ${timeline.error.message}` : timeline.status;
     this.output.appendLine(`■ ${target.displayName} ${outcome} (${Math.round(timeline.wallMs)} ms)`);
     void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
@@ -133,19 +133,16 @@ export class TimelineRunner implements vscode.Disposable {
 
   private async stopCurrent(): Promise<void> {
     const run = this.run;
+    const target = this.runTarget;
     if (!run) return;
     // Forgotten first, so its last deltas and its end do not reach the next run's panel.
     this.run = undefined;
     this.stopTicking();
     const timeline = await run.cancel();
     // Stopped but not replaced: the panel shows how it ended.
-    if (!this.run && this.panel) {
-      this.panel.post(message({
-        type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,
-        wallMs: timeline.wallMs, exitCode: timeline.exitCode, nowMs: timeline.wallMs,
-      }));
-    }
+    if (!this.run && this.panel) this.panel.finishRun(timelineMessages(timeline, true));
     this.output.appendLine(`■ stopped after ${Math.round(timeline.wallMs)} ms`);
+    if (target) void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
   }
 
   private stopTicking(): void {

@@ -44,6 +44,11 @@ export interface ResetMessage extends MessageBase<'reset'> {
   language: Language;
   /** Status of the new run, normally 'running'. */
   status: RunStatus;
+  /**
+   * True when this replaces the same run's streamed spans with its final timeline (the engine
+   * refines blocks at the end): the view keeps its zoom, scroll, selection and collapsed rows.
+   */
+  keepView?: boolean;
 }
 
 /** New or updated spans and marks. A span may arrive pending (endMs null) and again when it ends. */
@@ -195,7 +200,7 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
   if (!hasHeader(x)) return false;
   switch (x.type) {
     case 'reset':
-      return isStr(x.file) && isOneOf(LANGUAGES, x.language) && isOneOf(STATUSES, x.status);
+      return isStr(x.file) && isOneOf(LANGUAGES, x.language) && isOneOf(STATUSES, x.status) && (x.keepView === undefined || typeof x.keepView === 'boolean');
     case 'append':
       return (
         everyItem(x.sites, isWireSite) && everyItem(x.spans, isWireSpan) && everyItem(x.marks, isMark) &&

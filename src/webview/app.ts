@@ -191,6 +191,13 @@ export class TimelineApp implements ChartActions {
     switch (msg.type) {
       case 'reset':
         this.model.reset(msg);
+        if (msg.keepView) {
+          // The same run, final: spans come again with the same ids; keep what the user looks at.
+          if (this.selectedSpan) this.pendingSelectionId = this.selectedSpan.id;
+          this.selectedSpan = null;
+          this.hoverState = { row: -1, span: null, markMs: null };
+          break;
+        }
         this.selectedSpan = null;
         this.hoverState = { row: -1, span: null, markMs: null };
         this.autoFit = true;
@@ -250,6 +257,27 @@ export class TimelineApp implements ChartActions {
     this.ensureRows();
     const row = this.model.layout.rowOf(span.id);
     return row ? this.flatIndex.get(row) ?? -1 : -1;
+  }
+
+  /**
+   * Where each span of the visible rows is drawn, in CSS pixels relative to the canvas (for tests
+   * and automation that hover or click bars: the chart itself is a canvas).
+   */
+  spanBoxes(): { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number }[] {
+    this.ensureRows();
+    const now = this.model.nowMs();
+    const boxes = [];
+    for (let i = 0; i < this.flat.length; i++) {
+      const y = rowToCssY(this.vp, i);
+      if (y + ROW_HEIGHT < ROWS_TOP || y > this.vp.heightCss) continue;
+      for (const span of this.flat[i]!.spans) {
+        const x0 = Math.max(msToCssX(this.vp, span.startMs), this.vp.plotLeftCss);
+        const x1 = Math.min(msToCssX(this.vp, endOf(span, now)), this.vp.plotLeftCss + this.vp.plotWidthCss);
+        if (x1 < x0) continue;
+        boxes.push({ id: span.id, kind: span.kind, label: span.label, line: span.line, x: x0, y, width: x1 - x0, height: ROW_HEIGHT });
+      }
+    }
+    return boxes;
   }
 
   zoomBy(factor: number, anchorCssX?: number): void {

@@ -1,0 +1,139 @@
+// "Run with Timeline" end to end in a real VS Code workbench (code-server in chromium): the palette
+// command, live bars in the webview, hover, click to the line, Stop, and a window reload.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+
+import {
+  cursorPosition,
+  launchWorkbench,
+  openFile,
+  reloadWindow,
+  repoRoot,
+  runCommand,
+  screenshot,
+  webviewFrame,
+  type Workbench,
+} from './codeServer';
+
+const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
+
+interface Box { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number }
+
+/** The panel's status, as its header shows it. */
+async function status(view: Frame): Promise<string | undefined> {
+  return view.evaluate(() => (globalThis as any).document.querySelector('[data-status]')?.dataset.status as string | undefined);
+}
+
+async function waitForStatus(view: Frame, wanted: string[], timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | undefined;
+  while (Date.now() < deadline) {
+    last = await status(view).catch(() => undefined);
+    if (last && wanted.includes(last)) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`panel status stayed ${last} (wanted ${wanted.join('/')})`);
+}
+
+async function boxes(view: Frame): Promise<Box[]> {
+  return view.evaluate(() => (globalThis as any).awaitTimeline.spanBoxes());
+}
+
+/** Page coordinates of a point inside a span's bar. */
+async function pointOn(view: Frame, box: Box): Promise<{ x: number; y: number }> {
+  const canvas = await view.locator('canvas').first().boundingBox();
+  assert.ok(canvas, 'the chart canvas has a box');
+  return { x: canvas.x + box.x + Math.min(box.width / 2, 40), y: canvas.y + box.y + box.height / 2 };
+}
+
+const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width;
+
+/** Opens a fixture, runs it from the palette and returns the panel once the run has ended. */
+async function runFixture(wb: Workbench, file: string, end = ['completed', 'failed']): Promise<Frame> {
+  await openFile(wb.page, file);
+  await runCommand(wb.page, 'Await Timeline: Run with Timeline');
+  const view = await webviewFrame(wb.page, { title: `${file} — Timeline`, has: 'canvas' });
+  await waitForStatus(view, end);
+  return view;
+}
+
+describe('Run with Timeline in VS Code', function () {
+  this.timeout(180_000);
+  let wb: Workbench;
+
+  before(async () => {
+    wb = await launchWorkbench({ folder: fixtures });
+  });
+  after(async () => {
+    await wb?.close();
+  });
+
+  it('draws two overlapping bars for Promise.all', async () => {
+    const view = await runFixture(wb, 'chefs-promise-all.ts');
+    const sleeps = (await boxes(view)).filter((b) => b.kind === 'await' && b.label === 'sleep(300)');
+    assert.equal(sleeps.length, 2, `two awaited sleeps drawn: ${JSON.stringify(sleeps)}`);
+    assert.ok(overlaps(sleeps[0]!, sleeps[1]!), `the two sleeps overlap on the chart: ${JSON.stringify(sleeps)}`);
+    await screenshot(wb.page, 'e2e-promise-all');
+  });
+
+  it('shows a tooltip on hover and moves the cursor to the line of a clicked bar', async () => {
+    const view = await webviewFrame(wb.page, { has: 'canvas' });
+    const call = (await boxes(view)).find((b) => b.kind === 'call' && b.label.startsWith('cook('));
+    assert.ok(call, 'a cook(...) call bar is drawn');
+    const p = await pointOn(view, call);
+    await wb.page.mouse.move(p.x, p.y);
+    const tooltip = view.locator('.at-tooltip');
+    await tooltip.waitFor({ state: 'visible', timeout: 5000 });
+    const text = await tooltip.innerText();
+    assert.match(text, /cook\(/, 'the tooltip names the span');
+    assert.match(text, new RegExp(`chefs-promise-all\\.ts:${call.line}`), 'the tooltip gives file:line');
+    await screenshot(wb.page, 'e2e-hover');
+
+    await wb.page.mouse.click(p.x, p.y);
+    const deadline = Date.now() + 10_000;
+    let position = await cursorPosition(wb.page);
+    while (position?.line !== call.line && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      position = await cursorPosition(wb.page);
+    }
+    assert.equal(position?.line, call.line, 'the editor selected the clicked span\'s line');
+  });
+
+  it('draws the busy-wait as two blocking bars, one after the other', async () => {
+    const view = await runFixture(wb, 'chefs-busy.ts');
+    const blocks = (await boxes(view)).filter((b) => b.kind === 'block').sort((a, b) => a.x - b.x);
+    assert.equal(blocks.length, 2, `two block bars: ${JSON.stringify(blocks)}`);
+    assert.ok(blocks[1]!.x >= blocks[0]!.x + blocks[0]!.width - 2, `the second block starts after the first ends: ${JSON.stringify(blocks)}`);
+    assert.match(blocks[0]!.label, /while \(Date\.now\(\) < end\)/, 'the block is labelled with the spinning line');
+    await screenshot(wb.page, 'e2e-busy-wait');
+  });
+
+  it('stops an endless loop and keeps what it recorded', async () => {
+    await openFile(wb.page, 'endless.js');
+    await runCommand(wb.page, 'Await Timeline: Run with Timeline');
+    const view = await webviewFrame(wb.page, { title: 'endless.js — Timeline', has: 'canvas' });
+    await waitForStatus(view, ['running']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await runCommand(wb.page, 'Await Timeline: Stop');
+    const ended = await waitForStatus(view, ['cancelled'], 20_000);
+    assert.equal(ended, 'cancelled');
+    const blocks = (await boxes(view)).filter((b) => b.kind === 'block');
+    assert.ok(blocks.length >= 1, 'the loop shows as a block');
+    await screenshot(wb.page, 'e2e-stopped');
+  });
+
+  it('brings the panel back with the last timeline after a window reload', async () => {
+    await reloadWindow(wb.page);
+    const view = await webviewFrame(wb.page, { title: 'endless.js — Timeline', has: 'canvas', timeoutMs: 60_000 });
+    const deadline = Date.now() + 20_000;
+    let drawn: Box[] = [];
+    while (Date.now() < deadline) {
+      drawn = await boxes(view).catch(() => []);
+      if (drawn.some((b) => b.kind === 'block')) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(drawn.some((b) => b.kind === 'block'), 'the restored panel draws the last run');
+    await screenshot(wb.page, 'e2e-after-reload');
+  });
+});
