@@ -21,6 +21,10 @@ export function timelineMessages(timeline: Timeline, keepView = false): HostToWe
     message({
       type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,
       wallMs: timeline.wallMs, exitCode: timeline.exitCode, nowMs: timeline.wallMs,
+      // What the engine found at the end of the run, when it did.
+      ...(timeline.insights ? { insights: timeline.insights } : {}),
+      ...(timeline.criticalPath ? { criticalPath: timeline.criticalPath } : {}),
+      ...(timeline.expectations ? { expectations: timeline.expectations } : {}),
     }),
   ];
 }
