@@ -3,7 +3,7 @@
 
 import type { Span, SpanKind, Timeline } from '../shared/timeline';
 import { msToCssX, type Viewport } from '../webview/model/coords';
-import { formatDuration } from '../webview/model/format';
+import { formatDuration } from '../shared/format';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../webview/model/geometry';
 import { layoutSpans } from '../webview/model/layout';
 import { endOf, unionIntervals, visibleRuns } from '../webview/model/lod';
