@@ -9,6 +9,8 @@ import { renderGantt } from './engine/terminalGantt';
 import { toChromeTrace } from './engine/exportTrace';
 import { renderSvg } from './engine/exportSvg';
 import { renderHtmlReport } from './engine/exportHtml';
+import { renderComparison } from './engine/compareReport';
+import { compareRuns, parseTimelineJson } from './shared/compare';
 
 /** The standalone report draws with the panel's own renderer, shipped next to the CLI. */
 function htmlReport(timeline: Timeline): string {
@@ -18,8 +20,9 @@ function htmlReport(timeline: Timeline): string {
   return renderHtmlReport(timeline, bundle, css);
 }
 
-const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--timeout <ms>]
-                          [--block-threshold <ms>] [--max-spans-per-site <n>] [--python <exe>] [--html <file>] [--svg <file>] [--no-color] [-- args…]`;
+const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
+                          [--baseline <timeline.json>] [--timeout <ms>] [--block-threshold <ms>]
+                          [--max-spans-per-site <n>] [--python <exe>] [--no-color] [-- args…]`;
 
 class UsageError extends Error {}
 
@@ -35,6 +38,8 @@ interface CliOptions {
   pythonPath?: string;
   html?: string;
   svg?: string;
+  /** The run to compare with (a --json timeline), validated, and the name the user gave it. */
+  baseline?: { timeline: Timeline; name: string };
 }
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
@@ -64,6 +69,7 @@ export function parseCli(argv: string[]): CliOptions {
         python: { type: 'string' },
         html: { type: 'string' },
         svg: { type: 'string' },
+        baseline: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -85,6 +91,7 @@ export function parseCli(argv: string[]): CliOptions {
     throw new UsageError(`--max-spans-per-site needs a positive whole number, got '${maxSpans}'`);
   }
   return {
+    baseline: values.baseline === undefined ? undefined : { timeline: readBaseline(values.baseline), name: values.baseline },
     file,
     args: passthrough,
     json: values.json,
@@ -97,6 +104,22 @@ export function parseCli(argv: string[]): CliOptions {
     html: values.html,
     svg: values.svg,
   };
+}
+
+/** A baseline is a timeline --json wrote; anything else is a usage error, said plainly. */
+function readBaseline(name: string): Timeline {
+  let text: string;
+  try {
+    text = fs.readFileSync(name, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--baseline ${name}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+  }
+  try {
+    return parseTimelineJson(text);
+  } catch (err) {
+    throw new UsageError(`--baseline ${name}: ${(err as Error).message}`);
+  }
 }
 
 function writeOut(target: string, text: string): void {
@@ -156,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`await-timeline: ${rel}${err.line ? `:${err.line}` : ''}: ${err.message}\n`);
   }
 
+  if (options.baseline) timeline.comparison = compareRuns(options.baseline.timeline, timeline);
   // Files first: whatever happens to the chart, the exports are written.
   if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
   if (options.trace) writeOut(options.trace, JSON.stringify(toChromeTrace(timeline)) + '\n');
@@ -164,6 +188,11 @@ async function main(argv: string[]): Promise<number> {
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
+  }
+  if (timeline.comparison && timeline.error?.kind !== 'spawn') {
+    report.write('\n' + renderComparison(timeline.comparison, {
+      width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY, baselineName: options.baseline?.name,
+    }));
   }
   return exitCodeFor(timeline, compileFailed);
 }

@@ -159,4 +159,66 @@ export interface Timeline {
   criticalPath?: number[];
   /** The snippet's `@expect` comments, checked against this run, in line order; absent when it has none. */
   expectations?: ExpectationResult[];
+  /** Present when the run was compared with a baseline run (`--baseline`); see `Comparison`. */
+  comparison?: Comparison;
+}
+
+/** One await site in one run, summed over its spans (see `Comparison`). */
+export interface SiteSummary {
+  /** 1-based line of the site in that run's file. */
+  line: number;
+  /** 1-based column of the site in that run's file. */
+  column: number;
+  /** Spans listed at the site (spans counted in `droppedSpans` are not attributed to sites). */
+  count: number;
+  /** Sum of the spans' durations in ms; a pending span counts up to the end of its run. */
+  totalMs: number;
+  /** `totalMs / count`. */
+  meanMs: number;
+  /** When the site's first span started, ms since the snippet started. */
+  firstStartMs: number;
+}
+
+/** An await site of either run and how it changed from the baseline to this run. */
+export interface SiteComparison {
+  /** What kind of span the site produces. */
+  kind: SpanKind;
+  /** Source text of the site: this run's, or the baseline's when only the baseline has it. */
+  label: string;
+  /**
+   * How the two sides were paired. `site`: same kind, label, line and column. `label`: same kind
+   * and label at another place (lines moved, or the baseline is another file). `added`: only in
+   * this run. `removed`: only in the baseline.
+   */
+  match: 'site' | 'label' | 'added' | 'removed';
+  /** The site in this run; null when only the baseline has it. */
+  current: SiteSummary | null;
+  /** The site in the baseline; null when only this run has it. */
+  baseline: SiteSummary | null;
+  /** Change of the total time at the site, ms (this run − baseline; a missing side counts 0). */
+  deltaTotalMs: number;
+  /** Change of the mean duration, ms; null unless both runs have the site. */
+  deltaMeanMs: number | null;
+  /** Change of when the site first started, ms; null unless both runs have the site. */
+  deltaFirstStartMs: number | null;
+  /** Change of the number of spans at the site. */
+  deltaCount: number;
+}
+
+/** This run compared with a baseline run, site by site (`await-timeline run --baseline`). */
+export interface Comparison {
+  /** The baseline's file, as its timeline records it. */
+  baselineFile: string;
+  /** Wall time of the baseline run, ms. */
+  baselineWallMs: number;
+  /** Wall time of this run, ms. */
+  wallMs: number;
+  /** `wallMs − baselineWallMs`. */
+  deltaWallMs: number;
+  /** Relative change of the wall time (−0.5: half as long); null when the baseline took 0 ms. */
+  wallChange: number | null;
+  /** The wall-time change as people read it: "4.01 s → 2.01 s, −50 %". */
+  wallText: string;
+  /** Every site of either run, the biggest change (of total time or of first start) first. */
+  sites: SiteComparison[];
 }
