@@ -11,6 +11,7 @@ import { CompileError, transformSnippet } from '../runtime/transform';
 import { declaredFormat } from '../runtime/moduleFormat';
 import { FrameDecoder, MalformedStreamError, type Frame } from './frameDecoder';
 import { TimelineBuilder, type TimelineDelta } from './timelineBuilder';
+import { attachInsights } from './insights';
 
 export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
 export const DEFAULT_MAX_SPANS_PER_SITE = 1000;
@@ -126,6 +127,8 @@ export class Run extends EventEmitter<RunEvents> {
   private timeoutMs: number | undefined;
   private pendingDelta: NodeJS.Immediate | undefined;
   private stopping: Promise<void> | undefined;
+  /** The JS/TS text that ran, for the insights at the end. */
+  private sourceText: string | undefined;
 
   constructor(readonly options: RunOptions) {
     super();
@@ -228,6 +231,7 @@ export class Run extends EventEmitter<RunEvents> {
         return { compileError: { message: `cannot read ${this.file}: ${err?.message ?? err}` } };
       }
     }
+    this.sourceText = source;
     try {
       const out = transformSnippet(source, { file: this.file, format: declaredFormat(this.file) });
       return { code: out.code, format: out.format };
@@ -334,6 +338,7 @@ export class Run extends EventEmitter<RunEvents> {
     b.refineBlocks(b.exit && !this.endStatus ? b.exit.atMs : undefined, this.options.blockThresholdMs ?? DEFAULT_BLOCK_THRESHOLD_MS);
     const exitCode = this.endStatus ? null : exitCodeOverride ?? code;
     const timeline = b.build(status, exitCode, wallMs, error);
+    attachInsights(timeline, this.sourceText);
     this.emit('end', timeline);
     return timeline;
   }
