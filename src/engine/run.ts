@@ -16,7 +16,7 @@ import { attachInsights } from './insights';
 export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
 export const DEFAULT_MAX_SPANS_PER_SITE = 1000;
 /** How long a stop waits for the child to flush before it is killed. */
-const STOP_GRACE_MS = 150;
+const STOP_GRACE_MS = 500;
 /** How long after exit the event pipes may take to drain. */
 const DRAIN_MS = 500;
 

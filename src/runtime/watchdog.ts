@@ -220,6 +220,13 @@ function check(): void {
 }
 
 async function onStop(): Promise<void> {
+  // A block whose line is not known yet (the first look is slow on a loaded machine): one more
+  // look, so a stopped or timed-out endless loop still says where it was stuck.
+  if (block && !block.where) {
+    const deadline = absNow() + 250;
+    while (pausing && absNow() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (block && !block.where && !pausing) await withTimeout(resample(), Math.max(50, deadline - absNow()));
+  }
   // Ask the main thread to flush (works while it is idle or running JavaScript); if it is inside
   // a synchronous native call it cannot answer, and then its buffers are not being touched.
   const answered = await withTimeout(
