@@ -6,8 +6,10 @@ import * as vscode from 'vscode';
 import { languageOf, startRun, WarmPool, type Run } from '../engine/run';
 import type { Timeline } from '../shared/timeline';
 import { SiteInterner, encodeAppend, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import { EditorAnnotations } from './editorAnnotations';
 import { RunStatusItem } from './runStatusItem';
-import { findNode, runTargetFor, type RunTarget } from './runTarget';
+import { runTargetFor, type RunTarget } from './runTarget';
+import { readSettings, resolvePython, SECTION, warmKey, type RunSettings } from './settings';
 import { TimelinePanel, type TimelinePanelEvents } from './timelinePanel';
 import { loadLastTimeline, saveLastTimeline, timelineMessages } from './timelineMessages';
 
@@ -19,8 +21,9 @@ const RUNNING_CONTEXT = 'awaitTimeline.running';
 export class TimelineRunner implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel('Await Timeline');
   private readonly statusItem = new RunStatusItem();
-  private readonly node = findNode();
-  private readonly pool = new WarmPool({ nodePath: this.node.nodePath, env: this.node.env });
+  private readonly annotations = new EditorAnnotations();
+  /** A JS runtime started ahead of time, for the settings it was started with. */
+  private pool: { key: string; pool: WarmPool } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private panel: TimelinePanel | undefined;
   private run: Run | undefined;
@@ -47,8 +50,16 @@ export class TimelineRunner implements vscode.Disposable {
       void vscode.window.showInformationMessage(target);
       return;
     }
+    const settings = readSettings(editor.document.uri);
+    let pythonPath: string | undefined;
+    if (languageOf(target.file) === 'python') {
+      const python = await resolvePython(settings, editor.document.uri);
+      pythonPath = python.path;
+      this.output.appendLine(`Python: ${python.path} (${python.source})`);
+    }
     await this.stopCurrent();
-    this.start(target);
+    this.annotations.clear(target.uri);
+    this.start(target, settings, pythonPath);
   }
 
   /** "Stop": ends the run; what it recorded stays on the timeline. */
@@ -71,24 +82,42 @@ export class TimelineRunner implements vscode.Disposable {
     this.stopTicking();
     void this.run?.cancel();
     this.run = undefined;
-    this.pool.dispose();
+    this.pool?.pool.dispose();
+    this.annotations.dispose();
     this.panel?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.statusItem.dispose();
     this.output.dispose();
   }
 
-  private start(target: RunTarget): void {
+  /** The warm runtime for these settings; a change of Node, its flags or the environment starts another. */
+  private warmChild(settings: RunSettings, env: NodeJS.ProcessEnv) {
+    const key = warmKey(settings);
+    if (this.pool?.key !== key) {
+      this.pool?.pool.dispose();
+      this.pool = { key, pool: new WarmPool({ nodePath: settings.node.nodePath, runtimeArgs: settings.nodeArgs, env }) };
+    }
+    return this.pool.pool.take();
+  }
+
+  private start(target: RunTarget, settings: RunSettings, pythonPath: string | undefined): void {
     const language = languageOf(target.file);
     const js = language !== 'python';
+    const env = { ...process.env, ...settings.node.env, ...settings.env };
     const run = startRun({
       file: target.file,
       source: target.source,
+      args: settings.args,
+      timeoutMs: settings.timeoutMs || undefined,
+      blockThresholdMs: settings.blockThresholdMs,
+      maxSpansPerSite: settings.maxSpansPerSite,
       stdout: 'pipe',
       stderr: 'pipe',
-      nodePath: this.node.nodePath,
-      env: this.node.env,
-      warm: js ? this.pool.take() : undefined,
+      nodePath: settings.node.nodePath,
+      runtimeArgs: js ? settings.nodeArgs : undefined,
+      pythonPath,
+      env,
+      warm: js ? this.warmChild(settings, env) : undefined,
     });
     this.run = run;
     this.runTarget = target;
@@ -126,6 +155,8 @@ export class TimelineRunner implements vscode.Disposable {
     this.run = undefined;
     this.stopTicking();
     this.panel?.finishRun(timelineMessages(timeline, true));
+    this.annotations.show(target.uri, timeline);
+    if (timeline.error?.kind === 'spawn') void this.explainSpawnFailure(target, timeline.error.message);
     const outcome = timeline.error ? `${timeline.status}: ${timeline.error.message}` : timeline.status;
     this.output.appendLine(`■ ${target.displayName} ${outcome} (${Math.round(timeline.wallMs)} ms)`);
     void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
@@ -142,7 +173,18 @@ export class TimelineRunner implements vscode.Disposable {
     // Stopped but not replaced: the panel shows how it ended.
     if (!this.run && this.panel) this.panel.finishRun(timelineMessages(timeline, true));
     this.output.appendLine(`■ stopped after ${Math.round(timeline.wallMs)} ms`);
-    if (target) void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
+    if (target) {
+      this.annotations.show(target.uri, timeline);
+      void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
+    }
+  }
+
+  /** Node or Python could not start: say so where the user looks, with the setting to fix it. */
+  private async explainSpawnFailure(target: RunTarget, message: string): Promise<void> {
+    const setting = languageOf(target.file) === 'python' ? 'pythonPath' : 'nodePath';
+    const open = 'Open Settings';
+    const choice = await vscode.window.showErrorMessage(`Await Timeline could not run ${target.displayName}: ${message}`, open);
+    if (choice === open) await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.${setting}`);
   }
 
   private stopTicking(): void {
