@@ -91,7 +91,29 @@ export interface CursorMessage extends MessageBase<'cursor'> {
   line: number | null;
 }
 
-export type HostToWebviewMessage = ResetMessage | AppendMessage | StatusMessage | CursorMessage;
+/** A finished run in the compact form: its own site table and spans that refer to it. */
+export interface WireRun {
+  /** The run's file (base name or path), shown as the baseline's name. */
+  file: string;
+  /** Wall time of the run, ms. */
+  wallMs: number;
+  /** The run's site table. */
+  sites: WireSite[];
+  /** The run's spans, referring to `sites` by index. */
+  spans: WireSpan[];
+}
+
+/**
+ * The run the current one is compared with (pinned as baseline), or none. Sent after `ready` and
+ * whenever the pin changes; it outlives `reset`. The webview pairs the sites itself
+ * (shared/compare.ts), so the comparison follows the current run live.
+ */
+export interface BaselineMessage extends MessageBase<'baseline'> {
+  /** The pinned run; null: no baseline. */
+  baseline: WireRun | null;
+}
+
+export type HostToWebviewMessage = ResetMessage | AppendMessage | StatusMessage | CursorMessage | BaselineMessage;
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -115,7 +137,13 @@ export interface ExportMessage extends MessageBase<'export'> {
 /** The user pressed Stop. */
 export interface StopMessage extends MessageBase<'stop'> {}
 
-export type WebviewToHostMessage = ReadyMessage | RevealMessage | ExportMessage | StopMessage;
+/** The user pinned the shown run as the baseline, or cleared the baseline. */
+export interface PinBaselineMessage extends MessageBase<'pinBaseline'> {
+  /** true: pin the run the panel shows; false: clear the baseline. */
+  pin: boolean;
+}
+
+export type WebviewToHostMessage = ReadyMessage | RevealMessage | ExportMessage | StopMessage | PinBaselineMessage;
 
 // ---------------------------------------------------------------- validation
 
@@ -195,6 +223,14 @@ export function isExpectationResult(x: unknown): x is ExpectationResult {
 
 const everyItem = <T>(x: unknown, guard: (item: unknown) => item is T): x is T[] => Array.isArray(x) && x.every(guard);
 
+/** A whole run in wire form: every span names a site of its own table. */
+export function isWireRun(x: unknown): x is WireRun {
+  return (
+    isObj(x) && isStr(x.file) && isNum(x.wallMs) && x.wallMs >= 0 && everyItem(x.sites, isWireSite) &&
+    everyItem(x.spans, isWireSpan) && x.spans.every((s) => s[2] < (x.sites as WireSite[]).length)
+  );
+}
+
 /** Validates anything that arrives in the webview. */
 export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
   if (!hasHeader(x)) return false;
@@ -215,6 +251,8 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
         (x.criticalPath === undefined || everyItem(x.criticalPath, isPosInt)) &&
         (x.expectations === undefined || everyItem(x.expectations, isExpectationResult))
       );
+    case 'baseline':
+      return x.baseline === null || isWireRun(x.baseline);
     case 'cursor':
       return x.line === null || isPosInt(x.line);
     default:
@@ -233,6 +271,8 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
       return isPosInt(x.line) && isPosInt(x.column);
     case 'export':
       return isOneOf(EXPORT_KINDS, x.kind);
+    case 'pinBaseline':
+      return typeof x.pin === 'boolean';
     default:
       return false;
   }
@@ -304,4 +344,15 @@ export function decodeSpans(sites: readonly WireSite[], wire: readonly WireSpan[
     });
   }
   return { spans, invalid };
+}
+
+/** Host side: a finished run in wire form (the baseline). */
+export function encodeRun(file: string, wallMs: number, spans: readonly Span[]): WireRun {
+  const { sites, spans: wire } = encodeAppend(new SiteInterner(), spans, [], 0);
+  return { file, wallMs, sites, spans: wire };
+}
+
+/** Webview side: a run in wire form back as spans. */
+export function decodeRun(run: WireRun): { file: string; wallMs: number; spans: Span[] } {
+  return { file: run.file, wallMs: run.wallMs, spans: decodeSpans(run.sites, run.spans).spans };
 }

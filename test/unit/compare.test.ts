@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { compareRuns, formatChange, formatPercent, parseTimelineJson, timelineProblem, type ComparedRun } from '../../src/shared/compare';
 import { renderComparison } from '../../src/engine/compareReport';
 import type { Span, Timeline } from '../../src/shared/timeline';
+import { decodeRun, encodeRun, isHostToWebviewMessage, isWebviewToHostMessage, message } from '../../src/shared/webviewProtocol';
 import { cli, FIXTURES } from './helpers';
 
 let nextId = 1;
@@ -168,5 +169,22 @@ describe('await-timeline run --baseline', () => {
       assert.match(r.stderr, why);
       assert.equal(r.stdout, '', 'the snippet did not run');
     }
+  });
+});
+
+describe('baseline messages', () => {
+  it('carry a run in wire form that decodes back to its spans, and are validated', () => {
+    const spans = [span('await', 'a()', 1, 0, 10), span('await', 'a()', 1, 10, 20), span('block', 'busy()', 2, 20, 30)];
+    const wire = encodeRun('/w/a.ts', 30, spans);
+    assert.equal(wire.sites.length, 2, 'each site once');
+    const msg = message({ type: 'baseline', baseline: wire });
+    assert.ok(isHostToWebviewMessage(JSON.parse(JSON.stringify(msg))));
+    assert.deepEqual(decodeRun(wire).spans, spans);
+    assert.ok(isHostToWebviewMessage(message({ type: 'baseline', baseline: null })));
+    const unknownSite = { ...wire, spans: [[1, 0, 5, 0, 10, 1]] };
+    assert.ok(!isHostToWebviewMessage({ ...msg, baseline: unknownSite }), 'a span naming a missing site');
+    assert.ok(!isHostToWebviewMessage({ ...msg, baseline: { ...wire, wallMs: -1 } }));
+    assert.ok(isWebviewToHostMessage(message({ type: 'pinBaseline', pin: true })));
+    assert.ok(!isWebviewToHostMessage({ v: 1, type: 'pinBaseline', pin: 'yes' }));
   });
 });
