@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 
 import type { Timeline } from './shared/timeline';
 import { DEFAULT_BLOCK_THRESHOLD_MS, SUPPORTED_EXTENSIONS, startRun } from './engine/run';
-import { renderGantt } from './engine/terminalGantt';
+import { renderGantt, renderInsights } from './engine/terminalGantt';
 import { toChromeTrace } from './engine/exportTrace';
 import { renderSvg } from './engine/exportSvg';
 import { renderHtmlReport } from './engine/exportHtml';
@@ -188,6 +188,8 @@ async function main(argv: string[]): Promise<number> {
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
+    const insights = renderInsights(timeline, { color: options.color && isTTY });
+    if (insights) report.write('\n' + insights);
   }
   if (timeline.comparison && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderComparison(timeline.comparison, {

@@ -13,7 +13,8 @@ const SLACK_MS = 1;
  * it comes the sibling that ended last before it started, and so on back. Each span on the chain
  * is then followed down into its own children the same way: under `await Promise.all` that is
  * the slowest item, under a sequence of awaits all of them. An await is not followed into
- * children that ended well before it (a plain function that returned a timer's promise).
+ * children that ended well before it (a plain function that returned a timer's promise), but
+ * into the deeper span that ended with it (that timer), when there is one.
  */
 export function criticalPath(t: Timeline): number[] {
   const endOf = (s: Span) => s.endMs ?? Math.max(t.wallMs, s.startMs);
@@ -41,6 +42,19 @@ export function criticalPath(t: Timeline): number[] {
     return found;
   };
 
+  /** Of these spans and everything under them, the one ending last within [from, to]. */
+  const lastDescendantEnding = (roots: Span[], from: number, to: number): Span | undefined => {
+    let best: Span | undefined;
+    const todo = [...roots];
+    while (todo.length) {
+      const s = todo.pop()!;
+      const e = endOf(s);
+      if (e >= from && e <= to && (!best || e > endOf(best))) best = s;
+      todo.push(...(children.get(s.id) ?? []));
+    }
+    return best;
+  };
+
   const out: number[] = [];
   // An explicit stack: deep nesting (recursion in the snippet) must not overflow ours.
   const stack: Array<Span | null> = [null];
@@ -55,7 +69,13 @@ export function criticalPath(t: Timeline): number[] {
     // timer, I/O): the call that made the promise returned at once and is not what took the time.
     if (span?.kind === 'await' && i >= 0) {
       const tail = Math.max(SLACK_MS, 0.05 * (endOf(span) - span.startMs));
-      if (endOf(list[i]) < endOf(span) - tail) i = -1;
+      if (endOf(list[i]) < endOf(span) - tail) {
+        // The thing it waited on may be recorded deeper down (the timer a plain sleep() set): the
+        // descendant that ended with the await is the next on the path.
+        const last = lastDescendantEnding(list, endOf(span) - tail, endOf(span) + SLACK_MS);
+        if (last) stack.push(last);
+        continue;
+      }
     }
     while (i >= 0) {
       const s = list[i];

@@ -77,6 +77,8 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   lines.push(paint(COLORS.dim, head + axisText));
 
   const rows = treeOrder(t.spans);
+  // The critical path gets a ▶ between label and bar: these spans set the wall time.
+  const critical = new Set(t.criticalPath ?? []);
   for (const { span: s, depth } of rows.slice(0, maxRows)) {
     const indent = '  '.repeat(Math.min(depth, 8));
     const prefix = s.kind === 'await' ? 'await ' : s.kind === 'block' ? '⛔ ' : '';
@@ -91,9 +93,11 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
     const barText = bar.join('');
     const code = s.outcome === 'rejected' ? COLORS.rejected : COLORS[s.kind] ?? '0';
     const dur = s.endMs === null ? 'pending' : formatMs(s.endMs - s.startMs);
-    lines.push(`${label.padEnd(labelWidth)} ${paint(code, barText)} ${dur.padStart(durWidth)}`);
+    const mark = critical.has(s.id) ? paint('1', '▶') : ' ';
+    lines.push(`${label.padEnd(labelWidth)}${mark}${paint(code, barText)} ${dur.padStart(durWidth)}`);
   }
   if (rows.length > maxRows) lines.push(paint(COLORS.dim, `… ${rows.length - maxRows} more spans (see --json)`));
+  if (critical.size) lines.push(paint(COLORS.dim, '▶ critical path: the spans that set the wall time'));
   if (t.droppedSpans > 0) lines.push(paint(COLORS.dim, `… ${t.droppedSpans} more spans from hot sites were counted, not listed`));
   lines.push(summaryLine(t));
   return lines.join('\n') + '\n';
@@ -105,4 +109,23 @@ export function summaryLine(t: Timeline): string {
     : t.status === 'failed' ? `failed${t.exitCode !== null ? ` (exit ${t.exitCode})` : ''}`
     : t.status === 'timeout' ? 'timed out' : t.status === 'cancelled' ? 'stopped' : t.status;
   return `wall ${formatMs(st.wallMs)} · awaited ${formatMs(st.awaitedMs)} · blocked ${formatMs(st.blockedMs)} · max concurrency ${st.maxConcurrency} · ${status}`;
+}
+
+/** The insights as text: "line 12–13: these 2 awaits ran back to back (4.00 s); … (saves 2.00 s)". */
+export function renderInsights(t: Timeline, options: { color?: boolean } = {}): string {
+  const insights = t.insights ?? [];
+  if (!insights.length) return '';
+  const paint = (code: string, text: string) => (options.color ? `${ESC}${code}m${text}${ESC}0m` : text);
+  const lines = [paint('1', insights.length === 1 ? 'What could overlap:' : `What could overlap (${insights.length}):`)];
+  for (const i of insights) {
+    const where = i.endLine > i.line ? `lines ${i.line}–${i.endLine}` : `line ${i.line}`;
+    lines.push(`  ${where}: ${i.message}`);
+    if (i.fix) {
+      // Continuation lines lose the code's own indentation and line up under the first.
+      const base = new RegExp(`^[ \\t]{0,${i.fix.column - 1}}`);
+      const text = i.fix.newText.split('\n').map((l, k) => (k === 0 ? l : `         ${l.replace(base, '')}`)).join('\n');
+      lines.push(paint(COLORS.dim, `    fix: ${text}`));
+    }
+  }
+  return lines.join('\n') + '\n';
 }

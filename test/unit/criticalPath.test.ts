@@ -56,6 +56,9 @@ describe('critical path', () => {
     const call = span('call', 'sleep(300)', 0, 0.2, w);
     assert.deepEqual(labels(timeline([w, call], 300)), ['sleep(300)']);
     assert.equal(criticalPath(timeline([w, call], 300)).length, 1);
+    // …but into the timer that call set, which ended with the await.
+    const timer = span('timer', 'setTimeout(r, 300)', 0.1, 300, call);
+    assert.deepEqual(labels(timeline([w, call, timer], 300)), ['sleep(300)', 'setTimeout(r, 300)']);
   });
 
   it('pending spans end at the wall time; an empty run has an empty path', () => {

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { parse } from '@babel/parser';
 
 import { applyOverlapFix, findOverlapCandidates, type OverlapCandidate } from '../../src/engine/overlap';
-import { runFixture } from './helpers';
+import * as path from 'node:path';
+
+import { cli, FIXTURES, runFixture } from './helpers';
 
 /** The body of an async function, with a few helpers declared around it. */
 function inAsync(body: string, params = ''): string {
@@ -231,5 +233,14 @@ describe('overlap: measured in a real run', () => {
     const { timeline: t } = await runFixture('node/chefs-promise-all.ts');
     assert.deepEqual(t.insights, []);
     assert.ok((t.criticalPath ?? []).length > 0);
+  });
+
+  it('the CLI prints them after the chart, with the fix, and marks the critical path', () => {
+    const r = cli(['run', path.join(FIXTURES, 'node', 'could-overlap.mjs'), '--no-color']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /What could overlap \(2\):\n {2}lines 8–9: these 2 awaits ran back to back \([\d.]+ ms\); together with Promise\.all they would take about [\d.]+ ms \(saves [\d.]+ ms\)\n {4}fix: const \[soup, pasta\] = await Promise\.all/);
+    assert.match(r.stdout, /lines 10–13: this await ran 2 times back to back in the loop/);
+    assert.match(r.stdout, /^main\(\) +▶ ?█+/m);
+    assert.match(r.stdout, /▶ critical path: the spans that set the wall time/);
   });
 });
