@@ -240,7 +240,7 @@ describe('overlap: measured in a real run', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /What could overlap \(2\):\n {2}lines 8–9: these 2 awaits ran back to back \([\d.]+ ms\); together with Promise\.all they would take about [\d.]+ ms \(saves [\d.]+ ms\)\n {4}fix: const \[soup, pasta\] = await Promise\.all/);
     assert.match(r.stdout, /lines 10–13: this await ran 2 times back to back in the loop/);
-    assert.match(r.stdout, /^main\(\) +▶ ?█+/m);
+    assert.match(r.stdout, /^main\(\) +▶ *█+/m);
     assert.match(r.stdout, /▶ critical path: the spans that set the wall time/);
   });
 });
