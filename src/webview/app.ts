@@ -25,6 +25,7 @@ import { readTheme, watchTheme, type Theme } from './render/theme';
 import { ChartController, type ChartActions } from './interaction/controller';
 import { el } from './interaction/dom';
 import { Header } from './interaction/header';
+import { InsightsBar } from './interaction/insightsBar';
 import { TableView } from './interaction/tableView';
 import { Tooltip } from './interaction/tooltip';
 
@@ -69,6 +70,10 @@ export class TimelineApp implements ChartActions {
   private readonly stopButton: HTMLButtonElement;
   private readonly tableButton: HTMLButtonElement;
   private readonly header = new Header();
+  private readonly insightsBar: InsightsBar;
+  /** Whether the critical path is outlined on the chart. */
+  private showCritical = true;
+  private overlapIds: { from: readonly unknown[]; ids: ReadonlySet<number> } = { from: [], ids: new Set() };
   private readonly tooltip = new Tooltip();
   private readonly table: TableView;
   private readonly renderer: GanttRenderer;
@@ -134,7 +139,11 @@ export class TimelineApp implements ChartActions {
         this.stopButton,
       );
     }
-    this.root = el('div', { class: 'at-app' }, this.header.element, toolbar, this.chart, this.table.element, this.live);
+    this.insightsBar = new InsightsBar(host ? (line, column) => this.post(message({ type: 'reveal', line, column })) : null, () => {
+      this.showCritical = !this.showCritical;
+      this.changed(false);
+    });
+    this.root = el('div', { class: 'at-app' }, this.header.element, this.insightsBar.element, toolbar, this.chart, this.table.element, this.live);
     mount.append(this.root);
 
     this.renderer = new GanttRenderer(this.canvas);
@@ -369,6 +378,14 @@ export class TimelineApp implements ChartActions {
     this.post(message({ type: 'reveal', line: span.line, column: span.column }));
   }
 
+  /** Ids of the spans the run's insights name, recomputed when the insights change. */
+  private couldOverlapIds(): ReadonlySet<number> {
+    if (this.overlapIds.from !== this.model.insights) {
+      this.overlapIds = { from: this.model.insights, ids: new Set(this.model.insights.flatMap((i) => i.spanIds)) };
+    }
+    return this.overlapIds.ids;
+  }
+
   private toggleTable(): void {
     const show = !this.table.visible;
     this.table.setVisible(show);
@@ -471,6 +488,8 @@ export class TimelineApp implements ChartActions {
       selectedRow: this.selectedSpan ? this.rowIndexOf(this.selectedSpan) : -1,
       focused: document.activeElement === this.canvas,
       cursorLine: this.cursorLine,
+      critical: this.showCritical ? this.model.criticalPath : null,
+      couldOverlap: this.couldOverlapIds(),
     });
     const count = this.model.layout.spanCount;
     this.empty.hidden = this.flat.length > 0;
@@ -496,6 +515,7 @@ export class TimelineApp implements ChartActions {
     if (!force && now - this.headerAt < 250 && this.model.running) return;
     this.headerAt = now;
     this.header.update(this.model);
+    this.insightsBar.update(this.model.insights, this.model.criticalPath.size > 0, this.showCritical);
     this.stopButton.hidden = !this.model.running;
   }
 

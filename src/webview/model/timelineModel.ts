@@ -1,6 +1,6 @@
 // Everything the webview knows about the current run, fed by protocol messages or a whole timeline.
 
-import type { Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../../shared/timeline';
+import type { Insight, Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../../shared/timeline';
 import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
 import { TimelineLayout } from './layout';
 import { unionIntervals, type Interval } from './lod';
@@ -19,6 +19,10 @@ export class TimelineModel {
   /** Spans dropped because they named an unknown site. */
   invalidSpans = 0;
   layout = new TimelineLayout();
+  /** Awaits that ran back to back but could overlap, from the end of the run. */
+  insights: readonly Insight[] = [];
+  /** Spans that set the wall time, from the end of the run. */
+  criticalPath: ReadonlySet<number> = new Set();
   /** Sorted by time. */
   readonly marks: Mark[] = [];
   private sites: WireSite[] = [];
@@ -41,6 +45,8 @@ export class TimelineModel {
     this.droppedSpans = 0;
     this.invalidSpans = 0;
     this.layout = new TimelineLayout();
+    this.insights = [];
+    this.criticalPath = new Set();
     this.marks.length = 0;
     this.sites = [];
     this.blocks.length = 0;
@@ -59,7 +65,9 @@ export class TimelineModel {
     this.droppedSpans = msg.droppedSpans;
   }
 
-  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs'>): void {
+  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath'>): void {
+    if (msg.insights) this.insights = msg.insights;
+    if (msg.criticalPath) this.criticalPath = new Set(msg.criticalPath);
     this.status = msg.status;
     this.error = msg.error;
     this.engineStats = msg.stats;
@@ -75,7 +83,10 @@ export class TimelineModel {
     this.addSpans(t.spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
     this.addMarks(t.marks);
     this.droppedSpans = t.droppedSpans;
-    this.status_({ status: t.status, error: t.error, stats: t.stats, wallMs: t.wallMs, exitCode: t.exitCode, nowMs: t.wallMs });
+    this.status_({
+      status: t.status, error: t.error, stats: t.stats, wallMs: t.wallMs, exitCode: t.exitCode, nowMs: t.wallMs,
+      insights: t.insights, criticalPath: t.criticalPath,
+    });
   }
 
   private addSpans(spans: Span[]): void {

@@ -31,6 +31,10 @@ export interface FrameInput {
   /** Whether the canvas has keyboard focus: the selection then gets a focus ring. */
   focused: boolean;
   cursorLine: number | null;
+  /** Span ids on the critical path to outline; null or absent: none. */
+  critical?: ReadonlySet<number> | null;
+  /** Span ids of awaits that ran back to back but could overlap, outlined dashed. */
+  couldOverlap?: ReadonlySet<number> | null;
 }
 
 /** Counters of the last frame, for the benchmark. */
@@ -130,6 +134,8 @@ export class GanttRenderer {
     const pendingEdges: Rects = [];
     const outlines: Rects = [];
     const hatched: Rects = [];
+    const criticalRects: Rects = [];
+    const overlapRects: Rects = [];
     for (let i = first; i <= last; i++) {
       const row = f.rows[i];
       const y = rowToCssY(vp, i) + BAR_INSET;
@@ -155,6 +161,8 @@ export class GanttRenderer {
         if (row.kind === 'block') hatched.push(x, y, w, barH);
         if (pending) pendingEdges.push(x + w - 2, y, 2, barH);
         if (t.contrastBorder) outlines.push(x, y, w, barH);
+        if (f.critical?.has(span.id)) criticalRects.push(x, y, w, barH);
+        if (f.couldOverlap?.has(span.id)) overlapRects.push(x - 2, y - 2, w + 4, barH + 4);
         // Labelled later, on top of all bars: inside the bar if it fits, else beside it.
         this.labels.push({ x, w, y, span, fill: span.outcome === 'rejected' ? t.rejectedText : t.kindText[row.kind] });
       });
@@ -164,6 +172,12 @@ export class GanttRenderer {
     ctx.fillStyle = t.foreground;
     fillRects(ctx, pendingEdges);
     if (outlines.length) strokeRects(ctx, outlines, t.contrastBorder, 1);
+    if (criticalRects.length) strokeRects(ctx, criticalRects, t.foreground, 2);
+    if (overlapRects.length) {
+      ctx.setLineDash([4, 3]);
+      strokeRects(ctx, overlapRects, t.mark.warn, 2);
+      ctx.setLineDash([]);
+    }
 
     // Labels on top of bars.
     stats.labels = this.drawLabels(f, plotRight);
