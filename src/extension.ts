@@ -8,13 +8,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const runner = new TimelineRunner(context);
   context.subscriptions.push(
     runner,
-    vscode.commands.registerCommand('awaitTimeline.run', async () => {
+    vscode.commands.registerCommand('awaitTimeline.run', async (resource?: unknown) => {
       // Running a snippet executes code from the workspace: never in an untrusted one.
       if (!vscode.workspace.isTrusted) {
         void vscode.window.showWarningMessage('Await Timeline: Run with Timeline executes code, so it is disabled in an untrusted workspace. Trust the workspace to use it.');
         return;
       }
-      await runner.runActiveEditor();
+      return runner.runDocument(resource instanceof vscode.Uri ? resource : undefined);
     }),
     vscode.commands.registerCommand('awaitTimeline.stop', () => runner.stop()),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {

@@ -38,28 +38,34 @@ export class TimelineRunner implements vscode.Disposable {
     );
   }
 
-  /** "Run with Timeline": the active editor's current text, saved or not. */
-  async runActiveEditor(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) {
+  /**
+   * "Run with Timeline": the document's current text, saved or not; by default the active editor's
+   * (the editor title button passes its document's URI). Resolves to the run's final timeline
+   * (undefined when nothing ran), so other extensions and tests can use the result.
+   */
+  async runDocument(resource?: vscode.Uri): Promise<Timeline | undefined> {
+    const document = resource
+      ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === resource.toString()) ?? (await vscode.workspace.openTextDocument(resource))
+      : vscode.window.activeTextEditor?.document;
+    if (!document) {
       void vscode.window.showInformationMessage('Await Timeline: open a TypeScript, JavaScript or Python file to run.');
-      return;
+      return undefined;
     }
-    const target = runTargetFor(editor.document);
+    const target = runTargetFor(document);
     if (typeof target === 'string') {
       void vscode.window.showInformationMessage(target);
-      return;
+      return undefined;
     }
-    const settings = readSettings(editor.document.uri);
+    const settings = readSettings(document.uri);
     let pythonPath: string | undefined;
     if (languageOf(target.file) === 'python') {
-      const python = await resolvePython(settings, editor.document.uri);
+      const python = await resolvePython(settings, document.uri);
       pythonPath = python.path;
       this.output.appendLine(`Python: ${python.path} (${python.source})`);
     }
     await this.stopCurrent();
     this.annotations.clear(target.uri);
-    this.start(target, settings, pythonPath);
+    return this.start(target, settings, pythonPath).done;
   }
 
   /** "Stop": ends the run; what it recorded stays on the timeline. */
@@ -100,7 +106,7 @@ export class TimelineRunner implements vscode.Disposable {
     return this.pool.pool.take();
   }
 
-  private start(target: RunTarget, settings: RunSettings, pythonPath: string | undefined): void {
+  private start(target: RunTarget, settings: RunSettings, pythonPath: string | undefined): Run {
     const language = languageOf(target.file);
     const js = language !== 'python';
     const env = { ...process.env, ...settings.node.env, ...settings.env };
@@ -147,6 +153,7 @@ export class TimelineRunner implements vscode.Disposable {
       this.statusItem.update(now);
       this.panel?.post(message({ type: 'status', status: 'running', error: null, stats: null, wallMs: now, exitCode: null, nowMs: now }));
     }, TICK_MS);
+    return run;
   }
 
   private onEnd(run: Run, target: RunTarget, timeline: Timeline): void {
