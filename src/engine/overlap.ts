@@ -200,6 +200,14 @@ interface FileFacts {
   primitive: Set<string>;
   /** Names whose every declaration is a `const` array literal or a parameter typed as an array. */
   arrays: Set<string>;
+  /** What calling these names may read and change outside the called functions, for functions defined in this file. */
+  effects: (names: Iterable<string>) => Effects;
+}
+
+/** Names outside a function that calling it may read or change (its own locals left out). */
+interface Effects {
+  reads: Set<string>;
+  writes: Set<string>;
 }
 
 function rootName(n: Node): string | undefined {
@@ -230,6 +238,146 @@ function patternNames(p: Node | null | undefined, out: Set<string>, reads?: Node
     default:
       return false; // member expressions and the like: not a plain binding
   }
+}
+
+/** Names a node assigns, updates, deletes from or calls a mutating method on (the root of `a.b.c = …`). */
+function writtenNames(root: Node): Set<string> {
+  const out = new Set<string>();
+  const target = (t: Node) => {
+    if (!patternNames(t, out)) {
+      const r = rootName(t);
+      if (r) out.add(r);
+      collectRefs(t).all.forEach((n) => out.add(n));
+    }
+  };
+  const walk = (n: Node) => {
+    if (n.type === 'AssignmentExpression') target(n.left);
+    else if (n.type === 'UpdateExpression') target(n.argument);
+    else if (n.type === 'UnaryExpression' && n.operator === 'delete') {
+      const r = rootName(n.argument);
+      if (r) out.add(r);
+    } else if ((n.type === 'ForInStatement' || n.type === 'ForOfStatement') && n.left.type !== 'VariableDeclaration') target(n.left);
+    else if (n.type === 'CallExpression' || n.type === 'OptionalCallExpression') {
+      const callee = unwrap(n.callee);
+      if ((callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') && !callee.computed &&
+        callee.property.type === 'Identifier' && MUTATORS.has(callee.property.name)) {
+        const r = rootName(callee.object);
+        if (r) out.add(r);
+        const first = n.arguments[0];
+        const fr = first ? rootName(first) : undefined;
+        if (fr) out.add(fr);
+      }
+    }
+    forEachChild(n, walk);
+  };
+  walk(root);
+  return out;
+}
+
+/**
+ * For each function this file defines by name (`function f`, `const f = (…) => …`): the names
+ * outside it that it reads and changes, following the calls it makes to other such functions.
+ * A name counts as the function's own only when every declaration of it is inside the function.
+ */
+function functionEffects(program: Node): (names: Iterable<string>) => Effects {
+  const functions = new Map<string, Node[]>();
+  const declaredIn = new Map<string, Array<Node | null>>();
+  const parentFn = new Map<Node, Node | null>();
+  const declare = (name: string, fn: Node | null) => {
+    let list = declaredIn.get(name);
+    if (!list) declaredIn.set(name, (list = []));
+    list.push(fn);
+  };
+  const declarePattern = (p: Node | null | undefined, fn: Node | null) => {
+    const names = new Set<string>();
+    patternNames(p, names);
+    names.forEach((n) => declare(n, fn));
+  };
+  const addFunction = (name: string, fn: Node) => {
+    let list = functions.get(name);
+    if (!list) functions.set(name, (list = []));
+    list.push(fn);
+  };
+  const walk = (n: Node, fn: Node | null) => {
+    if (FUNCTION_TYPES.has(n.type)) {
+      parentFn.set(n, fn);
+      if (n.type === 'FunctionDeclaration' && n.id) {
+        declare(n.id.name, fn);
+        addFunction(n.id.name, n);
+      }
+      if (n.type === 'FunctionExpression' && n.id) declare(n.id.name, n);
+      for (const raw of n.params as Node[]) declarePattern(raw.type === 'TSParameterProperty' ? raw.parameter : raw, n);
+      forEachChild(n, (c) => walk(c, n));
+      return;
+    }
+    switch (n.type) {
+      case 'VariableDeclarator': {
+        declarePattern(n.id, fn);
+        const init = n.init ? unwrap(n.init) : undefined;
+        if (n.id.type === 'Identifier' && init && (init.type === 'ArrowFunctionExpression' || init.type === 'FunctionExpression')) addFunction(n.id.name, init);
+        break;
+      }
+      case 'ClassDeclaration':
+        if (n.id) declare(n.id.name, fn);
+        break;
+      case 'CatchClause':
+        declarePattern(n.param, fn);
+        break;
+      case 'ImportSpecifier':
+      case 'ImportDefaultSpecifier':
+      case 'ImportNamespaceSpecifier':
+        declare(n.local.name, null);
+        break;
+    }
+    forEachChild(n, (c) => walk(c, fn));
+  };
+  walk(program, null);
+
+  const inside = (inner: Node | null, outer: Node) => {
+    for (let f = inner; f; f = parentFn.get(f) ?? null) if (f === outer) return true;
+    return false;
+  };
+  const own = (name: string, fn: Node) => {
+    const list = declaredIn.get(name);
+    return !!list && list.every((d) => inside(d, fn));
+  };
+  // Each function's own effects, then what its calls add, until nothing grows (calls may cycle).
+  const effectsOf = new Map<Node, Effects>();
+  for (const list of functions.values()) {
+    for (const fn of list) {
+      const effects: Effects = { reads: new Set(), writes: new Set() };
+      for (const name of collectRefs(fn).all) if (!own(name, fn)) effects.reads.add(name);
+      for (const name of writtenNames(fn)) if (!own(name, fn)) effects.writes.add(name);
+      effectsOf.set(fn, effects);
+    }
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [fn, effects] of effectsOf) {
+      const before = effects.reads.size + effects.writes.size;
+      for (const name of [...effects.reads]) {
+        for (const callee of functions.get(name) ?? []) {
+          if (callee === fn) continue;
+          const e = effectsOf.get(callee)!;
+          e.reads.forEach((r) => effects.reads.add(r));
+          e.writes.forEach((w) => effects.writes.add(w));
+        }
+      }
+      if (effects.reads.size + effects.writes.size !== before) changed = true;
+    }
+  }
+  const ofFunction = (fn: Node): Effects => effectsOf.get(fn)!;
+  return (names) => {
+    const out: Effects = { reads: new Set(), writes: new Set() };
+    for (const name of names) {
+      for (const fn of functions.get(name) ?? []) {
+        const e = ofFunction(fn);
+        e.reads.forEach((r) => out.reads.add(r));
+        e.writes.forEach((w) => out.writes.add(w));
+      }
+    }
+    return out;
+  };
 }
 
 function collectFacts(program: Node): FileFacts {
@@ -329,7 +477,7 @@ function collectFacts(program: Node): FileFacts {
     if (list.every((w) => w === 'primitive')) primitive.add(name);
     if (list.every((w) => w === 'array')) arrays.add(name);
   }
-  return { mutable, primitive, arrays };
+  return { mutable, primitive, arrays, effects: functionEffects(program) };
 }
 
 // ---------------------------------------------------------------- groups of consecutive awaits
@@ -349,6 +497,8 @@ interface GroupItem {
   values: Set<string>;
   /** The pattern has a type annotation: the rewrite would lose it. */
   typed: boolean;
+  /** What the functions it calls (those defined in this file) read and change elsewhere. */
+  effects: Effects;
 }
 
 function asGroupItem(stmt: Node, facts: FileFacts): GroupItem | undefined {
@@ -391,14 +541,18 @@ function asGroupItem(stmt: Node, facts: FileFacts): GroupItem | undefined {
   }
   for (const name of reads) if (facts.mutable.has(name) && !writes.has(name)) return undefined;
   const typed = !!target?.typeAnnotation;
-  return { stmt, await: a, arg: a.argument, form, declKind, target, writes, reads, values, typed };
+  return { stmt, await: a, arg: a.argument, form, declKind, target, writes, reads, values, typed, effects: facts.effects(reads) };
 }
 
 /** May `later` run alongside `earlier` (which comes first in the code)? */
 function independent(earlier: GroupItem, later: GroupItem, facts: FileFacts): boolean {
   for (const w of earlier.writes) {
-    if (later.reads.has(w) || later.writes.has(w)) return false;
+    if (later.reads.has(w) || later.writes.has(w) || later.effects.reads.has(w)) return false;
   }
+  // The called functions run interleaved under Promise.all: what one changes, the other must not touch.
+  const touches = (item: GroupItem, name: string) => item.reads.has(name) || item.effects.reads.has(name) || item.effects.writes.has(name) || item.writes.has(name);
+  for (const w of earlier.effects.writes) if (touches(later, w)) return false;
+  for (const w of later.effects.writes) if (touches(earlier, w)) return false;
   // Writes of the later statement that the earlier one reads are fine: with Promise.all every
   // expression is evaluated before any result is assigned, as before.
   for (const v of earlier.reads) {
@@ -697,6 +851,9 @@ function checkLoopExpr(body: LoopBody, loopVars: Set<string>, facts: FileFacts, 
   if (refs.unsafe) return false;
   if (body.pushInto && refs.all.has(body.pushInto.name)) return false;
   if (body.declared && body.declared.split(',').some((n) => refs.all.has(n))) return false;
+  // Iterations run interleaved under Promise.all: a called function that changes anything outside
+  // itself (a counter, a shared array, a connection) may depend on running one at a time.
+  if (facts.effects(refs.all).writes.size) return false;
   for (const name of refs.all) {
     if (loopVars.has(name)) {
       // A for (let i…) index: changed by the loop's update only.

@@ -244,3 +244,21 @@ describe('overlap: measured in a real run', () => {
     assert.match(r.stdout, /▶ critical path: the spans that set the wall time/);
   });
 });
+
+describe('overlap: what the called functions do', () => {
+  const none = (src: string) => assert.deepEqual(find(src), [], src);
+
+  it('one called function changes module state the other reads, directly or through further calls', () => {
+    none(`let token;\nasync function login() { token = await auth(); }\nasync function load() { return fetchWith(token); }\nasync function f() {\n  await login();\n  const data = await load();\n  return data;\n}\n`);
+    none(`const items = [];\nconst add = async (x) => { items.push(x); };\nfunction count() { return items.length; }\nasync function report() { return count(); }\nasync function f() {\n  await add(1);\n  const n = await report();\n  return n;\n}\n`);
+    // Each call of a function that counts: the loop's iterations share the counter.
+    none(`let done = 0;\nasync function step(x) { await work(x); done++; }\nasync function f(xs) {\n  for (const x of xs) await step(x);\n}\n`);
+  });
+
+  it('functions that only use their own locals and parameters still group, recursion included', () => {
+    const src = `async function fetchPage(n) { let tries = 0; tries++; return n > 0 ? fetchPage(n - 1) : tries; }\nasync function f() {\n  const a = await fetchPage(1);\n  const b = await fetchPage(2);\n  return a + b;\n}\n`;
+    assert.equal(find(src).length, 1);
+    const loop = `async function cook(dish) { const started = Date.now(); await sleep(10); return [dish, started]; }\nasync function f() {\n  for (const d of ['a', 'b']) await cook(d);\n}\n`;
+    assert.equal(find(loop).length, 1);
+  });
+});
