@@ -7,6 +7,7 @@ import { languageOf, startRun, WarmPool, type Run } from '../engine/run';
 import type { Timeline } from '../shared/timeline';
 import { SiteInterner, encodeAppend, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
 import { EditorAnnotations } from './editorAnnotations';
+import { OverlapDiagnostics } from './overlapCodeActions';
 import { RunStatusItem } from './runStatusItem';
 import { runTargetFor, type RunTarget } from './runTarget';
 import { readSettings, resolvePython, SECTION, warmKey, type RunSettings } from './settings';
@@ -22,6 +23,7 @@ export class TimelineRunner implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel('Await Timeline');
   private readonly statusItem = new RunStatusItem();
   private readonly annotations = new EditorAnnotations();
+  private readonly overlaps = new OverlapDiagnostics();
   /** A JS runtime started ahead of time, for the settings it was started with. */
   private pool: { key: string; pool: WarmPool } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -65,6 +67,7 @@ export class TimelineRunner implements vscode.Disposable {
     }
     await this.stopCurrent();
     this.annotations.clear(target.uri);
+    this.overlaps.clear(target.uri);
     return this.start(target, settings, pythonPath).done;
   }
 
@@ -90,6 +93,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.run = undefined;
     this.pool?.pool.dispose();
     this.annotations.dispose();
+    this.overlaps.dispose();
     this.panel?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.statusItem.dispose();
@@ -163,6 +167,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.stopTicking();
     this.panel?.finishRun(timelineMessages(timeline, true));
     this.annotations.show(target.uri, timeline);
+    this.overlaps.show(target.uri, timeline);
     if (timeline.error?.kind === 'spawn') void this.explainSpawnFailure(target, timeline.error.message);
     const outcome = timeline.error ? `${timeline.status}: ${timeline.error.message}` : timeline.status;
     this.output.appendLine(`■ ${target.displayName} ${outcome} (${Math.round(timeline.wallMs)} ms)`);
@@ -182,6 +187,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.output.appendLine(`■ stopped after ${Math.round(timeline.wallMs)} ms`);
     if (target) {
       this.annotations.show(target.uri, timeline);
+      this.overlaps.show(target.uri, timeline);
       void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
     }
   }

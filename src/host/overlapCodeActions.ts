@@ -1,0 +1,107 @@
+// "What could overlap" in the editor: after a run, an Information diagnostic on awaits that ran
+// back to back, and a quick fix that rewrites them to Promise.all where the analysis finds it safe.
+import * as vscode from 'vscode';
+
+import type { Timeline } from '../shared/timeline';
+import { findOverlapCandidates, type OverlapCandidate } from '../engine/overlap';
+
+/** Diagnostics of this feature carry this source; the quick fix looks for it. */
+export const INSIGHT_SOURCE = 'Await Timeline';
+/** The diagnostic code of a measured insight. */
+const INSIGHT_CODE = 'could-overlap';
+
+const LANGUAGES = ['typescript', 'javascript', 'typescriptreact', 'javascriptreact'];
+
+/** The diagnostics from the last run of each document; they clear when its text changes. */
+export class OverlapDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection('await-timeline-insights');
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor() {
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length) this.collection.delete(e.document.uri);
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.collection.delete(doc.uri)),
+    );
+  }
+
+  /** Shows a finished run's insights on the document it ran from. */
+  show(uri: vscode.Uri, timeline: Timeline): void {
+    const diagnostics = (timeline.insights ?? []).map((i) => {
+      const range = new vscode.Range(i.sites[0].line - 1, i.sites[0].column - 1, i.endLine - 1, Number.MAX_SAFE_INTEGER);
+      const d = new vscode.Diagnostic(range, `${capitalize(i.message)}.`, vscode.DiagnosticSeverity.Information);
+      d.source = INSIGHT_SOURCE;
+      d.code = INSIGHT_CODE;
+      return d;
+    });
+    this.collection.set(uri, diagnostics);
+  }
+
+  clear(uri: vscode.Uri): void {
+    this.collection.delete(uri);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.collection.dispose();
+  }
+}
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** A file name the parser reads the right syntax from, also for untitled documents. */
+function parseName(document: vscode.TextDocument): string {
+  const name = document.fileName;
+  switch (document.languageId) {
+    case 'typescript': return /\.(c|m)?ts$/i.test(name) ? name : 'snippet.ts';
+    case 'typescriptreact': return 'snippet.tsx';
+    case 'javascriptreact': return 'snippet.jsx';
+    default: return /\.(c|m)?js$/i.test(name) ? name : 'snippet.js';
+  }
+}
+
+/** Offers the Promise.all rewrite; preferred where a run measured the saving. */
+export class OverlapCodeActionProvider implements vscode.CodeActionProvider {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix, vscode.CodeActionKind.RefactorRewrite];
+  private cache: { uri: string; version: number; candidates: OverlapCandidate[] } | undefined;
+
+  provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    for (const c of this.candidates(document)) {
+      if (!c.fix) continue; // the analysis said it is not safe here
+      const first = c.line - 1;
+      const last = c.endLine - 1;
+      if (range.end.line < first || range.start.line > last) continue;
+      const measured = context.diagnostics.find((d) => d.source === INSIGHT_SOURCE && d.code === INSIGHT_CODE &&
+        d.range.start.line >= first && d.range.start.line <= last);
+      const kind = measured ? vscode.CodeActionKind.QuickFix : vscode.CodeActionKind.RefactorRewrite;
+      if (context.only && !context.only.contains(kind)) continue;
+      const action = new vscode.CodeAction(c.fix.title, kind);
+      action.edit = new vscode.WorkspaceEdit();
+      action.edit.replace(document.uri, new vscode.Range(document.positionAt(c.fix.start), document.positionAt(c.fix.end)), c.fix.newText);
+      if (measured) {
+        action.diagnostics = [measured];
+        action.isPreferred = true;
+      }
+      actions.push(action);
+    }
+    return actions;
+  }
+
+  private candidates(document: vscode.TextDocument): OverlapCandidate[] {
+    const uri = document.uri.toString();
+    if (this.cache?.uri !== uri || this.cache.version !== document.version) {
+      this.cache = { uri, version: document.version, candidates: findOverlapCandidates(document.getText(), parseName(document)) };
+    }
+    return this.cache.candidates;
+  }
+}
+
+/** Registers the quick fix for JS and TS documents, files and untitled buffers alike. */
+export function registerOverlapCodeActions(): vscode.Disposable {
+  const selector = LANGUAGES.flatMap((language) => [{ language, scheme: 'file' }, { language, scheme: 'untitled' }]);
+  return vscode.languages.registerCodeActionsProvider(selector, new OverlapCodeActionProvider(), {
+    providedCodeActionKinds: OverlapCodeActionProvider.kinds,
+  });
+}
