@@ -6,19 +6,9 @@ import { parseArgs } from 'node:util';
 import type { Timeline } from './shared/timeline';
 import { DEFAULT_BLOCK_THRESHOLD_MS, SUPPORTED_EXTENSIONS, startRun } from './engine/run';
 import { renderGantt, renderInsights } from './engine/terminalGantt';
-import { toChromeTrace } from './engine/exportTrace';
-import { renderSvg } from './engine/exportSvg';
-import { renderHtmlReport } from './engine/exportHtml';
+import { exportText } from './engine/exports';
 import { renderComparison } from './engine/compareReport';
 import { compareRuns, parseTimelineJson } from './shared/compare';
-
-/** The standalone report draws with the panel's own renderer, shipped next to the CLI. */
-function htmlReport(timeline: Timeline): string {
-  const root = path.resolve(__dirname, '..');
-  const bundle = fs.readFileSync(path.join(__dirname, 'webview', 'main.js'), 'utf8');
-  const css = fs.readFileSync(path.join(root, 'media', 'timeline.css'), 'utf8');
-  return renderHtmlReport(timeline, bundle, css);
-}
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
                           [--baseline <timeline.json>] [--timeout <ms>] [--block-threshold <ms>]
@@ -182,9 +172,11 @@ async function main(argv: string[]): Promise<number> {
   if (options.baseline) timeline.comparison = compareRuns(options.baseline.timeline, timeline);
   // Files first: whatever happens to the chart, the exports are written.
   if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
-  if (options.trace) writeOut(options.trace, JSON.stringify(toChromeTrace(timeline)) + '\n');
-  if (options.svg) writeOut(options.svg, renderSvg(timeline));
-  if (options.html) writeOut(options.html, htmlReport(timeline));
+  // The package root (dist/ and media/) holds the renderer the HTML report inlines.
+  for (const kind of ['trace', 'svg', 'html'] as const) {
+    const target = options[kind];
+    if (target) writeOut(target, exportText(kind, timeline, path.resolve(__dirname, '..')));
+  }
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));

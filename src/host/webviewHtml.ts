@@ -1,6 +1,8 @@
 // The timeline panel's HTML: strict Content-Security-Policy, the bundle loaded by nonce, nothing inline.
 import { randomBytes } from 'node:crypto';
 
+import { escapeHtml, htmlShell, strictCsp } from '../shared/htmlShell';
+
 export interface WebviewHtmlInput {
   /** `webview.cspSource`: the origin local resources are served from. */
   cspSource: string;
@@ -12,37 +14,16 @@ export interface WebviewHtmlInput {
   title: string;
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 /** A fresh nonce per page load, from the CSPRNG: a script the page did not ship cannot guess it. */
 export function makeNonce(): string {
   return randomBytes(18).toString('base64');
 }
 
 export function renderWebviewHtml(input: WebviewHtmlInput, nonce = makeNonce()): string {
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${input.cspSource}`,
-    `img-src ${input.cspSource} data:`,
-    `font-src ${input.cspSource}`,
-    "connect-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(input.title)}</title>
-<link rel="stylesheet" href="${escapeHtml(input.styleUri)}">
-</head>
-<body>
-<script nonce="${nonce}" src="${escapeHtml(input.scriptUri)}"></script>
-</body>
-</html>
-`;
+  return htmlShell({
+    csp: strictCsp({ nonce, style: input.cspSource, img: `${input.cspSource} data:`, font: input.cspSource }),
+    title: input.title,
+    head: `<link rel="stylesheet" href="${escapeHtml(input.styleUri)}">`,
+    body: `<script nonce="${nonce}" src="${escapeHtml(input.scriptUri)}"></script>`,
+  });
 }
