@@ -28,9 +28,9 @@ export interface Span {
   kind: SpanKind;
   /** Source text as the user wrote it (await argument, call preview, blocking line). */
   label: string;
-  /** 1-based line in the original file. */
+  /** 1-based line in the original file; 0 when unknown (a block that could not be located). */
   line: number;
-  /** 1-based column in the original file. */
+  /** 1-based column in the original file; 0 when unknown. */
   column: number;
   /** Milliseconds since the snippet started. */
   startMs: number;

@@ -15,9 +15,9 @@ export interface WireSite {
   kind: SpanKind;
   /** Source text as the user wrote it. */
   label: string;
-  /** 1-based line in the original file. */
+  /** 1-based line in the original file; 0 while unknown (a block not located yet). */
   line: number;
-  /** 1-based column in the original file. */
+  /** 1-based column in the original file; 0 while unknown. */
   column: number;
 }
 
@@ -158,6 +158,7 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isPosInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 1;
+const isNonNegInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
 const isOneOf = <T>(list: readonly T[], x: unknown): x is T => list.includes(x as T);
 const isOptNum = (x: unknown) => x === undefined || isNum(x);
 const isOptStr = (x: unknown) => x === undefined || isStr(x);
@@ -167,7 +168,8 @@ function hasHeader(x: unknown): x is Obj & { type: string } {
 }
 
 export function isWireSite(x: unknown): x is WireSite {
-  return isObj(x) && isOneOf(SPAN_KINDS, x.kind) && isStr(x.label) && isPosInt(x.line) && isPosInt(x.column);
+  // Line 0: not known (yet). Rejecting it would drop the whole batch it came in.
+  return isObj(x) && isOneOf(SPAN_KINDS, x.kind) && isStr(x.label) && isNonNegInt(x.line) && isNonNegInt(x.column);
 }
 
 /** Checks shape and numbers; the site index is checked against the table by `decodeSpans`. */

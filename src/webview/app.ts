@@ -375,6 +375,7 @@ export class TimelineApp implements ChartActions {
   // ------------------------------------------------------------------ internals
 
   private reveal(span: Span): void {
+    if (span.line < 1) return; // not located: nowhere to go
     this.post(message({ type: 'reveal', line: span.line, column: span.column }));
   }
 

@@ -16,6 +16,15 @@ describe('webview protocol', () => {
     assert.ok(isHostToWebviewMessage({ v, type: 'cursor', line: null }));
   });
 
+  it('accepts a block that is not located yet (line 0) with the spans of its batch', () => {
+    // The watchdog sends a block as soon as it sees the program stuck, before it knows the line.
+    const batch = encodeAppend(new SiteInterner(), [
+      { id: 1, parentId: null, kind: 'call', label: 'main()', line: 3, column: 1, startMs: 0, endMs: null, outcome: 'pending' },
+      { id: 1000000001, parentId: null, kind: 'block', label: 'synchronous work', line: 0, column: 0, startMs: 0, endMs: null, outcome: 'pending' },
+    ], [], 0);
+    assert.ok(isHostToWebviewMessage(batch));
+  });
+
   it('refuses other versions, unknown types and malformed fields', () => {
     const bad: unknown[] = [
       null, 'reset', [], {},
