@@ -13,8 +13,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('awaitTimeline.run', async (resource?: unknown) => {
       // Running a snippet executes code from the workspace: never in an untrusted one.
       if (!vscode.workspace.isTrusted) {
-        void vscode.window.showWarningMessage('Await Timeline: Run with Timeline executes code, so it is disabled in an untrusted workspace. Trust the workspace to use it.');
-        return;
+        void explainUntrusted();
+        return undefined;
       }
       return runner.runDocument(resource instanceof vscode.Uri ? resource : undefined);
     }),
@@ -23,6 +23,16 @@ export function activate(context: vscode.ExtensionContext): void {
       deserializeWebviewPanel: async (panel) => runner.restorePanel(panel),
     }),
   );
+}
+
+/** The run command in Restricted Mode: say why nothing runs, and where to change it. */
+async function explainUntrusted(): Promise<void> {
+  const manage = 'Manage Workspace Trust';
+  const choice = await vscode.window.showWarningMessage(
+    'Await Timeline: Run with Timeline executes the snippet, so it is disabled in an untrusted workspace (Restricted Mode). Trust the workspace to use it.',
+    manage,
+  );
+  if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
 }
 
 export function deactivate(): void {

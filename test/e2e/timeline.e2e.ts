@@ -114,6 +114,10 @@ describe('Run with Timeline in VS Code', function () {
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
     const view = await webviewFrame(wb.page, { title: 'endless.js — Timeline', has: 'canvas' });
     await waitForStatus(view, ['running']);
+    // While it runs, the status bar shows the file and the elapsed time, with a stop action.
+    const item = wb.page.locator('.statusbar-item', { hasText: 'endless.js' }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await item.innerText(), /endless\.js \d+\.\d s/);
     await new Promise((r) => setTimeout(r, 1500));
     await runCommand(wb.page, 'Await Timeline: Stop');
     const ended = await waitForStatus(view, ['cancelled'], 20_000);
@@ -135,5 +139,29 @@ describe('Run with Timeline in VS Code', function () {
     }
     assert.ok(drawn.some((b) => b.kind === 'block'), 'the restored panel draws the last run');
     await screenshot(wb.page, 'e2e-after-reload');
+  });
+});
+
+describe('Run with Timeline in an untrusted workspace', function () {
+  this.timeout(180_000);
+  let wb: Workbench;
+
+  before(async () => {
+    wb = await launchWorkbench({ folder: fixtures, workspaceTrust: true });
+  });
+  after(async () => {
+    await wb?.close();
+  });
+
+  it('does not run, and says why', async () => {
+    await openFile(wb.page, 'chefs-promise-all.ts');
+    await runCommand(wb.page, 'Await Timeline: Run with Timeline');
+    // The workbench may keep the warning in the notification centre instead of a toast: open it.
+    await runCommand(wb.page, 'Notifications: Show Notifications');
+    const note = wb.page.locator('.notifications-center .notification-list-item', { hasText: 'disabled in an untrusted workspace' }).first();
+    await note.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await note.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).count(), 1, 'it offers the way out');
+    assert.equal(await wb.page.locator('.tabs-container .tab', { hasText: 'Timeline' }).count(), 0, 'no timeline panel opened');
+    await screenshot(wb.page, 'e2e-untrusted');
   });
 });
