@@ -73,8 +73,10 @@ export class OverlapCodeActionProvider implements vscode.CodeActionProvider {
       const first = c.line - 1;
       const last = c.endLine - 1;
       if (range.end.line < first || range.start.line > last) continue;
-      const measured = context.diagnostics.find((d) => d.source === INSIGHT_SOURCE && d.code === INSIGHT_CODE &&
-        d.range.start.line >= first && d.range.start.line <= last);
+      // The run's diagnostic, wherever the cursor is within the statements (the editor only
+      // passes diagnostics that touch the requested range).
+      const measured = [...context.diagnostics, ...vscode.languages.getDiagnostics(document.uri)].find((d) =>
+        d.source === INSIGHT_SOURCE && d.code === INSIGHT_CODE && d.range.start.line >= first && d.range.start.line <= last);
       const kind = measured ? vscode.CodeActionKind.QuickFix : vscode.CodeActionKind.RefactorRewrite;
       if (context.only && !context.only.contains(kind)) continue;
       const action = new vscode.CodeAction(c.fix.title, kind);
