@@ -163,13 +163,52 @@ export class TimelineBuilder {
       if (prev?.endMs != null) b.startMs = prev.endMs;
       if (parent && parent.kind === 'call') {
         b.startMs = Math.max(b.startMs, parent.startMs);
-        if (parent.endMs !== null && b.endMs !== null) b.endMs = Math.min(b.endMs, parent.endMs);
+        if (parent.endMs !== null && b.endMs !== null && b.endMs > parent.endMs) {
+          const tailEnd = b.endMs;
+          b.endMs = parent.endMs;
+          // The program went on blocking after this call returned, and no sample caught where
+          // (a loaded machine answers late): the rest is a block of its own in the call that ran then.
+          this.blockTail(b, parent, parent.endMs, tailEnd, thresholdMs);
+        }
       }
       if (b.endMs !== null && b.endMs < b.startMs) b.endMs = b.startMs;
       // The tail of a block split off by a sample, shorter than a block: not a block of its own.
       if (from !== undefined && b.endMs !== null && b.endMs - b.startMs < thresholdMs) {
         this.spans.delete(b.id);
       }
+    }
+  }
+
+  /**
+   * A block's stretch [fromMs, toMs] that its call did not cover: placed in the deepest call that
+   * covers most of it. The same function called from the same place (two chefs spinning in turn)
+   * keeps the block's label and line; anywhere else it reads as synchronous work in that call.
+   */
+  private blockTail(b: Span, parent: Span, fromMs: number, toMs: number, thresholdMs: number): void {
+    for (let guard = 0; guard < 16 && toMs - fromMs >= thresholdMs; guard++) {
+      const length = toMs - fromMs;
+      let host: Span | undefined;
+      for (const s of this.spans.values()) {
+        if (s.kind !== 'call' || s.id === parent.id) continue;
+        const overlap = Math.min(toMs, s.endMs ?? toMs) - Math.max(fromMs, s.startMs);
+        if (overlap < length / 2) continue;
+        if (!host || s.startMs > host.startMs) host = s;
+      }
+      if (!host) return;
+      const sameSite = host.label === parent.label && host.line === parent.line && host.column === parent.column;
+      let id = 0;
+      for (const known of this.spans.keys()) if (known > id) id = known;
+      id++;
+      const endMs = Math.min(toMs, host.endMs ?? toMs);
+      this.spans.set(id, {
+        id, parentId: host.id, kind: 'block',
+        label: sameSite ? b.label : `synchronous work in ${host.label}`,
+        line: sameSite ? b.line : host.line,
+        column: sameSite ? b.column : host.column,
+        startMs: Math.max(fromMs, host.startMs), endMs, outcome: b.outcome,
+      });
+      parent = host;
+      fromMs = endMs;
     }
   }
 

@@ -1,0 +1,56 @@
+// The engine's last pass over blocks, on streams built by hand: what the user sees when the
+// watchdog could not sample a long block in time.
+import * as assert from 'node:assert/strict';
+
+import { TimelineBuilder } from '../../src/engine/timelineBuilder';
+import type { Span } from '../../src/shared/timeline';
+
+function feed(b: TimelineBuilder, spans: Omit<Span, 'outcome'>[]): void {
+  for (const s of spans) {
+    b.apply({ type: 'json', message: { type: 'span', outcome: s.endMs === null ? 'pending' : 'fulfilled', ...s } });
+  }
+}
+
+describe('engine: block refinement', () => {
+  // Two chefs spin one after the other inside one Promise.all: one 600 ms stretch of blocking that
+  // only the first sample located (in the first chef's spin).
+  const calls: Omit<Span, 'outcome'>[] = [
+    { id: 1, parentId: null, kind: 'call', label: 'main()', line: 10, column: 1, startMs: 0, endMs: 605 },
+    { id: 4, parentId: 1, kind: 'call', label: 'cook("soup")', line: 11, column: 33, startMs: 2, endMs: 302 },
+    { id: 5, parentId: 4, kind: 'call', label: 'spin(300)', line: 7, column: 3, startMs: 2.5, endMs: 302 },
+    { id: 6, parentId: 1, kind: 'call', label: 'cook("pasta")', line: 11, column: 47, startMs: 302, endMs: 603 },
+    { id: 7, parentId: 6, kind: 'call', label: 'spin(300)', line: 7, column: 3, startMs: 302.5, endMs: 602.5 },
+  ];
+
+  it('gives the part of a block past its call\'s end to the call that ran then', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    feed(b, [...calls, { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 602.5 }]);
+    b.refineBlocks(undefined, 50);
+    const blocks = b.allSpans().filter((s) => s.kind === 'block');
+    assert.deepEqual(
+      blocks.map((s) => [s.parentId, s.label, s.line, s.startMs, s.endMs]),
+      [
+        [5, 'while (Date.now() < end) {}', 4, 2.5, 302],
+        [7, 'while (Date.now() < end) {}', 4, 302.5, 602.5],
+      ],
+      'the second chef\'s spin blocks on the same line',
+    );
+  });
+
+  it('names the call when the rest of the block ran somewhere else', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    const other = calls.map((c) => (c.id === 7 ? { ...c, label: 'parse(data)', line: 20, column: 5 } : c));
+    feed(b, [...other, { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 602.5 }]);
+    b.refineBlocks(undefined, 50);
+    const tail = b.allSpans().find((s) => s.kind === 'block' && s.parentId === 7);
+    assert.equal(tail?.label, 'synchronous work in parse(data)');
+    assert.equal(tail?.line, 20);
+  });
+
+  it('leaves a short overrun alone', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    feed(b, [...calls, { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 320 }]);
+    b.refineBlocks(undefined, 50);
+    assert.equal(b.allSpans().filter((s) => s.kind === 'block').length, 1);
+  });
+});
