@@ -19,6 +19,8 @@ export function activate(context: vscode.ExtensionContext): void {
       return runner.runDocument(resource instanceof vscode.Uri ? resource : undefined);
     }),
     vscode.commands.registerCommand('awaitTimeline.stop', () => runner.stop()),
+    vscode.commands.registerCommand('awaitTimeline.pinBaseline', () => runner.pinBaseline(true)),
+    vscode.commands.registerCommand('awaitTimeline.clearBaseline', () => runner.pinBaseline(false)),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => runner.restorePanel(panel),
     }),

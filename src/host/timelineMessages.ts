@@ -51,13 +51,13 @@ export function saveLastTimeline(store: KeyValueStore, uri: string, timeline: Ti
 }
 
 /** The stored run as messages, or undefined when nothing valid is stored (old versions, corruption). */
-export function loadLastTimeline(store: KeyValueStore): { uri: string; messages: HostToWebviewMessage[] } | undefined {
+export function loadLastTimeline(store: KeyValueStore): { uri: string; timeline: Timeline; messages: HostToWebviewMessage[] } | undefined {
   const stored = store.get<StoredTimeline>(LAST_TIMELINE_KEY);
   const t = stored?.timeline;
   if (!stored || typeof stored.uri !== 'string' || !t || t.version !== 1 || !Array.isArray(t.spans) || !Array.isArray(t.marks)) return undefined;
   try {
     const messages = timelineMessages(t);
-    return messages.every(isHostToWebviewMessage) ? { uri: stored.uri, messages } : undefined;
+    return messages.every(isHostToWebviewMessage) ? { uri: stored.uri, timeline: t, messages } : undefined;
   } catch {
     return undefined;
   }

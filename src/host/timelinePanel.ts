@@ -32,6 +32,8 @@ export class TimelinePanel implements vscode.Disposable {
   private runMessages: HostToWebviewMessage[] = [];
   /** Only the latest status matters on replay. */
   private lastStatus: StatusMessage | undefined;
+  /** The pinned baseline outlives runs: replayed first after every `ready`. */
+  private baseline: HostToWebviewMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 
@@ -96,6 +98,7 @@ export class TimelinePanel implements vscode.Disposable {
     if (this.disposed) return;
     if (msg.type === 'status') this.lastStatus = msg;
     else if (msg.type === 'reset' || msg.type === 'append') this.runMessages.push(msg);
+    else if (msg.type === 'baseline') this.baseline = msg;
     if (this.ready) void this.panel.webview.postMessage(msg);
   }
 
@@ -132,6 +135,7 @@ export class TimelinePanel implements vscode.Disposable {
     if (!isWebviewToHostMessage(raw)) return; // anything else is not from our page, or from another version
     if (raw.type === 'ready') {
       this.ready = true;
+      if (this.baseline) void this.panel.webview.postMessage(this.baseline);
       for (const m of this.runMessages) void this.panel.webview.postMessage(m);
       if (this.lastStatus) void this.panel.webview.postMessage(this.lastStatus);
       return;

@@ -4,9 +4,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 import { languageOf, startRun, WarmPool, type Run } from '../engine/run';
+import { formatDuration } from '../shared/format';
 import type { Timeline } from '../shared/timeline';
 import { SiteInterner, encodeAppend, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import { BaselineStore } from './baselineStore';
 import { EditorAnnotations } from './editorAnnotations';
+import { exportRun, type ShownRun } from './exportRun';
 import { OverlapDiagnostics } from './overlapCodeActions';
 import { RunStatusItem } from './runStatusItem';
 import { runTargetFor, type RunTarget } from './runTarget';
@@ -32,8 +35,12 @@ export class TimelineRunner implements vscode.Disposable {
   /** What the current run runs (its document, for the stored timeline). */
   private runTarget: RunTarget | undefined;
   private tick: NodeJS.Timeout | undefined;
+  /** The finished run the panel shows: what Export writes and Pin as Baseline pins. */
+  private shown: ShownRun | undefined;
+  private readonly baseline: BaselineStore;
 
   constructor(private readonly context: vscode.ExtensionContext) {
+    this.baseline = new BaselineStore(context.workspaceState);
     this.disposables.push(
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e.textEditor)),
       vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.onSelection(editor)),
@@ -84,6 +91,7 @@ export class TimelineRunner implements vscode.Disposable {
     if (stored) {
       const uri = safeParseUri(stored.uri);
       panel.showStored(path.basename(uri?.path ?? 'timeline'), uri, stored.messages);
+      this.shown = uri && { timeline: stored.timeline, uri };
     }
   }
 
@@ -131,6 +139,7 @@ export class TimelineRunner implements vscode.Disposable {
     });
     this.run = run;
     this.runTarget = target;
+    this.shown = undefined;
     const isCurrent = () => this.run === run;
 
     const panel = this.panel ?? this.newPanel((events) => TimelinePanel.create(this.context.extensionUri, target.displayName, events));
@@ -166,6 +175,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.run = undefined;
     this.stopTicking();
     this.panel?.finishRun(timelineMessages(timeline, true));
+    this.shown = { timeline, uri: target.uri };
     this.annotations.show(target.uri, timeline);
     this.overlaps.show(target.uri, timeline);
     if (timeline.error?.kind === 'spawn') void this.explainSpawnFailure(target, timeline.error.message);
@@ -186,6 +196,7 @@ export class TimelineRunner implements vscode.Disposable {
     if (!this.run && this.panel) this.panel.finishRun(timelineMessages(timeline, true));
     this.output.appendLine(`■ stopped after ${Math.round(timeline.wallMs)} ms`);
     if (target) {
+      if (!this.run) this.shown = { timeline, uri: target.uri };
       this.annotations.show(target.uri, timeline);
       this.overlaps.show(target.uri, timeline);
       void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
@@ -215,6 +226,7 @@ export class TimelineRunner implements vscode.Disposable {
       },
     });
     this.panel = panel;
+    panel.post(this.baseline.message());
     return panel;
   }
 
@@ -227,9 +239,32 @@ export class TimelineRunner implements vscode.Disposable {
         await this.revealLine(msg.line, msg.column);
         return;
       case 'export':
-        void vscode.window.showInformationMessage('Await Timeline: exporting from the panel is not available yet; use the CLI (await-timeline run --html/--trace).');
+        await exportRun(msg.kind, this.shown, !!this.run, this.context.extensionUri);
+        return;
+      case 'pinBaseline':
+        await this.pinBaseline(msg.pin);
         return;
     }
+  }
+
+  /** "Pin Run as Baseline" (pin) and "Clear Baseline": the panel compares every later run with it. */
+  async pinBaseline(pin: boolean): Promise<void> {
+    if (!pin) {
+      await this.baseline.clear();
+      this.panel?.post(this.baseline.message());
+      return;
+    }
+    const shown = this.shown;
+    if (!shown) {
+      void vscode.window.showInformationMessage(`Await Timeline: ${this.run ? 'pin the run when it has ended' : 'run a snippet first, then pin it as the baseline'}.`);
+      return;
+    }
+    if (!(await this.baseline.pin(shown.timeline))) {
+      void vscode.window.showWarningMessage('Await Timeline: this run has too many spans to keep as a baseline.');
+      return;
+    }
+    this.panel?.post(this.baseline.message());
+    void vscode.window.showInformationMessage(`Await Timeline: pinned ${path.basename(shown.timeline.file)} (${formatDuration(shown.timeline.wallMs)}) as the baseline; the next runs are compared with it.`);
   }
 
   /** A bar was clicked: select that line in the run's editor, opening it again if it was closed. */

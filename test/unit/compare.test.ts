@@ -9,6 +9,7 @@ import { compareRuns, formatChange, formatPercent, parseTimelineJson, timelinePr
 import { renderComparison } from '../../src/engine/compareReport';
 import type { Span, Timeline } from '../../src/shared/timeline';
 import { decodeRun, encodeRun, isHostToWebviewMessage, isWebviewToHostMessage, message } from '../../src/shared/webviewProtocol';
+import { BASELINE_KEY, BaselineStore } from '../../src/host/baselineStore';
 import { cli, FIXTURES } from './helpers';
 
 let nextId = 1;
@@ -187,5 +188,26 @@ describe('baseline messages', () => {
     assert.ok(!isHostToWebviewMessage({ ...msg, baseline: { ...wire, wallMs: -1 } }));
     assert.ok(isWebviewToHostMessage(message({ type: 'pinBaseline', pin: true })));
     assert.ok(!isWebviewToHostMessage({ v: 1, type: 'pinBaseline', pin: 'yes' }));
+  });
+});
+
+describe('pinned baseline (host store)', () => {
+  it('keeps a pinned run in workspace state, sends it in wire form, and ignores what is not a timeline', async () => {
+    const state = new Map<string, unknown>();
+    const store = new BaselineStore({ get: <T>(k: string) => state.get(k) as T, update: async (k, v) => void state.set(k, v) });
+    assert.deepEqual(store.message().baseline, null);
+    const t: Timeline = {
+      version: 1, file: '/w/starter.ts', language: 'typescript', status: 'completed', exitCode: 0, wallMs: 40, error: null,
+      spans: [span('await', 'x()', 1, 0, 40)], marks: [], droppedSpans: 0, stats: { wallMs: 40, awaitedMs: 40, blockedMs: 0, maxConcurrency: 1 },
+    };
+    assert.equal(await store.pin({ ...t, comparison: compareRuns(t, t) }), true);
+    const msg = store.message();
+    assert.ok(isHostToWebviewMessage(msg));
+    assert.deepEqual(decodeRun(msg.baseline!), { file: '/w/starter.ts', wallMs: 40, spans: t.spans });
+    assert.equal((state.get(BASELINE_KEY) as Timeline).comparison, undefined, "the pinned run's own comparison is not kept");
+    state.set(BASELINE_KEY, { version: 2 });
+    assert.equal(store.get(), undefined);
+    await store.clear();
+    assert.equal(store.message().baseline, null);
   });
 });
