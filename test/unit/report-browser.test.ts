@@ -1,0 +1,168 @@
+// The exports seen as a user sees them: the CLI's HTML report opened in headless Chromium (bars drawn
+// where the spans are, the table view listing the same spans, no network requests), and the SVG
+// drawing the same spans as the JSON. Chromium: $AWAIT_TIMELINE_CHROMIUM or /usr/bin/chromium; when
+// it is missing the browser test fails, unless AWAIT_TIMELINE_SKIP_BROWSER=1 says to skip it.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { chromium, type BrowserContext } from 'playwright-core';
+
+import { formatDuration } from '../../src/shared/format';
+import type { Span, Timeline } from '../../src/shared/timeline';
+import { cli, FIXTURES, REPO } from './helpers';
+
+const CHROMIUM = process.env.AWAIT_TIMELINE_CHROMIUM || '/usr/bin/chromium';
+const SKIP_BROWSER = process.env.AWAIT_TIMELINE_SKIP_BROWSER === '1';
+const RESULTS = path.join(REPO, 'test-results');
+
+describe('exports seen as a user sees them', function () {
+  this.timeout(40_000);
+  let dir: string;
+  let timeline: Timeline;
+  let html: string;
+  let svg: string;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awtl-report-'));
+    html = path.join(dir, 'report.html');
+    svg = path.join(dir, 'chart.svg');
+    const json = path.join(dir, 'run.json');
+    const r = cli(['run', path.join(FIXTURES, 'node', 'compare-parallel.ts'), '--json', json, '--html', html, '--svg', svg, '--no-color']);
+    assert.equal(r.status, 0, r.stderr);
+    timeline = JSON.parse(fs.readFileSync(json, 'utf8')) as Timeline;
+    assert.ok(timeline.spans.length >= 8, `a real run with spans: ${timeline.spans.length}`);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('the HTML report draws every span offline, as bars and in its table', async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      if (SKIP_BROWSER) this.skip();
+      assert.fail(`no Chromium at ${CHROMIUM}: install it (apt-get install chromium), point AWAIT_TIMELINE_CHROMIUM at one, or set AWAIT_TIMELINE_SKIP_BROWSER=1`);
+    }
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'awtl-chromium-'));
+    let context: BrowserContext | undefined;
+    try {
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        viewport: { width: 1100, height: 640 },
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(profile, 'xdg-config'), XDG_CACHE_HOME: path.join(profile, 'xdg-cache') },
+      });
+      const page = await context.newPage();
+      const requests: string[] = [];
+      const errors: string[] = [];
+      page.on('request', (req) => requests.push(req.url()));
+      page.on('pageerror', (err) => errors.push(String(err)));
+      page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+      await page.goto(pathToFileURL(html).href);
+      await page.waitForFunction(() => (globalThis as any).awaitTimeline !== undefined);
+
+      // Bars: one box per span, each painted in its kind's colour where the box says.
+      const drawn = await page.evaluate(() => {
+        // Runs in the page; the test project has no DOM types.
+        const w = globalThis as any;
+        const app = w.awaitTimeline;
+        app.renderNow();
+        const ctx = w.document.querySelector('canvas').getContext('2d');
+        const dpr = w.devicePixelRatio || 1;
+        const style = w.getComputedStyle(w.document.querySelector('.at-app'));
+        const boxes = app.spanBoxes() as { id: number; kind: string; x: number; y: number; width: number; height: number }[];
+        return boxes.map((b) => {
+          // Inside the bar, left of its label text and below its top edge (the bar is inset by 3 px).
+          const [r, g, bl] = ctx.getImageData(Math.round((b.x + 3) * dpr), Math.round((b.y + 6) * dpr), 1, 1).data;
+          return { ...b, pixel: [r, g, bl], expected: style.getPropertyValue(`--at-${b.kind}`).trim() };
+        });
+      });
+      const ids = (spans: { id: number }[]) => spans.map((s) => s.id).sort((a, b) => a - b);
+      assert.deepEqual(ids(drawn), ids(timeline.spans), 'a bar for every span of the JSON');
+      let checked = 0;
+      for (const box of drawn) {
+        if (box.width < 6) continue;
+        const [r, g, b] = hex(box.expected);
+        const [pr, pg, pb] = box.pixel;
+        assert.ok(Math.abs(pr - r) + Math.abs(pg - g) + Math.abs(pb - b) <= 24, `span ${box.id} (${box.kind}) at x ${box.x.toFixed(0)}: pixel rgb(${box.pixel}) is not ${box.expected}`);
+        checked++;
+      }
+      assert.ok(checked >= 6, `most bars are wide enough to sample: ${checked}`);
+      // Bars sit where their times say: same scale for all, start order kept.
+      const byId = new Map(timeline.spans.map((s) => [s.id, s]));
+      const wide = drawn.filter((b) => b.width >= 6);
+      const scale = wide.map((b) => b.width / duration(byId.get(b.id)!));
+      for (const s of scale) assert.ok(Math.abs(s - scale[0]) / scale[0] < 0.05, `one scale for all bars: ${scale.map((x) => x.toFixed(3)).join(', ')}`);
+      for (const b of drawn) {
+        const s = byId.get(b.id)!;
+        assert.ok(Math.abs(b.x - (drawn[0].x + (s.startMs - byId.get(drawn[0].id)!.startMs) * scale[0])) < 2, `span ${b.id} starts at its time`);
+      }
+      await page.screenshot({ path: path.join(RESULTS, 'report-browser.png') });
+
+      // The table view lists the same spans with the same durations.
+      await page.getByRole('button', { name: /table/i }).click();
+      const rows = await page.locator('table.at-table tbody tr').evaluateAll((trs) =>
+        trs.map((tr: any) => Array.from(tr.querySelectorAll('td') as ArrayLike<{ textContent: string | null }>).map((td) => (td.textContent ?? '').trim())),
+      );
+      const expected = timeline.spans.map((s) => `${s.label} | ${s.kind} | ${s.line} | ${formatDuration(duration(s))}`).sort();
+      assert.deepEqual(rows.map(([label, kind, line, , dur]) => `${label} | ${kind} | ${line} | ${dur}`).sort(), expected);
+      await page.screenshot({ path: path.join(RESULTS, 'report-browser-table.png') });
+
+      assert.deepEqual(errors, [], 'no errors on the page');
+      const remote = requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'));
+      assert.deepEqual(remote, [], 'the report makes no network requests');
+    } finally {
+      await context?.close();
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
+
+  it('the SVG draws the same spans as the JSON: labels as text, bars to scale', () => {
+    const text = fs.readFileSync(svg, 'utf8');
+    // One <g> per drawn run; in this small run every span is its own bar with a <title>.
+    const bars = [...text.matchAll(/<g><title>([^<]*)<\/title><rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"/g)].map((m) => ({
+      title: unescapeXml(m[1]), x: Number(m[2]), y: Number(m[3]), width: Number(m[4]),
+    }));
+    assert.equal(bars.length, timeline.spans.length, 'a bar per span');
+    // The time axis: tick lines with their labels give where 0 is and how many px a ms is.
+    const ticks = [...text.matchAll(/<line x1="([\d.]+)" y1="[\d.]+" x2="\1" y2="[\d.]+" stroke="[^"]+"\/>\n<text [^>]*>([^<]+)<\/text>/g)]
+      .map((m) => ({ x: Number(m[1]), ms: parseTickMs(m[2]) }));
+    assert.ok(ticks.length >= 3 && ticks[0].ms === 0, `axis ticks: ${JSON.stringify(ticks)}`);
+    const pxPerMs = (ticks[ticks.length - 1].x - ticks[0].x) / ticks[ticks.length - 1].ms;
+    const x = (ms: number) => ticks[0].x + ms * pxPerMs;
+    // Each span has its own bar: same text, at its start, as long as it lasted (to 0.01 px rounding).
+    const used = new Set<number>();
+    for (const span of timeline.spans) {
+      const title = `${span.label} · ${formatDuration(duration(span))} · ${span.outcome} · line ${span.line}`;
+      const i = bars.findIndex((b, j) => !used.has(j) && b.title === title && Math.abs(b.x - x(span.startMs)) < 0.05 &&
+        Math.abs(b.width - Math.max(1, x(span.startMs + duration(span)) - x(span.startMs))) < 0.05);
+      assert.ok(i >= 0, `a bar "${title}" at x ${x(span.startMs).toFixed(2)}, ${(duration(span) * pxPerMs).toFixed(2)} wide: ${JSON.stringify(bars.filter((b) => b.title === title))}`);
+      used.add(i);
+    }
+    // Every label is text in the image, not pixels.
+    for (const s of timeline.spans) assert.ok(text.includes(`>${escapeXml(s.label)}<`) || text.includes(`>${escapeXml(s.label)} `), `label ${s.label} as <text>`);
+  });
+});
+
+/** "0", "20 ms", "1.50 s", "500 µs" → ms. */
+function parseTickMs(label: string): number {
+  const m = /^([\d.]+)\s*(µs|ms|s)?$/.exec(label.trim());
+  assert.ok(m, `a tick label: ${label}`);
+  return Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'µs' ? 0.001 : 1);
+}
+
+const duration = (s: Span) => (s.endMs ?? s.startMs) - s.startMs;
+
+function hex(color: string): [number, number, number] {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
+  assert.ok(m, `a hex colour: ${color}`);
+  return [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e] as string);
+}
