@@ -54,7 +54,8 @@ export class Header {
     setText(this.values.spans, model.droppedSpans ? `${count} (+${model.droppedSpans.toLocaleString('en-US')} not shown)` : count);
     let error = '';
     if (model.error) {
-      const where = model.error.line ? ` (line ${model.error.line})` : '';
+      // Stop and timeout messages already say "stuck at line N".
+      const where = model.error.line && !/\bline \d/.test(model.error.message) ? ` (line ${model.error.line})` : '';
       error = `${model.error.message}${where}`;
     } else if (model.status === 'timeout') error = 'The run hit its time limit and was stopped.';
     else if (model.status === 'failed' && model.exitCode !== null) error = `Exited with code ${model.exitCode}.`;
