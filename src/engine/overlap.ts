@@ -853,7 +853,10 @@ function checkLoopExpr(body: LoopBody, loopVars: Set<string>, facts: FileFacts, 
   if (body.declared && body.declared.split(',').some((n) => refs.all.has(n))) return false;
   // Iterations run interleaved under Promise.all: a called function that changes anything outside
   // itself (a counter, a shared array, a connection) may depend on running one at a time.
-  if (facts.effects(refs.all).writes.size) return false;
+  const effects = facts.effects(refs.all);
+  if (effects.writes.size) return false;
+  // A called function that looks at the array would see it fill up differently.
+  if (body.pushInto && effects.reads.has(body.pushInto.name)) return false;
   for (const name of refs.all) {
     if (loopVars.has(name)) {
       // A for (let i…) index: changed by the loop's update only.

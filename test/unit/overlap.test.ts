@@ -253,6 +253,8 @@ describe('overlap: what the called functions do', () => {
     none(`const items = [];\nconst add = async (x) => { items.push(x); };\nfunction count() { return items.length; }\nasync function report() { return count(); }\nasync function f() {\n  await add(1);\n  const n = await report();\n  return n;\n}\n`);
     // Each call of a function that counts: the loop's iterations share the counter.
     none(`let done = 0;\nasync function step(x) { await work(x); done++; }\nasync function f(xs) {\n  for (const x of xs) await step(x);\n}\n`);
+    // A called function that looks at the array being filled.
+    none(`const out = [];\nasync function next(x) { return x + out.length; }\nasync function f(xs) {\n  for (const x of xs) out.push(await next(x));\n}\n`);
   });
 
   it('functions that only use their own locals and parameters still group, recursion included', () => {
