@@ -9,6 +9,7 @@ import type { RunRequest } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, Timeline } from '../shared/timeline';
 import { CompileError, transformSnippet } from '../runtime/transform';
 import { declaredFormat } from '../runtime/moduleFormat';
+import { checkExpectations } from './expectations';
 import { FrameDecoder, MalformedStreamError, type Frame } from './frameDecoder';
 import { TimelineBuilder, type TimelineDelta } from './timelineBuilder';
 import { attachInsights } from './insights';
@@ -127,7 +128,7 @@ export class Run extends EventEmitter<RunEvents> {
   private timeoutMs: number | undefined;
   private pendingDelta: NodeJS.Immediate | undefined;
   private stopping: Promise<void> | undefined;
-  /** The JS/TS text that ran, for the insights at the end. */
+  /** The text that runs, read once at the start: insights (JS/TS) and `@expect` comments at the end. */
   private sourceText: string | undefined;
 
   constructor(readonly options: RunOptions) {
@@ -222,7 +223,14 @@ export class Run extends EventEmitter<RunEvents> {
 
   /** Instruments the entry here (the engine is warm; the child need not load the transform). */
   private prepare(): { code?: string; format?: 'esm' | 'cjs'; compileError?: RunError } {
-    if (this.language === 'python') return {};
+    if (this.language === 'python') {
+      try {
+        this.sourceText = this.options.source ?? (require('node:fs').readFileSync(this.file, 'utf8') as string);
+      } catch {
+        // The Python runner reports an unreadable file itself.
+      }
+      return {};
+    }
     let source = this.options.source;
     if (source === undefined) {
       try {
@@ -339,6 +347,8 @@ export class Run extends EventEmitter<RunEvents> {
     const exitCode = this.endStatus ? null : exitCodeOverride ?? code;
     const timeline = b.build(status, exitCode, wallMs, error);
     attachInsights(timeline, this.sourceText);
+    const expectations = this.sourceText === undefined ? undefined : checkExpectations(this.sourceText, this.language, timeline);
+    if (expectations) timeline.expectations = expectations;
     this.emit('end', timeline);
     return timeline;
   }
