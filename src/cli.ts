@@ -9,10 +9,17 @@ import { renderGantt, renderInsights } from './engine/terminalGantt';
 import { exportText } from './engine/exports';
 import { renderComparison } from './engine/compareReport';
 import { compareRuns, parseTimelineJson } from './shared/compare';
+import { formatExpectationReport } from './engine/expectations';
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
                           [--baseline <timeline.json>] [--timeout <ms>] [--block-threshold <ms>]
-                          [--max-spans-per-site <n>] [--python <exe>] [--no-color] [-- args…]`;
+                          [--max-spans-per-site <n>] [--python <exe>] [--no-color] [--check] [-- args…]
+
+  --check   grade the snippet's @expect comments: exit 0 when all hold, 1 when any fails or is
+            malformed, 2 when the file has none or does not compile (default --timeout 30000)`;
+
+/** With --check and no --timeout: a starter that never ends still gets a grade. */
+const CHECK_TIMEOUT_MS = 30_000;
 
 class UsageError extends Error {}
 
@@ -30,6 +37,8 @@ interface CliOptions {
   svg?: string;
   /** The run to compare with (a --json timeline), validated, and the name the user gave it. */
   baseline?: { timeline: Timeline; name: string };
+  /** Grade the @expect comments: the exit code says whether they all hold. */
+  check: boolean;
 }
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
@@ -60,6 +69,7 @@ export function parseCli(argv: string[]): CliOptions {
         html: { type: 'string' },
         svg: { type: 'string' },
         baseline: { type: 'string' },
+        check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -86,13 +96,14 @@ export function parseCli(argv: string[]): CliOptions {
     args: passthrough,
     json: values.json,
     trace: values.trace,
-    timeoutMs: positiveNumber('timeout', values.timeout),
+    timeoutMs: positiveNumber('timeout', values.timeout) ?? (values.check ? CHECK_TIMEOUT_MS : undefined),
     blockThresholdMs: positiveNumber('block-threshold', values['block-threshold']) ?? DEFAULT_BLOCK_THRESHOLD_MS,
     maxSpansPerSite: maxSpans === undefined ? undefined : Number(maxSpans),
     color: !values['no-color'] && !process.env.NO_COLOR,
     pythonPath: values.python ?? process.env.AWAIT_TIMELINE_PYTHON,
     html: values.html,
     svg: values.svg,
+    check: !!values.check,
   };
 }
 
@@ -188,7 +199,16 @@ async function main(argv: string[]): Promise<number> {
       width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY, baselineName: options.baseline?.name,
     }));
   }
-  return exitCodeFor(timeline, compileFailed);
+  const expectations = timeline.expectations;
+  if (expectations) report.write('\n' + formatExpectationReport(expectations, rel));
+  if (!options.check) return exitCodeFor(timeline, compileFailed);
+  // With --check the exit code is the grade, whatever the snippet exited with.
+  if (compileFailed) return 2;
+  if (!expectations) {
+    process.stderr.write(`await-timeline: ${rel} has no @expect comments to check\n`);
+    return 2;
+  }
+  return expectations.every((e) => e.passed) ? 0 : 1;
 }
 
 // A closed pipe (`… | head`) is the reader's choice, not an error of ours.
