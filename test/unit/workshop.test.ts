@@ -1,0 +1,124 @@
+// The workshop pack graded by the built CLI: every starter must fail its @expect lines and every
+// solution must pass them; and how `--check` sets the exit code.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { Timeline } from '../../src/shared/timeline';
+import { CLI, REPO, cli } from './helpers';
+
+const WORKSHOP = path.join(REPO, 'examples', 'workshop');
+const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
+
+interface Graded {
+  file: string;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function grade(file: string): Promise<Graded> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, 'run', file, '--check', '--no-color', '--timeout', '20000', '--python', PYTHON],
+      { cwd: REPO, encoding: 'utf8', timeout: 40000 },
+      (err, stdout, stderr) => resolve({ file, status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Runs the tasks two at a time: the machine has two shared cores, and timings must stay honest. */
+async function twoAtATime<T, R>(items: T[], task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
+const exercises = fs.readdirSync(WORKSHOP, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const fileIn = (dir: string, base: string) => {
+  const name = fs.readdirSync(path.join(WORKSHOP, dir)).find((f) => path.parse(f).name === base);
+  assert.ok(name, `${dir} has no ${base} file`);
+  return path.join(WORKSHOP, dir, name);
+};
+
+describe('workshop pack', function () {
+  this.timeout(180_000);
+
+  it('has at least 8 exercises, each a starter and a solution with the same task text and @expect lines', () => {
+    assert.ok(exercises.length >= 8, `only ${exercises.length} exercises`);
+    assert.ok(exercises.some((d) => fs.readdirSync(path.join(WORKSHOP, d)).includes('starter.py')), 'no Python exercise');
+    for (const dir of exercises) {
+      const [starter, solution] = [fileIn(dir, 'starter'), fileIn(dir, 'solution')].map((f) => fs.readFileSync(f, 'utf8'));
+      const head = (text: string) => text.split('\n').filter((l, i) => i < 12 && /^(\/\/|#) /.test(l) && !/^(\/\/|#) Solution/.test(l));
+      assert.ok(/^(\/\/|#) \S/.test(starter), `${dir}: the starter does not begin with its task text`);
+      assert.deepEqual(head(solution), head(starter), `${dir}: the solution's task text and @expect lines differ from the starter's`);
+      assert.ok(head(starter).some((l) => l.includes('@expect')), `${dir}: no @expect line`);
+    }
+  });
+
+  it('every starter fails its expectations and every solution passes them', async () => {
+    const files = exercises.flatMap((d) => [fileIn(d, 'starter'), fileIn(d, 'solution')]);
+    const results = await twoAtATime(files, async (file) => {
+      const first = await grade(file);
+      // A solution that misses a bound once is graded again: the test machine is shared and noisy.
+      return first.status !== 0 && path.parse(file).name === 'solution' ? grade(file) : first;
+    });
+    const wrong = results.filter((r) => (path.parse(r.file).name === 'starter' ? r.status !== 1 : r.status !== 0));
+    assert.deepEqual(
+      wrong.map((r) => `${path.relative(WORKSHOP, r.file)} exited ${r.status}\n${r.stdout.split('\n').filter((l) => /^[✓✗]|expectations:/.test(l)).join('\n')}\n${r.stderr}`),
+      [],
+    );
+    for (const r of results) {
+      const name = path.relative(WORKSHOP, r.file);
+      if (path.parse(r.file).name === 'starter') assert.match(r.stdout, /^✗ /m, `${name}: no failed expectation printed`);
+      else assert.match(r.stdout, /expectations: all \d+ hold/, `${name}: no summary`);
+    }
+  });
+});
+
+describe('CLI --check', () => {
+  it('prints each expectation and puts them in the JSON, also without --check', () => {
+    const r = cli(['run', 'test/fixtures/node/expect-exit.js', '--json', '-']);
+    assert.equal(r.status, 3, 'without --check the exit code is the snippet\'s');
+    const t = JSON.parse(r.stdout) as Timeline;
+    assert.deepEqual(t.expectations?.map(({ line, text, passed }) => ({ line, text, passed })), [
+      { line: 2, text: 'wall < 10s', passed: true },
+      { line: 3, text: 'outcome "pause" fulfilled', passed: true },
+    ]);
+    assert.match(r.stderr, /^✓ outcome "pause" fulfilled {2}— pause\(20\) \(line \d+\) fulfilled/m);
+  });
+
+  it('exits 0 when all hold, whatever the snippet exited with', () => {
+    assert.equal(cli(['run', 'test/fixtures/node/expect-exit.js', '--check']).status, 0);
+  });
+
+  it('exits 1 on a malformed line, naming its file, line and column', () => {
+    const r = cli(['run', 'test/fixtures/node/expect-malformed.ts', '--check']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^✓ wall < 10s/m);
+    assert.match(r.stdout, /^✗ test\/fixtures\/node\/expect-malformed\.ts:3:19: malformed @expect: expected a time/m);
+  });
+
+  it('grades a run that never ends as failed', () => {
+    const r = cli(['run', 'test/fixtures/node/expect-endless.js', '--check', '--timeout', '400']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^✗ wall < 100ms {2}— the run did not finish: timed out after 400 ms/m);
+  });
+
+  it('exits 2 when the snippet does not compile or has nothing to check', () => {
+    assert.equal(cli(['run', 'test/fixtures/node/syntax-error.ts', '--check']).status, 2);
+    const none = cli(['run', 'test/fixtures/node/chefs-promise-all.ts', '--check']);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /has no @expect comments to check/);
+  });
+});
