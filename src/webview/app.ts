@@ -26,6 +26,7 @@ import { ChartController, type ChartActions } from './interaction/controller';
 import { el } from './interaction/dom';
 import { Header } from './interaction/header';
 import { InsightsBar } from './interaction/insightsBar';
+import { ExpectationsBar } from './interaction/expectationsBar';
 import { TableView } from './interaction/tableView';
 import { Tooltip } from './interaction/tooltip';
 
@@ -71,6 +72,7 @@ export class TimelineApp implements ChartActions {
   private readonly tableButton: HTMLButtonElement;
   private readonly header = new Header();
   private readonly insightsBar: InsightsBar;
+  private readonly expectationsBar: ExpectationsBar;
   /** Whether the critical path is outlined on the chart. */
   private showCritical = true;
   private overlapIds: { from: readonly unknown[]; ids: ReadonlySet<number> } = { from: [], ids: new Set() };
@@ -143,7 +145,8 @@ export class TimelineApp implements ChartActions {
       this.showCritical = !this.showCritical;
       this.changed(false);
     });
-    this.root = el('div', { class: 'at-app' }, this.header.element, this.insightsBar.element, toolbar, this.chart, this.table.element, this.live);
+    this.expectationsBar = new ExpectationsBar(host ? (line, column) => this.post(message({ type: 'reveal', line, column })) : null);
+    this.root = el('div', { class: 'at-app' }, this.header.element, this.expectationsBar.element, this.insightsBar.element, toolbar, this.chart, this.table.element, this.live);
     mount.append(this.root);
 
     this.renderer = new GanttRenderer(this.canvas);
@@ -517,6 +520,7 @@ export class TimelineApp implements ChartActions {
     this.headerAt = now;
     this.header.update(this.model);
     this.insightsBar.update(this.model.insights, this.model.criticalPath.size > 0, this.showCritical);
+    this.expectationsBar.update(this.model.expectations);
     this.stopButton.hidden = !this.model.running;
   }
 

@@ -1,6 +1,6 @@
 // Everything the webview knows about the current run, fed by protocol messages or a whole timeline.
 
-import type { Insight, Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../../shared/timeline';
+import type { ExpectationResult, Insight, Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../../shared/timeline';
 import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
 import { TimelineLayout } from './layout';
 import { unionIntervals, type Interval } from './lod';
@@ -23,6 +23,8 @@ export class TimelineModel {
   insights: readonly Insight[] = [];
   /** Spans that set the wall time, from the end of the run. */
   criticalPath: ReadonlySet<number> = new Set();
+  /** The snippet's `@expect` comments checked against the run, from the end of the run. */
+  expectations: readonly ExpectationResult[] = [];
   /** Sorted by time. */
   readonly marks: Mark[] = [];
   private sites: WireSite[] = [];
@@ -47,6 +49,7 @@ export class TimelineModel {
     this.layout = new TimelineLayout();
     this.insights = [];
     this.criticalPath = new Set();
+    this.expectations = [];
     this.marks.length = 0;
     this.sites = [];
     this.blocks.length = 0;
@@ -65,8 +68,9 @@ export class TimelineModel {
     this.droppedSpans = msg.droppedSpans;
   }
 
-  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath'>): void {
+  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath' | 'expectations'>): void {
     if (msg.insights) this.insights = msg.insights;
+    if (msg.expectations) this.expectations = msg.expectations;
     if (msg.criticalPath) this.criticalPath = new Set(msg.criticalPath);
     this.status = msg.status;
     this.error = msg.error;
@@ -85,7 +89,7 @@ export class TimelineModel {
     this.droppedSpans = t.droppedSpans;
     this.status_({
       status: t.status, error: t.error, stats: t.stats, wallMs: t.wallMs, exitCode: t.exitCode, nowMs: t.wallMs,
-      insights: t.insights, criticalPath: t.criticalPath,
+      insights: t.insights, criticalPath: t.criticalPath, expectations: t.expectations,
     });
   }
 
