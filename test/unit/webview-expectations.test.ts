@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import type { ExpectationResult } from '../../src/shared/timeline';
 import { TimelineModel } from '../../src/webview/model/timelineModel';
-import { expectationsSummary } from '../../src/webview/interaction/expectationsBar';
+import { expectationText, expectationsSummary } from '../../src/webview/model/expectations';
 
 const holds: ExpectationResult = { line: 5, column: 4, text: 'wall < 480ms', passed: true, actual: 'wall 312.0 ms' };
 const fails: ExpectationResult = { line: 6, column: 4, text: 'blocked < 50ms', passed: false, actual: 'blocked 598.9 ms' };
@@ -37,5 +37,7 @@ describe('webview model: expectations', () => {
     assert.equal(expectationsSummary([holds]), 'Expectation: holds');
     assert.equal(expectationsSummary([holds, holds]), 'Expectations: all 2 hold');
     assert.equal(expectationsSummary([holds, fails, { ...fails, line: 7 }]), 'Expectations: 1 of 3 hold');
+    assert.equal(expectationText(fails), 'blocked < 50ms — blocked 598.9 ms');
+    assert.equal(expectationText({ ...fails, error: 'expected a number' }), 'line 6: malformed @expect: expected a number');
   });
 });

@@ -2,15 +2,8 @@
 // each one a button that shows its line in the editor.
 
 import type { ExpectationResult } from '../../shared/timeline';
+import { expectationText, expectationsSummary } from '../model/expectations';
 import { el, setText } from './dom';
-
-/** The one-line summary above the list, e.g. "Expectations: 2 of 3 hold". */
-export function expectationsSummary(results: readonly ExpectationResult[]): string {
-  if (!results.length) return '';
-  const passed = results.filter((r) => r.passed).length;
-  if (passed === results.length) return results.length === 1 ? 'Expectation: holds' : `Expectations: all ${results.length} hold`;
-  return `Expectations: ${passed} of ${results.length} hold`;
-}
 
 export class ExpectationsBar {
   readonly element: HTMLElement;
@@ -37,7 +30,7 @@ export class ExpectationsBar {
 
   private item(r: ExpectationResult): HTMLElement {
     const mark = el('span', { class: 'at-expect-mark', 'aria-label': r.passed ? 'holds' : 'fails', text: r.passed ? '✓' : '✗' });
-    const what = r.error !== undefined ? `line ${r.line}: malformed @expect: ${r.error}` : `${r.text} — ${r.actual}`;
+    const what = expectationText(r);
     const li = el('li', { class: 'at-expect-item', 'data-passed': String(r.passed) }, mark);
     if (!this.onReveal) {
       li.append(el('span', { text: what }));
