@@ -29,7 +29,9 @@ export class OverlapDiagnostics implements vscode.Disposable {
   /** Shows a finished run's insights on the document it ran from. */
   show(uri: vscode.Uri, timeline: Timeline): void {
     const diagnostics = (timeline.insights ?? []).map((i) => {
-      const range = new vscode.Range(i.sites[0].line - 1, i.sites[0].column - 1, i.endLine - 1, Number.MAX_SAFE_INTEGER);
+      // From the first await to the end of the group; for a loop, its await's line only.
+      const last = i.kind === 'sequential-loop' ? i.sites[0].line : i.endLine;
+      const range = new vscode.Range(i.sites[0].line - 1, i.sites[0].column - 1, last - 1, Number.MAX_SAFE_INTEGER);
       const d = new vscode.Diagnostic(range, `${capitalize(i.message)}.`, vscode.DiagnosticSeverity.Information);
       d.source = INSIGHT_SOURCE;
       d.code = INSIGHT_CODE;
