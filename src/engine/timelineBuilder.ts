@@ -177,6 +177,55 @@ export class TimelineBuilder {
         this.spans.delete(b.id);
       }
     }
+    this.tidyBlocks(thresholdMs);
+  }
+
+  /**
+   * Samples of a long block taken on a loaded machine land on neighbouring lines (the closing
+   * brace, the function's first line, its caller just before the call began): each block goes into
+   * the deepest call that covers it, and touching blocks of one call merge when they are the same
+   * line or one is a short sample; the longer piece names the result.
+   */
+  private tidyBlocks(thresholdMs: number): void {
+    const blocks = [...this.spans.values()].filter((s) => s.kind === 'block' && s.endMs !== null);
+    if (blocks.length === 0 || blocks.length > 500) return; // a flood of blocks: leave as measured
+    const calls = [...this.spans.values()].filter((s) => s.kind === 'call');
+    for (const b of blocks) {
+      const length = b.endMs! - b.startMs;
+      if (length <= 0) continue;
+      const parent = b.parentId === null ? undefined : this.spans.get(b.parentId);
+      let best: Span | undefined;
+      for (const c of calls) {
+        const overlap = Math.min(b.endMs!, c.endMs ?? b.endMs!) - Math.max(b.startMs, c.startMs);
+        if (overlap >= 0.9 * length && (!best || c.startMs > best.startMs)) best = c;
+      }
+      if (best && best.id !== b.parentId && (!parent || best.startMs >= parent.startMs)) b.parentId = best.id;
+    }
+    const byParent = new Map<number | null, Span[]>();
+    for (const b of blocks) {
+      let list = byParent.get(b.parentId);
+      if (!list) byParent.set(b.parentId, (list = []));
+      list.push(b);
+    }
+    const len = (x: Span) => x.endMs! - x.startMs;
+    for (const list of byParent.values()) {
+      list.sort((a, b) => a.startMs - b.startMs);
+      let cur = list[0]!;
+      for (const next of list.slice(1)) {
+        const touching = next.startMs <= cur.endMs! + 1;
+        const sameLine = next.line === cur.line && next.label === cur.label;
+        if (touching && (sameLine || Math.min(len(cur), len(next)) < 2 * thresholdMs)) {
+          const longer = len(next) > len(cur) ? next : cur;
+          cur.label = longer.label;
+          cur.line = longer.line;
+          cur.column = longer.column;
+          cur.endMs = Math.max(cur.endMs!, next.endMs!);
+          this.spans.delete(next.id);
+        } else {
+          cur = next;
+        }
+      }
+    }
   }
 
   /**

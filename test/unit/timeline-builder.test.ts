@@ -47,6 +47,36 @@ describe('engine: block refinement', () => {
     assert.equal(tail?.line, 20);
   });
 
+  it('merges samples that landed on a neighbouring line or in the caller into one block per spin', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    feed(b, [
+      ...calls,
+      { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 250 },
+      { id: 1000000002, parentId: 5, kind: 'block', label: '}', line: 5, column: 1, startMs: 250, endMs: 302 },
+      { id: 1000000003, parentId: 6, kind: 'block', label: 'function spin(ms: number) {', line: 1, column: 1, startMs: 302.5, endMs: 360 },
+      { id: 1000000004, parentId: 7, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 360, endMs: 602.5 },
+    ]);
+    b.refineBlocks(undefined, 50);
+    assert.deepEqual(
+      b.allSpans().filter((s) => s.kind === 'block').map((s) => [s.parentId, s.label, s.startMs, s.endMs]),
+      [
+        [5, 'while (Date.now() < end) {}', 2.5, 302],
+        [7, 'while (Date.now() < end) {}', 302.5, 602.5],
+      ],
+    );
+  });
+
+  it('keeps a long block on another line of the same call apart', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    feed(b, [
+      ...calls,
+      { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 150 },
+      { id: 1000000002, parentId: 5, kind: 'block', label: 'crunch(data)', line: 9, column: 3, startMs: 150, endMs: 302 },
+    ]);
+    b.refineBlocks(undefined, 50);
+    assert.deepEqual(b.allSpans().filter((s) => s.kind === 'block').map((s) => s.label), ['while (Date.now() < end) {}', 'crunch(data)']);
+  });
+
   it('leaves a short overrun alone', () => {
     const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
     feed(b, [...calls, { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 320 }]);
