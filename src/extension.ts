@@ -4,12 +4,14 @@ import * as vscode from 'vscode';
 import { TIMELINE_VIEW_TYPE } from './host/timelinePanel';
 import { TimelineRunner } from './host/timelineRunner';
 import { registerOverlapCodeActions } from './host/overlapCodeActions';
+import { registerWorkshop } from './host/workshop';
 
 export function activate(context: vscode.ExtensionContext): void {
   const runner = new TimelineRunner(context);
   context.subscriptions.push(
     runner,
     registerOverlapCodeActions(),
+    registerWorkshop(context),
     vscode.commands.registerCommand('awaitTimeline.run', async (resource?: unknown) => {
       // Running a snippet executes code from the workspace: never in an untrusted one.
       if (!vscode.workspace.isTrusted) {

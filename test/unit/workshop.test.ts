@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Timeline } from '../../src/shared/timeline';
+import { listExercises, readTaskText } from '../../src/host/workshopExercises';
 import { CLI, REPO, cli } from './helpers';
 
 const WORKSHOP = path.join(REPO, 'examples', 'workshop');
@@ -64,6 +65,21 @@ describe('workshop pack', function () {
       assert.deepEqual(head(solution), head(starter), `${dir}: the solution's task text and @expect lines differ from the starter's`);
       assert.ok(head(starter).some((l) => l.includes('@expect')), `${dir}: no @expect line`);
     }
+  });
+
+  it('lists for the quick pick: title, task text and count of @expect lines, TypeScript and Python', () => {
+    const listed = listExercises(WORKSHOP);
+    assert.deepEqual(listed.map((e) => e.id), exercises);
+    const chefs = listed[0];
+    assert.equal(chefs.title, 'Two chefs, one kitchen');
+    assert.match(chefs.task, /^Both dishes should cook at the same time, .* side by side\.$/);
+    assert.equal(chefs.expectations, 3);
+    assert.equal(chefs.language, 'typescript');
+    assert.ok(chefs.solution?.endsWith(path.join('01-two-chefs', 'solution.ts')));
+    assert.ok(listed.some((e) => e.language === 'python' && e.starter.endsWith('starter.py')));
+    for (const e of listed) assert.ok(e.title && e.task.length > 40 && e.expectations > 0, `${e.id}: ${JSON.stringify(e)}`);
+    assert.deepEqual(readTaskText('# Title\n# more\n#   words\n# @expect wall < 1s\nimport asyncio\n'), { title: 'Title', task: 'more words', expectations: 1 });
+    assert.deepEqual(listExercises(path.join(WORKSHOP, 'no-such-folder')), []);
   });
 
   it('every starter fails its expectations and every solution passes them', async () => {

@@ -1,0 +1,111 @@
+// "Await Timeline: Open Workshop Exercise": a quick pick of the bundled exercises with their task
+// text; the chosen starter is copied to the learner's own file and opened, ready to edit and run.
+//
+// Where the copy goes: the extension's global storage (workshop/NN-name.ts), not the bundled file
+// (editing it would change the installed extension, and an update would wipe the work) and not an
+// untitled buffer (it asks to be saved on every close and has no stable name). A real file saves as
+// usual, runs like any other, keeps the learner's work across sessions, and stays out of their
+// workspace. Opening an exercise that has a copy asks whether to continue it or start over.
+import * as vscode from 'vscode';
+
+import { listExercises, type WorkshopExercise } from './workshopExercises';
+
+const EXTENSIONS: Record<WorkshopExercise['language'], string> = { typescript: '.ts', javascript: '.js', python: '.py' };
+
+interface ExerciseItem extends vscode.QuickPickItem {
+  exercise: WorkshopExercise;
+}
+
+export function registerWorkshop(context: vscode.ExtensionContext): vscode.Disposable {
+  // Resolves to the opened copy's URI (tests and other commands can run it).
+  return vscode.commands.registerCommand('awaitTimeline.openWorkshopExercise', async () => (await openWorkshopExercise(context))?.document.uri);
+}
+
+export async function openWorkshopExercise(context: vscode.ExtensionContext): Promise<vscode.TextEditor | undefined> {
+  const root = vscode.Uri.joinPath(context.extensionUri, 'examples', 'workshop');
+  const exercises = listExercises(root.fsPath);
+  if (!exercises.length) {
+    void vscode.window.showErrorMessage(`Await Timeline: no workshop exercises found in ${root.fsPath}.`);
+    return undefined;
+  }
+  const solutionButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('lightbulb'), tooltip: 'Show the solution' };
+  const picked = await new Promise<ExerciseItem | undefined>((resolve) => {
+    const pick = vscode.window.createQuickPick<ExerciseItem>();
+    pick.title = 'Await Timeline Workshop: make the timeline show what the @expect lines say';
+    pick.placeholder = 'Pick an exercise: its starter opens as your own copy; run it with Run with Timeline';
+    pick.matchOnDetail = true;
+    pick.items = exercises.map((exercise) => ({
+      exercise,
+      label: `${exercise.id.slice(0, 2)} · ${exercise.title}`,
+      description: `${exercise.language === 'python' ? 'Python' : 'TypeScript'} · ${exercise.expectations} expectations`,
+      detail: exercise.task,
+      buttons: exercise.solution ? [solutionButton] : [],
+    }));
+    let done = false;
+    const finish = (item: ExerciseItem | undefined) => {
+      if (done) return;
+      done = true;
+      resolve(item);
+      pick.dispose();
+    };
+    pick.onDidTriggerItemButton((e) => void showSolution(e.item.exercise));
+    pick.onDidAccept(() => finish(pick.selectedItems[0]));
+    pick.onDidHide(() => finish(undefined));
+    pick.show();
+  });
+  if (!picked) return undefined;
+  return openStarter(context, picked.exercise);
+}
+
+/** Copies the starter to the learner's file (asking before it replaces earlier work) and opens it. */
+async function openStarter(context: vscode.ExtensionContext, exercise: WorkshopExercise): Promise<vscode.TextEditor | undefined> {
+  const folder = vscode.Uri.joinPath(context.globalStorageUri, 'workshop');
+  const copy = vscode.Uri.joinPath(folder, `${exercise.id}${EXTENSIONS[exercise.language]}`);
+  const starter = await vscode.workspace.fs.readFile(vscode.Uri.file(exercise.starter));
+  let exists = false;
+  try {
+    await vscode.workspace.fs.stat(copy);
+    exists = true;
+  } catch {
+    // first time
+  }
+  if (exists) {
+    const current = await vscode.workspace.fs.readFile(copy);
+    if (Buffer.compare(Buffer.from(current), Buffer.from(starter)) !== 0) {
+      const keep = 'Continue my copy';
+      const restart = 'Start over';
+      const choice = await vscode.window.showInformationMessage(
+        `You have worked on "${exercise.title}" before.`, { modal: true, detail: 'Start over replaces your copy with the starter.' }, keep, restart,
+      );
+      if (!choice) return undefined;
+      if (choice === restart) await writeCopy(folder, copy, starter);
+    }
+  } else {
+    await writeCopy(folder, copy, starter);
+  }
+  const document = await vscode.workspace.openTextDocument(copy);
+  const editor = await vscode.window.showTextDocument(document, { preview: false });
+  void vscode.window.showInformationMessage(
+    `${exercise.title}: make the @expect lines hold, then Run with Timeline (Ctrl+Alt+Shift+R). The panel shows ✓/✗ for each.`,
+  );
+  return editor;
+}
+
+async function writeCopy(folder: vscode.Uri, copy: vscode.Uri, content: Uint8Array): Promise<void> {
+  await vscode.workspace.fs.createDirectory(folder);
+  await vscode.workspace.fs.writeFile(copy, content);
+  // A copy open in an editor with unsaved changes would hide the reset: revert it from disk.
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === copy.toString());
+  if (open?.isDirty) {
+    await vscode.window.showTextDocument(open);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  }
+}
+
+/** The solution beside the editor, as an untitled buffer: nothing the learner types there changes the pack. */
+async function showSolution(exercise: WorkshopExercise): Promise<void> {
+  if (!exercise.solution) return;
+  const content = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(exercise.solution))).toString('utf8');
+  const document = await vscode.workspace.openTextDocument({ language: exercise.language, content });
+  await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+}
