@@ -12,7 +12,9 @@
 //   `x.y = …`, `x.push(…)`), uses `this`, `arguments` or `eval`, assigns anything, or holds another
 //   await or yield, joins no group.
 // - The await's argument must be a call (or `new`): `await promise` and `await null` are left alone.
-// - Statements of a group are consecutive in one block, nothing between them.
+// - Statements of a group are consecutive in one block, nothing between them. An await whose
+//   result is unused (`await heatPan();`) is there for its effect: it may end a group, never start
+//   or continue one, since what follows may rely on that effect.
 // - Inside a `try` block the insight is reported, but no fix is offered: with Promise.all the later
 //   calls start even when an earlier one throws, and the catch would run with them in flight.
 // - Loops: `for (const x of xs)` or `for (let i = 0; i < n; i++)` whose body is only
@@ -618,6 +620,9 @@ function scanBlock(body: Node[], ctx: Context, inTry: boolean): void {
     // A statement that needs an earlier one's result closes the group: it starts the next one.
     if (group.length && (!compatible(group, item) || !group.every((g) => independent(g, item, ctx.facts)))) flush();
     group.push(item);
+    // An await whose result is not used is there for what it does (heat the pan, create the
+    // folder): what follows may rely on it having happened, so nothing after it joins the group.
+    if (item.form === 'bare') flush();
   }
   flush();
 }
@@ -833,10 +838,11 @@ function loopCandidate(stmt: Node, before: Node | undefined, ctx: Context, inTry
   // `const arr = [];` right before the loop: the array is the result.
   if (before?.type === 'VariableDeclaration' && before.kind !== 'var' && before.declarations.length === 1) {
     const d = before.declarations[0];
-    if (d.id.type === 'Identifier' && d.id.name === arr && !d.id.typeAnnotation && d.init?.type === 'ArrayExpression' && d.init.elements.length === 0 &&
+    if (d.id.type === 'Identifier' && d.id.name === arr && d.init?.type === 'ArrayExpression' && d.init.elements.length === 0 &&
       !hasCommentsOutside(ctx, before.start, stmt.start, [])) {
       candidate.line = before.loc.start.line;
-      candidate.fix = makeFix(ctx, title, before.start, stmt.end, `${before.kind} ${arr} = ${all};`);
+      // The name with its type annotation, if any (`results: string[]`): Promise.all's result fits it.
+      candidate.fix = makeFix(ctx, title, before.start, stmt.end, `${before.kind} ${source.slice(d.id.start, d.id.end)} = ${all};`);
       return candidate;
     }
   }

@@ -67,9 +67,12 @@ describe('What could overlap', function () {
         '  const b = await fetchB();',
         '  const c = await fetchC(a);',
         '  try {',
-        '    await fetchA();',
-        '    await fetchB();',
+        '    const x = await fetchA();',
+        '    const y = await fetchB();',
+        '    return [x, y];',
         '  } catch {}',
+        '  await fetchA();',
+        '  await fetchB();',
         '  return [a, b, c];',
         '}',
         'declare function fetchA(): Promise<number>;',
@@ -83,5 +86,6 @@ describe('What could overlap', function () {
     assert.equal(rewrite.kind?.value, vscode.CodeActionKind.RefactorRewrite.value, 'not measured: a refactoring, not a quick fix');
     assert.deepEqual(promiseAllActions(await codeActions(doc.uri, 4)), [], 'fetchC(a) needs a');
     assert.deepEqual(promiseAllActions(await codeActions(doc.uri, 6)), [], 'inside try');
+    assert.deepEqual(promiseAllActions(await codeActions(doc.uri, 10)), [], 'after an await whose result is unused');
   });
 });

@@ -41,17 +41,20 @@ describe('overlap: awaits that could run together', () => {
   });
 
   it('groups three, keeps let, and keeps the user\'s own text for the calls', () => {
-    const src = inAsync(`  let a = await cook('soup', 2);\n  let b = await cook( "pasta" , 3 );\n  let c = await sleep(10);`);
+    const src = inAsync(`  let a = await cook('soup', 2);\n  let b = await cook( "pasta" , 3 );\n  let c = await sleep(10);\n  return [a, b, c];`);
     const c = only(src);
     assert.equal(c.sites.length, 3);
     assert.match(fixed(src, c), /^ {2}let \[a, b, c\] = await Promise\.all\(\[cook\('soup', 2\), cook\( "pasta" , 3 \), sleep\(10\)\]\);$/m);
   });
 
-  it('bare awaits need no destructuring; a bare await among results leaves a hole', () => {
-    const bare = inAsync(`  await sleep(100);\n  await sleep(200);`);
-    assert.equal(fixed(bare, only(bare)), inAsync(`  await Promise.all([sleep(100), sleep(200)]);`));
-    const mixed = inAsync(`  await sleep(100);\n  const b = await load();\n  await sleep(5);\n  return b;`);
-    assert.match(fixed(mixed, only(mixed)), /const \[, b\] = await Promise\.all\(\[sleep\(100\), load\(\), sleep\(5\)\]\);/);
+  it('an await whose result is unused ends a group: what follows may rely on what it did', () => {
+    const src = inAsync(`  const a = await load();\n  await sleep(100);\n  return a;`);
+    assert.match(fixed(src, only(src)), /^ {2}const \[a\] = await Promise\.all\(\[load\(\), sleep\(100\)\]\);$/m);
+    const both = inAsync(`  const toast = await makeToast();\n  await heatPan();\n  const eggs = await fryEggs();\n  return [toast, eggs];`);
+    assert.match(fixed(both, only(both)), /const \[toast\] = await Promise\.all\(\[makeToast\(\), heatPan\(\)\]\);\n {2}const eggs = await fryEggs\(\);/);
+    assert.deepEqual(find(inAsync(`  await heatPan();\n  await fryEggs();`)), [], 'the eggs need the pan heated');
+    const bare = inAsync(`  const [x] = await Promise.all([a(), b()]);\n  await sleep(5);`);
+    assert.match(fixed(bare, only(bare)), /const \[\[x\]\] = await Promise\.all\(\[Promise\.all\(\[a\(\), b\(\)\]\), sleep\(5\)\]\);/);
   });
 
   it('destructuring targets and assignments to declared variables', () => {
@@ -70,6 +73,10 @@ describe('overlap: awaits that could run together', () => {
   it('shares a const primitive and a primitive-typed parameter between the calls', () => {
     const src = `const base = 'https://x';\nasync function f(id: string) {\n  const u = await get(base, id);\n  const p = await posts(base, id);\n  return [u, p];\n}\n`;
     assert.equal(find(src, 'a.ts').length, 1);
+  });
+
+  it('a bare await can end a group of bare awaits only as its last: none here', () => {
+    assert.deepEqual(find(inAsync(`  await sleep(100);\n  await sleep(200);`)), []);
   });
 
   it('the top level of a module counts as one function', () => {
@@ -105,14 +112,14 @@ describe('overlap: refused where the order matters', () => {
   });
 
   it('calls that share an object or this may talk through it', () => {
-    none(inAsync(`  await addItem(cart);\n  await checkout(cart);`, 'cart'));
-    none(inAsync(`  await db.insert(1);\n  await db.query();`));
-    none(`class A { async f() {\n  await this.load();\n  await this.save();\n} }\n`);
+    none(inAsync(`  const a = await addItem(cart);\n  const b = await checkout(cart);`, 'cart'));
+    none(inAsync(`  const a = await db.insert(1);\n  const b = await db.query();`));
+    none(`class A { async f() {\n  const a = await this.load();\n  const b = await this.save();\n} }\n`);
   });
 
   it('a value that something assigns or mutates elsewhere', () => {
-    none(`let token;\nasync function login() { token = await auth(); }\nasync function f() {\n  await login();\n  await fetchWith(token);\n}\n`);
-    none(`const session = {};\nasync function f() {\n  await login();\n  await fetchWith(session);\n}\nfunction g() { session.user = 1; }\n`);
+    none(`let token;\nasync function login() { token = await auth(); }\nasync function f() {\n  const ok = await login();\n  const data = await fetchWith(token);\n}\n`);
+    none(`const session = {};\nasync function f() {\n  const ok = await login();\n  const data = await fetchWith(session);\n}\nfunction g() { session.user = 1; }\n`);
   });
 
   it('awaits of something that is not a call, and awaits inside the argument', () => {
@@ -139,7 +146,7 @@ describe('overlap: refused where the order matters', () => {
   });
 
   it('inside a try block: reported, but no fix', () => {
-    const src = inAsync(`  try {\n    await one();\n    await two();\n  } catch (e) {\n    console.log(e);\n  }`);
+    const src = inAsync(`  try {\n    const a = await one();\n    const b = await two();\n    return a + b;\n  } catch (e) {\n    console.log(e);\n  }`);
     const c = only(src);
     assert.equal(c.fix, undefined);
     assert.match(c.noFix ?? '', /try/);
@@ -169,6 +176,11 @@ describe('overlap: loops over independent items', () => {
   it('an iterable that may not be an array goes through Array.from', () => {
     const src = inAsync(`  for (const u of urls) await fetch(u);`, 'urls');
     assert.match(fixed(src, only(src)), /await Promise\.all\(Array\.from\(urls, \(u\) => fetch\(u\)\)\);/);
+  });
+
+  it('push into a typed array declared just before: it keeps its type and becomes the result', () => {
+    const src = `async function f(cities: string[]) {\n  const reports: string[] = [];\n  for (const city of cities) {\n    reports.push(await fetchWeather(city));\n  }\n  return reports;\n}\n`;
+    assert.match(fixed(src, only(src, 'a.ts'), 'a.ts'), /^ {2}const reports: string\[\] = await Promise\.all\(cities\.map\(\(city\) => fetchWeather\(city\)\)\);$/m);
   });
 
   it('push into an array declared just before: the array becomes the result', () => {
@@ -249,8 +261,8 @@ describe('overlap: what the called functions do', () => {
   const none = (src: string) => assert.deepEqual(find(src), [], src);
 
   it('one called function changes module state the other reads, directly or through further calls', () => {
-    none(`let token;\nasync function login() { token = await auth(); }\nasync function load() { return fetchWith(token); }\nasync function f() {\n  await login();\n  const data = await load();\n  return data;\n}\n`);
-    none(`const items = [];\nconst add = async (x) => { items.push(x); };\nfunction count() { return items.length; }\nasync function report() { return count(); }\nasync function f() {\n  await add(1);\n  const n = await report();\n  return n;\n}\n`);
+    none(`let token;\nasync function login() { token = await auth(); }\nasync function load() { return fetchWith(token); }\nasync function f() {\n  const ok = await login();\n  const data = await load();\n  return [ok, data];\n}\n`);
+    none(`const items = [];\nconst add = async (x) => { items.push(x); };\nfunction count() { return items.length; }\nasync function report() { return count(); }\nasync function f() {\n  const added = await add(1);\n  const n = await report();\n  return [added, n];\n}\n`);
     // Each call of a function that counts: the loop's iterations share the counter.
     none(`let done = 0;\nasync function step(x) { await work(x); done++; }\nasync function f(xs) {\n  for (const x of xs) await step(x);\n}\n`);
     // A called function that looks at the array being filled.
