@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 
 import { languageOf, startRun, WarmPool, type Run } from '../engine/run';
 import { formatDuration } from '../shared/format';
-import type { Timeline } from '../shared/timeline';
+import type { Mark, Span, Timeline } from '../shared/timeline';
 import { SiteInterner, encodeAppend, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
 import { BaselineStore } from './baselineStore';
 import { EditorAnnotations } from './editorAnnotations';
@@ -17,6 +17,8 @@ import { readSettings, resolvePython, SECTION, warmKey, type RunSettings } from 
 import { TimelinePanel, type TimelinePanelEvents } from './timelinePanel';
 import { loadLastTimeline, saveLastTimeline, timelineMessages } from './timelineMessages';
 
+/** Streamed spans are sent to the panel at most this often (ms). */
+const BATCH_MS = 50;
 /** How often the status bar and the panel's pending bars are refreshed while running. */
 const TICK_MS = 1000;
 /** Context key: a run is going (shows Stop in the editor title). */
@@ -152,11 +154,27 @@ export class TimelineRunner implements vscode.Disposable {
       stream?.on('data', (text: string) => this.output.append(text));
     }
 
+    // Deltas are merged and sent at most every BATCH_MS: a flood of spans becomes a few messages a
+    // second (a span that changed twice in between goes once, in its latest state).
     const interner = new SiteInterner();
+    const pendingSpans = new Map<number, Span>();
+    const pendingMarks: Mark[] = [];
+    let batchTimer: NodeJS.Timeout | undefined;
+    const sendBatch = () => {
+      batchTimer = undefined;
+      if (!isCurrent() || (!pendingSpans.size && !pendingMarks.length)) return;
+      this.panel?.post(encodeAppend(interner, [...pendingSpans.values()], pendingMarks.splice(0), run.builder.droppedSpans));
+      pendingSpans.clear();
+    };
     run.on('update', (delta) => {
-      if (isCurrent()) this.panel?.post(encodeAppend(interner, delta.spans, delta.marks, run.builder.droppedSpans));
+      for (const span of delta.spans) pendingSpans.set(span.id, span);
+      pendingMarks.push(...delta.marks);
+      batchTimer ??= setTimeout(sendBatch, BATCH_MS);
     });
-    run.on('end', (timeline) => this.onEnd(run, target, timeline));
+    run.on('end', (timeline) => {
+      clearTimeout(batchTimer); // the final timeline replaces whatever was still waiting
+      this.onEnd(run, target, timeline);
+    });
 
     this.statusItem.show(target.displayName);
     void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, true);

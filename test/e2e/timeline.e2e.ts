@@ -78,7 +78,7 @@ describe('Run with Timeline in VS Code', function () {
   });
 
   it('shows a tooltip on hover and moves the cursor to the line of a clicked bar', async () => {
-    const view = await webviewFrame(wb.page, { has: 'canvas' });
+    const view = await webviewFrame(wb.page, { title: 'chefs-promise-all.ts — Timeline', has: 'canvas' });
     const call = (await boxes(view)).find((b) => b.kind === 'call' && b.label.startsWith('cook('));
     assert.ok(call, 'a cook(...) call bar is drawn');
     const p = await pointOn(view, call);
@@ -98,6 +98,26 @@ describe('Run with Timeline in VS Code', function () {
       position = await cursorPosition(wb.page);
     }
     assert.equal(position?.line, call.line, 'the editor selected the clicked span\'s line');
+  });
+
+  it('draws spans while the run goes, more as it goes on', async () => {
+    await openFile(wb.page, 'slow-steps.mjs');
+    await runCommand(wb.page, 'Await Timeline: Run with Timeline');
+    const view = await webviewFrame(wb.page, { title: 'slow-steps.mjs — Timeline', has: 'canvas' });
+    await waitForStatus(view, ['running']);
+    const awaitsDrawn = async () => (await boxes(view)).filter((b) => b.kind === 'await').length;
+    const counts: number[] = [];
+    // Six 400 ms steps: sample while it runs.
+    while ((await status(view)) === 'running' && counts.length < 40) {
+      counts.push(await awaitsDrawn());
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const whileRunning = counts.filter((n) => n > 0);
+    assert.ok(whileRunning.length >= 2, `bars were drawn before the run ended: ${counts.join(',')}`);
+    assert.ok(whileRunning.at(-1)! > whileRunning[0]!, `more bars as the run went on: ${counts.join(',')}`);
+    await waitForStatus(view, ['completed'], 20_000);
+    assert.equal(await awaitsDrawn(), 6);
+    await screenshot(wb.page, 'e2e-live');
   });
 
   it('draws the busy-wait as two blocking bars, one after the other', async () => {
