@@ -14,22 +14,42 @@ export interface LineSummary {
 
 interface Tally {
   count: number;
+  /** Sum of the durations. */
   totalMs: number;
+  /** The time in which at least one of them was going (awaits of a Promise.all overlap). */
+  unionMs: number;
+  intervals: [number, number][];
   rejected: number;
   pending: number;
 }
 
-function tally(map: Map<number, Tally>, line: number, ms: number, outcome: string): void {
+function tally(map: Map<number, Tally>, line: number, startMs: number, ms: number, outcome: string): void {
   let t = map.get(line);
-  if (!t) map.set(line, (t = { count: 0, totalMs: 0, rejected: 0, pending: 0 }));
+  if (!t) map.set(line, (t = { count: 0, totalMs: 0, unionMs: 0, intervals: [], rejected: 0, pending: 0 }));
   t.count++;
   t.totalMs += ms;
+  t.intervals.push([startMs, startMs + ms]);
   if (outcome === 'rejected') t.rejected++;
   if (outcome === 'pending') t.pending++;
 }
 
+function union(intervals: [number, number][]): number {
+  intervals.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let [from, to] = [-Infinity, -Infinity];
+  for (const [s, e] of intervals) {
+    if (s > to) {
+      if (to > from) total += to - from;
+      [from, to] = [s, e];
+    } else if (e > to) to = e;
+  }
+  if (to > from) total += to - from;
+  return total;
+}
+
+/** The line's time: how long it kept something waiting (overlapping awaits count once). */
 function describe(t: Tally): string {
-  const time = formatDuration(t.totalMs);
+  const time = formatDuration(t.unionMs);
   let text = t.count > 1 ? `×${t.count} · ${time}` : time;
   if (t.rejected) text += t.count > 1 ? ` · ${t.rejected} rejected` : ' · rejected';
   if (t.pending) text += t.count > 1 ? ` · ${t.pending} pending` : ' · pending';
@@ -47,8 +67,9 @@ export function lineSummaries(timeline: Timeline): LineSummary[] {
     const map = s.kind === 'await' ? awaits : s.kind === 'block' ? blocks : undefined;
     if (!map || s.line < 1) continue;
     const end = s.endMs ?? Math.max(timeline.wallMs, s.startMs);
-    tally(map, s.line, Math.max(0, end - s.startMs), s.outcome);
+    tally(map, s.line, s.startMs, Math.max(0, end - s.startMs), s.outcome);
   }
+  for (const t of [...awaits.values(), ...blocks.values()]) t.unionMs = union(t.intervals);
   const lines = [...new Set([...awaits.keys(), ...blocks.keys()])].sort((a, b) => a - b);
   return lines.map((line) => {
     const a = awaits.get(line);
@@ -57,11 +78,14 @@ export function lineSummaries(timeline: Timeline): LineSummary[] {
     const hover: string[] = [];
     if (a) {
       parts.push(describe(a));
-      hover.push(a.count > 1 ? `${a.count} awaits on this line took ${formatDuration(a.totalMs)} in all (${formatDuration(a.totalMs / a.count)} each on average).` : `This await took ${formatDuration(a.totalMs)}.`);
+      const overlapped = a.totalMs - a.unionMs > 0.5;
+      hover.push(a.count === 1 ? `This await took ${formatDuration(a.totalMs)}.`
+        : overlapped ? `${a.count} awaits on this line ran partly at the same time: the line was waiting for ${formatDuration(a.unionMs)} (${formatDuration(a.totalMs)} added up).`
+        : `${a.count} awaits on this line, one after another: ${formatDuration(a.unionMs)} in all (${formatDuration(a.totalMs / a.count)} each on average).`);
     }
     if (b) {
       parts.push(`⛔ blocked ${describe(b)}`);
-      hover.push(`This line kept the event loop busy for ${formatDuration(b.totalMs)}${b.count > 1 ? ` in ${b.count} stretches` : ''}: nothing else could run meanwhile.`);
+      hover.push(`This line kept the event loop busy for ${formatDuration(b.unionMs)}${b.count > 1 ? ` in ${b.count} stretches` : ''}: nothing else could run meanwhile.`);
     }
     return { line, text: parts.join('  '), hover: hover.join(' ') };
   });

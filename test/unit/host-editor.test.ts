@@ -17,6 +17,15 @@ describe('editor annotations after a run', () => {
     assert.deepEqual(lineSummaries(timeline).map((s) => s.line), [4], 'only lines that awaited get a summary');
   });
 
+  it('counts awaits that overlapped (Promise.all) once: the line took 300 ms, not 600', async () => {
+    const { timeline } = await runFixture('node/chefs-promise-all.ts');
+    const sleep = lineSummaries(timeline).find((s) => s.line === 4);
+    const m = /^×2 · ([\d.]+) ms$/.exec(sleep?.text ?? '');
+    assert.ok(m, `two awaits on the line: ${sleep?.text}`);
+    assert.ok(Number(m[1]) >= 290 && Number(m[1]) < 500, `the time they overlapped, once: ${sleep?.text}`);
+    assert.match(sleep!.hover, /at the same time/);
+  });
+
   it('marks the spinning line of a busy-wait as blocked', async () => {
     const { timeline } = await runFixture('node/chefs-busy.ts');
     const spin = lineSummaries(timeline).find((s) => s.line === 4);
