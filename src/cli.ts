@@ -186,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
   // The package root (dist/ and media/) holds the renderer the HTML report inlines.
   for (const kind of ['trace', 'svg', 'html'] as const) {
     const target = options[kind];
-    if (target) writeOut(target, exportText(kind, timeline, path.resolve(__dirname, '..')));
+    if (target) writeOut(target, exportText(kind, timeline, path.resolve(__dirname, '..'), options.baseline?.timeline));
   }
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {

@@ -7,9 +7,12 @@ import * as path from 'node:path';
 
 import { htmlShell, strictCsp } from '../shared/htmlShell';
 import type { Timeline } from '../shared/timeline';
+import { encodeRun, message, type BaselineMessage } from '../shared/webviewProtocol';
 
 /** Id of the JSON script element the webview reads in standalone mode (see src/webview/main.ts). */
 export const EMBEDDED_TIMELINE_ID = 'timeline';
+/** Id of the JSON script element with the baseline run, as a `baseline` message (see src/webview/main.ts). */
+export const EMBEDDED_BASELINE_ID = 'baseline';
 
 /** JSON that is safe inside <script>: no "</script>", no "<!--". */
 export function embedJson(value: unknown): string {
@@ -20,7 +23,7 @@ export function embedJson(value: unknown): string {
  * The report as a string. `webviewBundleJs` is dist/webview/main.js, `css` is media/timeline.css.
  * CSP: nothing may load from anywhere; only the nonce'd inline script and style run.
  */
-export function renderHtmlReport(timeline: Timeline, webviewBundleJs: string, css: string): string {
+export function renderHtmlReport(timeline: Timeline, webviewBundleJs: string, css: string, baseline?: Timeline): string {
   const nonce = randomBytes(18).toString('base64');
   const name = timeline.file.split(/[\\/]/).pop() || timeline.file;
   // An inline script ends at the first "</script" whatever the JS means; the same for styles.
@@ -30,13 +33,20 @@ export function renderHtmlReport(timeline: Timeline, webviewBundleJs: string, cs
     csp: strictCsp({ nonce, style: `'nonce-${nonce}'`, img: 'data:', font: 'data:' }),
     title: `${name} — Await Timeline`,
     head: `<meta name="generator" content="Await Timeline">\n<style nonce="${nonce}">${style}</style>`,
-    body: `<script type="application/json" id="${EMBEDDED_TIMELINE_ID}">${embedJson(timeline)}</script>\n<script nonce="${nonce}">${js}</script>`,
+    body: `<script type="application/json" id="${EMBEDDED_TIMELINE_ID}">${embedJson(timeline)}</script>\n` +
+      (baseline ? `<script type="application/json" id="${EMBEDDED_BASELINE_ID}">${embedJson(baselineMessage(baseline))}</script>\n` : '') +
+      `<script nonce="${nonce}">${js}</script>`,
   });
 }
 
+/** The baseline as the panel gets it: the run in wire form. */
+function baselineMessage(t: Timeline): BaselineMessage {
+  return message({ type: 'baseline', baseline: encodeRun(t.file, t.wallMs, t.spans) });
+}
+
 /** The report drawn by the renderer that ships in `root` (the extension or package folder: dist/ and media/). */
-export function htmlReportFrom(root: string, timeline: Timeline): string {
+export function htmlReportFrom(root: string, timeline: Timeline, baseline?: Timeline): string {
   const bundle = fs.readFileSync(path.join(root, 'dist', 'webview', 'main.js'), 'utf8');
   const css = fs.readFileSync(path.join(root, 'media', 'timeline.css'), 'utf8');
-  return renderHtmlReport(timeline, bundle, css);
+  return renderHtmlReport(timeline, bundle, css, baseline);
 }

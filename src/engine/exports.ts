@@ -24,15 +24,18 @@ export const EXPORT_FORMATS: Record<ExportKind, ExportFormat> = {
   html: { name: 'HTML report', extensions: ['html', 'htm'], suffix: '.timeline.html' },
 };
 
-/** The export's text. `root` holds dist/webview/main.js and media/timeline.css (the HTML report's renderer). */
-export function exportText(kind: ExportKind, timeline: Timeline, root: string): string {
+/**
+ * The export's text. `root` holds dist/webview/main.js and media/timeline.css (the HTML report's
+ * renderer); the HTML report also draws `baseline` when given, as the panel does.
+ */
+export function exportText(kind: ExportKind, timeline: Timeline, root: string, baseline?: Timeline): string {
   switch (kind) {
     case 'trace':
       return JSON.stringify(toChromeTrace(timeline)) + '\n';
     case 'svg':
       return renderSvg(timeline);
     case 'html':
-      return htmlReportFrom(root, timeline);
+      return htmlReportFrom(root, timeline, baseline);
   }
 }
 

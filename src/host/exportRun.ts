@@ -12,7 +12,8 @@ export interface ShownRun {
   uri: vscode.Uri;
 }
 
-export async function exportRun(kind: ExportKind, shown: ShownRun | undefined, running: boolean, extensionUri: vscode.Uri): Promise<void> {
+/** `baseline`: the pinned run, drawn in the HTML report as the panel draws it. */
+export async function exportRun(kind: ExportKind, shown: ShownRun | undefined, running: boolean, extensionUri: vscode.Uri, baseline?: Timeline): Promise<void> {
   if (!shown) {
     const why = running ? 'the run is still going: export it when it ends, or Stop it' : 'nothing to export yet: run a snippet first';
     void vscode.window.showInformationMessage(`Await Timeline: ${why}.`);
@@ -27,7 +28,7 @@ export async function exportRun(kind: ExportKind, shown: ShownRun | undefined, r
   });
   if (!target) return;
   try {
-    const text = exportText(kind, shown.timeline, extensionUri.fsPath);
+    const text = exportText(kind, shown.timeline, extensionUri.fsPath, baseline);
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
   } catch (err) {
     void vscode.window.showErrorMessage(`Await Timeline: could not export ${target.fsPath}: ${(err as Error).message}`);

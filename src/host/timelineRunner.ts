@@ -257,7 +257,7 @@ export class TimelineRunner implements vscode.Disposable {
         await this.revealLine(msg.line, msg.column);
         return;
       case 'export':
-        await exportRun(msg.kind, this.shown, !!this.run, this.context.extensionUri);
+        await exportRun(msg.kind, this.shown, !!this.run, this.context.extensionUri, this.baseline.get());
         return;
       case 'pinBaseline':
         await this.pinBaseline(msg.pin);

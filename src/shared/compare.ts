@@ -9,10 +9,16 @@ import { formatDuration } from './format';
 import type { Comparison, SiteComparison, SiteSummary, Span, SpanKind, Timeline } from './timeline';
 
 /** What a comparison needs of a run. */
-export type ComparedRun = Pick<Timeline, 'file' | 'wallMs' | 'spans'>;
+export interface ComparedRun {
+  file: string;
+  wallMs: number;
+  spans: readonly Span[];
+}
 
 /** A site and its spans summed, in one run. */
 interface Site {
+  /** `siteKey` of the site in its run. */
+  key: string;
   kind: SpanKind;
   label: string;
   summary: SiteSummary;
@@ -35,7 +41,7 @@ export function summarizeSites(spans: readonly Span[], endMs: number): Map<strin
     const key = siteKey(s);
     let site = sites.get(key);
     if (!site) {
-      site = { kind: s.kind, label: s.label, summary: { line: s.line, column: s.column, count: 0, totalMs: 0, meanMs: 0, firstStartMs: s.startMs } };
+      site = { key, kind: s.kind, label: s.label, summary: { line: s.line, column: s.column, count: 0, totalMs: 0, meanMs: 0, firstStartMs: s.startMs } };
       sites.set(key, site);
     }
     const sum = site.summary;
@@ -50,10 +56,27 @@ export function summarizeSites(spans: readonly Span[], endMs: number): Map<strin
 const bySource = (a: Site, b: Site) => a.summary.line - b.summary.line || a.summary.column - b.summary.column;
 
 export function compareRuns(baseline: ComparedRun, current: ComparedRun): Comparison {
+  return compareRunsBySite(baseline, current).comparison;
+}
+
+/** A site of this run paired with the baseline: the comparison and the baseline site's key. */
+export interface PairedSite {
+  site: SiteComparison;
+  /** `siteKey` of the paired baseline site; null when only this run has the site. */
+  baselineKey: string | null;
+}
+
+/** The comparison, and each site of this run (by `siteKey`) with what it was paired with. */
+export function compareRunsBySite(baseline: ComparedRun, current: ComparedRun): { comparison: Comparison; byCurrentSite: Map<string, PairedSite> } {
   const before = summarizeSites(baseline.spans, baseline.wallMs);
   const after = summarizeSites(current.spans, current.wallMs);
   const sites: SiteComparison[] = [];
-  const pair = (b: Site | undefined, a: Site | undefined, match: SiteComparison['match']) => sites.push(compareSite(b, a, match));
+  const byCurrentSite = new Map<string, PairedSite>();
+  const pair = (b: Site | undefined, a: Site | undefined, match: SiteComparison['match']) => {
+    const site = compareSite(b, a, match);
+    sites.push(site);
+    if (a) byCurrentSite.set(a.key, { site, baselineKey: b?.key ?? null });
+  };
 
   // Pass 1: the very same site.
   const leftBefore = new Map<string, Site[]>();
@@ -77,7 +100,7 @@ export function compareRuns(baseline: ComparedRun, current: ComparedRun): Compar
 
   sites.sort((x, y) => weight(y) - weight(x) || firstStart(x) - firstStart(y));
   const deltaWallMs = current.wallMs - baseline.wallMs;
-  return {
+  const comparison: Comparison = {
     baselineFile: baseline.file,
     baselineWallMs: baseline.wallMs,
     wallMs: current.wallMs,
@@ -86,6 +109,7 @@ export function compareRuns(baseline: ComparedRun, current: ComparedRun): Compar
     wallText: formatChange(baseline.wallMs, current.wallMs),
     sites,
   };
+  return { comparison, byCurrentSite };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

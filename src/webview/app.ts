@@ -29,6 +29,7 @@ import { InsightsBar } from './interaction/insightsBar';
 import { ExpectationsBar } from './interaction/expectationsBar';
 import { TableView } from './interaction/tableView';
 import { Tooltip } from './interaction/tooltip';
+import { BaselineView } from './interaction/baselineView';
 
 /** How the view talks to VS Code; absent in the standalone report. */
 export interface HostBridge {
@@ -77,6 +78,7 @@ export class TimelineApp implements ChartActions {
   private showCritical = true;
   private overlapIds: { from: readonly unknown[]; ids: ReadonlySet<number> } = { from: [], ids: new Set() };
   private readonly tooltip = new Tooltip();
+  private readonly baseline: BaselineView;
   private readonly table: TableView;
   private readonly renderer: GanttRenderer;
   private readonly controller: ChartController;
@@ -102,6 +104,7 @@ export class TimelineApp implements ChartActions {
   private lastStatus = '';
 
   constructor(mount: HTMLElement, private readonly host: HostBridge | null) {
+    this.baseline = new BaselineView(host ? (pin) => this.post(message({ type: 'pinBaseline', pin })) : null);
     this.canvas = el('canvas', {
       class: 'at-canvas',
       tabindex: '0',
@@ -138,6 +141,7 @@ export class TimelineApp implements ChartActions {
         button('SVG', 'Export the chart as SVG', () => this.post(message({ type: 'export', kind: 'svg' }))),
         button('HTML', 'Export a standalone HTML report', () => this.post(message({ type: 'export', kind: 'html' }))),
         button('Trace', 'Export Chrome trace JSON (opens in Perfetto)', () => this.post(message({ type: 'export', kind: 'trace' }))),
+        ...(this.baseline.button ? [this.baseline.button] : []),
         this.stopButton,
       );
     }
@@ -223,6 +227,12 @@ export class TimelineApp implements ChartActions {
       case 'status':
         this.model.status_(msg);
         this.announceStatus();
+        this.baseline.compare(this.model);
+        break;
+      case 'baseline':
+        this.baseline.set(msg.baseline);
+        this.baseline.compare(this.model);
+        this.updateHeader(true);
         break;
       case 'cursor':
         this.cursorLine = msg.line;
@@ -298,14 +308,14 @@ export class TimelineApp implements ChartActions {
       : this.selectedSpan
         ? Math.min(Math.max(msToCssX(this.vp, this.selectedSpan.startMs), this.vp.plotLeftCss), this.vp.plotLeftCss + this.vp.plotWidthCss)
         : this.vp.plotLeftCss + this.vp.plotWidthCss / 2;
-    const extent = Math.max(this.model.extentMs(), 1);
+    const extent = Math.max(this.model.extentMs(), this.baseline.wallMs, 1);
     this.vp = clampToExtent(zoomAround(this.vp, factor, anchor, (extent * 4) / Math.max(1, this.vp.plotWidthCss)), extent);
     this.userMoved();
   }
 
   panBy(dxCss: number, dyCss: number): void {
     let vp = this.vp;
-    if (dxCss) vp = clampToExtent(panByCss(vp, dxCss), this.model.extentMs());
+    if (dxCss) vp = clampToExtent(panByCss(vp, dxCss), Math.max(this.model.extentMs(), this.baseline.wallMs));
     if (dyCss) {
       const scrollTopCss = Math.min(Math.max(0, vp.scrollTopCss + dyCss), maxScrollTop(vp, this.rows().length));
       vp = { ...vp, scrollTopCss };
@@ -330,7 +340,7 @@ export class TimelineApp implements ChartActions {
       this.hoverState = { row: rowIndex, span, markMs };
       this.scheduler.request();
     }
-    if (span) this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host);
+    if (span) this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host, this.baseline.tooltipRows(span));
     else if (markMs !== null) this.tooltip.showMarks(this.model.marks.filter((m) => m.atMs === markMs), x, y);
     else this.tooltip.hide();
   }
@@ -438,7 +448,8 @@ export class TimelineApp implements ChartActions {
 
   /** Fit all; while running, to a round time a bit past now so bars don't jitter every frame. */
   private fit(): void {
-    const extent = this.model.extentMs();
+    // One axis for this run and the pinned baseline.
+    const extent = Math.max(this.model.extentMs(), this.baseline.wallMs);
     const to = this.model.running ? niceStep(Math.max(extent, 50) * 1.1) : Math.max(extent, 1);
     this.vp = fitRange(this.vp, 0, to);
   }
@@ -494,6 +505,7 @@ export class TimelineApp implements ChartActions {
       cursorLine: this.cursorLine,
       critical: this.showCritical ? this.model.criticalPath : null,
       couldOverlap: this.couldOverlapIds(),
+      ghosts: this.baseline.ghosts(),
     });
     const count = this.model.layout.spanCount;
     this.empty.hidden = this.flat.length > 0;
@@ -519,6 +531,7 @@ export class TimelineApp implements ChartActions {
     if (!force && now - this.headerAt < 250 && this.model.running) return;
     this.headerAt = now;
     this.header.update(this.model);
+    this.baseline.updateHeader(this.header, this.model);
     this.insightsBar.update(this.model.insights, this.model.criticalPath.size > 0, this.showCritical);
     this.expectationsBar.update(this.model.expectations);
     this.stopButton.hidden = !this.model.running;

@@ -28,6 +28,19 @@ function isTimelineLike(x: unknown): x is Timeline {
   return typeof t === 'object' && t !== null && t.version === 1 && Array.isArray(t.spans) && Array.isArray(t.marks) && typeof t.file === 'string';
 }
 
+/** Id of the <script type="application/json"> that holds a `baseline` message in a report written with --baseline. */
+export const EMBEDDED_BASELINE_ID = 'baseline';
+
+function readEmbeddedJson(id: string): unknown {
+  const text = document.getElementById(id)?.textContent;
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the timeline embedded in the page, if any. */
 export function readEmbeddedTimeline(doc: Document = document): Timeline | undefined {
   const node = doc.getElementById(EMBEDDED_TIMELINE_ID);
@@ -55,6 +68,9 @@ export function boot(): TimelineApp {
   const app = new TimelineApp(mount, null);
   const timeline = readEmbeddedTimeline();
   if (timeline) app.loadTimeline(timeline);
+  // A report written with --baseline carries the baseline as the panel's message; validated there.
+  const baseline = readEmbeddedJson(EMBEDDED_BASELINE_ID);
+  if (baseline !== undefined && !app.handleMessage(baseline)) console.warn('await-timeline: ignored an invalid embedded baseline');
   return app;
 }
 

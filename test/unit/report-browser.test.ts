@@ -30,7 +30,11 @@ describe('exports seen as a user sees them', function () {
     html = path.join(dir, 'report.html');
     svg = path.join(dir, 'chart.svg');
     const json = path.join(dir, 'run.json');
-    const r = cli(['run', path.join(FIXTURES, 'node', 'compare-parallel.ts'), '--json', json, '--html', html, '--svg', svg, '--no-color']);
+    // The report of a run compared with a baseline: the run's own bars, and the baseline's too.
+    const baseline = path.join(dir, 'baseline.json');
+    const b = cli(['run', path.join(FIXTURES, 'node', 'compare-sequential.ts'), '--json', baseline, '--no-color']);
+    assert.equal(b.status, 0, b.stderr);
+    const r = cli(['run', path.join(FIXTURES, 'node', 'compare-parallel.ts'), '--baseline', baseline, '--json', json, '--html', html, '--svg', svg, '--no-color']);
     assert.equal(r.status, 0, r.stderr);
     timeline = JSON.parse(fs.readFileSync(json, 'utf8')) as Timeline;
     assert.ok(timeline.spans.length >= 8, `a real run with spans: ${timeline.spans.length}`);
@@ -98,6 +102,36 @@ describe('exports seen as a user sees them', function () {
         assert.ok(Math.abs(b.x - (drawn[0].x + (s.startMs - byId.get(drawn[0].id)!.startMs) * scale[0])) < 2, `span ${b.id} starts at its time`);
       }
       await page.screenshot({ path: path.join(RESULTS, 'report-browser.png') });
+
+      // The baseline: its wall change in the header, and where pasta cooked then, a faint box in
+      // pasta's row past the end of today's bar (in the baseline it waited for the soup).
+      const comparison = timeline.comparison!;
+      assert.equal(await page.locator('[data-stat="baseline"] dd').textContent(), comparison.wallText);
+      const pasta = comparison.sites.find((x) => x.label === 'cook("pasta")' && x.match === 'label')!;
+      assert.ok(pasta, 'pasta paired by label');
+      // (No helper functions inside evaluate: the test's transpiler would wrap them in __name.)
+      const ghost = await page.evaluate(([from, to]) => {
+        const w = globalThis as any;
+        const app = w.awaitTimeline;
+        const vp = app.viewport();
+        const dpr = w.devicePixelRatio || 1;
+        const box = app.spanBoxes().find((b: any) => b.label === 'cook("pasta")');
+        const ctx = w.document.querySelector('canvas').getContext('2d');
+        const y = Math.round((box.y + 8) * dpr);
+        const xIn = vp.plotLeftCss + ((from + to) / 2 - vp.startMs) / vp.msPerCssPx;
+        const xPast = vp.plotLeftCss + (to - vp.startMs) / vp.msPerCssPx + 3;
+        const style = w.getComputedStyle(w.document.querySelector('.at-app'));
+        return {
+          inGhost: [...ctx.getImageData(Math.round(xIn * dpr), y, 1, 1).data].slice(0, 3) as number[],
+          pastGhost: [...ctx.getImageData(Math.round(xPast * dpr), y, 1, 1).data].slice(0, 3) as number[],
+          xIn, xPast, barEnd: box.x + box.width,
+          bg: style.getPropertyValue('--at-bg').trim() as string,
+          kind: style.getPropertyValue('--at-call').trim() as string,
+        };
+      }, [Math.max(pasta.baseline!.firstStartMs, pasta.current!.firstStartMs + pasta.current!.totalMs + 2), pasta.baseline!.firstStartMs + pasta.baseline!.totalMs] as const);
+      const dist = (a: number[], b: number[]) => Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]);
+      assert.ok(dist(ghost.inGhost, hex(ghost.bg)) > 30 && dist(ghost.inGhost, hex(ghost.kind)) > 30, `a faint box, neither background nor a bar: ${JSON.stringify(ghost)}`);
+      assert.ok(dist(ghost.pastGhost, hex(ghost.bg)) < 12, `background after the baseline's end: ${JSON.stringify(ghost)}`);
 
       // The table view lists the same spans with the same durations.
       await page.getByRole('button', { name: /table/i }).click();

@@ -21,6 +21,8 @@ export class Header {
   private readonly values: Record<'wall' | 'awaited' | 'concurrency' | 'blocked' | 'spans', HTMLElement>;
   private readonly stats = el('dl', { class: 'at-stats' });
   private readonly error = el('div', { class: 'at-error', role: 'alert' });
+  private readonly baseline = el('dd');
+  private readonly baselineStat = el('div', { class: 'at-stat', 'data-stat': 'baseline', hidden: '' }, el('dt', { text: 'vs baseline' }), this.baseline);
 
   constructor() {
     const stat = (key: string, title: string, help: string) => {
@@ -35,7 +37,17 @@ export class Header {
       blocked: stat('blocked', 'Blocked', 'Time the event loop was busy in synchronous code: nothing else could run'),
       spans: stat('spans', 'Spans', 'Spans recorded in this run'),
     };
+    this.stats.append(this.baselineStat);
     this.element = el('header', { class: 'at-header' }, el('div', { class: 'at-title' }, this.status, this.file), this.stats, this.error);
+  }
+
+  /** The wall-time change against the pinned baseline ("4.01 s → 2.01 s, −50 %"), or null: none pinned. */
+  setBaseline(text: string | null, title: string, faster: boolean | null): void {
+    this.baselineStat.hidden = text === null;
+    setText(this.baseline, text ?? '');
+    this.baselineStat.title = title;
+    if (faster === null) delete this.baselineStat.dataset.change;
+    else this.baselineStat.dataset.change = faster ? 'faster' : 'slower';
   }
 
   update(model: TimelineModel): void {

@@ -8,7 +8,8 @@ import { el } from './dom';
 export class Tooltip {
   readonly element = el('div', { class: 'at-tooltip', role: 'tooltip', hidden: '' });
 
-  showSpan(span: Span, file: string, nowMs: number, x: number, y: number, canReveal: boolean): void {
+  /** `extra`: more rows after the span's own (the comparison with a baseline). */
+  showSpan(span: Span, file: string, nowMs: number, x: number, y: number, canReveal: boolean, extra: readonly [string, string][] = []): void {
     const duration = endOf(span, nowMs) - span.startMs;
     const outcome = span.outcome === 'pending' ? `pending (${formatDuration(duration)} so far)` : span.outcome;
     const grid = el('dl', { class: 'at-tt-grid' });
@@ -18,6 +19,7 @@ export class Tooltip {
     row('Start', formatTime(span.startMs));
     row('Duration', formatDuration(duration));
     row('Outcome', outcome, `at-tt-outcome-${span.outcome}`);
+    for (const [k, v] of extra) row(k, v);
     this.element.replaceChildren(el('div', { class: 'at-tt-label', text: span.label }), grid);
     if (canReveal) this.element.append(el('div', { class: 'at-tt-hint', text: 'Click to show in the editor' }));
     this.place(x, y);

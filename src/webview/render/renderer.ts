@@ -35,6 +35,8 @@ export interface FrameInput {
   critical?: ReadonlySet<number> | null;
   /** Span ids of awaits that ran back to back but could overlap, outlined dashed. */
   couldOverlap?: ReadonlySet<number> | null;
+  /** A row's spans in the pinned baseline run, drawn faint under its bars; absent: no baseline. */
+  ghosts?: ((row: Row) => readonly Span[] | undefined) | null;
 }
 
 /** Counters of the last frame, for the benchmark. */
@@ -126,6 +128,7 @@ export class GanttRenderer {
 
     // "Everything stopped": block spans as a band across all rows.
     this.drawBlockBand(f, t0, t1, ROWS_TOP, vp.heightCss);
+    if (f.ghosts) this.drawGhosts(f, f.ghosts, first, last, t0, t1);
 
     // Bars, batched per fill.
     for (const list of this.fills.values()) list.length = 0;
@@ -264,6 +267,29 @@ export class GanttRenderer {
     const ctx = this.ctx;
     ctx.fillStyle = pattern;
     fillRects(ctx, rects);
+  }
+
+  /** The baseline's spans of each row's site: translucent boxes where the bars used to be. */
+  private drawGhosts(f: FrameInput, ghosts: (row: Row) => readonly Span[] | undefined, first: number, last: number, t0: number, t1: number): void {
+    const { ctx, vp } = { ctx: this.ctx, vp: f.vp };
+    const barH = vp.rowHeightCss - 2 * BAR_INSET;
+    ctx.globalAlpha = f.theme.dark ? 0.3 : 0.22;
+    for (let i = first; i <= last; i++) {
+      const row = f.rows[i];
+      const spans = ghosts(row);
+      if (!spans?.length) continue;
+      const y = rowToCssY(vp, i) + BAR_INSET;
+      ctx.fillStyle = f.theme.kind[row.kind];
+      ctx.beginPath();
+      for (const s of spans) {
+        const end = s.endMs ?? s.startMs;
+        if (end < t0 || s.startMs > t1) continue;
+        const x = snapCss(vp, msToCssX(vp, s.startMs));
+        ctx.rect(x, y, Math.max(1 / vp.dpr, snapCss(vp, msToCssX(vp, end)) - x), barH);
+      }
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
   }
 
   private drawBlockBand(f: FrameInput, t0: number, t1: number, top: number, bottom: number): void {
