@@ -192,15 +192,16 @@ function spanProblem(x: unknown): string | null {
   if (s.parentId !== null && !Number.isInteger(s.parentId)) return '.parentId is neither null nor a whole number';
   if (!SPAN_KINDS.includes(s.kind as string)) return `.kind is ${JSON.stringify(s.kind)}, not one of ${SPAN_KINDS.join(', ')}`;
   if (typeof s.label !== 'string') return '.label is not a string';
-  if (!isPositiveInteger(s.line)) return '.line is not a line number';
-  if (!isPositiveInteger(s.column)) return '.column is not a column number';
+  // 0: not located (a block the watchdog could not place).
+  if (!isLineNumber(s.line)) return '.line is not a line number';
+  if (!isLineNumber(s.column)) return '.column is not a column number';
   if (typeof s.startMs !== 'number' || !Number.isFinite(s.startMs)) return '.startMs is not a number';
   if (s.endMs !== null && !(typeof s.endMs === 'number' && Number.isFinite(s.endMs) && s.endMs >= s.startMs)) return '.endMs is neither null nor a time after startMs';
   if (!OUTCOMES.includes(s.outcome as string)) return `.outcome is ${JSON.stringify(s.outcome)}`;
   return null;
 }
 
-const isPositiveInteger = (x: unknown) => Number.isInteger(x) && (x as number) >= 1;
+const isLineNumber = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
 const isFiniteNonNegative = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
 
 /** Parses a stored timeline; throws `not an await-timeline timeline (why)` for anything else. */

@@ -165,9 +165,9 @@ export interface Timeline {
 
 /** One await site in one run, summed over its spans (see `Comparison`). */
 export interface SiteSummary {
-  /** 1-based line of the site in that run's file. */
+  /** 1-based line of the site in that run's file; 0 when unknown. */
   line: number;
-  /** 1-based column of the site in that run's file. */
+  /** 1-based column of the site in that run's file; 0 when unknown. */
   column: number;
   /** Spans listed at the site (spans counted in `droppedSpans` are not attributed to sites). */
   count: number;

@@ -105,6 +105,7 @@ describe('baseline files', () => {
 
   it('accepts a timeline and says what is wrong with anything else', () => {
     assert.equal(timelineProblem(valid()), null);
+    assert.equal(timelineProblem({ ...valid(), spans: [{ ...valid().spans[0], kind: 'block', line: 0, column: 0 }] }), null, 'a block not located has line 0');
     const cases: [unknown, RegExp][] = [
       [[1, 2], /an array/],
       [{ traceEvents: [] }, /a Chrome trace/],
