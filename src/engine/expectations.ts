@@ -50,8 +50,13 @@ const OUTCOMES: readonly Outcome[] = ['fulfilled', 'rejected', 'pending'];
 const KINDS = ['wall', 'blocked', 'awaited', 'maxConcurrency', 'overlap', 'before', 'span', 'outcome'];
 
 const COMMENT: Record<'hash' | 'slashes', RegExp> = {
-  slashes: /^(\s*\/\/+\s*)(@expect\w*)(.*)$/,
-  hash: /^(\s*#+\s*)(@expect\w*)(.*)$/,
+  slashes: /^(\s*\/\/+\s*)(@expect\w*)(.*)$/i,
+  hash: /^(\s*#+\s*)(@expect\w*)(.*)$/i,
+};
+/** An `@expect` comment after code on the same line: reported, since only whole comment lines count. */
+const TRAILING: Record<'hash' | 'slashes', RegExp> = {
+  slashes: /^(\s*\S.*?\/\/+\s*)@expect\b/i,
+  hash: /^(\s*[^\s#].*?#+\s*)@expect\b/i,
 };
 
 class ParseError extends Error {
@@ -195,20 +200,29 @@ export function parseExpectation(text: string): Expectation {
 
 /** Finds the `@expect` comment lines (`//` in TS/JS, `#` in Python) and reads each one. */
 export function parseExpectations(source: string, language: Language): { expectations: ParsedExpectation[]; errors: ExpectationParseError[] } {
-  const pattern = COMMENT[language === 'python' ? 'hash' : 'slashes'];
+  const style = language === 'python' ? 'hash' : 'slashes';
+  const pattern = COMMENT[style];
   const expectations: ParsedExpectation[] = [];
   const errors: ExpectationParseError[] = [];
   const lines = source.split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const m = pattern.exec(lines[i]);
-    if (!m) continue;
+    if (!m) {
+      const after = TRAILING[style].exec(lines[i]);
+      if (after) {
+        const text = lines[i].slice(after[1].length).replace(/^@expect\w*/i, '').trim();
+        errors.push({ line: i + 1, column: after[1].length + 1, text, message: 'an @expect comment must be on a line of its own' });
+      }
+      continue;
+    }
     const [, lead, word, rest] = m;
     const line = i + 1;
     const column = lead.length + 1;
     const text = rest.trim();
     const restStart = lead.length + word.length + (rest.length - rest.trimStart().length);
     if (word !== '@expect') {
-      errors.push({ line, column, text, message: `unknown directive ${word}: did you mean @expect?` });
+      const hint = word.toLowerCase() === '@expect' ? 'write it in lower case' : 'did you mean @expect?';
+      errors.push({ line, column, text, message: `unknown directive ${word}: ${hint}` });
       continue;
     }
     try {

@@ -64,12 +64,14 @@ describe('@expect: reading', () => {
       '// @expect', // 13
       '// @expect wall == 300ms', // 14
       '// @expect before "" "b"', // 15
+      'await main(); // @expect wall < 1s', // 16
+      '// @Expect wall < 1s', // 17
     ].join('\n');
     const { expectations, errors } = parseExpectations(source, 'typescript');
     assert.equal(expectations.length, 0);
     const at = errors.map((e) => [e.line, e.column]);
     assert.deepEqual(at, [
-      [1, 19], [2, 19], [3, 19], [4, 12], [5, 23], [6, 20], [7, 24], [8, 30], [9, 17], [10, 29], [11, 17], [12, 4], [13, 11], [14, 17], [15, 19],
+      [1, 19], [2, 19], [3, 19], [4, 12], [5, 23], [6, 20], [7, 24], [8, 30], [9, 17], [10, 29], [11, 17], [12, 4], [13, 11], [14, 17], [15, 19], [16, 18], [17, 4],
     ]);
     const message = (line: number) => errors.find((e) => e.line === line)!.message;
     assert.match(message(2), /needs a unit: 300ms or 300s/);
@@ -82,6 +84,10 @@ describe('@expect: reading', () => {
     assert.match(message(11), /unterminated/);
     assert.match(message(12), /did you mean @expect/);
     assert.match(message(14), /never exact/);
+    assert.match(message(16), /on a line of its own/);
+    assert.match(message(17), /lower case/);
+    const py = parseExpectations('main()  # @expect wall < 1s\nx = "#"\n', 'python');
+    assert.deepEqual(py.errors.map((e) => [e.line, e.column, e.text]), [[1, 11, 'wall < 1s']]);
   });
 });
 
