@@ -64,15 +64,24 @@ const better = (a: Measured | undefined, b: Measured) => (!a || b.savesMs > a.sa
 
 /** Each time the first await ran, the next await of the group that began after it ended in the same call. */
 function measureGroup(c: OverlapCandidate, bySite: Map<string, Span[]>): Measured | undefined {
-  const lists = c.sites.map((p) => bySite.get(`${p.line}:${p.column}`) ?? []);
+  // Per site, its spans by the call they ran in: a function called often stays linear-ish.
+  const lists = c.sites.map((p) => {
+    const byParent = new Map<number | null, Span[]>();
+    for (const s of bySite.get(`${p.line}:${p.column}`) ?? []) {
+      let list = byParent.get(s.parentId);
+      if (!list) byParent.set(s.parentId, (list = []));
+      list.push(s);
+    }
+    return byParent;
+  });
   let best: Measured | undefined;
-  for (const first of lists[0]) {
+  for (const first of [...lists[0].values()].flat()) {
     const chain = [first];
     for (let k = 1; k < lists.length; k++) {
       const prev = chain[chain.length - 1];
       let next: Span | undefined;
-      for (const s of lists[k]) {
-        if (s.parentId !== first.parentId || s.startMs < (prev.endMs as number) - SLACK_MS) continue;
+      for (const s of lists[k].get(first.parentId) ?? []) {
+        if (s.startMs < (prev.endMs as number) - SLACK_MS) continue;
         if (!next || s.startMs < next.startMs) next = s;
       }
       if (!next) break;
