@@ -112,6 +112,8 @@ describe('Await Timeline extension', function () {
     assert.equal(diagnostics[0]!.severity, vscode.DiagnosticSeverity.Error);
     assert.match(diagnostics[0]!.message, /kaput/, `${JSON.stringify(t.error)} ${editor.document.uri} ${JSON.stringify(editor.document.getText())}`);
     await editor.edit((e) => e.insert(new vscode.Position(0, 0), '// edited\n'));
+    // The change event reaches the extension around the time edit() resolves: allow it a moment.
+    for (let i = 0; i < 40 && vscode.languages.getDiagnostics(editor.document.uri).length > 0; i++) await sleep(50);
     assert.equal(vscode.languages.getDiagnostics(editor.document.uri).length, 0, 'the text changed: the old error no longer applies');
   });
 
