@@ -85,9 +85,12 @@ describe('workshop pack', function () {
   it('every starter fails its expectations and every solution passes them', async () => {
     const files = exercises.flatMap((d) => [fileIn(d, 'starter'), fileIn(d, 'solution')]);
     const results = await twoAtATime(files, async (file) => {
-      const first = await grade(file);
-      // A solution that misses a bound once is graded again: the test machine is shared and noisy.
-      return first.status !== 0 && path.parse(file).name === 'solution' ? grade(file) : first;
+      // A solution that misses a bound is graded again, up to three times in all: on a shared machine
+      // starved of CPU a 10 ms busy slice can take 100 ms of wall time, which the timeline rightly
+      // shows as blocking. A wrong solution fails every time; starters fail by hundreds of ms.
+      let r = await grade(file);
+      for (let attempt = 2; attempt <= 3 && r.status !== 0 && path.parse(file).name === 'solution'; attempt++) r = await grade(file);
+      return r;
     });
     const wrong = results.filter((r) => (path.parse(r.file).name === 'starter' ? r.status !== 1 : r.status !== 0));
     assert.deepEqual(
