@@ -200,7 +200,7 @@ async function main(argv: string[]): Promise<number> {
     }));
   }
   const expectations = timeline.expectations;
-  if (expectations) report.write('\n' + formatExpectationReport(expectations, rel));
+  if (expectations) report.write('\n' + formatExpectationReport(expectations, rel, { color: options.color && isTTY }));
   if (!options.check) return exitCodeFor(timeline, compileFailed);
   // With --check the exit code is the grade, whatever the snippet exited with.
   if (compileFailed) return 2;

@@ -414,13 +414,17 @@ export function checkExpectations(source: string, language: Language, t: Timelin
  * The report the CLI prints: one ✓/✗ line per expectation with what the run showed, malformed
  * lines as `file:line:col: malformed @expect: …`, and a summary.
  */
-export function formatExpectationReport(results: readonly ExpectationResult[], file: string): string {
+export function formatExpectationReport(results: readonly ExpectationResult[], file: string, options: { color?: boolean } = {}): string {
+  const paint = (code: string, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const mark = (passed: boolean) => (passed ? paint('32', '✓') : paint('31', '✗'));
   const lines = results.map((r) =>
     r.error !== undefined
-      ? `✗ ${file}:${r.line}:${r.column}: malformed @expect: ${r.error}`
-      : `${r.passed ? '✓' : '✗'} ${r.text}  — ${r.actual}  (line ${r.line})`,
+      ? `${mark(false)} ${file}:${r.line}:${r.column}: malformed @expect: ${r.error}`
+      : `${mark(r.passed)} ${r.text}  — ${r.actual}  ${paint('2', `(line ${r.line})`)}`,
   );
   const passed = results.filter((r) => r.passed).length;
-  lines.push(passed === results.length ? `expectations: all ${results.length} hold` : `expectations: ${results.length - passed} of ${results.length} failed`);
+  lines.push(passed === results.length
+    ? paint('32', `expectations: all ${results.length} hold`)
+    : paint('31', `expectations: ${results.length - passed} of ${results.length} failed`));
   return lines.join('\n') + '\n';
 }

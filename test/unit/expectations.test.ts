@@ -186,5 +186,8 @@ describe('@expect: checking', () => {
     assert.match(report, /^✓ wall < 1s {2}— wall 300\.0 ms {2}\(line 1\)$/m);
     assert.match(report, /^✗ snippet\.ts:2:19: malformed @expect: expected a time/m);
     assert.match(report, /expectations: 1 of 2 failed/);
+    const colored = formatExpectationReport(done, 'snippet.ts', { color: true });
+    assert.match(colored, /^\u001b\[32m✓\u001b\[0m wall < 1s/m);
+    assert.match(colored, /^\u001b\[31m✗\u001b\[0m snippet\.ts:2:19/m);
   });
 });
