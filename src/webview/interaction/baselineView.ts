@@ -45,7 +45,7 @@ export class BaselineView {
   /** For the renderer: a row's baseline spans; null when nothing is pinned. */
   ghosts(): ((row: Row) => readonly Span[] | undefined) | null {
     const run = this.run;
-    return run ? (row) => run.forSite(row)?.spans : null;
+    return run ? (row) => run.spansForRow(row) : null;
   }
 
   /** Extra tooltip rows for a span: its site in the baseline and what changed. */
