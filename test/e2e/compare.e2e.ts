@@ -21,11 +21,25 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
   }
 }
 
+/**
+ * The panel's frame. The webview may navigate while webviewFrame looks into it ("Execution context
+ * was destroyed", seen once on a loaded machine): look again.
+ */
+async function panel(wb: Workbench, file: string): Promise<Frame> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await webviewFrame(wb.page, { title: `${file} — Timeline`, has: 'canvas' });
+    } catch (error) {
+      if (attempt >= 3 || !/Execution context was destroyed/.test(String(error))) throw error;
+    }
+  }
+}
+
 /** Opens a snippet, runs it from the palette and returns the panel once the run has completed. */
 async function run(wb: Workbench, file: string): Promise<Frame> {
   await openFile(wb.page, file);
   await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-  const view = await webviewFrame(wb.page, { title: `${file} — Timeline`, has: 'canvas' });
+  const view = await panel(wb, file);
   await waitFor(`${file} to complete`, () =>
     view.evaluate(() => (globalThis as any).document.querySelector('[data-status]')?.dataset.status === 'completed'));
   return view;
@@ -64,7 +78,7 @@ describe('Compare and export in VS Code', function () {
   });
 
   it('exports the shown run as an HTML report through the save dialog', async () => {
-    const view = await webviewFrame(wb.page, { title: 'compare-parallel.ts — Timeline', has: 'canvas' });
+    const view = await panel(wb, 'compare-parallel.ts');
     await view.locator('button', { hasText: 'HTML' }).click();
     // The save dialog proposes a name next to the snippet; accept it.
     const input = wb.page.locator('.quick-input-widget .quick-input-box input');
