@@ -476,7 +476,7 @@ export class TimelineApp implements ChartActions {
   private frame(): void {
     if (this.table.visible) {
       this.ensureRows();
-      this.table.update(this.flat, `${this.flatKey}|${this.model.layout.version}`, this.model.nowMs(), this.model.running);
+      this.table.update(this.flat, `${this.flatKey}|${this.model.layout.version}|${this.baseline.version}`, this.model.nowMs(), this.model.running, this.baseline.tableCell());
       this.updateHeader(true);
       return;
     }

@@ -140,6 +140,10 @@ describe('exports seen as a user sees them', function () {
       );
       const expected = timeline.spans.map((s) => `${s.label} | ${s.kind} | ${s.line} | ${formatDuration(duration(s))}`).sort();
       assert.deepEqual(rows.map(([label, kind, line, , dur]) => `${label} | ${kind} | ${line} | ${dur}`).sort(), expected);
+      // Its last column says what changed against the baseline (the accessible form of the ghosts).
+      const pastaRow = rows.find(([label]) => label === 'cook("pasta")')!;
+      assert.match(pastaRow[6] ?? '', /^was [\d.]+ ms, from [\d.]+ ms \(line 4\); .*starts [\d.]+ ms earlier$/, `pasta's vs baseline cell: ${pastaRow.join(' | ')}`);
+      assert.equal(rows.find(([label, kind]) => kind === 'combinator')?.[6], 'new');
       await page.screenshot({ path: path.join(RESULTS, 'report-browser-table.png') });
 
       assert.deepEqual(errors, [], 'no errors on the page');

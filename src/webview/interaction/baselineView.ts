@@ -14,6 +14,8 @@ export class BaselineView {
   /** Pin / Clear, for the toolbar; null in the standalone report (nothing to pin to). */
   readonly button: HTMLButtonElement | null;
   private run: BaselineRun | null = null;
+  /** Bumped whenever what the view shows of the baseline changes (for the table's rebuild key). */
+  version = 0;
 
   constructor(onPin: ((pin: boolean) => void) | null) {
     if (!onPin) {
@@ -32,6 +34,7 @@ export class BaselineView {
   /** A `baseline` message arrived (or the report's embedded baseline): show this one, or none. */
   set(wire: WireRun | null): void {
     this.run = wire ? new BaselineRun(decodeRun(wire)) : null;
+    this.version++;
     this.updateButton();
   }
 
@@ -40,6 +43,7 @@ export class BaselineView {
     if (!this.run || !model.file) return;
     if (model.running && model.layout.spanCount > LIVE_COMPARE_LIMIT) return;
     this.run.compareWith({ file: model.file, wallMs: model.running ? model.nowMs() : model.wallMs, spans: [...model.layout.spans()] });
+    this.version++;
   }
 
   /** For the renderer: a row's baseline spans; null when nothing is pinned. */
@@ -52,6 +56,12 @@ export class BaselineView {
   tooltipRows(span: Span): [string, string][] {
     const site = this.run?.forSite(span)?.site;
     return site ? describeSiteChange(site) : this.run?.comparison ? [['Baseline', 'not at this site']] : [];
+  }
+
+  /** The table's "vs baseline" cell for a span; null when nothing is pinned (no column). */
+  tableCell(): ((span: Span) => string) | undefined {
+    if (!this.run?.comparison) return undefined;
+    return (span) => this.tooltipRows(span).map(([k, v]) => (k === 'Change' ? v : v === 'not at this site' ? 'new' : `was ${v}`)).join('; ');
   }
 
   updateHeader(header: Header, model: TimelineModel): void {

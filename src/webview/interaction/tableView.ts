@@ -24,8 +24,11 @@ export class TableView {
     this.shownVersion = '';
   }
 
-  /** Rebuilds when `version` changed (rows, filter, or a span ended). */
-  update(rows: readonly Row[], version: string, nowMs: number, running: boolean): void {
+  /**
+   * Rebuilds when `version` changed (rows, filter, or a span ended). `baseline`, when a baseline is
+   * pinned, gives each span's last column: its site then and what changed.
+   */
+  update(rows: readonly Row[], version: string, nowMs: number, running: boolean, baseline?: (span: Span) => string): void {
     if (!this.visible || version === this.shownVersion) return;
     this.shownVersion = version;
     const total = rows.reduce((n, r) => n + r.spans.length, 0);
@@ -33,7 +36,7 @@ export class TableView {
     const shown = Math.min(total, TABLE_LIMIT);
     table.append(
       el('caption', { text: `${total.toLocaleString('en-US')} spans${shown < total ? `, first ${shown} shown: type in the filter to narrow` : ''}${running ? ' (run in progress)' : ''}` }),
-      el('thead', {}, el('tr', {}, ...['Span', 'Kind', 'Line', 'Start', 'Duration', 'Outcome'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('thead', {}, el('tr', {}, ...['Span', 'Kind', 'Line', 'Start', 'Duration', 'Outcome', ...(baseline ? ['vs baseline'] : [])].map((h) => el('th', { scope: 'col', text: h })))),
     );
     const body = el('tbody');
     let n = 0;
@@ -55,6 +58,7 @@ export class TableView {
             el('td', { class: 'at-num', text: formatTime(span.startMs) }),
             el('td', { class: 'at-num', text: formatDuration(endOf(span, nowMs) - span.startMs) }),
             el('td', { text: span.outcome }),
+            ...(baseline ? [el('td', { text: baseline(span) })] : []),
           ),
         );
       }
