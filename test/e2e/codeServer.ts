@@ -502,20 +502,26 @@ export async function webviewFrame(page: Page, options: WebviewOptions = {}): Pr
   for (;;) {
     const outers = await page.locator('iframe.webview').all();
     for (const outer of outers.reverse()) {
-      if (!(await outer.isVisible())) continue;
-      const outerFrame = await (await outer.elementHandle())?.contentFrame();
-      const innerHandle = await outerFrame?.$('iframe#active-frame');
-      const inner = await innerHandle?.contentFrame();
-      if (!inner) {
-        lastError = 'webview has no iframe#active-frame yet';
-        continue;
+      try {
+        if (!(await outer.isVisible())) continue;
+        const outerFrame = await (await outer.elementHandle())?.contentFrame();
+        const innerHandle = await outerFrame?.$('iframe#active-frame');
+        const inner = await innerHandle?.contentFrame();
+        if (!inner) {
+          lastError = 'webview has no iframe#active-frame yet';
+          continue;
+        }
+        if (options.has && (await inner.$(options.has)) === null) {
+          lastError = `no visible webview contains ${options.has}`;
+          continue;
+        }
+        await inner.waitForLoadState('domcontentloaded', { timeout: Math.max(1, deadline - Date.now()) });
+        return inner;
+      } catch (error) {
+        // A webview navigating or going away under us ("Execution context was destroyed",
+        // a detached frame): look again.
+        lastError = String(error);
       }
-      if (options.has && (await inner.$(options.has)) === null) {
-        lastError = `no visible webview contains ${options.has}`;
-        continue;
-      }
-      await inner.waitForLoadState('domcontentloaded', { timeout: Math.max(1, deadline - Date.now()) });
-      return inner;
     }
     if (Date.now() > deadline) throw new Error(`webviewFrame: ${lastError} after ${timeout} ms`);
     await sleep(200);
