@@ -260,6 +260,17 @@ try {
     }
   });
   control.on('error', () => undefined);
+  // The engine holds the other end for the whole run: end of file means it is gone (the editor or
+  // the CLI was killed). Nobody can see this run any more, and an endless loop would spin on as an
+  // orphan: end it and whatever it spawned (the runtime leads its own process group).
+  const parentGone = () => {
+    try {
+      process.kill(-process.pid, 'SIGKILL');
+    } catch {
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
+  control.on('end', parentGone);
 } catch {
   // no control channel: the engine kills without asking
 }

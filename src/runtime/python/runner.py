@@ -32,6 +32,14 @@ def _number(value, default):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else default
 
 
+def _end_orphaned_run():
+    import signal
+    try:
+        os.killpg(os.getpid(), signal.SIGKILL)  # the runtime leads its own process group
+    except OSError:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _control_loop(control, rec, blocks, taps):
     import json
     import time
@@ -39,8 +47,11 @@ def _control_loop(control, rec, blocks, taps):
         try:
             line = control.readline()
         except Exception:
-            return
+            line = b''
         if not line:
+            # The engine holds the other end for the whole run: it is gone (the editor or the CLI
+            # was killed). Nobody can see this run any more; end it and what it spawned.
+            _end_orphaned_run()
             return
         try:
             message = json.loads(line.decode('utf-8'))
