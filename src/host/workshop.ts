@@ -17,16 +17,26 @@ interface ExerciseItem extends vscode.QuickPickItem {
 }
 
 export function registerWorkshop(context: vscode.ExtensionContext): vscode.Disposable {
-  // Resolves to the opened copy's URI (tests and other commands can run it).
-  return vscode.commands.registerCommand('awaitTimeline.openWorkshopExercise', async () => (await openWorkshopExercise(context))?.document.uri);
+  // Resolves to the opened copy's URI (tests and other commands can run it). An exercise id
+  // (`01-two-chefs`) opens that one without the quick pick, e.g. from a link in workshop notes.
+  return vscode.commands.registerCommand('awaitTimeline.openWorkshopExercise', async (id?: unknown) =>
+    (await openWorkshopExercise(context, typeof id === 'string' ? id : undefined))?.document.uri);
 }
 
-export async function openWorkshopExercise(context: vscode.ExtensionContext): Promise<vscode.TextEditor | undefined> {
+export async function openWorkshopExercise(context: vscode.ExtensionContext, id?: string): Promise<vscode.TextEditor | undefined> {
   const root = vscode.Uri.joinPath(context.extensionUri, 'examples', 'workshop');
   const exercises = listExercises(root.fsPath);
   if (!exercises.length) {
     void vscode.window.showErrorMessage(`Await Timeline: no workshop exercises found in ${root.fsPath}.`);
     return undefined;
+  }
+  if (id !== undefined) {
+    const exercise = exercises.find((e) => e.id === id);
+    if (!exercise) {
+      void vscode.window.showErrorMessage(`Await Timeline: there is no workshop exercise '${id}'.`);
+      return undefined;
+    }
+    return openStarter(context, exercise);
   }
   const solutionButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('lightbulb'), tooltip: 'Show the solution' };
   const picked = await new Promise<ExerciseItem | undefined>((resolve) => {

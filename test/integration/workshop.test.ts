@@ -5,27 +5,8 @@ import * as vscode from 'vscode';
 
 import type { Timeline } from '../../src/shared/timeline';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Runs the command and accepts the quick pick's first item once it is up. A quick pick closes when
- * the window's focus moves (a notification, a panel from an earlier test): then the command
- * resolves to nothing and is run again.
- */
-async function openFirstExercise(): Promise<vscode.Uri | undefined> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    let settled = false;
-    const opened = vscode.commands.executeCommand<vscode.Uri | undefined>('awaitTimeline.openWorkshopExercise');
-    void opened.then(() => (settled = true), () => (settled = true));
-    for (let i = 0; i < 50 && !settled; i++) {
-      await sleep(200);
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    }
-    const uri = await opened;
-    if (uri) return uri;
-  }
-  return undefined;
-}
+/** The palette's quick pick is driven in test/e2e/workshop.e2e.ts; here the exercise is named. */
+const openFirstExercise = () => vscode.commands.executeCommand<vscode.Uri | undefined>('awaitTimeline.openWorkshopExercise', '01-two-chefs');
 
 describe('Await Timeline workshop', function () {
   this.timeout(60_000);
