@@ -17,6 +17,15 @@ PREFIX="${E2E_CACHE:-$ROOT/.cache/e2e}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 NODE_MAJOR=24
 
+# Under `npm test` the outer npm (the machine's Node 20) exports its settings (npm_config_*, among
+# them npm_config_user_agent "... node/v20 ...", which code-server's postinstall reads to refuse
+# the install, and an empty allow_scripts) and puts its own node_modules/.bin and node-gyp-bin on
+# PATH. The code-server install then failed (argon2: `cross-env: Permission denied`) where the same
+# script run from a shell passed. Start from the environment a shell would have.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(npm_|NODE$|INIT_CWD$)')
+PATH="$(tr ':' '\n' <<<"$PATH" | grep -v -e '/node_modules/\.bin$' -e '@npmcli/run-script' | paste -sd: -)"
+export PATH
+
 T0=$(date +%s.%N)
 step_start=$T0
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -77,6 +86,14 @@ CODE_SERVER_PKG="$PREFIX/node_modules/code-server/package.json"
 
 # npm warns about the machine-wide `nodedir` setting; keep the log readable.
 npm_quiet() { "$@" 2>&1 | grep -v 'Unknown user config "nodedir"' || true; }
+
+# A code-server install that did not finish leaves half-linked packages behind that break the
+# next attempt (seen: argon2's `cross-env: Permission denied`): start the prefix over.
+if [[ ! -f "$PREFIX/.code-server-ok" && -d "$PREFIX/node_modules/code-server" ]]; then
+  echo "[e2e-setup] a previous code-server install did not finish: starting $PREFIX/node_modules over"
+  rm -rf "$PREFIX/node_modules" "$PREFIX/package-lock.json"
+  cp "$PREFIX/package.json.template" "$PREFIX/package.json"
+fi
 
 # --- 3. Node 24 ------------------------------------------------------------------------------
 if ! { [[ -x "$NODE24" ]] && [[ "$("$NODE24" -p 'process.versions.node.split(".")[0]' 2>/dev/null)" == "$NODE_MAJOR" ]]; }; then
