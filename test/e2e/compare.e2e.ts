@@ -5,45 +5,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Frame } from 'playwright-core';
 
-import { launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
+import { launchWorkbench, repoRoot, runCommand, screenshot, type Workbench } from './codeServer';
+import { runFromPalette, timelinePanel, waitFor } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/**
- * The panel's frame. The webview may navigate while webviewFrame looks into it ("Execution context
- * was destroyed", seen once on a loaded machine): look again.
- */
-async function panel(wb: Workbench, file: string): Promise<Frame> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await webviewFrame(wb.page, { title: `${file} — Timeline`, has: 'canvas' });
-    } catch (error) {
-      if (attempt >= 3 || !/Execution context was destroyed/.test(String(error))) throw error;
-    }
-  }
-}
-
-/** Opens a snippet, runs it from the palette and returns the panel once the run has completed. */
-async function run(wb: Workbench, file: string): Promise<Frame> {
-  await openFile(wb.page, file);
-  await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-  const view = await panel(wb, file);
-  await waitFor(`${file} to complete`, () =>
-    view.evaluate(() => (globalThis as any).document.querySelector('[data-status]')?.dataset.status === 'completed'));
-  return view;
-}
+const panel = timelinePanel;
+const run = (wb: Workbench, file: string) => runFromPalette(wb, file, ['completed']);
 
 describe('Compare and export in VS Code', function () {
   this.timeout(180_000);

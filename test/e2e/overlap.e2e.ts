@@ -5,18 +5,9 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 
 import { cursorPosition, launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
+import { waitFor } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('What could overlap in the panel', function () {
   this.timeout(180_000);

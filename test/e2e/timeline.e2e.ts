@@ -2,8 +2,6 @@
 // command, live bars in the webview, hover, click to the line, Stop, and a window reload.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import type { Frame } from 'playwright-core';
-
 import {
   cursorPosition,
   launchWorkbench,
@@ -15,48 +13,14 @@ import {
   webviewFrame,
   type Workbench,
 } from './codeServer';
+import { panelStatus, pointOn, runFromPalette, spanBoxes, waitForStatus, type Box } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
-interface Box { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number }
-
-/** The panel's status, as its header shows it. */
-async function status(view: Frame): Promise<string | undefined> {
-  return view.evaluate(() => (globalThis as any).document.querySelector('[data-status]')?.dataset.status as string | undefined);
-}
-
-async function waitForStatus(view: Frame, wanted: string[], timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string | undefined;
-  while (Date.now() < deadline) {
-    last = await status(view).catch(() => undefined);
-    if (last && wanted.includes(last)) return last;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`panel status stayed ${last} (wanted ${wanted.join('/')})`);
-}
-
-async function boxes(view: Frame): Promise<Box[]> {
-  return view.evaluate(() => (globalThis as any).awaitTimeline.spanBoxes());
-}
-
-/** Page coordinates of a point inside a span's bar. */
-async function pointOn(view: Frame, box: Box): Promise<{ x: number; y: number }> {
-  const canvas = await view.locator('canvas').first().boundingBox();
-  assert.ok(canvas, 'the chart canvas has a box');
-  return { x: canvas.x + box.x + Math.min(box.width / 2, 40), y: canvas.y + box.y + box.height / 2 };
-}
-
+const status = panelStatus;
+const boxes = spanBoxes;
+const runFixture = runFromPalette;
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width;
-
-/** Opens a fixture, runs it from the palette and returns the panel once the run has ended. */
-async function runFixture(wb: Workbench, file: string, end = ['completed', 'failed']): Promise<Frame> {
-  await openFile(wb.page, file);
-  await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-  const view = await webviewFrame(wb.page, { title: `${file} — Timeline`, has: 'canvas' });
-  await waitForStatus(view, end);
-  return view;
-}
 
 describe('Run with Timeline in VS Code', function () {
   this.timeout(180_000);

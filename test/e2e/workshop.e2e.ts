@@ -5,16 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 
 import { cursorPosition, launchWorkbench, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { waitFor } from './timelineView';
 
 describe('Workshop exercises in the workbench', function () {
   this.timeout(180_000);

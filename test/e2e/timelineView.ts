@@ -1,0 +1,57 @@
+// What the e2e specs read from the Await Timeline panel, in one place: waiting, the run's status,
+// where bars are drawn, and running a file from the palette.
+import * as assert from 'node:assert/strict';
+import type { Frame } from 'playwright-core';
+
+import { openFile, runCommand, webviewFrame, type Workbench } from './codeServer';
+
+/** Polls `probe` until it gives something other than undefined, null or false (errors count as not yet). */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The panel's run status, as its header shows it (running, completed, failed, timeout, cancelled). */
+export async function panelStatus(view: Frame): Promise<string | undefined> {
+  return view.evaluate(() => (globalThis as any).document.querySelector('[data-status]')?.dataset.status as string | undefined);
+}
+
+export function waitForStatus(view: Frame, wanted: string[], timeoutMs = 30_000): Promise<string> {
+  return waitFor(`the panel's status to be ${wanted.join('/')}`, async () => {
+    const s = await panelStatus(view);
+    return s && wanted.includes(s) ? s : undefined;
+  }, timeoutMs);
+}
+
+/** Where a span's bar is drawn, in CSS pixels relative to the chart's canvas. */
+export interface Box { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number }
+
+export function spanBoxes(view: Frame): Promise<Box[]> {
+  return view.evaluate(() => (globalThis as any).awaitTimeline.spanBoxes());
+}
+
+/** Page coordinates of a point inside a span's bar (for hover and click). */
+export async function pointOn(view: Frame, box: Box): Promise<{ x: number; y: number }> {
+  const canvas = await view.locator('canvas').first().boundingBox();
+  assert.ok(canvas, 'the chart canvas has a box');
+  return { x: canvas.x + box.x + Math.min(box.width / 2, 40), y: canvas.y + box.y + box.height / 2 };
+}
+
+/** The panel showing this file's run. */
+export function timelinePanel(wb: Workbench, file: string, timeoutMs?: number): Promise<Frame> {
+  return webviewFrame(wb.page, { title: `${file} — Timeline`, has: 'canvas', timeoutMs });
+}
+
+/** Opens a file (relative to the workspace), runs it from the palette and returns its panel once the run has ended. */
+export async function runFromPalette(wb: Workbench, file: string, end = ['completed', 'failed']): Promise<Frame> {
+  await openFile(wb.page, file);
+  await runCommand(wb.page, 'Await Timeline: Run with Timeline');
+  const view = await timelinePanel(wb, file);
+  await waitForStatus(view, end);
+  return view;
+}
