@@ -6,7 +6,7 @@ import type { Timeline } from '../shared/timeline';
 export interface LineSummary {
   /** 1-based line. */
   line: number;
-  /** e.g. `2.00 s`, `×3 · 4.10 s`, `⛔ blocked 2.00 s`. */
+  /** e.g. `2.00 s`, `×3 · 4.10 s`, `blocked 2.00 s`. */
   text: string;
   /** Longer text for the hover. */
   hover: string;
@@ -58,7 +58,7 @@ function describe(t: Tally): string {
 
 /**
  * One summary per line that awaited or blocked: awaits as their summed time (a loop's line reads
- * `×3 · 4.10 s`), blocks as `⛔ blocked …`. Pending spans count up to the end of the run.
+ * `×3 · 4.10 s`), blocks as `blocked …`. Pending spans count up to the end of the run.
  */
 export function lineSummaries(timeline: Timeline): LineSummary[] {
   const awaits = new Map<number, Tally>();
@@ -84,7 +84,7 @@ export function lineSummaries(timeline: Timeline): LineSummary[] {
         : `${a.count} awaits on this line, one after another: ${formatDuration(a.unionMs)} in all (${formatDuration(a.totalMs / a.count)} each on average).`);
     }
     if (b) {
-      parts.push(`⛔ blocked ${describe(b)}`);
+      parts.push(`blocked ${describe(b)}`);
       hover.push(`This line kept the event loop busy for ${formatDuration(b.unionMs)}${b.count > 1 ? ` in ${b.count} stretches` : ''}: nothing else could run meanwhile.`);
     }
     return { line, text: parts.join('  '), hover: hover.join(' ') };
