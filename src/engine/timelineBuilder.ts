@@ -213,9 +213,13 @@ export class TimelineBuilder {
       let cur = list[0]!;
       for (const next of list.slice(1)) {
         const touching = next.startMs <= cur.endMs! + 1;
+        // One thread cannot block twice at once: overlapping blocks are one block seen twice (a
+        // sampled one and a tail the last pass inferred).
+        const overlapping = next.startMs < cur.endMs! - 1;
         const sameLine = next.line === cur.line && next.label === cur.label;
-        if (touching && (sameLine || Math.min(len(cur), len(next)) < 2 * thresholdMs)) {
-          const longer = len(next) > len(cur) ? next : cur;
+        if (overlapping || (touching && (sameLine || Math.min(len(cur), len(next)) < 2 * thresholdMs))) {
+          const inferred = (x: Span) => x.label.startsWith('synchronous work');
+          const longer = inferred(next) !== inferred(cur) ? (inferred(next) ? cur : next) : len(next) > len(cur) ? next : cur;
           cur.label = longer.label;
           cur.line = longer.line;
           cur.column = longer.column;

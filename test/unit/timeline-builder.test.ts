@@ -66,6 +66,20 @@ describe('engine: block refinement', () => {
     );
   });
 
+  it('a sampled block and an inferred tail over the same stretch are one block, with the sampled line', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    const other = calls.map((c) => (c.id === 7 ? { ...c, label: 'sleepBusy(2000)' } : c));
+    feed(b, [
+      ...other,
+      // Seen from spin 5 until the end, and also sampled inside call 7 on its own line.
+      { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 602.5 },
+      { id: 1000000002, parentId: 7, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 303, endMs: 602.5 },
+    ]);
+    b.refineBlocks(undefined, 50);
+    const blocks = b.allSpans().filter((s) => s.kind === 'block');
+    assert.deepEqual(blocks.map((s) => [s.parentId, s.label]), [[5, 'while (Date.now() < end) {}'], [7, 'while (Date.now() < end) {}']]);
+  });
+
   it('keeps a long block on another line of the same call apart', () => {
     const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
     feed(b, [
