@@ -285,7 +285,7 @@ export class TimelineApp implements ChartActions {
    * Where each span of the visible rows is drawn, in CSS pixels relative to the canvas (for tests
    * and automation that hover or click bars: the chart itself is a canvas).
    */
-  spanBoxes(): { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number }[] {
+  spanBoxes(): { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number; cursor: boolean }[] {
     this.ensureRows();
     const now = this.model.nowMs();
     const boxes = [];
@@ -296,7 +296,11 @@ export class TimelineApp implements ChartActions {
         const x0 = Math.max(msToCssX(this.vp, span.startMs), this.vp.plotLeftCss);
         const x1 = Math.min(msToCssX(this.vp, endOf(span, now)), this.vp.plotLeftCss + this.vp.plotWidthCss);
         if (x1 < x0) continue;
-        boxes.push({ id: span.id, kind: span.kind, label: span.label, line: span.line, x: x0, y, width: x1 - x0, height: ROW_HEIGHT });
+        boxes.push({
+          id: span.id, kind: span.kind, label: span.label, line: span.line, x: x0, y, width: x1 - x0, height: ROW_HEIGHT,
+          // Highlighted because the editor's cursor is on its line.
+          cursor: this.cursorLine !== null && this.flat[i]!.line === this.cursorLine,
+        });
       }
     }
     return boxes;

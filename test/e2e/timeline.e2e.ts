@@ -13,7 +13,7 @@ import {
   webviewFrame,
   type Workbench,
 } from './codeServer';
-import { panelStatus, pointOn, runFromPalette, spanBoxes, waitForStatus, type Box } from './timelineView';
+import { panelStatus, pointOn, runFromPalette, spanBoxes, waitFor, waitForStatus, type Box } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -62,6 +62,13 @@ describe('Run with Timeline in VS Code', function () {
       position = await cursorPosition(wb.page);
     }
     assert.equal(position?.line, call.line, 'the editor selected the clicked span\'s line');
+    // The cursor is on that line now: the panel highlights that line's spans, and only those.
+    const highlighted = await waitFor('the cursor line highlighted', async () => {
+      const marked = (await boxes(view)).filter((b) => b.cursor);
+      return marked.length ? marked : undefined;
+    }, 10_000);
+    assert.ok(highlighted.every((b) => b.line === call.line), JSON.stringify(highlighted));
+    assert.ok(highlighted.some((b) => b.id === call.id));
   });
 
   it('draws spans while the run goes, more as it goes on', async () => {
