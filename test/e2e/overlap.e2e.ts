@@ -34,7 +34,7 @@ describe('What could overlap in the panel', function () {
     assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
     await screenshot(wb.page, 'e2e-could-overlap');
     await toggle.click();
-    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await waitFor('the critical-path switch to turn off', async () => (await toggle.getAttribute('aria-pressed')) === 'false', 5000);
 
     await links.nth(1).click();
     const at = await waitFor('the cursor on line 12', async () => {
