@@ -46,12 +46,30 @@ export function patchTimers(rec: Recorder): void {
   const origClearInterval = g.clearInterval;
   const origClearImmediate = g.clearImmediate;
 
-  const schedule = (orig: Function, repeat: boolean) =>
+  // Runs a timer callback in the span it was scheduled from. It gets that span and the callback
+  // as timer arguments, so scheduling allocates no closure (a run can have 100,000s pending).
+  const inContext = function (this: unknown, ctx: Handle, cb: Function) {
+    const saved = rec.current;
+    rec.current = ctx;
+    try {
+      return cb.call(this);
+    } finally {
+      rec.current = saved;
+    }
+  };
+
+  const schedule = (orig: Function, repeat: boolean, delayed: boolean) =>
     lookAlike(function (this: unknown, cb: unknown) {
       const span = rec.openTimer();
       const ctx = rec.current;
       if (typeof cb !== 'function' || (span === null && ctx === null)) {
         return orig.apply(this, arguments);
+      }
+      if (span === null) {
+        // No span of its own and no arguments for the callback (the common case): it only needs
+        // its context. An omitted delay and an undefined one mean the same to node.
+        if (!delayed && arguments.length === 1) return orig.call(this, inContext, ctx, cb);
+        if (delayed && arguments.length <= 2) return orig.call(this, inContext, arguments[1], ctx, cb);
       }
       const args = Array.prototype.slice.call(arguments);
       let timer: any;
@@ -85,9 +103,9 @@ export function patchTimers(rec: Recorder): void {
       return orig.apply(this, arguments);
     }, orig);
 
-  g.setTimeout = schedule(origSetTimeout, false);
-  g.setInterval = schedule(origSetInterval, true);
-  g.setImmediate = schedule(origSetImmediate, false);
+  g.setTimeout = schedule(origSetTimeout, false, true);
+  g.setInterval = schedule(origSetInterval, true, true);
+  g.setImmediate = schedule(origSetImmediate, false, false);
   g.clearTimeout = clear(origClearTimeout);
   g.clearInterval = clear(origClearInterval);
   g.clearImmediate = clear(origClearImmediate);
