@@ -20,6 +20,8 @@ export const DEFAULT_MAX_SPANS_PER_SITE = 1000;
 const STOP_GRACE_MS = 500;
 /** How long after exit the event pipes may take to drain. */
 const DRAIN_MS = 500;
+/** How long after a warm child is taken its replacement starts. */
+const REFILL_DELAY_MS = 250;
 
 type StdioTarget = 'inherit' | 'pipe' | 'ignore' | number;
 
@@ -379,13 +381,22 @@ export function startRun(options: RunOptions): Run {
  */
 export class WarmPool {
   private warm: WarmChild | undefined;
+  private refill: NodeJS.Timeout | undefined;
   constructor(private readonly options: Pick<RunOptions, 'nodePath' | 'runtimeArgs' | 'env'> = {}) {}
 
-  /** A warm child for a JS/TS run, and another one started behind it. */
+  /** A warm child for a JS/TS run, and another one started a little behind it. */
   take(): WarmChild | undefined {
     const w = this.warm;
     this.warm = undefined;
-    this.fill();
+    // Starting node takes tens of ms of CPU: started right away, the replacement would slow the run
+    // that was just asked for (its spawn alone blocks this thread for ms).
+    if (!this.refill) {
+      this.refill = setTimeout(() => {
+        this.refill = undefined;
+        this.fill();
+      }, REFILL_DELAY_MS);
+      this.refill.unref();
+    }
     return w && w.child.exitCode === null ? w : undefined;
   }
 
@@ -397,6 +408,8 @@ export class WarmPool {
   }
 
   dispose(): void {
+    clearTimeout(this.refill);
+    this.refill = undefined;
     if (this.warm) killGroup(this.warm.child);
     this.warm = undefined;
   }
