@@ -84,6 +84,17 @@ function main(): void {
   };
   const interval = setIntervalUnpatched(tick, 10);
   interval.unref();
+  // The first spans of a module go out as soon as its first synchronous part has run, not at the
+  // next tick (up to 10 ms later): a warm run's first event comes that much sooner.
+  let flushQueued = false;
+  recorder.onModuleStart = () => {
+    if (flushQueued) return;
+    flushQueued = true;
+    require('node:timers').setImmediate(() => {
+      flushQueued = false;
+      tick();
+    }).unref();
+  };
 
   let compiled: { code: string; format: 'esm' | 'cjs' };
   if (request.code !== undefined && request.format) {

@@ -61,6 +61,8 @@ export class Recorder {
   private combinators: Array<{ h: Handle | null; before: Handle | null }> = [];
   /** Site given by instrumented code just before it calls a timer function. */
   pendingTimerSite = -1;
+  /** Called when a module's code starts (it registers its sites first). */
+  onModuleStart: (() => void) | null = null;
 
   constructor(private readonly transport: ChildTransport, private readonly now: () => number, options: RecorderOptions) {
     this.cap = options.maxSpansPerSite;
@@ -84,6 +86,7 @@ export class Recorder {
       type: 'sites', base, file,
       sites: local.map(({ kind, label, line, column }) => ({ kind, label, line, column })),
     });
+    this.onModuleStart?.();
     return base;
   }
 
