@@ -14,7 +14,7 @@ import { Recorder } from './recorder';
 import { patchBlockingCalls, patchContextPropagation, patchOutput, patchTimers } from './patches';
 import { declaredFormat, RUNTIME_GLOBAL } from './moduleFormat';
 import type * as TransformModule from './transform';
-import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE } from './watchdogShared';
+import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
 
 const EVENTS_FD = 3;
 const WATCHDOG_FD = 4;
@@ -45,6 +45,11 @@ function main(): void {
     transferList: [loaderPortRemote],
   });
 
+  // The watchdog thread starts now too (a warm child does this while it waits, not on the run's
+  // time); it learns what runs from a message, and sleeps until then.
+  const probe = new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
+  const watchdog = startWatchdog(channel, probe);
+
   const request = readRunRequest();
   if (!request) process.exit(0); // the engine let this warm child go unused
 
@@ -67,8 +72,8 @@ function main(): void {
   }
   process.argv = [process.argv[0], file, ...request.args];
 
-  const probe = new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
-  startWatchdog(channel, probe, request, file);
+  const watchdogRun: WatchdogRun = { type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source };
+  watchdog?.postMessage(watchdogRun);
 
   patchTimers(recorder);
   patchContextPropagation(recorder);
@@ -280,21 +285,20 @@ export function firstUserFrame(stack: string, userFiles: Set<string>): { line: n
   return undefined;
 }
 
-function startWatchdog(channel: ReturnType<typeof createSharedChannel>, probe: Float64Array, request: RunRequest, file: string): void {
+function startWatchdog(channel: ReturnType<typeof createSharedChannel>, probe: Float64Array): Worker | undefined {
   try {
     const w = new Worker(path.join(__dirname, 'watchdog.js'), {
-      workerData: {
-        channel, probe: probe.buffer, eventsFd: EVENTS_FD, watchdogFd: WATCHDOG_FD, controlFd: CONTROL_FD,
-        thresholdMs: request.blockThresholdMs, file, source: request.source,
-      },
+      workerData: { channel, probe: probe.buffer, eventsFd: EVENTS_FD, watchdogFd: WATCHDOG_FD, controlFd: CONTROL_FD },
       stdout: false,
       stderr: !process.env.AWAIT_TIMELINE_DEBUG,
       env: process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {},
     });
     w.unref();
     w.on('error', () => { /* the watchdog is best effort; the program runs on */ });
+    return w;
   } catch {
     // without a watchdog, blocks are still seen by the lag probe's gaps in the engine
+    return undefined;
   }
 }
 

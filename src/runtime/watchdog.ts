@@ -6,24 +6,23 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 
 import { encodeJsonFrame, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { flushChannel, ST_LOCK, writeFully, type SharedChannel } from './transport';
-import { PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0 } from './watchdogShared';
+import { PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
+/** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
   channel: SharedChannel;
   probe: SharedArrayBuffer;
   eventsFd: number;
   watchdogFd: number;
   controlFd: number;
-  thresholdMs: number;
-  file: string;
-  source?: string;
 }
 
 const data = workerData as WatchdogData;
+let run: WatchdogRun = { type: 'run', thresholdMs: 50, file: '' };
 const probe = new Float64Array(data.probe);
 const state = new Int32Array(data.channel.state);
 const records = new Float64Array(data.channel.records);
@@ -57,7 +56,7 @@ function lineText(file: string, line: number): string {
   if (!lines) {
     let text = '';
     try {
-      text = file === data.file && data.source !== undefined ? data.source : fs.readFileSync(file, 'utf8');
+      text = file === run.file && run.source !== undefined ? run.source : fs.readFileSync(file, 'utf8');
     } catch {
       // unreadable: no label text
     }
@@ -122,7 +121,7 @@ async function locateMain(): Promise<{ file: string; line: number; column: numbe
       const file = url.startsWith('file:') ? fileURLToPath(url) : url;
       return { file, line, column, parentId: parsed.id };
     }
-    return { file: data.file, line: 0, column: 0, parentId: parsed.id };
+    return { file: run.file, line: 0, column: 0, parentId: parsed.id };
   } catch (err) {
     debug(String(err));
     return undefined;
@@ -134,14 +133,14 @@ async function locateMain(): Promise<{ file: string; line: number; column: numbe
 type Where = { file: string; line: number; column: number; parentId: number };
 
 /** How often a long block is looked at again: a new line or span splits it. */
-const SAMPLE_MS = Math.max(50, data.thresholdMs);
+let SAMPLE_MS = 50;
 
 async function whereIsMain(): Promise<Where | undefined> {
   const nativeLine = probe[PROBE_NATIVE_LINE];
   if (nativeLine !== 0) {
     // In a native wait: it cannot answer, and it is not touching its buffers.
     flushMainBuffers();
-    return { file: data.file, line: Math.max(0, nativeLine), column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: probe[PROBE_NATIVE_PARENT] };
+    return { file: run.file, line: Math.max(0, nativeLine), column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: probe[PROBE_NATIVE_PARENT] };
   }
   return locateMain();
 }
@@ -216,7 +215,7 @@ function check(): void {
     else if (!pausing && absNow() - block.sampledAt >= SAMPLE_MS) void resample();
     return;
   }
-  if (!pausing && absNow() - last >= data.thresholdMs) void onBlockStart(last);
+  if (!pausing && absNow() - last >= run.thresholdMs) void onBlockStart(last);
 }
 
 async function onStop(): Promise<void> {
@@ -238,39 +237,51 @@ async function onStop(): Promise<void> {
   send({ type: 'flushed' });
 }
 
-const interval = setInterval(check, Math.max(2, Math.min(10, data.thresholdMs / 4)));
-void interval;
-
-// Control messages after the run request arrive here, on this thread's own event loop.
-try {
-  const control = new net.Socket({ fd: data.controlFd, readable: true, writable: false });
-  let buffered = '';
-  control.setEncoding('utf8');
-  control.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        if (JSON.parse(line)?.type === 'stop') void onStop();
-      } catch {
-        // not ours to judge: ignore malformed control lines
-      }
-    }
-  });
-  control.on('error', () => undefined);
-  // The engine holds the other end for the whole run: end of file means it is gone (the editor or
-  // the CLI was killed). Nobody can see this run any more, and an endless loop would spin on as an
-  // orphan: end it and whatever it spawned (the runtime leads its own process group).
-  const parentGone = () => {
-    try {
-      process.kill(-process.pid, 'SIGKILL');
-    } catch {
-      process.kill(process.pid, 'SIGKILL');
-    }
-  };
-  control.on('end', parentGone);
-} catch {
-  // no control channel: the engine kills without asking
+/** Starts watching once the run request has come: until then a warm child's thread sleeps. */
+function start(): void {
+  setInterval(check, Math.max(2, Math.min(10, run.thresholdMs / 4)));
+  listenForControl();
 }
+
+// Control messages after the run request arrive here, on this thread's own event loop. Only
+// opened once the main thread has read the request from the same fd.
+function listenForControl(): void {
+  try {
+    const control = new net.Socket({ fd: data.controlFd, readable: true, writable: false });
+    let buffered = '';
+    control.setEncoding('utf8');
+    control.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          if (JSON.parse(line)?.type === 'stop') void onStop();
+        } catch {
+          // not ours to judge: ignore malformed control lines
+        }
+      }
+    });
+    control.on('error', () => undefined);
+    // The engine holds the other end for the whole run: end of file means it is gone (the editor or
+    // the CLI was killed). Nobody can see this run any more, and an endless loop would spin on as an
+    // orphan: end it and whatever it spawned (the runtime leads its own process group).
+    const parentGone = () => {
+      try {
+        process.kill(-process.pid, 'SIGKILL');
+      } catch {
+        process.kill(process.pid, 'SIGKILL');
+      }
+    };
+    control.on('end', parentGone);
+  } catch {
+    // no control channel: the engine kills without asking
+  }
+}
+
+parentPort?.once('message', (msg: WatchdogRun) => {
+  run = msg;
+  SAMPLE_MS = Math.max(50, run.thresholdMs);
+  start();
+});

@@ -1,4 +1,5 @@
-// Slots of the Float64 probe shared by the main thread and the watchdog thread.
+// What the main thread and the watchdog thread share: the slots of the Float64 probe, and the
+// message that tells a watchdog started ahead of the request what runs.
 
 /** Absolute time (timeOrigin + now) of the main thread's last lag-probe tick. */
 export const PROBE_LAST_TICK = 0;
@@ -13,3 +14,13 @@ export const PROBE_NATIVE_COLUMN = 4;
 /** Span id current when that native call began. */
 export const PROBE_NATIVE_PARENT = 5;
 export const SHARED_PROBE_SLOTS = 8;
+
+/** Posted by the main thread once the run request has arrived. */
+export interface WatchdogRun {
+  type: 'run';
+  thresholdMs: number;
+  /** The snippet's path, for the line text of its blocks. */
+  file: string;
+  /** Its text when it is not the file's (unsaved editors). */
+  source?: string;
+}
