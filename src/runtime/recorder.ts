@@ -268,6 +268,17 @@ export class Recorder {
     this.combinators.push({ h, before });
   }
 
+  /**
+   * The combinator's argument is evaluated; the combinator itself runs next. Over an array it only
+   * calls `then` on the elements with its own resolve functions, which run no user code: they
+   * need no context, and binding two callbacks per element costs a run of 100,000 calls dearly.
+   * cc() brings the context back.
+   */
+  ca(iterable: unknown): unknown {
+    if (Array.isArray(iterable)) this.current = null;
+    return iterable;
+  }
+
   cc(result: unknown): unknown {
     const top = this.combinators.pop();
     if (!top) return result;

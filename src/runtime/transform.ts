@@ -293,6 +293,13 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     const label = shortenLabel(source.slice(n.start, n.end));
     const site = addSite({ kind: 'combinator', label, ...pos(n) });
     open(n.start, `(${R}.co(${siteRef(site)}),${R}.cc(`);
+    const args = n.arguments as Node[];
+    if (args.length === 1 && args[0].type !== 'SpreadElement') {
+      // The argument is evaluated: the combinator's own work gets no context (see Recorder.ca).
+      const [as, ae] = outerRange(args[0]);
+      open(as, `${R}.ca(`);
+      close(ae, ')');
+    }
     close(n.end, '))');
   }
 
