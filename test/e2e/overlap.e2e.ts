@@ -27,7 +27,7 @@ describe('What could overlap in the panel', function () {
     const links = view.locator('.at-insight-link');
     await waitFor('two insights', async () => ((await links.count()) === 2 ? true : undefined));
     const summary = await view.locator('.at-insights-summary').innerText();
-    assert.match(summary, /^4 awaits could overlap: saves about \d+(\.\d+)? ms$/);
+    assert.match(summary, /^4 awaits could overlap: saves about \d+(\.\d+)? m?s$/);
     assert.match(await links.nth(0).innerText(), /^Lines 8–9: these 2 awaits ran back to back/);
     assert.match(await links.nth(1).innerText(), /^Lines 10–13: this await ran 2 times back to back in the loop/);
     const toggle = view.locator('.at-critical-toggle');
