@@ -191,14 +191,9 @@ export class TimelineBuilder {
     if (blocks.length === 0 || blocks.length > 500) return; // a flood of blocks: leave as measured
     const calls = [...this.spans.values()].filter((s) => s.kind === 'call');
     for (const b of blocks) {
-      const length = b.endMs! - b.startMs;
-      if (length <= 0) continue;
+      if (b.endMs! <= b.startMs) continue;
       const parent = b.parentId === null ? undefined : this.spans.get(b.parentId);
-      let best: Span | undefined;
-      for (const c of calls) {
-        const overlap = Math.min(b.endMs!, c.endMs ?? b.endMs!) - Math.max(b.startMs, c.startMs);
-        if (overlap >= 0.9 * length && (!best || c.startMs > best.startMs)) best = c;
-      }
+      const best = deepestCall(calls, b.startMs, b.endMs!, 0.9);
       if (best && best.id !== b.parentId && (!parent || best.startMs >= parent.startMs)) b.parentId = best.id;
     }
     const byParent = new Map<number | null, Span[]>();
@@ -239,14 +234,8 @@ export class TimelineBuilder {
    */
   private blockTail(b: Span, parent: Span, fromMs: number, toMs: number, thresholdMs: number): void {
     for (let guard = 0; guard < 16 && toMs - fromMs >= thresholdMs; guard++) {
-      const length = toMs - fromMs;
-      let host: Span | undefined;
-      for (const s of this.spans.values()) {
-        if (s.kind !== 'call' || s.id === parent.id) continue;
-        const overlap = Math.min(toMs, s.endMs ?? toMs) - Math.max(fromMs, s.startMs);
-        if (overlap < length / 2) continue;
-        if (!host || s.startMs > host.startMs) host = s;
-      }
+      const others = [...this.spans.values()].filter((s) => s.kind === 'call' && s.id !== parent.id);
+      const host = deepestCall(others, fromMs, toMs, 0.5);
       if (!host) return;
       const sameSite = host.label === parent.label && host.line === parent.line && host.column === parent.column;
       let id = 0;
@@ -283,8 +272,21 @@ export class TimelineBuilder {
   }
 }
 
+/**
+ * The call that covers at least `share` of [fromMs, toMs] and began last (the deepest: calls on
+ * one thread nest), if any. A call still running covers up to `toMs`.
+ */
+function deepestCall(calls: Iterable<Span>, fromMs: number, toMs: number, share: number): Span | undefined {
+  let best: Span | undefined;
+  for (const c of calls) {
+    const overlap = Math.min(toMs, c.endMs ?? toMs) - Math.max(fromMs, c.startMs);
+    if (overlap >= share * (toMs - fromMs) && (!best || c.startMs > best.startMs)) best = c;
+  }
+  return best;
+}
+
 /** Length of the union of intervals. */
-function unionLength(intervals: Array<[number, number]>): number {
+export function unionLength(intervals: Array<[number, number]>): number {
   intervals.sort((a, b) => a[0] - b[0]);
   let total = 0;
   let curStart = -Infinity;
