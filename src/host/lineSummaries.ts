@@ -1,5 +1,6 @@
 // What the editor shows after a run, worked out without 'vscode' (unit-tested in plain Node):
 // the time per source line (inline decorations) and the problems (diagnostics).
+import { unionLength } from '../engine/timelineBuilder';
 import { formatDuration } from '../shared/format';
 import type { Timeline } from '../shared/timeline';
 
@@ -33,20 +34,6 @@ function tally(map: Map<number, Tally>, line: number, startMs: number, ms: numbe
   if (outcome === 'pending') t.pending++;
 }
 
-function union(intervals: [number, number][]): number {
-  intervals.sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let [from, to] = [-Infinity, -Infinity];
-  for (const [s, e] of intervals) {
-    if (s > to) {
-      if (to > from) total += to - from;
-      [from, to] = [s, e];
-    } else if (e > to) to = e;
-  }
-  if (to > from) total += to - from;
-  return total;
-}
-
 /** The line's time: how long it kept something waiting (overlapping awaits count once). */
 function describe(t: Tally): string {
   const time = formatDuration(t.unionMs);
@@ -69,7 +56,7 @@ export function lineSummaries(timeline: Timeline): LineSummary[] {
     const end = s.endMs ?? Math.max(timeline.wallMs, s.startMs);
     tally(map, s.line, s.startMs, Math.max(0, end - s.startMs), s.outcome);
   }
-  for (const t of [...awaits.values(), ...blocks.values()]) t.unionMs = union(t.intervals);
+  for (const t of [...awaits.values(), ...blocks.values()]) t.unionMs = unionLength(t.intervals);
   const lines = [...new Set([...awaits.keys(), ...blocks.keys()])].sort((a, b) => a - b);
   return lines.map((line) => {
     const a = awaits.get(line);
