@@ -192,13 +192,23 @@ export class TimelineRunner implements vscode.Disposable {
     if (this.run !== run) return;
     this.run = undefined;
     this.stopTicking();
-    this.panel?.finishRun(timelineMessages(timeline, true));
-    this.shown = { timeline, uri: target.uri };
-    this.annotations.show(target.uri, timeline);
-    this.overlaps.show(target.uri, timeline);
+    this.showFinished(target, timeline, true);
     if (timeline.error?.kind === 'spawn') void this.explainSpawnFailure(target, timeline.error.message);
     const outcome = timeline.error ? `${timeline.status}: ${timeline.error.message}` : timeline.status;
     this.output.appendLine(`■ ${target.displayName} ${outcome} (${Math.round(timeline.wallMs)} ms)`);
+  }
+
+  /**
+   * A run is over (ended or stopped): its final timeline goes to the panel when no other run has
+   * taken it, and to the editor's annotations and the stored last run.
+   */
+  private showFinished(target: RunTarget, timeline: Timeline, ownsPanel: boolean): void {
+    if (ownsPanel) {
+      this.panel?.finishRun(timelineMessages(timeline, true));
+      this.shown = { timeline, uri: target.uri };
+    }
+    this.annotations.show(target.uri, timeline);
+    this.overlaps.show(target.uri, timeline);
     void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
   }
 
@@ -210,15 +220,9 @@ export class TimelineRunner implements vscode.Disposable {
     this.run = undefined;
     this.stopTicking();
     const timeline = await run.cancel();
-    // Stopped but not replaced: the panel shows how it ended.
-    if (!this.run && this.panel) this.panel.finishRun(timelineMessages(timeline, true));
     this.output.appendLine(`■ stopped after ${Math.round(timeline.wallMs)} ms`);
-    if (target) {
-      if (!this.run) this.shown = { timeline, uri: target.uri };
-      this.annotations.show(target.uri, timeline);
-      this.overlaps.show(target.uri, timeline);
-      void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
-    }
+    // Stopped but not replaced: the panel shows how it ended.
+    if (target) this.showFinished(target, timeline, !this.run);
   }
 
   /** Node or Python could not start: say so where the user looks, with the setting to fix it. */
