@@ -2,6 +2,7 @@
 // live timeline, cancel and timeout that keep everything recorded, and the final timeline.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
@@ -315,6 +316,9 @@ export class Run extends EventEmitter<RunEvents> {
     let status: RunStatus;
     let error: RunError | null = null;
     let exitCodeOverride: number | undefined;
+    // Death by a signal: the code a shell reports for it, 128 + its number (SIGTERM 143, SIGABRT 134).
+    const bySignal = code === null && signal ? signal : undefined;
+    const signalCode = bySignal ? shellCodeForSignal(bySignal) : undefined;
     const open = b.openBlock();
     const stuck = open ? ` while stuck at line ${open.line}: ${open.label}` : '';
     if (this.streamError) {
@@ -338,7 +342,8 @@ export class Run extends EventEmitter<RunEvents> {
       status = code === 0 ? 'completed' : 'failed';
       if (exception) error = { kind: 'exception', message: exception.text, line: exception.line, column: exception.column, stack: exception.stack };
       else if (b.internalError) error = { kind: 'internal', message: `internal error: ${b.internalError}` };
-      else if (code !== 0) error = { kind: 'exit', message: code === null ? `killed by ${signal}` : `exited with code ${code}` };
+      else if (bySignal) error = { kind: 'exit', message: `killed by ${bySignal} (exit code ${signalCode})` };
+      else if (code !== 0) error = { kind: 'exit', message: `exited with code ${code}` };
       if (!b.started && !error) {
         status = 'failed';
         error = { kind: 'spawn', message: 'the runtime exited before the snippet started' };
@@ -346,8 +351,9 @@ export class Run extends EventEmitter<RunEvents> {
     }
     this.status = status;
     b.refineBlocks(b.exit && !this.endStatus ? b.exit.atMs : undefined, this.options.blockThresholdMs ?? DEFAULT_BLOCK_THRESHOLD_MS);
-    const exitCode = this.endStatus ? null : exitCodeOverride ?? code;
+    const exitCode = this.endStatus ? null : exitCodeOverride ?? code ?? signalCode ?? null;
     const timeline = b.build(status, exitCode, wallMs, error);
+    if (bySignal && !this.endStatus) timeline.signal = bySignal;
     attachInsights(timeline, this.sourceText);
     const expectations = this.sourceText === undefined ? undefined : checkExpectations(this.sourceText, this.language, timeline);
     if (expectations) timeline.expectations = expectations;
@@ -367,6 +373,12 @@ function killGroup(child: ChildProcess): void {
       // already gone
     }
   }
+}
+
+/** What a shell reports for a process a signal ended: 128 + the signal's number. */
+export function shellCodeForSignal(signal: NodeJS.Signals): number {
+  const n = os.constants.signals[signal];
+  return 128 + (typeof n === 'number' ? n : 0);
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -145,7 +145,10 @@ export interface Timeline {
   file: string;
   language: Language;
   status: RunStatus;
+  /** The program's exit code as a shell reports it: 128 + the signal's number when a signal ended it (SIGTERM 143); null when the tool stopped it. */
   exitCode: number | null;
+  /** The signal that ended the program (`'SIGTERM'`, `'SIGKILL'`, `'SIGABRT'`…); absent when it exited or the tool stopped it. */
+  signal?: string;
   wallMs: number;
   error: RunError | null;
   spans: Span[];
