@@ -41,11 +41,33 @@ interface CliOptions {
   check: boolean;
 }
 
+/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function positiveNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} needs a positive number of milliseconds, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} needs a positive number of milliseconds, got '${value}'`);
+  if (n > MAX_TIMER_MS) {
+    throw new UsageError(`--${name} ${value} is longer than the longest a timer can wait, ${MAX_TIMER_MS} ms (about 24.8 days)${name === 'timeout' ? '; leave --timeout out to run without one' : ''}`);
+  }
   return n;
+}
+
+/** Options that take a value: `--timeout -1` passes -1 to --timeout (parseArgs would call it ambiguous). */
+const VALUE_OPTIONS = new Set(['--json', '--trace', '--timeout', '--block-threshold', '--max-spans-per-site', '--python', '--html', '--svg', '--baseline']);
+
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (VALUE_OPTIONS.has(a) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 export function parseCli(argv: string[]): CliOptions {
@@ -55,7 +77,7 @@ export function parseCli(argv: string[]): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: own,
+      args: joinNegativeValues(own),
       allowPositionals: true,
       strict: true,
       options: {
@@ -123,9 +145,39 @@ function readBaseline(name: string): Timeline {
   }
 }
 
-function writeOut(target: string, text: string): void {
-  if (target === '-') process.stdout.write(text);
-  else fs.writeFileSync(target, text);
+/** Writes an export; a target that cannot be written is told in one line and the run goes on. Returns false then. */
+function writeOut(option: string, target: string, text: () => string): boolean {
+  if (target === '-') {
+    process.stdout.write(text());
+    return true;
+  }
+  try {
+    fs.writeFileSync(target, text());
+    return true;
+  } catch (err) {
+    process.stderr.write(`await-timeline: --${option} ${target}: ${writeFailure(err as NodeJS.ErrnoException, target)}\n`);
+    return false;
+  }
+}
+
+function writeFailure(err: NodeJS.ErrnoException, target: string): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return `cannot write: no such directory ${path.dirname(path.resolve(target))}`;
+    case 'EISDIR':
+      return 'cannot write: is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot write: permission denied';
+    case 'ENOTDIR':
+      return 'cannot write: a part of the path is not a directory';
+    case 'ENOSPC':
+      return 'cannot write: no space left on the device';
+    case 'EROFS':
+      return 'cannot write: read-only file system';
+    default:
+      return `cannot write: ${err.code ?? err.message}`;
+  }
 }
 
 /** The CLI's exit code: the snippet's, 2 when it did not compile, 124 on timeout, 130 when stopped. */
@@ -181,12 +233,14 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (options.baseline) timeline.comparison = compareRuns(options.baseline.timeline, timeline);
-  // Files first: whatever happens to the chart, the exports are written.
-  if (options.json) writeOut(options.json, JSON.stringify(timeline, null, 2) + '\n');
+  // Files first: whatever happens to the chart, the exports are written; one that cannot be is
+  // told in a line, the others and the chart still are, and the CLI exits 2.
+  let exportsFailed = false;
+  if (options.json && !writeOut('json', options.json, () => JSON.stringify(timeline, null, 2) + '\n')) exportsFailed = true;
   // The package root (dist/ and media/) holds the renderer the HTML report inlines.
   for (const kind of ['trace', 'svg', 'html'] as const) {
     const target = options[kind];
-    if (target) writeOut(target, exportText(kind, timeline, path.resolve(__dirname, '..'), options.baseline?.timeline));
+    if (target && !writeOut(kind, target, () => exportText(kind, timeline, path.resolve(__dirname, '..'), options.baseline?.timeline))) exportsFailed = true;
   }
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
@@ -201,6 +255,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const expectations = timeline.expectations;
   if (expectations) report.write('\n' + formatExpectationReport(expectations, rel, { color: options.color && isTTY }));
+  if (exportsFailed) return 2;
   if (!options.check) return exitCodeFor(timeline, compileFailed);
   // With --check the exit code is the grade, whatever the snippet exited with.
   if (compileFailed) return 2;

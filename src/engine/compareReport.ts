@@ -1,5 +1,6 @@
 // The comparison with a baseline run as terminal text: the wall-time change, then the await sites
 // that changed most (time spent there, or when they began), one line each.
+import { visibleLine } from '../shared/safeText';
 import { formatDelta, weight } from '../shared/compare';
 import { formatDuration } from '../shared/format';
 import type { Comparison, SiteComparison } from '../shared/timeline';
@@ -48,7 +49,7 @@ export function renderComparison(c: Comparison, options: ComparisonTextOptions =
 function siteLine(s: SiteComparison, labelWidth: number, signed: (ms: number, text?: string) => string, noise: number): string {
   const mark = s.match === 'added' ? '+' : s.match === 'removed' ? '−' : ' ';
   // As the chart names rows: an await shows the word.
-  const label = fit(s.kind === 'await' ? `await ${s.label}` : s.label, labelWidth).padEnd(labelWidth);
+  const label = fit(visibleLine(s.kind === 'await' ? `await ${s.label}` : s.label), labelWidth).padEnd(labelWidth);
   const where = s.current && s.baseline && s.current.line !== s.baseline.line
     ? `:${s.baseline.line}→${s.current.line}`
     : `:${(s.current ?? s.baseline)!.line}`;

@@ -1,5 +1,6 @@
 // `@expect` comments: what a snippet's timeline must show (workshop exercises, `--check`). Parsing
 // and checking are pure functions of the source text and the finished timeline.
+import { visibleLine } from '../shared/safeText';
 import type { ExpectationResult, Language, Outcome, Span, Timeline } from '../shared/timeline';
 
 export type Comparison = '<' | '<=' | '>' | '>=' | '==';
@@ -419,8 +420,8 @@ export function formatExpectationReport(results: readonly ExpectationResult[], f
   const mark = (passed: boolean) => (passed ? paint('32', '✓') : paint('31', '✗'));
   const lines = results.map((r) =>
     r.error !== undefined
-      ? `${mark(false)} ${file}:${r.line}:${r.column}: malformed @expect: ${r.error}`
-      : `${mark(r.passed)} ${r.text}  — ${r.actual}  ${paint('2', `(line ${r.line})`)}`,
+      ? `${mark(false)} ${file}:${r.line}:${r.column}: malformed @expect: ${visibleLine(r.error)}`
+      : `${mark(r.passed)} ${visibleLine(r.text)}  — ${visibleLine(r.actual)}  ${paint('2', `(line ${r.line})`)}`,
   );
   const passed = results.filter((r) => r.passed).length;
   lines.push(passed === results.length

@@ -4,6 +4,7 @@
 import type { Span, SpanKind, Timeline } from '../shared/timeline';
 import { msToCssX, type Viewport } from '../webview/model/coords';
 import { formatDuration } from '../shared/format';
+import { visibleText } from '../shared/safeText';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../webview/model/geometry';
 import { layoutSpans } from '../webview/model/layout';
 import { endOf, unionIntervals, visibleRuns } from '../webview/model/lod';
@@ -53,8 +54,9 @@ const MONO = "Menlo, Consolas, 'DejaVu Sans Mono', monospace";
 /** Rough width of a character of 12 px monospace text; SVG has no measureText. */
 const MONO_CHAR = 7.2;
 
+/** Text as XML character data: markup escaped, and characters XML 1.0 forbids (ESC, NUL…) shown as visible stand-ins. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return visibleText(text).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
 }
 
 function fit(text: string, width: number): string {

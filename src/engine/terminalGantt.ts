@@ -1,6 +1,7 @@
 // The timeline as a Gantt chart in a terminal: one row per span, nested under its parent, bars on
 // a shared time axis, durations, colour on a TTY and plain text without.
 import type { Span, Timeline } from '../shared/timeline';
+import { visibleLine, visibleText } from '../shared/safeText';
 
 export interface GanttOptions {
   /** Total width in columns. */
@@ -82,7 +83,8 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   for (const { span: s, depth } of rows.slice(0, maxRows)) {
     const indent = '  '.repeat(Math.min(depth, 8));
     const prefix = s.kind === 'await' ? 'await ' : s.kind === 'block' ? '⛔ ' : '';
-    let label = indent + prefix + s.label;
+    // A label is the program's text: an ESC, NUL or bidi override in it is shown, never acted on.
+    let label = indent + prefix + visibleLine(s.label);
     if (label.length > labelWidth) label = label.slice(0, labelWidth - 1) + '…';
     const end = s.endMs ?? total;
     const a = col(s.startMs);
@@ -106,7 +108,7 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
 export function summaryLine(t: Timeline): string {
   const st = t.stats;
   const status = t.status === 'completed' ? `completed (exit ${t.exitCode})`
-    : t.status === 'failed' ? `failed${t.exitCode !== null ? ` (exit ${t.exitCode})` : ''}`
+    : t.status === 'failed' ? `failed${t.signal ? ` (${t.signal}, exit ${t.exitCode})` : t.exitCode !== null ? ` (exit ${t.exitCode})` : ''}`
     : t.status === 'timeout' ? 'timed out' : t.status === 'cancelled' ? 'stopped' : t.status;
   return `wall ${formatMs(st.wallMs)} · awaited ${formatMs(st.awaitedMs)} · blocked ${formatMs(st.blockedMs)} · max concurrency ${st.maxConcurrency} · ${status}`;
 }
@@ -119,11 +121,11 @@ export function renderInsights(t: Timeline, options: { color?: boolean } = {}): 
   const lines = [paint('1', insights.length === 1 ? 'What could overlap:' : `What could overlap (${insights.length}):`)];
   for (const i of insights) {
     const where = i.endLine > i.line ? `lines ${i.line}–${i.endLine}` : `line ${i.line}`;
-    lines.push(`  ${where}: ${i.message}`);
+    lines.push(`  ${where}: ${visibleLine(i.message)}`);
     if (i.fix) {
       // Continuation lines lose the code's own indentation and line up under the first.
       const base = new RegExp(`^[ \\t]{0,${i.fix.column - 1}}`);
-      const text = i.fix.newText.split('\n').map((l, k) => (k === 0 ? l : `         ${l.replace(base, '')}`)).join('\n');
+      const text = visibleText(i.fix.newText).split('\n').map((l, k) => (k === 0 ? l : `         ${l.replace(base, '')}`)).join('\n');
       lines.push(paint(COLORS.dim, `    fix: ${text}`));
     }
   }

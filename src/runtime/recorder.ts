@@ -381,7 +381,10 @@ export class Recorder {
       else parts.push(preview(args[i]));
     }
     const name = site.label;
-    return name.startsWith('new ') ? `${name}(${parts.join(', ')})` : `${name}(${parts.join(', ')})`;
+    // Accessors (see the transform's functionName): `get o.x`, `set o.x = 5`.
+    if (name.startsWith('get ')) return name;
+    if (name.startsWith('set ')) return `${name} = ${parts[0] ?? ''}`;
+    return `${name}(${parts.join(', ')})`;
   }
 }
 

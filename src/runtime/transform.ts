@@ -161,16 +161,19 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       return undefined;
     };
     const qualify = (owner: string | undefined, name: string) => (owner ? `${owner}.${name}` : name);
+    // A getter runs on `o.x`, a setter on `o.x = v`: 'get o.x' and 'set o.x' (as DevTools names
+    // them), never a call `o.x()` the user did not write. The recorder knows them by the prefix.
+    const accessor = (method: Node, name: string) => (method.kind === 'get' || method.kind === 'set' ? `${method.kind} ${name}` : name);
 
     if (fn.type === 'ClassMethod' || fn.type === 'ClassPrivateMethod') {
       const body = ancestors[ancestors.length - 1];
       const cls = ancestors[ancestors.length - 2];
       const owner = ownerName(body, cls);
       if (fn.kind === 'constructor') return `new ${owner ?? '(anonymous class)'}`;
-      return qualify(owner, keyName(fn.key, fn.computed));
+      return accessor(fn, qualify(owner, keyName(fn.key, fn.computed)));
     }
     if (fn.type === 'ObjectMethod') {
-      return qualify(ownerName(parent, undefined), keyName(fn.key, fn.computed));
+      return accessor(fn, qualify(ownerName(parent, undefined), keyName(fn.key, fn.computed)));
     }
     if (fn.id?.name) return fn.id.name;
     if (!parent) return '(anonymous)';
