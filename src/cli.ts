@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import type { Timeline } from './shared/timeline';
+import type { TimeMode, Timeline } from './shared/timeline';
 import { DEFAULT_BLOCK_THRESHOLD_MS, SUPPORTED_EXTENSIONS, startRun } from './engine/run';
 import { renderGantt, renderInsights } from './engine/terminalGantt';
 import { exportText } from './engine/exports';
@@ -13,10 +13,15 @@ import { formatExpectationReport } from './engine/expectations';
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
                           [--baseline <timeline.json>] [--timeout <ms>] [--block-threshold <ms>]
-                          [--max-spans-per-site <n>] [--python <exe>] [--no-color] [--check] [-- args…]
+                          [--max-spans-per-site <n>] [--python <exe>] [--time <real|warp>] [--no-color]
+                          [--check] [-- args…]
 
   --check   grade the snippet's @expect comments: exit 0 when all hold, 1 when any fails or is
-            malformed, 2 when the file has none or does not compile (default --timeout 30000)`;
+            malformed, 2 when the file has none or does not compile (default --timeout 30000,
+            default --time warp)
+  --time    warp: when the program waits only for timers, its clock jumps to the next one (a 4 s
+            lesson runs in milliseconds; busy loops and real I/O keep their real time). Default:
+            the snippet's own \`@time warp\` or \`@time real\` comment, else real (warp with --check)`;
 
 /** With --check and no --timeout: a starter that never ends still gets a grade. */
 const CHECK_TIMEOUT_MS = 30_000;
@@ -39,6 +44,8 @@ interface CliOptions {
   baseline?: { timeline: Timeline; name: string };
   /** Grade the @expect comments: the exit code says whether they all hold. */
   check: boolean;
+  /** --time as given; undefined: the snippet's `@time` line, else the default. */
+  time?: TimeMode;
 }
 
 /** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
@@ -92,6 +99,7 @@ export function parseCli(argv: string[]): CliOptions {
         svg: { type: 'string' },
         baseline: { type: 'string' },
         check: { type: 'boolean' },
+        time: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -112,7 +120,10 @@ export function parseCli(argv: string[]): CliOptions {
   if (maxSpans !== undefined && !(Number.isInteger(Number(maxSpans)) && Number(maxSpans) > 0)) {
     throw new UsageError(`--max-spans-per-site needs a positive whole number, got '${maxSpans}'`);
   }
+  const time = values.time;
+  if (time !== undefined && time !== 'real' && time !== 'warp') throw new UsageError(`--time is real or warp, got '${time}'`);
   return {
+    time,
     baseline: values.baseline === undefined ? undefined : { timeline: readBaseline(values.baseline), name: values.baseline },
     file,
     args: passthrough,
@@ -211,6 +222,9 @@ async function main(argv: string[]): Promise<number> {
     blockThresholdMs: options.blockThresholdMs,
     maxSpansPerSite: options.maxSpansPerSite,
     pythonPath: options.pythonPath,
+    time: options.time,
+    // Grading is the workshop's: warped, the same verdict on any machine and in milliseconds.
+    defaultTime: options.check ? 'warp' : 'real',
     stdin: 'inherit',
     stdout: jsonToStdout ? 2 : 'inherit',
     stderr: 'inherit',

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import type { RunRequest } from '../shared/runtimeProtocol';
-import type { Language, RunError, RunStatus, Timeline } from '../shared/timeline';
+import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
+import { resolveTimeMode } from './timeMode';
 import { CompileError, transformSnippet } from '../runtime/transform';
 import { declaredFormat } from '../runtime/moduleFormat';
 import { checkExpectations } from './expectations';
@@ -50,6 +51,10 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** A child started earlier by a WarmPool, used instead of spawning. */
   warm?: WarmChild;
+  /** The clock, as the user asked for it; over the snippet's own `@time` line. */
+  time?: TimeMode;
+  /** The clock when neither the user nor the snippet says (e.g. warp when grading `@expect` lines). */
+  defaultTime?: TimeMode;
 }
 
 export interface RunEvents {
@@ -133,6 +138,8 @@ export class Run extends EventEmitter<RunEvents> {
   private stopping: Promise<void> | undefined;
   /** The text that runs, read once at the start: insights (JS/TS) and `@expect` comments at the end. */
   private sourceText: string | undefined;
+  /** The run's clock, known once the source is read. */
+  time: TimeMode = 'real';
 
   constructor(readonly options: RunOptions) {
     super();
@@ -198,6 +205,7 @@ export class Run extends EventEmitter<RunEvents> {
     });
 
     const prepared = this.prepare();
+    this.time = resolveTimeMode(options.time, this.sourceText, options.defaultTime);
     if (prepared.compileError) {
       // Nothing to run: the child goes, the timeline says where the code does not compile.
       this.builder.compileError = prepared.compileError;
@@ -214,6 +222,7 @@ export class Run extends EventEmitter<RunEvents> {
       cwd: options.cwd ?? path.dirname(this.file),
       blockThresholdMs: options.blockThresholdMs ?? DEFAULT_BLOCK_THRESHOLD_MS,
       maxSpansPerSite: options.maxSpansPerSite ?? DEFAULT_MAX_SPANS_PER_SITE,
+      ...(this.time === 'warp' ? { time: 'warp' as const } : {}),
     };
     control?.write(JSON.stringify(request) + '\n');
     this.startedAt = performance.now();
@@ -354,6 +363,7 @@ export class Run extends EventEmitter<RunEvents> {
     const exitCode = this.endStatus ? null : exitCodeOverride ?? code ?? signalCode ?? null;
     const timeline = b.build(status, exitCode, wallMs, error);
     if (bySignal && !this.endStatus) timeline.signal = bySignal;
+    if (this.time === 'warp') timeline.time = 'warp';
     attachInsights(timeline, this.sourceText);
     const expectations = this.sourceText === undefined ? undefined : checkExpectations(this.sourceText, this.language, timeline);
     if (expectations) timeline.expectations = expectations;

@@ -13,6 +13,7 @@ import { ChildTransport, createSharedChannel } from './transport';
 import { Recorder } from './recorder';
 import { patchBlockingCalls, patchContextPropagation, patchOutput, patchTimers } from './patches';
 import { declaredFormat, RUNTIME_GLOBAL } from './moduleFormat';
+import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
 import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
 
@@ -29,8 +30,11 @@ function main(): void {
 
   const channel = createSharedChannel();
   const transport = new ChildTransport(EVENTS_FD, channel);
-  const clock = { t0: performance.now() };
-  const now = () => performance.now() - clock.t0;
+  // The runtime's clock is its own: the program may replace performance.now (fake timers), and a
+  // time warp replaces it on purpose.
+  const perfNow = performance.now.bind(performance);
+  const clock = { t0: perfNow() };
+  const now = () => perfNow() - clock.t0;
   const recorder = new Recorder(transport, now, { maxSpansPerSite: 1000 });
   Object.defineProperty(globalThis, RUNTIME_GLOBAL, { value: recorder, enumerable: false, writable: false, configurable: false });
 
@@ -75,6 +79,13 @@ function main(): void {
   const watchdogRun: WatchdogRun = { type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source };
   watchdog?.postMessage(watchdogRun);
 
+  if (request.time === 'warp') {
+    // A jump moves the snippet's time 0 back by as much: the timeline records virtual times.
+    installTimeWarp((ms) => {
+      clock.t0 -= ms;
+      probe[PROBE_T0] -= ms;
+    });
+  }
   patchTimers(recorder);
   patchContextPropagation(recorder);
   patchOutput(sink);
@@ -83,7 +94,7 @@ function main(): void {
 
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
   const tick = () => {
-    probe[PROBE_LAST_TICK] = performance.timeOrigin + performance.now();
+    probe[PROBE_LAST_TICK] = performance.timeOrigin + perfNow();
     recorder.flushDropped();
     transport.flush();
   };
@@ -95,7 +106,7 @@ function main(): void {
   recorder.onModuleStart = () => {
     if (flushQueued) return;
     flushQueued = true;
-    require('node:timers').setImmediate(() => {
+    runtimeTimers.setImmediate(() => {
       flushQueued = false;
       tick();
     }).unref();
@@ -123,7 +134,7 @@ function main(): void {
   installRequireHook(file, compiled.code, userFiles);
 
   // Time 0: everything before this was ours, not the snippet's.
-  clock.t0 = performance.now();
+  clock.t0 = perfNow();
   probe[PROBE_T0] = performance.timeOrigin + clock.t0;
   probe[PROBE_LAST_TICK] = probe[PROBE_T0];
   probe[PROBE_MAIN_ALIVE] = 1;
@@ -161,9 +172,14 @@ function transform(): typeof TransformModule {
   return (transformModule ??= require(path.join(__dirname, 'transform.js')) as typeof TransformModule);
 }
 
+/** The runtime's own timers: node's, taken before anything (the time warp) patches node:timers. */
+const runtimeTimers = (() => {
+  const t = require('node:timers') as typeof import('node:timers');
+  return { setInterval: t.setInterval, setImmediate: t.setImmediate };
+})();
+
 function setIntervalUnpatched(fn: () => void, ms: number): NodeJS.Timeout {
-  // Called before the timers are patched is not guaranteed; timers from node:timers are never patched.
-  return require('node:timers').setInterval(fn, ms);
+  return runtimeTimers.setInterval(fn, ms);
 }
 
 function readRunRequest(): RunRequest | undefined {

@@ -9,7 +9,7 @@
 //   FRAME_EVENTS: payload is a run of little-endian float64 records, RECORD_WORDS doubles each.
 //   FRAME_JSON:   payload is one UTF-8 JSON object, a ChildMessage.
 
-import type { MarkKind, Outcome, Span, SpanKind } from './timeline';
+import type { MarkKind, Outcome, Span, SpanKind, TimeMode } from './timeline';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -149,6 +149,8 @@ export interface RunRequest {
   blockThresholdMs: number;
   /** After this many spans from one site, further ones are only counted. */
   maxSpansPerSite: number;
+  /** `warp`: when the program waits only for timers, its clock jumps to the next one. Default real. */
+  time?: TimeMode;
 }
 
 /** Engine -> child: flush everything now, a kill follows. */

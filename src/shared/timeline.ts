@@ -10,6 +10,9 @@ export type RunStatus = 'running' | 'completed' | 'failed' | 'timeout' | 'cancel
 
 export type Language = 'typescript' | 'javascript' | 'python';
 
+/** How a run's clock ran: `real`, or `warp` (waits for timers skipped; every time is virtual). */
+export type TimeMode = 'real' | 'warp';
+
 export type MarkKind =
   | 'log'
   | 'info'
@@ -164,6 +167,12 @@ export interface Timeline {
   expectations?: ExpectationResult[];
   /** Present when the run was compared with a baseline run (`--baseline`); see `Comparison`. */
   comparison?: Comparison;
+  /**
+   * `warp` when the run's clock jumped over waits for timers (`--time warp`, `@time warp`): every
+   * time in this timeline is then the program's virtual time, which is what the program itself
+   * read from Date.now / performance.now / loop.time(). Absent: real time.
+   */
+  time?: TimeMode;
 }
 
 /** One await site in one run, summed over its spans (see `Comparison`). */

@@ -55,6 +55,8 @@ class Recorder:
         # coroutine frame -> task span id: that call is the task itself, no separate call span.
         self.task_roots = {}
         self._positions = {}
+        # Functions that move copies of t0 held in closures (the hot paths keep it local).
+        self.clock_shifters = []
 
     # -- time ------------------------------------------------------------------------------------
     def start_clock(self):
@@ -62,6 +64,12 @@ class Recorder:
 
     def now_ms(self):
         return (_perf() - self.t0) * 1000.0
+
+    def shift_clock(self, seconds):
+        """Time warp: the clock jumped `seconds` ahead; what is recorded from now on is that much later."""
+        self.t0 -= seconds
+        for shift in self.clock_shifters:
+            shift(seconds)
 
     # -- transport -------------------------------------------------------------------------------
     def send_now(self, message):
@@ -236,6 +244,11 @@ def install_span_helpers(rec, namespace):
     perf = _perf
     t0 = rec.t0
     task_roots = rec.task_roots
+
+    def shift_t0(seconds):
+        nonlocal t0
+        t0 -= seconds
+    rec.clock_shifters.append(shift_t0)
 
     def _awtl_ab(site):
         # Hot path: past the cap an await only costs a count.

@@ -118,6 +118,7 @@ def main():
     import _awtl_recorder
     import _awtl_hooks
     import _awtl_transform
+    import _awtl_warp
     from _awtl_recorder import Recorder
     rec = Recorder(EVENTS_FD)
     rec.send_now({'type': 'hello', 'protocol': _awtl_recorder.PROTOCOL_VERSION, 'runtime': 'python', 'pid': os.getpid()})
@@ -227,6 +228,8 @@ def main():
         install_asyncio(rec, blocks)
         install_sleep(blocks)
         taps = install_streams(rec)
+        if request.get('time') == 'warp':
+            _awtl_warp.install(rec.shift_clock)
     except Exception as exc:
         import traceback
         rec.emit({'type': 'error', 'phase': 'internal', 'message': 'hooks failed: %r' % exc, 'stack': traceback.format_exc()})

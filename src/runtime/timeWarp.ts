@@ -1,0 +1,290 @@
+// Time warp inside the child: when the program is idle and waits only for timers, the clock jumps
+// to the next timer instead of waiting for it. Everything the program can read of time sees the
+// same virtual clock (Date, performance.now, process.hrtime, timers, timers/promises,
+// AbortSignal.timeout); synchronous work and real I/O take their real time.
+//
+// The timers stay node's own: a jump re-arms each pending Timeout (same object, same list order)
+// with what is left of its delay after the jump, so ordering between timers, immediates,
+// microtasks and I/O callbacks is exactly node's. The clock is real time plus an offset that grows
+// only at a jump, and a jump happens only when nothing but timers is pending: no immediate, no
+// request, no handle of real I/O (process.getActiveResourcesInfo()).
+
+/** What the rest of the runtime needs to know of the warp. */
+export interface TimeWarp {
+  /** Milliseconds the clock has jumped so far. */
+  readonly offsetMs: () => number;
+}
+
+
+interface NodeTimeout {
+  _idleStart: number;
+  _idleTimeout: number;
+  _destroyed: boolean;
+  _repeat: number | null;
+  refresh(): NodeTimeout;
+  hasRef(): boolean;
+  unref(): NodeTimeout;
+}
+
+const isTimeout = (t: unknown): t is NodeTimeout =>
+  typeof t === 'object' && t !== null && typeof (t as NodeTimeout)._idleStart === 'number' && typeof (t as NodeTimeout).refresh === 'function';
+
+/** Keeps a replacement indistinguishable in name, length and extra properties. */
+function lookAlike<T extends Function>(replacement: T, original: Function): T {
+  for (const key of Reflect.ownKeys(original)) {
+    if (key === 'prototype' || key === 'caller' || key === 'arguments') continue;
+    const d = Object.getOwnPropertyDescriptor(original, key);
+    if (!d) continue;
+    try {
+      Object.defineProperty(replacement, key, d);
+    } catch {
+      // non-configurable on the replacement; leave it
+    }
+  }
+  return replacement;
+}
+
+/**
+ * Installs the warp. `onJump(ms)` is called after each jump (the runtime moves its own time 0 by
+ * the same amount, so the timeline records virtual times). Call before any timer is patched.
+ */
+export function installTimeWarp(onJump: (ms: number) => void): TimeWarp {
+  const timers = require('node:timers') as typeof import('node:timers');
+  const g = globalThis as any;
+  const nativeSetTimeout = timers.setTimeout;
+  const nativeSetInterval = timers.setInterval;
+  const nativeSetImmediate = timers.setImmediate;
+  const nativeClearTimeout = timers.clearTimeout;
+  const perfNow = performance.now.bind(performance);
+  const RealDate = Date;
+  const realDateNow = Date.now;
+  const realHrtime = process.hrtime;
+  const realHrtimeBigint = process.hrtime.bigint;
+  const activeResources = (process as any).getActiveResourcesInfo as () => string[];
+  const activeHandles = (process as any)._getActiveHandles as () => any[];
+  const activeRequests = (process as any)._getActiveRequests as () => unknown[];
+
+  /**
+   * A handle or request of real I/O is alive (a socket, a server, a child process, a file or DNS
+   * request, a stdin being read, a worker): then time passes at its real rate. The pipes or
+   * terminals of stdout and stderr are always there and wait for nothing.
+   */
+  function realIoInFlight(): boolean {
+    for (const h of activeHandles.call(process)) {
+      const fd = h?.fd;
+      if (fd !== 1 && fd !== 2) return true;
+    }
+    return activeRequests.call(process).length > 0;
+  }
+
+  let offset = 0; // whole milliseconds, so Date.now stays an integer
+  let seq = 0;
+  // Every Timeout the program made that may still be pending, in the order it was armed.
+  let pending: Array<{ t: NodeTimeout; seq: number }> = [];
+
+  // --- the clock ------------------------------------------------------------------------------
+  const vPerfNow = lookAlike(function now(this: unknown) {
+    return perfNow() + offset;
+  }, performance.now);
+  Object.defineProperty(performance, 'now', { value: vPerfNow, writable: true, configurable: true, enumerable: true });
+  const vDateNow = () => realDateNow() + offset;
+  const WarpDate = function Date(this: unknown, ...args: unknown[]) {
+    if (new.target === undefined) return new RealDate(vDateNow()).toString();
+    return Reflect.construct(RealDate, args.length === 0 ? [vDateNow()] : args, new.target);
+  } as unknown as DateConstructor;
+  lookAlike(WarpDate, RealDate);
+  Object.defineProperty(WarpDate, 'prototype', { value: RealDate.prototype, writable: false });
+  Object.defineProperty(RealDate.prototype, 'constructor', { value: WarpDate, writable: true, configurable: true, enumerable: false });
+  Object.setPrototypeOf(WarpDate, Object.getPrototypeOf(RealDate));
+  Object.defineProperty(WarpDate, 'now', { value: lookAlike(function now() { return vDateNow(); }, realDateNow), writable: true, configurable: true });
+  g.Date = WarpDate;
+  const vHrtime = lookAlike(function hrtime(prev?: [number, number]) {
+    const [s, ns] = realHrtime();
+    const total = BigInt(s) * 1_000_000_000n + BigInt(ns) + BigInt(offset) * 1_000_000n;
+    let sec = Number(total / 1_000_000_000n);
+    let nsec = Number(total % 1_000_000_000n);
+    if (prev !== undefined) {
+      // node's own validation and arithmetic, on our time
+      realHrtime(prev);
+      sec -= prev[0];
+      nsec -= prev[1];
+      if (nsec < 0) {
+        sec -= 1;
+        nsec += 1_000_000_000;
+      }
+    }
+    return [sec, nsec];
+  }, realHrtime) as typeof process.hrtime;
+  vHrtime.bigint = lookAlike(function bigint() {
+    return realHrtimeBigint() + BigInt(offset) * 1_000_000n;
+  }, realHrtimeBigint);
+  process.hrtime = vHrtime;
+
+  // --- the timers: node's own, remembered so a jump can re-arm them ---------------------------
+  const track = (t: unknown) => {
+    if (isTimeout(t)) {
+      pending.push({ t, seq: seq++ });
+      scheduleCheckSoon();
+    }
+    return t;
+  };
+  const trackedSetTimeout = lookAlike(function setTimeout(this: unknown) {
+    return track(Reflect.apply(nativeSetTimeout, this, arguments));
+  }, nativeSetTimeout);
+  const trackedSetInterval = lookAlike(function setInterval(this: unknown) {
+    return track(Reflect.apply(nativeSetInterval, this, arguments));
+  }, nativeSetInterval);
+  g.setTimeout = trackedSetTimeout;
+  g.setInterval = trackedSetInterval;
+  (timers as any).setTimeout = trackedSetTimeout;
+  (timers as any).setInterval = trackedSetInterval;
+  patchTimersPromises(trackedSetTimeout, nativeClearTimeout);
+  patchAbortSignalTimeout(trackedSetTimeout);
+  try {
+    require('node:module').syncBuiltinESMExports();
+  } catch {
+    // older node: ESM imports of node:timers keep the originals
+  }
+
+  // --- the jump -------------------------------------------------------------------------------
+  let immediateQueued = false;
+  // One unref'd native timer for the checks that must wait (real I/O in flight, a timer due now).
+  const checkTimer = nativeSetTimeout(() => check(), 1 << 30) as unknown as NodeTimeout;
+  checkTimer.unref();
+  let checkTimerArmed = false;
+
+  function scheduleCheckSoon(): void {
+    if (immediateQueued) return;
+    immediateQueued = true;
+    // Ref'd: an unref'd immediate would not stop the loop from sleeping until the next timer.
+    nativeSetImmediate(() => {
+      immediateQueued = false;
+      check();
+    });
+  }
+
+  function scheduleCheckAfter(ms: number): void {
+    checkTimer._idleTimeout = Math.max(1, Math.ceil(ms));
+    checkTimer.refresh();
+    checkTimerArmed = true;
+  }
+
+  /** Libuv's cached loop time, in the scale of the timers' _idleStart. */
+  function loopNow(): number {
+    const armed = checkTimerArmed;
+    const keep = checkTimer._idleTimeout;
+    const start = checkTimer._idleStart;
+    checkTimer.refresh();
+    const now = checkTimer._idleStart;
+    if (armed) {
+      // put it back as it was
+      checkTimer._idleTimeout = Math.max(1, start + keep - now);
+      checkTimer.refresh();
+    }
+    return now;
+  }
+
+  function check(): void {
+    checkTimerArmed = false;
+    pending = pending.filter((p) => !p.t._destroyed);
+    if (pending.length === 0) return;
+    let refed = false;
+    for (const p of pending) if (p.t.hasRef()) refed = true;
+    if (!refed) return; // node is about to exit: nothing would ever fire
+
+    let immediate = false;
+    for (const k of activeResources()) if (k === 'Immediate') immediate = true;
+    if (immediate) {
+      scheduleCheckSoon(); // the program still has a turn to take; look again after it
+      return;
+    }
+    const idle = !realIoInFlight();
+    const now = loopNow();
+    let next = Infinity;
+    for (const p of pending) next = Math.min(next, p.t._idleStart + p.t._idleTimeout - now);
+    if (!idle) {
+      // Real I/O in flight: time passes at its real rate; look again soon.
+      scheduleCheckAfter(Math.min(next, 10));
+      return;
+    }
+    const jump = Math.floor(next) - 1; // the next timer fires on the loop's next turn
+    if (jump > 0) {
+      offset += jump;
+      // Re-arm in order of due time, then of arming: same order as they would have fired.
+      const order = pending
+        .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout }))
+        .sort((a, b) => a.due - b.due || a.p.seq - b.p.seq);
+      for (const { p, due } of order) {
+        p.t._idleTimeout = Math.max(1, due - now - jump);
+        p.t.refresh();
+      }
+      onJump(jump);
+      next -= jump;
+    }
+    scheduleCheckAfter(next);
+  }
+
+  return { offsetMs: () => offset };
+}
+
+/** timers/promises' setTimeout and scheduler.wait on the tracked setTimeout, with node's checks. */
+function patchTimersPromises(setTimeoutTracked: Function, clearTimeoutNative: Function): void {
+  let tp: any;
+  try {
+    tp = require('node:timers/promises');
+  } catch {
+    return;
+  }
+  const origSetTimeout = tp.setTimeout;
+  const abortError = (signal: AbortSignal) => {
+    const err: any = new Error('The operation was aborted', { cause: signal.reason });
+    err.name = 'AbortError';
+    err.code = 'ABORT_ERR';
+    return err;
+  };
+  const warped = lookAlike(function setTimeout(this: unknown, delay?: unknown, value?: unknown, options?: any) {
+    const valid =
+      (delay === undefined || typeof delay === 'number') &&
+      (options === undefined || (typeof options === 'object' && options !== null &&
+        (options.signal === undefined || options.signal instanceof AbortSignal) &&
+        (options.ref === undefined || typeof options.ref === 'boolean')));
+    // Anything unusual goes to node's own implementation, with its own errors.
+    if (!valid) return Reflect.apply(origSetTimeout, this, arguments);
+    const signal: AbortSignal | undefined = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeoutNative(timer);
+        reject(abortError(signal!));
+      };
+      const timer = setTimeoutTracked(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      }, delay);
+      if (options?.ref === false) timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }, origSetTimeout);
+  tp.setTimeout = warped;
+  if (tp.scheduler && typeof tp.scheduler.wait === 'function') {
+    const origWait = tp.scheduler.wait;
+    tp.scheduler.wait = lookAlike(function wait(this: unknown, delay: unknown, options?: unknown) {
+      return warped(delay, undefined, options);
+    }, origWait);
+  }
+}
+
+/** AbortSignal.timeout on the tracked clock: an unref'd timer, as node's own. */
+function patchAbortSignalTimeout(setTimeoutTracked: Function): void {
+  const orig = (AbortSignal as any).timeout;
+  if (typeof orig !== 'function') return;
+  (AbortSignal as any).timeout = lookAlike(function timeout(this: unknown, delay: unknown) {
+    if (typeof delay !== 'number' || !(delay >= 0) || delay > 2 ** 53) return Reflect.apply(orig, this, arguments);
+    const controller = new AbortController();
+    const timer = setTimeoutTracked(() => {
+      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    }, delay);
+    timer.unref();
+    return controller.signal;
+  }, orig);
+}

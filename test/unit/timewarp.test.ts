@@ -1,0 +1,97 @@
+// Time warp (`--time warp`): waits for timers are skipped, everything else is as in real time.
+// Each fixture's log is compared with the same program under plain node / python3, where its
+// delays are a thousand times shorter: the warped run must give the same log however long the
+// virtual waits, and its clocks must agree that the whole virtual time passed.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import { FIXTURES, byLabel, cli, endOf, overlaps, plainNode, runFixture } from './helpers';
+import { resolveTimeMode, timeDirective } from '../../src/engine/timeMode';
+
+const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
+const env = (extra: Record<string, string>) => ({ ...process.env, ...extra });
+
+describe('time warp', function () {
+  this.timeout(60_000);
+
+  it('node: timers, intervals, timers/promises, AbortSignal.timeout and every clock, in node\'s order, over 185 virtual seconds', async () => {
+    const plain = spawnSync(process.execPath, [path.join(FIXTURES, 'node/warp-timers.js')], { encoding: 'utf8', env: env({ WARP_UNIT: '1' }) });
+    assert.equal(plain.status, 0, plain.stderr);
+    const { timeline: t, stdout, stderr } = await runFixture('node/warp-timers.js', { time: 'warp', env: env({ WARP_UNIT: '1000' }) });
+    assert.equal(stderr, '');
+    assert.equal(stdout, plain.stdout);
+    assert.match(stdout, /clocks:true:true:true:true/);
+    assert.equal(t.status, 'completed');
+    assert.equal(t.time, 'warp');
+    assert.ok(t.wallMs >= 185_000, `the timeline is in virtual time: wall ${t.wallMs}`);
+  });
+
+  it('node: without warp the same program waits in real time (and says nothing of a warp)', async () => {
+    const { timeline: t, stdout } = await runFixture('node/warp-timers.js', { env: env({ WARP_UNIT: '1' }) });
+    assert.match(stdout, /^t10 t20a t20b unref40 /);
+    assert.equal(t.time, undefined);
+  });
+
+  it('node: two chefs with Promise.all still overlap, each timer a whole 2 s of virtual time', async () => {
+    const { timeline: t } = await runFixture('../../examples/two-chefs/promise-all.ts', { time: 'warp' });
+    const timers = byLabel(t, 'timer', 'setTimeout(resolve, ms)');
+    assert.equal(timers.length, 2);
+    for (const x of timers) assert.ok(endOf(x) - x.startMs >= 2000, `a 2 s timer took ${endOf(x) - x.startMs} ms`);
+    assert.ok(overlaps(timers[0], timers[1]), 'the two waits overlap');
+    assert.ok(t.wallMs >= 2000 && t.wallMs < 4000, `wall ${t.wallMs}: together, not one after the other`);
+    assert.equal(t.stats.blockedMs, 0);
+  });
+
+  it('node: a busy-wait is real work and is not warped: two blocks one after the other at its line', async () => {
+    const { timeline: t } = await runFixture('node/chefs-busy.ts', { time: 'warp' });
+    const blocks = t.spans.filter((s) => s.kind === 'block');
+    assert.equal(blocks.length, 2, JSON.stringify(blocks));
+    for (const b of blocks) {
+      assert.equal(b.line, 4);
+      assert.ok(endOf(b) - b.startMs >= 290, `a 300 ms spin blocked ${endOf(b) - b.startMs} ms`);
+    }
+    assert.ok(!overlaps(blocks[0], blocks[1]));
+  });
+
+  it('node: while a socket is open time is real: a local HTTP request and a timer race as under plain node', async () => {
+    const plain = plainNode('node/warp-http.mjs');
+    const { timeline: t, stdout } = await runFixture('node/warp-http.mjs', { time: 'warp' });
+    assert.equal(stdout, 'fast server: response\nslow server: timeout\n');
+    assert.equal(stdout, plain.stdout);
+    assert.equal(t.exitCode, 0);
+  });
+
+  it('python: call_later, gather, wait_for, Event and every clock, in asyncio\'s order, over 95 virtual seconds', async () => {
+    const file = path.join(FIXTURES, 'python/warp_timers.py');
+    const plain = spawnSync(PYTHON, [file], { encoding: 'utf8', env: env({ WARP_UNIT: '0.001' }) });
+    assert.equal(plain.status, 0, plain.stderr);
+    const { timeline: t, stdout, stderr } = await runFixture('python/warp_timers.py', { time: 'warp', pythonPath: PYTHON, env: env({ WARP_UNIT: '1' }) });
+    assert.equal(stderr, '');
+    assert.equal(stdout, plain.stdout);
+    assert.match(stdout, /clocks:True:True:True:True/);
+    assert.equal(t.time, 'warp');
+    assert.ok(t.wallMs >= 95_000, `wall ${t.wallMs}`);
+    const soup = byLabel(t, 'await', 'asyncio.sleep(n * unit)');
+    assert.ok(soup.length >= 2 && overlaps(soup[0], soup[1]), 'the gathered chefs overlap');
+  });
+
+  it('the clock: --time over the snippet\'s @time line over the default; --check grades warped', () => {
+    assert.equal(timeDirective('// @time warp\nawait x;'), 'warp');
+    assert.equal(timeDirective('x = 1\n  #  @time real\n'), 'real');
+    assert.equal(timeDirective('const s = "// @time warp";'), undefined);
+    assert.equal(resolveTimeMode(undefined, '// @time real', 'warp'), 'real');
+    assert.equal(resolveTimeMode('warp', '// @time real', 'real'), 'warp');
+    assert.equal(resolveTimeMode(undefined, 'no directive', 'warp'), 'warp');
+    assert.equal(resolveTimeMode(undefined, undefined), 'real');
+
+    const graded = cli(['run', 'test/fixtures/node/expect-exit.js', '--check', '--json', '-']);
+    assert.equal(graded.status, 0, graded.stderr);
+    assert.equal(JSON.parse(graded.stdout).time, 'warp');
+    const real = cli(['run', 'test/fixtures/node/expect-exit.js', '--check', '--time', 'real', '--json', '-']);
+    assert.equal(JSON.parse(real.stdout).time, undefined);
+    const bad = cli(['run', 'test/fixtures/node/expect-exit.js', '--time', 'fast']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--time is real or warp, got 'fast'/);
+  });
+});
