@@ -207,7 +207,9 @@ export function installTimeWarp(onJump: (ms: number) => void): TimeWarp {
       scheduleCheckAfter(Math.min(next, 10));
       return;
     }
-    const jump = Math.floor(next) - 1; // the next timer fires on the loop's next turn
+    // The whole wait, rounded up: the loop's clock counts whole ms, and a timer must never fire
+    // before its delay has passed on the clocks the program reads (it fires a turn later).
+    const jump = next >= 1 ? Math.ceil(next) : 0;
     if (jump > 0) {
       offset += jump;
       // Re-arm in order of due time, then of arming: same order as they would have fired.
