@@ -47,13 +47,26 @@ asyncio.run(main())
 `,
 };
 
+// Instrumenting must be linear in the file's length: a long file (many small coroutines) whose
+// first line prints the time since the process started. Goal: the runner's extra start-up under
+// 150 ms for 1,600 lines and under 400 ms for 3,300 (issue 11).
+function longFile(functions) {
+  const lines = ['import time', 'print(time.process_time())', 'import asyncio', ''];
+  for (let i = 0; i < functions; i++) {
+    lines.push(`async def f${i}(x, y=1):`, `    z = await asyncio.sleep(0, result=x + ${i})`, `    return {'a': z, 'b': [y, ${i}]}`, '');
+  }
+  lines.push('async def main():', '    for i in range(3):', '        await f1(i)', 'asyncio.run(main())');
+  return lines.join('\n') + '\n';
+}
+const startCases = { 'first line, 10 lines': longFile(2), 'first line, 1,600 lines': longFile(400), 'first line, 3,300 lines': longFile(820) };
+
 const dir = mkdtempSync(path.join(tmpdir(), 'awtl-pybench-'));
 
-function runPlain(file) {
-  return collect(spawn(python, [file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+function runPlain(file, first = false) {
+  return collect(spawn(python, [file], { stdio: ['ignore', 'pipe', 'pipe'] }), first);
 }
 
-function runInstrumented(file) {
+function runInstrumented(file, first = false) {
   const child = spawn(python, [runner], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
   let events = 0;
   child.stdio[3].on('data', (d) => (events += d.length));
@@ -61,10 +74,10 @@ function runInstrumented(file) {
   child.stdio[5].write(JSON.stringify({
     type: 'run', file, args: [], cwd: dir, blockThresholdMs: 50, maxSpansPerSite: 1000,
   }) + '\n');
-  return collect(child).then((r) => ({ ...r, events }));
+  return collect(child, first).then((r) => ({ ...r, events }));
 }
 
-function collect(child) {
+function collect(child, first = false) {
   const started = performance.now();
   let out = '';
   let err = '';
@@ -73,7 +86,8 @@ function collect(child) {
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
-      const loop = Number.parseFloat(out.trim().split('\n').at(-1));
+      const lines = out.trim().split('\n');
+      const loop = Number.parseFloat(first ? lines[0] : lines.at(-1));
       if (code !== 0 || !Number.isFinite(loop)) reject(new Error(`exit ${code}: ${err || out}`));
       else resolve({ loopMs: loop * 1000, wallMs: performance.now() - started });
     });
@@ -100,6 +114,25 @@ try {
     const qw = median(instrumented.map((r) => r.wallMs));
     console.log(`${name.padEnd(30)} loop plain ${fmt(p)}  instrumented ${fmt(q)}  ratio ${(q / p).toFixed(2)}x` +
       `   | process wall ${fmt(pw)} vs ${fmt(qw)}`);
+  }
+  // Start-up: the CPU time the process spent before the snippet's first line (process_time()
+  // printed by that line), plain against instrumented. The 10-line file's extra is the runner's
+  // fixed cost; what a long file adds beyond it is the instrumenting.
+  for (const [name, source] of Object.entries(startCases)) {
+    const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
+    writeFileSync(file, source);
+    const plain = [];
+    const instrumented = [];
+    for (let i = 0; i < runs; i++) {
+      plain.push(await runPlain(file, true));
+      instrumented.push(await runInstrumented(file, true));
+    }
+    const p = median(plain.map((r) => r.loopMs));
+    const q = median(instrumented.map((r) => r.loopMs));
+    const lo = Math.min(...instrumented.map((r) => r.loopMs - p));
+    const hi = Math.max(...instrumented.map((r) => r.loopMs - p));
+    console.log(`${name.padEnd(30)} cpu before line 1: plain ${fmt(p)}  instrumented ${fmt(q)}  extra ${fmt(q - p)}` +
+      ` (min–max ${lo.toFixed(0)}–${hi.toFixed(0)} ms, n=${runs})`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -304,15 +304,28 @@ export function unionLength(intervals: Array<[number, number]>): number {
 
 export function computeStats(spans: Span[], wallMs: number): TimelineStats {
   const end = (s: Span) => (s.endMs === null ? Math.max(wallMs, s.startMs) : s.endMs);
-  const awaits = spans.filter((s) => s.kind === 'await');
   const blocks = spans.filter((s) => s.kind === 'block');
-
-  // Innermost waits: awaits with no await inside them.
-  const hasAwaitChild = new Set<number>();
   const byId = new Map(spans.map((s) => [s.id, s]));
+  // A Python task with no await of its own runs library code the user awaited (asyncio.to_thread,
+  // asyncio.sleep gathered): its awaits are not instrumented, so the task itself is the wait.
+  const hasAwaitInside = new Set<number>();
+  for (const s of spans) {
+    if (s.kind !== 'await') continue;
+    for (let p = s.parentId === null ? undefined : byId.get(s.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) {
+      if (p.kind === 'task') {
+        if (hasAwaitInside.has(p.id)) break;
+        hasAwaitInside.add(p.id);
+      }
+    }
+  }
+  const awaits = spans.filter((s) => s.kind === 'await' || (s.kind === 'task' && !hasAwaitInside.has(s.id)));
+  const isWait = new Set(awaits.map((s) => s.id));
+
+  // Innermost waits: waits with no wait inside them.
+  const hasAwaitChild = new Set<number>();
   for (const a of awaits) {
     for (let p = a.parentId === null ? undefined : byId.get(a.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) {
-      if (p.kind === 'await') {
+      if (isWait.has(p.id)) {
         if (hasAwaitChild.has(p.id)) break;
         hasAwaitChild.add(p.id);
       }

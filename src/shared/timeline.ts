@@ -1,6 +1,46 @@
 // The timeline JSON (version 1): the contract the CLI writes, tests read and the panel shows.
 
-/** What a span stands for. */
+/**
+ * What a span stands for. One model for every language: the same lesson written in TypeScript and
+ * in Python gives the same spans (kind, parent, label modulo syntax, line), so one compaction and
+ * one layout serve both (src/shared/chart/).
+ *
+ * - `await`: one wait of an `await` (or `async with`, `for await`) expression, from the moment
+ *   the expression starts to when the code after it resumes (or it raised: `rejected`). Line and
+ *   column: the `await` keyword (`async with` / `for`: the statement). Label: the awaited
+ *   expression as written (`sleep(minutes * 1000)`), `async with …` for a scope. Parent: the call
+ *   (or task) it runs in. Every await is one row of its own.
+ * - `combinator`: a call of the language's own combinator — `Promise.all/allSettled/race/any`,
+ *   asyncio's `gather`, `wait`, `wait_for`, `shield`, `as_completed`, an `async with` on
+ *   `TaskGroup()` or `timeout()` — recognised by what the callee is at run time, never by its
+ *   name alone (a user's own `wait()` is a call). Line and column: the combinator's call
+ *   expression (`Promise.all(`, `asyncio.gather(`). Label: that call as written. When awaited, it
+ *   is two spans: the `await` and, as its only child with the same extent, the combinator (the
+ *   chart may fold the pair into one row; the JSON keeps both). An `async with` on a group is one
+ *   span, of kind `combinator`. The things it waits on are its children.
+ * - `call`: one execution of a function the snippet defines, from entry to return, raise, or (for
+ *   an async function) the settling of what it returned. Line and column: the function's
+ *   definition (`async function cook` / `async def cook`), not the call site: the call site is the
+ *   line of the await or combinator above it, and every call of one function shares its row's
+ *   source place. Label: `name(args)`, the arguments as they were on entry. A call awaited
+ *   directly is a child of that await (`await cook()` → await → call).
+ * - `task` (Python): an asyncio Task. A task whose coroutine is a call of a function the snippet
+ *   defines stands for that call: one span, labelled, placed and nested as that `call` would be
+ *   (`asyncio.run(main())` → task `main()` at `async def main`); there is no separate call span.
+ *   Any other task (a library coroutine) points where it was created in the snippet. Parent: the
+ *   span current where the task was created (`gather` → its combinator), or, when that span had
+ *   already ended (a server's connection handler), its nearest open ancestor. A task ends when
+ *   its coroutine finished, not when its done-callbacks ran.
+ * - `timer` (JS): a `setTimeout/setInterval/setImmediate` callback's wait, from scheduling to the
+ *   callback; line and column: the scheduling call.
+ * - `block`: synchronous work of the snippet that held the event loop for at least the block
+ *   threshold (`time.sleep`, a busy loop, a long computation). Line and column: the statement that
+ *   was running when the block was seen (for `while cond: pass`, the `while` line); 0 when no line
+ *   of the snippet was running. Parent: the call or task whose code ran it.
+ *
+ * Work started by an await and run elsewhere (a thread of `asyncio.to_thread` or
+ * `run_in_executor`) is nested under that await: its calls and blocks are the await's children.
+ */
 export type SpanKind = 'await' | 'call' | 'block' | 'timer' | 'combinator' | 'task';
 
 /** How a span ended; `pending` while it has not. */
@@ -65,7 +105,11 @@ export interface RunError {
 
 export interface TimelineStats {
   wallMs: number;
-  /** Union of the time in which at least one await was pending. */
+  /**
+   * Union of the time in which at least one await was pending. A Python task without awaits of
+   * its own (library code the snippet awaited: `asyncio.to_thread`, a gathered `asyncio.sleep`)
+   * counts as a wait, here and in `maxConcurrency`.
+   */
   awaitedMs: number;
   /** Union of the time covered by block spans. */
   blockedMs: number;

@@ -64,3 +64,19 @@ export function ancestors(t: Timeline, s: Span): Span[] {
   for (let p = s.parentId === null ? undefined : byId.get(s.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) out.push(p);
   return out;
 }
+
+export const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
+
+/**
+ * The engine starts dist/runtime/python/runner.py; the build copies the Python runtime there. Tests
+ * copy it the same way so that they never run a stale runner.
+ */
+export function copyPythonRuntime(): void {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const dist = path.join(REPO, 'dist', 'runtime', 'python');
+  const src = path.join(REPO, 'src', 'runtime', 'python');
+  fs.mkdirSync(dist, { recursive: true });
+  for (const name of fs.readdirSync(src)) {
+    if (name.endsWith('.py')) fs.copyFileSync(path.join(src, name), path.join(dist, name));
+  }
+}

@@ -110,13 +110,21 @@ describe('Python runtime', function () {
   it('gather chefs: two overlapping awaits under the gather, total about one sleep', async () => {
     const { timeline: t } = await run('chefs_gather.py');
     assert.equal(t.status, 'completed');
+    // The span model (src/shared/timeline.ts): an awaited combinator is the await and, under it,
+    // the combinator; each task stands for a call of the snippet's function, at its definition.
+    const waiting = one(t, 'await', 'asyncio.gather(fetch_data("Weather API"), fetch_data("News API"))');
+    assert.deepEqual([waiting.line, waiting.column], [13, 15]);
     const gather = one(t, 'combinator', 'asyncio.gather(fetch_data("Weather API"), fetch_data("News API"))');
-    assert.equal(gather.line, 13);
-    assert.equal(gather.column, 15);
+    assert.deepEqual([gather.line, gather.column], [13, 21]);
+    assert.equal(gather.parentId, waiting.id);
+    assert.equal(gather.startMs, waiting.startMs);
+    assert.equal(gather.endMs, waiting.endMs);
     const weather = one(t, 'task', 'fetch_data("Weather API")');
     const news = one(t, 'task', 'fetch_data("News API")');
     assert.equal(weather.parentId, gather.id);
     assert.equal(news.parentId, gather.id);
+    assert.deepEqual([weather.line, weather.column], [5, 1], 'at async def fetch_data');
+    assert.equal(spans(t, 'call', 'fetch_data').length, 0, 'the task stands for the call');
     const sleeps = spans(t, 'await', 'asyncio.sleep(0.3)');
     assert.equal(sleeps.length, 2);
     assert.ok(overlap(sleeps[0], sleeps[1]), 'the two waits overlap');
@@ -214,7 +222,8 @@ describe('Python runtime', function () {
     assert.ok(lines.some((m) => m.text === "locals: ['text']"), 'no instrumentation locals');
     assert.equal(t.marks.find((m) => m.kind === 'stderr')?.text, 'to stderr');
     const cook = one(t, 'call', 'Kitchen.cook("soup", minutes=3)');
-    assert.equal(cook.line, 33);
+    assert.deepEqual([cook.line, cook.column], [16, 5], 'a call points at its definition, as in TS');
+    assert.equal(t.spans.find((s) => s.id === cook.parentId)?.kind, 'await', 'awaited directly: under its await');
     assert.ok(isInside(t, one(t, 'await', 'asyncio.sleep(0.01)'), cook));
     assert.equal(one(t, 'combinator', 'asyncio.as_completed(').outcome, 'fulfilled');
   });
@@ -261,6 +270,85 @@ describe('Python runtime', function () {
     const { timeline: t } = await run('chefs_sleep.py', { source, maxSpansPerSite: 10 });
     assert.equal(spans(t, 'await', 'asyncio.sleep(0)').length, 10);
     assert.equal(t.droppedSpans, 40);
+  });
+
+  it('two gathered coroutines that each spin: a block under each task, at the while line; each task ends when it finished', async () => {
+    const { timeline: t, stdout } = await run('gathered_spin.py');
+    assert.equal(stdout, plainPython('gathered_spin.py').stdout);
+    const soup = one(t, 'task', 'cook("soup")');
+    const pasta = one(t, 'task', 'cook("pasta")');
+    const blocks = spans(t, 'block', '').sort((a, b) => a.startMs - b.startMs);
+    assert.equal(blocks.length, 2, blocks.map((b) => `${b.label} ${b.startMs}-${b.endMs}`).join('; '));
+    for (const b of blocks) {
+      assert.equal(b.label, 'while time.perf_counter() < end: pass');
+      assert.deepEqual([b.line, b.column], [8, 5]);
+      assert.ok(length(b) >= 400, `block of ${length(b)} ms`);
+    }
+    assert.ok(isInside(t, blocks[0], soup), 'the first spin is soup\'s');
+    assert.ok(isInside(t, blocks[1], pasta), 'the second spin is pasta\'s');
+    assert.ok(!overlap(blocks[0], blocks[1]));
+    // soup printed "done" after its own spin, while pasta's spin still held the loop: its bar ends
+    // there, not when its done-callback ran after pasta's spin.
+    const doneSoup = t.marks.find((m) => m.kind === 'stdout' && m.text === 'done soup');
+    assert.ok(doneSoup);
+    assert.ok(end(soup) >= doneSoup.atMs && end(soup) < doneSoup.atMs + 50, `soup ends at ${end(soup)}, printed at ${doneSoup.atMs}`);
+    assert.ok(end(soup) < end(pasta) - 300);
+  });
+
+  it('threads and servers: executor work under its await, to_thread counted, a handler under an open span', async () => {
+    const { timeline: t, stdout } = await run('threads_and_server.py');
+    assert.equal(stdout, plainPython('threads_and_server.py').stdout);
+    assert.equal(t.status, 'completed');
+    const byId = new Map(t.spans.map((s) => [s.id, s]));
+    const executor = one(t, 'call', 'blocking_io(2)');
+    assert.equal(byId.get(executor.parentId ?? -1)?.label, 'loop.run_in_executor(None, blocking_io, 2)');
+    const thread = one(t, 'call', 'blocking_io(1)');
+    assert.equal(byId.get(thread.parentId ?? -1)?.label, 'asyncio.to_thread(blocking_io, 1)');
+    // asyncio.to_thread's own task: its positional-only parameter once, then the *args.
+    const toThread = one(t, 'task', 'to_thread(');
+    assert.equal(toThread.label, 'to_thread(blocking_io, 3)');
+    assert.ok(isInside(t, one(t, 'call', 'blocking_io(3)'), toThread));
+    // The gathered thread and sleep wait at the same time: both count as waits.
+    assert.equal(t.stats.maxConcurrency, 2);
+    // The handler runs after `await asyncio.start_server(...)` ended: it goes under the nearest
+    // span still open (main's task), never under the finished await.
+    const handler = one(t, 'task', 'handle(');
+    const parent = byId.get(handler.parentId ?? -1);
+    assert.ok(parent, 'the handler has a parent');
+    assert.ok(parent.endMs === null || parent.endMs >= end(handler), `parent ${parent.kind} ${parent.label} ended at ${parent.endMs}, before the handler (${end(handler)})`);
+    assert.equal(spans(t, 'task', '_accept_connection').length, 0, 'asyncio\'s own plumbing is not a row');
+  });
+
+  it('asyncio\'s combinators are recognised by what they are, not by their names', async () => {
+    const { timeline: t, stdout, stderr } = await run('names_not_guesses.py');
+    const plain = plainPython('names_not_guesses.py');
+    assert.equal(stderr, plain.stderr);
+    assert.equal(stdout, plain.stdout);
+    assert.equal(t.exitCode, 0);
+    // A user's own as_completed() is a plain call; Event.wait() is an await like any other.
+    assert.equal(spans(t, 'combinator', 'Batch(').length, 0);
+    assert.equal(one(t, 'await', 'event.wait()').line, 22);
+    assert.equal(spans(t, 'combinator', 'event.wait()').length, 0);
+    // asyncio.gather under another name is still asyncio.gather; asyncio.as_completed still is.
+    const gathered = one(t, 'combinator', 'together(');
+    assert.equal(t.spans.find((s) => s.id === gathered.parentId)?.kind, 'await');
+    assert.equal(one(t, 'combinator', 'asyncio.as_completed(').outcome, 'fulfilled');
+  });
+
+  it('instrumenting is linear: a 3,300-line file starts as fast as a short one would', async function () {
+    const lines = ['import asyncio', ''];
+    for (let i = 0; i < 830; i++) {
+      lines.push(`async def f${i}(x, y=1):`, `    z = await asyncio.sleep(0, result=x + ${i})`, `    return {'a': z, 'b': [y, ${i}]}`, '');
+    }
+    lines.push('async def main():', '    print(await f829(1))', 'asyncio.run(main())');
+    const source = lines.join('\n') + '\n';
+    assert.ok(source.split('\n').length > 3300);
+    // Quadratic instrumenting took 61-93 s on such a file; linear takes well under a second.
+    // The bound is ten times what a loaded machine needs, and the run must not hit it.
+    const { timeline: t, stdout } = await run('chefs_sleep.py', { source, timeoutMs: 15000 });
+    assert.equal(t.status, 'completed', t.error?.message);
+    assert.equal(stdout, "{'a': 830, 'b': [1, 829]}\n");
+    assert.equal(one(t, 'call', 'f829(').line, 3319);
   });
 
   it('a missing interpreter ends the run with a clear message', async () => {

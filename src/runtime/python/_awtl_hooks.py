@@ -25,8 +25,10 @@ _LOOP_HOUSEKEEPING = frozenset(['shutdown_asyncgens', 'shutdown_default_executor
 # A stretch is a plain list, not an object: the event loop starts one per iteration, and a list
 # display costs a third of an instance with __init__ (this is the sleep(0) loop's overhead).
 # Fields: start, end (None while going), 'loop' (callbacks running) or 'sleep' (time.sleep),
-# caller frame, parent span, loop, opened by the watchdog, closed, the open span message.
-START, END, KIND, FRAME, PARENT, LOOP, OPENED, CLOSED, MESSAGE = range(9)
+# caller frame, parent span, loop, opened by the watchdog, closed, the open span message, the task
+# the watchdog saw running (False: not looked yet) and when it last saw it.
+START, END, KIND, FRAME, PARENT, LOOP, OPENED, CLOSED, MESSAGE, TASK, SEEN = range(11)
+_NOT_SEEN = False
 
 
 class Blocks:
@@ -42,7 +44,7 @@ class Blocks:
         self.stopping = False
 
     def begin(self, kind, frame=None, parent=0, loop=None):
-        self.current = [_perf(), None, kind, frame, parent, loop, False, False, None]
+        self.current = [_perf(), None, kind, frame, parent, loop, False, False, None, _NOT_SEEN, 0.0]
 
     def end(self):
         st = self.current
@@ -65,6 +67,8 @@ class Blocks:
             end_ms = (now - rec.t0) * 1000.0
             if st[OPENED]:
                 self._close(st, end_ms)
+            elif now - st[START] < self.threshold:
+                return  # the watchdog split the stretch: its last part is short
             else:
                 label, line, column, parent = self._describe(st, None)
                 rec.span(rec.next_id(), parent, 'block', label, line, column,
@@ -77,9 +81,28 @@ class Blocks:
         self.rec.out.append(done)
 
     def check(self, now):
-        """Watchdog side: opens the current stretch's block span once it is long enough."""
+        """Watchdog side: opens the current stretch's block span once it is long enough.
+
+        Several tasks may run one after another in one loop iteration (two gathered coroutines
+        whose sleeps end together): when the running task changes, the block of the one before
+        ends there and the next one's part is a stretch of its own, so each block belongs to the
+        task that ran it.
+        """
         st = self.current
-        if st is None or st[OPENED] or st[END] is not None or now - st[START] < self.threshold:
+        if st is None or st[END] is not None:
+            return False
+        if st[KIND] == 'loop' and st[LOOP] is not None:
+            try:
+                task = asyncio.current_task(st[LOOP])
+            except Exception:
+                task = None
+            if st[TASK] is _NOT_SEEN:
+                st[TASK] = task
+            elif task is not st[TASK]:
+                self._split(st, task, now)
+                return False
+            st[SEEN] = now
+        if st[OPENED] or now - st[START] < self.threshold:
             return False
         rec = self.rec
         with rec.lock:
@@ -95,13 +118,35 @@ class Blocks:
             rec._flush_locked()
         return True
 
+    def _split(self, st, task, now):
+        rec = self.rec
+        with rec.lock:
+            if st[CLOSED] or st[END] is not None:
+                return
+            # The switch happened between the last look and this one; when the task before was
+            # the snippet's coroutine and it returned, its end says exactly when.
+            at = (st[SEEN] + now) / 2 if st[SEEN] else now
+            entry = self.tasks.get(st[TASK]) if st[TASK] is not None else None
+            finished = rec.task_finished.get(entry[0]['id']) if entry is not None else None
+            if finished is not None:
+                finished = finished / 1000.0 + rec.t0
+                if st[START] <= finished <= now:
+                    at = finished
+            if st[OPENED]:
+                self._close(st, (at - rec.t0) * 1000.0)
+            st[START] = at
+            st[OPENED] = False
+            st[MESSAGE] = None
+            st[TASK] = task
+            st[SEEN] = now
+
     def _describe(self, st, top):
         rec = self.rec
         parent = st[PARENT]
         frame = rec.snippet_frame(st[FRAME] if st[FRAME] is not None else top)
         if st[KIND] == 'loop' and st[LOOP] is not None:
             try:
-                task = asyncio.current_task(st[LOOP])
+                task = st[TASK] if st[TASK] is not _NOT_SEEN else asyncio.current_task(st[LOOP])
                 entry = self.tasks.get(task) if task is not None else None
                 if entry is not None:
                     parent = entry[0]['id']
@@ -168,23 +213,34 @@ def install_asyncio(rec, blocks):
         if entry is None:
             return
         message, frame = entry
+        rec.open_tasks.discard(message['id'])
         if frame is not None:
             rec.task_roots.pop(frame, None)
+        end_ms = rec.task_finished.pop(message['id'], None)
         if task.cancelled():
-            rec.close_span(message, 'rejected', message['label'] + ' \u2192 cancelled')
+            rec.close_span(message, 'rejected', message['label'] + ' \u2192 cancelled', end_ms)
             return
         # Reading _exception (not exception()) leaves "exception was never retrieved" as it was.
         exc = getattr(task, '_exception', None)
         if exc is None:
-            rec.close_span(message, 'fulfilled')
+            rec.close_span(message, 'fulfilled', None, end_ms)
         else:
-            rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason_of(exc))
+            rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason_of(exc), end_ms)
 
     def task_factory(loop, coro, **kwargs):
         code = getattr(coro, 'cr_code', None)
         if code is not None and code.co_name in _LOOP_HOUSEKEEPING and code.co_filename.startswith(_ASYNCIO_DIR):
             return Task(coro, loop=loop, **kwargs)  # asyncio.run's own clean-up, not the snippet's
-        where = rec.snippet_frame(_getframe(1))
+        caller = _getframe(1)
+        if code is not None and code.co_filename.startswith(_ASYNCIO_DIR):
+            first = caller
+            while first is not None and first.f_code.co_filename.startswith(_ASYNCIO_DIR):
+                first = first.f_back
+            if first is None or first.f_code.co_filename != rec.snippet_file:
+                # asyncio's own coroutine started by the loop itself, not by the snippet's code
+                # (a server accepting a connection): plumbing, not something the user started.
+                return Task(coro, loop=loop, **kwargs)
+        where = rec.snippet_frame(caller)
         key = (where.f_code, where.f_lineno) if where is not None else None
         n = per_line.get(key, 0) + 1
         per_line[key] = n
@@ -192,7 +248,8 @@ def install_asyncio(rec, blocks):
             rec.extra_dropped += 1
             return Task(coro, loop=loop, **kwargs)
         sid = rec.next_id()
-        parent = current_span.get()
+        parent = rec.open_ancestor(current_span.get())
+        rec.parents[sid] = parent
         context = kwargs.get('context')
         if context is not None:
             try:
@@ -208,21 +265,34 @@ def install_asyncio(rec, blocks):
                 current_span.reset(token)
         frame = getattr(coro, 'cr_frame', None)
         label = getattr(coro, '__qualname__', None) or type(coro).__name__
+        line, column = rec.frame_position(where) if where is not None else (0, 0)
         if frame is not None and code is not None:
             names = code.co_varnames
-            params = (list(names[:code.co_posonlyargcount + code.co_argcount]), None,
-                      list(names[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]), None)
+            # co_argcount counts the positional-only parameters too.
+            kwonly_end = code.co_argcount + code.co_kwonlyargcount
+            params = (list(names[:code.co_argcount]),
+                      names[kwonly_end] if code.co_flags & 0x04 else None,  # CO_VARARGS
+                      list(names[code.co_argcount:kwonly_end]), None)
             if params[0] and params[0][0] in ('self', 'cls'):
                 params = (params[0][1:],) + params[1:]
+            site = rec.definitions.get((code.co_firstlineno, code.co_name)) if code.co_filename == rec.snippet_file else None
+            if site is not None:
+                # The task stands for a call of the snippet's function: the call's row, at its
+                # definition, as a call is drawn (see the span model in timeline.ts).
+                info = rec.sites[site]
+                params = info.params
+                label = info.label
+                line, column = info.line, info.column
+                rec.task_roots[frame] = sid
+            else:
+                label = label.replace('.<locals>', '')
             try:
-                label = call_preview(label.replace('.<locals>', ''), frame.f_locals, params)
+                label = call_preview(label, frame.f_locals, params)
             except Exception:
                 pass
-            if code.co_filename == rec.snippet_file:
-                rec.task_roots[frame] = sid
-        line, column = rec.frame_position(where) if where is not None else (0, 0)
         message = rec.span(sid, parent, 'task', label, line, column, rec.now_ms())
         tasks[task] = (message, frame)
+        rec.open_tasks.add(sid)
         task.add_done_callback(done)
         return task
 
@@ -246,7 +316,7 @@ def install_asyncio(rec, blocks):
             try:
                 return select(timeout)
             finally:
-                blocks.current = [_perf(), None, 'loop', None, 0, loop, False, False, None]
+                blocks.current = [_perf(), None, 'loop', None, 0, loop, False, False, None, _NOT_SEEN, 0.0]
 
         timed_select._awtl_loop = loop
         selector.select = timed_select
@@ -274,6 +344,26 @@ def install_asyncio(rec, blocks):
             if _get_ident() == main:
                 blocks.end()
 
+    original_run_in_executor = base.run_in_executor
+
+    def run_in_executor(self, executor, func, *args):
+        # Executor work belongs to the await that waits for it: the thread runs it with that span
+        # current (only our variable: the function still sees the worker thread's own context).
+        parent = current_span.get()
+        if parent and callable(func):
+            inner = func
+
+            def func(*args):
+                token = current_span.set(parent)
+                try:
+                    return inner(*args)
+                finally:
+                    current_span.reset(token)
+            func.__awtl_hidden__ = True
+        return original_run_in_executor(self, executor, func, *args)
+
+    functools.update_wrapper(run_in_executor, original_run_in_executor)
+    base.run_in_executor = run_in_executor
     functools.update_wrapper(__init__, original_init)
     functools.update_wrapper(run_forever, original_run_forever)
     base.__init__ = __init__

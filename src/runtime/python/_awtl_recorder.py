@@ -54,6 +54,19 @@ class Recorder:
         self.open_scopes = {}
         # coroutine frame -> task span id: that call is the task itself, no separate call span.
         self.task_roots = {}
+        # Per site: scopes (calls, async with) recorded and still open.
+        self.site_open = []
+        # (co_firstlineno, co_name) -> call site of the snippet's functions (see Instrumented).
+        self.definitions = {}
+        # task span id -> when its coroutine (the snippet's function) returned or raised, ms.
+        self.task_finished = {}
+        # span id -> parent id of the awaits, scopes and tasks recorded: a task created in the
+        # context of a span that has ended (a server's connection handler) goes under the
+        # nearest ancestor still open.
+        self.parents = {}
+        # Task spans, and combinator spans under an await, still open.
+        self.open_tasks = set()
+        self.open_inner = set()
         self._positions = {}
         # Functions that move copies of t0 held in closures (the hot paths keep it local).
         self.clock_shifters = []
@@ -129,6 +142,16 @@ class Recorder:
         return sum(c - cap for c in self.counts if c > cap) + self.extra_dropped
 
     # -- positions -------------------------------------------------------------------------------
+    def is_open(self, sid):
+        return sid in self.open_awaits or sid in self.open_scopes or sid in self.open_tasks or sid in self.open_inner
+
+    def open_ancestor(self, sid):
+        """`sid` if it is still open, else its nearest ancestor that is; 0 for none."""
+        parents = self.parents
+        while sid and not self.is_open(sid):
+            sid = parents.get(sid, 0)
+        return sid
+
     def snippet_frame(self, frame):
         """The innermost frame of the snippet's own file at or above `frame`."""
         file = self.snippet_file
@@ -161,9 +184,9 @@ class Recorder:
         self.out.append(message)
         return message
 
-    def close_span(self, message, outcome, label=None):
+    def close_span(self, message, outcome, label=None, end_ms=None):
         done = dict(message)
-        done['endMs'] = self.now_ms()
+        done['endMs'] = self.now_ms() if end_ms is None else end_ms
         done['outcome'] = outcome
         if label is not None:
             done['label'] = label
@@ -233,6 +256,25 @@ def call_preview(name, values, params):
     return text if len(text) <= 120 else text[:118] + '\u2026)'
 
 
+def _asyncio_identities():
+    """id -> what it is, for asyncio's combinators as this interpreter has them (by identity: a
+    user's own `wait()` or `as_completed()` is never taken for asyncio's)."""
+    import asyncio
+    found = {}
+    for name in ('gather', 'wait', 'wait_for', 'shield'):
+        fn = getattr(asyncio, name, None)
+        if fn is not None:
+            found[id(fn)] = 'combinator'
+    for name in ('TaskGroup', 'timeout', 'timeout_at'):
+        fn = getattr(asyncio, name, None)
+        if fn is not None:
+            found[id(fn)] = 'scope'
+    fn = getattr(asyncio, 'as_completed', None)
+    if fn is not None:
+        found[id(fn)] = 'as_completed'
+    return found
+
+
 def install_span_helpers(rec, namespace):
     """Defines the functions the instrumented code calls (see _awtl_transform) in `namespace`."""
     counts = rec.counts
@@ -244,6 +286,11 @@ def install_span_helpers(rec, namespace):
     perf = _perf
     t0 = rec.t0
     task_roots = rec.task_roots
+    task_finished = rec.task_finished
+    site_open = rec.site_open
+    parents = rec.parents
+    open_inner = rec.open_inner
+    identities = _asyncio_identities()
 
     def shift_t0(seconds):
         nonlocal t0
@@ -258,8 +305,31 @@ def install_span_helpers(rec, namespace):
             return 0
         sid = next_id()
         parent = _cur_get()
-        open_awaits[sid] = (site, _cur_set(sid), parent)
+        parents[sid] = parent
+        open_awaits[sid] = (site, _cur_set(sid), parent, 0)
         out_append((OP_OPEN, sid, parent, site, (perf() - t0) * 1000.0))
+        return sid
+
+    def _awtl_aq(site, callee):
+        # An await whose callee may be one of asyncio's combinators (the next site is the
+        # combinator's own row): when it is, the combinator span opens under the await span.
+        n = counts[site] + 1
+        counts[site] = n
+        if n > cap:
+            return 0
+        sid = next_id()
+        parent = _cur_get()
+        parents[sid] = parent
+        now = (perf() - t0) * 1000.0
+        out_append((OP_OPEN, sid, parent, site, now))
+        if identities.get(id(callee)) == 'combinator':
+            inner = next_id()
+            parents[inner] = sid
+            open_inner.add(inner)
+            out_append((OP_OPEN, inner, sid, site + 1, now))
+            open_awaits[sid] = (site, _cur_set(inner), parent, inner)
+        else:
+            open_awaits[sid] = (site, _cur_set(sid), parent, 0)
         return sid
 
     def _awtl_ae(sid, value):
@@ -270,7 +340,11 @@ def install_span_helpers(rec, namespace):
                     _cur_reset(entry[1])
                 except ValueError:
                     _cur_set(entry[2])
-                out_append((OP_CLOSE, sid, OUTCOME_FULFILLED, 0.0, (perf() - t0) * 1000.0))
+                now = (perf() - t0) * 1000.0
+                if entry[3]:
+                    open_inner.discard(entry[3])
+                    out_append((OP_CLOSE, entry[3], OUTCOME_FULFILLED, 0.0, now))
+                out_append((OP_CLOSE, sid, OUTCOME_FULFILLED, 0.0, now))
         return value
 
     def _awtl_af(statement_sites):
@@ -279,7 +353,15 @@ def install_span_helpers(rec, namespace):
         exc = sys.exc_info()[1]
         while True:
             sid = _cur_get()
-            entry = open_awaits.get(sid) if sid else None
+            entry = None
+            if sid:
+                entry = open_awaits.get(sid)
+                if entry is None:
+                    # The current span may be the combinator under an await.
+                    for key, candidate in open_awaits.items():
+                        if candidate[3] == sid:
+                            sid, entry = key, candidate
+                            break
             if entry is None or entry[0] not in statement_sites:
                 return
             del open_awaits[sid]
@@ -287,41 +369,55 @@ def install_span_helpers(rec, namespace):
                 _cur_reset(entry[1])
             except ValueError:
                 _cur_set(entry[2])
-            out_append((OP_CLOSE, sid, OUTCOME_REJECTED, 0.0, (perf() - t0) * 1000.0))
-            out_append({'type': 'label', 'id': sid, 'label': sites[entry[0]].label + ' \u2192 ' + reason_of(exc)})
+            now = (perf() - t0) * 1000.0
+            suffix = ' \u2192 ' + reason_of(exc)
+            if entry[3]:
+                open_inner.discard(entry[3])
+                out_append((OP_CLOSE, entry[3], OUTCOME_REJECTED, 0.0, now))
+                out_append({'type': 'label', 'id': entry[3], 'label': sites[entry[0] + 1].label + suffix})
+            out_append((OP_CLOSE, sid, OUTCOME_REJECTED, 0.0, now))
+            out_append({'type': 'label', 'id': sid, 'label': sites[entry[0]].label + suffix})
 
     open_scopes = rec.open_scopes
 
-    def _awtl_sb(site):
-        n = counts[site] + 1
-        counts[site] = n
-        if n > cap:
-            return
-        info = sites[site]
+    def _open_scope(site, shown, frame):
+        # shown: the site whose kind and label the span takes (a scope's combinator row).
+        info = sites[shown]
         label = info.label
-        line = info.line
-        column = info.column
-        frame = _getframe(1)
         if info.kind == 'call':
             if frame in task_roots:
-                return  # the task span already stands for this call
+                # The task span already stands for this call; its end is recorded at _awtl_se.
+                site_open[site] += 1
+                return
             try:
                 label = call_preview(label, frame.f_locals, info.params)
             except Exception:
                 label = label + '(\u2026)'
-            caller = frame.f_back
-            if caller is not None and caller.f_code.co_filename == rec.snippet_file:
-                line, column = rec.frame_position(caller)
         sid = next_id()
         parent = _cur_get()
-        message = rec.span(sid, parent, info.kind, label, line, column, (perf() - t0) * 1000.0)
+        parents[sid] = parent
+        message = rec.span(sid, parent, info.kind, label, info.line, info.column, (perf() - t0) * 1000.0)
         # [message, context token, parent, site, frame, reason]
         open_scopes[sid] = [message, _cur_set(sid), parent, site, frame, None]
+        site_open[site] += 1
+
+    def _awtl_sb(site):
+        n = counts[site] + 1
+        counts[site] = n
+        if n <= cap:
+            _open_scope(site, site, _getframe(1))
+
+    def _awtl_sq(site, callee):
+        # `async with` on something that may be asyncio's TaskGroup or timeout: a combinator row
+        # when it is (by identity), else an await row.
+        n = counts[site] + 1
+        counts[site] = n
+        if n <= cap:
+            _open_scope(site, site + 1 if identities.get(id(callee)) == 'scope' else site, _getframe(1))
 
     def _own_scope(site, frame_depth):
         # The scope this frame opened at `site` is the current span, if it was recorded at all
-        # (past the cap, or as a task's own coroutine, nothing was opened). Cheapest test first:
-        # this runs at every exit of every instrumented function.
+        # (past the cap, or as a task's own coroutine, nothing was opened).
         sid = _cur_get()
         entry = open_scopes.get(sid)
         if entry is None or entry[3] != site or entry[4] is not _getframe(frame_depth):
@@ -336,9 +432,18 @@ def install_span_helpers(rec, namespace):
     def _awtl_se(site):
         found = _own_scope(site, 2)
         if found is None:
+            frame = _getframe(1)
+            sid = task_roots.get(frame)
+            if sid is not None:
+                # A task's own coroutine ends: the task ends here, not when its done-callbacks
+                # run (another task's step may hold the loop in between).
+                del task_roots[frame]
+                site_open[site] -= 1
+                task_finished[sid] = (perf() - t0) * 1000.0
             return
         sid, entry = found
         del open_scopes[sid]
+        site_open[site] -= 1
         message, ctx_token, parent, _site, _frame, reason = entry
         try:
             _cur_reset(ctx_token)
@@ -349,17 +454,26 @@ def install_span_helpers(rec, namespace):
         else:
             rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason)
 
-    def _awtl_ac(site, iterable):
-        n = counts[site] + 1
-        counts[site] = n
-        if n > cap:
-            return iterable
-        info = sites[site]
-        message = rec.span(next_id(), _cur_get(), info.kind, info.label, info.line, info.column, rec.now_ms())
-        return _AsCompleted(rec, iterable, message)
+    def _awtl_ac(site, callee):
+        # `as_completed(fs)` -> `_awtl_ac(site, as_completed)(fs)`: only asyncio's gets a row.
+        if identities.get(id(callee)) != 'as_completed':
+            return callee
 
-    for fn in (_awtl_ab, _awtl_ae, _awtl_af, _awtl_sb, _awtl_sx, _awtl_se, _awtl_ac):
+        def as_completed(*args, **kwargs):
+            iterable = callee(*args, **kwargs)
+            n = counts[site] + 1
+            counts[site] = n
+            if n > cap:
+                return iterable
+            info = sites[site]
+            message = rec.span(next_id(), _cur_get(), info.kind, info.label, info.line, info.column, rec.now_ms())
+            return _AsCompleted(rec, iterable, message)
+        return as_completed
+
+    for fn in (_awtl_ab, _awtl_aq, _awtl_ae, _awtl_af, _awtl_sb, _awtl_sq, _awtl_sx, _awtl_se, _awtl_ac):
         namespace[fn.__name__] = fn
+    namespace['_awtl_n'] = counts
+    namespace['_awtl_o'] = site_open
 
 
 class _AsCompleted:

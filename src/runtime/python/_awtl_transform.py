@@ -33,11 +33,22 @@ SCOPE_BEGIN = '_awtl_sb'
 SCOPE_RAISED = '_awtl_sx'
 SCOPE_END = '_awtl_se'
 AS_COMPLETED = '_awtl_ac'
+# An await or `async with` whose callee may be one of asyncio's combinators: the runtime opens the
+# combinator span under the await only when the callee *is* that function (see the recorder).
+AWAIT_MAYBE_COMBINATOR = '_awtl_aq'
+SCOPE_MAYBE_COMBINATOR = '_awtl_sq'
+# Lists indexed by site: spans recorded so far (the cap check needs no call) and scopes still open
+# (a call that was not recorded ends without calling the recorder).
+SITE_COUNTS = '_awtl_n'
+SITE_OPEN = '_awtl_o'
 
 MAX_LABEL = 120
-# Awaited calls of these read as combinators (their span stands for waiting on several things).
-COMBINATOR_CALLS = frozenset(['gather', 'wait', 'wait_for', 'shield', 'as_completed'])
-# `async with` on these is a wait on a group of tasks or a deadline.
+# Names under which asyncio's combinators are usually called. A name only makes a site a candidate:
+# whether the call is asyncio's is decided at run time, by identity (a user's own `wait()` or
+# `as_completed()` is a plain call). `from asyncio import gather as g` adds `g`.
+COMBINATOR_CALLS = frozenset(['gather', 'wait', 'wait_for', 'shield'])
+AS_COMPLETED_CALLS = frozenset(['as_completed'])
+# `async with` on these waits on a group of tasks or a deadline.
 COMBINATOR_SCOPES = frozenset(['TaskGroup', 'timeout', 'timeout_at'])
 
 
@@ -58,6 +69,51 @@ class Site:
         return {'kind': self.kind, 'label': self.label, 'line': self.line, 'column': self.column}
 
 
+class _Source:
+    """The snippet's text cut at its lines once, so that taking a node's text costs its length.
+
+    ast.get_source_segment splits the whole file on every call (quadratic: a 1,600-line file took
+    seconds before its first line ran). Lines end as the tokenizer ends them (\\r\\n, \\n, \\r), not
+    as str.splitlines does (form feeds and the like are not line ends); columns are UTF-8 bytes.
+    """
+
+    __slots__ = ('lines', 'raw')
+
+    def __init__(self, source):
+        self.raw = _LINE_END.split(source)
+        # Text of each line without its end, 0-based.
+        self.lines = [line.rstrip('\r\n') for line in self.raw]
+
+    def segment(self, node):
+        lineno = getattr(node, 'lineno', None)
+        end_lineno = getattr(node, 'end_lineno', None)
+        col = getattr(node, 'col_offset', None)
+        end_col = getattr(node, 'end_col_offset', None)
+        if lineno is None or end_lineno is None or col is None or end_col is None:
+            return None
+        raw = self.raw
+        if not (1 <= lineno <= end_lineno <= len(raw)):
+            return None
+        first = raw[lineno - 1]
+        if lineno == end_lineno:
+            return _cut(first, col, end_col)
+        parts = [_cut(first, col, None)]
+        parts.extend(raw[lineno:end_lineno - 1])
+        parts.append(_cut(raw[end_lineno - 1], 0, end_col))
+        return ''.join(parts)
+
+
+_LINE_END = re.compile(r'(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)')
+
+
+def _cut(line, start, end):
+    """line[start:end] with start and end in UTF-8 bytes, as ast gives columns."""
+    if line.isascii():
+        return line[start:end]
+    data = line.encode('utf-8')
+    return data[start:end].decode('utf-8', 'replace')
+
+
 def shorten(text):
     text = re.sub(r'\s+', ' ', text).strip()
     return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + '\u2026'
@@ -66,31 +122,45 @@ def shorten(text):
 class Instrumented:
     """The result of instrumenting one snippet."""
 
-    def __init__(self, tree, sites, line_labels):
+    def __init__(self, tree, sites, line_labels, definitions):
         self.tree = tree
         self.sites = sites
         # line -> (label, column) for block spans: the statement the event loop was stuck on.
         self.line_labels = line_labels
+        # (first line of the function's code, name) -> call site index: a task whose coroutine is
+        # one of the snippet's functions stands for that call (see the span model in timeline.ts).
+        self.definitions = definitions
 
 
-def instrument(source, filename):
-    """Parses and rewrites `source`; raises SyntaxError as compile() would."""
-    tree = ast.parse(source, filename, 'exec')
-    lines = source.splitlines()
-    line_labels = _line_labels(tree, source, lines)
-    rewriter = _Rewriter(source, lines)
-    tree = rewriter.visit(tree)
-    return Instrumented(tree, rewriter.sites, line_labels)
+def instrument(source, filename, cap=1000):
+    """Parses and rewrites `source`; raises SyntaxError as compile() would.
+
+    `cap` is the number of spans a site records: past it a call costs a list lookup, no call.
+    """
+    import gc
+    # A syntax tree is hundreds of thousands of objects without cycles: the collector would walk
+    # all of them again and again while new nodes are made (it took most of the time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        tree = ast.parse(source, filename, 'exec')
+        text = _Source(source)
+        rewriter = _Rewriter(text, text.lines, cap)
+        tree = rewriter.visit(tree)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return Instrumented(tree, rewriter.sites, rewriter.line_labels, rewriter.definitions)
 
 
-def _called_name(node):
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            return func.attr
-        if isinstance(func, ast.Name):
-            return func.id
-    return None
+def _callee_path(func):
+    """`asyncio.gather` -> 'gather' when the callee is a plain dotted name (safe to read twice)."""
+    node = func
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return func.attr if isinstance(func, ast.Attribute) else func.id
 
 
 def _column(lines, lineno, col_offset):
@@ -102,122 +172,248 @@ def _column(lines, lineno, col_offset):
     return col_offset + 1
 
 
-def _line_labels(tree, source, lines):
-    labels = {}
-    # ast.walk is breadth first: inner statements come later and overwrite their parents' lines.
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.stmt):
-            continue
-        end = getattr(node, 'end_lineno', None) or node.lineno
-        body = getattr(node, 'body', None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
-            # A compound statement: its header lines read as themselves.
-            for line in range(node.lineno, max(node.lineno, body[0].lineno - 1) + 1):
-                if 1 <= line <= len(lines):
-                    text = lines[line - 1].strip()
-                    labels[line] = (shorten(text), len(lines[line - 1]) - len(lines[line - 1].lstrip()) + 1)
-            continue
-        segment = ast.get_source_segment(source, node) or ''
-        entry = (shorten(segment), _column(lines, node.lineno, node.col_offset))
-        for line in range(node.lineno, end + 1):
-            labels[line] = entry
-    return labels
+class _At:
+    """Builds new nodes at the whole range of `ref`, positions given at construction (walking the
+    new nodes afterwards to place them cost as much as the rest of instrumenting)."""
 
+    __slots__ = ('pos',)
 
-def _contains_yield(func):
-    """True when `func` is a generator: its own body (not nested scopes) yields."""
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return False
+    def __init__(self, ref):
+        line = ref.lineno
+        col = ref.col_offset
+        self.pos = {'lineno': line, 'col_offset': col,
+                    'end_lineno': getattr(ref, 'end_lineno', None) or line,
+                    'end_col_offset': getattr(ref, 'end_col_offset', None) or col}
 
+    def node(self, cls, **fields):
+        return cls(**fields, **self.pos)
 
-def _locate(node, ref):
-    """Gives every new node without a position the whole range of `ref`."""
-    for child in ast.walk(node):
-        if 'lineno' in child._attributes and not hasattr(child, 'lineno'):
-            child.lineno = ref.lineno
-            child.col_offset = ref.col_offset
-            child.end_lineno = getattr(ref, 'end_lineno', ref.lineno)
-            child.end_col_offset = getattr(ref, 'end_col_offset', ref.col_offset)
-    return node
+    def name(self, name):
+        return ast.Name(id=name, ctx=ast.Load(), **self.pos)
 
+    def const(self, value):
+        return ast.Constant(value=value, **self.pos)
 
-def _call(name, *args):
-    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
+    def call(self, name, *args):
+        return ast.Call(func=self.name(name), args=list(args), keywords=[], **self.pos)
+
+    def site_item(self, table, site):
+        return ast.Subscript(value=self.name(table), slice=self.const(site), ctx=ast.Load(), **self.pos)
+
+    def stmt(self, call):
+        return ast.Expr(value=call, **self.pos)
+
+    def if_open(self, site, helper):
+        """`if _awtl_o[site]: helper(site)`"""
+        return ast.If(test=self.site_item(SITE_OPEN, site), body=[self.stmt(self.call(helper, self.const(site)))],
+                      orelse=[], **self.pos)
+
+    def reraise(self, body):
+        return ast.ExceptHandler(type=self.name('BaseException'), name=None,
+                                 body=body + [ast.Raise(exc=None, cause=None, **self.pos)], **self.pos)
 
 
 def _guarded(body, site, ref):
-    """`begin(site)` precedes it; wraps `body` so that the scope always ends, rejected on a raise."""
-    return _locate(ast.Try(
-        body=body or [ast.Pass()],
-        handlers=[ast.ExceptHandler(
-            type=ast.Name(id='BaseException', ctx=ast.Load()), name=None,
-            body=[ast.Expr(_call(SCOPE_RAISED, ast.Constant(value=site))), ast.Raise(exc=None, cause=None)],
-        )],
+    """Wraps `body` so that a recorded scope always ends, rejected on a raise.
+
+    The recorder is called only when a scope of this site is open (SITE_OPEN): past the cap a
+    call costs two list lookups and no call.
+    """
+    at = _At(ref)
+    return at.node(
+        ast.Try,
+        body=body or [at.node(ast.Pass)],
+        handlers=[at.reraise([at.if_open(site, SCOPE_RAISED)])],
         orelse=[],
-        finalbody=[ast.Expr(_call(SCOPE_END, ast.Constant(value=site)))],
-    ), ref)
+        finalbody=[at.if_open(site, SCOPE_END)],
+    )
 
 
-class _Rewriter(ast.NodeTransformer):
-    def __init__(self, source, lines):
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_SKIP_FIELDS = frozenset(['ctx', 'type_comment'])
+
+
+class _Rewriter:
+    """One pass over the tree: sites, line labels and the rewrite (each node is visited once)."""
+
+    def __init__(self, source, lines, cap):
         self.source = source
         self.lines = lines
+        self.cap = cap
         self.sites = []
+        self.line_labels = {}
+        self.definitions = {}
         # Await sites directly inside the statement being visited (one list per open statement).
         self.statement_sites = []
         self.class_names = []
         self.function_depth = 0
+        # One flag per function being visited: whether its own body yields (a generator).
+        self.yields = []
+        self.combinator_names = set(COMBINATOR_CALLS)
+        self.as_completed_names = set(AS_COMPLETED_CALLS)
+        self.scope_names = set(COMBINATOR_SCOPES)
+        self.dispatch = {
+            ast.Await: self.visit_Await,
+            ast.Call: self.visit_Call,
+            ast.ClassDef: self.visit_ClassDef,
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.Lambda: self.visit_Lambda,
+            ast.AsyncWith: self.visit_AsyncWith,
+            ast.Yield: self.visit_Yield,
+            ast.YieldFrom: self.visit_Yield,
+            ast.ImportFrom: self.visit_ImportFrom,
+        }
 
     def add_site(self, kind, label, node, params=None):
         self.sites.append(Site(kind, shorten(label), node.lineno, _column(self.lines, node.lineno, node.col_offset), params))
         return len(self.sites) - 1
 
     def segment(self, node):
-        return ast.get_source_segment(self.source, node) or ast.unparse(node)
+        return self.source.segment(node) or ast.unparse(node)
 
+    # -- traversal -------------------------------------------------------------------------------
     def visit(self, node):
-        if not isinstance(node, ast.stmt):
-            return super().visit(node)
+        if isinstance(node, ast.stmt):
+            return self.visit_statement(node)
+        method = self.dispatch.get(type(node))
+        if method is not None:
+            return method(node)
+        self.generic_visit(node)
+        return node
+
+    def generic_visit(self, node):
+        visit = self.visit
+        for field in node._fields:
+            if field in _SKIP_FIELDS:
+                continue
+            value = getattr(node, field, None)
+            if type(value) is list:
+                out = None
+                for i, item in enumerate(value):
+                    if not isinstance(item, ast.AST):
+                        if out is not None:
+                            out.append(item)
+                        continue
+                    new = visit(item)
+                    if new is item and out is None:
+                        continue
+                    if out is None:
+                        out = value[:i]
+                    if type(new) is list:
+                        out.extend(new)
+                    else:
+                        out.append(new)
+                if out is not None:
+                    setattr(node, field, out)
+            elif isinstance(value, ast.AST):
+                new = visit(value)
+                if new is not value:
+                    setattr(node, field, new)
+
+    def visit_statement(self, node):
+        text = self._label_lines(node)
+        header = self.line_labels.get(node.lineno)
         self.statement_sites.append([])
-        result = super().visit(node)
+        method = self.dispatch.get(type(node))
+        if method is not None:
+            result = method(node)
+        else:
+            # A simple statement whose text has no await, yield or as_completed has nothing to
+            # rewrite: its expressions need not be walked (most of a big file).
+            if text is None or self._may_hold(text):
+                self.generic_visit(node)
+            result = node
+        if type(node) is ast.While and all(_does_nothing(b) for b in node.body):
+            # `while cond: pass` spins on its condition: its blocks read as the `while` line.
+            if header is not None:
+                for b in node.body:
+                    for line in range(b.lineno, (b.end_lineno or b.lineno) + 1):
+                        self.line_labels[line] = header
         sites = self.statement_sites.pop()
         if not sites:
             return result
         # An await in this statement raised (or was cancelled): close its span as rejected.
         body = result if isinstance(result, list) else [result]
-        handler_body = [
-            ast.Expr(_call(AWAIT_FAILED, ast.Tuple(elts=[ast.Constant(value=i) for i in sites], ctx=ast.Load()))),
-            ast.Raise(exc=None, cause=None),
-        ]
-        return _locate(ast.Try(
-            body=body,
-            handlers=[ast.ExceptHandler(type=ast.Name(id='BaseException', ctx=ast.Load()), name=None, body=handler_body)],
-            orelse=[], finalbody=[],
-        ), node)
+        at = _At(node)
+        failed = at.stmt(at.call(AWAIT_FAILED, at.node(ast.Tuple, elts=[at.const(i) for i in sites], ctx=ast.Load())))
+        return at.node(ast.Try, body=body, handlers=[at.reraise([failed])], orelse=[], finalbody=[])
+
+    def _label_lines(self, node):
+        """Block labels: a line reads as the innermost statement on it (compound: its header)."""
+        lines = self.lines
+        labels = self.line_labels
+        body = getattr(node, 'body', None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            for line in range(node.lineno, max(node.lineno, body[0].lineno - 1) + 1):
+                if 1 <= line <= len(lines):
+                    text = lines[line - 1]
+                    labels[line] = (shorten(text), len(text) - len(text.lstrip()) + 1)
+            return
+        end = getattr(node, 'end_lineno', None) or node.lineno
+        text = self.source.segment(node) or ''
+        entry = (shorten(text), _column(lines, node.lineno, node.col_offset))
+        for line in range(node.lineno, end + 1):
+            labels[line] = entry
+        return text
+
+    def _may_hold(self, text):
+        if 'await' in text or 'yield' in text:
+            return True
+        return any(name in text for name in self.as_completed_names)
+
+    # -- nodes -----------------------------------------------------------------------------------
+    def visit_ImportFrom(self, node):
+        # `from asyncio import gather as g`: `g(...)` is a candidate too (identity decides).
+        if node.module in ('asyncio', 'asyncio.tasks', 'asyncio.timeouts', 'asyncio.taskgroups'):
+            for alias in node.names:
+                if alias.asname:
+                    for names in (self.combinator_names, self.as_completed_names, self.scope_names):
+                        if alias.name in names:
+                            names.add(alias.asname)
+        return node
+
+    def visit_Yield(self, node):
+        if self.yields:
+            self.yields[-1] = True
+        self.generic_visit(node)
+        return node
+
+    def visit_Lambda(self, node):
+        self.yields.append(False)
+        self.generic_visit(node)
+        self.yields.pop()
+        return node
 
     def visit_Await(self, node):
-        label = self.segment(node.value)
-        kind = 'combinator' if _called_name(node.value) in COMBINATOR_CALLS else 'await'
-        site = self.add_site(kind, label, node)
+        value = node.value
+        label = self.segment(value)
+        candidate = isinstance(value, ast.Call) and _callee_path(value.func) in self.combinator_names
+        site = self.add_site('await', label, node)
+        if candidate:
+            # The combinator's own row: the call, where the user wrote it (see timeline.ts).
+            self.add_site('combinator', label, value)
         self.generic_visit(node)
         if self.statement_sites:
             self.statement_sites[-1].append(site)
-        wrapped = _call(AWAIT_END, _call(AWAIT_BEGIN, ast.Constant(value=site)), node)
-        return _locate(wrapped, node)
+        at = _At(node)
+        if candidate:
+            # The callee is a plain dotted name: reading it once more has no side effect.
+            begin = at.call(AWAIT_MAYBE_COMBINATOR, at.const(site), _copy_name(value.func))
+        else:
+            begin = at.call(AWAIT_BEGIN, at.const(site))
+        return at.call(AWAIT_END, begin, node)
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if _called_name(node) != 'as_completed':
+        if _callee_path(node.func) not in self.as_completed_names:
             return node
         site = self.add_site('combinator', self.segment(node), node)
-        return _locate(_call(AS_COMPLETED, ast.Constant(value=site), node), node)
+        # `as_completed(fs)` -> `_awtl_ac(site, as_completed)(fs)`: the callee is evaluated first,
+        # as before, and the recorder wraps it only when it is asyncio's.
+        at = _At(node.func)
+        node.func = at.call(AS_COMPLETED, at.const(site), node.func)
+        return node
 
     def visit_ClassDef(self, node):
         self.class_names.append(node.name)
@@ -228,12 +424,6 @@ class _Rewriter(ast.NodeTransformer):
         self.class_names.pop()
         return node
 
-    def visit_FunctionDef(self, node):
-        return self._function(node)
-
-    def visit_AsyncFunctionDef(self, node):
-        return self._function(node)
-
     def _function(self, node):
         name = node.name
         if self.class_names and self.function_depth == 0:
@@ -242,10 +432,12 @@ class _Rewriter(ast.NodeTransformer):
         self.function_depth += 1
         saved_classes = self.class_names
         self.class_names = []
+        self.yields.append(False)
         self.generic_visit(node)
+        is_generator = self.yields.pop()
         self.class_names = saved_classes
         self.function_depth -= 1
-        if _contains_yield(node):
+        if is_generator:
             # A generator's body runs in its consumer's context, piecewise: no call span.
             return node
         args = node.args
@@ -260,12 +452,25 @@ class _Rewriter(ast.NodeTransformer):
             args.kwarg.arg if args.kwarg else None,
         )
         site = self.add_site('call', name, node, params)
+        # co_firstlineno is the first decorator's line when there are decorators.
+        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        self.definitions[(first, node.name)] = site
         body = node.body
         head = []
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
             head, body = body[:1], body[1:]
         ref = body[0] if body else node
-        begin = _locate(ast.Expr(_call(SCOPE_BEGIN, ast.Constant(value=site))), ref)
+        # if _awtl_n[site] < cap: _awtl_sb(site)
+        at = _At(ref)
+        begin = at.node(
+            ast.If,
+            test=at.node(ast.Compare, left=at.site_item(SITE_COUNTS, site), ops=[ast.Lt()], comparators=[at.const(self.cap)]),
+            body=[at.stmt(at.call(SCOPE_BEGIN, at.const(site)))],
+            orelse=[at.node(
+                ast.AugAssign,
+                target=at.node(ast.Subscript, value=at.name(SITE_COUNTS), slice=at.const(site), ctx=ast.Store()),
+                op=ast.Add(), value=at.const(1))],
+        )
         node.body = head + [begin, _guarded(body, site, ref)]
         return node
 
@@ -277,8 +482,26 @@ class _Rewriter(ast.NodeTransformer):
                 text += ' as ' + self.segment(item.optional_vars)
             parts.append(text)
         first = node.items[0].context_expr
-        kind = 'combinator' if _called_name(first) in COMBINATOR_SCOPES else 'await'
-        site = self.add_site(kind, 'async with ' + ', '.join(parts), node)
+        label = 'async with ' + ', '.join(parts)
+        candidate = isinstance(first, ast.Call) and _callee_path(first.func) in self.scope_names
+        site = self.add_site('await', label, node)
+        if candidate:
+            self.add_site('combinator', label, node)
         self.generic_visit(node)
-        begin = _locate(ast.Expr(_call(SCOPE_BEGIN, ast.Constant(value=site))), node)
-        return [begin, _guarded([node], site, node)]
+        at = _At(node)
+        if candidate:
+            begin = at.call(SCOPE_MAYBE_COMBINATOR, at.const(site), _copy_name(first.func))
+        else:
+            begin = at.call(SCOPE_BEGIN, at.const(site))
+        return [at.stmt(begin), _guarded([node], site, node)]
+
+
+def _does_nothing(node):
+    return isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+
+
+def _copy_name(func):
+    """A fresh copy of a dotted name (a node may appear only once in a tree)."""
+    if isinstance(func, ast.Attribute):
+        return ast.copy_location(ast.Attribute(value=_copy_name(func.value), attr=func.attr, ctx=ast.Load()), func)
+    return ast.copy_location(ast.Name(id=func.id, ctx=ast.Load()), func)

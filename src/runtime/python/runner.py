@@ -164,8 +164,14 @@ def main():
     instrumented = None
     try:
         if isinstance(source, str):
-            instrumented = instrument(source, file)
-            code = compile(instrumented.tree, file, 'exec', dont_inherit=True)
+            instrumented = instrument(source, file, rec.cap)
+            import gc
+            gc.disable()  # the tree has no cycles; walking it on every collection doubled the time
+            try:
+                code = compile(instrumented.tree, file, 'exec', dont_inherit=True)
+            finally:
+                gc.enable()
+            instrumented.tree = None
     except SyntaxError:
         code = None
         instrumented = None
@@ -224,6 +230,8 @@ def main():
         if instrumented is not None:
             rec.sites.extend(instrumented.sites)
             rec.counts.extend([0] * len(instrumented.sites))
+            rec.site_open.extend([0] * len(instrumented.sites))
+            rec.definitions.update(instrumented.definitions)
             rec.emit({'type': 'sites', 'base': 0, 'file': file, 'sites': [s.to_json() for s in instrumented.sites]})
         install_asyncio(rec, blocks)
         install_sleep(blocks)
