@@ -10,18 +10,20 @@ import { exportText } from './engine/exports';
 import { renderComparison } from './engine/compareReport';
 import { compareRuns, parseTimelineJson } from './shared/compare';
 import { formatExpectationReport } from './engine/expectations';
+import { toJUnitXml } from './engine/junit';
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
                           [--baseline <timeline.json>] [--timeout <ms>] [--block-threshold <ms>]
                           [--max-spans-per-site <n>] [--python <exe>] [--time <real|warp>] [--no-color]
-                          [--check] [-- args…]
+                          [--check] [--junit <file>] [-- args…]
 
   --check   grade the snippet's @expect comments: exit 0 when all hold, 1 when any fails or is
             malformed, 2 when the file has none or does not compile (default --timeout 30000,
             default --time warp)
   --time    warp: when the program waits only for timers, its clock jumps to the next one (a 4 s
             lesson runs in milliseconds; busy loops and real I/O keep their real time). Default:
-            the snippet's own \`@time warp\` or \`@time real\` comment, else real (warp with --check)`;
+            the snippet's own \`@time warp\` or \`@time real\` comment, else real (warp with --check)
+  --junit   also write the @expect grading as JUnit XML (one testcase per @expect) for CI`;
 
 /** With --check and no --timeout: a starter that never ends still gets a grade. */
 const CHECK_TIMEOUT_MS = 30_000;
@@ -46,6 +48,8 @@ interface CliOptions {
   check: boolean;
   /** --time as given; undefined: the snippet's `@time` line, else the default. */
   time?: TimeMode;
+  /** Write the @expect grading as JUnit XML here. */
+  junit?: string;
 }
 
 /** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
@@ -100,6 +104,7 @@ export function parseCli(argv: string[]): CliOptions {
         baseline: { type: 'string' },
         check: { type: 'boolean' },
         time: { type: 'string' },
+        junit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -137,6 +142,7 @@ export function parseCli(argv: string[]): CliOptions {
     html: values.html,
     svg: values.svg,
     check: !!values.check,
+    junit: values.junit,
   };
 }
 
@@ -256,6 +262,7 @@ async function main(argv: string[]): Promise<number> {
     const target = options[kind];
     if (target && !writeOut(kind, target, () => exportText(kind, timeline, path.resolve(__dirname, '..'), options.baseline?.timeline))) exportsFailed = true;
   }
+  if (options.junit && !writeOut('junit', options.junit, () => toJUnitXml(timeline, rel))) exportsFailed = true;
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
