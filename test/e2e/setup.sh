@@ -53,6 +53,14 @@ step "apt packages present"
 # hashing; its install script picks the prebuilt binary). The `node` wrapper package is not used (see
 # step 3), so it needs no entry.
 mkdir -p "$PREFIX"
+# Several checkouts may share one prefix (E2E_CACHE). One setup at a time: without the lock a second
+# run saw the first one's install in progress as "did not finish" and wiped it (seen here with
+# eight worktrees on one cache: no install could complete). The lock is released when this exits.
+exec 9>"$PREFIX/.setup.lock"
+if ! flock -n 9; then
+  echo "[e2e-setup] another setup is using $PREFIX: waiting for it"
+  flock 9
+fi
 cat > "$PREFIX/package.json.new" <<JSON
 {
   "name": "await-timeline-e2e-cache",
