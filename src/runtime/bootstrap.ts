@@ -11,10 +11,11 @@ import { PROTOCOL_VERSION, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel } from './transport';
 import { Recorder } from './recorder';
-import { patchBlockingCalls, patchContextPropagation, patchOutput, patchTimers } from './patches';
+import { lookAlike, patchBlockingCalls, patchContextPropagation, patchOutput, patchTimers } from './patches';
 import { declaredFormat, RUNTIME_GLOBAL } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
+import { ReflectApply, timeOrigin, RegExpPrototypeExec } from './primordials';
 import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
 
 const EVENTS_FD = 3;
@@ -94,7 +95,7 @@ function main(): void {
 
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
   const tick = () => {
-    probe[PROBE_LAST_TICK] = performance.timeOrigin + perfNow();
+    probe[PROBE_LAST_TICK] = timeOrigin + perfNow();
     recorder.flushDropped();
     transport.flush();
   };
@@ -132,10 +133,15 @@ function main(): void {
     }
   }
   installRequireHook(file, compiled.code, userFiles);
+  // What the runtime queued while it started (the watchdog thread, the loader hooks) runs now:
+  // the snippet starts with an empty nextTick queue, as a main module does under node, so its
+  // first microtasks run from the same place (no extra processTicksAndRejections frame) and in
+  // the same order relative to its own ticks.
+  (process as any)._tickCallback?.();
 
   // Time 0: everything before this was ours, not the snippet's.
   clock.t0 = perfNow();
-  probe[PROBE_T0] = performance.timeOrigin + clock.t0;
+  probe[PROBE_T0] = timeOrigin + clock.t0;
   probe[PROBE_LAST_TICK] = probe[PROBE_T0];
   probe[PROBE_MAIN_ALIVE] = 1;
   probe[PROBE_NATIVE_LINE] = 0;
@@ -258,7 +264,11 @@ function installExitHooks(
   recorder: Recorder, transport: ChildTransport, now: () => number,
   sink: { mark(kind: MarkKind, text: string, line?: number): void }, userFiles: Set<string>,
 ): void {
-  process.on('uncaughtExceptionMonitor', (err: any, origin) => {
+  // Seen through process.emit, not through listeners: the program's own listenerCount() and
+  // eventNames() stay what they are under plain node. Node emits 'uncaughtExceptionMonitor' for
+  // every uncaught error before it decides anything, and 'exit' last; the exit frame follows
+  // the program's own exit listeners so that what they print is recorded.
+  const onUncaught = (err: any, origin: unknown) => {
     try {
       const kind: MarkKind = origin === 'unhandledRejection' ? 'unhandledRejection' : 'exception';
       const message = err instanceof Error ? `${err.name}: ${err.message}` : `Uncaught ${String(err)}`;
@@ -268,26 +278,31 @@ function installExitHooks(
     } catch {
       // recording must never change how the program fails
     }
-  });
+  };
   const origEmit = process.emit;
   let finished = false;
-  process.emit = function (this: NodeJS.Process, event: string | symbol, ...args: unknown[]) {
-    const result = origEmit.apply(this, [event, ...args] as any);
-    if (event === 'exit' && !finished) {
-      finished = true;
-      const code = typeof args[0] === 'number' ? args[0] : Number(process.exitCode ?? 0);
-      recorder.flushDropped();
-      transport.send({ type: 'exit', code, atMs: now() });
-      transport.flush();
-    }
-    return result;
-  } as typeof process.emit;
+  const emit = {
+    emit(this: NodeJS.Process, event: string | symbol) {
+      if (event === 'uncaughtExceptionMonitor') onUncaught(arguments[1], arguments[2]);
+      const result = ReflectApply(origEmit, this, arguments);
+      if (event === 'exit' && !finished) {
+        finished = true;
+        const code = typeof arguments[1] === 'number' ? arguments[1] : Number(process.exitCode ?? 0);
+        recorder.flushDropped();
+        transport.send({ type: 'exit', code, atMs: now() });
+        transport.flush();
+      }
+      return result;
+    },
+  }.emit;
+  Object.defineProperty(process, 'emit', { value: lookAlike(emit, origEmit), writable: true, configurable: true, enumerable: false });
   void sink;
 }
 
 /** file:line:col of the first stack frame in the user's files (stacks are source-mapped). */
 export function firstUserFrame(stack: string, userFiles: Set<string>): { line: number; column: number } | undefined {
-  for (const m of stack.matchAll(/\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/gm)) {
+  const re = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/gm;
+  for (let m = RegExpPrototypeExec(re, stack); m !== null; m = RegExpPrototypeExec(re, stack)) {
     let f = m[1];
     if (f.startsWith('file://')) {
       try {

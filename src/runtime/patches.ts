@@ -4,24 +4,54 @@
 import type { MarkKind } from '../shared/timeline';
 import { OUTCOME_REJECTED } from '../shared/runtimeProtocol';
 import type { Handle, Recorder } from './recorder';
+import {
+  ArrayPrototypeSlice, ReflectApply, ReflectConstruct, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor,
+  ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
+  BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis,
+} from './primordials';
 import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './watchdogShared';
 
 const TIMER_SPAN = Symbol('await-timeline.timer');
 
-/** Keeps a replacement indistinguishable in name, length and extra properties (util.promisify.custom). */
-function lookAlike<T extends Function>(replacement: T, original: Function): T {
-  for (const key of Reflect.ownKeys(original)) {
-    if (key === 'prototype' || key === 'caller' || key === 'arguments') continue;
-    const d = Object.getOwnPropertyDescriptor(original, key);
-    if (d) {
-      try {
-        Object.defineProperty(replacement, key, d);
-      } catch {
-        // non-configurable on the replacement; leave it
-      }
-    }
+/** Each replacement and the built-in it stands for: toString() prints the built-in's text. */
+const originals = new WeakMapCtor<Function, Function>();
+
+function isConstructor(fn: Function): boolean {
+  try {
+    ReflectConstruct(StringCtor, [], fn);
+    return true;
+  } catch {
+    return false;
   }
-  return replacement;
+}
+
+/**
+ * Makes `replacement` indistinguishable from `original`: name, length, extra properties
+ * (util.promisify.custom), constructibility and a `prototype` only where the original has them,
+ * and toString() printing the original's text. `replacement` must not be constructible (a method
+ * shorthand): one that stands for a constructible original gets a plain function in front.
+ */
+export function lookAlike<T extends Function>(replacement: T, original: Function): T {
+  let fn: Function = replacement;
+  if (isConstructor(original)) {
+    fn = function (this: unknown) {
+      return new.target ? ReflectConstruct(original, arguments, new.target) : ReflectApply(replacement, this, arguments);
+    };
+  }
+  const keys = ReflectOwnKeys(original);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key === 'caller' || key === 'arguments') continue;
+    const d = ReflectGetOwnPropertyDescriptor(original, key);
+    if (d) ReflectDefineProperty(fn, key, d); // false: non-configurable on the replacement; leave it
+  }
+  WeakMapPrototypeSet(originals, fn, original);
+  return fn as T;
+}
+
+/** The built-in a replacement stands for, if it is one. */
+export function originalOf(fn: unknown): Function | undefined {
+  return typeof fn === 'function' ? (WeakMapPrototypeGet(originals, fn) as Function | undefined) : undefined;
 }
 
 /** Runs `fn` with `ctx` as the current span. */
@@ -30,7 +60,7 @@ function bind(rec: Recorder, ctx: Handle | null, fn: Function): (...args: unknow
     const saved = rec.current;
     rec.current = ctx;
     try {
-      return fn.apply(this, arguments as unknown as unknown[]);
+      return ReflectApply(fn, this, arguments);
     } finally {
       rec.current = saved;
     }
@@ -45,6 +75,10 @@ export function patchTimers(rec: Recorder): void {
   const origClearTimeout = g.clearTimeout;
   const origClearInterval = g.clearInterval;
   const origClearImmediate = g.clearImmediate;
+  const origOf: Record<string, Function> = {
+    setTimeout: origSetTimeout, setInterval: origSetInterval, setImmediate: origSetImmediate,
+    clearTimeout: origClearTimeout, clearInterval: origClearInterval, clearImmediate: origClearImmediate,
+  };
 
   // Runs a timer callback in the span it was scheduled from. It gets that span and the callback
   // as timer arguments, so scheduling allocates no closure (a run can have 100,000s pending).
@@ -52,56 +86,62 @@ export function patchTimers(rec: Recorder): void {
     const saved = rec.current;
     rec.current = ctx;
     try {
-      return cb.call(this);
+      return ReflectApply(cb, this, []);
     } finally {
       rec.current = saved;
     }
   };
 
-  const schedule = (orig: Function, repeat: boolean, delayed: boolean) =>
-    lookAlike(function (this: unknown, cb: unknown) {
-      const span = rec.openTimer();
-      const ctx = rec.current;
-      if (typeof cb !== 'function' || (span === null && ctx === null)) {
-        return orig.apply(this, arguments);
-      }
-      if (span === null) {
-        // No span of its own and no arguments for the callback (the common case): it only needs
-        // its context. An omitted delay and an undefined one mean the same to node.
-        if (!delayed && arguments.length === 1) return orig.call(this, inContext, ctx, cb);
-        if (delayed && arguments.length <= 2) return orig.call(this, inContext, arguments[1], ctx, cb);
-      }
-      const args = Array.prototype.slice.call(arguments);
-      let timer: any;
-      let live = span;
-      args[0] = function (this: unknown) {
-        if (live) {
-          rec.endTimer(live);
-          live = repeat ? rec.reopenTimer(live) : null;
-          if (timer) timer[TIMER_SPAN] = live;
+  const schedule = (orig: Function, repeat: boolean, delayed: boolean) => {
+    const callOrig = uncurryThis(orig);
+    return lookAlike({
+      schedule(this: unknown, cb: unknown) {
+        const span = rec.openTimer();
+        const ctx = rec.current;
+        if (typeof cb !== 'function' || (span === null && ctx === null)) {
+          return ReflectApply(orig, this, arguments);
         }
-        const saved = rec.current;
-        rec.current = ctx;
-        try {
-          return cb.apply(this, arguments);
-        } finally {
-          rec.current = saved;
+        if (span === null) {
+          // No span of its own and no arguments for the callback (the common case): it only needs
+          // its context. An omitted delay and an undefined one mean the same to node.
+          if (!delayed && arguments.length === 1) return callOrig(this, inContext, ctx, cb);
+          if (delayed && arguments.length <= 2) return callOrig(this, inContext, arguments[1], ctx, cb);
         }
-      };
-      timer = orig.apply(this, args);
-      if (span && timer && typeof timer === 'object') timer[TIMER_SPAN] = span;
-      return timer;
-    }, orig);
+        const args = ArrayPrototypeSlice(arguments);
+        let timer: any;
+        let live = span;
+        args[0] = function (this: unknown) {
+          if (live) {
+            rec.endTimer(live);
+            live = repeat ? rec.reopenTimer(live) : null;
+            if (timer) timer[TIMER_SPAN] = live;
+          }
+          const saved = rec.current;
+          rec.current = ctx;
+          try {
+            return ReflectApply(cb, this, arguments);
+          } finally {
+            rec.current = saved;
+          }
+        };
+        timer = ReflectApply(orig, this, args);
+        if (span && timer && typeof timer === 'object') timer[TIMER_SPAN] = span;
+        return timer;
+      },
+    }.schedule, orig);
+  };
 
   const clear = (orig: Function) =>
-    lookAlike(function (this: unknown, timer: any) {
-      const span: Handle | null | undefined = timer && typeof timer === 'object' ? timer[TIMER_SPAN] : undefined;
-      if (span) {
-        timer[TIMER_SPAN] = null;
-        rec.endTimer(span, OUTCOME_REJECTED);
-      }
-      return orig.apply(this, arguments);
-    }, orig);
+    lookAlike({
+      clear(this: unknown, timer: any) {
+        const span: Handle | null | undefined = timer && typeof timer === 'object' ? timer[TIMER_SPAN] : undefined;
+        if (span) {
+          timer[TIMER_SPAN] = null;
+          rec.endTimer(span, OUTCOME_REJECTED);
+        }
+        return ReflectApply(orig, this, arguments);
+      },
+    }.clear, orig);
 
   g.setTimeout = schedule(origSetTimeout, false, true);
   g.setInterval = schedule(origSetInterval, true, true);
@@ -109,38 +149,50 @@ export function patchTimers(rec: Recorder): void {
   g.clearTimeout = clear(origClearTimeout);
   g.clearInterval = clear(origClearInterval);
   g.clearImmediate = clear(origClearImmediate);
+  // require('node:timers').setTimeout is the global one under node: the same function here too.
+  const timers = require('node:timers');
+  for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']) {
+    if (timers[name] === origOf[name]) timers[name] = g[name];
+  }
 }
 
 /** Callbacks of queueMicrotask, process.nextTick and .then run in the span that scheduled them. */
 export function patchContextPropagation(rec: Recorder): void {
   const g = globalThis as any;
   const origQueueMicrotask = g.queueMicrotask;
-  g.queueMicrotask = lookAlike(function (this: unknown, cb: unknown) {
-    const ctx = rec.current;
-    if (ctx === null || typeof cb !== 'function') return origQueueMicrotask.apply(this, arguments);
-    return origQueueMicrotask.call(this, bind(rec, ctx, cb));
-  }, origQueueMicrotask);
+  g.queueMicrotask = lookAlike({
+    queueMicrotask(this: unknown, cb: unknown) {
+      const ctx = rec.current;
+      if (ctx === null || typeof cb !== 'function') return ReflectApply(origQueueMicrotask, this, arguments);
+      return ReflectApply(origQueueMicrotask, this, [bind(rec, ctx, cb)]);
+    },
+  }.queueMicrotask, origQueueMicrotask);
 
   const origNextTick = process.nextTick;
-  process.nextTick = lookAlike(function (this: unknown, cb: unknown) {
-    const ctx = rec.current;
-    if (ctx === null || typeof cb !== 'function') return origNextTick.apply(this, arguments as any);
-    const args = Array.prototype.slice.call(arguments);
-    args[0] = bind(rec, ctx, cb);
-    return origNextTick.apply(this, args as any);
-  }, origNextTick);
+  process.nextTick = lookAlike({
+    nextTick(this: unknown, cb: unknown) {
+      const ctx = rec.current;
+      if (ctx === null || typeof cb !== 'function') return ReflectApply(origNextTick, this, arguments);
+      const args = ArrayPrototypeSlice(arguments);
+      args[0] = bind(rec, ctx, cb);
+      return ReflectApply(origNextTick, this, args);
+    },
+  }.nextTick, origNextTick);
 
   const proto = Promise.prototype as any;
   const origThen = proto.then;
-  const then = lookAlike(function (this: unknown, onFulfilled: unknown, onRejected: unknown) {
-    const ctx = rec.current;
-    if (ctx === null) return origThen.apply(this, arguments);
-    return origThen.call(
-      this,
-      typeof onFulfilled === 'function' ? bind(rec, ctx, onFulfilled) : onFulfilled,
-      typeof onRejected === 'function' ? bind(rec, ctx, onRejected) : onRejected,
-    );
-  }, origThen);
+  const callThen = uncurryThis(origThen);
+  const then = lookAlike({
+    then(this: unknown, onFulfilled: unknown, onRejected: unknown) {
+      const ctx = rec.current;
+      if (ctx === null) return ReflectApply(origThen, this, arguments);
+      return callThen(
+        this,
+        typeof onFulfilled === 'function' ? bind(rec, ctx, onFulfilled) : onFulfilled,
+        typeof onRejected === 'function' ? bind(rec, ctx, onRejected) : onRejected,
+      );
+    },
+  }.then, origThen);
   Object.defineProperty(proto, 'then', { value: then, writable: true, configurable: true, enumerable: false });
 }
 
@@ -157,18 +209,21 @@ export function patchOutput(sink: MarkSink): void {
 
   const wrapStream = (stream: NodeJS.WriteStream, kind: MarkKind) => {
     const orig = stream.write;
-    stream.write = lookAlike(function (this: unknown, chunk: unknown) {
-      try {
-        const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
-        const k = consoleKind ?? kind;
-        const lines = text.split('\n');
-        if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-        for (const line of lines) sink.mark(k, line, consoleKind ? consoleLine : undefined);
-      } catch {
-        // never let recording break the program's output
-      }
-      return orig.apply(this, arguments as any);
-    }, orig) as any;
+    stream.write = lookAlike({
+      write(this: unknown, chunk: unknown) {
+        try {
+          const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8ArrayCtor ? BufferFrom(chunk).toString('utf8') : '';
+          const k = consoleKind ?? kind;
+          const lines = StringPrototypeSplit(text, '\n');
+          let n = lines.length;
+          if (n > 1 && lines[n - 1] === '') n--;
+          for (let i = 0; i < n; i++) sink.mark(k, lines[i], consoleKind ? consoleLine : undefined);
+        } catch {
+          // never let recording break the program's output
+        }
+        return ReflectApply(orig, this, arguments);
+      },
+    }.write, orig) as any;
   };
   wrapStream(process.stdout, 'stdout');
   wrapStream(process.stderr, 'stderr');
@@ -180,18 +235,20 @@ export function patchOutput(sink: MarkSink): void {
   for (const [method, kind] of kinds) {
     const orig = (console as any)[method];
     if (typeof orig !== 'function') continue;
-    const replacement = lookAlike(function (this: unknown) {
-      const outer = consoleKind;
-      if (outer === null) {
-        consoleKind = kind;
-        consoleLine = callerLine(replacement, sink);
-      }
-      try {
-        return orig.apply(this, arguments);
-      } finally {
-        if (outer === null) consoleKind = null;
-      }
-    }, orig);
+    const replacement = lookAlike({
+      [method](this: unknown) {
+        const outer = consoleKind;
+        if (outer === null) {
+          consoleKind = kind;
+          consoleLine = callerLine(replacement, sink);
+        }
+        try {
+          return ReflectApply(orig, this, arguments);
+        } finally {
+          if (outer === null) consoleKind = null;
+        }
+      },
+    }[method], orig);
     (console as any)[method] = replacement;
   }
 }
@@ -202,14 +259,16 @@ export function callerLine(fn: Function, sink: MarkSink): number | undefined {
 }
 
 export function callerPosition(fn: Function, sink: MarkSink): { line: number; column: number } | undefined {
-  const savedPrepare = Error.prepareStackTrace;
-  const savedLimit = Error.stackTraceLimit;
+  const savedPrepare = ErrorCtor.prepareStackTrace;
+  const savedLimit = ErrorCtor.stackTraceLimit;
   try {
-    Error.stackTraceLimit = 4;
-    Error.prepareStackTrace = (_e, frames) => frames;
+    ErrorCtor.stackTraceLimit = 4;
+    ErrorCtor.prepareStackTrace = (_e, frames) => frames;
     const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, fn);
-    for (const f of holder.stack ?? []) {
+    ErrorCaptureStackTrace(holder, fn);
+    const frames = holder.stack ?? [];
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i];
       const file = f.getFileName();
       if (file && sink.isUserFile(file)) return { line: f.getLineNumber() ?? 0, column: f.getColumnNumber() ?? 1 };
     }
@@ -217,8 +276,8 @@ export function callerPosition(fn: Function, sink: MarkSink): { line: number; co
   } catch {
     return undefined;
   } finally {
-    Error.prepareStackTrace = savedPrepare;
-    Error.stackTraceLimit = savedLimit;
+    ErrorCtor.prepareStackTrace = savedPrepare;
+    ErrorCtor.stackTraceLimit = savedLimit;
   }
 }
 
@@ -230,17 +289,19 @@ export function patchBlockingCalls(rec: Recorder, probe: Float64Array, sink: Mar
   const wrap = (owner: any, name: string) => {
     const orig = owner[name];
     if (typeof orig !== 'function') return;
-    const replacement = lookAlike(function (this: unknown) {
-      const where = callerPosition(replacement, sink);
-      probe[PROBE_NATIVE_PARENT] = rec.currentId();
-      probe[PROBE_NATIVE_COLUMN] = where?.column ?? 1;
-      probe[PROBE_NATIVE_LINE] = where?.line ?? -1;
-      try {
-        return orig.apply(this, arguments);
-      } finally {
-        probe[PROBE_NATIVE_LINE] = 0;
-      }
-    }, orig);
+    const replacement = lookAlike({
+      [name](this: unknown) {
+        const where = callerPosition(replacement, sink);
+        probe[PROBE_NATIVE_PARENT] = rec.currentId();
+        probe[PROBE_NATIVE_COLUMN] = where?.column ?? 1;
+        probe[PROBE_NATIVE_LINE] = where?.line ?? -1;
+        try {
+          return ReflectApply(orig, this, arguments);
+        } finally {
+          probe[PROBE_NATIVE_LINE] = 0;
+        }
+      },
+    }[name], orig);
     owner[name] = replacement;
   };
   const cp = require('node:child_process');

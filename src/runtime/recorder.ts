@@ -5,6 +5,10 @@
 import {
   OP_CLOSE, OP_DROPPED, OP_OPEN, OUTCOME_FULFILLED, OUTCOME_REJECTED,
 } from '../shared/runtimeProtocol';
+import {
+  ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, PromiseCtor, PromisePrototypeThen,
+  ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator,
+} from './primordials';
 import type { RuntimeSite } from './transform';
 import type { ChildTransport } from './transport';
 
@@ -23,6 +27,10 @@ export class Handle {
 
 /** The state of one invocation of an instrumented function (or of the module's top level). */
 export class Frame extends Handle {
+  // Spelled out: the implicit derived constructor spreads its arguments through Array's iterator.
+  constructor(site: number, start: number, parent: Handle | null) {
+    super(site, start, parent);
+  }
   /** false: past its site's cap; its work is attributed to `parent`. */
   recorded = true;
   /** What becomes current again when this invocation suspends or ends. */
@@ -45,8 +53,6 @@ export interface RecorderOptions {
   maxSpansPerSite: number;
 }
 
-const PromiseCtor = Promise;
-const promiseThen = Promise.prototype.then;
 
 export class Recorder {
   /** What new spans are children of. */
@@ -74,9 +80,14 @@ export class Recorder {
 
   /** Registers a module's site table; returns the base index its code adds to local indexes. */
   sites(json: string, file: string): number {
-    const local = JSON.parse(json) as RuntimeSite[];
+    const local = JSONParse(json) as RuntimeSite[];
     const base = this.siteTable.length;
-    for (const s of local) this.siteTable.push(s);
+    const sent: Array<Pick<RuntimeSite, 'kind' | 'label' | 'line' | 'column'>> = [];
+    for (let i = 0; i < local.length; i++) {
+      const s = local[i];
+      ArrayPrototypePush(this.siteTable, s);
+      sent[i] = { kind: s.kind, label: s.label, line: s.line, column: s.column };
+    }
     if (this.siteTable.length > this.counts.length) {
       const grown = new Uint32Array(Math.max(this.siteTable.length, this.counts.length * 2));
       grown.set(this.counts);
@@ -84,7 +95,7 @@ export class Recorder {
     }
     this.transport.send({
       type: 'sites', base, file,
-      sites: local.map(({ kind, label, line, column }) => ({ kind, label, line, column })),
+      sites: sent,
     });
     this.onModuleStart?.();
     return base;
@@ -166,7 +177,7 @@ export class Recorder {
       // `return promise` from an async function: the call ends when that promise settles.
       // The async function adopts it anyway, so observing it changes no handled-ness or order.
       f.returned = undefined;
-      promiseThen.call(r, () => this.closeSpan(f, OUTCOME_FULFILLED), () => this.closeSpan(f, OUTCOME_REJECTED));
+      PromisePrototypeThen(r, () => this.closeSpan(f, OUTCOME_FULFILLED), () => this.closeSpan(f, OUTCOME_REJECTED));
       return;
     }
     this.closeSpan(f, outcome);
@@ -226,29 +237,52 @@ export class Recorder {
     return value;
   }
 
-  /** for await: each step of the loop is an await span from next() to the loop body. */
+  /**
+   * for await: each step of the loop is an await span from next() to the loop body. The iterator
+   * is wrapped as the language would use it: its iterator method and `next` read once, `return`
+   * and `throw` read only when the loop closes, every call with the arguments it was given.
+   */
   fa(f: Frame, site: number, iterable: any): unknown {
+    if (iterable == null) return iterable; // let the language throw its own TypeError
     const rec = this;
-    const wrap = (it: any) => ({
-      next(v?: unknown) {
-        if (f.suspended) rec.resume(f, OUTCOME_FULFILLED);
-        rec.b(f, site);
-        try {
-          return it.next(v);
-        } finally {
-          rec.s(f, undefined);
-        }
-      },
-      return: typeof it.return === 'function' ? (v?: unknown) => it.return(v) : undefined,
-      throw: typeof it.throw === 'function' ? (v?: unknown) => it.throw(v) : undefined,
-    });
-    if (iterable != null && typeof iterable[Symbol.asyncIterator] === 'function') {
-      return { [Symbol.asyncIterator]: () => wrap(iterable[Symbol.asyncIterator]()) };
+    let key: symbol = SymbolAsyncIterator;
+    let method = iterable[SymbolAsyncIterator];
+    if (method == null) {
+      key = SymbolIterator;
+      method = iterable[SymbolIterator];
     }
-    if (iterable != null && typeof iterable[Symbol.iterator] === 'function') {
-      return { [Symbol.iterator]: () => wrap(iterable[Symbol.iterator]()) };
-    }
-    return iterable; // not iterable: let the language throw its own TypeError
+    if (typeof method !== 'function') return iterable;
+    const forward = (it: any, name: 'return' | 'throw') => {
+      const m = it[name];
+      if (typeof m !== 'function') return m; // absent, or not callable: the language says so
+      return function (this: unknown) {
+        return ReflectApply(m, it, arguments);
+      };
+    };
+    const open = function (this: unknown) {
+      const it = ReflectApply(method, iterable, arguments);
+      if (it === null || (typeof it !== 'object' && typeof it !== 'function')) return it;
+      const next = it.next;
+      if (typeof next !== 'function') return it;
+      return {
+        next(this: unknown) {
+          if (f.suspended) rec.resume(f, OUTCOME_FULFILLED);
+          rec.b(f, site);
+          try {
+            return ReflectApply(next, it, arguments);
+          } finally {
+            rec.s(f, undefined);
+          }
+        },
+        get return() {
+          return forward(it, 'return');
+        },
+        get throw() {
+          return forward(it, 'throw');
+        },
+      };
+    };
+    return { [key]: open };
   }
 
   /** Loop body start and loop end of a for await. */
@@ -286,7 +320,7 @@ export class Recorder {
     const h = top.h;
     // Only used where the result is awaited right away, so observing it changes nothing.
     if (h && result instanceof PromiseCtor) {
-      promiseThen.call(result, () => this.closeSpan(h, OUTCOME_FULFILLED), () => this.closeSpan(h, OUTCOME_REJECTED));
+      PromisePrototypeThen(result, () => this.closeSpan(h, OUTCOME_FULFILLED), () => this.closeSpan(h, OUTCOME_REJECTED));
     } else if (h) {
       this.closeSpan(h, OUTCOME_FULFILLED);
     }
@@ -340,12 +374,13 @@ export class Recorder {
       Error.prepareStackTrace = (_e, cs) => cs;
       const holder: { stack?: NodeJS.CallSite[] } = {};
       Error.captureStackTrace(holder);
-      frames = (holder.stack ?? []).map((c) => [c.getFileName() ?? '', c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0]);
+      const cs = holder.stack ?? [];
+      for (let i = 0; i < cs.length; i++) frames[i] = [cs[i].getFileName() ?? '', cs[i].getLineNumber() ?? 0, cs[i].getColumnNumber() ?? 0];
     } finally {
       Error.prepareStackTrace = savedPrepare;
       Error.stackTraceLimit = savedLimit;
     }
-    return JSON.stringify({ id, frames });
+    return JSONStringify({ id, frames });
   }
 
   /** Sends everything recorded so far (the watchdog calls it before a kill). */
@@ -375,16 +410,17 @@ export class Recorder {
     for (let i = 0; i < kinds.length && i < 4; i++) {
       const k = kinds[i];
       if (k === '…') {
-        const rest = Array.isArray(args[i]) ? (args[i] as unknown[]) : [];
-        parts.push(...rest.slice(0, 4 - i).map(preview));
-      } else if (k) parts.push(k);
-      else parts.push(preview(args[i]));
+        // A rest parameter: an array the runtime made, but its elements are read by index.
+        const rest = ArrayIsArray(args[i]) ? (args[i] as unknown[]) : [];
+        for (let j = 0; j < rest.length && j < 4 - i; j++) ArrayPrototypePush(parts, preview(rest[j]));
+      } else if (k) ArrayPrototypePush(parts, k);
+      else ArrayPrototypePush(parts, preview(args[i]));
     }
     const name = site.label;
     // Accessors (see the transform's functionName): `get o.x`, `set o.x = 5`.
-    if (name.startsWith('get ')) return name;
-    if (name.startsWith('set ')) return `${name} = ${parts[0] ?? ''}`;
-    return `${name}(${parts.join(', ')})`;
+    if (StringPrototypeStartsWith(name, 'get ')) return name;
+    if (StringPrototypeStartsWith(name, 'set ')) return `${name} = ${parts[0] ?? ''}`;
+    return `${name}(${ArrayPrototypeJoin(parts, ', ')})`;
   }
 }
 
@@ -392,7 +428,7 @@ export class Recorder {
 export function preview(v: unknown): string {
   switch (typeof v) {
     case 'string':
-      return JSON.stringify(v.length > 24 ? v.slice(0, 23) + '…' : v);
+      return JSONStringify(v.length > 24 ? StringPrototypeSlice(v, 0, 23) + '…' : v);
     case 'number':
     case 'boolean':
     case 'undefined':
@@ -405,6 +441,6 @@ export function preview(v: unknown): string {
       return v.name ? v.name : 'ƒ';
     default:
       if (v === null) return 'null';
-      return Array.isArray(v) ? '[…]' : '{…}';
+      return ArrayIsArray(v) ? '[…]' : '{…}';
   }
 }

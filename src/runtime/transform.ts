@@ -339,7 +339,9 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
         open(as, `${R}.ok(${ctx.frame},`);
         close(ae, ')');
       } else {
-        open(n.start + 6, ` ${R}.ok(${ctx.frame})`);
+        // A bare `return;` stays bare: in an async generator `return x` awaits x (one more tick).
+        open(n.start, `{${R}.ok(${ctx.frame});`);
+        close(n.end, '}');
       }
     } else if (isTimerCall(n)) {
       instrumentTimer(n);

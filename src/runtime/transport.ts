@@ -3,6 +3,8 @@
 // watchdog thread can flush them while the main thread is stuck or paused.
 import * as fs from 'node:fs';
 
+import { JSONStringify } from './primordials';
+
 import {
   FRAME_EVENTS, FRAME_HEADER_BYTES, FRAME_JSON, RECORD_WORDS, type ChildMessage,
 } from '../shared/runtimeProtocol';
@@ -90,7 +92,7 @@ export class ChildTransport {
   }
 
   send(message: ChildMessage): void {
-    const body = this.encoder.encode(JSON.stringify(message));
+    const body = this.encoder.encode(JSONStringify(message));
     const need = FRAME_HEADER_BYTES + body.length;
     this.state[ST_LOCK] = 1;
     try {

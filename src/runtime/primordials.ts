@@ -1,0 +1,59 @@
+// The built-ins the runtime and the injected code use once the snippet runs, captured when the
+// runtime loads (before any user code), the way Node's own internals use primordials: a program
+// that deletes Array.prototype[Symbol.iterator], replaces Function.prototype.apply or swaps
+// performance.now (fake timers) changes nothing in how the runtime works or in its clock.
+// Code that runs while the snippet runs calls these, and uses no spread, for-of or
+// destructuring over arrays (they go through the user-reachable Array iterator).
+
+const FunctionPrototypeCall = Function.prototype.call;
+const FunctionPrototypeBind = Function.prototype.bind;
+
+/** `fn` as a function that takes its receiver first, immune to a replaced Function.prototype.call. */
+export function uncurryThis(fn: Function): (self: unknown, ...args: any[]) => any {
+  return Reflect.apply(FunctionPrototypeBind, FunctionPrototypeCall, [fn]);
+}
+const uncurry = <T extends (...args: any[]) => any>(fn: T) =>
+  uncurryThis(fn) as unknown as (self: unknown, ...args: Parameters<T>) => ReturnType<T>;
+
+export const ReflectApply = Reflect.apply;
+export const ReflectConstruct = Reflect.construct;
+export const ReflectOwnKeys = Reflect.ownKeys;
+export const ReflectDefineProperty = Reflect.defineProperty;
+export const ReflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+export const ObjectDefineProperty = Object.defineProperty;
+export const ObjectGetPrototypeOf = Object.getPrototypeOf;
+export const ObjectSetPrototypeOf = Object.setPrototypeOf;
+export const ArrayIsArray = Array.isArray;
+export const ArrayPrototypePush = uncurry(Array.prototype.push as (...items: unknown[]) => number);
+export const ArrayPrototypeSlice = uncurry(Array.prototype.slice as (start?: number, end?: number) => unknown[]);
+export const ArrayPrototypeJoin = uncurry(Array.prototype.join as (sep?: string) => string);
+export const StringPrototypeSplit = uncurry(String.prototype.split as (sep: string) => string[]);
+export const StringPrototypeSlice = uncurry(String.prototype.slice as (start?: number, end?: number) => string);
+export const StringPrototypeIncludes = uncurry(String.prototype.includes as (s: string) => boolean);
+export const StringPrototypeIndexOf = uncurry(String.prototype.indexOf as (s: string, from?: number) => number);
+export const StringPrototypeStartsWith = uncurry(String.prototype.startsWith as (s: string) => boolean);
+export const RegExpPrototypeExec = uncurry(RegExp.prototype.exec as (s: string) => RegExpExecArray | null);
+export const FunctionPrototypeToString = uncurry(Function.prototype.toString as () => string);
+export const JSONStringify = JSON.stringify;
+export const JSONParse = JSON.parse;
+export const MathMax = Math.max;
+export const NumberIsFinite = Number.isFinite;
+export const StringCtor = String;
+export const PromiseCtor = Promise;
+export const PromisePrototypeThen = uncurry(Promise.prototype.then as (a?: unknown, b?: unknown) => Promise<unknown>);
+export const SymbolIterator: typeof Symbol.iterator = Symbol.iterator;
+export const SymbolAsyncIterator: typeof Symbol.asyncIterator = Symbol.asyncIterator;
+export const WeakMapCtor = WeakMap;
+export const WeakMapPrototypeGet = uncurry(WeakMap.prototype.get as (k: object) => unknown);
+export const WeakMapPrototypeSet = uncurry(WeakMap.prototype.set as (k: object, v: unknown) => WeakMap<object, unknown>);
+export const WeakMapPrototypeHas = uncurry(WeakMap.prototype.has as (k: object) => boolean);
+export const TypeErrorCtor = TypeError;
+export const ErrorCtor = Error;
+export const ErrorCaptureStackTrace = Error.captureStackTrace;
+export const BufferFrom = Buffer.from.bind(Buffer) as typeof Buffer.from;
+export const Uint8ArrayCtor = Uint8Array;
+
+/** The runtime's own clock: what performance.now() returned before the snippet could replace it. */
+export const performanceNow: () => number = performance.now.bind(performance);
+/** performance.timeOrigin, read once (a getter the snippet could replace). */
+export const timeOrigin: number = performance.timeOrigin;
