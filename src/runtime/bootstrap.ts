@@ -12,7 +12,7 @@ import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel } from './transport';
 import { Recorder } from './recorder';
 import { lookAlike, patchBlockingCalls, patchContextPropagation, patchOutput, patchTimers } from './patches';
-import { declaredFormat, RUNTIME_GLOBAL } from './moduleFormat';
+import { declaredFormat, nearestPackageJson, RUNTIME_GLOBAL } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
 import { ReflectApply, timeOrigin, RegExpPrototypeExec } from './primordials';
@@ -150,6 +150,16 @@ function main(): void {
 
   if (compiled.format === 'esm') {
     const url = pathToFileURL(file).href;
+    const pjson = /\.js$/i.test(file) && declaredFormat(file) === undefined ? nearestPackageJson(path.dirname(file)) : undefined;
+    if (pjson) {
+      // What node says when it reparses a typeless package's .js as a module.
+      process.emitWarning(
+        `Module type of ${url} is not specified and it doesn't parse as CommonJS.\n` +
+        'Reparsing as ES module because module syntax was detected. This incurs a performance overhead.\n' +
+        `To eliminate this warning, add "type": "module" to ${pjson}.`,
+        { code: 'MODULE_TYPELESS_PACKAGE_JSON' },
+      );
+    }
     loaderPort.postMessage({ type: 'entry', url, code: compiled.code });
     let settled = false;
     process.once('beforeExit', () => {

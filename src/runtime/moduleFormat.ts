@@ -3,18 +3,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export function nearestPackageType(dir: string): 'module' | 'commonjs' | undefined {
+/** The package.json node reads for a file in `dir`, if there is one. */
+export function nearestPackageJson(dir: string): string | undefined {
   for (let d = dir; ; d = path.dirname(d)) {
     const p = path.join(d, 'package.json');
-    if (fs.existsSync(p)) {
-      try {
-        const type = JSON.parse(fs.readFileSync(p, 'utf8')).type;
-        return type === 'module' ? 'module' : type === 'commonjs' ? 'commonjs' : undefined;
-      } catch {
-        return undefined;
-      }
-    }
+    if (fs.existsSync(p)) return p;
     if (path.dirname(d) === d) return undefined;
+  }
+}
+
+export function nearestPackageType(dir: string): 'module' | 'commonjs' | undefined {
+  const p = nearestPackageJson(dir);
+  if (!p) return undefined;
+  try {
+    const type = JSON.parse(fs.readFileSync(p, 'utf8')).type;
+    return type === 'module' ? 'module' : type === 'commonjs' ? 'commonjs' : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -91,24 +91,47 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const { file } = options;
   const ts = isTypeScriptFile(file);
   const plugins: ParserPlugin[] = ts ? ['typescript'] : [];
-  let ast: any;
-  try {
-    ast = parse(source, {
-      sourceType: options.format === 'esm' ? 'module' : options.format === 'cjs' ? 'script' : 'unambiguous',
-      allowAwaitOutsideFunction: options.format !== 'cjs',
-      allowReturnOutsideFunction: options.format !== 'esm',
-      allowImportExportEverywhere: false,
-      errorRecovery: false,
-      plugins,
-      sourceFilename: file,
-    });
-  } catch (err: any) {
+  const parseAs = (goal: 'module' | 'script') => parse(source, {
+    sourceType: goal,
+    allowAwaitOutsideFunction: goal === 'module',
+    allowReturnOutsideFunction: goal === 'script',
+    allowImportExportEverywhere: false,
+    errorRecovery: false,
+    plugins,
+    sourceFilename: file,
+  });
+  const compileError = (err: any) => {
     const loc = err?.loc ?? { line: 1, column: 0 };
     const message = String(err?.message ?? err).replace(/\s*\(\d+:\d+\)$/, '');
-    throw new CompileError(`SyntaxError: ${message}`, file, loc.line, loc.column + 1);
+    return new CompileError(`SyntaxError: ${message}`, file, loc.line, loc.column + 1);
+  };
+  // Node's own rule for a file whose format nothing declares: CommonJS (a sloppy script, where
+  // `await` is an identifier) unless it does not parse as one and does as a module.
+  let ast: any;
+  let format: ModuleFormat;
+  if (options.format) {
+    format = options.format;
+    try {
+      ast = parseAs(format === 'esm' ? 'module' : 'script');
+    } catch (err) {
+      throw compileError(err);
+    }
+  } else {
+    try {
+      ast = parseAs('script');
+      format = 'cjs';
+    } catch (scriptError) {
+      try {
+        ast = parseAs('module');
+        format = 'esm';
+      } catch (moduleError: any) {
+        // Neither: the error of the goal that read further is the one that says what is wrong.
+        const at = (e: any) => e?.pos ?? 0;
+        throw compileError(at(moduleError) > at(scriptError) ? moduleError : scriptError);
+      }
+    }
   }
   const program: Node = ast.program;
-  const format: ModuleFormat = options.format ?? (program.sourceType === 'module' || hasTopLevelAwait(program) ? 'esm' : 'cjs');
 
   const declared = collectDeclaredNames(program);
   const s = new MagicString(source);
@@ -420,21 +443,6 @@ function forEachChild(n: Node, fn: (child: Node) => void): void {
       for (const c of v) if (isNode(c)) fn(c);
     } else if (isNode(v)) fn(v);
   }
-}
-
-function hasTopLevelAwait(program: Node): boolean {
-  let found = false;
-  const walk = (n: Node) => {
-    if (found) return;
-    if (FUNCTION_TYPES.has(n.type) || n.type === 'StaticBlock') return;
-    if (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && n.await)) {
-      found = true;
-      return;
-    }
-    forEachChild(n, walk);
-  };
-  walk(program);
-  return found;
 }
 
 /** Every name the file binds anywhere; a global we patch is only trusted when the file never rebinds it. */
