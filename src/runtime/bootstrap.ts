@@ -11,8 +11,8 @@ import { PROTOCOL_VERSION, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel } from './transport';
 import { Recorder } from './recorder';
-import { lookAlike, patchBlockingCalls, patchContextPropagation, patchOutput, patchTimers } from './patches';
-import { declaredFormat, nearestPackageJson, RUNTIME_GLOBAL } from './moduleFormat';
+import { lookAlike, patchBlockingCalls, patchContextPropagation, patchFunctionToString, patchOutput, patchTimers } from './patches';
+import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
 import { ReflectApply, timeOrigin, RegExpPrototypeExec } from './primordials';
@@ -21,13 +21,12 @@ import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE
 const EVENTS_FD = 3;
 const WATCHDOG_FD = 4;
 const CONTROL_FD = 5;
-const LOADED = Symbol.for('await-timeline.runtime');
+const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
 
 function main(): void {
   const g = globalThis as any;
   if (g[LOADED]) return; // loaded twice (e.g. a grandchild given our flags): stay out of the way
-  g[LOADED] = true;
 
   const channel = createSharedChannel();
   const transport = new ChildTransport(EVENTS_FD, channel);
@@ -37,7 +36,7 @@ function main(): void {
   const clock = { t0: perfNow() };
   const now = () => perfNow() - clock.t0;
   const recorder = new Recorder(transport, now, { maxSpansPerSite: 1000 });
-  Object.defineProperty(globalThis, RUNTIME_GLOBAL, { value: recorder, enumerable: false, writable: false, configurable: false });
+  Object.defineProperty(globalThis, LOADED, { value: recorder, enumerable: false, writable: false, configurable: false });
 
   transport.send({ type: 'hello', protocol: PROTOCOL_VERSION, runtime: 'node', pid: process.pid });
   transport.flush();
@@ -76,6 +75,9 @@ function main(): void {
     // a missing cwd: keep ours, as node would run from wherever it was started
   }
   process.argv = [process.argv[0], file, ...request.args];
+  // The flags the engine started this process with are the tool's, not the program's: under
+  // plain node execArgv holds only what the user asked for (and fork() passes it on).
+  if (process.execArgv[0] === '--enable-source-maps') process.execArgv = process.execArgv.slice(1);
 
   const watchdogRun: WatchdogRun = { type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source };
   watchdog?.postMessage(watchdogRun);
@@ -87,6 +89,7 @@ function main(): void {
       probe[PROBE_T0] -= ms;
     });
   }
+  patchFunctionToString();
   patchTimers(recorder);
   patchContextPropagation(recorder);
   patchOutput(sink);

@@ -25,8 +25,13 @@ export function nearestPackageType(dir: string): 'module' | 'commonjs' | undefin
 
 export type ModuleFormat = 'esm' | 'cjs';
 
-/** Runtime global; unlikely to clash with user code and never enumerable. */
-export const RUNTIME_GLOBAL = '__awt$';
+/**
+ * Where the recorder lives: a property of globalThis under this registered symbol, never a named
+ * global (a program enumerating globals or checking for leaks sees what it sees under node).
+ */
+export const RUNTIME_KEY = 'await-timeline.runtime';
+/** The module-local binding instrumented code calls; each module reads it from RUNTIME_KEY. */
+export const RUNTIME_LOCAL = '__awt$r';
 
 /** Node's own rule, applied to the source: the extension decides, then package.json, then syntax. */
 export function formatFromExtension(file: string, packageType: 'module' | 'commonjs' | undefined): ModuleFormat | undefined {
@@ -41,3 +46,15 @@ export function formatFromExtension(file: string, packageType: 'module' | 'commo
 export function declaredFormat(file: string): ModuleFormat | undefined {
   return formatFromExtension(file, nearestPackageType(path.dirname(file)));
 }
+
+/**
+ * Brackets around every text the transform inserts (comments holding a control character no
+ * source contains): removing what they enclose gives back the user's text of a function.
+ */
+export const INSERT_OPEN = '/*\u0001*/';
+export const INSERT_CLOSE = '/*\u0002*/';
+/**
+ * Matches one inserted text with its brackets. A function's text can end inside one (an arrow
+ * function's expression body is closed by an inserted `…}`, before the closing bracket).
+ */
+export const INSERTED = /\/\*\u0001\*\/[\s\S]*?(?:\/\*\u0002\*\/|$)/g;

@@ -7,8 +7,10 @@ import type { Handle, Recorder } from './recorder';
 import {
   ArrayPrototypeSlice, ReflectApply, ReflectConstruct, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor,
   ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
-  BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis,
+  BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis, FunctionPrototypeToString,
+  StringPrototypeIncludes, StringPrototypeReplace,
 } from './primordials';
+import { INSERT_OPEN, INSERTED } from './moduleFormat';
 import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './watchdogShared';
 
 const TIMER_SPAN = Symbol('await-timeline.timer');
@@ -52,6 +54,24 @@ export function lookAlike<T extends Function>(replacement: T, original: Function
 /** The built-in a replacement stands for, if it is one. */
 export function originalOf(fn: unknown): Function | undefined {
   return typeof fn === 'function' ? (WeakMapPrototypeGet(originals, fn) as Function | undefined) : undefined;
+}
+
+/**
+ * Function.prototype.toString prints what the user wrote: a replaced built-in prints the
+ * built-in's text, an instrumented function its text without what the transform inserted.
+ */
+export function patchFunctionToString(): void {
+  const proto = Function.prototype as any;
+  const origToString = proto.toString;
+  const toString = lookAlike({
+    toString(this: unknown) {
+      const original = originalOf(this);
+      const text = FunctionPrototypeToString(original ?? this);
+      if (original !== undefined || !StringPrototypeIncludes(text, INSERT_OPEN)) return text;
+      return StringPrototypeReplace(text, INSERTED, '');
+    },
+  }.toString, origToString);
+  ReflectDefineProperty(proto, 'toString', { value: toString, writable: true, configurable: true, enumerable: false });
 }
 
 /** Runs `fn` with `ctx` as the current span. */
@@ -228,9 +248,11 @@ export function patchOutput(sink: MarkSink): void {
   wrapStream(process.stdout, 'stdout');
   wrapStream(process.stderr, 'stderr');
 
+  // console.trace is not wrapped: its stack starts above itself, so a wrapper would be its first
+  // frame; it prints through console.error, which is.
   const kinds: Array<[keyof Console, MarkKind]> = [
     ['log', 'log'], ['info', 'info'], ['debug', 'log'], ['warn', 'warn'], ['error', 'error'],
-    ['trace', 'error'], ['dir', 'log'], ['table', 'log'],
+    ['dir', 'log'], ['table', 'log'],
   ];
   for (const [method, kind] of kinds) {
     const orig = (console as any)[method];

@@ -32,6 +32,7 @@ export const StringPrototypeSlice = uncurry(String.prototype.slice as (start?: n
 export const StringPrototypeIncludes = uncurry(String.prototype.includes as (s: string) => boolean);
 export const StringPrototypeIndexOf = uncurry(String.prototype.indexOf as (s: string, from?: number) => number);
 export const StringPrototypeStartsWith = uncurry(String.prototype.startsWith as (s: string) => boolean);
+export const StringPrototypeReplace = uncurry(String.prototype.replace as (re: RegExp, to: string) => string);
 export const RegExpPrototypeExec = uncurry(RegExp.prototype.exec as (s: string) => RegExpExecArray | null);
 export const FunctionPrototypeToString = uncurry(Function.prototype.toString as () => string);
 export const JSONStringify = JSON.stringify;

@@ -8,7 +8,7 @@ import { transform as sucrase } from 'sucrase';
 import remapping from '@jridgewell/remapping';
 
 import type { Site } from '../shared/runtimeProtocol';
-import { RUNTIME_GLOBAL, type ModuleFormat } from './moduleFormat';
+import { INSERT_CLOSE, INSERT_OPEN, RUNTIME_KEY, RUNTIME_LOCAL, type ModuleFormat } from './moduleFormat';
 
 export type { ModuleFormat };
 
@@ -33,7 +33,7 @@ export class CompileError extends Error {
   }
 }
 
-const R = RUNTIME_GLOBAL;
+const R = RUNTIME_LOCAL;
 const BASE = '__awt$b';
 const FRAME = '__awt$f';
 const TOP = '__awt$t';
@@ -143,8 +143,10 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const top: FnContext = { node: program, frame: TOP, async: format === 'esm', generator: false };
 
   // Wraps a region as a statement list: opening text after `start`, closing text before `end`.
-  const open = (at: number, text: string) => s.appendRight(at, text);
-  const close = (at: number, text: string) => s.prependLeft(at, text);
+  // Every inserted text is bracketed by INSERT_OPEN/INSERT_CLOSE comments: the runtime removes
+  // them from what Function.prototype.toString prints, which is then what the user wrote.
+  const open = (at: number, text: string) => s.appendRight(at, INSERT_OPEN + text + INSERT_CLOSE);
+  const close = (at: number, text: string) => s.prependLeft(at, INSERT_OPEN + text + INSERT_CLOSE);
 
   function outerRange(n: Node): [number, number] {
     if (!n.extra?.parenthesized || n.extra.parenStart === undefined) return [n.start, n.end];
@@ -392,7 +394,12 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const dirs = program.directives as Node[];
   const prologueAt = dirs.length ? dirs[dirs.length - 1].end : first ? first.start : source.length;
   const table = JSON.stringify(sites.map(({ kind, label, line, column, fn, params }) => ({ kind, label, line, column, fn, params })));
-  s.appendLeft(prologueAt, `const ${BASE}=${R}.sites(${JSON.stringify(table)},${JSON.stringify(file)}),${TOP}=${R}.top();`);
+  // The recorder is read from its registered symbol, by indirect eval (the global scope) when the
+  // module declares its own `globalThis` or `Symbol`.
+  const lookup = `globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})]`;
+  const recorder = declared.has('globalThis') || declared.has('Symbol') ? `(0,eval)(${JSON.stringify(lookup)})` : lookup;
+  const prologue = `const ${R}=${recorder},${BASE}=${R}.sites(${JSON.stringify(table)},${JSON.stringify(file)}),${TOP}=${R}.top();`;
+  s.appendLeft(prologueAt, INSERT_OPEN + prologue + INSERT_CLOSE);
 
   const instrumented = s.toString();
   const map1 = s.generateMap({ source: file, includeContent: true, hires: true });

@@ -9,6 +9,7 @@ import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { encodeJsonFrame, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
+import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_LOCK, writeFully, type SharedChannel } from './transport';
 import { PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
@@ -107,7 +108,7 @@ async function locateMain(): Promise<{ file: string; line: number; column: numbe
   pausing = true;
   try {
     const answer = await withTimeout(post<any>('Runtime.evaluate', {
-      expression: 'globalThis.__awt$ ? globalThis.__awt$.where() : "null"',
+      expression: `(r => r ? r.where() : "null")(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`,
       silent: true,
       returnByValue: true,
     }), 1000);
@@ -229,7 +230,7 @@ async function onStop(): Promise<void> {
   // Ask the main thread to flush (works while it is idle or running JavaScript); if it is inside
   // a synchronous native call it cannot answer, and then its buffers are not being touched.
   const answered = await withTimeout(
-    post('Runtime.evaluate', { expression: 'globalThis.__awt$ && globalThis.__awt$.flushNow()', silent: true }),
+    post('Runtime.evaluate', { expression: `(r => r && r.flushNow())(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`, silent: true }),
     60,
   );
   if (answered === undefined) flushMainBuffers();

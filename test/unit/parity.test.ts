@@ -28,6 +28,10 @@ const CASES: Case[] = [
   // item 3: a file nothing declares a format for is parsed the way node parses it
   { file: 'await-identifier.js', what: 'a sloppy CommonJS script uses await as an identifier' },
   { file: 'detect/tla.js', what: 'a typeless .js with top-level await still runs as a module' },
+  // item 4: what the runtime replaces looks like node's own
+  { file: 'native-shape.js', what: 'patched built-ins keep name, length, properties, constructibility and [native code] text' },
+  // item 5: what the program sees of itself
+  { file: 'self-view.js', what: 'toString() of functions, globals, execArgv, argv, env, listeners and console.trace as under node' },
 ];
 
 function reference(file: string, ref: 'node' | 'tsx'): { stdout: string; stderr: string; status: number | null } {
