@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { startRun, type RunOptions } from '../../src/engine/run';
@@ -32,10 +33,13 @@ async function run(name: string, options: Partial<RunOptions> = {}, whileRunning
   return { timeline, stdout, stderr };
 }
 
-function plainPython(name: string): { stdout: string; stderr: string; status: number | null } {
+function plainPython(name: string, args: string[] = []): { stdout: string; stderr: string; status: number | null; code: number | null; ms: number } {
   const file = fixture(name);
-  const r = spawnSync(PYTHON, [file], { cwd: path.dirname(file), encoding: 'utf8', timeout: 20000 });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  const started = performance.now();
+  const r = spawnSync(PYTHON, [file, ...args], { cwd: path.dirname(file), encoding: 'utf8', timeout: 20000 });
+  // The exit code as a shell reports it: 128 + the signal's number for a death by signal.
+  const code = r.status ?? (r.signal ? 128 + (os.constants.signals[r.signal] ?? 0) : null);
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, code, ms: performance.now() - started };
 }
 
 function pythonAtLeast(major: number, minor: number): boolean {
@@ -349,6 +353,53 @@ describe('Python runtime', function () {
     assert.equal(t.status, 'completed', t.error?.message);
     assert.equal(stdout, "{'a': 830, 'b': [1, 829]}\n");
     assert.equal(one(t, 'call', 'f829(').line, 3319);
+  });
+
+  it('a forked child that runs a coroutine and exits normally leaves the parent\'s run alone', async () => {
+    const { timeline: t, stdout, stderr } = await run('fork_child.py');
+    const plain = plainPython('fork_child.py');
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr);
+    assert.equal(t.error, null, t.error?.message);
+    assert.equal(t.status, 'completed');
+    assert.equal(t.exitCode, 0);
+    // Only the parent's spans: the child's copy of the recorder stays quiet.
+    assert.equal(spans(t, 'await', 'work("before")').length, 1);
+    assert.equal(spans(t, 'await', 'work("after")').length, 1);
+    assert.equal(spans(t, 'task', 'work("child")').length, 0);
+  });
+
+  it('a daemon that outlives the program does not keep the CLI waiting', async () => {
+    const plain = plainPython('daemon.py');
+    // The daemon sleeps 4 s with its stdio on /dev/null; python3 itself returns at once.
+    assert.ok(plain.ms < 3000);
+    const started = performance.now();
+    const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'run', fixture('daemon.py'), '--no-color', '--python', PYTHON],
+      { encoding: 'utf8', timeout: 20000 });
+    const ms = performance.now() - started;
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.startsWith(plain.stdout));
+    assert.ok(ms < 3000, `the CLI took ${Math.round(ms)} ms (it waited for the daemon)`);
+  });
+
+  it('os.closerange(3, 256) is not a stop request: the program runs on as under python3', async () => {
+    const { timeline: t, stdout, stderr } = await run('closerange.py');
+    const plain = plainPython('closerange.py');
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr);
+    assert.equal(t.exitCode, 0);
+    assert.equal(t.status, 'completed');
+  });
+
+  it('a raised KeyboardInterrupt exits 130 and SIGTERM to itself 143, as python3 in a shell', async () => {
+    for (const [how, code] of [['interrupt', 130], ['terminate', 143]] as const) {
+      const plain = plainPython('signals.py', [how]);
+      assert.equal(plain.code, code, `python3 ${how}`);
+      const { timeline: t, stdout, stderr } = await run('signals.py', { args: [how] });
+      assert.equal(t.exitCode, code, how);
+      assert.equal(stdout, plain.stdout);
+      assert.equal(stderr, plain.stderr);
+    }
   });
 
   it('a missing interpreter ends the run with a clear message', async () => {

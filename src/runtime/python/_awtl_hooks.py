@@ -402,9 +402,9 @@ class StreamTap:
         return iter(self._awtl_real)
 
     def _awtl_record(self, text):
-        if not isinstance(text, str) or not text or self._awtl_marks >= self.MAX_MARKS:
-            return
         rec = self._awtl_rec
+        if not isinstance(text, str) or not text or self._awtl_marks >= self.MAX_MARKS or rec.broken:
+            return
         if self._awtl_at is None:
             # Our caller's caller (print() itself is C); there may be no Python frame at all.
             frame = rec.snippet_frame(_getframe(1).f_back)

@@ -41,6 +41,8 @@ class Recorder:
         self.out = []
         self.t0 = _perf()
         self.broken = False
+        # (device, inode) of the events pipe once the run starts: writes check it is still ours.
+        self.fd_identity = None
         self.snippet_file = None
         self.sites = []
         self.counts = []
@@ -128,6 +130,16 @@ class Recorder:
     def _write(self, data):
         if self.broken:
             return
+        if self.fd_identity is not None:
+            # The program may have closed our fd and opened a file of its own under its number.
+            try:
+                st = os.fstat(self.fd)
+                same = (st.st_dev, st.st_ino) == self.fd_identity
+            except OSError:
+                same = False
+            if not same:
+                self.broken = True
+                return
         view = memoryview(data)
         try:
             while view:

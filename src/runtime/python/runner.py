@@ -40,7 +40,17 @@ def _end_orphaned_run():
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _control_loop(control, rec, blocks, taps):
+def _fd_identity(fd):
+    """What an fd is (device, inode), or None when it is closed: the program may close our fds
+    (os.closerange(3, 256), the daemon idiom) and reuse their numbers for its own files."""
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _control_loop(control, rec, blocks, taps, identity):
     import json
     import time
     while True:
@@ -49,6 +59,10 @@ def _control_loop(control, rec, blocks, taps):
         except Exception:
             line = b''
         if not line:
+            if _fd_identity(CONTROL_FD) != identity:
+                # The program closed our control fd itself: that is not a request to stop. The
+                # run goes on unseen by this thread; a stop still ends it with SIGKILL.
+                return
             # The engine holds the other end for the whole run: it is gone (the editor or the CLI
             # was killed). Nobody can see this run any more; end it and what it spawned.
             _end_orphaned_run()
@@ -265,8 +279,28 @@ def main():
             os.kill(os.getpid(), signal.SIGINT)
 
     atexit.register(at_exit)
+
+    def forked_child():
+        # A forked child has a copy of everything recorded so far and of our pipes: it must not
+        # write to them (duplicate span ids would end the parent's run), nor hold them open (a
+        # daemon would keep the run from ending). Closed only when still ours.
+        rec.broken = True
+        del rec.out[:]
+        blocks.stopping = True
+        blocks.current = None
+        for fd, what in identities.items():
+            if what is not None and _fd_identity(fd) == what:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    identities = {fd: _fd_identity(fd) for fd in (EVENTS_FD, SECOND_EVENTS_FD, CONTROL_FD)}
+    rec.fd_identity = identities[EVENTS_FD]
+    if hasattr(os, 'register_at_fork'):
+        os.register_at_fork(after_in_child=forked_child)
     _thread.start_new_thread(blocks.watch, ())
-    _thread.start_new_thread(_control_loop, (control, rec, blocks, taps))
+    _thread.start_new_thread(_control_loop, (control, rec, blocks, taps, identities[CONTROL_FD]))
 
     import _awtl_recorder as recorder_module
     rec.start_clock()
