@@ -28,10 +28,15 @@ const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file
 /** With --check and no --timeout: a starter that never ends still gets a grade. */
 const CHECK_TIMEOUT_MS = 30_000;
 
+/** After the first Ctrl-C, how long the program may take to end by itself before the run is stopped. */
+const INTERRUPT_GRACE_MS = 3000;
+
 class UsageError extends Error {}
 
 interface CliOptions {
   file: string;
+  /** The file as typed on the command line (Python's sys.argv[0]). */
+  typed: string;
   args: string[];
   json?: string;
   trace?: string;
@@ -131,6 +136,7 @@ export function parseCli(argv: string[]): CliOptions {
     time,
     baseline: values.baseline === undefined ? undefined : { timeline: readBaseline(values.baseline), name: values.baseline },
     file,
+    typed: positionals[1],
     args: passthrough,
     json: values.json,
     trace: values.trace,
@@ -223,6 +229,9 @@ async function main(argv: string[]): Promise<number> {
   const report = jsonToStdout ? process.stderr : process.stdout;
   const run = startRun({
     file: options.file,
+    // As under `node file` / `python3 file`: the caller's working directory, argv[0] as typed.
+    cwd: process.cwd(),
+    argv0: options.typed,
     args: options.args,
     timeoutMs: options.timeoutMs,
     blockThresholdMs: options.blockThresholdMs,
@@ -235,12 +244,23 @@ async function main(argv: string[]): Promise<number> {
     stdout: jsonToStdout ? 2 : 'inherit',
     stderr: 'inherit',
   });
-  const onSigint = () => void run.cancel();
+  // The first Ctrl-C goes to the program, as in a terminal (it may catch it, clean up and exit);
+  // the run is stopped if the program is still there after a grace period, or at a second Ctrl-C.
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onSigint = () => {
+    if (graceTimer || !run.interrupt()) {
+      void run.cancel();
+      return;
+    }
+    graceTimer = setTimeout(() => void run.cancel(), INTERRUPT_GRACE_MS);
+  };
+  const onSigterm = () => void run.cancel();
   process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGTERM', onSigterm);
   const timeline = await run.done;
+  clearTimeout(graceTimer);
   process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigint);
+  process.off('SIGTERM', onSigterm);
 
   const compileFailed = timeline.error?.kind === 'compile';
   const rel = path.relative(process.cwd(), timeline.file) || timeline.file;

@@ -36,6 +36,8 @@ export interface RunOptions {
   args?: string[];
   /** Working directory; default: the snippet's folder. */
   cwd?: string;
+  /** The file as the user typed it (Python's sys.argv[0]); default: the absolute path. */
+  argv0?: string;
   timeoutMs?: number;
   blockThresholdMs?: number;
   maxSpansPerSite?: number;
@@ -148,7 +150,7 @@ export class Run extends EventEmitter<RunEvents> {
     this.builder = new TimelineBuilder(this.file, this.language);
     const spec = launchSpec(this.language, options);
     const warm = options.warm && options.warm.spec.command === spec.command && options.warm.child.exitCode === null ? options.warm : undefined;
-    const w = warm ?? spawnRuntime(spec, [options.stdin ?? 'ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'], options.env, path.dirname(this.file));
+    const w = warm ?? spawnRuntime(spec, [options.stdin ?? 'ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'], options.env, options.cwd ?? path.dirname(this.file));
     this.child = w.child;
     this.child.ref();
     for (const s of this.child.stdio) (s as any)?.ref?.();
@@ -220,6 +222,7 @@ export class Run extends EventEmitter<RunEvents> {
       format: prepared.format,
       args: options.args ?? [],
       cwd: options.cwd ?? path.dirname(this.file),
+      argv0: options.argv0,
       blockThresholdMs: options.blockThresholdMs ?? DEFAULT_BLOCK_THRESHOLD_MS,
       maxSpansPerSite: options.maxSpansPerSite ?? DEFAULT_MAX_SPANS_PER_SITE,
       ...(this.time === 'warp' ? { time: 'warp' as const } : {}),
@@ -276,6 +279,22 @@ export class Run extends EventEmitter<RunEvents> {
   /** Milliseconds since the run started, by the engine's clock. */
   elapsedMs(): number {
     return performance.now() - this.startedAt;
+  }
+
+  /**
+   * Ctrl-C as a terminal delivers it: SIGINT to the program's process group (it runs in a group of
+   * its own, so the terminal's signal does not reach it). The program decides what happens, as under
+   * plain node or python3: it may clean up and exit, or ignore it. False when there is nothing to
+   * interrupt.
+   */
+  interrupt(): boolean {
+    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return false;
+    try {
+      process.kill(-this.child.pid, 'SIGINT');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Stops the run: the child flushes what it recorded, then it and its process group are killed. */

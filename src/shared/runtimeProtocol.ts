@@ -144,7 +144,13 @@ export interface RunRequest {
   format?: 'esm' | 'cjs';
   /** The snippet's own arguments: process.argv.slice(2). */
   args: string[];
+  /** The program's working directory (the CLI's own; the workspace folder in VS Code). */
   cwd: string;
+  /**
+   * The file as the user typed it, for Python's `sys.argv[0]` (`python3 sub/x.py` gives
+   * `sub/x.py`); absent: the absolute path. Node resolves `process.argv[1]` itself, so JS ignores it.
+   */
+  argv0?: string;
   /** Synchronous stretches at least this long become block spans. */
   blockThresholdMs: number;
   /** After this many spans from one site, further ones are only counted. */

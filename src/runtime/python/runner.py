@@ -224,7 +224,9 @@ def main():
     module.__builtins__ = builtins
     sys.modules['_awtl_runner'] = sys.modules.get('__main__')
     sys.modules['__main__'] = module
-    sys.argv = [file] + list(request.get('args') or [])
+    # As typed (`python3 sub/x.py` gives 'sub/x.py'); __file__ and sys.path[0] stay absolute.
+    argv0 = request.get('argv0')
+    sys.argv = [argv0 if isinstance(argv0, str) and argv0 else file] + list(request.get('args') or [])
     sys.path[0] = os.path.dirname(os.path.abspath(file))
     cwd = request.get('cwd')
     if isinstance(cwd, str) and cwd:
