@@ -93,7 +93,8 @@ export function launchSpec(language: Language, options: Pick<RunOptions, 'nodePa
   }
   return {
     command: options.nodePath ?? process.execPath,
-    args: ['--enable-source-maps', ...(options.runtimeArgs ?? []), path.join(dir, 'bootstrap.js')],
+    // No --enable-source-maps: it changes how node prints errors; the runtime maps stacks itself.
+    args: [...(options.runtimeArgs ?? []), path.join(dir, 'bootstrap.js')],
   };
 }
 

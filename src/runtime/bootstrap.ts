@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import Module from 'node:module';
 
 import { PROTOCOL_VERSION, type RunRequest } from '../shared/runtimeProtocol';
@@ -15,8 +15,9 @@ import { lookAlike, patchBlockingCalls, patchContextPropagation, patchFunctionTo
 import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
-import { ReflectApply, timeOrigin, RegExpPrototypeExec } from './primordials';
-import { SHARED_PROBE_SLOTS, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
+import { installStackTraces, registerCode, registerMap } from './stackTraces';
+import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec } from './primordials';
+import { SHARED_PROBE_SLOTS, PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
 
 const EVENTS_FD = 3;
 const WATCHDOG_FD = 4;
@@ -75,9 +76,14 @@ function main(): void {
     // a missing cwd: keep ours, as node would run from wherever it was started
   }
   process.argv = [process.argv[0], file, ...request.args];
-  // The flags the engine started this process with are the tool's, not the program's: under
-  // plain node execArgv holds only what the user asked for (and fork() passes it on).
-  if (process.execArgv[0] === '--enable-source-maps') process.execArgv = process.execArgv.slice(1);
+  // Stacks print as node prints them, at the user's columns: the loader thread sends the source
+  // maps of the ES modules it instruments, read when a stack needs one.
+  installStackTraces(() => {
+    for (let m = receiveMessageOnPort(loaderPort); m; m = receiveMessageOnPort(loaderPort)) {
+      const msg = m.message as { type?: string; url?: string; map?: string };
+      if (msg?.type === 'map' && typeof msg.url === 'string' && typeof msg.map === 'string') registerMap(msg.url, msg.map);
+    }
+  });
 
   const watchdogRun: WatchdogRun = { type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source };
   watchdog?.postMessage(watchdogRun);
@@ -94,7 +100,15 @@ function main(): void {
   patchContextPropagation(recorder);
   patchOutput(sink);
   patchBlockingCalls(recorder, probe, sink);
-  installExitHooks(recorder, transport, now, sink, userFiles);
+  installExitHooks(recorder, transport, now, sink, userFiles, () => {
+    // The watchdog's inspector session must be gone before node exits (it would print "Waiting
+    // for the debugger to disconnect..."): it is connected only while a block is being looked at.
+    if (probe[PROBE_SESSION] !== 1) return;
+    probe[PROBE_EXITING] = 1;
+    const deadline = perfNow() + 200;
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    while (probe[PROBE_SESSION] === 1 && perfNow() < deadline) AtomicsWait(cell, 0, 0, 1);
+  });
 
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
   const tick = () => {
@@ -135,6 +149,7 @@ function main(): void {
       throw err;
     }
   }
+  registerCode(compiled.format === 'esm' ? pathToFileURL(file).href : file, compiled.code);
   installRequireHook(file, compiled.code, userFiles);
   // What the runtime queued while it started (the watchdog thread, the loader hooks) runs now:
   // the snippet starts with an empty nextTick queue, as a main module does under node, so its
@@ -172,14 +187,13 @@ function main(): void {
         process.exitCode = 13;
       }
     });
-    import(url).then(
-      () => { settled = true; },
-      (err) => {
-        settled = true;
-        // Surface it exactly as an error thrown by the main module.
-        process.nextTick(() => { throw err; });
-      },
-    );
+    // As node's own main-module promise: a rejection stays unhandled, so node reports it the way
+    // it reports an ES module's error, at the user's line.
+    const done = () => { settled = true; };
+    import(url).then(done, (err) => {
+      done();
+      return Promise.reject(err);
+    });
   } else {
     runCommonJs(file, compiled.code);
   }
@@ -257,9 +271,18 @@ function installRequireHook(entry: string, entryCode: string, userFiles: Set<str
     let code: string;
     if (filename === entry) code = entryCode;
     else {
-      code = transform().transformSnippet(fs.readFileSync(filename, 'utf8'), { file: filename, format: 'cjs' }).code;
+      const t = transform();
+      try {
+        code = t.transformSnippet(fs.readFileSync(filename, 'utf8'), { file: filename, format: 'cjs' }).code;
+      } catch (err) {
+        // JavaScript that does not parse: node compiles it and throws its own SyntaxError, at
+        // the file's line, exactly as without the tool.
+        if (err instanceof t.CompileError && !t.isTypeScriptFile(filename)) return jsLoader(module, filename);
+        throw err;
+      }
     }
     userFiles.add(filename);
+    registerCode(filename, code);
     module._compile(code, filename);
   };
   for (const ext of ['.ts', '.cts', '.mts']) M._extensions[ext] = load;
@@ -276,6 +299,7 @@ function userFilesRoot(entry: string, filename: string): boolean {
 function installExitHooks(
   recorder: Recorder, transport: ChildTransport, now: () => number,
   sink: { mark(kind: MarkKind, text: string, line?: number): void }, userFiles: Set<string>,
+  releaseWatchdog: () => void,
 ): void {
   // Seen through process.emit, not through listeners: the program's own listenerCount() and
   // eventNames() stay what they are under plain node. Node emits 'uncaughtExceptionMonitor' for
@@ -304,6 +328,7 @@ function installExitHooks(
         recorder.flushDropped();
         transport.send({ type: 'exit', code, atMs: now() });
         transport.flush();
+        releaseWatchdog();
       }
       return result;
     },

@@ -8,7 +8,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
 import { createRequire } from 'node:module';
 
-import { declaredFormat } from './moduleFormat';
+import { declaredFormat, mapOfCode } from './moduleFormat';
 import type * as TransformModule from './transform';
 
 // The transform is big: load it only when a local module needs instrumenting.
@@ -65,7 +65,17 @@ export async function load(url: string, context: { format?: string }, next: Next
   }
   if (!isTs && declared === undefined && context.format === 'commonjs') return next(url, context);
   const source = fs.readFileSync(file, 'utf8');
-  const out = transform().transformSnippet(source, { file, format: declared });
+  let out;
+  try {
+    out = transform().transformSnippet(source, { file, format: declared });
+  } catch (err) {
+    // JavaScript that does not parse: node's own loader reports its SyntaxError.
+    if (err instanceof transform().CompileError && !isTs) return next(url, context);
+    throw err;
+  }
   if (out.format === 'cjs') return { format: 'commonjs', shortCircuit: true };
+  // Its source map, for the main thread's stack traces (posted before the module can run).
+  const map = mapOfCode(out.code);
+  if (map !== undefined) port?.postMessage({ type: 'map', url, map });
   return { format: 'module', source: out.code, shortCircuit: true };
 }

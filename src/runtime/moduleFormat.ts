@@ -58,3 +58,12 @@ export const INSERT_CLOSE = '/*\u0002*/';
  * function's expression body is closed by an inserted `…}`, before the closing bracket).
  */
 export const INSERTED = /\/\*\u0001\*\/[\s\S]*?(?:\/\*\u0002\*\/|$)/g;
+
+const MAP_URL_PREFIX = '//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
+
+/** The base64 source map at the end of instrumented code (the transform writes it there). */
+export function mapOfCode(code: string): string | undefined {
+  const at = code.lastIndexOf(MAP_URL_PREFIX);
+  if (at < 0) return undefined;
+  return code.slice(at + MAP_URL_PREFIX.length).trimEnd();
+}

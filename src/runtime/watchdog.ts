@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { encodeJsonFrame, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_LOCK, writeFully, type SharedChannel } from './transport';
-import { PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0, type WatchdogRun } from './watchdogShared';
+import { PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -77,6 +77,7 @@ function inspector(): Session {
   if (!session) {
     session = new Session();
     session.connectToMainThread();
+    probe[PROBE_SESSION] = 1;
   }
   return session;
 }
@@ -85,6 +86,7 @@ function inspector(): Session {
 function release(): void {
   session?.disconnect();
   session = null;
+  probe[PROBE_SESSION] = 0;
 }
 
 function post<T = any>(method: string, params?: object): Promise<T> {
@@ -209,6 +211,12 @@ function onBlockEnd(tick: number): void {
 }
 
 function check(): void {
+  // The main thread is exiting and waits for the session to go (else node prints "Waiting for
+  // the debugger to disconnect..." after the program's last output).
+  if (probe[PROBE_EXITING] === 1) {
+    if (session) release();
+    return;
+  }
   if (probe[PROBE_MAIN_ALIVE] !== 1) return;
   const last = probe[PROBE_LAST_TICK];
   if (block) {

@@ -13,6 +13,10 @@ export const PROBE_MAIN_ALIVE = 3;
 export const PROBE_NATIVE_COLUMN = 4;
 /** Span id current when that native call began. */
 export const PROBE_NATIVE_PARENT = 5;
+/** 1 while the watchdog's inspector session with the main thread is connected. */
+export const PROBE_SESSION = 6;
+/** Set to 1 by the main thread as it exits: the watchdog disconnects its session. */
+export const PROBE_EXITING = 7;
 export const SHARED_PROBE_SLOTS = 8;
 
 /** Posted by the main thread once the run request has arrived. */

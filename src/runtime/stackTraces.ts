@@ -1,0 +1,206 @@
+// Stack traces as plain node prints them, with the user's line:column for instrumented files.
+// The instrumented code keeps every line where it was; only columns move on lines that got
+// instrumentation. Node's --enable-source-maps would map them but also changes how errors print
+// (an extra blank line after the source arrow, '<anonymous>' and 'async <anonymous>' frames), so
+// the runtime formats stacks the way node's default formatter does (V8's own text of each call
+// site) and only maps the positions in instrumented files, through their inline source maps.
+import {
+  ErrorCtor, JSONParse, ObjectDefineProperty, ReflectOwnKeys, StringCtor, StringPrototypeSlice,
+  StringPrototypeStartsWith, uncurryThis,
+} from './primordials';
+import { mapOfCode } from './moduleFormat';
+
+const ErrorPrototypeToString = uncurryThis(Error.prototype.toString);
+const StringPrototypeLastIndexOf = uncurryThis(String.prototype.lastIndexOf);
+const BufferFrom = Buffer.from.bind(Buffer);
+const MapCtor = Map;
+const MapPrototypeGet = uncurryThis(Map.prototype.get);
+const MapPrototypeSet = uncurryThis(Map.prototype.set);
+const MapPrototypeDelete = uncurryThis(Map.prototype.delete);
+
+/** Per generated line: [generatedColumn, originalLine, originalColumn] triples, 0-based. */
+type DecodedMap = Array<number[] | undefined>;
+
+/** Instrumented files (as V8 names them: a path or a file: URL) and their source maps, base64. */
+const encoded = new MapCtor<string, string>();
+const decoded = new MapCtor<string, DecodedMap>();
+/** Asked for maps of files this thread has not seen (ES modules instrumented on the loader thread). */
+let fetchMaps: (() => void) | undefined;
+
+/** Remembers the source map at the end of an instrumented file's code. */
+export function registerCode(file: string, code: string): void {
+  const map = mapOfCode(code);
+  if (map !== undefined) registerMap(file, map);
+}
+
+export function registerMap(file: string, base64: string): void {
+  MapPrototypeSet(encoded, file, base64);
+  MapPrototypeDelete(decoded, file);
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE64.length; i++) VALUE[BASE64.charCodeAt(i)] = i;
+
+/** Decodes a source map's VLQ mappings into per-line segments. */
+function decode(mappings: string): DecodedMap {
+  const lines: DecodedMap = [];
+  let line: number[] = [];
+  let genCol = 0;
+  let srcLine = 0;
+  let srcCol = 0;
+  let field = 0;
+  let segment = [0, 0, 0, 0];
+  let value = 0;
+  let shift = 0;
+  const endSegment = () => {
+    if (field >= 4) {
+      genCol += segment[0];
+      srcLine += segment[2];
+      srcCol += segment[3];
+      line.push(genCol, srcLine, srcCol);
+    } else if (field >= 1) {
+      genCol += segment[0];
+    }
+    field = 0;
+    segment = [0, 0, 0, 0];
+  };
+  for (let i = 0; i <= mappings.length; i++) {
+    const c = i < mappings.length ? mappings.charCodeAt(i) : 59;
+    if (c === 44 || c === 59) { // ',' ';'
+      endSegment();
+      if (c === 59) {
+        lines.push(line.length ? line : undefined);
+        line = [];
+        genCol = 0;
+      }
+      continue;
+    }
+    const digit = VALUE[c] ?? -1;
+    if (digit < 0) continue;
+    value += (digit & 31) << shift;
+    if (digit & 32) {
+      shift += 5;
+      continue;
+    }
+    const v = value & 1 ? -(value >>> 1) : value >>> 1;
+    if (field < 4) segment[field] = v;
+    field++;
+    value = 0;
+    shift = 0;
+  }
+  return lines;
+}
+
+function decodedMap(file: string): DecodedMap | undefined {
+  let map = MapPrototypeGet(decoded, file) as DecodedMap | undefined;
+  if (map) return map;
+  let text = MapPrototypeGet(encoded, file) as string | undefined;
+  if (text === undefined && fetchMaps) {
+    fetchMaps();
+    text = MapPrototypeGet(encoded, file) as string | undefined;
+  }
+  if (text === undefined) return undefined;
+  try {
+    map = decode(JSONParse(BufferFrom(text, 'base64').toString('utf8')).mappings);
+  } catch {
+    map = [];
+  }
+  MapPrototypeSet(decoded, file, map);
+  return map;
+}
+
+/** The user's line and column (1-based) of a position (1-based) in an instrumented file. */
+export function originalPosition(file: string, line: number, column: number): [number, number] | undefined {
+  const map = decodedMap(file);
+  const segs = map?.[line - 1];
+  if (!segs) return undefined;
+  const col = column - 1;
+  // The last segment at or before the column.
+  let lo = 0;
+  let hi = segs.length / 3 - 1;
+  let best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (segs[mid * 3] <= col) {
+      best = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (best < 0) return undefined;
+  return [segs[best * 3 + 1] + 1, segs[best * 3 + 2] + 1 + (col - segs[best * 3])];
+}
+
+/** V8's text of a call site, with its position mapped when it is in an instrumented file. */
+function frameText(site: NodeJS.CallSite): string {
+  const text = StringCtor(site);
+  const file = site.getFileName();
+  if (!file || StringPrototypeStartsWith(file, 'node:')) return text;
+  if (MapPrototypeGet(encoded, file) === undefined && !fetchMaps) return text;
+  const line = site.getLineNumber();
+  const column = site.getColumnNumber();
+  if (line === null || column === null) return text;
+  const mapped = originalPosition(file, line, column);
+  if (!mapped) return text;
+  const suffix = `${file}:${line}:${column}`;
+  const at = StringPrototypeLastIndexOf(text, suffix);
+  if (at < 0) return text;
+  return `${StringPrototypeSlice(text, 0, at)}${file}:${mapped[0]}:${mapped[1]}${StringPrototypeSlice(text, at + suffix.length)}`;
+}
+
+let kIsNodeError: symbol | undefined;
+/** Where this bundle and the rest of the runtime live. */
+const RUNTIME_DIR = __dirname + require('node:path').sep;
+
+/** Node's default formatter (lib/internal/errors.js), position-mapped. */
+function prepareStackTrace(error: any, trace: NodeJS.CallSite[]): string {
+  let errorString: string;
+  if (kIsNodeError !== undefined && error !== null && typeof error === 'object' && kIsNodeError in error) {
+    errorString = `${error.name} [${error.code}]: ${error.message}`;
+  } else {
+    errorString = ErrorPrototypeToString(error);
+  }
+  if (trace.length === 0) return errorString;
+  let out = errorString;
+  for (let i = 0; i < trace.length; i++) {
+    // The runtime's own frames (the require hook that instruments a module, the code that
+    // starts the snippet) are the tool's: node would not have them.
+    const f = trace[i].getFileName();
+    if (f && StringPrototypeStartsWith(f, RUNTIME_DIR)) continue;
+    out += `\n    at ${frameText(trace[i])}`;
+  }
+  return out;
+}
+
+/**
+ * Installs the formatter as Error.prepareStackTrace, behind an accessor: a program that sets its
+ * own (source-map-support, callsites) gets it called, and setting it back to what it read (or to
+ * undefined) restores node's formatting, mapped.
+ */
+export function installStackTraces(maps?: () => void): void {
+  fetchMaps = maps;
+  try {
+    require('node:fs').readFileSync({});
+  } catch (err: any) {
+    for (let p = Object.getPrototypeOf(err); p && kIsNodeError === undefined; p = Object.getPrototypeOf(p)) {
+      const keys = ReflectOwnKeys(p);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (typeof k === 'symbol' && k.description === 'kIsNodeError') kIsNodeError = k;
+      }
+    }
+  }
+  let userValue: unknown;
+  ObjectDefineProperty(ErrorCtor, 'prepareStackTrace', {
+    get() {
+      return userValue === undefined ? prepareStackTrace : userValue;
+    },
+    set(v: unknown) {
+      userValue = v === prepareStackTrace ? undefined : v;
+    },
+    enumerable: false,
+    configurable: true,
+  });
+}
