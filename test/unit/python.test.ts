@@ -416,6 +416,17 @@ describe('Python runtime', function () {
     }
   });
 
+  it('the tracer stays out of the program\'s sight: factory, debug origin, tracers, selectors, modules, tracebacks, task reprs', async () => {
+    // hidden/observe.py prints what it can see of itself; python3 is the reference, line for line.
+    const { timeline: t, stdout, stderr } = await run('hidden/observe.py');
+    const plain = plainPython('hidden/observe.py');
+    assert.equal(plain.code, 0);
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr); // "Task was destroyed but it is pending!" with the task's repr
+    assert.equal(t.exitCode, 0);
+    assert.doesNotMatch(stdout + stderr, /_awtl_hooks|runtime\/python|runner\.py/);
+  });
+
   it('a missing interpreter ends the run with a clear message', async () => {
     const { timeline: t } = await run('chefs_gather.py', { pythonPath: 'no-such-python3' });
     assert.equal(t.status, 'failed');

@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 import time
+import weakref
 import _thread
 
 from _awtl_recorder import current_span, reason_of, call_preview
@@ -19,6 +20,7 @@ _get_ident = _thread.get_ident
 _getframe = sys._getframe
 real_sleep = time.sleep
 _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LOOP_HOUSEKEEPING = frozenset(['shutdown_asyncgens', 'shutdown_default_executor'])
 
 
@@ -207,6 +209,48 @@ def install_asyncio(rec, blocks):
     Task = asyncio.tasks.Task
     cap = rec.cap
     per_line = {}
+    user_factories = weakref.WeakKeyDictionary()  # loop -> the factory the program set
+    # (task, span id, coroutine frame) of the snippet's coroutines not yet seen running.
+    unstarted = []
+
+    def close_unstarted():
+        keep = []
+        for ref, sid, frame in unstarted:
+            if frame.f_lasti >= 0 or sid not in rec.root_tasks:
+                continue  # running: its own end closes it
+            task = ref()
+            if task is None:
+                continue  # collected unstarted: pending, as the program left it
+            if not task.done():
+                keep.append((ref, sid, frame))
+                continue
+            message = rec.root_tasks.pop(sid)
+            rec.open_tasks.discard(sid)
+            rec.task_roots.pop(frame, None)
+            if task.cancelled():
+                rec.close_span(message, 'rejected', message['label'] + ' \u2192 cancelled')
+            else:
+                exc = getattr(task, '_exception', None)
+                if exc is None:
+                    rec.close_span(message, 'fulfilled')
+                else:
+                    rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason_of(exc))
+        unstarted[:] = keep
+
+    def make_task(loop, coro, kwargs):
+        user = user_factories.get(loop)
+        if user is not None:
+            return user(loop, coro, **kwargs)
+        task = Task(coro, loop=loop, **kwargs)
+        trace = getattr(task, '_source_traceback', None)
+        if trace and trace[-1].filename.startswith(_RUNTIME_DIR):
+            # Debug mode's "created at": as without us, where the code that called create_task()
+            # is (the task's own creator, create_task() itself, is left out, as Future does).
+            while trace and trace[-1].filename.startswith(_RUNTIME_DIR):
+                del trace[-1]
+            if trace:
+                del trace[-1]
+        return task
 
     def done(task):
         entry = tasks.pop(task, None)
@@ -230,23 +274,25 @@ def install_asyncio(rec, blocks):
     def task_factory(loop, coro, **kwargs):
         code = getattr(coro, 'cr_code', None)
         if code is not None and code.co_name in _LOOP_HOUSEKEEPING and code.co_filename.startswith(_ASYNCIO_DIR):
-            return Task(coro, loop=loop, **kwargs)  # asyncio.run's own clean-up, not the snippet's
+            return make_task(loop, coro, kwargs)  # asyncio.run's own clean-up, not the snippet's
         caller = _getframe(1)
         if code is not None and code.co_filename.startswith(_ASYNCIO_DIR):
             first = caller
+            from_loop = False
             while first is not None and first.f_code.co_filename.startswith(_ASYNCIO_DIR):
+                from_loop = from_loop or first.f_code.co_name == '_run_once'
                 first = first.f_back
-            if first is None or first.f_code.co_filename != rec.snippet_file:
+            if from_loop or first is None or first.f_code.co_filename != rec.snippet_file:
                 # asyncio's own coroutine started by the loop itself, not by the snippet's code
                 # (a server accepting a connection): plumbing, not something the user started.
-                return Task(coro, loop=loop, **kwargs)
+                return make_task(loop, coro, kwargs)
         where = rec.snippet_frame(caller)
         key = (where.f_code, where.f_lineno) if where is not None else None
         n = per_line.get(key, 0) + 1
         per_line[key] = n
         if n > cap:
             rec.extra_dropped += 1
-            return Task(coro, loop=loop, **kwargs)
+            return make_task(loop, coro, kwargs)
         sid = rec.next_id()
         parent = rec.open_ancestor(current_span.get())
         rec.parents[sid] = parent
@@ -256,14 +302,15 @@ def install_asyncio(rec, blocks):
                 context.run(current_span.set, sid)
             except RuntimeError:
                 pass
-            task = Task(coro, loop=loop, **kwargs)
+            task = make_task(loop, coro, kwargs)
         else:
             token = current_span.set(sid)
             try:
-                task = Task(coro, loop=loop, **kwargs)
+                task = make_task(loop, coro, kwargs)
             finally:
                 current_span.reset(token)
         frame = getattr(coro, 'cr_frame', None)
+        root_site = None
         label = getattr(coro, '__qualname__', None) or type(coro).__name__
         line, column = rec.frame_position(where) if where is not None else (0, 0)
         if frame is not None and code is not None:
@@ -284,6 +331,7 @@ def install_asyncio(rec, blocks):
                 label = info.label
                 line, column = info.line, info.column
                 rec.task_roots[frame] = sid
+                root_site = site
             else:
                 label = label.replace('.<locals>', '')
             try:
@@ -293,18 +341,31 @@ def install_asyncio(rec, blocks):
         message = rec.span(sid, parent, 'task', label, line, column, rec.now_ms())
         tasks[task] = (message, frame)
         rec.open_tasks.add(sid)
-        task.add_done_callback(done)
+        if root_site is None:
+            task.add_done_callback(done)
+        else:
+            # The snippet's own coroutine: its span ends when the coroutine returns or raises (the
+            # recorder's _awtl_se), with no done-callback of ours for print(task) to show. One that
+            # never starts (cancelled first) is closed from the loop (see close_unstarted).
+            rec.root_tasks[sid] = message
+            rec.site_open[root_site] += 1
+            unstarted.append((weakref.ref(task), sid, frame))
         return task
 
     def wrap_selector(loop):
         selector = getattr(loop, '_selector', None)
-        if selector is None or getattr(selector.select, '_awtl_loop', None) is loop:
+        # Only the standard library's selectors: a program's own (a test's mock) stays as it is.
+        if selector is None or type(selector).__module__ != 'selectors':
+            return
+        if getattr(selector.select, '_awtl_loop', None) is loop:
             return
         select = selector.select
 
         def timed_select(timeout=None):
             if _get_ident() != main:
                 return select(timeout)
+            if unstarted:
+                close_unstarted()
             # blocks.end(), inlined: this runs once per event-loop iteration.
             st = blocks.current
             if st is not None:
@@ -323,26 +384,59 @@ def install_asyncio(rec, blocks):
 
     base = asyncio.base_events.BaseEventLoop
     original_init = base.__init__
-    original_run_forever = base.run_forever
+    original_get_factory = base.get_task_factory
+    original_set_factory = base.set_task_factory
+    selector_loop = asyncio.selector_events.BaseSelectorEventLoop
+    original_selector_init = selector_loop.__init__
+    original_close = selector_loop.close
 
     def __init__(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
-        try:
-            self.set_task_factory(task_factory)
-        except Exception:
-            pass
+        # Ours, set underneath: get_task_factory() still reads None, and a factory the program
+        # sets is called by ours (chained), not replaced.
+        self._task_factory = task_factory
 
-    def run_forever(self, *args, **kwargs):
-        # The selector exists only once the subclass __init__ has finished: wrap it here.
+    def get_task_factory(self):
+        if self._task_factory is task_factory:
+            return user_factories.get(self)
+        return original_get_factory(self)
+
+    def set_task_factory(self, factory):
+        if factory is not None and not callable(factory):
+            raise TypeError('task factory must be a callable or None')
+        if self._task_factory is task_factory or self._task_factory is None:
+            if factory is None:
+                user_factories.pop(self, None)
+            else:
+                user_factories[self] = factory
+            self._task_factory = task_factory
+        else:
+            original_set_factory(self, factory)
+
+    def selector_init(self, *args, **kwargs):
+        original_selector_init(self, *args, **kwargs)
+        # The selector exists once BaseSelectorEventLoop.__init__ has run: wrap it here (not in a
+        # run_forever wrapper, whose frame showed in the program's tracebacks).
         try:
             wrap_selector(self)
         except Exception:
             pass
-        try:
-            return original_run_forever(self, *args, **kwargs)
-        finally:
-            if _get_ident() == main:
+
+    def close(self):
+        # The loop's last stretch ends when it is closed (asyncio.run closes it).
+        if _get_ident() == main:
+            st = blocks.current
+            if st is not None and st[LOOP] is self:
                 blocks.end()
+        return original_close(self)
+
+    for name, fn, original in (('__init__', __init__, original_init), ('get_task_factory', get_task_factory, original_get_factory),
+                               ('set_task_factory', set_task_factory, original_set_factory)):
+        functools.update_wrapper(fn, original)
+        setattr(base, name, fn)
+    for name, fn, original in (('__init__', selector_init, original_selector_init), ('close', close, original_close)):
+        functools.update_wrapper(fn, original)
+        setattr(selector_loop, name, fn)
 
     original_run_in_executor = base.run_in_executor
 
@@ -364,10 +458,6 @@ def install_asyncio(rec, blocks):
 
     functools.update_wrapper(run_in_executor, original_run_in_executor)
     base.run_in_executor = run_in_executor
-    functools.update_wrapper(__init__, original_init)
-    functools.update_wrapper(run_forever, original_run_forever)
-    base.__init__ = __init__
-    base.run_forever = run_forever
 
 
 class StreamTap:

@@ -62,6 +62,11 @@ class Recorder:
         self.definitions = {}
         # task span id -> when its coroutine (the snippet's function) returned or raised, ms.
         self.task_finished = {}
+        # task span id -> open span message of tasks whose coroutine is the snippet's own: closed
+        # when that coroutine ends (no done-callback shows in print(task)).
+        self.root_tasks = {}
+        # coroutine frame -> why the task's own coroutine raised.
+        self.root_reasons = {}
         # span id -> parent id of the awaits, scopes and tasks recorded: a task created in the
         # context of a span that has ended (a server's connection handler) goes under the
         # nearest ancestor still open.
@@ -299,6 +304,8 @@ def install_span_helpers(rec, namespace):
     t0 = rec.t0
     task_roots = rec.task_roots
     task_finished = rec.task_finished
+    root_tasks = rec.root_tasks
+    root_reasons = rec.root_reasons
     site_open = rec.site_open
     parents = rec.parents
     open_inner = rec.open_inner
@@ -398,9 +405,7 @@ def install_span_helpers(rec, namespace):
         label = info.label
         if info.kind == 'call':
             if frame in task_roots:
-                # The task span already stands for this call; its end is recorded at _awtl_se.
-                site_open[site] += 1
-                return
+                return  # the task span stands for this call; it ends at _awtl_se
             try:
                 label = call_preview(label, frame.f_locals, info.params)
             except Exception:
@@ -440,6 +445,10 @@ def install_span_helpers(rec, namespace):
         found = _own_scope(site, 2)
         if found is not None:
             found[1][5] = reason_of(sys.exc_info()[1])
+            return
+        frame = _getframe(1)
+        if frame in task_roots:
+            root_reasons[frame] = reason_of(sys.exc_info()[1])
 
     def _awtl_se(site):
         found = _own_scope(site, 2)
@@ -451,7 +460,16 @@ def install_span_helpers(rec, namespace):
                 # run (another task's step may hold the loop in between).
                 del task_roots[frame]
                 site_open[site] -= 1
-                task_finished[sid] = (perf() - t0) * 1000.0
+                end_ms = (perf() - t0) * 1000.0
+                task_finished[sid] = end_ms
+                message = root_tasks.pop(sid, None)
+                if message is not None:
+                    rec.open_tasks.discard(sid)
+                    reason = root_reasons.pop(frame, None)
+                    if reason is None:
+                        rec.close_span(message, 'fulfilled', None, end_ms)
+                    else:
+                        rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason, end_ms)
             return
         sid, entry = found
         del open_scopes[sid]

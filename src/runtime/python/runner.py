@@ -106,6 +106,76 @@ def _exception_mark(rec, exc, tb, file):
     return mark
 
 
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _without_our_frames(exc, file, seen=None):
+    """Removes the runtime's frames from an exception's traceback, its causes and its group, the
+    way pytest hides its own: python3 would not show them."""
+    seen = set() if seen is None else seen
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        kept = []
+        tb = exc.__traceback__
+        while tb is not None:
+            if not tb.tb_frame.f_code.co_filename.startswith(_RUNTIME_DIR):
+                kept.append(tb)
+            tb = tb.tb_next
+        head = None
+        for tb in reversed(kept):
+            tb.tb_next = head
+            head = tb
+        try:
+            exc.__traceback__ = head
+        except Exception:
+            pass
+        for inner in getattr(exc, 'exceptions', None) or ():
+            if isinstance(inner, BaseException):
+                _without_our_frames(inner, file, seen)
+        if exc.__cause__ is not None:
+            _without_our_frames(exc.__cause__, file, seen)
+        exc = exc.__context__
+
+
+def _hide_from_tracers(runtime_dir):
+    """sys.settrace / threading.settrace: a debugger or coverage tool the program starts sees its
+    code, never ours (no call events in the runtime's functions); gettrace() returns its own."""
+    import threading
+    real_settrace = sys.settrace
+    real_gettrace = sys.gettrace
+    installed = {}
+
+    def hidden(user):
+        if user is None:
+            return None
+
+        def trace(frame, event, arg):
+            if frame.f_code.co_filename.startswith(runtime_dir):
+                return None
+            return user(frame, event, arg)
+        installed[id(trace)] = user
+        return trace
+
+    def settrace(function):
+        installed.clear()
+        real_settrace(hidden(function))
+
+    def gettrace():
+        current = real_gettrace()
+        return installed.get(id(current), current) if current is not None else None
+
+    settrace.__doc__ = real_settrace.__doc__
+    gettrace.__doc__ = real_gettrace.__doc__
+    sys.settrace = settrace
+    sys.gettrace = gettrace
+    real_thread_settrace = threading.settrace
+
+    def thread_settrace(function):
+        real_thread_settrace(hidden(function))
+    thread_settrace.__doc__ = real_thread_settrace.__doc__
+    threading.settrace = thread_settrace
+
+
 def _exit_code(exc):
     code = exc.code
     if code is None:
@@ -222,7 +292,7 @@ def main():
     module.__spec__ = None
     module.__loader__ = importlib.machinery.SourceFileLoader('__main__', file)
     module.__builtins__ = builtins
-    sys.modules['_awtl_runner'] = sys.modules.get('__main__')
+    runner_module = sys.modules.get('__main__')  # noqa: F841 -- keeps this module alive
     sys.modules['__main__'] = module
     # As typed (`python3 sub/x.py` gives 'sub/x.py'); __file__ and sys.path[0] stay absolute.
     argv0 = request.get('argv0')
@@ -239,7 +309,8 @@ def main():
     import time
     import atexit
     from _awtl_hooks import Blocks, install_asyncio, install_sleep, install_streams
-    tasks = {}
+    import weakref
+    tasks = weakref.WeakKeyDictionary()  # the program's tasks stay collectable, as under python3
     blocks = Blocks(rec, threshold_ms, instrumented.line_labels if instrumented else {}, tasks)
     taps = []
     try:
@@ -305,6 +376,9 @@ def main():
     _thread.start_new_thread(_control_loop, (control, rec, blocks, taps, identities[CONTROL_FD]))
 
     import _awtl_recorder as recorder_module
+    # Our modules leave sys.modules: a module of the program's with one of their names is its own.
+    ours = {name: sys.modules.pop(name, None) for name in ('_awtl_recorder', '_awtl_hooks', '_awtl_transform', '_awtl_warp', '_awtl_runner')}
+    _hide_from_tracers(os.path.dirname(os.path.abspath(__file__)) + os.sep)
     rec.start_clock()
     recorder_module.install_span_helpers(rec, builtins.__dict__)
     rec.emit({'type': 'started'})
@@ -313,8 +387,10 @@ def main():
         exec(code, module.__dict__)
     except SystemExit as exc:
         state['code'] = _exit_code(exc)
+        _without_our_frames(exc, file)
         raise  # python3 prints a non-int code itself
     except BaseException as exc:
+        _without_our_frames(exc, file)
         tb = exc.__traceback__
         # Drop the runner's own frames: the traceback starts in the snippet, as under python3.
         while tb is not None and tb.tb_frame.f_code.co_filename != file:
