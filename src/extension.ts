@@ -5,8 +5,15 @@ import { TIMELINE_VIEW_TYPE } from './host/timelinePanel';
 import { TimelineRunner } from './host/timelineRunner';
 import { registerOverlapCodeActions } from './host/overlapCodeActions';
 import { registerWorkshop } from './host/workshop';
+import { LiveMode } from './host/liveMode';
+import type { Timeline } from './shared/timeline';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What other extensions (and the tests) can use: the end of each live run, with its timeline. */
+export interface AwaitTimelineApi {
+  onDidEndLiveRun: vscode.Event<Timeline>;
+}
+
+export function activate(context: vscode.ExtensionContext): AwaitTimelineApi {
   const runner = new TimelineRunner(context);
   context.subscriptions.push(
     runner,
@@ -21,12 +28,15 @@ export function activate(context: vscode.ExtensionContext): void {
       return runner.runDocument(resource instanceof vscode.Uri ? resource : undefined);
     }),
     vscode.commands.registerCommand('awaitTimeline.stop', () => runner.stop()),
+    vscode.commands.registerCommand('awaitTimeline.toggleTimeWarp', () => runner.toggleTimeWarp()),
+    new LiveMode(context, runner),
     vscode.commands.registerCommand('awaitTimeline.pinBaseline', () => runner.pinBaseline(true)),
     vscode.commands.registerCommand('awaitTimeline.clearBaseline', () => runner.pinBaseline(false)),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => runner.restorePanel(panel),
     }),
   );
+  return { onDidEndLiveRun: runner.onDidEndLiveRun };
 }
 
 /** The run command in Restricted Mode: say why nothing runs, and where to change it. */

@@ -25,6 +25,10 @@ export interface RunSettings {
   args: string[];
   /** Added to the extension host's environment for the snippet. */
   env: Record<string, string>;
+  /** `auto`: warped for workshop exercises and files that say `@time warp`, real otherwise. */
+  time: 'auto' | 'real' | 'warp';
+  /** Live mode stops a run that takes longer than this in real time (ms). */
+  liveBudgetMs: number;
 }
 
 const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : []);
@@ -55,7 +59,11 @@ export function readSettings(scope: vscode.Uri | undefined): RunSettings {
   const maxSpans = c.get<number>('maxSpansPerSite', 0);
   const nodePath = expandPath(c.get<string>('nodePath', '') ?? '', scope);
   const pythonPath = expandPath(c.get<string>('pythonPath', '') ?? '', scope);
+  const time = c.get<string>('time', 'auto');
+  const liveBudget = c.get<number>('liveBudgetSeconds', 5);
   return {
+    time: time === 'real' || time === 'warp' ? time : 'auto',
+    liveBudgetMs: Number.isFinite(liveBudget) && liveBudget > 0 ? liveBudget * 1000 : 5000,
     timeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 0,
     blockThresholdMs: Number.isFinite(threshold) && threshold > 0 ? threshold : DEFAULT_BLOCK_THRESHOLD_MS,
     maxSpansPerSite: Number.isInteger(maxSpans) && maxSpans > 0 ? maxSpans : undefined,

@@ -16,6 +16,7 @@ export function timelineMessages(timeline: Timeline, keepView = false): HostToWe
     message({
       type: 'reset', file: path.basename(timeline.file), language: timeline.language, status: timeline.status,
       ...(keepView ? { keepView } : {}),
+      ...(timeline.time === 'warp' ? { time: 'warp' as const } : {}),
     }),
     encodeAppend(new SiteInterner(), timeline.spans, timeline.marks, timeline.droppedSpans),
     message({

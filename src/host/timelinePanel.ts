@@ -34,6 +34,8 @@ export class TimelinePanel implements vscode.Disposable {
   private lastStatus: StatusMessage | undefined;
   /** The pinned baseline outlives runs: replayed first after every `ready`. */
   private baseline: HostToWebviewMessage | undefined;
+  /** The Warp toggle and Live badge outlive runs too. */
+  private clock: HostToWebviewMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 
@@ -99,6 +101,7 @@ export class TimelinePanel implements vscode.Disposable {
     if (msg.type === 'status') this.lastStatus = msg;
     else if (msg.type === 'reset' || msg.type === 'append') this.runMessages.push(msg);
     else if (msg.type === 'baseline') this.baseline = msg;
+    else if (msg.type === 'clock') this.clock = msg;
     if (this.ready) void this.panel.webview.postMessage(msg);
   }
 
@@ -136,6 +139,7 @@ export class TimelinePanel implements vscode.Disposable {
     if (raw.type === 'ready') {
       this.ready = true;
       if (this.baseline) void this.panel.webview.postMessage(this.baseline);
+      if (this.clock) void this.panel.webview.postMessage(this.clock);
       for (const m of this.runMessages) void this.panel.webview.postMessage(m);
       if (this.lastStatus) void this.panel.webview.postMessage(this.lastStatus);
       return;

@@ -5,8 +5,9 @@ import * as vscode from 'vscode';
 
 import { languageOf, startRun, WarmPool, type Run } from '../engine/run';
 import { formatDuration } from '../shared/format';
-import type { Mark, Span, Timeline } from '../shared/timeline';
-import { SiteInterner, encodeAppend, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import type { Mark, Span, TimeMode, Timeline } from '../shared/timeline';
+import { SiteInterner, encodeAppend, encodeRun, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import { resolveTimeMode } from '../engine/timeMode';
 import { BaselineStore } from './baselineStore';
 import { EditorAnnotations } from './editorAnnotations';
 import { exportRun, type ShownRun } from './exportRun';
@@ -40,6 +41,13 @@ export class TimelineRunner implements vscode.Disposable {
   /** The finished run the panel shows: what Export writes and Pin as Baseline pins. */
   private shown: ShownRun | undefined;
   private readonly baseline: BaselineStore;
+  /** The panel's Warp toggle, for this session: over the setting; undefined: the setting decides. */
+  private warpOverride: boolean | undefined;
+  /** Documents in live mode (URI strings): their edits re-run them, warped. */
+  private readonly liveDocuments = new Set<string>();
+  /** Fired when a live run ends (tests and the status bar listen). */
+  private readonly liveRunEnded = new vscode.EventEmitter<Timeline>();
+  readonly onDidEndLiveRun = this.liveRunEnded.event;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.baseline = new BaselineStore(context.workspaceState);
@@ -77,7 +85,75 @@ export class TimelineRunner implements vscode.Disposable {
     await this.stopCurrent();
     this.annotations.clear(target.uri);
     this.overlaps.clear(target.uri);
-    return this.start(target, settings, pythonPath).done;
+    return this.start(target, settings, pythonPath, document).done;
+  }
+
+  /** Turns live mode on or off for a document; resolves to whether it is now on. */
+  setLive(document: vscode.TextDocument, live: boolean): boolean {
+    const key = document.uri.toString();
+    if (live) this.liveDocuments.add(key);
+    else this.liveDocuments.delete(key);
+    if (!live && this.panel?.documentUri?.toString() === key) {
+      this.panel.post(this.baseline.message()); // the pinned baseline again, not the previous live run
+    }
+    this.postClock();
+    return live;
+  }
+
+  isLive(uri: vscode.Uri): boolean {
+    return this.liveDocuments.has(uri.toString());
+  }
+
+
+  /**
+   * A live document was edited (debounced): run it again, warped, within the live budget. A run
+   * still going is cancelled without a word; the chart keeps the last good run until this one ends;
+   * a file that does not compile keeps it too, with the error in the header.
+   */
+  async runLive(document: vscode.TextDocument): Promise<Timeline | undefined> {
+    if (!this.isLive(document.uri)) return undefined;
+    const target = runTargetFor(document);
+    if (typeof target === 'string') return undefined;
+    const settings = readSettings(document.uri);
+    const pythonPath = languageOf(target.file) === 'python' ? (await resolvePython(settings, document.uri)).path : undefined;
+    const previous = this.run;
+    this.run = undefined;
+    this.stopTicking();
+    if (previous) await previous.cancel();
+    if (!this.isLive(document.uri)) return undefined;
+    const timeline = await this.start(target, { ...settings, timeoutMs: settings.liveBudgetMs }, pythonPath, document, { live: true }).done;
+    this.liveRunEnded.fire(timeline);
+    return timeline;
+  }
+
+  /** The panel's Warp toggle or the command: the next runs skip waits for timers, or do not. */
+  toggleTimeWarp(warp?: boolean): boolean {
+    this.warpOverride = warp ?? !this.nextRunWarped();
+    this.postClock();
+    const state = this.warpOverride ? 'on: waits for timers are skipped' : 'off: runs take their real time';
+    void vscode.window.setStatusBarMessage(`Await Timeline: time warp ${state}`, 4000);
+    return this.warpOverride;
+  }
+
+  /** The clock for a run of this document: the toggle, else the setting, else the file's `@time` line, else the default. */
+  private timeFor(uri: vscode.Uri, settings: RunSettings): { time?: TimeMode; defaultTime: TimeMode } {
+    const time: TimeMode | undefined = this.warpOverride !== undefined ? (this.warpOverride ? 'warp' : 'real') : settings.time === 'auto' ? undefined : settings.time;
+    // Workshop exercises run warped unless they say `@time real`: feedback in milliseconds, the same grade on any machine.
+    return { time, defaultTime: isWorkshopCopy(this.context, uri) ? 'warp' : 'real' };
+  }
+
+  /** Whether the next run of the panel's (or the active editor's) document will be warped. */
+  private nextRunWarped(): boolean {
+    const uri = this.panel?.documentUri ?? vscode.window.activeTextEditor?.document.uri;
+    if (!uri) return this.warpOverride ?? false;
+    const { time, defaultTime } = this.timeFor(uri, readSettings(uri));
+    const text = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.getText();
+    return resolveTimeMode(time, text, defaultTime) === 'warp';
+  }
+
+  private postClock(): void {
+    const uri = this.panel?.documentUri;
+    this.panel?.post(message({ type: 'clock', warp: this.nextRunWarped(), live: !!uri && this.isLive(uri) }));
   }
 
   /** "Stop": ends the run; what it recorded stays on the timeline. */
@@ -107,6 +183,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.panel?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.statusItem.dispose();
+    this.liveRunEnded.dispose();
     this.output.dispose();
   }
 
@@ -120,11 +197,13 @@ export class TimelineRunner implements vscode.Disposable {
     return this.pool.pool.take();
   }
 
-  private start(target: RunTarget, settings: RunSettings, pythonPath: string | undefined): Run {
+  private start(target: RunTarget, settings: RunSettings, pythonPath: string | undefined, document: vscode.TextDocument, how: { live?: boolean } = {}): Run {
     const language = languageOf(target.file);
     const js = language !== 'python';
     const env = { ...process.env, ...settings.node.env, ...settings.env };
+    const clock = how.live ? { time: 'warp' as const, defaultTime: 'warp' as const } : this.timeFor(document.uri, settings);
     const run = startRun({
+      ...clock,
       file: target.file,
       source: target.source,
       args: settings.args,
@@ -145,8 +224,13 @@ export class TimelineRunner implements vscode.Disposable {
     const isCurrent = () => this.run === run;
 
     const panel = this.panel ?? this.newPanel((events) => TimelinePanel.create(this.context.extensionUri, target.displayName, events));
-    panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
-    panel.reveal();
+    // A live run of the file the panel shows draws nothing until it ends: the last good chart stays.
+    const quiet = !!how.live && panel.documentUri?.toString() === target.uri.toString() && !!this.shown;
+    if (!quiet) {
+      panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
+      panel.reveal();
+    }
+    this.postClock();
 
     this.output.appendLine(`▶ ${target.displayName}`);
     for (const stream of [run.stdout, run.stderr]) {
@@ -162,7 +246,7 @@ export class TimelineRunner implements vscode.Disposable {
     let batchTimer: NodeJS.Timeout | undefined;
     const sendBatch = () => {
       batchTimer = undefined;
-      if (!isCurrent() || (!pendingSpans.size && !pendingMarks.length)) return;
+      if (quiet || !isCurrent() || (!pendingSpans.size && !pendingMarks.length)) return;
       this.panel?.post(encodeAppend(interner, [...pendingSpans.values()], pendingMarks.splice(0), run.builder.droppedSpans));
       pendingSpans.clear();
     };
@@ -173,9 +257,11 @@ export class TimelineRunner implements vscode.Disposable {
     });
     run.on('end', (timeline) => {
       clearTimeout(batchTimer); // the final timeline replaces whatever was still waiting
-      this.onEnd(run, target, timeline);
+      if (quiet) this.onLiveEnd(run, target, timeline);
+      else this.onEnd(run, target, timeline);
     });
 
+    if (quiet) return run;
     this.statusItem.show(target.displayName);
     void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, true);
     this.tick = setInterval(() => {
@@ -196,6 +282,25 @@ export class TimelineRunner implements vscode.Disposable {
     if (timeline.error?.kind === 'spawn') void this.explainSpawnFailure(target, timeline.error.message);
     const outcome = timeline.error ? `${timeline.status}: ${timeline.error.message}` : timeline.status;
     this.output.appendLine(`■ ${target.displayName} ${outcome} (${Math.round(timeline.wallMs)} ms)`);
+  }
+
+  /** A live run ended: it replaces the chart, morphing from the previous run, which becomes its baseline. */
+  private onLiveEnd(run: Run, target: RunTarget, timeline: Timeline): void {
+    if (this.run !== run) return; // cancelled by a newer edit
+    this.run = undefined;
+    if (timeline.error?.kind === 'compile') {
+      // Keep the last good chart; say where the code does not compile.
+      const shown = this.shown?.timeline;
+      this.panel?.post(message({
+        type: 'status', status: 'failed', error: timeline.error, stats: shown?.stats ?? null,
+        wallMs: shown?.wallMs ?? 0, exitCode: null, nowMs: shown?.wallMs ?? 0,
+      }));
+      this.annotations.show(target.uri, timeline);
+      return;
+    }
+    const previous = this.shown?.timeline;
+    if (previous) this.panel?.post(message({ type: 'baseline', baseline: encodeRun(path.basename(previous.file), previous.wallMs, previous.spans) }));
+    this.showFinished(target, timeline, true);
   }
 
   /**
@@ -266,6 +371,9 @@ export class TimelineRunner implements vscode.Disposable {
       case 'pinBaseline':
         await this.pinBaseline(msg.pin);
         return;
+      case 'setTime':
+        this.toggleTimeWarp(msg.warp);
+        return;
     }
   }
 
@@ -314,6 +422,12 @@ export class TimelineRunner implements vscode.Disposable {
     const same = editor.document.uri.toString() === panel.documentUri.toString();
     panel.postTransient(message({ type: 'cursor', line: same ? editor.selection.active.line + 1 : null }));
   }
+}
+
+/** A learner's copy of a workshop exercise (Open Workshop Exercise puts them in global storage). */
+export function isWorkshopCopy(context: vscode.ExtensionContext, uri: vscode.Uri): boolean {
+  const folder = vscode.Uri.joinPath(context.globalStorageUri, 'workshop').toString() + '/';
+  return uri.toString().startsWith(folder);
 }
 
 function safeParseUri(s: string): vscode.Uri | undefined {

@@ -4,7 +4,7 @@
 // in a site table and sends span tuples that refer to the site by index (as speedscope stores frames
 // once). `SiteInterner` and `encodeSpans` build that form on the host; `decodeSpans` reads it back.
 
-import type { ExpectationResult, Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimelineStats } from './timeline';
+import type { ExpectationResult, Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimeMode, TimelineStats } from './timeline';
 
 /** Bumped on any incompatible change; both sides drop messages of another version. */
 export const WEBVIEW_PROTOCOL_VERSION = 1;
@@ -49,6 +49,8 @@ export interface ResetMessage extends MessageBase<'reset'> {
    * refines blocks at the end): the view keeps its zoom, scroll, selection and collapsed rows.
    */
   keepView?: boolean;
+  /** `warp`: the run's clock skipped waits for timers; its times are virtual. Absent: real time. */
+  time?: TimeMode;
 }
 
 /** New or updated spans and marks. A span may arrive pending (endMs null) and again when it ends. */
@@ -113,7 +115,15 @@ export interface BaselineMessage extends MessageBase<'baseline'> {
   baseline: WireRun | null;
 }
 
-export type HostToWebviewMessage = ResetMessage | AppendMessage | StatusMessage | CursorMessage | BaselineMessage;
+/** How the next runs go: the panel's Warp toggle and the Live badge. Outlives `reset`. */
+export interface ClockMessage extends MessageBase<'clock'> {
+  /** The next run of the panel's file skips waits for timers (time warp). */
+  warp: boolean;
+  /** The panel's file is re-run as it is edited (live mode). */
+  live: boolean;
+}
+
+export type HostToWebviewMessage = ResetMessage | AppendMessage | StatusMessage | CursorMessage | BaselineMessage | ClockMessage;
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -143,7 +153,13 @@ export interface PinBaselineMessage extends MessageBase<'pinBaseline'> {
   pin: boolean;
 }
 
-export type WebviewToHostMessage = ReadyMessage | RevealMessage | ExportMessage | StopMessage | PinBaselineMessage;
+/** The user flipped the panel's Warp toggle. */
+export interface SetTimeMessage extends MessageBase<'setTime'> {
+  /** true: the next runs skip waits for timers; false: they run in real time. */
+  warp: boolean;
+}
+
+export type WebviewToHostMessage = ReadyMessage | RevealMessage | ExportMessage | StopMessage | PinBaselineMessage | SetTimeMessage;
 
 // ---------------------------------------------------------------- validation
 
@@ -238,7 +254,8 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
   if (!hasHeader(x)) return false;
   switch (x.type) {
     case 'reset':
-      return isStr(x.file) && isOneOf(LANGUAGES, x.language) && isOneOf(STATUSES, x.status) && (x.keepView === undefined || typeof x.keepView === 'boolean');
+      return isStr(x.file) && isOneOf(LANGUAGES, x.language) && isOneOf(STATUSES, x.status) && (x.keepView === undefined || typeof x.keepView === 'boolean') &&
+        (x.time === undefined || x.time === 'real' || x.time === 'warp');
     case 'append':
       return (
         everyItem(x.sites, isWireSite) && everyItem(x.spans, isWireSpan) && everyItem(x.marks, isMark) &&
@@ -257,6 +274,8 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
       return x.baseline === null || isWireRun(x.baseline);
     case 'cursor':
       return x.line === null || isPosInt(x.line);
+    case 'clock':
+      return typeof x.warp === 'boolean' && typeof x.live === 'boolean';
     default:
       return false;
   }
@@ -275,6 +294,8 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
       return isOneOf(EXPORT_KINDS, x.kind);
     case 'pinBaseline':
       return typeof x.pin === 'boolean';
+    case 'setTime':
+      return typeof x.warp === 'boolean';
     default:
       return false;
   }

@@ -70,6 +70,7 @@ export class TimelineApp implements ChartActions {
   private readonly live: HTMLElement;
   private readonly search: HTMLInputElement;
   private readonly stopButton: HTMLButtonElement;
+  private readonly warpButton: HTMLButtonElement;
   private readonly tableButton: HTMLButtonElement;
   private readonly header = new Header();
   private readonly insightsBar: InsightsBar;
@@ -124,6 +125,10 @@ export class TimelineApp implements ChartActions {
     this.stopButton = button('■ Stop', 'Stop the run', () => this.post(message({ type: 'stop' })));
     this.stopButton.classList.add('at-stop');
     this.stopButton.hidden = true;
+    this.warpButton = button('Warp', 'Time warp for the next runs: skip waits for timers (a 4 s lesson runs in milliseconds, with the same times on the chart)', () => {
+      this.post(message({ type: 'setTime', warp: this.warpButton.getAttribute('aria-pressed') !== 'true' }));
+    });
+    this.warpButton.setAttribute('aria-pressed', 'false');
     this.tableButton = button('Table', 'Show the spans as a table (for screen readers)', () => this.toggleTable());
     this.tableButton.setAttribute('aria-pressed', 'false');
     const toolbar = el('div', { class: 'at-toolbar', role: 'toolbar', 'aria-label': 'Timeline' },
@@ -141,6 +146,7 @@ export class TimelineApp implements ChartActions {
         button('SVG', 'Export the chart as SVG', () => this.post(message({ type: 'export', kind: 'svg' }))),
         button('HTML', 'Export a standalone HTML report', () => this.post(message({ type: 'export', kind: 'html' }))),
         button('Trace', 'Export Chrome trace JSON (opens in Perfetto)', () => this.post(message({ type: 'export', kind: 'trace' }))),
+        this.warpButton,
         ...(this.baseline.button ? [this.baseline.button] : []),
         this.stopButton,
       );
@@ -237,8 +243,12 @@ export class TimelineApp implements ChartActions {
       case 'cursor':
         this.cursorLine = msg.line;
         break;
+      case 'clock':
+        this.warpButton.setAttribute('aria-pressed', String(msg.warp));
+        this.header.setLive(msg.live);
+        break;
     }
-    this.changed(msg.type !== 'cursor');
+    this.changed(msg.type !== 'cursor' && msg.type !== 'clock');
   }
 
   /** Shows a whole stored run (the standalone report, or a restored panel). */

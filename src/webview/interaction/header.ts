@@ -18,6 +18,16 @@ export class Header {
   readonly element: HTMLElement;
   private readonly file = el('span', { class: 'at-file' });
   private readonly status = el('span', { class: 'at-status', role: 'status' });
+  private readonly warped = el('span', {
+    class: 'at-badge', 'data-badge': 'warp', hidden: '',
+    title: 'Time warp: waits for timers were skipped, so this run took far less real time. Every time shown is the program\'s own clock, which jumped over the waits; busy loops and real I/O took their real time.',
+    text: 'Warped time',
+  });
+  private readonly live = el('span', {
+    class: 'at-badge', 'data-badge': 'live', hidden: '',
+    title: 'Live: the file runs again, warped, a moment after you stop typing; the previous run shows as ghost bars.',
+    text: 'Live',
+  });
   private readonly values: Record<'wall' | 'awaited' | 'concurrency' | 'blocked' | 'spans', HTMLElement>;
   private readonly stats = el('dl', { class: 'at-stats' });
   private readonly error = el('div', { class: 'at-error', role: 'alert' });
@@ -38,7 +48,12 @@ export class Header {
       spans: stat('spans', 'Spans', 'Spans recorded in this run'),
     };
     this.stats.append(this.baselineStat);
-    this.element = el('header', { class: 'at-header' }, el('div', { class: 'at-title' }, this.status, this.file), this.stats, this.error);
+    this.element = el('header', { class: 'at-header' }, el('div', { class: 'at-title' }, this.status, this.live, this.warped, this.file), this.stats, this.error);
+  }
+
+  /** Live mode is on for the panel's file. */
+  setLive(live: boolean): void {
+    this.live.hidden = !live;
   }
 
   /** The wall-time change against the pinned baseline ("4.01 s → 2.01 s, −50 %"), or null: none pinned. */
@@ -55,6 +70,7 @@ export class Header {
     this.file.title = model.file;
     setText(this.status, STATUS_TEXT[model.status]);
     this.status.dataset.status = model.status;
+    this.warped.hidden = model.time !== 'warp';
     const stats = model.stats();
     const wall = model.running ? model.nowMs() : model.wallMs || stats.wallMs;
     setText(this.values.wall, formatDuration(wall));

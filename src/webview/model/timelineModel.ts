@@ -1,6 +1,6 @@
 // Everything the webview knows about the current run, fed by protocol messages or a whole timeline.
 
-import type { ExpectationResult, Insight, Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../../shared/timeline';
+import type { ExpectationResult, Insight, Language, Mark, RunError, RunStatus, Span, TimeMode, Timeline, TimelineStats } from '../../shared/timeline';
 import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
 import { TimelineLayout } from './layout';
 import { unionIntervals, type Interval } from './lod';
@@ -10,6 +10,8 @@ export class TimelineModel {
   file = '';
   language: Language = 'typescript';
   status: RunStatus = 'completed';
+  /** The run's clock: `warp` when waits for timers were skipped (every time is virtual). */
+  time: TimeMode = 'real';
   error: RunError | null = null;
   exitCode: number | null = null;
   /** Stats from the engine; when null the header computes its own. */
@@ -36,8 +38,9 @@ export class TimelineModel {
   private clock = { runMs: 0, localMs: 0 };
   private statsCache: { stats: TimelineStats; version: number; at: number; cost: number } | null = null;
 
-  reset(msg: Pick<ResetMessage, 'file' | 'language' | 'status'>): void {
+  reset(msg: Pick<ResetMessage, 'file' | 'language' | 'status' | 'time'>): void {
     this.file = msg.file;
+    this.time = msg.time ?? 'real';
     this.language = msg.language;
     this.status = msg.status;
     this.error = null;
@@ -83,7 +86,7 @@ export class TimelineModel {
 
   /** Loads a finished (or stored) run in one go. */
   load(t: Timeline): void {
-    this.reset({ file: t.file, language: t.language, status: t.status });
+    this.reset({ file: t.file, language: t.language, status: t.status, time: t.time });
     this.addSpans(t.spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
     this.addMarks(t.marks);
     this.droppedSpans = t.droppedSpans;
