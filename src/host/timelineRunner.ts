@@ -220,12 +220,13 @@ export class TimelineRunner implements vscode.Disposable {
     });
     this.run = run;
     this.runTarget = target;
-    this.shown = undefined;
     const isCurrent = () => this.run === run;
 
     const panel = this.panel ?? this.newPanel((events) => TimelinePanel.create(this.context.extensionUri, target.displayName, events));
-    // A live run of the file the panel shows draws nothing until it ends: the last good chart stays.
-    const quiet = !!how.live && panel.documentUri?.toString() === target.uri.toString() && !!this.shown;
+    // A live run of the file the panel shows draws nothing until it ends: the last good chart stays
+    // (and stays what Export writes and Pin pins).
+    const quiet = !!how.live && panel.documentUri?.toString() === target.uri.toString() && this.shown?.uri.toString() === target.uri.toString();
+    if (!quiet) this.shown = undefined;
     if (!quiet) {
       panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
       panel.reveal();
