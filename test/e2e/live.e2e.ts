@@ -2,6 +2,8 @@
 // typing the fix into the editor runs it again, the wall time drops, and the previous run stays on
 // the chart as the baseline.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { launchWorkbench, repoRoot, runCommand, screenshot, type Workbench } from './codeServer';
@@ -18,11 +20,17 @@ describe('Live mode in the workbench', function () {
   this.timeout(240_000);
   let wb: Workbench;
 
+  let folder: string;
+
   before(async () => {
-    wb = await launchWorkbench({ folder: path.join(repoRoot, 'examples', 'workshop', '01-two-chefs') });
+    // A copy: the spec types into the starter, and the workbench may save it.
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-live-'));
+    fs.cpSync(path.join(repoRoot, 'examples', 'workshop', '01-two-chefs'), folder, { recursive: true });
+    wb = await launchWorkbench({ folder });
   });
   after(async () => {
     await wb?.close();
+    fs.rmSync(folder, { recursive: true, force: true });
   });
 
   it('re-runs the starter as the fix is typed: the wall time drops and the last run becomes the baseline', async () => {

@@ -13,7 +13,7 @@ function waitBusy(ms: number): void {
 
 async function cook(dish: string, ms: number): Promise<string> {
   console.log(`start ${dish}`);
-  await new Promise((r) => setTimeout(r, ms));
+  waitBusy(ms);
   console.log(`done ${dish}`);
   return dish;
 }
