@@ -272,6 +272,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`await-timeline: ${rel}${err.line ? `:${err.line}` : ''}: ${err.message}\n`);
   }
 
+  if (timeline.incomplete) process.stderr.write(`await-timeline: ${rel}: timeline incomplete: ${timeline.incomplete}\n`);
+
   if (options.baseline) timeline.comparison = compareRuns(options.baseline.timeline, timeline);
   // Files first: whatever happens to the chart, the exports are written; one that cannot be is
   // told in a line, the others and the chart still are, and the CLI exits 2.

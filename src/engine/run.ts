@@ -1,12 +1,15 @@
 // Starts a run: an instrumented child (warm when one is ready), its event stream turned into a
 // live timeline, cancel and timeout that keep everything recorded, and the final timeline.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
-import type { RunRequest } from '../shared/runtimeProtocol';
+import {
+  NODE_CHANNEL_FDS, PYTHON_CHANNEL_FDS, SEAL_KEY_BYTES, type KeyMessage, type RunRequest, type SealMac,
+} from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
 import { CompileError, transformSnippet } from '../runtime/transform';
@@ -15,13 +18,23 @@ import { checkExpectations } from './expectations';
 import { FrameDecoder, MalformedStreamError, type Frame } from './frameDecoder';
 import { TimelineBuilder, type TimelineDelta } from './timelineBuilder';
 import { attachInsights } from './insights';
+import { isAlive, procAvailable, ProcessTree, signalAll } from '../runtime/processTree';
 
 export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
+/** Timeline.incomplete when a sealed stream stopped checking out mid-run. */
+export const INCOMPLETE_TAMPERED = "the program closed or wrote to the tool's channel";
+/** Timeline.incomplete when the program ended with a code but its exit never came over the channel. */
+export const INCOMPLETE_CLOSED = "the tool's channel closed before the program ended (the program closed it, or left without node's exit event)";
 export const DEFAULT_MAX_SPANS_PER_SITE = 1000;
 /** How long a stop waits for the child to flush before it is killed. */
 const STOP_GRACE_MS = 500;
 /** How long after exit the event pipes may take to drain. */
 const DRAIN_MS = 500;
+/** How often the run's process tree is looked at, and every how many looks all of /proc. */
+const TRACK_MS = 50;
+const TRACK_FULL_EVERY = 5;
+/** How long descendants have after SIGHUP at the end of a run before SIGKILL. */
+const HANGUP_GRACE_MS = 250;
 /** How long after a warm child is taken its replacement starts. */
 const REFILL_DELAY_MS = 250;
 
@@ -84,17 +97,26 @@ export function runtimeDir(): string {
 export interface LaunchSpec {
   command: string;
   args: string[];
+  /** Where the child finds [events, watchdog events, control] (see runtimeProtocol.ts). */
+  channelFds: readonly [number, number, number];
+  /** How the runtime seals its frames with the run's key; absent: it does not (Python, for now). */
+  seal?: SealMac;
 }
 
 export function launchSpec(language: Language, options: Pick<RunOptions, 'nodePath' | 'pythonPath' | 'runtimeArgs'>): LaunchSpec {
   const dir = runtimeDir();
   if (language === 'python') {
-    return { command: options.pythonPath ?? 'python3', args: [...(options.runtimeArgs ?? []), path.join(dir, 'python', 'runner.py')] };
+    return {
+      command: options.pythonPath ?? 'python3', args: [...(options.runtimeArgs ?? []), path.join(dir, 'python', 'runner.py')],
+      channelFds: PYTHON_CHANNEL_FDS,
+    };
   }
   return {
     command: options.nodePath ?? process.execPath,
     // No --enable-source-maps: it changes how node prints errors; the runtime maps stacks itself.
     args: [...(options.runtimeArgs ?? []), path.join(dir, 'bootstrap.js')],
+    channelFds: NODE_CHANNEL_FDS,
+    seal: 'poly1305',
   };
 }
 
@@ -104,11 +126,22 @@ export interface WarmChild {
   spec: LaunchSpec;
   /** Frames that arrived before the run (the hello). */
   early: Buffer[];
+  /** The run's key, sent to the child as its first control line when the runtime seals. */
+  key?: Buffer;
+}
+
+/** The child's pipes: [events, watchdog events, control], at the places the spec gives. */
+export function channelOf(child: ChildProcess, spec: LaunchSpec): [Readable | null, Readable | null, Writable | null] {
+  const stdio = child.stdio as unknown[];
+  const [e, w, c] = spec.channelFds;
+  return [stdio[e] as Readable | null, stdio[w] as Readable | null, stdio[c] as Writable | null];
 }
 
 export function spawnRuntime(spec: LaunchSpec, stdio: [StdioTarget, StdioTarget, StdioTarget], env?: NodeJS.ProcessEnv, cwd?: string): WarmChild {
+  // Descriptors between stdio and the channel stay closed in the child ('ignore' beyond 2).
+  const [first] = spec.channelFds;
   const child = spawn(spec.command, spec.args, {
-    stdio: [...stdio, 'pipe', 'pipe', 'pipe'] as StdioOptions,
+    stdio: [...stdio, ...Array<'ignore'>(first - 3).fill('ignore'), 'pipe', 'pipe', 'pipe'] as StdioOptions,
     env: env ?? process.env,
     cwd,
     // Its own process group: a stop ends the snippet and everything it spawned.
@@ -116,12 +149,19 @@ export function spawnRuntime(spec: LaunchSpec, stdio: [StdioTarget, StdioTarget,
     windowsHide: true,
   });
   const early: Buffer[] = [];
-  const events = child.stdio[3] as Readable | null;
+  const [events, , control] = channelOf(child, spec);
   const onEarly = (b: Buffer) => early.push(b);
   events?.on('data', onEarly);
   (child as any).__awtEarly = onEarly;
   child.on('error', () => undefined);
-  return { child, spec, early };
+  let key: Buffer | undefined;
+  if (spec.seal) {
+    key = randomBytes(SEAL_KEY_BYTES);
+    const message: KeyMessage = { type: 'key', key: key.toString('hex'), mac: spec.seal };
+    control?.on('error', () => undefined);
+    control?.write(JSON.stringify(message) + '\n');
+  }
+  return { child, spec, early, key };
 }
 
 export class Run extends EventEmitter<RunEvents> {
@@ -139,6 +179,13 @@ export class Run extends EventEmitter<RunEvents> {
   private timeoutMs: number | undefined;
   private pendingDelta: NodeJS.Immediate | undefined;
   private stopping: Promise<void> | undefined;
+  private control: Writable | null = null;
+  private tree: ProcessTree | undefined;
+  private trackTimer: NodeJS.Timeout | undefined;
+  /** The runtime seals its frames: a stream that stops checking out was tampered with by the program. */
+  private sealed = false;
+  /** Why the channel stopped being believed mid-run (the program wrote to, read from or closed it). */
+  private tampered: string | undefined;
   /** The text that runs, read once at the start: insights (JS/TS) and `@expect` comments at the end. */
   private sourceText: string | undefined;
   /** The run's clock, known once the source is read. */
@@ -155,20 +202,26 @@ export class Run extends EventEmitter<RunEvents> {
     this.child = w.child;
     this.child.ref();
     for (const s of this.child.stdio) (s as any)?.ref?.();
-    const events = (this.child.stdio as unknown[])[3] as Readable | null;
-    const watchdog = (this.child.stdio as unknown[])[4] as Readable | null;
-    const control = (this.child.stdio as unknown[])[5] as Writable | null;
+    const [events, watchdog, control] = channelOf(this.child, w.spec);
+    this.control = control;
+    this.sealed = !!w.key;
     events?.off('data', (this.child as any).__awtEarly);
 
     let resolveDone!: (t: Timeline) => void;
     this.done = new Promise((r) => (resolveDone = r));
 
-    const decoders = [new FrameDecoder(), new FrameDecoder()];
+    const seal = (stream: number) => (w.key && w.spec.seal ? { key: w.key, mac: w.spec.seal, stream } : undefined);
+    const decoders = [new FrameDecoder(seal(0)), new FrameDecoder(seal(1))];
     const feed = (which: number) => (chunk: Buffer) => {
       try {
         decoders[which].push(chunk, (frame: Frame) => this.onFrame(frame));
       } catch (err) {
-        if (err instanceof MalformedStreamError && !this.streamError) {
+        if (!(err instanceof MalformedStreamError)) throw err;
+        if (this.sealed && this.builder.started) {
+          // The program's doing, not the runtime's: nothing more from this stream is believed (the
+          // pipe is still read, so the child never blocks on it), and the program runs on.
+          this.tampered ??= err.message;
+        } else if (!this.streamError) {
           this.streamError = err.message;
           void this.stop('failed');
         }
@@ -195,10 +248,13 @@ export class Run extends EventEmitter<RunEvents> {
         resolveDone(this.finish(null, null));
       }
     });
+    this.startTracking(w.spec);
     this.child.once('exit', (code, signal) => {
+      // What the program started and left running is ended now (see endDescendants).
+      const ended = this.endDescendants();
       // Grandchildren may keep the event pipes open: wait for them only a little.
       let drainTimer: NodeJS.Timeout | undefined;
-      const drained = Promise.race([streamsEnded, new Promise((r) => (drainTimer = setTimeout(r, DRAIN_MS)))]);
+      const drained = Promise.all([ended, Promise.race([streamsEnded, new Promise((r) => (drainTimer = setTimeout(r, DRAIN_MS)))])]);
       void drained.then(() => {
         clearTimeout(drainTimer);
         clearTimeout(this.timeoutTimer);
@@ -309,8 +365,8 @@ export class Run extends EventEmitter<RunEvents> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     this.endStatus = status;
     this.stopping = (async () => {
-      const control = (this.child.stdio as unknown[])[5] as Writable | null;
-      if (status !== 'failed' && control?.writable) {
+      const control = this.control;
+      if (status !== 'failed' && control?.writable && !this.tampered) {
         control.write('{"type":"stop"}\n');
         const deadline = performance.now() + STOP_GRACE_MS;
         while (!this.builder.flushed && performance.now() < deadline && this.child.exitCode === null) {
@@ -318,8 +374,47 @@ export class Run extends EventEmitter<RunEvents> {
         }
       }
       killGroup(this.child);
+      this.tree?.look(true);
+      if (this.tree) signalAll(this.tree.descendants(), 'SIGKILL');
     })();
     return this.stopping;
+  }
+
+  /** Looks for the processes the run starts while it goes; the runtime learns them too (see processTree.ts). */
+  private startTracking(spec: LaunchSpec): void {
+    if (this.child.pid === undefined || !procAvailable()) return;
+    this.tree = new ProcessTree(this.child.pid, spec.channelFds);
+    let n = 0;
+    this.trackTimer = setInterval(() => {
+      const found = this.tree!.look(++n % TRACK_FULL_EVERY === 0);
+      // The watchdog ends these if the engine dies (the CLI killed): it cannot find them all itself.
+      if (found.length && this.control?.writable) this.control.write(JSON.stringify({ type: 'track', pids: found }) + '\n');
+    }, TRACK_MS);
+    this.trackTimer.unref();
+  }
+
+  /**
+   * After the runtime exits: its descendants still running are ended, as a terminal's hang-up
+   * would (SIGHUP, then SIGKILL for those still there HANGUP_GRACE_MS later); after a stop or a
+   * timeout at once with SIGKILL.
+   */
+  private async endDescendants(): Promise<void> {
+    clearInterval(this.trackTimer);
+    const tree = this.tree;
+    if (!tree) return;
+    tree.look(true);
+    const left = tree.descendants();
+    if (this.endStatus) {
+      signalAll(left, 'SIGKILL');
+      return;
+    }
+    if (signalAll(left, 'SIGHUP') === 0) return;
+    const deadline = performance.now() + HANGUP_GRACE_MS;
+    while (performance.now() < deadline && left.some(([pid, start]) => isAlive(pid, start))) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    tree.look(true);
+    signalAll(tree.descendants(), 'SIGKILL');
   }
 
   private onFrame(frame: Frame): void {
@@ -384,6 +479,10 @@ export class Run extends EventEmitter<RunEvents> {
     const timeline = b.build(status, exitCode, wallMs, error);
     if (bySignal && !this.endStatus) timeline.signal = bySignal;
     if (this.time === 'warp') timeline.time = 'warp';
+    if (this.tampered) timeline.incomplete = INCOMPLETE_TAMPERED;
+    else if (this.sealed && b.started && !b.exit && !this.endStatus && !bySignal && !this.streamError && !this.spawnError) {
+      timeline.incomplete = INCOMPLETE_CLOSED;
+    }
     attachInsights(timeline, this.sourceText);
     const expectations = this.sourceText === undefined ? undefined : checkExpectations(this.sourceText, this.language, timeline);
     if (expectations) timeline.expectations = expectations;

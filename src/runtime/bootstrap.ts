@@ -1,5 +1,6 @@
 // Entry of the instrumented child (`node --enable-source-maps bootstrap.js`). A guest in the
-// user's process: it loads once, says hello on fd 3, waits for one run request on fd 5, then
+// user's process: it loads once, takes the engine's pipes (see takeChannel) and the run's key, says
+// hello on the events pipe, waits for one run request on the control pipe, then
 // runs the snippet as the main module, instrumented, with the user's own argv and cwd.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,9 +8,9 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import Module from 'node:module';
 
-import { PROTOCOL_VERSION, type RunRequest } from '../shared/runtimeProtocol';
+import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
-import { ChildTransport, createSharedChannel } from './transport';
+import { ChildTransport, createSharedChannel, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
 import { lookAlike, patchBlockingCalls, patchContextPropagation, patchFunctionToString, patchOutput, patchTimers } from './patches';
 import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
@@ -19,18 +20,20 @@ import { installStackTraces, registerCode, registerMap } from './stackTraces';
 import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec } from './primordials';
 import { SHARED_PROBE_SLOTS, PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
 
-const EVENTS_FD = 3;
-const WATCHDOG_FD = 4;
-const CONTROL_FD = 5;
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
+/** An exception mark keeps this much of its stack (the message alone is cut to MAX_MARK_CHARS). */
+const MAX_STACK_CHARS = 64 * 1024;
 
 function main(): void {
   const g = globalThis as any;
   if (g[LOADED]) return; // loaded twice (e.g. a grandchild given our flags): stay out of the way
 
+  const ends = takeChannel();
+  const control = new ControlReader(ends.control);
+  const seal = readKey(control);
   const channel = createSharedChannel();
-  const transport = new ChildTransport(EVENTS_FD, channel);
+  const transport = new ChildTransport(ends.events, seal, channel);
   // The runtime's clock is its own: the program may replace performance.now (fake timers), and a
   // time warp replaces it on purpose.
   const perfNow = performance.now.bind(performance);
@@ -53,9 +56,9 @@ function main(): void {
   // The watchdog thread starts now too (a warm child does this while it waits, not on the run's
   // time); it learns what runs from a message, and sleeps until then.
   const probe = new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
-  const watchdog = startWatchdog(channel, probe);
+  const watchdog = startWatchdog(channel, probe, ends, seal);
 
-  const request = readRunRequest();
+  const request = readRunRequest(control);
   if (!request) process.exit(0); // the engine let this warm child go unused
 
   recorder.configure({ maxSpansPerSite: request.maxSpansPerSite });
@@ -64,9 +67,12 @@ function main(): void {
   let marks = 0;
   const sink = {
     isUserFile: (f: string) => userFiles.has(f),
-    mark(kind: MarkKind, text: string, line?: number) {
+    mark(kind: MarkKind, text: string, line?: number, fullLength?: number) {
       if (marks++ >= MAX_MARKS) return;
-      transport.send({ type: 'mark', kind, text, atMs: now(), line });
+      transport.send({ type: 'mark', kind, text, atMs: now(), line, fullLength });
+    },
+    get full() {
+      return marks >= MAX_MARKS;
     },
   };
 
@@ -215,29 +221,87 @@ function setIntervalUnpatched(fn: () => void, ms: number): NodeJS.Timeout {
   return runtimeTimers.setInterval(fn, ms);
 }
 
-function readRunRequest(): RunRequest | undefined {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(64 * 1024);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(CONTROL_FD, buf, 0, buf.length, null);
-    } catch (err: any) {
-      if (err?.code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-        continue;
+/**
+ * The engine's pipes, taken before anything of the program runs: the engine put them at
+ * NODE_CHANNEL_FDS (high numbers, so descriptors 3, 4, 5… are where plain node has its own); each
+ * is opened again through /proc (or /dev/fd) as a new descriptor that is close-on-exec (Node opens
+ * everything so), and the inherited one closed: the program's children never inherit the channel.
+ */
+function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: number } {
+  const take = (fd: number, flags: number): ChannelEnd => {
+    let taken = fd;
+    for (const dir of ['/proc/self/fd', '/dev/fd']) {
+      try {
+        // Non-blocking: opening a pipe's end waits for the other end otherwise.
+        taken = fs.openSync(`${dir}/${fd}`, flags | fs.constants.O_NONBLOCK);
+        break;
+      } catch {
+        // no such directory on this system: keep the inherited descriptor
       }
-      return undefined;
     }
-    if (n === 0) return undefined;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-    const text = Buffer.concat(chunks).toString('utf8');
-    const nl = text.indexOf('\n');
-    if (nl >= 0) {
-      const msg = JSON.parse(text.slice(0, nl));
-      return msg?.type === 'run' ? (msg as RunRequest) : undefined;
+    if (taken !== fd) fs.closeSync(fd);
+    const st = fs.fstatSync(taken);
+    return { fd: taken, dev: st.dev, ino: st.ino };
+  };
+  const [eventsFd, watchdogFd, controlFd] = NODE_CHANNEL_FDS;
+  return {
+    events: take(eventsFd, fs.constants.O_WRONLY),
+    watchdog: take(watchdogFd, fs.constants.O_WRONLY),
+    control: take(controlFd, fs.constants.O_RDONLY).fd,
+  };
+}
+
+/** Reads the control pipe a line at a time, synchronously (before the event loop runs). */
+class ControlReader {
+  private buffered = Buffer.alloc(0);
+  private readonly buf = Buffer.alloc(64 * 1024);
+  private readonly sleep = new Int32Array(new SharedArrayBuffer(4));
+  constructor(readonly fd: number) {}
+
+  line(): string | undefined {
+    for (;;) {
+      const nl = this.buffered.indexOf(10);
+      if (nl >= 0) {
+        const text = this.buffered.subarray(0, nl).toString('utf8');
+        this.buffered = this.buffered.subarray(nl + 1);
+        return text;
+      }
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, this.buf, 0, this.buf.length, null);
+      } catch (err: any) {
+        if (err?.code === 'EAGAIN') {
+          Atomics.wait(this.sleep, 0, 0, 2);
+          continue;
+        }
+        return undefined;
+      }
+      if (n === 0) return undefined;
+      this.buffered = Buffer.concat([this.buffered, this.buf.subarray(0, n)]);
     }
   }
+}
+
+/** The run's key, the engine's first control line; it stays in this closure and the threads that seal. */
+function readKey(control: ControlReader): SealKey | undefined {
+  const line = control.line();
+  if (line === undefined) process.exit(0); // the engine let this child go before it began
+  try {
+    const msg = JSON.parse(line);
+    if (msg?.type === 'key' && typeof msg.key === 'string' && msg.key.length === SEAL_KEY_BYTES * 2 && (msg.mac === 'poly1305' || msg.mac === 'hmac-sha256')) {
+      return { key: Buffer.from(msg.key, 'hex'), mac: msg.mac };
+    }
+  } catch {
+    // not a key line: nothing is sealed
+  }
+  return undefined;
+}
+
+function readRunRequest(control: ControlReader): RunRequest | undefined {
+  const line = control.line();
+  if (line === undefined) return undefined;
+  const msg = JSON.parse(line);
+  return msg?.type === 'run' ? (msg as RunRequest) : undefined;
 }
 
 function readSource(file: string): string | undefined {
@@ -311,7 +375,11 @@ function installExitHooks(
       const message = err instanceof Error ? `${err.name}: ${err.message}` : `Uncaught ${String(err)}`;
       const stack = err instanceof Error ? String(err.stack ?? '') : undefined;
       const where = stack ? firstUserFrame(stack, userFiles) : undefined;
-      transport.send({ type: 'mark', kind, text: message, atMs: now(), line: where?.line, column: where?.column, stack });
+      // The program prints its error whole; the mark keeps a bounded part of it.
+      const text = message.length > MAX_MARK_CHARS ? message.slice(0, MAX_MARK_CHARS) + '…' : message;
+      const fullLength = message.length > MAX_MARK_CHARS ? message.length : undefined;
+      const kept = stack !== undefined && stack.length > MAX_STACK_CHARS ? stack.slice(0, MAX_STACK_CHARS) + '…' : stack;
+      transport.send({ type: 'mark', kind, text, fullLength, atMs: now(), line: where?.line, column: where?.column, stack: kept });
     } catch {
       // recording must never change how the program fails
     }
@@ -354,10 +422,13 @@ export function firstUserFrame(stack: string, userFiles: Set<string>): { line: n
   return undefined;
 }
 
-function startWatchdog(channel: ReturnType<typeof createSharedChannel>, probe: Float64Array): Worker | undefined {
+function startWatchdog(
+  channel: ReturnType<typeof createSharedChannel>, probe: Float64Array,
+  ends: ReturnType<typeof takeChannel>, seal: SealKey | undefined,
+): Worker | undefined {
   try {
     const w = new Worker(path.join(__dirname, 'watchdog.js'), {
-      workerData: { channel, probe: probe.buffer, eventsFd: EVENTS_FD, watchdogFd: WATCHDOG_FD, controlFd: CONTROL_FD },
+      workerData: { channel, probe: probe.buffer, events: ends.events, watchdog: ends.watchdog, controlFd: ends.control, seal },
       stdout: false,
       stderr: !process.env.AWAIT_TIMELINE_DEBUG,
       env: process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {},

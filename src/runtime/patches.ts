@@ -2,13 +2,13 @@
 // call, callbacks run in the context they were scheduled from, and output becomes marks.
 // Each patch is transparent: same arguments, same return values, same errors, same order.
 import type { MarkKind } from '../shared/timeline';
-import { OUTCOME_REJECTED } from '../shared/runtimeProtocol';
+import { MAX_MARK_CHARS, OUTCOME_REJECTED } from '../shared/runtimeProtocol';
 import type { Handle, Recorder } from './recorder';
 import {
   ArrayPrototypeSlice, ReflectApply, ReflectConstruct, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor,
   ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
   BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis, FunctionPrototypeToString,
-  StringPrototypeIncludes, StringPrototypeReplace,
+  StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice,
 } from './primordials';
 import { INSERT_OPEN, INSERTED } from './moduleFormat';
 import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './watchdogShared';
@@ -217,7 +217,10 @@ export function patchContextPropagation(rec: Recorder): void {
 }
 
 export interface MarkSink {
-  mark(kind: MarkKind, text: string, line?: number): void;
+  /** One line of output; `fullLength` when `text` is only its start (see MAX_MARK_CHARS). */
+  mark(kind: MarkKind, text: string, line?: number, fullLength?: number): void;
+  /** True once no more marks are recorded (the cap): output is then not even looked at. */
+  readonly full?: boolean;
   /** Files whose line numbers are worth reporting (instrumented ones). */
   isUserFile(file: string): boolean;
 }
@@ -232,12 +235,11 @@ export function patchOutput(sink: MarkSink): void {
     stream.write = lookAlike({
       write(this: unknown, chunk: unknown) {
         try {
-          const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8ArrayCtor ? BufferFrom(chunk).toString('utf8') : '';
-          const k = consoleKind ?? kind;
-          const lines = StringPrototypeSplit(text, '\n');
-          let n = lines.length;
-          if (n > 1 && lines[n - 1] === '') n--;
-          for (let i = 0; i < n; i++) sink.mark(k, lines[i], consoleKind ? consoleLine : undefined);
+          if (!sink.full) {
+            const k = consoleKind ?? kind;
+            const line = consoleKind ? consoleLine : undefined;
+            outputLines(chunk, (text, fullLength) => sink.mark(k, text, line, fullLength));
+          }
         } catch {
           // never let recording break the program's output
         }
@@ -274,6 +276,45 @@ export function patchOutput(sink: MarkSink): void {
     (console as any)[method] = replacement;
   }
 }
+
+/**
+ * The lines of one write, each cut to MAX_MARK_CHARS (with '…', and its whole length passed on):
+ * linear in the write's size, and only the kept part of a line is decoded, so a 100 MB line costs
+ * a scan for newlines, not a 100 MB string. A write that ends in a newline has no empty last line.
+ */
+export function outputLines(chunk: unknown, emit: (text: string, fullLength?: number) => void): void {
+  if (typeof chunk === 'string') {
+    let from = 0;
+    while (from < chunk.length) {
+      let nl = StringPrototypeIndexOf(chunk, '\n', from);
+      if (nl < 0) nl = chunk.length;
+      const n = nl - from;
+      if (n > MAX_MARK_CHARS) emit(StringPrototypeSlice(chunk, from, from + MAX_MARK_CHARS) + '…', n);
+      else emit(StringPrototypeSlice(chunk, from, nl));
+      from = nl + 1;
+    }
+    if (chunk.length === 0) emit('');
+    return;
+  }
+  if (!(chunk instanceof Uint8ArrayCtor)) return;
+  const bytes = BufferFrom(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  let from = 0;
+  while (from < bytes.length) {
+    let nl = BufferPrototypeIndexOf(bytes, 10, from);
+    if (nl < 0) nl = bytes.length;
+    const n = nl - from;
+    // A UTF-8 character is at most 4 bytes: this many bytes hold the characters kept, and more.
+    if (n > MAX_MARK_CHARS) {
+      const head = BufferPrototypeToString(bytes, 'utf8', from, from + MAX_MARK_CHARS * 4);
+      emit((head.length > MAX_MARK_CHARS ? StringPrototypeSlice(head, 0, MAX_MARK_CHARS) : head) + '…', n);
+    } else emit(BufferPrototypeToString(bytes, 'utf8', from, nl));
+    from = nl + 1;
+  }
+  if (bytes.length === 0) emit('');
+}
+
+const BufferPrototypeIndexOf = uncurryThis(Buffer.prototype.indexOf) as (b: Buffer, v: number, from: number) => number;
+const BufferPrototypeToString = uncurryThis(Buffer.prototype.toString) as (b: Buffer, enc: string, start: number, end: number) => string;
 
 /** The line of the user's code that called `fn`, read from V8's structured stack (no formatting). */
 export function callerLine(fn: Function, sink: MarkSink): number | undefined {

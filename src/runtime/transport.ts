@@ -1,13 +1,18 @@
 // The child's side of the event channel: records and JSON frames are appended to shared buffers
-// and written to fd 3 in one write per flush. The buffers are SharedArrayBuffers so that the
-// watchdog thread can flush them while the main thread is stuck or paused.
+// and written to the events pipe in one sealed write per flush. The buffers are SharedArrayBuffers
+// so that the watchdog thread can flush them while the main thread is stuck or paused.
+//
+// The channel is the engine's, not the program's: every write is sealed with the run's key (see
+// runtimeProtocol.ts) and goes only to the pipe the runtime took at start-up: a descriptor the
+// program closed, or closed and opened a file on, is never written to again.
 import * as fs from 'node:fs';
 
 import { JSONStringify } from './primordials';
 
 import {
-  FRAME_EVENTS, FRAME_HEADER_BYTES, FRAME_JSON, RECORD_WORDS, type ChildMessage,
+  FRAME_EVENTS, FRAME_HEADER_BYTES, FRAME_JSON, FRAME_SEALED, RECORD_WORDS, SEAL_MAC_BYTES, type ChildMessage, type SealMac,
 } from '../shared/runtimeProtocol';
+import { sealTag } from './seal';
 
 export const RECORD_CAPACITY = 4096;
 const JSON_CAPACITY = 1 << 20;
@@ -16,6 +21,7 @@ const JSON_CAPACITY = 1 << 20;
 export const ST_RECORDS = 0; // records in the buffer
 export const ST_JSON = 1; // bytes of JSON frames in the buffer
 export const ST_LOCK = 2; // 1 while a thread is flushing or appending a JSON frame
+export const ST_SEQ = 3; // the next sealed frame's number on the events stream (both threads write it)
 
 export interface SharedChannel {
   state: SharedArrayBuffer;
@@ -50,18 +56,92 @@ export function writeFully(fd: number, bytes: Uint8Array): boolean {
   return true;
 }
 
+/** One pipe of the channel as the runtime took it: its descriptor and which pipe that was. */
+export interface ChannelEnd {
+  fd: number;
+  /** fstat's dev and ino of the pipe: a descriptor the program closed and reused is not ours any more. */
+  dev: number;
+  ino: number;
+}
+
+/** The run's key and how frames are sealed; absent when the engine did not ask for sealing. */
+export interface SealKey {
+  key: Uint8Array;
+  mac: SealMac;
+}
+
+/** True while `end.fd` is still the pipe the runtime took (not closed, not reused for a file). */
+export function intact(end: ChannelEnd): boolean {
+  try {
+    const st = fs.fstatSync(end.fd);
+    return st.ino === end.ino && st.dev === end.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes whole frames to one stream of the channel, sealed when there is a key. `seq[seqIndex]`
+ * numbers the stream's frames (shared memory for the events stream, which two threads write).
+ * Stops for good when the pipe is gone or is not ours any more.
+ */
+export class StreamWriter {
+  private alive = true;
+  readonly #seal: SealKey | undefined;
+
+  constructor(readonly end: ChannelEnd, readonly stream: number, seal: SealKey | undefined, private readonly seq: Int32Array, private readonly seqIndex: number) {
+    this.#seal = seal;
+  }
+
+  /** A buffer for `n` bytes of frames at FRAME_HEADER_BYTES, with room for the seal around them. */
+  static room(n: number): Uint8Array {
+    return new Uint8Array(FRAME_HEADER_BYTES + n + SEAL_MAC_BYTES);
+  }
+
+  /** Writes the frames in `buf` (laid out by room()): sealed, or as they are. */
+  write(buf: Uint8Array): void {
+    const n = buf.length - FRAME_HEADER_BYTES - SEAL_MAC_BYTES;
+    if (!this.alive || n <= 0) return;
+    if (!intact(this.end)) {
+      this.alive = false;
+      return;
+    }
+    const seal = this.#seal;
+    if (!seal) {
+      this.alive = writeFully(this.end.fd, buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
+      return;
+    }
+    const seq = this.seq[this.seqIndex];
+    this.seq[this.seqIndex] = seq + 1;
+    new DataView(buf.buffer, buf.byteOffset).setUint32(0, n + SEAL_MAC_BYTES, true);
+    buf[4] = FRAME_SEALED;
+    buf.set(sealTag(seal.mac, seal.key, this.stream, seq, buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n)), FRAME_HEADER_BYTES + n);
+    this.alive = writeFully(this.end.fd, buf);
+  }
+
+  /** One JSON frame. */
+  send(message: ChildMessage): void {
+    const body = new TextEncoder().encode(JSON.stringify(message));
+    const buf = StreamWriter.room(FRAME_HEADER_BYTES + body.length);
+    new DataView(buf.buffer).setUint32(FRAME_HEADER_BYTES, body.length, true);
+    buf[FRAME_HEADER_BYTES + 4] = FRAME_JSON;
+    buf.set(body, 2 * FRAME_HEADER_BYTES);
+    this.write(buf);
+  }
+}
+
 export class ChildTransport {
   readonly state: Int32Array;
   readonly records: Float64Array;
   readonly json: Uint8Array;
   private readonly encoder = new TextEncoder();
-  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
-  private alive = true;
+  readonly #out: StreamWriter;
 
-  constructor(readonly fd: number, readonly channel: SharedChannel) {
+  constructor(end: ChannelEnd, seal: SealKey | undefined, readonly channel: SharedChannel) {
     this.state = new Int32Array(channel.state);
     this.records = new Float64Array(channel.records);
     this.json = new Uint8Array(channel.json);
+    this.#out = new StreamWriter(end, 0, seal, this.state, ST_SEQ);
   }
 
   /**
@@ -102,7 +182,7 @@ export class ChildTransport {
         at = 0;
         if (need > this.json.length) {
           // Larger than the whole buffer: write it straight through, after what came before.
-          this.writeFrame(FRAME_JSON, body);
+          this.#out.send(message);
           return;
         }
       }
@@ -117,7 +197,7 @@ export class ChildTransport {
   }
 
   private flushLocked(): void {
-    flushChannel(this.fd, this.state, this.records, this.json, this.header);
+    flushChannel(this.#out, this.state, this.records, this.json);
   }
 
   /** JSON frames first (site tables must precede the events that use them), then the records. */
@@ -126,42 +206,34 @@ export class ChildTransport {
     if (this.state[ST_LOCK]) return;
     this.state[ST_LOCK] = 1;
     try {
-      flushChannel(this.fd, this.state, this.records, this.json, this.header);
+      flushChannel(this.#out, this.state, this.records, this.json);
     } finally {
       this.state[ST_LOCK] = 0;
     }
-  }
-
-  private writeFrame(type: number, body: Uint8Array): void {
-    if (!this.alive) return;
-    const head = new Uint8Array(FRAME_HEADER_BYTES);
-    new DataView(head.buffer).setUint32(0, body.length, true);
-    head[4] = type;
-    this.alive = writeFully(this.fd, head) && writeFully(this.fd, body);
   }
 }
 
 /**
  * Shared by the main thread and the watchdog: the caller must know the other thread is not
  * appending (paused, or inside a native call). A flush the main thread was in the middle of is
- * left to it (ST_LOCK).
+ * left to it (ST_LOCK). The buffered JSON frames and the records go out as one write.
  */
-export function flushChannel(fd: number, state: Int32Array, records: Float64Array, json: Uint8Array, header: Uint8Array): void {
+export function flushChannel(out: StreamWriter, state: Int32Array, records: Float64Array, json: Uint8Array): void {
   const jsonBytes = state[ST_JSON];
-  if (jsonBytes > 0) {
-    // Copy out of shared memory: fs.writeSync needs a non-shared view.
-    writeFully(fd, json.slice(0, jsonBytes));
-    state[ST_JSON] = 0;
-  }
   const n = state[ST_RECORDS];
+  if (jsonBytes === 0 && n === 0) return;
+  const recordBytes = n * RECORD_WORDS * 8;
+  // Copied out of shared memory (fs.writeSync needs a non-shared view), into room for the seal.
+  const buf = StreamWriter.room(jsonBytes + (n > 0 ? FRAME_HEADER_BYTES + recordBytes : 0));
+  let at = FRAME_HEADER_BYTES;
+  if (jsonBytes > 0) buf.set(json.subarray(0, jsonBytes), at);
+  at += jsonBytes;
   if (n > 0) {
-    const bytes = n * RECORD_WORDS * 8;
-    new DataView(header.buffer, header.byteOffset).setUint32(0, bytes, true);
-    header[4] = FRAME_EVENTS;
-    const out = new Uint8Array(FRAME_HEADER_BYTES + bytes);
-    out.set(header, 0);
-    out.set(new Uint8Array(records.buffer, records.byteOffset, bytes), FRAME_HEADER_BYTES);
-    writeFully(fd, out);
-    state[ST_RECORDS] = 0;
+    new DataView(buf.buffer).setUint32(at, recordBytes, true);
+    buf[at + 4] = FRAME_EVENTS;
+    buf.set(new Uint8Array(records.buffer, records.byteOffset, recordBytes), at + FRAME_HEADER_BYTES);
   }
+  state[ST_JSON] = 0;
+  state[ST_RECORDS] = 0;
+  out.write(buf);
 }

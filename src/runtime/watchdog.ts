@@ -8,18 +8,22 @@ import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { encodeJsonFrame, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
+import type { ChildMessage, SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
-import { flushChannel, ST_LOCK, writeFully, type SharedChannel } from './transport';
+import { flushChannel, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
+import { ProcessTree, signalAll } from './processTree';
 import { PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
   channel: SharedChannel;
   probe: SharedArrayBuffer;
-  eventsFd: number;
-  watchdogFd: number;
+  /** The events pipe (stream 0, shared with the main thread) and this thread's own (stream 1). */
+  events: ChannelEnd;
+  watchdog: ChannelEnd;
   controlFd: number;
+  /** The run's key: this thread seals its frames too. */
+  seal: SealKey | undefined;
 }
 
 const data = workerData as WatchdogData;
@@ -28,7 +32,8 @@ const probe = new Float64Array(data.probe);
 const state = new Int32Array(data.channel.state);
 const records = new Float64Array(data.channel.records);
 const json = new Uint8Array(data.channel.json);
-const header = new Uint8Array(5);
+const eventsOut = new StreamWriter(data.events, 0, data.seal, state, ST_SEQ);
+const watchdogOut = new StreamWriter(data.watchdog, 1, data.seal, new Int32Array(1), 0);
 const BLOCK_ID_BASE = 1_000_000_000;
 const debug = (msg: string) => {
   if (process.env.AWAIT_TIMELINE_DEBUG) fs.writeSync(2, `[watchdog] ${msg}\n`);
@@ -37,7 +42,7 @@ const debug = (msg: string) => {
 /** Only while the main thread cannot touch its buffers (paused, or in a native call). */
 function flushMainBuffers(): void {
   if (state[ST_LOCK]) return; // the main thread was paused inside its own flush: it finishes it
-  flushChannel(data.eventsFd, state, records, json, header);
+  flushChannel(eventsOut, state, records, json);
 }
 
 let blockCount = 0;
@@ -46,7 +51,7 @@ let pausing = false;
 const sourceLines = new Map<string, string[]>();
 
 function send(message: ChildMessage): void {
-  writeFully(data.watchdogFd, encodeJsonFrame(message));
+  watchdogOut.send(message);
 }
 
 const absNow = () => performance.timeOrigin + performance.now();
@@ -252,6 +257,9 @@ function start(): void {
   listenForControl();
 }
 
+/** [pid, start time] of processes of the run the engine found (see processTree.ts). */
+const tracked: Array<[number, number]> = [];
+
 // Control messages after the run request arrive here, on this thread's own event loop. Only
 // opened once the main thread has read the request from the same fd.
 function listenForControl(): void {
@@ -266,7 +274,11 @@ function listenForControl(): void {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         try {
-          if (JSON.parse(line)?.type === 'stop') void onStop();
+          const message = JSON.parse(line);
+          if (message?.type === 'stop') void onStop();
+          else if (message?.type === 'track' && Array.isArray(message.pids)) {
+            for (const p of message.pids) if (Array.isArray(p) && Number.isInteger(p[0]) && Number.isInteger(p[1])) tracked.push([p[0], p[1]]);
+          }
         } catch {
           // not ours to judge: ignore malformed control lines
         }
@@ -277,6 +289,15 @@ function listenForControl(): void {
     // the CLI was killed). Nobody can see this run any more, and an endless loop would spin on as an
     // orphan: end it and whatever it spawned (the runtime leads its own process group).
     const parentGone = () => {
+      // What left the process group: those the engine saw, and what this process can still find.
+      try {
+        const tree = new ProcessTree(process.pid);
+        for (const [pid, start] of tracked) tree.members.set(pid, start);
+        tree.look(true);
+        signalAll(tree.descendants(), 'SIGKILL');
+      } catch {
+        // best effort: the group goes below in any case
+      }
       try {
         process.kill(-process.pid, 'SIGKILL');
       } catch {

@@ -1,13 +1,29 @@
 // The event stream from an instrumented child (Node or Python) to the engine, and the control
 // messages the engine sends back. Pure types and pure helpers: shared by runtime and engine.
 //
-// Transport: the child writes frames to fd 3 (the watchdog thread of a Node child writes to fd 4,
-// so two writers never interleave inside one pipe). The engine writes control messages, one JSON
-// object per line, to the child's fd 5. Nothing goes over the user's stdout/stderr.
+// Transport: three pipes, placed by the engine at the fds in CHANNEL_FDS (NODE_CHANNEL_FDS for a
+// Node child: high numbers, so the program's own descriptors 3, 4, 5… are where plain node has
+// them; the Node runtime moves them at start-up to descriptors that are close-on-exec, so the
+// program's children never inherit them). The child writes frames to the events pipe (the
+// watchdog thread of a Node child writes to its own, so two writers never interleave inside one
+// pipe). The engine writes control messages, one JSON object per line, to the control pipe.
+// Nothing goes over the user's stdout/stderr.
 //
 // Frame = u32 LE payload length | u8 frame type | payload
 //   FRAME_EVENTS: payload is a run of little-endian float64 records, RECORD_WORDS doubles each.
 //   FRAME_JSON:   payload is one UTF-8 JSON object, a ChildMessage.
+//   FRAME_SEALED: payload is a run of the two frames above, then a SEAL_MAC_BYTES tag over them:
+//                 mac 'poly1305': the tag of ChaCha20-Poly1305 with the frames as additional
+//                   data and nothing to encrypt, nonce sealNonce(stream, seq) (fast: ~1.5 ns/byte);
+//                 mac 'hmac-sha256': HMAC-SHA256(key, sealNonce(stream, seq) | frames), first
+//                   16 bytes (for runtimes whose standard library has no Poly1305, e.g. Python).
+//
+// Sealed channel (a runtime started with `sealed`): the engine sends
+// `{"type":"key","key":hex,"mac":…}` as the first control line, before anything else; the runtime
+// reads it before the program runs, keeps the key where the program cannot reach it, and from
+// then on writes only FRAME_SEALED frames, numbered 0, 1, 2… per stream (stream 0: events,
+// 1: watchdog). The engine believes nothing on a sealed stream after a frame that is not sealed,
+// not in sequence or does not check out: the program wrote to, read from or closed the channel.
 
 import type { MarkKind, Outcome, Span, SpanKind, TimeMode } from './timeline';
 
@@ -16,6 +32,29 @@ export const PROTOCOL_VERSION = 1;
 export const FRAME_HEADER_BYTES = 5;
 export const FRAME_EVENTS = 1;
 export const FRAME_JSON = 2;
+export const FRAME_SEALED = 3;
+/** Bytes of the truncated HMAC-SHA256 that ends a FRAME_SEALED payload. */
+export const SEAL_MAC_BYTES = 16;
+/** Bytes of the per-run key. */
+export const SEAL_KEY_BYTES = 32;
+
+/** Where the engine puts [events, watchdog events, control] in a Node child (moved at start-up). */
+export const NODE_CHANNEL_FDS: readonly [number, number, number] = [61, 62, 63];
+/** Where the engine puts them in a Python child (runner.py reads these numbers). */
+export const PYTHON_CHANNEL_FDS: readonly [number, number, number] = [3, 4, 5];
+
+export type SealMac = 'poly1305' | 'hmac-sha256';
+
+/** The 12-byte nonce of a FRAME_SEALED frame: u32 LE stream (0 events, 1 watchdog), u32 LE seq, 0. */
+export function sealNonce(stream: number, seq: number): Uint8Array {
+  const out = new Uint8Array(12);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, stream, true);
+  v.setUint32(4, seq >>> 0, true);
+  return out;
+}
+/** A mark holds at most this many characters of a line; the output itself is never cut. */
+export const MAX_MARK_CHARS = 1000;
 /** A frame larger than this is a corrupt stream, not data. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
@@ -90,7 +129,10 @@ export interface SpanMessage extends Span {
 export interface MarkMessage {
   type: 'mark';
   kind: MarkKind;
+  /** The line, at most MAX_MARK_CHARS of it (then ending in '…'). */
   text: string;
+  /** The whole line's length when `text` holds only its start: UTF-16 units of a string write, bytes of a byte write. */
+  fullLength?: number;
   atMs: number;
   line?: number;
   column?: number;
@@ -159,12 +201,31 @@ export interface RunRequest {
   time?: TimeMode;
 }
 
+/** Engine -> child, the first control line of a sealed channel: the run's key, hex. */
+export interface KeyMessage {
+  type: 'key';
+  /** SEAL_KEY_BYTES random bytes as hex. */
+  key: string;
+  /** How frames are sealed. */
+  mac: SealMac;
+}
+
 /** Engine -> child: flush everything now, a kill follows. */
 export interface StopMessage {
   type: 'stop';
 }
 
-export type ControlMessage = RunRequest | StopMessage;
+/**
+ * Engine -> child, while the run goes: processes of the run the engine found outside the
+ * runtime's process group. If the engine goes away (killed), the runtime ends them with its group.
+ */
+export interface TrackMessage {
+  type: 'track';
+  /** [pid, start time in clock ticks after boot (field 22 of /proc/<pid>/stat)] */
+  pids: Array<[number, number]>;
+}
+
+export type ControlMessage = KeyMessage | RunRequest | StopMessage | TrackMessage;
 
 const SPAN_KINDS: ReadonlySet<string> = new Set(['await', 'call', 'block', 'timer', 'combinator', 'task']);
 const OUTCOMES: ReadonlySet<string> = new Set(['fulfilled', 'rejected', 'pending']);
@@ -207,7 +268,7 @@ export function checkChildMessage(v: unknown): string | undefined {
         : 'bad span';
     case 'mark':
       return isStr(v.kind) && MARK_KINDS.has(v.kind) && isStr(v.text) && isNum(v.atMs) &&
-        optNum(v.line) && optNum(v.column) && optStr(v.stack)
+        optNum(v.line) && optNum(v.column) && optStr(v.stack) && optNum(v.fullLength)
         ? undefined
         : 'bad mark';
     case 'error':

@@ -84,8 +84,10 @@ export interface Span {
 
 export interface Mark {
   kind: MarkKind;
-  /** One line of output, or the error message. */
+  /** One line of output, or the error message; a long one cut to its first 1000 characters and '…'. */
   text: string;
+  /** The whole line's length, present when `text` was cut (the output itself is whole): UTF-16 units of a string write, bytes of a byte write. */
+  fullLength?: number;
   /** Milliseconds since the snippet started. */
   atMs: number;
   line?: number;
@@ -198,6 +200,11 @@ export interface Timeline {
   signal?: string;
   wallMs: number;
   error: RunError | null;
+  /**
+   * Present when the timeline holds only part of the run although the program ran on to its end:
+   * why (e.g. "the program closed or wrote to the tool's channel"). What came before is kept.
+   */
+  incomplete?: string;
   spans: Span[];
   marks: Mark[];
   /** Spans counted but not listed (aggregated hot sites, caps). */

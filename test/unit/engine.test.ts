@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { NODE_CHANNEL_FDS } from '../../src/shared/runtimeProtocol';
 import { startRun, WarmPool } from '../../src/engine/run';
 import {
   ancestors, byLabel, cli, duration, endOf, FIXTURES, one, overlaps, plainNode, runFixture,
@@ -210,15 +211,16 @@ describe('engine: bad input', () => {
   });
 
   it('a malformed event stream ends the run with a clear error', async () => {
-    // A "runtime" that writes a frame of an unknown type on the event channel.
+    // A "runtime" that writes a frame of an unknown type on the event channel (where the engine
+    // puts it: NODE_CHANNEL_FDS; bash, as sh redirects only descriptors 0–9).
     const fake = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'awt-')), 'fake-runtime.sh');
-    fs.writeFileSync(fake, '#!/bin/sh\nprintf "\\005\\000\\000\\000\\011hello" >&3\nsleep 5\n', { mode: 0o755 });
+    fs.writeFileSync(fake, `#!/bin/bash\nprintf "\\005\\000\\000\\000\\011hello" >&${NODE_CHANNEL_FDS[0]}\nsleep 5\n`, { mode: 0o755 });
     const run = startRun({ file: path.join(FIXTURES, 'node/nested.js'), nodePath: fake, stdout: 'pipe', stderr: 'pipe' });
     const t0 = Date.now();
     const t = await run.done;
     assert.ok(Date.now() - t0 < 3000, 'the child was stopped');
     assert.equal(t.status, 'failed');
-    assert.match(t.error?.message ?? '', /malformed event stream.*unknown frame type 9/);
+    assert.match(t.error?.message ?? '', /malformed event stream.*unsealed frame \(type 9\)/);
   });
 
   it('a flood of awaits and output completes in bounded memory, counting what it does not list', async function () {

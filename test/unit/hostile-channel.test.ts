@@ -1,0 +1,131 @@
+// Hostile programs against the tool's own channel (issue 10, items 8 and 9): output of any size
+// reaches the terminal whole, and nothing the program writes to, reads from or closes among its
+// descriptors can forge the timeline, break the run or land in its own files; the program runs
+// and exits as under plain node.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import type { Timeline } from '../../src/shared/timeline';
+import { FIXTURES, cli, plainNode, runFixture } from './helpers';
+import { FrameDecoder, MalformedStreamError, type Frame } from '../../src/engine/frameDecoder';
+import { FRAME_JSON, FRAME_SEALED } from '../../src/shared/runtimeProtocol';
+import { sealTag } from '../../src/runtime/seal';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'awt-hostile-'));
+const fixture = (name: string) => path.join(FIXTURES, 'node/hostile', name);
+/** What a shell reports for plain node running the fixture: `$?` (128 + n after a signal). */
+function shellStatus(file: string, args: string[]): number | null {
+  return spawnSync('sh', ['-c', '"$0" "$@" >/dev/null 2>&1; exit $?', process.execPath, file, ...args], { cwd: path.dirname(file), timeout: 30000 }).status;
+}
+
+const INCOMPLETE = "timeline incomplete: the program closed or wrote to the tool's channel";
+
+function runCli(name: string, args: string[], extra: string[] = []): { stdout: string; stderr: string; status: number | null; t: Timeline } {
+  const json = path.join(tmp(), 't.json');
+  const r = cli(['run', fixture(name), '--no-color', '--json', json, ...extra, '--', ...args]);
+  return { ...r, t: JSON.parse(fs.readFileSync(json, 'utf8')) as Timeline };
+}
+
+describe('hostile: output of any size', () => {
+  it('a 66 MB line without a newline reaches stdout whole; the run completes; its mark is cut and says so', async function () {
+    this.timeout(120000);
+    const n = 66 * 1024 * 1024; // over the 64 MB a frame may hold
+    const { timeline: t, stdout } = await runFixture('node/hostile/big-line.js', { args: [String(n)] });
+    assert.equal(stdout.length, n, 'every byte of the line');
+    assert.equal(t.status, 'completed', t.error?.message);
+    assert.equal(t.exitCode, 0);
+    assert.equal(t.incomplete, undefined);
+    const mark = t.marks.find((m) => m.kind === 'stdout');
+    assert.ok(mark, 'the line is a mark');
+    assert.equal(mark.fullLength, n);
+    assert.equal(mark.text, 'x'.repeat(1000) + '…');
+  });
+
+  it('the decoder takes a frame in any pieces, also one that arrives a byte at a time', () => {
+    const body = Buffer.from(JSON.stringify({ type: 'mark', kind: 'stdout', text: 'é'.repeat(300), atMs: 1 }));
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, FRAME_JSON]), body]);
+    frame.writeUInt32LE(body.length, 0);
+    const two = Buffer.concat([frame, frame]);
+    for (const size of [1, 3, 5, 64, two.length]) {
+      const got: Frame[] = [];
+      const d = new FrameDecoder();
+      for (let i = 0; i < two.length; i += size) d.push(two.subarray(i, i + size), (f) => got.push(f));
+      assert.equal(got.length, 2, `pieces of ${size}`);
+      assert.equal(d.leftover, 0);
+    }
+  });
+});
+
+describe('hostile: the event channel', () => {
+  it('a sealed stream takes only frames sealed with the run\'s key, in order', () => {
+    const key = Buffer.alloc(32, 9);
+    const body = Buffer.from(JSON.stringify({ type: 'started' }));
+    const inner = Buffer.concat([Buffer.from([0, 0, 0, 0, FRAME_JSON]), body]);
+    inner.writeUInt32LE(body.length, 0);
+    const sealed = (seq: number, k = key) => {
+      const head = Buffer.from([0, 0, 0, 0, FRAME_SEALED]);
+      head.writeUInt32LE(inner.length + 16, 0);
+      return Buffer.concat([head, inner, Buffer.from(sealTag('poly1305', k, 0, seq, inner))]);
+    };
+    const ok = new FrameDecoder({ key, mac: 'poly1305', stream: 0 });
+    let n = 0;
+    ok.push(Buffer.concat([sealed(0), sealed(1)]), () => n++);
+    assert.equal(n, 2);
+    for (const bad of [inner, sealed(0, Buffer.alloc(32, 1)), sealed(1)]) {
+      const d = new FrameDecoder({ key, mac: 'poly1305', stream: 0 });
+      assert.throws(() => d.push(bad, () => n++), MalformedStreamError);
+    }
+    assert.equal(n, 2, 'nothing unsealed, replayed or sealed with another key is believed');
+  });
+
+  for (const what of ['spans', 'compile-error', 'exit'] as const) {
+    it(`frames the program forges (${what}) are not believed; it runs on and exits as under node`, () => {
+      const plain = plainNode('node/hostile/forge.js', [what]);
+      const r = runCli('forge.js', [what], ['--check']);
+      assert.equal(r.stdout.split('\n')[0], plain.stdout.trim());
+      assert.ok(!r.t.spans.some((s) => s.label.includes('FORGED')), 'no forged span');
+      assert.notEqual(r.t.error?.kind, 'compile', 'no forged compile error');
+      assert.ok(r.t.wallMs >= 600, `the forged exit does not set the wall time (${r.t.wallMs} ms)`);
+      assert.equal(r.t.exitCode, plain.status);
+      assert.equal(r.t.incomplete, "the program closed or wrote to the tool's channel");
+      assert.ok(r.stderr.includes(INCOMPLETE), r.stderr);
+      // --check grades the run as it was: two 300 ms waits are not under 100 ms.
+      assert.equal(r.status, 1, 'the expectation fails');
+    });
+  }
+
+  it('a stray 28-byte write to fd 3 does as under plain node, and the timeline is whole', () => {
+    const plain = plainNode('node/hostile/accidental-write.js');
+    const r = runCli('accidental-write.js', []);
+    assert.equal(r.stdout.split('\n\n')[0] + '\n', plain.stdout);
+    assert.equal(r.status, plain.status);
+    assert.equal(r.t.status, 'completed');
+    assert.equal(r.t.incomplete, undefined);
+    assert.ok(r.t.spans.some((s) => s.kind === 'timer'), 'the timer is recorded');
+  });
+
+  it('fs.closeSync(3) and a file opened on fd 3: the file is the program\'s, the run ends as under node', () => {
+    const a = path.join(tmp(), 'out');
+    const b = path.join(tmp(), 'out');
+    const plain = plainNode('node/hostile/close-fd3.js', [a]);
+    const r = runCli('close-fd3.js', [b]);
+    assert.equal(fs.readFileSync(b, 'utf8'), 'mine\n');
+    assert.equal(r.stdout.split('\n')[0] + '\n', plain.stdout);
+    // Node aborts after the print (its event loop's epoll was fd 3): so must the run.
+    assert.equal(r.status, shellStatus(fixture('close-fd3.js'), [path.join(tmp(), 'out')]));
+  });
+
+  it('a program that closes the channel and opens files on its descriptors: the files are its own, it runs to its end, the timeline says it is incomplete', () => {
+    const plain = plainNode('node/hostile/close-channel.js', [tmp()]);
+    const r = runCli('close-channel.js', [tmp()]);
+    assert.equal(plain.stdout, '0 files hold anything else\n');
+    assert.equal(r.stdout.split('\n')[0] + '\n', plain.stdout);
+    assert.equal(r.status, 3);
+    assert.equal(r.t.exitCode, 3);
+    assert.match(r.t.incomplete ?? '', /channel/);
+    assert.match(r.stderr, /timeline incomplete/);
+  });
+});
