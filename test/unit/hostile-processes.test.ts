@@ -25,7 +25,7 @@ function running(pid: number): boolean {
 
 async function escapeesOf(dir: string, out: () => string): Promise<number[]> {
   for (let i = 0; i < 600 && !out().includes('ready'); i++) await sleep(50);
-  assert.match(out(), /ready/, 'the program started its three processes');
+  assert.match(out(), /ready/, `the program started its three processes (files: ${fs.readdirSync(dir).join(', ')})`);
   const pids = NAMES.map((n) => Number(fs.readFileSync(path.join(dir, n), 'utf8')));
   for (const [i, pid] of pids.entries()) assert.ok(running(pid), `${NAMES[i]} (${pid}) runs before`);
   return pids;
@@ -58,7 +58,9 @@ describe('hostile: nothing the program started is left running', function () {
 
   it('on --timeout', async () => {
     const dir = tmp();
-    const { cli, out } = cliRun(dir, ['--timeout', '4000']);
+    // Long enough for the three to start on a busy machine (pyenv's python3 alone takes seconds
+    // there): the timeout must strike after they run, not before.
+    const { cli, out } = cliRun(dir, ['--timeout', '10000']);
     const pids = await escapeesOf(dir, out);
     const code = await new Promise((r) => cli.once('exit', r));
     assert.equal(code, 124);
