@@ -31,7 +31,7 @@ const STOP_GRACE_MS = 500;
 /** How long after exit the event pipes may take to drain. */
 const DRAIN_MS = 500;
 /** How often the run's process tree is looked at, and every how many looks all of /proc. */
-const TRACK_MS = 50;
+const TRACK_MS = 100;
 const TRACK_FULL_EVERY = 5;
 /** How long descendants have after SIGHUP at the end of a run before SIGKILL. */
 const HANGUP_GRACE_MS = 250;

@@ -5,11 +5,12 @@
 //
 // a process belongs to the run when it was born after the runtime and
 //   - its parent belongs to the run (read from /proc/<pid>/task/<tid>/children, often), or
-//   - it is in a session or process group that a process of the run leads or led, or
-//   - it holds one of the runtime's inherited channel descriptors (the same socket).
+//   - it was orphaned (it is now a child of init or of a subreaper above the runtime) and is in a
+//     session or process group that a process of the run leads or led, or holds one of the
+//     runtime's inherited channel descriptors (the same socket).
 // Members are remembered with their start time (a pid reused later is not ours). A process
 // that leaves the tree, closes every descriptor and starts a new session, all between two looks
-// (50 ms apart), is not found: only a subreaper or a cgroup could find that one.
+// (100 ms apart), is not found: only a subreaper or a cgroup could find that one.
 //
 // Used by the engine (it looks while the run goes and ends the members) and by the watchdog
 // thread (it ends the members the engine told it of when the engine is gone).
@@ -67,6 +68,9 @@ export class ProcessTree {
   private readonly sessions = new Set<number>();
   private readonly groups = new Set<number>();
   private readonly markers = new Set<string>();
+  /** Processes looked at and found not to be the run's (not looked at again). */
+  private readonly strangers = new Set<number>();
+  private ancestorPids: number[] | undefined;
   private readonly rootStart: number;
 
   /** `markerFds`: the root's inherited channel descriptors (a child that keeps them is ours). */
@@ -111,28 +115,53 @@ export class ProcessTree {
       }
     }
     if (!full) return found;
-    let pids: string[];
-    try {
-      pids = fs.readdirSync('/proc');
-    } catch {
-      return found;
-    }
-    // Rounds until nothing new: a member found late may lead a session others are in.
+    // An orphan is adopted by the nearest subreaper above the process that left it, or by init:
+    // an ancestor of the root. Their children are the only candidates (not all of /proc: on a busy
+    // machine reading every /proc/<pid>/stat took 60–120 ms).
     for (let changed = true; changed;) {
       changed = false;
-      for (const name of pids) {
-        const pid = Number(name);
-        if (!Number.isInteger(pid) || pid <= 0) continue;
-        const st = readStat(pid);
-        if (!st || st.start < this.rootStart || this.members.get(pid) === st.start) continue;
-        const ours = this.members.has(st.ppid) || this.sessions.has(st.session) || this.groups.has(st.pgrp) || this.holdsMarker(pid);
-        if (ours) {
+      for (const reaper of this.ancestors()) {
+        for (const pid of childrenOf(reaper)) {
+          if (this.members.has(pid) || this.strangers.has(pid)) continue;
+          const st = readStat(pid);
+          if (!st) continue;
+          const ours = st.start >= this.rootStart &&
+            (this.members.has(st.ppid) || this.sessions.has(st.session) || this.groups.has(st.pgrp) || this.holdsMarker(pid));
+          if (!ours) {
+            this.strangers.add(pid);
+            continue;
+          }
           add(st);
           changed = true;
+          // What it started is ours too.
+          for (const q = [pid]; q.length;) {
+            for (const child of childrenOf(q.pop()!)) {
+              const c = readStat(child);
+              if (!c || this.members.get(child) === c.start) continue;
+              add(c);
+              q.push(child);
+            }
+          }
         }
       }
     }
     return found;
+  }
+
+  /** The root's ancestors up to init, read once (the root's parent may die: then init is left). */
+  private ancestors(): number[] {
+    if (!this.ancestorPids) {
+      const out: number[] = [];
+      let pid = readStat(this.root)?.ppid ?? 1;
+      for (let i = 0; i < 64 && pid > 0; i++) {
+        out.push(pid);
+        if (pid === 1) break;
+        pid = readStat(pid)?.ppid ?? 0;
+      }
+      if (!out.includes(1)) out.push(1);
+      this.ancestorPids = out;
+    }
+    return this.ancestorPids;
   }
 
   private add(st: ProcStat): void {
