@@ -17,7 +17,7 @@ import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat'
 import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap } from './stackTraces';
-import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec } from './primordials';
+import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
 import { SHARED_PROBE_SLOTS, PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
@@ -222,33 +222,20 @@ function setIntervalUnpatched(fn: () => void, ms: number): NodeJS.Timeout {
 }
 
 /**
- * The engine's pipes, taken before anything of the program runs: the engine put them at
- * NODE_CHANNEL_FDS (high numbers, so descriptors 3, 4, 5… are where plain node has its own); each
- * is opened again through /proc (or /dev/fd) as a new descriptor that is close-on-exec (Node opens
- * everything so), and the inherited one closed: the program's children never inherit the channel.
+ * The engine's pipes, where it put them (NODE_CHANNEL_FDS: high numbers, so descriptors 3, 4, 5…
+ * are where plain node has its own), with the identity of each: the transport never writes to a
+ * descriptor the program closed and reused. They stay inheritable: Node has no fcntl to make
+ * them close-on-exec, and its stdio pipes are socket pairs, which /proc cannot reopen (a reopen
+ * would give a close-on-exec copy). The program's children therefore inherit them; what they
+ * write is not believed (sealed frames), and the engine's process tree uses them as a marker.
  */
 function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: number } {
-  const take = (fd: number, flags: number): ChannelEnd => {
-    let taken = fd;
-    for (const dir of ['/proc/self/fd', '/dev/fd']) {
-      try {
-        // Non-blocking: opening a pipe's end waits for the other end otherwise.
-        taken = fs.openSync(`${dir}/${fd}`, flags | fs.constants.O_NONBLOCK);
-        break;
-      } catch {
-        // no such directory on this system: keep the inherited descriptor
-      }
-    }
-    if (taken !== fd) fs.closeSync(fd);
-    const st = fs.fstatSync(taken);
-    return { fd: taken, dev: st.dev, ino: st.ino };
+  const take = (fd: number): ChannelEnd => {
+    const st = fs.fstatSync(fd);
+    return { fd, dev: st.dev, ino: st.ino };
   };
   const [eventsFd, watchdogFd, controlFd] = NODE_CHANNEL_FDS;
-  return {
-    events: take(eventsFd, fs.constants.O_WRONLY),
-    watchdog: take(watchdogFd, fs.constants.O_WRONLY),
-    control: take(controlFd, fs.constants.O_RDONLY).fd,
-  };
+  return { events: take(eventsFd), watchdog: take(watchdogFd), control: controlFd };
 }
 
 /** Reads the control pipe a line at a time, synchronously (before the event loop runs). */
@@ -376,9 +363,9 @@ function installExitHooks(
       const stack = err instanceof Error ? String(err.stack ?? '') : undefined;
       const where = stack ? firstUserFrame(stack, userFiles) : undefined;
       // The program prints its error whole; the mark keeps a bounded part of it.
-      const text = message.length > MAX_MARK_CHARS ? message.slice(0, MAX_MARK_CHARS) + '…' : message;
+      const text = message.length > MAX_MARK_CHARS ? StringPrototypeSlice(message, 0, MAX_MARK_CHARS) + '…' : message;
       const fullLength = message.length > MAX_MARK_CHARS ? message.length : undefined;
-      const kept = stack !== undefined && stack.length > MAX_STACK_CHARS ? stack.slice(0, MAX_STACK_CHARS) + '…' : stack;
+      const kept = stack !== undefined && stack.length > MAX_STACK_CHARS ? StringPrototypeSlice(stack, 0, MAX_STACK_CHARS) + '…' : stack;
       transport.send({ type: 'mark', kind, text, fullLength, atMs: now(), line: where?.line, column: where?.column, stack: kept });
     } catch {
       // recording must never change how the program fails

@@ -1,8 +1,12 @@
 // The tag of a FRAME_SEALED frame (see shared/runtimeProtocol.ts), computed alike by the Node runtime
 // that seals and the engine that checks (the engine imports it from here, as it does the transform).
-import { createCipheriv, createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 import { SEAL_MAC_BYTES, sealNonce, type SealMac } from '../shared/runtimeProtocol';
+
+// Taken at start-up: what the program does to the crypto module does not reach the runtime.
+const createCipheriv = crypto.createCipheriv;
+const createHmac = crypto.createHmac;
 
 /** SEAL_MAC_BYTES that only a holder of `key` can compute for these frames at this place in the stream. */
 export function sealTag(mac: SealMac, key: Uint8Array, stream: number, seq: number, frames: Uint8Array): Uint8Array {

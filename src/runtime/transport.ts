@@ -14,6 +14,10 @@ import {
 } from '../shared/runtimeProtocol';
 import { sealTag } from './seal';
 
+// Taken at start-up: a program that stubs fs (tests do) must not change what the runtime does.
+const fstatSync = fs.fstatSync;
+const writeSync = fs.writeSync;
+
 export const RECORD_CAPACITY = 4096;
 const JSON_CAPACITY = 1 << 20;
 
@@ -44,7 +48,7 @@ export function writeFully(fd: number, bytes: Uint8Array): boolean {
   let off = 0;
   while (off < bytes.length) {
     try {
-      off += fs.writeSync(fd, bytes, off, bytes.length - off);
+      off += writeSync(fd, bytes, off, bytes.length - off);
     } catch (err: any) {
       if (err?.code === 'EAGAIN') {
         Atomics.wait(sleepCell, 0, 0, 1);
@@ -73,7 +77,7 @@ export interface SealKey {
 /** True while `end.fd` is still the pipe the runtime took (not closed, not reused for a file). */
 export function intact(end: ChannelEnd): boolean {
   try {
-    const st = fs.fstatSync(end.fd);
+    const st = fstatSync(end.fd);
     return st.ino === end.ino && st.dev === end.dev;
   } catch {
     return false;
@@ -121,7 +125,7 @@ export class StreamWriter {
 
   /** One JSON frame. */
   send(message: ChildMessage): void {
-    const body = new TextEncoder().encode(JSON.stringify(message));
+    const body = new TextEncoder().encode(JSONStringify(message));
     const buf = StreamWriter.room(FRAME_HEADER_BYTES + body.length);
     new DataView(buf.buffer).setUint32(FRAME_HEADER_BYTES, body.length, true);
     buf[FRAME_HEADER_BYTES + 4] = FRAME_JSON;

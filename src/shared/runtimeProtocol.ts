@@ -1,10 +1,9 @@
 // The event stream from an instrumented child (Node or Python) to the engine, and the control
 // messages the engine sends back. Pure types and pure helpers: shared by runtime and engine.
 //
-// Transport: three pipes, placed by the engine at the fds in CHANNEL_FDS (NODE_CHANNEL_FDS for a
-// Node child: high numbers, so the program's own descriptors 3, 4, 5… are where plain node has
-// them; the Node runtime moves them at start-up to descriptors that are close-on-exec, so the
-// program's children never inherit them). The child writes frames to the events pipe (the
+// Transport: three pipes, placed by the engine at the fds in LaunchSpec.channelFds (NODE_CHANNEL_FDS
+// for a Node child: high numbers, so the program's own descriptors 3, 4, 5… are where plain node
+// has them). The child writes frames to the events pipe (the
 // watchdog thread of a Node child writes to its own, so two writers never interleave inside one
 // pipe). The engine writes control messages, one JSON object per line, to the control pipe.
 // Nothing goes over the user's stdout/stderr.
@@ -38,9 +37,14 @@ export const SEAL_MAC_BYTES = 16;
 /** Bytes of the per-run key. */
 export const SEAL_KEY_BYTES = 32;
 
-/** Where the engine puts [events, watchdog events, control] in a Node child (moved at start-up). */
+/** Where the engine puts [events, watchdog events, control] in a Node child. */
 export const NODE_CHANNEL_FDS: readonly [number, number, number] = [61, 62, 63];
-/** Where the engine puts them in a Python child (runner.py reads these numbers). */
+/**
+ * Where the engine puts them in a Python child (runner.py reads these numbers). Python's channel is
+ * not sealed yet: to seal it, launchSpec gives Python `seal: 'hmac-sha256'` (and may move these
+ * high, as Node's), runner.py reads the KeyMessage as its first control line before its hello,
+ * and every write becomes one FRAME_SEALED frame (stream 0, seq 0, 1, 2…; tag as in seal.ts).
+ */
 export const PYTHON_CHANNEL_FDS: readonly [number, number, number] = [3, 4, 5];
 
 export type SealMac = 'poly1305' | 'hmac-sha256';
