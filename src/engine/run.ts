@@ -79,11 +79,11 @@ export interface RunEvents {
 
 export function languageOf(file: string): Language {
   if (/\.py$/i.test(file)) return 'python';
-  if (/\.(c|m)?ts$/i.test(file)) return 'typescript';
+  if (/\.(?:[cm]?ts|tsx)$/i.test(file)) return 'typescript';
   return 'javascript';
 }
 
-export const SUPPORTED_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.py'];
+export const SUPPORTED_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
 
 /** Where the built runtime lives: next to the bundle that contains this code. */
 export function runtimeDir(): string {

@@ -328,7 +328,7 @@ function installRequireHook(entry: string, entryCode: string, userFiles: Set<str
       } catch (err) {
         // JavaScript that does not parse: node compiles it and throws its own SyntaxError, at
         // the file's line, exactly as without the tool.
-        if (err instanceof t.CompileError && !t.isTypeScriptFile(filename)) return jsLoader(module, filename);
+        if (err instanceof t.CompileError && !t.isTypeScriptFile(filename) && !t.isJsxFile(filename)) return jsLoader(module, filename);
         throw err;
       }
     }
@@ -336,7 +336,7 @@ function installRequireHook(entry: string, entryCode: string, userFiles: Set<str
     registerCode(filename, code);
     module._compile(code, filename);
   };
-  for (const ext of ['.ts', '.cts', '.mts']) M._extensions[ext] = load;
+  for (const ext of ['.ts', '.cts', '.mts', '.tsx', '.jsx']) M._extensions[ext] = load;
   M._extensions['.js'] = (module: any, filename: string) => {
     if (filename.includes(`${path.sep}node_modules${path.sep}`) || !userFilesRoot(entry, filename)) return jsLoader(module, filename);
     return load(module, filename);

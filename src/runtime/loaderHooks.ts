@@ -56,21 +56,22 @@ export async function load(url: string, context: { format?: string }, next: Next
   if (entry !== undefined) return { format: 'module', source: entry, shortCircuit: true };
   if (!url.startsWith('file:') || url.includes('/node_modules/')) return next(url, context);
   const file = fileURLToPath(url);
-  if (!/\.(m|c)?(t|j)s$/.test(file)) return next(url, context);
-  const isTs = /\.(m|c)?ts$/.test(file);
+  if (!/\.(?:[mc]?[tj]s|[tj]sx)$/.test(file)) return next(url, context);
+  const isTs = /\.(?:[mc]?ts|tsx)$/.test(file);
+  const isJsx = /\.[tj]sx$/.test(file);
   const declared = declaredFormat(file);
   if (declared === 'cjs') {
     // CommonJS goes through require, where the main thread's hook instruments it.
     return { format: 'commonjs', shortCircuit: true };
   }
-  if (!isTs && declared === undefined && context.format === 'commonjs') return next(url, context);
+  if (!isTs && !isJsx && declared === undefined && context.format === 'commonjs') return next(url, context);
   const source = fs.readFileSync(file, 'utf8');
   let out;
   try {
     out = transform().transformSnippet(source, { file, format: declared });
   } catch (err) {
     // JavaScript that does not parse: node's own loader reports its SyntaxError.
-    if (err instanceof transform().CompileError && !isTs) return next(url, context);
+    if (err instanceof transform().CompileError && !isTs && !isJsx) return next(url, context);
     throw err;
   }
   if (out.format === 'cjs') return { format: 'commonjs', shortCircuit: true };

@@ -6,6 +6,8 @@ import { parse, type ParserPlugin } from '@babel/parser';
 import MagicString from 'magic-string';
 import { transform as sucrase } from 'sucrase';
 import remapping from '@jridgewell/remapping';
+import { getTsconfig } from 'get-tsconfig';
+import * as path from 'node:path';
 
 import type { Site } from '../shared/runtimeProtocol';
 import { INSERT_CLOSE, INSERT_OPEN, RUNTIME_KEY, RUNTIME_LOCAL, type ModuleFormat } from './moduleFormat';
@@ -56,7 +58,21 @@ export function shortenLabel(text: string): string {
 }
 
 export function isTypeScriptFile(file: string): boolean {
-  return /\.(c|m)?ts$/i.test(file);
+  return /\.(?:[cm]?ts|tsx)$/i.test(file);
+}
+
+/** .tsx and .jsx: JSX, compiled with the factory the nearest tsconfig.json names. */
+export function isJsxFile(file: string): boolean {
+  return /\.[jt]sx$/i.test(file);
+}
+
+/** What the nearest tsconfig.json (extends resolved, comments allowed) says about compiling. */
+function compilerOptions(file: string): Record<string, any> {
+  try {
+    return getTsconfig(path.dirname(file))?.config.compilerOptions ?? {};
+  } catch {
+    return {};
+  }
 }
 
 interface Node {
@@ -90,7 +106,12 @@ export interface TransformOptions {
 export function transformSnippet(source: string, options: TransformOptions): TransformResult {
   const { file } = options;
   const ts = isTypeScriptFile(file);
+  const jsx = isJsxFile(file);
+  const tsconfig = ts || jsx ? compilerOptions(file) : {};
   const plugins: ParserPlugin[] = ts ? ['typescript'] : [];
+  if (jsx) plugins.push('jsx');
+  // Parsed so that they can be reported where they are (see unsupported()), not as a parser hint.
+  if (ts) plugins.push(tsconfig.experimentalDecorators ? 'decorators-legacy' : 'decorators');
   const parseAs = (goal: 'module' | 'script') => parse(source, {
     sourceType: goal,
     allowAwaitOutsideFunction: goal === 'module',
@@ -338,9 +359,23 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     !n.callee.computed && n.callee.object.type === 'Identifier' && n.callee.object.name === 'Promise' &&
     !declared.has('Promise') && n.callee.property.type === 'Identifier' && COMBINATORS.has(n.callee.property.name);
 
+  /** TypeScript that needs compiling, not only its types removed: said plainly, with where. */
+  function unsupported(n: Node): void {
+    const at = (what: string, advice: string) => new CompileError(
+      `${what} is not supported: Await Timeline runs TypeScript by removing its types, and this needs compiling. ${advice}`,
+      file, n.loc.start.line, n.loc.start.column + 1);
+    if (n.type === 'Decorator') {
+      throw at(`The decorator ${shortenLabel(source.slice(n.start, n.end))}`, 'Apply it as a plain call (e.g. `method = logged(method)`), or run the file with tsx.');
+    }
+    if (n.type === 'TSModuleDeclaration' && !n.declare && n.id?.type === 'Identifier' && n.body && hasValues(n.body)) {
+      throw at(`The namespace ${n.id.name}`, 'Use an ES module or a plain object, or run the file with tsx.');
+    }
+  }
+
   function visit(n: Node, ancestors: Node[], ctx: FnContext) {
     const parent = ancestors[ancestors.length - 1];
     let inner = ctx;
+    if (ts) unsupported(n);
     if (FUNCTION_TYPES.has(n.type) && isPromiseExecutor(n, parent)) {
       // `new Promise(r => …)`: always synchronous and short; its work belongs to the caller.
     } else if (FUNCTION_TYPES.has(n.type)) {
@@ -405,11 +440,21 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const map1 = s.generateMap({ source: file, includeContent: true, hires: true });
   let code = instrumented;
   let map: any = map1;
-  if (ts) {
+  if (ts || jsx) {
     let out;
+    const transforms: Array<'typescript' | 'jsx'> = ts ? ['typescript'] : [];
+    if (jsx) transforms.push('jsx');
+    // JSX as tsc and tsx compile it: the classic factory unless the tsconfig asks for the
+    // automatic runtime; no development-only __self/__source props.
+    const automatic = /^react-jsx(dev)?$/i.test(String(tsconfig.jsx ?? ''));
     try {
       out = sucrase(instrumented, {
-        transforms: ['typescript'],
+        transforms,
+        production: true,
+        jsxRuntime: automatic ? 'automatic' : 'classic',
+        jsxImportSource: tsconfig.jsxImportSource,
+        jsxPragma: tsconfig.jsxFactory,
+        jsxFragmentPragma: tsconfig.jsxFragmentFactory,
         disableESTransforms: true,
         injectCreateRequireForImportRequire: format === 'esm',
         filePath: `${file}#instrumented`,
@@ -426,6 +471,18 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const encoded = Buffer.from(JSON.stringify(map)).toString('base64');
   code += `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${encoded}\n`;
   return { code, format, sites };
+}
+
+/** A namespace body with anything but types in it (a types-only namespace is erased, as by tsc). */
+function hasValues(body: Node): boolean {
+  if (body.type === 'TSModuleDeclaration') return !body.declare && !!body.body && hasValues(body.body);
+  return (body.body as Node[]).some((st) => {
+    const d = st.type === 'ExportNamedDeclaration' && st.declaration ? st.declaration : st;
+    if (d.declare) return false;
+    if (d.type === 'TSModuleDeclaration') return hasValues(d.body ?? { body: [] });
+    return !(d.type === 'TSInterfaceDeclaration' || d.type === 'TSTypeAliasDeclaration' || d.type === 'TSDeclareFunction' ||
+      (d.type === 'ExportNamedDeclaration' && !d.declaration));
+  });
 }
 
 function isPromiseExecutor(fn: Node, parent: Node | undefined): boolean {

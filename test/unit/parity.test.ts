@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { byLabel, duration, FIXTURES, REPO, runFixture } from './helpers';
+import { byLabel, cli, duration, FIXTURES, REPO, runFixture } from './helpers';
 
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
 
@@ -47,6 +47,10 @@ const CASES: Case[] = [
   { file: 'require-bad.js', what: 'a syntax error in a required local module is a SyntaxError at bad.js:2', internalFrames: 'ignore' },
   { file: 'exit-during-block.js', what: 'process.exit during a long block: no "Waiting for the debugger to disconnect..."' },
   { file: 'throw-during-block.js', what: 'an error thrown at the end of a long block prints as under node, and only that' },
+  // item 7: TypeScript and JSX as tsx runs them
+  { file: 'ts/enums.ts', what: 'enums, const enums and a types-only namespace', ref: 'tsx' },
+  { file: 'ts-legacy/view.tsx', what: ".tsx with the JSX factory and fragment factory of the tsconfig beside it", ref: 'tsx' },
+  { file: 'jsx/view.jsx', what: '.jsx with no tsconfig: React.createElement, as tsx compiles it', ref: 'tsx' },
 ];
 
 function reference(file: string, ref: 'node' | 'tsx'): { stdout: string; stderr: string; status: number | null } {
@@ -89,4 +93,23 @@ describe('parity: the runtime keeps its own clock', () => {
     assert.ok(t.wallMs >= 190 && t.wallMs < 60_000, `wall ${t.wallMs}`);
     assert.equal(t.droppedSpans, 0);
   });
+});
+
+describe('parity: TypeScript the runtime cannot run says so, and where', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['ts/namespace.ts', /^namespace\.ts:2:1: The namespace NS is not supported: .*Use an ES module or a plain object/m],
+    ['ts/decorators.ts', /^decorators\.ts:15:1: The decorator @tagged is not supported: /m],
+    // experimentalDecorators from the tsconfig beside it: parsed as legacy decorators (parameter
+    // decorators included), then reported the same way.
+    ['ts-legacy/decorators.ts', /^decorators\.ts:15:1: The decorator @sealed is not supported: /m],
+  ];
+  for (const [file, message] of cases) {
+    it(`${file}: exit 2 and a message that names the feature and its line`, () => {
+      const abs = path.join(FIXTURES, 'parity', file);
+      const r = cli(['run', abs, '--no-color'], { cwd: path.dirname(abs) });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /parser plugin|internal error/);
+    });
+  }
 });
