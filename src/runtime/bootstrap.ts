@@ -16,7 +16,7 @@ import { lookAlike, patchBlockingCalls, patchContextPropagation, patchFunctionTo
 import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
-import { installStackTraces, registerCode, registerMap } from './stackTraces';
+import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
 import { SHARED_PROBE_SLOTS, PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
 
@@ -84,6 +84,9 @@ function main(): void {
   process.argv = [process.argv[0], file, ...request.args];
   // Stacks print as node prints them, at the user's columns: the loader thread sends the source
   // maps of the ES modules it instruments, read when a stack needs one.
+  // Node caches the source maps of code compiled while they are enabled; it uses them only for
+  // the source line it prints above an uncaught error (see sourceMapsForUncaught).
+  process.setSourceMapsEnabled(true);
   installStackTraces(() => {
     for (let m = receiveMessageOnPort(loaderPort); m; m = receiveMessageOnPort(loaderPort)) {
       const msg = m.message as { type?: string; url?: string; map?: string };
@@ -357,6 +360,11 @@ function installExitHooks(
   // every uncaught error before it decides anything, and 'exit' last; the exit frame follows
   // the program's own exit listeners so that what they print is recorded.
   const onUncaught = (err: any, origin: unknown) => {
+    try {
+      process.setSourceMapsEnabled(sourceMapsForUncaught(err));
+    } catch {
+      // an older node without it: node prints the instrumented line
+    }
     try {
       const kind: MarkKind = origin === 'unhandledRejection' ? 'unhandledRejection' : 'exception';
       const message = err instanceof Error ? `${err.name}: ${err.message}` : `Uncaught ${String(err)}`;

@@ -133,6 +133,35 @@ export function originalPosition(file: string, line: number, column: number): [n
   return [segs[best * 3 + 1] + 1, segs[best * 3 + 2] + 1 + (col - segs[best * 3])];
 }
 
+/** Whether a line of an instrumented file has text inserted in it (its columns moved). */
+function lineIsInstrumented(file: string, line: number): boolean {
+  const segs = decodedMap(file)?.[line - 1];
+  if (!segs) return false;
+  for (let i = 0; i < segs.length; i += 3) {
+    if (segs[i + 1] !== line - 1 || segs[i + 2] !== segs[i]) return true;
+  }
+  return false;
+}
+
+const FIRST_FRAME = /\n {4}at (?:[^\n]*? \()?((?:file:\/\/)?[^\s()]+):(\d+):\d+\)?(?:\n|$)/;
+
+/**
+ * Node prints an uncaught error with the line it was thrown at. Without source maps that line
+ * is the instrumented code's: right where nothing was inserted, the tool's code where something
+ * was. With them node prints the user's line, but one blank line more. So: source maps only for
+ * an error whose first frame is on an instrumented line (node caches maps only for code compiled
+ * while they are on, hence on from the start and turned off here).
+ */
+export function sourceMapsForUncaught(err: unknown): boolean {
+  try {
+    if (!(err instanceof ErrorCtor)) return false;
+    const m = FIRST_FRAME.exec(StringCtor(err.stack));
+    return m !== null && lineIsInstrumented(m[1], Number(m[2]));
+  } catch {
+    return false;
+  }
+}
+
 /** V8's text of a call site, with its position mapped when it is in an instrumented file. */
 function frameText(site: NodeJS.CallSite): string {
   const text = StringCtor(site);

@@ -75,6 +75,17 @@ describe('parity: a snippet behaves exactly as under plain node', () => {
   }
 });
 
+describe('parity: an error thrown on an instrumented line', () => {
+  it("prints the user's line and caret, never the tool's code (node's source-map arrow: one blank line more)", async () => {
+    const want = reference('uncaught-instrumented-line.js', 'node');
+    const got = await runFixture('parity/uncaught-instrumented-line.js');
+    assert.equal(got.timeline.exitCode, want.status);
+    assert.doesNotMatch(got.stderr, /__awt|\u0001/);
+    // The one known difference: node's source-map arrow ends with one more newline.
+    assert.equal(got.stderr.replace('^\n\n\n', '^\n\n'), want.stderr);
+  });
+});
+
 describe('parity: the runtime keeps its own clock', () => {
   it('a snippet that replaces performance.now, Date.now and process.hrtime (fake timers) gets true times', async () => {
     const want = reference('fake-clock.js', 'node');
