@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { TimeMode, Timeline } from './shared/timeline';
 import { DEFAULT_BLOCK_THRESHOLD_MS, SUPPORTED_EXTENSIONS, startRun } from './engine/run';
 import { renderGantt, renderInsights } from './engine/terminalGantt';
+import { renderStillWaiting } from './engine/stillWaiting';
 import { exportText } from './engine/exports';
 import { renderComparison } from './engine/compareReport';
 import { compareRuns, parseTimelineJson } from './shared/compare';
@@ -288,6 +289,8 @@ async function main(argv: string[]): Promise<number> {
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
+    const waiting = renderStillWaiting(timeline, { color: options.color && isTTY });
+    if (waiting) report.write('\n' + waiting);
     const insights = renderInsights(timeline, { color: options.color && isTTY });
     if (insights) report.write('\n' + insights);
   }

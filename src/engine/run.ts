@@ -19,6 +19,7 @@ import { FrameDecoder, MalformedStreamError, type Frame } from './frameDecoder';
 import { TimelineBuilder, type TimelineDelta } from './timelineBuilder';
 import { attachInsights } from './insights';
 import { isAlive, procAvailable, ProcessTree, signalAll } from '../runtime/processTree';
+import { attachStillWaiting } from './stillWaiting';
 
 export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
 /** Timeline.incomplete when a sealed stream stopped checking out mid-run. */
@@ -484,6 +485,7 @@ export class Run extends EventEmitter<RunEvents> {
       timeline.incomplete = INCOMPLETE_CLOSED;
     }
     attachInsights(timeline, this.sourceText);
+    attachStillWaiting(timeline, b.pendingReport, this.sourceText);
     const expectations = this.sourceText === undefined ? undefined : checkExpectations(this.sourceText, this.language, timeline);
     if (expectations) timeline.expectations = expectations;
     this.emit('end', timeline);

@@ -1,7 +1,7 @@
 // Builds the timeline from a child's frames: resolves site indexes to labels and lines,
 // applies opens, closes and span updates, validates every record, and computes the stats.
 import {
-  OP_CLOSE, OP_DROPPED, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type Site,
+  OP_CLOSE, OP_DROPPED, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type PendingMessage, type Site,
 } from '../shared/runtimeProtocol';
 import type { Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../shared/timeline';
 import { MalformedStreamError, type Frame } from './frameDecoder';
@@ -27,6 +27,8 @@ export class TimelineBuilder {
   compileError: RunError | undefined;
   internalError: string | undefined;
   flushed = false;
+  /** The child's last end-of-run report of what was still waiting (exit or stop). */
+  pendingReport: PendingMessage | undefined;
 
   constructor(readonly file: string, readonly language: Language) {}
 
@@ -109,6 +111,9 @@ export class TimelineBuilder {
         break;
       case 'flushed':
         this.flushed = true;
+        break;
+      case 'pending':
+        this.pendingReport = m;
         break;
       case 'hello':
         break;

@@ -12,7 +12,7 @@ import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, typ
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
-import { lookAlike, patchBlockingCalls, patchContextPropagation, patchFunctionToString, patchOutput, patchTimers } from './patches';
+import { lookAlike, patchBlockingCalls, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
 import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
@@ -105,9 +105,10 @@ function main(): void {
     });
   }
   patchFunctionToString();
-  patchTimers(recorder);
+  patchTimers(recorder, sink);
   patchContextPropagation(recorder);
   patchOutput(sink);
+  patchEvents(now, sink);
   patchBlockingCalls(recorder, probe, sink);
   installExitHooks(recorder, transport, now, sink, userFiles, () => {
     // The watchdog's inspector session must be gone before node exits (it would print "Waiting
@@ -388,6 +389,11 @@ function installExitHooks(
       if (event === 'exit' && !finished) {
         finished = true;
         const code = typeof arguments[1] === 'number' ? arguments[1] : Number(process.exitCode ?? 0);
+        try {
+          recorder.reportPending('exit');
+        } catch {
+          // the report is an extra: never let it change how the program ends
+        }
         recorder.flushDropped();
         transport.send({ type: 'exit', code, atMs: now() });
         transport.flush();

@@ -11,6 +11,7 @@ import {
   StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice,
 } from './primordials';
 import { INSERT_OPEN, INSERTED } from './moduleFormat';
+import { noteMissedEvent, stampOnce } from './pending';
 import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './watchdogShared';
 
 const TIMER_SPAN = Symbol('await-timeline.timer');
@@ -87,7 +88,7 @@ function bind(rec: Recorder, ctx: Handle | null, fn: Function): (...args: unknow
   };
 }
 
-export function patchTimers(rec: Recorder): void {
+export function patchTimers(rec: Recorder, sink?: MarkSink): void {
   const g = globalThis as any;
   const origSetTimeout = g.setTimeout;
   const origSetInterval = g.setInterval;
@@ -151,17 +152,21 @@ export function patchTimers(rec: Recorder): void {
     }.schedule, orig);
   };
 
-  const clear = (orig: Function) =>
-    lookAlike({
+  const clear = (orig: Function) => {
+    const replacement: Function = lookAlike({
       clear(this: unknown, timer: any) {
         const span: Handle | null | undefined = timer && typeof timer === 'object' ? timer[TIMER_SPAN] : undefined;
         if (span) {
           timer[TIMER_SPAN] = null;
           rec.endTimer(span, OUTCOME_REJECTED);
+          // Where it was cleared: the answer when an await waited on what this timer would have done.
+          if (sink) rec.noteCleared(span, callerPosition(replacement, sink));
         }
         return ReflectApply(orig, this, arguments);
       },
     }.clear, orig);
+    return replacement;
+  };
 
   g.setTimeout = schedule(origSetTimeout, false, true);
   g.setInterval = schedule(origSetInterval, true, true);
@@ -342,6 +347,45 @@ export function callerPosition(fn: Function, sink: MarkSink): { line: number; co
     ErrorCtor.prepareStackTrace = savedPrepare;
     ErrorCtor.stackTraceLimit = savedLimit;
   }
+}
+
+/**
+ * `events.once(emitter, name)` promises say what they wait for and where the snippet asked, and an
+ * event emitted while nobody listened is remembered (emitter, name, time): together they tell a
+ * missed event ("emitted before the listener was added") from one never emitted. `emit` itself
+ * only gains a check of its return value (false: nobody listened).
+ */
+export function patchEvents(now: () => number, sink: MarkSink): void {
+  const events = require('node:events');
+  const EventEmitter = events.EventEmitter ?? events;
+  const origOnce = events.once;
+  if (typeof origOnce === 'function') {
+    const once: Function = lookAlike({
+      once(this: unknown, emitter: unknown, name: unknown) {
+        const p = ReflectApply(origOnce, this, arguments);
+        try {
+          const at = callerPosition(once, sink);
+          if (at && typeof emitter === 'object' && emitter !== null) {
+            stampOnce(p, { emitter, event: StringCtor(name), line: at.line, column: at.column, atMs: now() });
+          }
+        } catch {
+          // recording must never change what once() does
+        }
+        return p;
+      },
+    }.once, origOnce);
+    events.once = once;
+    if (EventEmitter !== events && EventEmitter.once === origOnce) EventEmitter.once = once;
+  }
+  const proto = EventEmitter.prototype;
+  const origEmit = proto.emit;
+  proto.emit = lookAlike({
+    emit(this: object, type: unknown) {
+      const listened = ReflectApply(origEmit, this, arguments);
+      if (listened === false && (typeof type === 'string' || typeof type === 'symbol')) noteMissedEvent(this, StringCtor(type), now());
+      return listened;
+    },
+  }.emit, origEmit);
 }
 
 /**

@@ -9,8 +9,10 @@ import {
   ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, PromiseCtor, PromisePrototypeThen,
   ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator,
 } from './primordials';
+import type { FloatingReport, PendingMessage } from '../shared/runtimeProtocol';
 import type { RuntimeSite } from './transform';
 import type { ChildTransport } from './transport';
+import { isPromise, promiseState, stampCreated, stampMembers, stampReturned, waitTarget } from './pending';
 
 /** Sync calls shorter than this with no recorded child are not spans. */
 const SYNC_CALL_MIN_MS = 1;
@@ -18,6 +20,11 @@ const SYNC_CALL_MIN_MS = 1;
 /** A span in the making. id 0: not sent yet (lazy sync call); > 0: sent. */
 export class Handle {
   id = 0;
+  /** An await's: the value it awaits, while it is suspended on it (what a pending one waits on). */
+  v: unknown = undefined;
+  /** An await's neighbours in the recorder's list of open awaits (read only at the end of a run). */
+  nx: Handle | null = null;
+  pv: Handle | null = null;
   constructor(
     readonly site: number,
     readonly start: number,
@@ -43,6 +50,8 @@ export class Frame extends Handle {
   /** Until ok() says otherwise, a call that ends has thrown. */
   failed = true;
   returned: unknown = undefined;
+  /** An async call that returned a promise: that promise, until it settles. */
+  waitsOn: unknown = undefined;
   a0: unknown; a1: unknown; a2: unknown; a3: unknown;
 }
 
@@ -53,6 +62,10 @@ export interface RecorderOptions {
   maxSpansPerSite: number;
 }
 
+/** Caps on what the end-of-run report lists. */
+const MAX_FLOATING = 200;
+const MAX_CLEARED = 200;
+const MAX_REPORTED = 500;
 
 export class Recorder {
   /** What new spans are children of. */
@@ -65,8 +78,20 @@ export class Recorder {
   private cap: number;
   /** Combinator spans whose argument list is being evaluated. */
   private combinators: Array<{ h: Handle | null; before: Handle | null }> = [];
+  /** The array an awaited combinator was given, until cc() takes it. */
+  private members: unknown[] | null = null;
   /** Site given by instrumented code just before it calls a timer function. */
   pendingTimerSite = -1;
+  /** Head of the list of open await spans (a sentinel): linked in b(), unlinked when they resume. */
+  private readonly openAwaits = new Handle(-1, 0, null);
+  /** The frame that last suspended or ended: right after a call returns, the callee's. */
+  private lastFrame: Frame | null = null;
+  /** Head of the list of async calls whose returned promise is still pending (a sentinel). */
+  private readonly returning = new Handle(-1, 0, null);
+  /** Promises calls returned that nobody awaited, returned, chained or stored (the first ones). */
+  private readonly floating: Array<{ site: number; p: Promise<unknown>; frame: Frame | null }> = [];
+  /** Timers the program cleared: span id and where. */
+  private readonly cleared: Array<{ id: number; line: number; column: number }> = [];
   /** Called when a module's code starts (it registers its sites first). */
   onModuleStart: (() => void) | null = null;
 
@@ -165,6 +190,7 @@ export class Recorder {
     // Still suspended: an await rejected and the error left the function from there.
     if (f.suspended) this.resume(f, OUTCOME_REJECTED);
     this.current = f.prev;
+    this.lastFrame = f;
     if (!f.recorded) return;
     const outcome = f.failed ? OUTCOME_REJECTED : OUTCOME_FULFILLED;
     if (f.id === 0) {
@@ -177,7 +203,14 @@ export class Recorder {
       // `return promise` from an async function: the call ends when that promise settles.
       // The async function adopts it anyway, so observing it changes no handled-ness or order.
       f.returned = undefined;
-      PromisePrototypeThen(r, () => this.closeSpan(f, OUTCOME_FULFILLED), () => this.closeSpan(f, OUTCOME_REJECTED));
+      f.waitsOn = r;
+      this.linkReturning(f);
+      const settle = (outcome: number) => () => {
+        this.unlink(f);
+        f.waitsOn = undefined;
+        this.closeSpan(f, outcome);
+      };
+      PromisePrototypeThen(r, settle(OUTCOME_FULFILLED), settle(OUTCOME_REJECTED));
       return;
     }
     this.closeSpan(f, outcome);
@@ -190,6 +223,11 @@ export class Recorder {
     if (f.aw !== null) (f.awOuter ??= []).push(f.aw);
     if (this.admit(site)) {
       const h = this.open(site, this.current);
+      const head = this.openAwaits;
+      h.pv = head;
+      h.nx = head.nx;
+      if (head.nx !== null) head.nx.pv = h;
+      head.nx = h;
       f.aw = h;
       this.current = h;
     } else {
@@ -201,6 +239,9 @@ export class Recorder {
   s(f: Frame, value: unknown): unknown {
     f.suspended = true;
     this.current = f.prev;
+    this.lastFrame = f;
+    const h = f.aw;
+    if (h !== null && h !== SKIPPED) h.v = value;
     return value;
   }
 
@@ -214,7 +255,11 @@ export class Recorder {
     f.prev = this.current;
     f.suspended = false;
     const h = f.aw;
-    if (h !== null && h !== SKIPPED) this.closeSpan(h, outcome);
+    if (h !== null && h !== SKIPPED) {
+      h.v = undefined;
+      if (h.pv !== null) this.unlink(h);
+      this.closeSpan(h, outcome);
+    }
     const outer = f.awOuter && f.awOuter.length ? f.awOuter.pop()! : null;
     f.aw = outer;
     this.current = outer && outer !== SKIPPED ? outer : f.recorded ? f : f.parent;
@@ -290,6 +335,77 @@ export class Recorder {
     if (f.suspended) this.resume(f, OUTCOME_FULFILLED);
   }
 
+  // ---- where promises come from (read at the end: see pending.ts) ----------------------------
+
+  private linkReturning(f: Frame): void {
+    const head = this.returning;
+    f.pv = head;
+    f.nx = head.nx;
+    if (head.nx !== null) head.nx.pv = f;
+    head.nx = f;
+  }
+
+  /** Takes a handle out of the list it is in (open awaits, or calls returning a promise). */
+  private unlink(h: Handle): void {
+    if (h.pv === null) return;
+    h.pv.nx = h.nx;
+    if (h.nx !== null) h.nx.pv = h.pv;
+    h.pv = h.nx = null;
+  }
+
+  /** `new Promise(…)` of the snippet at `site`. */
+  np(site: number, p: unknown): unknown {
+    stampCreated(p, site);
+    return p;
+  }
+
+  /** A call of an async function the snippet declares, whose promise is kept for later. */
+  pc(p: unknown): unknown {
+    const f = this.lastFrame;
+    if (f !== null && f.id > 0 && this.siteTable[f.site].fn === 1) stampReturned(p, f);
+    return p;
+  }
+
+  /** A call whose value is dropped (an expression statement): a promise there floats. */
+  fl(site: number, v: unknown, known: number): unknown {
+    if (typeof v === 'object' && v !== null && this.floating.length < MAX_FLOATING && isPromise(v)) {
+      const f = known ? this.lastFrame : null;
+      if (f !== null) this.pc(v);
+      ArrayPrototypePush(this.floating, { site, p: v as Promise<unknown>, frame: f !== null && f.id > 0 ? f : null });
+    }
+    return v;
+  }
+
+  /** A timer span the program cleared, and where it did. */
+  noteCleared(h: Handle, at: { line: number; column: number } | undefined): void {
+    if (h.id > 0 && at && this.cleared.length < MAX_CLEARED) ArrayPrototypePush(this.cleared, { id: h.id, line: at.line, column: at.column });
+  }
+
+  /** What every open await waits on, every floating promise's state: sent once, at exit or stop. */
+  reportPending(at: 'exit' | 'stop'): void {
+    if (this.transport.busy) return;
+    const siteAt = (i: number) => this.siteTable[i];
+    const waits: PendingMessage['waits'] = [];
+    // Index loops and primordials: the program may have replaced Array.prototype's methods by now.
+    for (let h = this.openAwaits.nx; h !== null && waits.length < MAX_REPORTED; h = h.nx) {
+      if (h.id > 0) ArrayPrototypePush(waits, { id: h.id, on: waitTarget(h.v, siteAt) });
+    }
+    const returns: PendingMessage['returns'] = [];
+    for (let f = this.returning.nx; f !== null && returns.length < MAX_REPORTED; f = f.nx) {
+      if (f.id > 0) ArrayPrototypePush(returns, { id: f.id, on: waitTarget((f as Frame).waitsOn, siteAt) });
+    }
+    const floating: FloatingReport[] = [];
+    for (let i = 0; i < this.floating.length; i++) {
+      const { site, p, frame } = this.floating[i];
+      const { state, reason } = promiseState(p);
+      if (state === 'fulfilled') continue;
+      const s = this.siteTable[site];
+      ArrayPrototypePush(floating, { line: s.line, column: s.column, label: s.label, id: frame ? frame.id : 0, state, ...(reason ? { reason } : {}) });
+    }
+    if (!waits.length && !returns.length && !floating.length) return;
+    this.transport.send({ type: 'pending', at, waits, returns, cleared: this.cleared, floating });
+  }
+
   // ---- combinators -------------------------------------------------------------------------
 
   co(site: number): void {
@@ -309,12 +425,19 @@ export class Recorder {
    * cc() brings the context back.
    */
   ca(iterable: unknown): unknown {
-    if (Array.isArray(iterable)) this.current = null;
+    if (Array.isArray(iterable)) {
+      this.current = null;
+      this.members = iterable;
+    }
     return iterable;
   }
 
   cc(result: unknown): unknown {
     const top = this.combinators.pop();
+    // The members, for the end-of-run report, should this combinator never settle.
+    const members = this.members;
+    this.members = null;
+    if (members !== null) stampMembers(result, members);
     if (!top) return result;
     this.current = top.before;
     const h = top.h;

@@ -155,6 +155,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const program: Node = ast.program;
 
   const declared = collectDeclaredNames(program);
+  const asyncNames = collectAsyncNames(program);
   const s = new MagicString(source);
   const sites: RuntimeSite[] = [];
   const addSite = (site: RuntimeSite) => sites.push(site) - 1;
@@ -352,6 +353,45 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     close(n.end, '))');
   }
 
+  // Where promises come from, read only when a run ends with awaits still pending (pending.ts).
+  function instrumentNewPromise(n: Node) {
+    const site = addSite({ kind: 'call', label: 'new Promise(…)', ...pos(n) });
+    const [ns, ne] = outerRange(n);
+    open(ns, `${R}.np(${siteRef(site)},`);
+    close(ne, ')');
+  }
+
+  /** A call of an async function or method the file declares (by name). */
+  const isKnownAsyncCall = (n: Node) =>
+    (n.callee.type === 'Identifier' && asyncNames.functions.has(n.callee.name)) ||
+    (n.callee.type === 'MemberExpression' && !n.callee.computed && n.callee.property.type === 'Identifier' &&
+      asyncNames.methods.has(n.callee.property.name));
+
+  function instrumentDroppedCall(stmt: Node) {
+    const n: Node = stmt.expression;
+    const site = addSite({ kind: 'call', label: shortenLabel(source.slice(n.start, n.end)), ...pos(n) });
+    const [cs, ce] = outerRange(n);
+    open(cs, `${R}.fl(${siteRef(site)},`);
+    close(ce, `,${isKnownAsyncCall(n) ? 1 : 0})`);
+  }
+
+  function instrumentKeptCall(n: Node) {
+    const [cs, ce] = outerRange(n);
+    open(cs, `${R}.pc(`);
+    close(ce, ')');
+  }
+
+  const isNewPromise = (n: Node) =>
+    n.type === 'NewExpression' && n.callee.type === 'Identifier' && n.callee.name === 'Promise' && !declared.has('Promise');
+  const isDroppedCall = (n: Node) =>
+    n.type === 'ExpressionStatement' && n.expression.type === 'CallExpression' && n.expression.callee.type !== 'Super' &&
+    n.expression.callee.type !== 'Import' &&
+    !(n.expression.callee.type === 'MemberExpression' && n.expression.callee.object.type === 'Identifier' &&
+      n.expression.callee.object.name === 'console');
+  const isKeptAsyncCall = (n: Node, parent: Node | undefined) =>
+    n.type === 'CallExpression' && isKnownAsyncCall(n) && parent !== undefined && parent.type !== 'AwaitExpression' &&
+    parent.type !== 'ExpressionStatement' && !(parent.type === 'MemberExpression' && parent.object === n);
+
   const isTimerCall = (n: Node) =>
     n.type === 'CallExpression' && n.callee.type === 'Identifier' && TIMER_NAMES.has(n.callee.name) && !declared.has(n.callee.name);
   const isAwaitedCombinator = (n: Node, parent: Node | undefined) =>
@@ -407,6 +447,12 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       instrumentTimer(n);
     } else if (isAwaitedCombinator(n, parent)) {
       instrumentCombinator(n);
+    } else if (isNewPromise(n)) {
+      instrumentNewPromise(n);
+    } else if (isDroppedCall(n)) {
+      instrumentDroppedCall(n);
+    } else if (isKeptAsyncCall(n, parent)) {
+      instrumentKeptCall(n);
     }
     ancestors.push(n);
     for (const key of Object.keys(n)) {
@@ -507,6 +553,27 @@ function forEachChild(n: Node, fn: (child: Node) => void): void {
       for (const c of v) if (isNode(c)) fn(c);
     } else if (isNode(v)) fn(v);
   }
+}
+
+/** Names of the async functions and async methods the file declares. */
+function collectAsyncNames(program: Node): { functions: Set<string>; methods: Set<string> } {
+  const functions = new Set<string>();
+  const methods = new Set<string>();
+  const walk = (n: Node, parent: Node | undefined) => {
+    if (n.async && !n.generator) {
+      if (n.type === 'FunctionDeclaration' && n.id) functions.add(n.id.name);
+      else if ((n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') && parent?.type === 'VariableDeclarator' &&
+        parent.id.type === 'Identifier') functions.add(parent.id.name);
+      else if ((n.type === 'ClassMethod' || n.type === 'ObjectMethod') && !n.computed && n.key.type === 'Identifier') methods.add(n.key.name);
+      else if ((n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') &&
+        (parent?.type === 'ClassProperty' || parent?.type === 'ObjectProperty') && !parent.computed && parent.key.type === 'Identifier') {
+        methods.add(parent.key.name);
+      }
+    }
+    forEachChild(n, (c) => walk(c, n));
+  };
+  walk(program, undefined);
+  return { functions, methods };
 }
 
 /** Every name the file binds anywhere; a global we patch is only trusted when the file never rebinds it. */

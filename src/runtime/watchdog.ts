@@ -243,7 +243,10 @@ async function onStop(): Promise<void> {
   // Ask the main thread to flush (works while it is idle or running JavaScript); if it is inside
   // a synchronous native call it cannot answer, and then its buffers are not being touched.
   const answered = await withTimeout(
-    post('Runtime.evaluate', { expression: `(r => r && r.flushNow())(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`, silent: true }),
+    post('Runtime.evaluate', {
+      expression: `(r => r && (r.reportPending('stop'), r.flushNow()))(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`,
+      silent: true,
+    }),
     60,
   );
   if (answered === undefined) flushMainBuffers();

@@ -166,8 +166,75 @@ export interface FlushedMessage {
   type: 'flushed';
 }
 
+/** What a pending await (or a call's returned promise) waits on, as the runtime sees it at the end. */
+export type WaitTarget =
+  /** The promise of an instrumented call: follow that call span. */
+  | { kind: 'call'; id: number }
+  /** A `new Promise(…)` of the snippet, created at this place, never settled. */
+  | { kind: 'promise'; line: number; column: number }
+  /** `once(emitter, event)` at this place; `missedAtMs`: the event was emitted with no listener then. */
+  | { kind: 'event'; event: string; line: number; column: number; missedAtMs?: number }
+  /** Python: another task (by name). */
+  | { kind: 'task'; task: string }
+  /** Python: `asyncio.Event.wait()` on an Event nobody set. */
+  | { kind: 'event-wait'; name?: string }
+  /** Python: `Queue.get()` on an empty queue; `size` items in it. */
+  | { kind: 'queue-get'; name?: string; size: number }
+  /** Python: acquiring a lock (or semaphore, condition) someone holds. */
+  | { kind: 'lock'; name?: string; holder?: string }
+  /** Python: a future nobody set; `line` where it was created when known. */
+  | { kind: 'future'; line?: number }
+  /** Python: a gather whose children (task names) are not all done. */
+  | { kind: 'gather'; tasks: string[] }
+  /** Python: asyncio.sleep with this many ms left. */
+  | { kind: 'sleep'; leftMs: number }
+  /** `Promise.all/allSettled/race/any` over these members (the ones still pending). */
+  | { kind: 'members'; of: WaitTarget[] }
+  /** Anything else (a promise or awaitable from outside the snippet). */
+  | { kind: 'other'; text: string };
+
+/** One await still pending when the report was taken. */
+export interface PendingWaitReport {
+  /** The await span (Node); 0 when the await has no span (Python: matched by line). */
+  id: number;
+  on: WaitTarget;
+  /** Python: the task this await belongs to. */
+  task?: string;
+  /** Python: the task's coroutine stack, outermost first (task.get_stack()). */
+  stack?: Array<{ line: number; label: string }>;
+}
+
+/** A promise a call returned and nobody awaited, returned, chained or stored. */
+export interface FloatingReport {
+  /** Where the call is. */
+  line: number;
+  column: number;
+  /** Source text of the call. */
+  label: string;
+  /** The call span, when the callee is instrumented; 0 otherwise. */
+  id: number;
+  /** Its state when the report was taken. */
+  state: 'pending' | 'fulfilled' | 'rejected';
+  /** For a rejected one: the reason, as text. */
+  reason?: string;
+}
+
+/** Sent at the end of a run (exit or stop): what was still waiting, and on what. */
+export interface PendingMessage {
+  type: 'pending';
+  /** Taken as the program exited, or when the engine stopped it (Stop, timeout). */
+  at: 'exit' | 'stop';
+  waits: PendingWaitReport[];
+  /** Calls (span ids) whose async function returned a promise that is still pending. */
+  returns: Array<{ id: number; on: WaitTarget }>;
+  /** Timers the program cleared (span id) and where `clearTimeout`/`clearInterval` was called. */
+  cleared: Array<{ id: number; line: number; column: number }>;
+  floating: FloatingReport[];
+}
+
 export type ChildMessage =
   | HelloMessage
+  | PendingMessage
   | StartedMessage
   | SitesMessage
   | LabelMessage
@@ -248,6 +315,38 @@ export function isSite(v: unknown): v is Site {
   return isObj(v) && isStr(v.kind) && SPAN_KINDS.has(v.kind) && isStr(v.label) && isInt(v.line) && isInt(v.column);
 }
 
+const WAIT_KINDS: ReadonlySet<string> = new Set([
+  'call', 'promise', 'event', 'members', 'task', 'event-wait', 'queue-get', 'lock', 'future', 'gather', 'sleep', 'other',
+]);
+
+function isWaitTarget(v: unknown): v is WaitTarget {
+  if (!isObj(v) || !isStr(v.kind) || !WAIT_KINDS.has(v.kind)) return false;
+  switch (v.kind) {
+    case 'call': return isInt(v.id);
+    case 'promise': return isInt(v.line) && isInt(v.column);
+    case 'event': return isStr(v.event) && isInt(v.line) && isInt(v.column) && optNum(v.missedAtMs);
+    case 'task': return isStr(v.task);
+    case 'members': return Array.isArray(v.of) && v.of.every(isWaitTarget);
+    case 'queue-get': return isInt(v.size) && optStr(v.name);
+    case 'lock': return optStr(v.name) && optStr(v.holder);
+    case 'future': return v.line === undefined || isInt(v.line);
+    case 'gather': return Array.isArray(v.tasks) && v.tasks.every(isStr);
+    case 'sleep': return isNum(v.leftMs);
+    case 'other': return isStr(v.text);
+    default: return optStr(v.name);
+  }
+}
+
+function isWaitReport(v: unknown): v is PendingWaitReport {
+  return isObj(v) && isInt(v.id) && isWaitTarget(v.on) && optStr(v.task) &&
+    (v.stack === undefined || (Array.isArray(v.stack) && v.stack.every((f) => isObj(f) && isInt(f.line) && isStr(f.label))));
+}
+
+function isFloatingReport(v: unknown): v is FloatingReport {
+  return isObj(v) && isInt(v.line) && isInt(v.column) && isStr(v.label) && isInt(v.id) &&
+    (v.state === 'pending' || v.state === 'fulfilled' || v.state === 'rejected') && optStr(v.reason);
+}
+
 /** Validates a decoded JSON frame; returns a reason when it is not a ChildMessage. */
 export function checkChildMessage(v: unknown): string | undefined {
   if (!isObj(v) || !isStr(v.type)) return 'not an object with a type';
@@ -280,6 +379,13 @@ export function checkChildMessage(v: unknown): string | undefined {
         optNum(v.line) && optNum(v.column) && optStr(v.stack)
         ? undefined
         : 'bad error';
+    case 'pending':
+      return (v.at === 'exit' || v.at === 'stop') && Array.isArray(v.waits) && v.waits.every(isWaitReport) &&
+        Array.isArray(v.returns) && v.returns.every((r) => isObj(r) && isInt(r.id) && isWaitTarget(r.on)) &&
+        Array.isArray(v.cleared) && v.cleared.every((c) => isObj(c) && isInt(c.id) && isInt(c.line) && isInt(c.column)) &&
+        Array.isArray(v.floating) && v.floating.every(isFloatingReport)
+        ? undefined
+        : 'bad pending';
     case 'exit':
       return isInt(v.code) && isNum(v.atMs) ? undefined : 'bad exit';
     default:

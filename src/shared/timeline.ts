@@ -224,6 +224,99 @@ export interface Timeline {
    * read from Date.now / performance.now / loop.time(). Absent: real time.
    */
   time?: TimeMode;
+  /**
+   * Awaits still pending when the run ended (exit, unsettled top-level await, Stop, timeout), one
+   * entry per thing that would have settled them; absent when nothing was waiting. See `StillWaiting`.
+   */
+  stillWaiting?: StillWaiting[];
+  /** Promises calls returned that nobody awaited, returned, chained or stored, and that were still
+   * running at the end or rejected; absent when there were none. See `FloatingPromise`. */
+  floating?: FloatingPromise[];
+}
+
+/** What one link of a still-waiting chain stands for. */
+export type WaitLinkKind =
+  /** An await still pending. */
+  | 'await'
+  /** A call still running (an async function that has not returned). */
+  | 'call'
+  /** `Promise.all/race/…` with a member still pending. */
+  | 'combinator'
+  /** A `new Promise(…)` whose resolve/reject was never called. */
+  | 'promise'
+  /** A timer that would have settled it: cleared, never scheduled, or not yet due. */
+  | 'timer'
+  /** An event that was never emitted (or emitted before anyone listened). */
+  | 'event'
+  /** Python: a task (its coroutine stack is the chain). */
+  | 'task'
+  /** Python: a future nobody set. */
+  | 'future'
+  /** Python: `asyncio.Event.wait()` on an Event nobody set. */
+  | 'event-wait'
+  /** Python: `Queue.get()` on an empty queue nobody fills. */
+  | 'queue-get'
+  /** Python: a lock (semaphore, condition) never released. */
+  | 'lock'
+  /** Python: asyncio.sleep still sleeping. */
+  | 'sleep'
+  /** Back to a link already in the chain: these wait on each other. */
+  | 'cycle'
+  /** Something outside the snippet (a library's promise, I/O). */
+  | 'other';
+
+/** One link of a still-waiting chain: a thing with a place in the source. */
+export interface WaitLink {
+  kind: WaitLinkKind;
+  /** What it is and why it did not settle, in one line (`new Promise(…): resolve was never called`). */
+  text: string;
+  /** 1-based line; 0 when unknown. */
+  line: number;
+  /** 1-based column; 0 when unknown. */
+  column: number;
+  /** The span it stands for, when there is one. */
+  spanId?: number;
+}
+
+/**
+ * An await still pending at the end of a run, followed down to what would have settled it: the
+ * chain starts at the outermost pending await and ends at the cause (its last link).
+ */
+export interface StillWaiting {
+  /** The outermost pending await's span id (0 when it has none: a Python task not awaited by anyone). */
+  id: number;
+  /** 1-based line of that await. */
+  line: number;
+  /** 1-based column of that await. */
+  column: number;
+  /** Its source text, as the chart labels it. */
+  label: string;
+  /** From that await down to the cause; the last link is what would have settled it. */
+  chain: WaitLink[];
+  /** The chain comes back to one of its own links (awaits waiting on each other). */
+  cycle: boolean;
+  /** The whole answer in one sentence, e.g. `await gate.wait() (line 15) waits on new Promise(…) at line 4: resolve was never called`. */
+  message: string;
+  /** Where the editor shows a warning: the never-called resolver, the never-emitted event's listener, the never-set Event. */
+  cause: { line: number; column: number; message: string };
+}
+
+/** A promise a call returned that nobody awaited, returned, chained or stored. */
+export interface FloatingPromise {
+  /** 1-based line of the call. */
+  line: number;
+  /** 1-based column of the call. */
+  column: number;
+  /** Source text of the call. */
+  label: string;
+  /** The call's span, when the callee is instrumented. */
+  spanId?: number;
+  /** `pending`: the run ended before it finished; `rejected`: it failed and nobody handled it. */
+  state: 'pending' | 'rejected';
+  /** For a rejected one: the reason. */
+  reason?: string;
+  /** One sentence for the user ("not awaited: the run ended before it finished"). */
+  message: string;
 }
 
 /** One await site in one run, summed over its spans (see `Comparison`). */
