@@ -382,7 +382,7 @@ export function explainPython(timeline: Timeline, report: PendingMessage | undef
   const taskLinks = (w: PendingMessage['waits'][number]): WaitLink[] =>
     (w.stack ?? []).map((f, i) => {
       const s = spanAt(f.line);
-      return { kind: i === 0 ? 'task' : 'await', text: i === 0 ? `task ${w.task ?? ''}: ${f.label}`.trim() : f.label, line: f.line, column: s?.column ?? 1, ...(s ? { spanId: s.id } : {}) } as WaitLink;
+      return { kind: i === 0 ? 'task' : 'await', text: i === 0 ? `task ${w.task ?? ''}: ${f.label}` : f.label, line: f.line, column: s?.column ?? 1, ...(s ? { spanId: s.id } : {}) } as WaitLink;
     });
   const out: StillWaiting[] = [];
   const follow = (w: PendingMessage['waits'][number], links: WaitLink[], seen: string[]): Path[] => {
@@ -407,17 +407,17 @@ export function explainPython(timeline: Timeline, report: PendingMessage | undef
         return stuck.flatMap((c) => (seen.includes(c.task!) ? [] : follow(c, all, [...seen, c.task!])));
       }
       case 'event-wait':
-        return done({ kind: 'event-wait', text: `${on.name ? `Event ${on.name}` : 'an asyncio.Event'} that nobody set (wait() at line ${last.line})`, line: last.line, column: last.column });
+        return done({ kind: 'event-wait', text: on.name ? `Event ${on.name} is never set (nothing calls ${on.name}.set())` : 'the asyncio.Event is never set', line: last.line, column: last.column });
       case 'queue-get':
-        return done({ kind: 'queue-get', text: `${on.name ? `queue ${on.name}` : 'a queue'}.get() at line ${last.line}: the queue is empty and nothing puts into it`, line: last.line, column: last.column });
+        return done({ kind: 'queue-get', text: on.name ? `queue ${on.name} is empty and nothing calls ${on.name}.put()` : 'the queue is empty and nothing puts into it', line: last.line, column: last.column });
       case 'lock':
-        return done({ kind: 'lock', text: `${on.name ? `lock ${on.name}` : 'a lock'} at line ${last.line} that ${on.holder ? `task ${on.holder} holds and` : 'is held and'} never released`, line: last.line, column: last.column });
+        return done({ kind: 'lock', text: `${on.name ?? 'the lock'} is held${on.holder ? ` by task ${on.holder}` : ''} and never released${on.name ? ` (nothing calls ${on.name}.release())` : ''}`, line: last.line, column: last.column });
       case 'future':
-        return done({ kind: 'future', text: `a future${on.line ? ` created at line ${on.line}` : ''} that nobody set (awaited at line ${last.line})`, line: on.line ?? last.line, column: on.line ? 1 : last.column });
+        return done({ kind: 'future', text: `${on.name ? `future ${on.name}` : 'a future'}${on.line ? ` created at line ${on.line}` : ''} is never set (nothing calls ${on.name ?? 'its'}${on.name ? '.' : ' '}set_result())`, line: on.line ?? last.line, column: on.line ? 1 : last.column });
       case 'sleep':
-        return done({ kind: 'sleep', text: `asyncio.sleep at line ${last.line}, ${formatMs(on.leftMs)} left when the run ended`, line: last.line, column: last.column });
+        return done({ kind: 'sleep', text: `asyncio.sleep, ${formatMs(on.leftMs)} left when the run ended`, line: last.line, column: last.column });
       default:
-        return done({ kind: 'other', text: `${on.kind === 'other' ? on.text : 'something'} at line ${last.line}, never done`, line: last.line, column: last.column });
+        return done({ kind: 'other', text: on.kind === 'other' ? on.text : 'something that never finished', line: last.line, column: last.column });
     }
   };
   for (const w of report.waits) {

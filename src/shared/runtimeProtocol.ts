@@ -183,7 +183,7 @@ export type WaitTarget =
   /** Python: acquiring a lock (or semaphore, condition) someone holds. */
   | { kind: 'lock'; name?: string; holder?: string }
   /** Python: a future nobody set; `line` where it was created when known. */
-  | { kind: 'future'; line?: number }
+  | { kind: 'future'; line?: number; name?: string }
   /** Python: a gather whose children (task names) are not all done. */
   | { kind: 'gather'; tasks: string[] }
   /** Python: asyncio.sleep with this many ms left. */
@@ -329,7 +329,7 @@ function isWaitTarget(v: unknown): v is WaitTarget {
     case 'members': return Array.isArray(v.of) && v.of.every(isWaitTarget);
     case 'queue-get': return isInt(v.size) && optStr(v.name);
     case 'lock': return optStr(v.name) && optStr(v.holder);
-    case 'future': return v.line === undefined || isInt(v.line);
+    case 'future': return (v.line === undefined || isInt(v.line)) && optStr(v.name);
     case 'gather': return Array.isArray(v.tasks) && v.tasks.every(isStr);
     case 'sleep': return isNum(v.leftMs);
     case 'other': return isStr(v.text);

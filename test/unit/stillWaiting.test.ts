@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 
 import type { Timeline } from '../../src/shared/timeline';
+import { startRun } from '../../src/engine/run';
 import { cli, FIXTURES, plainNode, runFixture } from './helpers';
 
 interface Answer {
@@ -111,4 +112,56 @@ describe('still waiting: the CLI', function () {
     assert.equal(t.stillWaiting?.[0].cycle, true);
     assert.deepEqual(t.stillWaiting?.[0].chain.map((l) => l.kind), ['await', 'combinator', 'call', 'await', 'call', 'await', 'cycle']);
   });
+});
+
+interface PythonAnswer {
+  /** Printed just before the program hangs: the run is stopped once it appears. */
+  marker: string;
+  line: number;
+  says: RegExp;
+  cycle?: boolean;
+}
+
+const PYTHON_HANGS: Record<string, PythonAnswer> = {
+  'queue-never-filled.py': { marker: 'consuming', line: 12, says: /queue jobs is empty and nothing calls jobs\.put\(\)/ },
+  'event-never-set.py': { marker: 'waiting for ready', line: 8, says: /Event ready is never set \(nothing calls ready\.set\(\)\)/ },
+  'lock-never-released.py': { marker: 'second worker', line: 8, says: /lock is held and never released \(nothing calls lock\.release\(\)\)/ },
+  'gather-one-stuck.py': { marker: 'waiting for orders', line: 12, says: /future fut is never set/ },
+  'tasks-deadlock.py': { marker: 'prefs needs user', line: 15, says: /back to task user: these tasks wait on each other/, cycle: true },
+  'future-never-set.py': { marker: 'requested config', line: 11, says: /future fut is never set \(nothing calls fut\.set_result\(\)\)/ },
+  'stopped-endless.py': { marker: 'polling', line: 10, says: /asyncio\.sleep, .+ left when the run ended/ },
+  'timer-handle-cancelled.py': { marker: 'waiting for pong', line: 11, says: /future reply is never set/ },
+  'wait-for-missed-event.py': { marker: 'waiting for done', line: 10, says: /Event done is never set/ },
+  'semaphore-exhausted.py': { marker: 'third worker', line: 16, says: /slots is held and never released/ },
+  'condition-never-notified.py': { marker: 'waiting for items', line: 16, says: /Condition changed that nobody notified/ },
+  'join-never-done.py': { marker: 'did 1', line: 16, says: /jobs\.join\(\): task_done\(\) was called for fewer items than were put \(2 unfinished\)/ },
+};
+
+/** Runs a Python hang and stops it (as Stop does) once it printed that it is about to wait. */
+async function stopWhenStuck(name: string, marker: string): Promise<Timeline> {
+  const run = startRun({ file: path.join(FIXTURES, 'hangs', name), stdout: 'pipe', stderr: 'pipe', timeoutMs: 30000, pythonPath: process.env.AWAIT_TIMELINE_PYTHON ?? 'python3' });
+  let out = '';
+  run.stderr?.resume();
+  run.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    // The await follows the print in the same synchronous stretch: a moment later it is suspended.
+    if (out.includes(marker)) setTimeout(() => void run.cancel(), 100);
+  });
+  return run.done;
+}
+
+describe('still waiting: every classic hang gives its answer (Python)', function () {
+  this.timeout(60000);
+  for (const [name, answer] of Object.entries(PYTHON_HANGS)) {
+    it(`${name}: ${answer.says.source.replace(/\\/g, '').slice(0, 70)}`, async () => {
+      const t = await stopWhenStuck(name, answer.marker);
+      assert.equal(t.status, 'cancelled');
+      const still = t.stillWaiting ?? [];
+      const w = still.find((x) => answer.says.test(x.cause.message));
+      assert.ok(w, `an entry saying ${answer.says}: ${JSON.stringify(still.map((x) => x.message), null, 1)}`);
+      assert.equal(w.cause.line, answer.line);
+      assert.equal(w.cycle, !!answer.cycle);
+      assert.ok(w.chain[0].kind === 'task', 'starts at a task');
+    });
+  }
 });

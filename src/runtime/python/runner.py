@@ -79,6 +79,14 @@ def _control_loop(control, rec, blocks, taps, identity):
                     tap._awtl_flush_pending()
             except Exception:
                 pass
+            try:
+                # What each task still waits on: read now, from what asyncio holds.
+                import _awtl_pending
+                still = _awtl_pending.report(blocks.tasks, rec.snippet_file)
+                if still is not None:
+                    rec.emit(still)
+            except Exception:
+                pass
             rec.flush([{'type': 'flushed'}])
 
 
@@ -203,6 +211,7 @@ def main():
     import _awtl_hooks
     import _awtl_transform
     import _awtl_warp
+    import _awtl_pending  # noqa: F401 (the control thread reads tasks with it at a stop)
     from _awtl_recorder import Recorder
     rec = Recorder(EVENTS_FD)
     rec.send_now({'type': 'hello', 'protocol': _awtl_recorder.PROTOCOL_VERSION, 'runtime': 'python', 'pid': os.getpid()})
