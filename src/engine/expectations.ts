@@ -6,10 +6,10 @@ import type { ExpectationResult, Language, Outcome, Span, Timeline } from '../sh
 export type Comparison = '<' | '<=' | '>' | '>=' | '==';
 
 /** A run total that `@expect <metric> <op> <value>` compares. */
-export type Metric = 'wall' | 'blocked' | 'awaited' | 'maxConcurrency';
+export type Metric = 'wall' | 'blocked' | 'awaited' | 'maxConcurrency' | 'pending';
 
 export type Expectation =
-  /** `@expect wall < 2200ms`: a total of the run (times in ms, maxConcurrency a count). */
+  /** `@expect wall < 2200ms`: a total of the run (times in ms; maxConcurrency and pending are counts). */
   | { kind: 'metric'; metric: Metric; op: Comparison; value: number }
   /** `@expect overlap "A" "B"`: some span matching A runs at the same time as some span matching B. */
   | { kind: 'overlap'; a: string; b: string }
@@ -46,9 +46,9 @@ export interface ExpectationParseError {
  */
 export const TOUCH_MS = 1;
 
-const METRICS: readonly Metric[] = ['wall', 'blocked', 'awaited', 'maxConcurrency'];
+const METRICS: readonly Metric[] = ['wall', 'blocked', 'awaited', 'maxConcurrency', 'pending'];
 const OUTCOMES: readonly Outcome[] = ['fulfilled', 'rejected', 'pending'];
-const KINDS = ['wall', 'blocked', 'awaited', 'maxConcurrency', 'overlap', 'before', 'span', 'outcome'];
+const KINDS = ['wall', 'blocked', 'awaited', 'maxConcurrency', 'pending', 'overlap', 'before', 'span', 'outcome'];
 
 const COMMENT: Record<'hash' | 'slashes', RegExp> = {
   slashes: /^(\s*\/\/+\s*)(@expect\w*)(.*)$/i,
@@ -184,10 +184,10 @@ export function parseExpectation(text: string): Expectation {
       const metric = head.value as Metric;
       const at = tokens[k]?.at ?? end;
       const o = op();
-      if (metric === 'maxConcurrency') {
+      if (metric === 'maxConcurrency' || metric === 'pending') {
         const tok = next('a count');
-        if (tok.t !== 'number') throw new ParseError('expected a count, e.g. 2', tok.at);
-        if (tok.unit !== undefined) throw new ParseError('maxConcurrency is a count: no unit', tok.at);
+        if (tok.t !== 'number') throw new ParseError(`expected a count, e.g. ${metric === 'pending' ? 0 : 2}`, tok.at);
+        if (tok.unit !== undefined) throw new ParseError(`${metric} is a count: no unit`, tok.at);
         result = { kind: 'metric', metric, op: o, value: tok.value };
       } else {
         noEquals(o, at);
@@ -370,7 +370,7 @@ function checkOutcome(t: Timeline, text: string, outcome: Outcome): Verdict {
   return { passed: true, actual: spans.length === 1 ? `${name(spans[0])} ${outcome}` : `all ${spans.length} matching spans ${outcome}` };
 }
 
-const METRIC_NAMES: Record<Metric, string> = { wall: 'wall', blocked: 'blocked', awaited: 'awaited', maxConcurrency: 'max concurrency' };
+const METRIC_NAMES: Record<Metric, string> = { wall: 'wall', blocked: 'blocked', awaited: 'awaited', maxConcurrency: 'max concurrency', pending: 'still waiting' };
 
 /** Checks one expectation against a finished timeline. */
 export function evaluateExpectation(e: Expectation, t: Timeline): Verdict {
@@ -379,9 +379,12 @@ export function evaluateExpectation(e: Expectation, t: Timeline): Verdict {
       const actual = e.metric === 'wall' ? t.wallMs
         : e.metric === 'blocked' ? t.stats.blockedMs
           : e.metric === 'awaited' ? t.stats.awaitedMs
-            : t.stats.maxConcurrency;
-      const shown = e.metric === 'maxConcurrency' ? String(actual) : formatTime(actual);
-      return { passed: compare(actual, e.op, e.value), actual: `${METRIC_NAMES[e.metric]} ${shown}` };
+            : e.metric === 'pending' ? (t.stillWaiting?.length ?? 0)
+              : t.stats.maxConcurrency;
+      const shown = e.metric === 'maxConcurrency' || e.metric === 'pending' ? String(actual) : formatTime(actual);
+      // What is still waiting, in a few words: the grade then says why.
+      const why = e.metric === 'pending' && t.stillWaiting?.length ? `: ${t.stillWaiting[0].cause.message}${t.stillWaiting.length > 1 ? ' …' : ''}` : '';
+      return { passed: compare(actual, e.op, e.value), actual: `${METRIC_NAMES[e.metric]} ${shown}${why}` };
     }
     case 'overlap':
       return checkOverlap(t, e.a, e.b);
