@@ -26,6 +26,8 @@ export function timelineMessages(timeline: Timeline, keepView = false): HostToWe
       ...(timeline.insights ? { insights: timeline.insights } : {}),
       ...(timeline.criticalPath ? { criticalPath: timeline.criticalPath } : {}),
       ...(timeline.expectations ? { expectations: timeline.expectations } : {}),
+      ...(timeline.stillWaiting ? { stillWaiting: timeline.stillWaiting } : {}),
+      ...(timeline.floating ? { floating: timeline.floating } : {}),
     }),
   ];
 }

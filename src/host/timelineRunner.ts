@@ -12,6 +12,7 @@ import { BaselineStore } from './baselineStore';
 import { EditorAnnotations } from './editorAnnotations';
 import { exportRun, type ShownRun } from './exportRun';
 import { OverlapDiagnostics } from './overlapCodeActions';
+import { StillWaitingDiagnostics } from './stillWaitingDiagnostics';
 import { RunStatusItem } from './runStatusItem';
 import { runTargetFor, type RunTarget } from './runTarget';
 import { readSettings, resolvePython, SECTION, warmKey, type RunSettings } from './settings';
@@ -30,6 +31,7 @@ export class TimelineRunner implements vscode.Disposable {
   private readonly statusItem = new RunStatusItem();
   private readonly annotations = new EditorAnnotations();
   private readonly overlaps = new OverlapDiagnostics();
+  private readonly stillWaiting = new StillWaitingDiagnostics();
   /** A JS runtime started ahead of time, for the settings it was started with. */
   private pool: { key: string; pool: WarmPool } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -85,6 +87,7 @@ export class TimelineRunner implements vscode.Disposable {
     await this.stopCurrent();
     this.annotations.clear(target.uri);
     this.overlaps.clear(target.uri);
+    this.stillWaiting.clear(target.uri);
     return this.start(target, settings, pythonPath, document).done;
   }
 
@@ -180,6 +183,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.pool?.pool.dispose();
     this.annotations.dispose();
     this.overlaps.dispose();
+    this.stillWaiting.dispose();
     this.panel?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.statusItem.dispose();
@@ -315,6 +319,7 @@ export class TimelineRunner implements vscode.Disposable {
     }
     this.annotations.show(target.uri, timeline);
     this.overlaps.show(target.uri, timeline);
+    this.stillWaiting.show(target.uri, timeline);
     void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
   }
 

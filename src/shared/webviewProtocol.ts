@@ -4,7 +4,10 @@
 // in a site table and sends span tuples that refer to the site by index (as speedscope stores frames
 // once). `SiteInterner` and `encodeSpans` build that form on the host; `decodeSpans` reads it back.
 
-import type { ExpectationResult, Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, TimeMode, TimelineStats } from './timeline';
+import type {
+  ExpectationResult, FloatingPromise, Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, StillWaiting,
+  TimeMode, TimelineStats, WaitLink,
+} from './timeline';
 
 /** Bumped on any incompatible change; both sides drop messages of another version. */
 export const WEBVIEW_PROTOCOL_VERSION = 1;
@@ -85,6 +88,10 @@ export interface StatusMessage extends MessageBase<'status'> {
   criticalPath?: number[];
   /** At the end of a run: the snippet's `@expect` comments, checked against the run. */
   expectations?: ExpectationResult[];
+  /** At the end of a run: awaits still pending and what would have settled them. */
+  stillWaiting?: StillWaiting[];
+  /** At the end of a run: promises nobody awaited that were still running or rejected. */
+  floating?: FloatingPromise[];
 }
 
 /** The editor's cursor moved: highlight that line's spans (null: none). */
@@ -239,6 +246,31 @@ export function isExpectationResult(x: unknown): x is ExpectationResult {
   );
 }
 
+const WAIT_LINK_KINDS: readonly WaitLink['kind'][] = [
+  'await', 'call', 'combinator', 'promise', 'timer', 'event', 'task', 'future', 'event-wait', 'queue-get', 'lock', 'sleep', 'cycle', 'other',
+];
+const isLine = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
+
+export function isWaitLink(x: unknown): x is WaitLink {
+  return isObj(x) && isOneOf(WAIT_LINK_KINDS, x.kind) && isStr(x.text) && isLine(x.line) && isLine(x.column) &&
+    (x.spanId === undefined || isPosInt(x.spanId));
+}
+
+export function isStillWaiting(x: unknown): x is StillWaiting {
+  return (
+    isObj(x) && Number.isInteger(x.id) && (x.id as number) >= 0 && isLine(x.line) && isLine(x.column) && isStr(x.label) &&
+    Array.isArray(x.chain) && x.chain.every(isWaitLink) && typeof x.cycle === 'boolean' && isStr(x.message) &&
+    isObj(x.cause) && isLine(x.cause.line) && isLine(x.cause.column) && isStr(x.cause.message)
+  );
+}
+
+export function isFloatingPromise(x: unknown): x is FloatingPromise {
+  return (
+    isObj(x) && isPosInt(x.line) && isPosInt(x.column) && isStr(x.label) && (x.spanId === undefined || isPosInt(x.spanId)) &&
+    (x.state === 'pending' || x.state === 'rejected') && isOptStr(x.reason) && isStr(x.message)
+  );
+}
+
 const everyItem = <T>(x: unknown, guard: (item: unknown) => item is T): x is T[] => Array.isArray(x) && x.every(guard);
 
 /** A whole run in wire form: every span names a site of its own table. */
@@ -268,7 +300,9 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
         (x.exitCode === null || Number.isInteger(x.exitCode)) && isNum(x.nowMs) &&
         (x.insights === undefined || everyItem(x.insights, isInsight)) &&
         (x.criticalPath === undefined || everyItem(x.criticalPath, isPosInt)) &&
-        (x.expectations === undefined || everyItem(x.expectations, isExpectationResult))
+        (x.expectations === undefined || everyItem(x.expectations, isExpectationResult)) &&
+        (x.stillWaiting === undefined || everyItem(x.stillWaiting, isStillWaiting)) &&
+        (x.floating === undefined || everyItem(x.floating, isFloatingPromise))
       );
     case 'baseline':
       return x.baseline === null || isWireRun(x.baseline);

@@ -27,6 +27,7 @@ import { el } from './interaction/dom';
 import { Header } from './interaction/header';
 import { InsightsBar } from './interaction/insightsBar';
 import { ExpectationsBar } from './interaction/expectationsBar';
+import { StillWaitingBar } from './interaction/stillWaitingBar';
 import { TableView } from './interaction/tableView';
 import { Tooltip } from './interaction/tooltip';
 import { BaselineView } from './interaction/baselineView';
@@ -75,6 +76,7 @@ export class TimelineApp implements ChartActions {
   private readonly header = new Header();
   private readonly insightsBar: InsightsBar;
   private readonly expectationsBar: ExpectationsBar;
+  private readonly stillWaitingBar: StillWaitingBar;
   /** Whether the critical path is outlined on the chart. */
   private showCritical = true;
   private overlapIds: { from: readonly unknown[]; ids: ReadonlySet<number> } = { from: [], ids: new Set() };
@@ -156,7 +158,8 @@ export class TimelineApp implements ChartActions {
       this.changed(false);
     });
     this.expectationsBar = new ExpectationsBar(host ? (line, column) => this.post(message({ type: 'reveal', line, column })) : null);
-    this.root = el('div', { class: 'at-app' }, this.header.element, this.expectationsBar.element, this.insightsBar.element, toolbar, this.chart, this.table.element, this.live);
+    this.stillWaitingBar = new StillWaitingBar(host ? (line, column) => this.post(message({ type: 'reveal', line, column })) : null);
+    this.root = el('div', { class: 'at-app' }, this.header.element, this.stillWaitingBar.element, this.expectationsBar.element, this.insightsBar.element, toolbar, this.chart, this.table.element, this.live);
     mount.append(this.root);
 
     this.renderer = new GanttRenderer(this.canvas);
@@ -354,13 +357,15 @@ export class TimelineApp implements ChartActions {
       this.hoverState = { row: rowIndex, span, markMs };
       this.scheduler.request();
     }
-    if (span) this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host, this.baseline.tooltipRows(span));
+    if (span) this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host, [...this.baseline.tooltipRows(span), ...this.stillWaitingRows(span)]);
     else if (markMs !== null) this.tooltip.showMarks(this.model.marks.filter((m) => m.atMs === markMs), x, y);
     else this.tooltip.hide();
   }
 
   select(span: Span | null, reveal: boolean): void {
     this.selectedSpan = span;
+    // A pending bar of a still-waiting chain: its entry under the header is marked.
+    this.stillWaitingBar.highlight(span && span.endMs === null ? span.id : null);
     if (span) {
       this.scrollIntoView(span);
       this.announce(`${span.label}, ${span.kind}, line ${span.line}, starts at ${formatDuration(span.startMs)}, ${span.endMs === null ? 'pending' : `takes ${formatDuration(span.endMs - span.startMs)}, ${span.outcome}`}`);
@@ -404,6 +409,13 @@ export class TimelineApp implements ChartActions {
   private reveal(span: Span): void {
     if (span.line < 1) return; // not located: nowhere to go
     this.post(message({ type: 'reveal', line: span.line, column: span.column }));
+  }
+
+  /** For a pending span on a still-waiting chain: what the chain ends at. */
+  private stillWaitingRows(span: Span): [string, string][] {
+    if (span.endMs !== null) return [];
+    const w = this.stillWaitingBar.causeOf(span.id);
+    return w ? [['Waits on', `line ${w.cause.line}: ${w.cause.message}`]] : [];
   }
 
   /** Ids of the spans the run's insights name, recomputed when the insights change. */
@@ -548,6 +560,7 @@ export class TimelineApp implements ChartActions {
     this.baseline.updateHeader(this.header, this.model);
     this.insightsBar.update(this.model.insights, this.model.criticalPath.size > 0, this.showCritical);
     this.expectationsBar.update(this.model.expectations);
+    this.stillWaitingBar.update(this.model.stillWaiting, this.model.floating, this.model.exitCode, this.model.language);
     this.stopButton.hidden = !this.model.running;
   }
 

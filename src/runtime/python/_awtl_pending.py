@@ -147,16 +147,16 @@ def report(tasks, snippet_file):
         scopes = [f.f_locals for f in reversed(frames)]
         if main is not None:
             scopes.append(main.__dict__)
-        stack = [{'line': f.f_lineno, 'label': _label_of(f)} for f in frames]
+        stack = [{'line': int(f.f_lineno or 0), 'label': str(_label_of(f))} for f in frames]
         try:
             on = _target(task, getattr(task, '_fut_waiter', None), names, scopes)
         except Exception as exc:
             on = {'kind': 'other', 'text': 'unknown (%s)' % type(exc).__name__}
-        waits.append({'id': 0, 'task': names[task], 'on': on, 'stack': stack})
+        waits.append({'id': 0, 'task': str(names[task]), 'on': on, 'stack': stack})
     return {'type': 'pending', 'at': 'stop', 'waits': waits, 'returns': [], 'cleared': [], 'floating': []}
 
 
 def _label_of(frame):
     """A frame's label: its source line as the snippet wrote it (linecache holds unsaved buffers too)."""
-    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip() or frame.f_code.co_name
+    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno or 0).strip() or frame.f_code.co_name
     return text[:119] + '\u2026' if len(text) > 120 else text

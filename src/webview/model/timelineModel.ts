@@ -1,6 +1,8 @@
 // Everything the webview knows about the current run, fed by protocol messages or a whole timeline.
 
-import type { ExpectationResult, Insight, Language, Mark, RunError, RunStatus, Span, TimeMode, Timeline, TimelineStats } from '../../shared/timeline';
+import type {
+  ExpectationResult, FloatingPromise, Insight, Language, Mark, RunError, RunStatus, Span, StillWaiting, TimeMode, Timeline, TimelineStats,
+} from '../../shared/timeline';
 import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
 import { TimelineLayout } from './layout';
 import { unionIntervals, type Interval } from './lod';
@@ -27,6 +29,9 @@ export class TimelineModel {
   criticalPath: ReadonlySet<number> = new Set();
   /** The snippet's `@expect` comments checked against the run, from the end of the run. */
   expectations: readonly ExpectationResult[] = [];
+  /** At the end of a run: what is still waiting, and the promises nobody awaited. */
+  stillWaiting: readonly StillWaiting[] = [];
+  floating: readonly FloatingPromise[] = [];
   /** Sorted by time. */
   readonly marks: Mark[] = [];
   private sites: WireSite[] = [];
@@ -53,6 +58,8 @@ export class TimelineModel {
     this.insights = [];
     this.criticalPath = new Set();
     this.expectations = [];
+    this.stillWaiting = [];
+    this.floating = [];
     this.marks.length = 0;
     this.sites = [];
     this.blocks.length = 0;
@@ -71,8 +78,10 @@ export class TimelineModel {
     this.droppedSpans = msg.droppedSpans;
   }
 
-  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath' | 'expectations'>): void {
+  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath' | 'expectations' | 'stillWaiting' | 'floating'>): void {
     if (msg.insights) this.insights = msg.insights;
+    if (msg.stillWaiting) this.stillWaiting = msg.stillWaiting;
+    if (msg.floating) this.floating = msg.floating;
     if (msg.expectations) this.expectations = msg.expectations;
     if (msg.criticalPath) this.criticalPath = new Set(msg.criticalPath);
     this.status = msg.status;
@@ -93,6 +102,7 @@ export class TimelineModel {
     this.status_({
       status: t.status, error: t.error, stats: t.stats, wallMs: t.wallMs, exitCode: t.exitCode, nowMs: t.wallMs,
       insights: t.insights, criticalPath: t.criticalPath, expectations: t.expectations,
+      stillWaiting: t.stillWaiting, floating: t.floating,
     });
   }
 
