@@ -9,6 +9,7 @@ import { parse, type ParserPlugin } from '@babel/parser';
 import type { PendingMessage, WaitTarget } from '../shared/runtimeProtocol';
 import type { FloatingPromise, Span, StillWaiting, Timeline, WaitLink } from '../shared/timeline';
 import { formatMs } from './terminalGantt';
+import { shownLinks } from '../shared/stillWaitingText';
 
 /** More entries than this are summarised by the count (a loop of a thousand stuck awaits). */
 const MAX_ENTRIES = 100;
@@ -467,17 +468,6 @@ export function floatingPromises(timeline: Timeline, report: PendingMessage | un
 }
 
 // ---- the CLI's section -----------------------------------------------------------------------
-
-/** The links worth a line: a call right under the await that started it says nothing new. */
-export function shownLinks(w: StillWaiting): WaitLink[] {
-  return w.chain.filter((l, i) => {
-    const prev = w.chain[i - 1];
-    return !(i > 0 && l.kind === 'call' && prev?.kind === 'await' && sameCallee(prev.text.slice('await '.length), l.text));
-  });
-}
-
-const calleeOf = (text: string) => text.replace(/\(.*$/s, '').trim();
-const sameCallee = (awaited: string, call: string) => calleeOf(awaited) !== '' && calleeOf(awaited) === calleeOf(call);
 
 /** "Still waiting (N)" and "Not awaited (N)", printed after the chart. */
 export function renderStillWaiting(t: Timeline, options: { color?: boolean } = {}): string {

@@ -27,7 +27,7 @@ describe('Still waiting in the panel', function () {
     assert.match(await view.locator('.at-still-summary').innerText(), /^Still waiting \(1\)$/);
     assert.match(await view.locator('.at-still-note').innerText(), /exit code 13/);
     assert.equal(await cause.innerText(), 'Line 5: resolve was stored in this.waiters at line 5; nothing called it');
-    assert.match(await view.locator('.at-still-chain').innerText(), /await main\(\) \(18\) → main\(\) \(13\) → await gate\.wait\(\) \(15\) → new Promise\(…\): resolve\(\) was never called \(4\)/);
+    assert.match(await view.locator('.at-still-chain').innerText(), /^await main\(\) :18 → await gate\.wait\(\) :15 → new Promise\(…\) :4$/);
     await screenshot(wb.page, 'e2e-still-waiting');
 
     await cause.click();

@@ -4,6 +4,7 @@
 // Pending bars of a chain point here: selecting one marks its entry.
 
 import type { FloatingPromise, StillWaiting, WaitLink } from '../../shared/timeline';
+import { shownLinks } from '../../shared/stillWaitingText';
 import { el, setText } from './dom';
 
 export class StillWaitingBar {
@@ -59,10 +60,10 @@ export class StillWaitingBar {
     const body = el('div', { class: 'at-still-body' });
     body.append(this.link(`Line ${w.cause.line}: ${w.cause.message}`, w.cause.line, w.cause.column, 'at-still-cause'));
     const chain = el('div', { class: 'at-still-chain' });
-    const links = w.chain.slice(0, -1);
+    const links = shownLinks(w).slice(0, -1);
     links.forEach((l, i) => {
       if (i > 0) chain.append(el('span', { class: 'at-still-arrow', text: ' → ' }));
-      chain.append(this.link(`${linkText(l)} (${l.line})`, l.line, l.column, 'at-still-step'));
+      chain.append(this.link(`${linkText(l)} :${l.line}`, l.line, l.column, 'at-still-step'));
     });
     body.append(chain);
     li.append(body);
@@ -94,6 +95,7 @@ export class StillWaitingBar {
 
 /** A link as one short phrase: the chain reads left to right. */
 function linkText(l: WaitLink): string {
-  const t = l.text.length > 60 ? l.text.slice(0, 59) + '…' : l.text;
-  return t;
+  // A promise link reads "new Promise(…): resolve() was never called": the cause says the rest.
+  const t = l.kind === 'promise' ? l.text.replace(/:.*$/, '') : l.text;
+  return t.length > 40 ? t.slice(0, 39) + '…' : t;
 }
