@@ -216,6 +216,8 @@ function resolverFate(ctx: Ctx, exec: Executor, promise: WaitLink): WaitLink {
     if (timer.called) {
       return { kind: 'promise', text: `the timer at line ${timer.line} fired, but ${r}() at line ${timer.called.line} did not run`, line: timer.called.line, column: timer.called.column };
     }
+    // It fired and called resolve itself: the promise was resolved with something that never settled.
+    return { kind: 'timer', text: `the timer at line ${timer.line} fired and called ${r}, with a value that never settled`, line: timer.line, column: timer.column };
   }
   const listener = exec.uses.find((u) => u.via === 'listener');
   if (listener) {

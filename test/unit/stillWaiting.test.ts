@@ -3,7 +3,11 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 
-import type { Timeline } from '../../src/shared/timeline';
+import type { PendingMessage } from '../../src/shared/runtimeProtocol';
+import type { Span, Timeline } from '../../src/shared/timeline';
+import { shownLinks } from '../../src/shared/stillWaitingText';
+import { isStillWaiting } from '../../src/shared/webviewProtocol';
+import { explainNode } from '../../src/engine/stillWaiting';
 import { startRun } from '../../src/engine/run';
 import { cli, FIXTURES, plainNode, runFixture } from './helpers';
 
@@ -164,4 +168,51 @@ describe('still waiting: every classic hang gives its answer (Python)', function
       assert.ok(w.chain[0].kind === 'task', 'starts at a task');
     });
   }
+});
+
+describe('still waiting: the model (pure)', () => {
+  const span = (id: number, parentId: number | null, kind: Span['kind'], label: string, line: number, endMs: number | null = null): Span =>
+    ({ id, parentId, kind, label, line, column: 1, startMs: id, endMs, outcome: endMs === null ? 'pending' : 'fulfilled' });
+  const timeline = (spans: Span[]): Timeline => ({
+    version: 1, file: '/x/a.ts', language: 'typescript', status: 'failed', exitCode: 13, wallMs: 100, error: null,
+    spans, marks: [], droppedSpans: 0, stats: { wallMs: 100, awaitedMs: 0, blockedMs: 0, maxConcurrency: 0 },
+  });
+  const report = (waits: PendingMessage['waits']): PendingMessage => ({ type: 'pending', at: 'exit', waits, returns: [], cleared: [], floating: [] });
+
+  it('follows an await through the calls it started down to the new Promise, and reads the executor from the source', () => {
+    const source = 'let ok = false;\nasync function f() {\n  await new Promise((done) => { setTimeout(() => { if (ok) done(); }, 10); });\n}\nawait f();\n';
+    const timer = { ...span(4, 2, 'timer', 'setTimeout(…)', 3, 5), column: source.split('\n')[2].indexOf('setTimeout') + 1 };
+    const t = timeline([span(1, null, 'await', 'f()', 5), span(2, 1, 'call', 'f()', 2), span(3, 2, 'await', 'new Promise(…)', 3), timer]);
+    const [w] = explainNode(t, report([{ id: 3, on: { kind: 'promise', line: 3, column: 9 } }]), source);
+    assert.deepEqual(w.chain.map((l) => l.kind), ['await', 'call', 'await', 'promise', 'promise']);
+    assert.match(w.cause.message, /the timer at line 3 fired, but done\(\) at line 3 did not run/);
+  });
+
+  it('reports a cycle once, however many awaits lead into it', () => {
+    const t = timeline([span(1, null, 'call', 'a()', 1), span(2, 1, 'await', 'pb', 2), span(3, null, 'call', 'b()', 3), span(4, 3, 'await', 'pa', 4)]);
+    const still = explainNode(t, report([{ id: 2, on: { kind: 'call', id: 3 } }, { id: 4, on: { kind: 'call', id: 1 } }]), undefined);
+    assert.equal(still.length, 1);
+    assert.equal(still[0].cycle, true);
+    assert.equal(still[0].chain[still[0].chain.length - 1].kind, 'cycle');
+  });
+
+  it('an awaited Promise.all branches to each member still pending', () => {
+    const t = timeline([span(1, null, 'await', 'Promise.all([x(), y()])', 1), span(2, 1, 'combinator', 'Promise.all([x(), y()])', 1), span(3, 2, 'call', 'x()', 1), span(4, 2, 'call', 'y()', 1)]);
+    const still = explainNode(t, report([{ id: 1, on: { kind: 'members', of: [{ kind: 'promise', line: 7, column: 3 }, { kind: 'event', event: 'ready', line: 9, column: 1 }] } }]), undefined);
+    assert.deepEqual(still.map((w) => w.cause.line), [7, 9]);
+    assert.match(still[1].cause.message, /'ready' never came \(it was never emitted\)/);
+  });
+
+  it('with no report (a child killed before it could answer) the span tree still gives the chain', () => {
+    const t = timeline([span(1, null, 'await', 'main()', 5), span(2, 1, 'call', 'main()', 1), span(3, 2, 'await', 'fetch(url)', 2)]);
+    const [w] = explainNode(t, undefined, undefined);
+    assert.deepEqual(w.chain.map((l) => l.text), ['await main()', 'main()', 'await fetch(url)', 'a promise from outside the snippet, never settled']);
+  });
+
+  it('the chain the CLI and the panel show skips the call under its own await', () => {
+    const t = timeline([span(1, null, 'await', 'main()', 5), span(2, 1, 'call', 'main()', 1), span(3, 2, 'await', 'fetch(url)', 2)]);
+    const [w] = explainNode(t, undefined, undefined);
+    assert.deepEqual(shownLinks(w).map((l) => l.text), ['await main()', 'await fetch(url)', 'a promise from outside the snippet, never settled']);
+    assert.ok(isStillWaiting(w), 'valid for the webview protocol');
+  });
 });
