@@ -108,7 +108,6 @@ function main(): void {
   patchTimers(recorder, sink);
   patchContextPropagation(recorder);
   patchOutput(sink);
-  patchEvents(now, sink);
   patchBlockingCalls(recorder, probe, sink);
   installExitHooks(recorder, transport, now, sink, userFiles, () => {
     // The watchdog's inspector session must be gone before node exits (it would print "Waiting
@@ -119,6 +118,8 @@ function main(): void {
     const cell = new Int32Array(new SharedArrayBuffer(4));
     while (probe[PROBE_SESSION] === 1 && perfNow() < deadline) AtomicsWait(cell, 0, 0, 1);
   });
+  // After the exit hooks: process.emit is their own replacement of the built-in, not this one.
+  patchEvents(now, sink);
 
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
   const tick = () => {

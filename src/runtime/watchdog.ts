@@ -240,14 +240,16 @@ async function onStop(): Promise<void> {
     while (pausing && absNow() < deadline) await new Promise((r) => setTimeout(r, 5));
     if (block && !block.where && !pausing) await withTimeout(resample(), Math.max(50, deadline - absNow()));
   }
-  // Ask the main thread to flush (works while it is idle or running JavaScript); if it is inside
-  // a synchronous native call it cannot answer, and then its buffers are not being touched.
+  // Ask the main thread what is still waiting, and to flush (works while it is idle or running
+  // JavaScript); if it is inside a synchronous native call it cannot answer, and then its buffers
+  // are not being touched. An idle thread answers in a millisecond, a loaded machine's in tens:
+  // the report is what a stopped run is for, so it gets a quarter of the engine's grace.
   const answered = await withTimeout(
     post('Runtime.evaluate', {
       expression: `(r => r && (r.reportPending('stop'), r.flushNow()))(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`,
       silent: true,
     }),
-    60,
+    250,
   );
   if (answered === undefined) flushMainBuffers();
   if (!block) release();
