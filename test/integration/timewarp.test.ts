@@ -40,9 +40,11 @@ function nextLiveRun(edit: () => Thenable<unknown>, timeoutMs = 30_000): Promise
 describe('Await Timeline time warp and live mode', function () {
   this.timeout(90_000);
 
+  const scratch: vscode.Uri[] = [];
   afterEach(async () => {
     await vscode.commands.executeCommand('awaitTimeline.stop');
     await closeAll();
+    for (const uri of scratch.splice(0)) await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
   });
 
   it('a workshop exercise runs warped: a 300 ms wait is on the chart, in a fraction of it', async () => {
@@ -68,7 +70,11 @@ describe('Await Timeline time warp and live mode', function () {
   });
 
   it('live: an edit runs the file again, warped; a file that does not compile keeps the last good chart', async () => {
-    const uri = fixture('node/compare-sequential.ts');
+    // A scratch copy inside the workspace (live mode runs only workspace files): the edits below
+    // must never reach a fixture, whatever the workbench saves.
+    const uri = fixture(`node/live-scratch-${process.pid}.ts`);
+    await vscode.workspace.fs.copy(fixture('node/compare-sequential.ts'), uri, { overwrite: true });
+    scratch.push(uri);
     const editor = await vscode.window.showTextDocument(uri);
     assert.equal(await toggleLive(uri), true);
     const text = editor.document.getText();
