@@ -66,6 +66,11 @@ function runPlain(file, first = false) {
   return collect(spawn(python, [file], { stdio: ['ignore', 'pipe', 'pipe'] }), first);
 }
 
+/** The peer: the same loop under the standard library's deterministic profiler. */
+function runProfiled(file) {
+  return collect(spawn(python, ['-m', 'cProfile', '-o', path.join(dir, 'profile.out'), file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
 function runInstrumented(file, first = false) {
   const child = spawn(python, [runner], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
   let events = 0;
@@ -98,22 +103,25 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${ms.toFixed(1)} ms`.padStart(10);
 
 try {
-  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented)`);
+  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / cProfile)`);
   for (const [name, source] of Object.entries(cases)) {
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
     writeFileSync(file, source);
     const plain = [];
     const instrumented = [];
+    const profiled = [];
     for (let i = 0; i < runs; i++) {
+      // A B C A B C …: the three side by side, so that load drifts hit them alike.
       plain.push(await runPlain(file));
       instrumented.push(await runInstrumented(file));
+      profiled.push(await runProfiled(file));
     }
     const p = median(plain.map((r) => r.loopMs));
     const q = median(instrumented.map((r) => r.loopMs));
-    const pw = median(plain.map((r) => r.wallMs));
-    const qw = median(instrumented.map((r) => r.wallMs));
+    const c = median(profiled.map((r) => r.loopMs));
+    const ratios = plain.map((r, i) => instrumented[i].loopMs / r.loopMs);
     console.log(`${name.padEnd(30)} loop plain ${fmt(p)}  instrumented ${fmt(q)}  ratio ${(q / p).toFixed(2)}x` +
-      `   | process wall ${fmt(pw)} vs ${fmt(qw)}`);
+      ` (pairs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${runs})  | cProfile ${fmt(c)} ratio ${(c / p).toFixed(2)}x`);
   }
   // Start-up: the CPU time the process spent before the snippet's first line (process_time()
   // printed by that line), plain against instrumented. The 10-line file's extra is the runner's

@@ -276,6 +276,34 @@ describe('Python runtime', function () {
     assert.equal(t.droppedSpans, 40);
   });
 
+  it('past the cap, calls and awaits still run exactly as written and are counted', async () => {
+    // Past the cap the instrumented code takes a branch without the recorder (the hot path):
+    // results, exceptions and the counts must be the same as on the recorded branch.
+    const source = [
+      'import asyncio',
+      'async def step(i):',
+      '    if i == 37:',
+      '        raise ValueError(i)',
+      '    return i * 2',
+      'async def main():',
+      '    total = 0',
+      '    for i in range(60):',
+      '        try:',
+      '            total += await step(i)',
+      '        except ValueError as e:',
+      '            print("caught", e)',
+      '    print(total)',
+      'asyncio.run(main())',
+      '',
+    ].join('\n');
+    const { timeline: t, stdout } = await run('chefs_sleep.py', { source, maxSpansPerSite: 10 });
+    assert.equal(stdout, `caught 37\n${2 * (59 * 60 / 2 - 37)}\n`);
+    assert.equal(spans(t, 'await', 'step(i)').length, 10);
+    assert.equal(spans(t, 'call', 'step(').length, 10);
+    assert.equal(t.droppedSpans, 50 + 50);
+    assert.ok(t.spans.every((s) => s.endMs !== null), 'every recorded span ended');
+  });
+
   it('two gathered coroutines that each spin: a block under each task, at the while line; each task ends when it finished', async () => {
     const { timeline: t, stdout } = await run('gathered_spin.py');
     assert.equal(stdout, plainPython('gathered_spin.py').stdout);

@@ -58,6 +58,8 @@ class Recorder:
         self.task_roots = {}
         # Per site: scopes (calls, async with) recorded and still open.
         self.site_open = []
+        # Per site: itertools.count of the awaits past the cap (see _awtl_transform.SITE_DROPPED).
+        self.dropped_counters = []
         # (co_firstlineno, co_name) -> call site of the snippet's functions (see Instrumented).
         self.definitions = {}
         # task span id -> when its coroutine (the snippet's function) returned or raised, ms.
@@ -156,7 +158,15 @@ class Recorder:
 
     def dropped_total(self):
         cap = self.cap
-        return sum(c - cap for c in self.counts if c > cap) + self.extra_dropped
+        total = self.extra_dropped
+        counters = self.dropped_counters
+        for site, c in enumerate(self.counts):
+            if c > cap:
+                total += c - cap
+            elif c == cap and site < len(counters):
+                # An await site stops counting at the cap; what comes after is counted in C.
+                total += int(repr(counters[site])[6:-1])
+        return total
 
     # -- positions -------------------------------------------------------------------------------
     def is_open(self, sid):
@@ -504,6 +514,8 @@ def install_span_helpers(rec, namespace):
         namespace[fn.__name__] = fn
     namespace['_awtl_n'] = counts
     namespace['_awtl_o'] = site_open
+    namespace['_awtl_d'] = rec.dropped_counters
+    namespace['_awtl_nx'] = next
 
 
 class _AsCompleted:

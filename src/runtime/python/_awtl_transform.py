@@ -41,6 +41,10 @@ SCOPE_MAYBE_COMBINATOR = '_awtl_sq'
 # (a call that was not recorded ends without calling the recorder).
 SITE_COUNTS = '_awtl_n'
 SITE_OPEN = '_awtl_o'
+# Per site, an itertools.count of the awaits past the cap, and the builtin next() (by our name:
+# the program may have one of its own).
+SITE_DROPPED = '_awtl_d'
+NEXT = '_awtl_nx'
 
 MAX_LABEL = 120
 # Names under which asyncio's combinators are usually called. A name only makes a site a candidate:
@@ -402,7 +406,15 @@ class _Rewriter:
             begin = at.call(AWAIT_MAYBE_COMBINATOR, at.const(site), _copy_name(value.func))
         else:
             begin = at.call(AWAIT_BEGIN, at.const(site))
-        return at.call(AWAIT_END, begin, node)
+        recorded = at.call(AWAIT_END, begin, _copy_tree(node))
+        # Past the cap an await costs a list lookup and a count in C, no call of the recorder:
+        #   (await x) if _awtl_n[s] >= cap and _awtl_nx(_awtl_d[s]) >= 0 else _awtl_ae(_awtl_ab(s), await x)
+        # (the await is written twice; only one of the two runs).
+        past_cap = at.node(ast.BoolOp, op=ast.And(), values=[
+            at.node(ast.Compare, left=at.site_item(SITE_COUNTS, site), ops=[ast.GtE()], comparators=[at.const(self.cap)]),
+            at.node(ast.Compare, left=at.call(NEXT, at.site_item(SITE_DROPPED, site)), ops=[ast.GtE()], comparators=[at.const(0)]),
+        ])
+        return at.node(ast.IfExp, test=past_cap, body=node, orelse=recorded)
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -494,6 +506,28 @@ class _Rewriter:
         else:
             begin = at.call(SCOPE_BEGIN, at.const(site))
         return [at.stmt(begin), _guarded([node], site, node)]
+
+
+_POSITIONS = ('lineno', 'col_offset', 'end_lineno', 'end_col_offset')
+
+
+def _copy_tree(node):
+    """A copy of a subtree (copy.deepcopy took as long as the rest of instrumenting)."""
+    if isinstance(node, list):
+        return [_copy_tree(item) for item in node]
+    if not isinstance(node, ast.AST):
+        return node
+    fields = {}
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, (ast.AST, list)):
+            value = _copy_tree(value)
+        fields[name] = value
+    for name in _POSITIONS:
+        value = getattr(node, name, None)
+        if value is not None:
+            fields[name] = value
+    return type(node)(**fields)
 
 
 def _does_nothing(node):
