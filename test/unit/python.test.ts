@@ -455,6 +455,17 @@ describe('Python runtime', function () {
     assert.doesNotMatch(stdout + stderr, /_awtl_hooks|runtime\/python|runner\.py/);
   });
 
+  it('a RecursionError in the snippet reads as under python3: one exception, the program\'s frames only', async () => {
+    const { timeline: t, stdout } = await run('recursion.py');
+    const plain = plainPython('recursion.py');
+    assert.equal(stdout, plain.stdout);
+    assert.equal(t.exitCode, 0);
+    // The recursion's spans that could not close at the limit are closed as it unwinds.
+    const dives = spans(t, 'call', 'dive(');
+    assert.ok(dives.length > 100);
+    assert.ok(dives.every((s) => s.endMs !== null && s.outcome === 'rejected'), 'every dive() ended, rejected');
+  });
+
   it('a missing interpreter ends the run with a clear message', async () => {
     const { timeline: t } = await run('chefs_gather.py', { pythonPath: 'no-such-python3' });
     assert.equal(t.status, 'failed');

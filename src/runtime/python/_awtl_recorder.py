@@ -408,6 +408,8 @@ def install_span_helpers(rec, namespace):
             out_append({'type': 'label', 'id': sid, 'label': sites[entry[0]].label + suffix})
 
     open_scopes = rec.open_scopes
+    # coroutine or function frame -> its open scope's span id (found again when it is not current)
+    scope_of_frame = {}
 
     def _open_scope(site, shown, frame):
         # shown: the site whose kind and label the span takes (a scope's combinator row).
@@ -426,6 +428,7 @@ def install_span_helpers(rec, namespace):
         message = rec.span(sid, parent, info.kind, label, info.line, info.column, (perf() - t0) * 1000.0)
         # [message, context token, parent, site, frame, reason]
         open_scopes[sid] = [message, _cur_set(sid), parent, site, frame, None]
+        scope_of_frame[frame] = sid
         site_open[site] += 1
 
     def _awtl_sb(site):
@@ -447,8 +450,27 @@ def install_span_helpers(rec, namespace):
         # (past the cap, or as a task's own coroutine, nothing was opened).
         sid = _cur_get()
         entry = open_scopes.get(sid)
-        if entry is None or entry[3] != site or entry[4] is not _getframe(frame_depth):
-            return None
+        frame = _getframe(frame_depth)
+        if entry is None or entry[3] != site or entry[4] is not frame:
+            sid = scope_of_frame.get(frame)
+            if sid is None:
+                return None
+            # Its own scope is open but not current: deeper ones could not close (their clean-up
+            # hit the recursion limit). They end here, with what ended this one.
+            reason = reason_of(sys.exc_info()[1]) if sys.exc_info()[1] is not None else 'RecursionError'
+            inner = _cur_get()
+            while inner and inner != sid:
+                deeper = open_scopes.get(inner)
+                if deeper is None:
+                    break
+                rec.close_span(deeper[0], 'rejected', deeper[0]['label'] + ' \u2192 ' + (deeper[5] or reason))
+                del open_scopes[inner]
+                scope_of_frame.pop(deeper[4], None)
+                site_open[deeper[3]] -= 1
+                inner = deeper[2]
+            entry = open_scopes.get(sid)
+            if entry is None:
+                return None
         return sid, entry
 
     def _awtl_sx(site):
@@ -482,17 +504,20 @@ def install_span_helpers(rec, namespace):
                         rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason, end_ms)
             return
         sid, entry = found
-        del open_scopes[sid]
-        site_open[site] -= 1
-        message, ctx_token, parent, _site, _frame, reason = entry
-        try:
-            _cur_reset(ctx_token)
-        except ValueError:
-            _cur_set(parent)
+        message, ctx_token, parent, _site, frame, reason = entry
+        # Closed first, forgotten after: at the recursion limit this may raise midway, and then
+        # the span is still found (and closed) from the next level up.
         if reason is None:
             rec.close_span(message, 'fulfilled')
         else:
             rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason)
+        del open_scopes[sid]
+        scope_of_frame.pop(frame, None)
+        site_open[site] -= 1
+        try:
+            _cur_reset(ctx_token)
+        except ValueError:
+            _cur_set(parent)
 
     def _awtl_ac(site, callee):
         # `as_completed(fs)` -> `_awtl_ac(site, as_completed)(fs)`: only asyncio's gets a row.
@@ -516,6 +541,11 @@ def install_span_helpers(rec, namespace):
     namespace['_awtl_o'] = site_open
     namespace['_awtl_d'] = rec.dropped_counters
     namespace['_awtl_nx'] = next
+
+    def _awtl_rx():
+        # The RecursionError being handled, without the recorder's frames it went through.
+        return sys.exc_info()[1].with_traceback(None)
+    namespace['_awtl_rx'] = _awtl_rx
 
 
 class _AsCompleted:

@@ -43,6 +43,7 @@ SITE_COUNTS = '_awtl_n'
 SITE_OPEN = '_awtl_o'
 # Per site, an itertools.count of the awaits past the cap, and the builtin next() (by our name:
 # the program may have one of its own).
+RECURSION_ERROR = '_awtl_rx'
 SITE_DROPPED = '_awtl_d'
 NEXT = '_awtl_nx'
 
@@ -208,9 +209,16 @@ class _At:
         return ast.Expr(value=call, **self.pos)
 
     def if_open(self, site, helper):
-        """`if _awtl_o[site]: helper(site)`"""
-        return ast.If(test=self.site_item(SITE_OPEN, site), body=[self.stmt(self.call(helper, self.const(site)))],
-                      orelse=[], **self.pos)
+        """`if _awtl_o[site]: try: helper(site) except RecursionError: pass`
+
+        At the recursion limit the helper's own call raises RecursionError: swallowed, so that the
+        program's exception goes on alone (python3 shows no second one chained to it); the
+        recorder closes what was left open at the next level up."""
+        call = self.stmt(self.call(helper, self.const(site)))
+        guarded = ast.Try(body=[call], handlers=[ast.ExceptHandler(
+            type=self.name('RecursionError'), name=None, body=[ast.Pass(**self.pos)], **self.pos)],
+            orelse=[], finalbody=[], **self.pos)
+        return ast.If(test=self.site_item(SITE_OPEN, site), body=[guarded], orelse=[], **self.pos)
 
     def reraise(self, body):
         return ast.ExceptHandler(type=self.name('BaseException'), name=None,
@@ -477,7 +485,11 @@ class _Rewriter:
         begin = at.node(
             ast.If,
             test=at.node(ast.Compare, left=at.site_item(SITE_COUNTS, site), ops=[ast.Lt()], comparators=[at.const(self.cap)]),
-            body=[at.stmt(at.call(SCOPE_BEGIN, at.const(site)))],
+            # At the recursion limit _awtl_sb's own frames raise: the error goes on from here,
+            # without them (python3 raises it where the program called).
+            body=[at.node(ast.Try, body=[at.stmt(at.call(SCOPE_BEGIN, at.const(site)))], handlers=[at.node(
+                ast.ExceptHandler, type=at.name('RecursionError'), name=None,
+                body=[at.node(ast.Raise, exc=at.call(RECURSION_ERROR), cause=None)])], orelse=[], finalbody=[])],
             orelse=[at.node(
                 ast.AugAssign,
                 target=at.node(ast.Subscript, value=at.name(SITE_COUNTS), slice=at.const(site), ctx=ast.Store()),
