@@ -15,6 +15,11 @@ export interface RunTarget {
   displayName: string;
   /** Where `reveal` goes. */
   uri: vscode.Uri;
+  /**
+   * The program's working directory: the workspace folder that holds the file (as VS Code's own
+   * Run Python File and a terminal opened there), else the file's folder for a loose file.
+   */
+  cwd: string;
 }
 
 /** The run for this document, or a sentence saying why it cannot run. */
@@ -23,13 +28,15 @@ export function runTargetFor(document: vscode.TextDocument): RunTarget | string 
   if (!ext) return `Await Timeline runs TypeScript, JavaScript and Python files, not ${document.languageId}.`;
   const source = document.getText();
   if (document.uri.scheme === 'file') {
-    return { file: document.uri.fsPath, source, displayName: path.basename(document.uri.fsPath), uri: document.uri };
+    const folder = vscode.workspace.getWorkspaceFolder(document.uri);
+    const cwd = folder?.uri.scheme === 'file' ? folder.uri.fsPath : path.dirname(document.uri.fsPath);
+    return { file: document.uri.fsPath, source, displayName: path.basename(document.uri.fsPath), uri: document.uri, cwd };
   }
   // Untitled (or virtual) buffers: imports resolve from the first workspace folder.
   const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? os.tmpdir();
   const base = path.basename(document.uri.path) || 'Untitled';
   const name = path.extname(base) ? base : `${base}${ext}`;
-  return { file: path.join(folder, name), source, displayName: name, uri: document.uri };
+  return { file: path.join(folder, name), source, displayName: name, uri: document.uri, cwd: folder };
 }
 
 /**

@@ -210,6 +210,7 @@ export class TimelineRunner implements vscode.Disposable {
       ...clock,
       file: target.file,
       source: target.source,
+      cwd: target.cwd,
       args: settings.args,
       timeoutMs: settings.timeoutMs || undefined,
       blockThresholdMs: settings.blockThresholdMs,

@@ -183,6 +183,15 @@ describe('Await Timeline extension', function () {
     assert.ok(overlaps(sleeps[0]!, sleeps[1]!), 'asyncio.gather: the sleeps overlap');
   });
 
+  it('runs a file of a subfolder in its workspace folder, as Run Python File does (Python and JS)', async () => {
+    for (const name of ['cwd/sub/cwd.py', 'cwd/sub/cwd.js']) {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixture(name)));
+      const t = await run();
+      assert.equal(t?.status, 'completed', JSON.stringify(t?.error));
+      assert.deepEqual(t.marks.filter((m) => m.kind === 'stdout' || m.kind === 'log').map((m) => m.text), [`cwd ${workspace().fsPath}`], name);
+    }
+  });
+
   it('says clearly when the Python interpreter is missing', async () => {
     await setSetting('pythonPath', path.join('/nonexistent', 'python3'));
     try {
