@@ -261,6 +261,8 @@ class _Rewriter:
         self.function_depth = 0
         # One flag per function being visited: whether its own body yields (a generator).
         self.yields = []
+        # Loops around the node being visited, in the function being visited (one entry per function).
+        self.loops = [0]
         self.combinator_names = set(COMBINATOR_CALLS)
         self.as_completed_names = set(AS_COMPLETED_CALLS)
         self.scope_names = set(COMBINATOR_SCOPES)
@@ -274,6 +276,13 @@ class _Rewriter:
             ast.AsyncWith: self.visit_AsyncWith,
             ast.Yield: self.visit_Yield,
             ast.YieldFrom: self.visit_Yield,
+            ast.For: self.visit_loop,
+            ast.AsyncFor: self.visit_loop,
+            ast.While: self.visit_loop,
+            ast.ListComp: self.visit_loop,
+            ast.SetComp: self.visit_loop,
+            ast.DictComp: self.visit_loop,
+            ast.GeneratorExp: self.visit_loop,
             ast.ImportFrom: self.visit_ImportFrom,
         }
 
@@ -385,6 +394,12 @@ class _Rewriter:
                             names.add(alias.asname)
         return node
 
+    def visit_loop(self, node):
+        self.loops[-1] += 1
+        self.generic_visit(node)
+        self.loops[-1] -= 1
+        return node
+
     def visit_Yield(self, node):
         if self.yields:
             self.yields[-1] = True
@@ -393,7 +408,9 @@ class _Rewriter:
 
     def visit_Lambda(self, node):
         self.yields.append(False)
+        self.loops.append(0)
         self.generic_visit(node)
+        self.loops.pop()
         self.yields.pop()
         return node
 
@@ -414,8 +431,12 @@ class _Rewriter:
             begin = at.call(AWAIT_MAYBE_COMBINATOR, at.const(site), _copy_name(value.func))
         else:
             begin = at.call(AWAIT_BEGIN, at.const(site))
+        recorded = at.call(AWAIT_END, begin, node)
+        if not self.loops[-1]:
+            return recorded
         recorded = at.call(AWAIT_END, begin, _copy_tree(node))
-        # Past the cap an await costs a list lookup and a count in C, no call of the recorder:
+        # In a loop, past the cap an await costs a list lookup and a count in C, no call of the
+        # recorder (elsewhere the code stays small: instrumenting and compiling stay fast):
         #   (await x) if _awtl_n[s] >= cap and _awtl_nx(_awtl_d[s]) >= 0 else _awtl_ae(_awtl_ab(s), await x)
         # (the await is written twice; only one of the two runs).
         past_cap = at.node(ast.BoolOp, op=ast.And(), values=[
@@ -453,7 +474,9 @@ class _Rewriter:
         saved_classes = self.class_names
         self.class_names = []
         self.yields.append(False)
+        self.loops.append(0)
         self.generic_visit(node)
+        self.loops.pop()
         is_generator = self.yields.pop()
         self.class_names = saved_classes
         self.function_depth -= 1
