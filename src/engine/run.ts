@@ -174,6 +174,8 @@ export class Run extends EventEmitter<RunEvents> {
   private status: RunStatus = 'running';
   private endStatus: RunStatus | undefined;
   private streamError: string | undefined;
+  /** The stream was good but reading it failed (a fault of the engine's, not of the child's). */
+  private streamFault = false;
   private spawnError: string | undefined;
   private startedAt = 0;
   private timeoutTimer: NodeJS.Timeout | undefined;
@@ -217,7 +219,15 @@ export class Run extends EventEmitter<RunEvents> {
       try {
         decoders[which].push(chunk, (frame: Frame) => this.onFrame(frame));
       } catch (err) {
-        if (!(err instanceof MalformedStreamError)) throw err;
+        if (!(err instanceof MalformedStreamError)) {
+          // A fault of ours while reading a good stream: the run ends here, says why, and keeps
+          // what was read before (never 'completed' with events silently lost).
+          if (this.streamError) return;
+          this.streamError = `internal error while reading the run's events: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+          this.streamFault = true;
+          void this.stop('failed');
+          return;
+        }
         if (this.sealed && this.builder.started) {
           // The program's doing, not the runtime's: nothing more from this stream is believed (the
           // pipe is still read, so the child never blocks on it), and the program runs on.
@@ -246,7 +256,7 @@ export class Run extends EventEmitter<RunEvents> {
       // A child that never started emits no 'exit': end the run here.
       if (this.child.pid === undefined) {
         clearTimeout(this.timeoutTimer);
-        resolveDone(this.finish(null, null));
+        resolveDone(this.finishSafely(null, null));
       }
     });
     this.startTracking(w.spec);
@@ -259,7 +269,7 @@ export class Run extends EventEmitter<RunEvents> {
       void drained.then(() => {
         clearTimeout(drainTimer);
         clearTimeout(this.timeoutTimer);
-        resolveDone(this.finish(code, signal));
+        resolveDone(this.finishSafely(code, signal));
         for (const s of [events, watchdog]) s?.destroy();
       });
     });
@@ -429,6 +439,31 @@ export class Run extends EventEmitter<RunEvents> {
     }
   }
 
+  /** finish(), or, if building the timeline fails, a failed run that says so and lists what was read. */
+  private finishSafely(code: number | null, signal: NodeJS.Signals | null): Timeline {
+    try {
+      return this.finish(code, signal);
+    } catch (err) {
+      const b = this.builder;
+      let spans: Timeline['spans'] = [];
+      try {
+        spans = b.allSpans();
+      } catch {
+        // nothing more to keep
+      }
+      const wallMs = round(this.elapsedMs());
+      const timeline: Timeline = {
+        version: 1, file: this.file, language: this.language, status: 'failed', exitCode: code, wallMs,
+        error: { kind: 'internal', message: `internal error while building the timeline: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` },
+        spans, marks: b.allMarks(), droppedSpans: b.droppedSpans,
+        stats: { wallMs, awaitedMs: 0, blockedMs: 0, maxConcurrency: 0 },
+      };
+      this.status = 'failed';
+      this.emit('end', timeline);
+      return timeline;
+    }
+  }
+
   private finish(code: number | null, signal: NodeJS.Signals | null): Timeline {
     if (this.pendingDelta) {
       clearImmediate(this.pendingDelta);
@@ -448,7 +483,7 @@ export class Run extends EventEmitter<RunEvents> {
     const stuck = open ? ` while stuck at line ${open.line}: ${open.label}` : '';
     if (this.streamError) {
       status = 'failed';
-      error = { kind: 'stream', message: this.streamError };
+      error = { kind: this.streamFault ? 'internal' : 'stream', message: this.streamError };
     } else if (this.endStatus === 'timeout') {
       status = 'timeout';
       error = { kind: 'timeout', message: `timed out after ${this.timeoutMs} ms${stuck}`, line: open?.line };

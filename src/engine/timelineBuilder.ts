@@ -79,7 +79,8 @@ export class TimelineBuilder {
         break;
       case 'sites':
         if (m.base !== this.sites.length) throw new MalformedStreamError(`sites at ${m.base}, expected ${this.sites.length}`);
-        this.sites.push(...m.sites);
+        // One by one: a spread of a module's whole table overflows the call stack past ~120,000 sites.
+        for (const site of m.sites) this.sites.push(site);
         break;
       case 'label': {
         const span = this.spans.get(m.id);

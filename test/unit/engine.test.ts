@@ -223,6 +223,55 @@ describe('engine: bad input', () => {
     assert.match(t.error?.message ?? '', /malformed event stream.*unsealed frame \(type 9\)/);
   });
 
+  /** A "runtime" (node script run by a shell script given as the node path) that writes `body` to the event channel. */
+  function fakeRuntime(body: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-'));
+    const js = path.join(dir, 'fake.js');
+    fs.writeFileSync(js, `const fs = require('fs');
+const frame = (type, body) => { const h = Buffer.alloc(5); h.writeUInt32LE(body.length, 0); h[4] = type; return Buffer.concat([h, body]); };
+const json = (m) => frame(2, Buffer.from(JSON.stringify(m)));
+const records = (...rs) => frame(1, Buffer.from(new Float64Array(rs.flat()).buffer));
+const out = (b) => { let off = 0; while (off < b.length) off += fs.writeSync(3, b, off); };
+${body}`);
+    const sh = path.join(dir, 'fake-runtime.sh');
+    fs.writeFileSync(sh, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(js)}\n`, { mode: 0o755 });
+    return sh;
+  }
+
+  it('a module with 200,000 await sites is read whole (its site table once overflowed the stack and every event was lost)', async () => {
+    const fake = fakeRuntime(`
+out(json({ type: 'started' }));
+out(json({ type: 'sites', base: 0, file: '/x.mjs', sites: Array.from({ length: 200000 }, (_, i) => ({ kind: 'await', label: String(i), line: i + 1, column: 3 })) }));
+out(records([1, 1, 0, 199999, 1], [2, 1, 1, 0, 2], [1, 2, 0, 5, 3], [2, 2, 1, 0, 4]));
+out(json({ type: 'exit', code: 0, atMs: 5 }));
+`);
+    const t = await startRun({ file: path.join(FIXTURES, 'node/nested.js'), nodePath: fake, stdout: 'pipe', stderr: 'pipe' }).done;
+    assert.equal(t.status, 'completed', JSON.stringify(t.error));
+    assert.deepEqual(t.spans.map((s) => [s.label, s.line, s.endMs]), [['199999', 200000, 2], ['5', 6, 4]]);
+  });
+
+  it('a fault of the engine while reading the events ends the run as failed, with the reason and the spans read so far', async () => {
+    const fake = fakeRuntime(`
+out(json({ type: 'started' }));
+out(json({ type: 'sites', base: 0, file: '/x.mjs', sites: [{ kind: 'await', label: 'first', line: 1, column: 1 }, { kind: 'await', label: 'second', line: 2, column: 1 }] }));
+out(records([1, 1, 0, 0, 1], [2, 1, 1, 0, 2]));
+setTimeout(() => { out(records([1, 2, 0, 1, 3])); setTimeout(() => {}, 5000); }, 300);
+`);
+    const run = startRun({ file: path.join(FIXTURES, 'node/nested.js'), nodePath: fake, stdout: 'pipe', stderr: 'pipe' });
+    const apply = run.builder.apply.bind(run.builder);
+    run.builder.apply = (frame) => {
+      if (frame.type === 'events' && frame.records[3] === 1) throw new TypeError('an engine bug');
+      apply(frame);
+    };
+    const t0 = Date.now();
+    const t = await run.done;
+    assert.ok(Date.now() - t0 < 3000, 'the child was stopped');
+    assert.equal(t.status, 'failed');
+    assert.equal(t.error?.kind, 'internal');
+    assert.match(t.error?.message ?? '', /internal error while reading the run's events: TypeError: an engine bug/);
+    assert.deepEqual(t.spans.map((s) => s.label), ['first']);
+  });
+
   it('a flood of awaits and output completes in bounded memory, counting what it does not list', async function () {
     this.timeout(60000);
     const { timeline: t } = await runFixture('node/flood.js');
