@@ -42,6 +42,8 @@ export function createSharedChannel(): SharedChannel {
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** How long a writer waits before it tries a full pipe again. */
+const PIPE_FULL_WAIT_MS = 0.05;
 
 /** Writes all of `bytes`, waiting out a full pipe instead of dropping data. Returns false if the reader is gone. */
 export function writeFully(fd: number, bytes: Uint8Array): boolean {
@@ -51,7 +53,9 @@ export function writeFully(fd: number, bytes: Uint8Array): boolean {
       off += writeSync(fd, bytes, off, bytes.length - off);
     } catch (err: any) {
       if (err?.code === 'EAGAIN') {
-        Atomics.wait(sleepCell, 0, 0, 1);
+        // Only on a non-blocking channel (ours is blocking unless something set O_NONBLOCK): the
+        // engine drains it within microseconds once it runs, so wait briefly, not a whole ms.
+        Atomics.wait(sleepCell, 0, 0, PIPE_FULL_WAIT_MS);
         continue;
       }
       return false; // EPIPE/EBADF: the engine is gone; the user's program goes on regardless
