@@ -42,6 +42,18 @@ export function toChromeTrace(t: Timeline): { traceEvents: TraceEvent[]; display
     events.push({ name: s.label, cat: s.kind, ph: 'b', ts: us(s.startMs), pid, tid: 1, id, args: { ...args, track } });
     events.push({ name: s.label, cat: s.kind, ph: 'e', ts: us(endOf(s)), pid, tid: 1, id, args: { outcome: s.outcome } });
   }
+  // Spans past the run's budget: one async event per stretch, named with its count, on the track
+  // of the span they ran under.
+  let aggregateId = 0;
+  for (const a of t.aggregates ?? []) {
+    const parent = a.parentId === null ? undefined : byId.get(a.parentId);
+    const track = parent ? `chain ${rootOf(parent)}` : 'aggregates';
+    const id = `agg${++aggregateId}`;
+    const name = `×${a.count} ${a.label}`;
+    const args = { line: a.line, column: a.column, count: a.count, parentId: a.parentId, file: t.file, track, aggregate: true };
+    events.push({ name, cat: `aggregate.${a.kind}`, ph: 'b', ts: us(a.startMs), pid, tid: 1, id, args });
+    events.push({ name, cat: `aggregate.${a.kind}`, ph: 'e', ts: us(a.endMs), pid, tid: 1, id });
+  }
   for (const m of t.marks) {
     events.push({ name: m.text.slice(0, 200), cat: `mark.${m.kind}`, ph: 'i', s: 'g', ts: us(m.atMs), pid, tid: 1, args: { line: m.line } });
   }

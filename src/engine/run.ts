@@ -26,7 +26,14 @@ export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
 export const INCOMPLETE_TAMPERED = "the program closed or wrote to the tool's channel";
 /** Timeline.incomplete when the program ended with a code but its exit never came over the channel. */
 export const INCOMPLETE_CLOSED = "the tool's channel closed before the program ended (the program closed it, or left without node's exit event)";
+/** Python's runtime still caps each site (it has no run budget yet); a Node run has no per-site cap by default. */
 export const DEFAULT_MAX_SPANS_PER_SITE = 1000;
+/**
+ * The run's span budget: this many spans are listed, the rest counted per site and parent
+ * (`Timeline.aggregates`). High enough that a program a person reads stays whole.
+ */
+export const DEFAULT_MAX_SPANS = 200_000;
+const NO_CAP = 0xffffffff;
 /** How long a stop waits for the child to flush before it is killed. */
 const STOP_GRACE_MS = 500;
 /** How long after exit the event pipes may take to drain. */
@@ -55,6 +62,8 @@ export interface RunOptions {
   timeoutMs?: number;
   blockThresholdMs?: number;
   maxSpansPerSite?: number;
+  /** The run's span budget (default DEFAULT_MAX_SPANS); past it spans are aggregated. */
+  maxSpans?: number;
   stdin?: StdioTarget;
   stdout?: StdioTarget;
   stderr?: StdioTarget;
@@ -292,7 +301,8 @@ export class Run extends EventEmitter<RunEvents> {
       cwd: options.cwd ?? path.dirname(this.file),
       argv0: options.argv0,
       blockThresholdMs: options.blockThresholdMs ?? DEFAULT_BLOCK_THRESHOLD_MS,
-      maxSpansPerSite: options.maxSpansPerSite ?? DEFAULT_MAX_SPANS_PER_SITE,
+      maxSpansPerSite: options.maxSpansPerSite ?? (this.language === 'python' ? DEFAULT_MAX_SPANS_PER_SITE : NO_CAP),
+      maxSpans: options.maxSpans ?? DEFAULT_MAX_SPANS,
       ...(this.time === 'warp' ? { time: 'warp' as const } : {}),
     };
     control?.write(JSON.stringify(request) + '\n');
@@ -429,6 +439,13 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   private onFrame(frame: Frame): void {
+    // Nobody shows this run live (the CLI): no deltas to keep or copy.
+    if (this.listenerCount('update') === 0) {
+      this.builder.trackChanges = false;
+      this.builder.apply(frame);
+      return;
+    }
+    this.builder.trackChanges = true;
     this.builder.apply(frame);
     if (!this.pendingDelta) {
       this.pendingDelta = setImmediate(() => {

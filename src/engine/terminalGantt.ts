@@ -1,6 +1,7 @@
 // The timeline as a Gantt chart in a terminal: one row per span, nested under its parent, bars on
 // a shared time axis, durations, colour on a TTY and plain text without.
-import type { Span, Timeline } from '../shared/timeline';
+import type { Span, SpanAggregate, Timeline } from '../shared/timeline';
+import { aggregateRows, type AggregateRow } from '../shared/aggregates';
 import { visibleLine, visibleText } from '../shared/safeText';
 
 export interface GanttOptions {
@@ -52,6 +53,37 @@ export function treeOrder(spans: Span[]): Array<{ span: Span; depth: number }> {
   return out;
 }
 
+/** Spans and aggregate rows in tree order: a parent's aggregate rows follow its listed children. */
+function treeRows(spans: Span[], aggregates: readonly SpanAggregate[]): Array<{ span?: Span; agg?: AggregateRow; depth: number }> {
+  const rows = treeOrder(spans);
+  if (!aggregates.length) return rows;
+  const ids = new Set(spans.map((s) => s.id));
+  const byParent = new Map<number | null, AggregateRow[]>();
+  for (const r of aggregateRows(aggregates)) {
+    const key = r.parentId !== null && ids.has(r.parentId) ? r.parentId : null;
+    let list = byParent.get(key);
+    if (!list) byParent.set(key, (list = []));
+    list.push(r);
+  }
+  const out: Array<{ span?: Span; agg?: AggregateRow; depth: number }> = [];
+  // A span's subtree ends at the next row that is not deeper: its aggregate rows go there.
+  const open: Array<{ id: number; depth: number }> = [];
+  const close = (depth: number) => {
+    while (open.length && open[open.length - 1].depth >= depth) {
+      const o = open.pop()!;
+      for (const agg of byParent.get(o.id) ?? []) out.push({ agg, depth: o.depth + 1 });
+    }
+  };
+  for (const r of rows) {
+    close(r.depth);
+    out.push(r);
+    open.push({ id: r.span.id, depth: r.depth });
+  }
+  close(0);
+  for (const agg of byParent.get(null) ?? []) out.push({ agg, depth: 0 });
+  return out;
+}
+
 export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   const width = Math.max(60, options.width ?? 100);
   const color = options.color ?? false;
@@ -60,6 +92,7 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
 
   let total = Math.max(t.wallMs, 0.001);
   for (const s of t.spans) total = Math.max(total, s.endMs ?? s.startMs);
+  for (const a of t.aggregates ?? []) total = Math.max(total, a.endMs);
   const labelWidth = Math.min(44, Math.max(16, Math.floor(width * 0.38)));
   const durWidth = 9;
   const barWidth = width - labelWidth - durWidth - 3;
@@ -77,11 +110,23 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   }
   lines.push(paint(COLORS.dim, head + axisText));
 
-  const rows = treeOrder(t.spans);
+  const rows = treeRows(t.spans, t.aggregates ?? []);
   // The critical path gets a ▶ between label and bar: these spans set the wall time.
   const critical = new Set(t.criticalPath ?? []);
-  for (const { span: s, depth } of rows.slice(0, maxRows)) {
+  for (const { span: s, agg, depth } of rows.slice(0, maxRows)) {
     const indent = '  '.repeat(Math.min(depth, 8));
+    if (agg) {
+      // Spans past the budget: counted, drawn where they ran, never as single spans.
+      let label = `${indent}×${agg.count.toLocaleString('en-US')} ${agg.kind === 'await' ? 'await ' : ''}${agg.label}`;
+      if (label.length > labelWidth) label = label.slice(0, labelWidth - 1) + '…';
+      const bar = Array(barWidth).fill(' ');
+      for (const [from, to] of agg.stretches) for (let i = col(from); i <= col(to); i++) bar[i] = '▒';
+      const first = agg.stretches[0][0];
+      const last = Math.max(...agg.stretches.map((x) => x[1]));
+      lines.push(`${label.padEnd(labelWidth)} ${paint(COLORS[agg.kind] ?? '0', bar.join(''))} ${formatMs(last - first).padStart(durWidth)}`);
+      continue;
+    }
+    if (!s) continue;
     const prefix = s.kind === 'await' ? 'await ' : s.kind === 'block' ? '⛔ ' : '';
     // A label is the program's text: an ESC, NUL or bidi override in it is shown, never acted on.
     let label = indent + prefix + visibleLine(s.label);
@@ -100,7 +145,11 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   }
   if (rows.length > maxRows) lines.push(paint(COLORS.dim, `… ${rows.length - maxRows} more spans (see --json)`));
   if (critical.size) lines.push(paint(COLORS.dim, '▶ critical path: the spans that set the wall time'));
-  if (t.droppedSpans > 0) lines.push(paint(COLORS.dim, `… ${t.droppedSpans} more spans from hot sites were counted, not listed`));
+  if (t.aggregates?.length) {
+    lines.push(paint(COLORS.dim, `▒ ×N: ${t.droppedSpans.toLocaleString('en-US')} spans past the run's span budget (--max-spans), counted per site and drawn where they ran`));
+  } else if (t.droppedSpans > 0) {
+    lines.push(paint(COLORS.dim, `… ${t.droppedSpans} more spans from hot sites were counted, not listed`));
+  }
   lines.push(summaryLine(t));
   return lines.join('\n') + '\n';
 }

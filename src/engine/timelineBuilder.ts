@@ -1,10 +1,12 @@
 // Builds the timeline from a child's frames: resolves site indexes to labels and lines,
 // applies opens, closes and span updates, validates every record, and computes the stats.
 import {
-  OP_CLOSE, OP_DROPPED, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type PendingMessage, type Site,
+  OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type PendingMessage, type Site,
 } from '../shared/runtimeProtocol';
-import type { Language, Mark, RunError, RunStatus, Span, Timeline, TimelineStats } from '../shared/timeline';
+import type { Language, Mark, RunError, RunStatus, Span, SpanAggregate, Timeline, TimelineStats } from '../shared/timeline';
+import { AggregateStore } from './aggregateStore';
 import { MalformedStreamError, type Frame } from './frameDecoder';
+import { SpanTable } from './spanTable';
 
 export interface TimelineDelta {
   /** New spans and spans that changed (ended, relabelled), in their latest state. */
@@ -14,14 +16,22 @@ export interface TimelineDelta {
 
 export class TimelineBuilder {
   private readonly sites: Site[] = [];
-  private readonly spans = new Map<number, Span>();
-  private readonly labels = new Map<number, string>();
+  private readonly spans = new SpanTable(this.sites);
   private readonly marks: Mark[] = [];
+  /**
+   * Whether takeDelta() will be asked for (someone shows the run live): only then are changed
+   * spans remembered. A CLI run keeps no per-span bookkeeping beyond the spans themselves.
+   */
+  trackChanges = true;
   /** Block id -> the block it was split from. */
   private readonly continues = new Map<number, number>();
   private dirty = new Set<number>();
   private newMarks: Mark[] = [];
   droppedSpans = 0;
+  /** Spans past the run's budget, per site and parent in stretches of time. */
+  readonly aggregates = new AggregateStore();
+  /** An OP_AGGREGATE waiting for its OP_AGGREGATE_END (the pair may straddle two frames). */
+  private openAggregate: { site: number; parentId: number; count: number; startMs: number } | undefined;
   started = false;
   exit: { code: number; atMs: number } | undefined;
   compileError: RunError | undefined;
@@ -40,6 +50,7 @@ export class TimelineBuilder {
   private applyRecords(r: Float64Array): void {
     for (let i = 0; i < r.length; i += RECORD_WORDS) {
       const op = r[i];
+      if (this.openAggregate && op !== OP_AGGREGATE_END) throw new MalformedStreamError('an aggregate without its end');
       if (op === OP_OPEN) {
         const id = r[i + 1];
         const parentId = r[i + 2];
@@ -49,23 +60,32 @@ export class TimelineBuilder {
         if (!site) throw new MalformedStreamError(`unknown site ${r[i + 3]}`);
         if (!Number.isFinite(start)) throw new MalformedStreamError('bad start time');
         if (parentId !== 0 && !this.spans.has(parentId)) throw new MalformedStreamError(`unknown parent ${parentId}`);
-        this.spans.set(id, {
-          id, parentId: parentId === 0 ? null : parentId, kind: site.kind,
-          label: this.labels.get(id) ?? site.label, line: site.line, column: site.column,
-          startMs: start, endMs: null, outcome: 'pending',
-        });
-        this.labels.delete(id);
-        this.dirty.add(id);
+        this.spans.open(id, parentId, r[i + 3], start);
+        if (this.trackChanges) this.dirty.add(id);
       } else if (op === OP_CLOSE) {
-        const span = this.spans.get(r[i + 1]);
+        const id = r[i + 1];
         const outcome = outcomeFromCode(r[i + 2]);
-        if (!span || !outcome || !Number.isFinite(r[i + 4])) throw new MalformedStreamError('bad close record');
-        span.endMs = Math.max(span.startMs, r[i + 4]);
-        span.outcome = outcome;
-        this.dirty.add(span.id);
+        if (outcome === undefined || outcome === 'pending' || !Number.isFinite(r[i + 4]) || !this.spans.close(id, outcome, r[i + 4])) {
+          throw new MalformedStreamError('bad close record');
+        }
+        if (this.trackChanges) this.dirty.add(id);
       } else if (op === OP_DROPPED) {
         if (!Number.isInteger(r[i + 1]) || r[i + 1] < 0) throw new MalformedStreamError('bad dropped count');
         this.droppedSpans += r[i + 1];
+      } else if (op === OP_AGGREGATE) {
+        const site = r[i + 1];
+        const parentId = r[i + 2];
+        const count = r[i + 3];
+        if (!this.sites[site]) throw new MalformedStreamError(`unknown site ${site}`);
+        if (parentId !== 0 && !this.spans.has(parentId)) throw new MalformedStreamError(`unknown parent ${parentId}`);
+        if (!Number.isInteger(count) || count < 0 || !Number.isFinite(r[i + 4])) throw new MalformedStreamError('bad aggregate');
+        this.openAggregate = { site, parentId, count, startMs: r[i + 4] };
+      } else if (op === OP_AGGREGATE_END) {
+        const a = this.openAggregate;
+        if (!a || !Number.isFinite(r[i + 1])) throw new MalformedStreamError('bad aggregate end');
+        this.openAggregate = undefined;
+        this.aggregates.add(a.site, a.parentId, a.count, a.startMs, Math.max(a.startMs, r[i + 1]));
+        this.droppedSpans += a.count;
       } else {
         throw new MalformedStreamError(`unknown record ${op}`);
       }
@@ -83,18 +103,16 @@ export class TimelineBuilder {
         for (const site of m.sites) this.sites.push(site);
         break;
       case 'label': {
-        const span = this.spans.get(m.id);
-        if (span) {
-          span.label = m.label;
-          this.dirty.add(span.id);
-        } else this.labels.set(m.id, m.label);
+        const known = this.spans.has(m.id);
+        this.spans.setLabel(m.id, m.label);
+        if (known && this.trackChanges) this.dirty.add(m.id);
         break;
       }
       case 'span': {
         const { type: _type, continues, ...span } = m;
         if (continues !== undefined) this.continues.set(span.id, continues);
-        this.spans.set(span.id, span);
-        this.dirty.add(span.id);
+        this.spans.set(span);
+        if (this.trackChanges) this.dirty.add(span.id);
         break;
       }
       case 'mark': {
@@ -123,7 +141,11 @@ export class TimelineBuilder {
 
   /** What changed since the last call. */
   takeDelta(): TimelineDelta {
-    const spans = [...this.dirty].map((id) => ({ ...this.spans.get(id)! }));
+    const spans: Span[] = [];
+    for (const id of this.dirty) {
+      const s = this.spans.get(id);
+      if (s) spans.push({ ...s });
+    }
     this.dirty = new Set();
     const marks = this.newMarks;
     this.newMarks = [];
@@ -132,7 +154,7 @@ export class TimelineBuilder {
 
   /** Spans in start order. */
   allSpans(): Span[] {
-    return [...this.spans.values()].sort((a, b) => a.startMs - b.startMs || a.id - b.id);
+    return this.spans.all().sort((a, b) => a.startMs - b.startMs || a.id - b.id);
   }
 
   allMarks(): Mark[] {
@@ -141,7 +163,7 @@ export class TimelineBuilder {
 
   /** The block span still going, if any (what a stuck program is stuck on). */
   openBlock(): Span | undefined {
-    for (const s of this.spans.values()) if (s.kind === 'block' && s.endMs === null) return s;
+    for (const s of this.spans.objects.values()) if (s.kind === 'block' && s.endMs === null) return s;
     return undefined;
   }
 
@@ -156,7 +178,9 @@ export class TimelineBuilder {
    * from another starts where that one ended or where its own call began.
    */
   refineBlocks(endOfRunMs: number | undefined, thresholdMs: number): void {
-    const ordered = this.allSpans().filter((s) => s.kind === 'block');
+    // Blocks come whole (JSON messages): these are the live objects.
+    const ordered = this.spans.ofKind('block').sort((a, b) => a.startMs - b.startMs || a.id - b.id);
+    this.callCache = undefined;
     for (const b of ordered) {
       if (b.endMs === null && endOfRunMs !== undefined) {
         // The program exited normally while we still saw it stuck: it was stuck until it exited.
@@ -193,9 +217,9 @@ export class TimelineBuilder {
    * line or one is a short sample; the longer piece names the result.
    */
   private tidyBlocks(thresholdMs: number): void {
-    const blocks = [...this.spans.values()].filter((s) => s.kind === 'block' && s.endMs !== null);
+    const blocks = this.spans.ofKind('block').filter((s) => s.endMs !== null);
     if (blocks.length === 0 || blocks.length > 500) return; // a flood of blocks: leave as measured
-    const calls = [...this.spans.values()].filter((s) => s.kind === 'call');
+    const calls = this.calls();
     for (const b of blocks) {
       if (b.endMs! <= b.startMs) continue;
       const parent = b.parentId === null ? undefined : this.spans.get(b.parentId);
@@ -240,15 +264,14 @@ export class TimelineBuilder {
    */
   private blockTail(b: Span, parent: Span, fromMs: number, toMs: number, thresholdMs: number): void {
     for (let guard = 0; guard < 16 && toMs - fromMs >= thresholdMs; guard++) {
-      const others = [...this.spans.values()].filter((s) => s.kind === 'call' && s.id !== parent.id);
+      const parentId = parent.id;
+      const others = this.calls().filter((s) => s.id !== parentId);
       const host = deepestCall(others, fromMs, toMs, 0.5);
       if (!host) return;
       const sameSite = host.label === parent.label && host.line === parent.line && host.column === parent.column;
-      let id = 0;
-      for (const known of this.spans.keys()) if (known > id) id = known;
-      id++;
+      const id = this.spans.maxId() + 1;
       const endMs = Math.min(toMs, host.endMs ?? toMs);
-      this.spans.set(id, {
+      this.spans.set({
         id, parentId: host.id, kind: 'block',
         label: sameSite ? b.label : `synchronous work in ${host.label}`,
         line: sameSite ? b.line : host.line,
@@ -258,6 +281,12 @@ export class TimelineBuilder {
       parent = host;
       fromMs = endMs;
     }
+  }
+
+  private callCache: Span[] | undefined;
+  /** The call spans (read only), made once per refineBlocks(). */
+  private calls(): Span[] {
+    return (this.callCache ??= this.spans.ofKind('call'));
   }
 
   build(status: RunStatus, exitCode: number | null, wallMs: number, error: RunError | null): Timeline {
@@ -274,7 +303,19 @@ export class TimelineBuilder {
       marks: this.allMarks(),
       droppedSpans: this.droppedSpans,
       stats: computeStats(spans, wallMs),
+      ...(this.aggregates.size ? { aggregates: this.aggregateList() } : {}),
     };
+  }
+
+  /** The aggregates as the timeline lists them: with their site's kind, label and place. */
+  aggregateList(): SpanAggregate[] {
+    return this.aggregates.rows().map((a) => {
+      const site = this.sites[a.site]!;
+      return {
+        kind: site.kind, label: site.label, line: site.line, column: site.column,
+        parentId: a.parentId === 0 ? null : a.parentId, count: a.count, startMs: a.startMs, endMs: a.endMs,
+      };
+    });
   }
 }
 

@@ -17,6 +17,8 @@ export interface RunSettings {
   timeoutMs: number;
   blockThresholdMs: number;
   maxSpansPerSite: number | undefined;
+  /** The run's span budget; undefined: the engine's default. */
+  maxSpans: number | undefined;
   /** Node for JS/TS runs, and the environment it needs (ELECTRON_RUN_AS_NODE for the host's own runtime). */
   node: { nodePath: string; env?: NodeJS.ProcessEnv };
   nodeArgs: string[];
@@ -57,6 +59,7 @@ export function readSettings(scope: vscode.Uri | undefined): RunSettings {
   const timeoutSeconds = c.get<number>('timeoutSeconds', 0);
   const threshold = c.get<number>('blockThresholdMs', DEFAULT_BLOCK_THRESHOLD_MS);
   const maxSpans = c.get<number>('maxSpansPerSite', 0);
+  const budget = c.get<number>('maxSpans', 0);
   const nodePath = expandPath(c.get<string>('nodePath', '') ?? '', scope);
   const pythonPath = expandPath(c.get<string>('pythonPath', '') ?? '', scope);
   const time = c.get<string>('time', 'auto');
@@ -67,6 +70,7 @@ export function readSettings(scope: vscode.Uri | undefined): RunSettings {
     timeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 0,
     blockThresholdMs: Number.isFinite(threshold) && threshold > 0 ? threshold : DEFAULT_BLOCK_THRESHOLD_MS,
     maxSpansPerSite: Number.isInteger(maxSpans) && maxSpans > 0 ? maxSpans : undefined,
+    maxSpans: Number.isInteger(budget) && budget > 0 ? budget : undefined,
     node: nodePath ? { nodePath } : findNode(),
     nodeArgs: strings(c.get('nodeArgs')),
     pythonPath: pythonPath || undefined,

@@ -215,6 +215,7 @@ export class TimelineRunner implements vscode.Disposable {
       timeoutMs: settings.timeoutMs || undefined,
       blockThresholdMs: settings.blockThresholdMs,
       maxSpansPerSite: settings.maxSpansPerSite,
+      maxSpans: settings.maxSpans,
       stdout: 'pipe',
       stderr: 'pipe',
       nodePath: settings.node.nodePath,

@@ -61,7 +61,7 @@ function main(): void {
   const request = readRunRequest(control);
   if (!request) process.exit(0); // the engine let this warm child go unused
 
-  recorder.configure({ maxSpansPerSite: request.maxSpansPerSite });
+  recorder.configure({ maxSpansPerSite: request.maxSpansPerSite, maxSpans: request.maxSpans });
   const file = path.resolve(request.file);
   const userFiles = new Set<string>([file, pathToFileURL(file).href]);
   let marks = 0;

@@ -3,11 +3,11 @@
 // Hot paths allocate nothing once a site is past its cap: a loop of a million awaits costs a
 // counter increment per await after the first `maxSpansPerSite`.
 import {
-  OP_CLOSE, OP_DROPPED, OP_OPEN, OUTCOME_FULFILLED, OUTCOME_REJECTED,
+  OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_OPEN, OUTCOME_FULFILLED, OUTCOME_REJECTED,
 } from '../shared/runtimeProtocol';
 import {
   ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, PromiseCtor, PromisePrototypeThen,
-  ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator,
+  ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator, uncurryThis,
 } from './primordials';
 import type { FloatingReport, PendingMessage } from '../shared/runtimeProtocol';
 import type { RuntimeSite } from './transform';
@@ -52,6 +52,14 @@ export class Frame extends Handle {
   returned: unknown = undefined;
   /** An async call that returned a promise: that promise, until it settles. */
   waitsOn: unknown = undefined;
+  /** The aggregate an unrecorded async call is counted in (its end moves the aggregate's end); -1: none. */
+  slot = -1;
+  /** The parent id of that aggregate. */
+  slotParent = 0;
+  /** The aggregate the current unrecorded await (aw === SKIPPED) is counted in; -1: none. */
+  awSlot = -1;
+  awSite = 0;
+  awParent = 0;
   a0: unknown; a1: unknown; a2: unknown; a3: unknown;
 }
 
@@ -60,12 +68,124 @@ const SKIPPED = new Handle(-1, 0, null);
 
 export interface RecorderOptions {
   maxSpansPerSite: number;
+  /** The run's span budget: past it, spans are counted per site and parent (aggregates). */
+  maxSpans?: number;
 }
 
 /** Caps on what the end-of-run report lists. */
 const MAX_FLOATING = 200;
 const MAX_CLEARED = 200;
 const MAX_REPORTED = 500;
+
+/**
+ * Spans past the run's budget, counted per (site, parent) since the last flush: each flush sends
+ * one OP_AGGREGATE per pair, so the flushes (the lag probe's 10 ms ticks, full buffers, exit) are
+ * the aggregates' time bins. Columns grow by doubling; nothing is allocated per counted span.
+ */
+// A snippet may replace Map's methods or Math.floor: the recorder keeps its own.
+const MapCtor = Map;
+const MapPrototypeGet = uncurryThis(Map.prototype.get) as <K, V>(m: Map<K, V>, k: K) => V | undefined;
+const MapPrototypeSet = uncurryThis(Map.prototype.set) as <K, V>(m: Map<K, V>, k: K, v: V) => Map<K, V>;
+const MapPrototypeClear = uncurryThis(Map.prototype.clear) as (m: Map<unknown, unknown>) => void;
+const MathFloor = Math.floor;
+
+class Aggregates {
+  /** Slots since the last flush, by site, then by parent id (small integers: fast Map keys). */
+  private readonly bySite: Array<Map<number, number> | undefined> = [];
+  private readonly touched: number[] = [];
+  /** touchedGen[site] === gen: the site is in `touched` for this generation. */
+  private readonly touchedGen: number[] = [];
+  /** (parent, site) -> slot carrying only the end of a span counted before the last flush (count 0). */
+  private readonly endOf = new MapCtor<number, number>();
+  /** Bumped by each flush: a slot reference from before it is stale. */
+  private gen = 0;
+  private lastSite = -1;
+  private lastParent = -1;
+  private lastSlot = -1;
+  site = new Int32Array(64);
+  parent = new Float64Array(64);
+  count = new Float64Array(64);
+  first = new Float64Array(64);
+  last = new Float64Array(64);
+  n = 0;
+
+  /** Counts one span of `site` under span `parentId` begun at `t`; returns a reference for end(). */
+  add(site: number, parentId: number, t: number): number {
+    let i: number;
+    if (site === this.lastSite && parentId === this.lastParent) i = this.lastSlot;
+    else {
+      let m = this.bySite[site];
+      if (m === undefined) m = this.bySite[site] = new MapCtor();
+      if (this.touchedGen[site] !== this.gen) {
+        this.touchedGen[site] = this.gen;
+        this.touched[this.touched.length] = site;
+      }
+      const found = MapPrototypeGet(m, parentId);
+      if (found === undefined) MapPrototypeSet(m, parentId, (i = this.slot(site, parentId, t)));
+      else i = found;
+      this.lastSite = site;
+      this.lastParent = parentId;
+      this.lastSlot = i;
+    }
+    this.count[i]++;
+    if (t > this.last[i]) this.last[i] = t;
+    return this.gen * SLOT_SPAN + i;
+  }
+
+  /**
+   * A counted span ended at `t` (`ref` from add()). When its aggregate went out with a flush
+   * since, an aggregate of 0 spans carries the end (the engine extends the pair's last one).
+   */
+  end(ref: number, site: number, parentId: number, t: number): void {
+    let i: number;
+    if (MathFloor(ref / SLOT_SPAN) === this.gen) i = ref % SLOT_SPAN;
+    else {
+      const key = parentId * 4294967296 + site;
+      const bySite = this.bySite[site];
+      const found = (bySite && this.touchedGen[site] === this.gen ? MapPrototypeGet(bySite, parentId) : undefined) ?? MapPrototypeGet(this.endOf, key);
+      if (found === undefined) MapPrototypeSet(this.endOf, key, (i = this.slot(site, parentId, t)));
+      else i = found;
+    }
+    if (t > this.last[i]) this.last[i] = t;
+  }
+
+  private slot(site: number, parentId: number, t: number): number {
+    if (this.n === this.site.length) this.grow();
+    const i = this.n++;
+    this.site[i] = site;
+    this.parent[i] = parentId;
+    this.count[i] = 0;
+    this.first[i] = t;
+    this.last[i] = t;
+    return i;
+  }
+
+  private grow(): void {
+    const g = <T extends Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.site = g(this.site);
+    this.parent = g(this.parent);
+    this.count = g(this.count);
+    this.first = g(this.first);
+    this.last = g(this.last);
+  }
+
+  clear(): void {
+    for (let k = 0; k < this.touched.length; k++) MapPrototypeClear(this.bySite[this.touched[k]]!);
+    this.touched.length = 0;
+    MapPrototypeClear(this.endOf);
+    this.n = 0;
+    this.gen++;
+    this.lastSite = -1;
+  }
+}
+
+/** Slot references: generation * SLOT_SPAN + slot. */
+const SLOT_SPAN = 1 << 26;
+
 
 export class Recorder {
   /** What new spans are children of. */
@@ -76,6 +196,10 @@ export class Recorder {
   private counts = new Uint32Array(256);
   private dropped = 0;
   private cap: number;
+  /** Spans listed so far, and how many the run may list. */
+  private listed = 0;
+  private budget: number;
+  private readonly aggregates = new Aggregates();
   /** Combinator spans whose argument list is being evaluated. */
   private combinators: Array<{ h: Handle | null; before: Handle | null }> = [];
   /** The array an awaited combinator was given, until cc() takes it. */
@@ -97,10 +221,12 @@ export class Recorder {
 
   constructor(private readonly transport: ChildTransport, private readonly now: () => number, options: RecorderOptions) {
     this.cap = options.maxSpansPerSite;
+    this.budget = options.maxSpans ?? Infinity;
   }
 
   configure(options: RecorderOptions): void {
     this.cap = options.maxSpansPerSite;
+    this.budget = options.maxSpans ?? Infinity;
   }
 
   /** Registers a module's site table; returns the base index its code adds to local indexes. */
@@ -133,11 +259,33 @@ export class Recorder {
     return f;
   }
 
-  /** Counts one more span of `site`; false when past the cap (then it is only counted). */
+  /**
+   * Counts one more span of `site`; false when past its site's cap or the run's budget. Past the
+   * cap the span is only counted (OP_DROPPED); past the budget the caller counts it in an
+   * aggregate (aggregate()).
+   */
   private admit(site: number): boolean {
-    if (this.counts[site]++ < this.cap) return true;
+    if (this.counts[site]++ < this.cap) {
+      if (this.listed < this.budget) {
+        this.listed++;
+        return true;
+      }
+      return false;
+    }
     this.dropped++;
     return false;
+  }
+
+  /** The parent id of the last aggregate() call. */
+  private aggParent = 0;
+
+  /** A span of `site` not listed because of the budget (not the cap): counted in its aggregate. */
+  private aggregate(site: number, parent: Handle | null): number {
+    if (this.listed < this.budget) return -1; // past its site's cap: only counted
+    let p = parent;
+    while (p !== null && p.id <= 0) p = p.parent;
+    const parentId = (this.aggParent = p === null ? 0 : p.id);
+    return this.aggregates.add(site, parentId, this.now());
   }
 
   private materialize(h: Handle): number {
@@ -168,6 +316,13 @@ export class Recorder {
       f.recorded = false;
       f.id = -1;
       f.prev = parent;
+      // Async and generator calls are always spans: past the budget they are counted; a
+      // synchronous call would only be one if it held the thread, which is not timed here.
+      if (this.siteTable[site].fn) {
+        f.slot = this.aggregate(site, parent);
+        f.slotParent = this.aggParent;
+      }
+      else if (this.listed >= this.budget) this.dropped++;
       // The work of an uncounted call belongs to its caller.
       return f;
     }
@@ -191,7 +346,10 @@ export class Recorder {
     if (f.suspended) this.resume(f, OUTCOME_REJECTED);
     this.current = f.prev;
     this.lastFrame = f;
-    if (!f.recorded) return;
+    if (!f.recorded) {
+      if (f.slot >= 0) this.aggregates.end(f.slot, f.site, f.slotParent, this.now());
+      return;
+    }
     const outcome = f.failed ? OUTCOME_REJECTED : OUTCOME_FULFILLED;
     if (f.id === 0) {
       // A synchronous call no child needed: a span only if it held the thread long enough.
@@ -232,6 +390,9 @@ export class Recorder {
       this.current = h;
     } else {
       f.aw = SKIPPED;
+      f.awSlot = this.aggregate(site, this.current);
+      f.awSite = site;
+      f.awParent = this.aggParent;
     }
   }
 
@@ -259,6 +420,9 @@ export class Recorder {
       h.v = undefined;
       if (h.pv !== null) this.unlink(h);
       this.closeSpan(h, outcome);
+    } else if (h === SKIPPED && f.awSlot >= 0) {
+      this.aggregates.end(f.awSlot, f.awSite, f.awParent, this.now());
+      f.awSlot = -1;
     }
     const outer = f.awOuter && f.awOuter.length ? f.awOuter.pop()! : null;
     f.aw = outer;
@@ -414,7 +578,7 @@ export class Recorder {
     if (this.admit(site)) {
       h = this.open(site, before);
       this.current = h;
-    }
+    } else this.aggregate(site, before);
     this.combinators.push({ h, before });
   }
 
@@ -461,7 +625,9 @@ export class Recorder {
     const site = this.pendingTimerSite;
     if (site < 0) return null;
     this.pendingTimerSite = -1;
-    return this.admit(site) ? this.open(site, this.current) : null;
+    if (this.admit(site)) return this.open(site, this.current);
+    this.aggregate(site, this.current);
+    return null;
   }
 
   endTimer(h: Handle, outcome = OUTCOME_FULFILLED): void {
@@ -470,7 +636,9 @@ export class Recorder {
 
   /** A new span of the same site (a setInterval's next period), or null past the cap. */
   reopenTimer(h: Handle): Handle | null {
-    return this.admit(h.site) ? this.open(h.site, h.parent) : null;
+    if (this.admit(h.site)) return this.open(h.site, h.parent);
+    this.aggregate(h.site, h.parent);
+    return null;
   }
 
   /** Id of the current span for the watchdog's block spans (sends it if needed). */
@@ -513,12 +681,23 @@ export class Recorder {
     this.transport.flush();
   }
 
-  /** Reports the count of spans that were only counted. */
+  /** Reports the spans that were only counted: per site and parent past the budget, in all past a cap. */
   flushDropped(): void {
     if (this.dropped > 0) {
       this.transport.record(OP_DROPPED, this.dropped, 0, 0, 0);
       this.dropped = 0;
     }
+    const a = this.aggregates;
+    if (a.n === 0) return;
+    // Ends of aggregates sent before (count 0) first: they extend the pair's last aggregate, not a new one.
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < a.n; i++) {
+        if ((a.count[i] === 0) !== (pass === 0)) continue;
+        this.transport.record(OP_AGGREGATE, a.site[i], a.parent[i], a.count[i], a.first[i]);
+        this.transport.record(OP_AGGREGATE_END, a.last[i], 0, 0, 0);
+      }
+    }
+    a.clear();
   }
 
   siteOf(id: number): RuntimeSite | undefined {

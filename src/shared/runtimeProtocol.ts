@@ -71,6 +71,14 @@ export const OP_OPEN = 1;
 export const OP_CLOSE = 2;
 /** [OP_DROPPED, count, 0, 0, 0]: spans counted but not listed. */
 export const OP_DROPPED = 3;
+/**
+ * [OP_AGGREGATE, siteId, parentId (0 = top level), count, firstStartMs], always followed by
+ * [OP_AGGREGATE_END, lastEndMs, 0, 0, 0]: `count` spans of one site under one parent, past the
+ * run's span budget, counted (not listed) since the previous flush. Their count is part of
+ * `droppedSpans`; their times keep the shape of what was not listed.
+ */
+export const OP_AGGREGATE = 4;
+export const OP_AGGREGATE_END = 5;
 
 export const OUTCOME_FULFILLED = 1;
 export const OUTCOME_REJECTED = 2;
@@ -270,6 +278,11 @@ export interface RunRequest {
   maxSpansPerSite: number;
   /** `warp`: when the program waits only for timers, its clock jumps to the next one. Default real. */
   time?: TimeMode;
+  /**
+   * The run's span budget: after this many spans in all, further ones are counted per site and
+   * parent (OP_AGGREGATE) instead of listed. Absent: no budget (older engines).
+   */
+  maxSpans?: number;
 }
 
 /** Engine -> child, the first control line of a sealed channel: the run's key, hex. */

@@ -82,6 +82,29 @@ export interface Span {
   outcome: Outcome;
 }
 
+/** Spans of one site under one parent, counted but not listed, in one stretch of time. */
+export interface SpanAggregate {
+  /** What kind of spans they are. */
+  kind: SpanKind;
+  /** The site's label (an await's source text, a call's name). */
+  label: string;
+  /** 1-based line of the site; 0 when unknown. */
+  line: number;
+  /** 1-based column of the site; 0 when unknown. */
+  column: number;
+  /** The listed span they ran under (the `parentId` each of them would have had); null at the top level. */
+  parentId: number | null;
+  /** How many spans (at least 1). */
+  count: number;
+  /** When the first of them started, ms since the snippet started. */
+  startMs: number;
+  /**
+   * When the last of them ended, ms since the snippet started, as far as the runtime saw (timers
+   * and combinators past the budget give only their start); never before `startMs`.
+   */
+  endMs: number;
+}
+
 export interface Mark {
   kind: MarkKind;
   /** One line of output, or the error message; a long one cut to its first 1000 characters and '…'. */
@@ -207,8 +230,14 @@ export interface Timeline {
   incomplete?: string;
   spans: Span[];
   marks: Mark[];
-  /** Spans counted but not listed (aggregated hot sites, caps). */
+  /** Spans counted but not listed (past the run's span budget or a site's cap); `aggregates` says where and when. */
   droppedSpans: number;
+  /**
+   * The spans past the run's span budget, counted per site and parent in stretches of time, so a
+   * row keeps the shape of its whole activity; their counts are part of `droppedSpans`. Start
+   * order; absent when the run stayed within its budget.
+   */
+  aggregates?: SpanAggregate[];
   stats: TimelineStats;
   /** Awaits that ran back to back but need not have (JS/TS only); absent when not analysed. */
   insights?: Insight[];

@@ -272,15 +272,39 @@ setTimeout(() => { out(records([1, 2, 0, 1, 3])); setTimeout(() => {}, 5000); },
     assert.deepEqual(t.spans.map((s) => s.label), ['first']);
   });
 
-  it('a flood of awaits and output completes in bounded memory, counting what it does not list', async function () {
+  it('a flood of awaits and output completes in bounded memory: past the span budget every await is counted where it ran', async function () {
     this.timeout(60000);
-    const { timeline: t } = await runFixture('node/flood.js');
+    const { timeline: t } = await runFixture('node/flood.js', { maxSpans: 20_000 });
     assert.equal(t.status, 'completed');
-    assert.ok(byLabel(t, 'await', 'await i').length === 0);
-    const hot = byLabel(t, 'await', 'i');
-    assert.equal(hot.length, 1000, 'the hot site is capped');
-    assert.ok(t.droppedSpans >= 999_000);
+    assert.equal(t.spans.length <= 20_000 + 10, true, `${t.spans.length} spans listed`);
+    const listed = byLabel(t, 'await', 'i').filter((s) => s.label === 'i').length;
+    const aggregated = (t.aggregates ?? []).filter((a) => a.label === 'i' && a.kind === 'await');
+    const counted = aggregated.reduce((n, a) => n + a.count, 0);
+    assert.equal(listed + counted, 1_000_000, 'every await of the hot site is listed or counted');
+    assert.equal(t.droppedSpans, (t.aggregates ?? []).reduce((n, a) => n + a.count, 0));
+    const main = one(t, 'call', 'main()');
+    assert.ok(aggregated.every((a) => a.parentId === main.id && a.startMs <= a.endMs));
+    // The counted awaits run from where the listed ones stop to the end of the loop.
+    const lastListed = Math.max(...byLabel(t, 'await', 'i').map(endOf));
+    assert.ok(Math.min(...aggregated.map((a) => a.startMs)) >= lastListed);
     assert.ok(t.marks.length <= 20_000);
+  });
+
+  it('50 workers past the span budget: each worker\'s awaits are listed or counted under it, up to its end', async function () {
+    this.timeout(60000);
+    const { timeline: t } = await runFixture('node/workers.mjs', { maxSpans: 300 });
+    assert.equal(t.status, 'completed');
+    const workers = byLabel(t, 'call', 'worker(');
+    assert.equal(workers.length, 50);
+    for (const w of workers) {
+      const listed = t.spans.filter((s) => s.kind === 'await' && s.parentId === w.id);
+      const aggregated = (t.aggregates ?? []).filter((a) => a.kind === 'await' && a.parentId === w.id);
+      assert.equal(listed.length + aggregated.reduce((n, a) => n + a.count, 0), 40, `${w.label}: all 40 awaits`);
+      // Its row covers its whole activity: the last await ends within the last of its 40 waits.
+      const lastEnd = Math.max(...listed.map(endOf), ...aggregated.map((a) => a.endMs));
+      assert.ok(endOf(w) - lastEnd <= duration(w) / 40, `${w.label} ends at ${endOf(w)}, its awaits at ${lastEnd}`);
+    }
+    assert.ok(t.droppedSpans > 0);
   });
 
   it('a stop ends the snippet and what it spawned, keeping the timeline', async () => {

@@ -1,0 +1,68 @@
+// Spans past the run's budget: the engine's aggregate store (bounded, shape kept) and how the
+// terminal chart and the trace export draw them.
+import * as assert from 'node:assert/strict';
+
+import { AggregateStore } from '../../src/engine/aggregateStore';
+import { renderGantt } from '../../src/engine/terminalGantt';
+import { toChromeTrace } from '../../src/engine/exportTrace';
+import type { Timeline } from '../../src/shared/timeline';
+
+describe('aggregate store', () => {
+  it('merges a pair\'s stretches that follow each other, keeps apart an idle gap and other pairs', () => {
+    const a = new AggregateStore();
+    a.add(1, 7, 10, 0, 5);
+    a.add(1, 7, 4, 5.5, 9); // within 1 ms: one stretch
+    a.add(1, 7, 3, 50, 60); // idle 41 ms: a stretch of its own
+    a.add(2, 7, 1, 1, 2); // another site
+    a.add(1, 7, 0, 61, 70); // the end of a span counted before: extends the last stretch
+    assert.deepEqual(a.rows(), [
+      { site: 1, parentId: 7, count: 14, startMs: 0, endMs: 9 },
+      { site: 2, parentId: 7, count: 1, startMs: 1, endMs: 2 },
+      { site: 1, parentId: 7, count: 3, startMs: 50, endMs: 70 },
+    ]);
+    assert.equal(a.total, 18);
+  });
+
+  it('stays within its capacity whatever arrives, coarsening each pair but keeping its extent and count', () => {
+    const a = new AggregateStore(1000);
+    // 100 sites x 2,000 stretches each, 3 ms apart: 200,000 stretches.
+    for (let k = 0; k < 2000; k++) for (let site = 0; site < 100; site++) a.add(site, 0, 2, k * 3, k * 3 + 0.5);
+    assert.ok(a.size <= 1000, `${a.size} aggregates kept`);
+    const rows = a.rows();
+    assert.equal(rows.reduce((n, r) => n + r.count, 0), 400_000);
+    for (let site = 0; site < 100; site++) {
+      const mine = rows.filter((r) => r.site === site);
+      assert.equal(Math.min(...mine.map((r) => r.startMs)), 0);
+      assert.equal(Math.max(...mine.map((r) => r.endMs)), 1999 * 3 + 0.5);
+    }
+  });
+});
+
+describe('aggregates drawn', () => {
+  const t: Timeline = {
+    version: 1, file: '/w/workers.mjs', language: 'javascript', status: 'completed', exitCode: 0, wallMs: 100, error: null,
+    spans: [{ id: 1, parentId: null, kind: 'call', label: 'worker(0)', line: 1, column: 1, startMs: 0, endMs: 100, outcome: 'fulfilled' },
+      { id: 2, parentId: 1, kind: 'await', label: 'tick()', line: 2, column: 3, startMs: 0, endMs: 10, outcome: 'fulfilled' }],
+    marks: [], droppedSpans: 30, stats: { wallMs: 100, awaitedMs: 10, blockedMs: 0, maxConcurrency: 1 },
+    aggregates: [
+      { kind: 'await', label: 'tick()', line: 2, column: 3, parentId: 1, count: 20, startMs: 10, endMs: 40 },
+      { kind: 'await', label: 'tick()', line: 2, column: 3, parentId: 1, count: 10, startMs: 70, endMs: 100 },
+    ],
+  };
+
+  it('the terminal chart gives a parent\'s aggregates one row under it, a segment per stretch, and says what ▒ is', () => {
+    const out = renderGantt(t, { width: 100 });
+    const lines = out.split('\n');
+    const row = lines.findIndex((l) => l.includes('×30 await tick()'));
+    assert.ok(row > lines.findIndex((l) => l.includes('await tick()') && !l.includes('×')), out);
+    const bar = lines[row].slice(lines[row].indexOf('▒'));
+    assert.match(bar, /^▒+ +▒+/, 'two stretches with the idle gap between them');
+    assert.match(out, /▒ ×N: 30 spans past the run's span budget/);
+  });
+
+  it('the trace export has one event per stretch, named with its count, on its parent\'s track', () => {
+    const trace = toChromeTrace(t);
+    const aggs = trace.traceEvents.filter((e) => e.cat === 'aggregate.await' && e.ph === 'b');
+    assert.deepEqual(aggs.map((e) => [e.name, e.ts, e.args?.track]), [['×20 tick()', 10_000, 'chain 1'], ['×10 tick()', 70_000, 'chain 1']]);
+  });
+});
