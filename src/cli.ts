@@ -8,6 +8,7 @@ import { DEFAULT_BLOCK_THRESHOLD_MS, SUPPORTED_EXTENSIONS, startRun } from './en
 import { renderGantt, renderInsights } from './engine/terminalGantt';
 import { renderStillWaiting } from './engine/stillWaiting';
 import { exportText } from './engine/exports';
+import { writeTimelineJson } from './engine/jsonWriter';
 import { renderComparison } from './engine/compareReport';
 import { compareRuns, parseTimelineJson } from './shared/compare';
 import { formatExpectationReport } from './engine/expectations';
@@ -179,15 +180,31 @@ function readBaseline(name: string): Timeline {
 }
 
 /** Writes an export; a target that cannot be written is told in one line and the run goes on. Returns false then. */
-function writeOut(option: string, target: string, text: () => string): boolean {
+function writeOut(option: string, target: string, text: (() => string) | ((write: (piece: string) => void) => void)): boolean {
+  // A writer of pieces (the JSON) never holds the whole file in one string.
+  const pieces = (write: (piece: string) => void) => {
+    if (text.length === 1) (text as (write: (piece: string) => void) => void)(write);
+    else write((text as () => string)());
+  };
   if (target === '-') {
-    process.stdout.write(text());
+    pieces((p) => process.stdout.write(p));
     return true;
   }
+  let fd: number | undefined;
   try {
-    fs.writeFileSync(target, text());
+    fd = fs.openSync(target, 'w');
+    const out = fd;
+    pieces((p) => fs.writeSync(out, p));
+    fs.closeSync(fd);
     return true;
   } catch (err) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
     process.stderr.write(`await-timeline: --${option} ${target}: ${writeFailure(err as NodeJS.ErrnoException, target)}\n`);
     return false;
   }
@@ -289,7 +306,7 @@ async function main(argv: string[]): Promise<number> {
   // Files first: whatever happens to the chart, the exports are written; one that cannot be is
   // told in a line, the others and the chart still are, and the CLI exits 2.
   let exportsFailed = false;
-  if (options.json && !writeOut('json', options.json, () => JSON.stringify(timeline, null, 2) + '\n')) exportsFailed = true;
+  if (options.json && !writeOut('json', options.json, (write: (piece: string) => void) => writeTimelineJson(timeline, write))) exportsFailed = true;
   // The package root (dist/ and media/) holds the renderer the HTML report inlines.
   for (const kind of ['trace', 'svg', 'html'] as const) {
     const target = options[kind];

@@ -1,0 +1,23 @@
+// The CLI's --json writer: the timeline written in pieces, byte for byte what JSON.stringify writes.
+import * as assert from 'node:assert/strict';
+
+import { writeTimelineJson } from '../../src/engine/jsonWriter';
+import type { Timeline } from '../../src/shared/timeline';
+
+describe('timeline JSON written in pieces', () => {
+  it('is byte for byte what JSON.stringify(timeline, null, 2) writes, for every kind of field', () => {
+    const t: Timeline = {
+      version: 1, file: '/w/"odd"\nname.mjs', language: 'javascript', status: 'failed', exitCode: null, wallMs: 12.5,
+      error: { kind: 'exception', message: 'boom\n  at x', line: 3 },
+      spans: Array.from({ length: 3000 }, (_, i) => ({ id: i + 1, parentId: i ? i : null, kind: 'await' as const, label: `x${i} "q" \u2028`, line: 2, column: 3, startMs: i / 3, endMs: i % 7 ? i + 0.25 : null, outcome: 'fulfilled' as const })),
+      marks: [], droppedSpans: 5, stats: { wallMs: 12.5, awaitedMs: 1, blockedMs: 0, maxConcurrency: 1 },
+      aggregates: [{ kind: 'await', label: 'y', line: 1, column: 1, parentId: null, count: 5, startMs: 1, endMs: 2 }],
+      insights: undefined, criticalPath: [1, 2],
+    };
+    let out = '';
+    const pieces: string[] = [];
+    writeTimelineJson(t, (p) => { pieces.push(p); out += p; });
+    assert.equal(out, JSON.stringify(t, null, 2) + '\n');
+    assert.ok(pieces.length > 1 || out.length < (1 << 20));
+  });
+});
