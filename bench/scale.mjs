@@ -1,0 +1,158 @@
+// The cost of recording everything (issue 14's table): each workload under plain node and under
+// the CLI, alternating A B A B in one run, ratios taken pair by pair (median, min–max, n), with
+// the default span budget and with every span kept; peak RSS of the CLI and of the child
+// (sampled from /proc) and of the largest process (exact, getrusage via /usr/bin/time).
+// Usage: npm run build && node bench/scale.mjs [--runs N] [--cli dist/cli.js] [--only NAME] [--big]
+//   --big also runs the 10 M-await rows (minutes each).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const runs = Number(arg('--runs', 5));
+const repo = path.resolve(import.meta.dirname, '..');
+const cli = path.resolve(arg('--cli', path.join(repo, 'dist', 'cli.js')));
+const only = arg('--only', '');
+const big = process.argv.includes('--big');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-scale-'));
+const EVERY = ['--max-spans-per-site', '1000000000'];
+
+const timed = (body) => `const __t0 = performance.now();\n${body}\nprocess.stderr.write('BENCH ' + (performance.now() - __t0) + '\\n');\n`;
+const W1 = timed(`let s = 0;\nfor (let i = 0; i < 1_000_000; i++) s += await i;`);
+const W2 = timed(`async function chain() {\n  for (let k = 0; k < 3; k++) await new Promise((r) => setImmediate(r));\n}\nawait Promise.all(Array.from({ length: 100_000 }, chain));`);
+/** `sites` distinct await sites in one function, the function called until `total` awaits ran. */
+function manySites(sites, total) {
+  let s = 'async function f() {\n';
+  for (let i = 0; i < sites; i++) s += `  await ${i};\n`;
+  s += `}\nfor (let k = 0; k < ${Math.round(total / sites)}; k++) await f();\n`;
+  return timed(s);
+}
+
+/** Peak RSS (kB) of a process, from /proc; 0 when it is gone. */
+function hwm(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+function childrenOf(pid) {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** Runs a command under /usr/bin/time; resolves { wallMs, innerMs, peakKb, cliKb, childKb, status }. */
+function measure(args) {
+  const out = path.join(dir, 'time.out');
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn('/usr/bin/time', ['-f', '%M', '-o', out, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    let cliKb = 0;
+    let childKb = 0;
+    // /usr/bin/time -> node (the CLI or plain node) -> the instrumented child.
+    const sample = setInterval(() => {
+      for (const node of childrenOf(p.pid)) {
+        cliKb = Math.max(cliKb, hwm(node));
+        for (const c of childrenOf(node)) childKb = Math.max(childKb, hwm(c));
+      }
+    }, 10);
+    p.on('error', reject);
+    p.on('close', (status) => {
+      clearInterval(sample);
+      const wallMs = performance.now() - t0;
+      const m = /BENCH ([\d.]+)/.exec(err);
+      const peakKb = Number(fs.readFileSync(out, 'utf8').trim().split('\n').at(-1));
+      resolve({ wallMs, innerMs: m ? Number(m[1]) : NaN, peakKb, cliKb, childKb, status, err });
+    });
+  });
+}
+
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+const mb = (kb) => `${Math.round(kb / 1024)} MB`;
+function ratio(name, pairs, pick, goal) {
+  const r = pairs.map(([a, b]) => pick(b) / pick(a));
+  return `${name} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})${goal ? ` goal ≤ ${goal}x` : ''}`;
+}
+
+/** A B A B: plain node, then the CLI with `extra` flags. */
+async function ab(file, extra, n = runs) {
+  const pairs = [];
+  for (let i = 0; i < n; i++) {
+    const a = await measure([file]);
+    const b = await measure([cli, 'run', file, '--json', '/dev/null', ...extra]);
+    if (b.status !== 0) throw new Error(`${file}: CLI exited ${b.status}: ${b.err.slice(-800)}`);
+    pairs.push([a, b]);
+  }
+  return pairs;
+}
+function line(label, text) {
+  console.log(`${label.padEnd(44)} ${text}`);
+}
+const want = (name) => !only || name.includes(only);
+
+console.log(`await-timeline scale bench: ${cli}; ${runs} pairs (plain node A, CLI B), ${os.cpus().length} cores, node ${process.version}, load ${os.loadavg()[0].toFixed(1)}`);
+for (const [name, src, goals] of [
+  ['W1 1 M sequential `await i`', W1, ['1.5', '3']],
+  ['W2 100 k x 3 setImmediate awaits', W2, ['1.25', '2']],
+]) {
+  if (!want(name.split(' ')[0])) continue;
+  const file = path.join(dir, name.split(' ')[0] + '.mjs');
+  fs.writeFileSync(file, src);
+  for (const [mode, extra, goal] of [['default', [], goals[0]], ['every span', EVERY, goals[1]]]) {
+    const pairs = await ab(file, extra);
+    line(`${name}, ${mode}`, `${ratio('inner', pairs, (x) => x.innerMs, goal)}; ${ratio('process', pairs, (x) => x.wallMs)}; ` +
+      `CLI ${mb(med(pairs.map((p) => p[1].cliKb)))}, child ${mb(med(pairs.map((p) => p[1].childKb)))}, largest ${mb(med(pairs.map((p) => p[1].peakKb)))}`);
+  }
+}
+
+if (want('empty')) {
+  const file = path.join(dir, 'empty.mjs');
+  fs.writeFileSync(file, '');
+  const pairs = [];
+  for (let i = 0; i < Math.max(runs, 7); i++) pairs.push([await measure([file]), await measure([cli, 'run', file, '--json', '/dev/null'])]);
+  line('empty snippet, whole process', `${ratio('process', pairs, (x) => x.wallMs, '2')}; plain ${med(pairs.map((p) => p[0].wallMs)).toFixed(0)} ms, CLI ${med(pairs.map((p) => p[1].wallMs)).toFixed(0)} ms`);
+}
+
+if (want('sites')) {
+  // Issue 9: a module with 160,000 await sites is fully accounted for.
+  const file = path.join(dir, 'sites160k.mjs');
+  fs.writeFileSync(file, manySites(160_000, 160_000));
+  const r = await measure([cli, 'run', file, '--json', path.join(dir, 's.json')]);
+  const t = JSON.parse(fs.readFileSync(path.join(dir, 's.json'), 'utf8'));
+  const listed = t.spans.filter((s) => s.kind === 'await').length;
+  line('160 k await sites, once each', `${t.status}, ${listed} await spans listed + ${t.droppedSpans} counted, CLI ${(r.wallMs / 1000).toFixed(1)} s, largest ${mb(r.peakKb)}`);
+}
+
+if (want('html')) {
+  const file = path.join(dir, 'html1m.mjs');
+  fs.writeFileSync(file, 'for (let i = 0; i < 1_000_000; i++) await i;\n');
+  const html = path.join(dir, 'r.html');
+  const r = await measure([cli, 'run', file, '--html', html, ...EVERY]);
+  line('HTML report, 1 M spans', `${(fs.statSync(html).size / 1e6).toFixed(1)} MB (goal ≤ 40), CLI ${(r.wallMs / 1000).toFixed(1)} s, CLI peak ${mb(r.cliKb)}`);
+}
+
+if (big) {
+  for (const [name, src, extra] of [
+    ['10 M awaits, every span', timed('for (let i = 0; i < 10_000_000; i++) await i;'), EVERY],
+    ['10 M awaits over 10 k sites, default', manySites(10_000, 10_000_000), []],
+    ['10 M awaits over 100 k sites, default', manySites(100_000, 10_000_000), []],
+  ]) {
+    if (!want(name)) continue;
+    const file = path.join(dir, 'big.mjs');
+    fs.writeFileSync(file, src);
+    const r = await measure([cli, 'run', file, '--json', '/dev/null', ...extra]);
+    line(name, `CLI ${(r.wallMs / 1000).toFixed(1)} s (inner ${(r.innerMs / 1000).toFixed(1)} s), CLI ${mb(r.cliKb)}, child ${mb(r.childKb)}, largest ${mb(r.peakKb)}, exit ${r.status}`);
+  }
+}
+fs.rmSync(dir, { recursive: true, force: true });
