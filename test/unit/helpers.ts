@@ -80,3 +80,18 @@ export function copyPythonRuntime(): void {
     if (name.endsWith('.py')) fs.copyFileSync(path.join(src, name), path.join(dist, name));
   }
 }
+
+/** A synthetic finished run of `n` spans under one call (large-report tests). */
+export function bigTimeline(n: number): Timeline {
+  const spans: Span[] = [{ id: 1, parentId: null, kind: 'call', label: 'main()', line: 1, column: 1, startMs: 0, endMs: null, outcome: 'pending' }];
+  for (let i = 2; i <= n; i++) {
+    spans.push({
+      id: i, parentId: 1, kind: i % 11 ? 'await' : 'timer', label: i % 11 ? `fetch(${i % 5})` : 'setTimeout(r, 1)', line: 2 + (i % 5), column: 3,
+      startMs: i * 0.01, endMs: i % 997 ? i * 0.01 + 0.5 : null, outcome: i % 997 ? (i % 13 ? 'fulfilled' : 'rejected') : 'pending',
+    });
+  }
+  return {
+    version: 1, file: '/w/big.mjs', language: 'javascript', status: 'completed', exitCode: 0, wallMs: n * 0.01 + 1, error: null,
+    spans, marks: [], droppedSpans: 0, stats: { wallMs: n * 0.01 + 1, awaitedMs: 1, blockedMs: 0, maxConcurrency: 50 },
+  };
+}

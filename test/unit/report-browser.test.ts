@@ -12,7 +12,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 import { formatDuration } from '../../src/shared/format';
 import type { Span, Timeline } from '../../src/shared/timeline';
-import { cli, FIXTURES, REPO } from './helpers';
+import { bigTimeline, cli, FIXTURES, REPO } from './helpers';
+import { htmlReportFrom } from '../../src/engine/exportHtml';
 
 const CHROMIUM = process.env.AWAIT_TIMELINE_CHROMIUM || '/usr/bin/chromium';
 const SKIP_BROWSER = process.env.AWAIT_TIMELINE_SKIP_BROWSER === '1';
@@ -149,6 +150,44 @@ describe('exports seen as a user sees them', function () {
       assert.deepEqual(errors, [], 'no errors on the page');
       const remote = requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'));
       assert.deepEqual(remote, [], 'the report makes no network requests');
+    } finally {
+      await context?.close();
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
+
+  it('a report of a large run unpacks its spans in the page: the header first, then every span', async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      if (SKIP_BROWSER) this.skip();
+      assert.fail(`no Chromium at ${CHROMIUM}`);
+    }
+    const big = bigTimeline(30_000);
+    const file = path.join(dir, 'big.html');
+    fs.writeFileSync(file, htmlReportFrom(REPO, big));
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'awtl-chromium-'));
+    let context: BrowserContext | undefined;
+    try {
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        viewport: { width: 1100, height: 640 },
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(profile, 'xdg-config'), XDG_CACHE_HOME: path.join(profile, 'xdg-cache') },
+      });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(String(err)));
+      page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-stat="spans"] dd')?.textContent === '30,000', undefined, { timeout: 20_000 });
+      assert.deepEqual(errors, []);
+      const drawn = await page.evaluate(() => {
+        const app = (globalThis as any).awaitTimeline;
+        app.renderNow();
+        return app.spanBoxes().length as number;
+      });
+      assert.ok(drawn > 0, 'bars drawn');
+      await page.screenshot({ path: path.join(RESULTS, 'report-browser-packed.png') });
     } finally {
       await context?.close();
       fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });

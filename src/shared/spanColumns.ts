@@ -1,0 +1,78 @@
+// Spans packed in columns for the standalone HTML report: a site table (each distinct kind, label,
+// line and column once) and one typed array per field, in one byte buffer the report stores
+// gzip-compressed and the page unpacks. A million spans take about 37 bytes each before
+// compression instead of about 150 as JSON, and unpack without a JSON parse.
+import type { Span } from './timeline';
+import { SiteInterner, type WireSite } from './webviewProtocol';
+
+const OUTCOME_CODE = { pending: 0, fulfilled: 1, rejected: 2 } as const;
+const OUTCOME = ['pending', 'fulfilled', 'rejected'] as const;
+
+export interface PackedSpans {
+  sites: WireSite[];
+  /** [u32 count, pad to 8] id, parent (0: none), start, end (NaN: pending) as f64; site as u32; outcome as u8. */
+  bytes: Uint8Array;
+}
+
+/** Bytes of the packed columns for `n` spans. */
+function layout(n: number) {
+  const ids = 8;
+  const parents = ids + 8 * n;
+  const starts = parents + 8 * n;
+  const ends = starts + 8 * n;
+  const sites = ends + 8 * n;
+  const outcomes = sites + 4 * n;
+  return { ids, parents, starts, ends, sites, outcomes, total: outcomes + n };
+}
+
+export function packSpans(spans: readonly Span[]): PackedSpans {
+  const n = spans.length;
+  const at = layout(n);
+  const buf = new ArrayBuffer(at.total);
+  new DataView(buf).setUint32(0, n, true);
+  const ids = new Float64Array(buf, at.ids, n);
+  const parents = new Float64Array(buf, at.parents, n);
+  const starts = new Float64Array(buf, at.starts, n);
+  const ends = new Float64Array(buf, at.ends, n);
+  const siteIdx = new Uint32Array(buf, at.sites, n);
+  const outcomes = new Uint8Array(buf, at.outcomes, n);
+  const interner = new SiteInterner();
+  for (let i = 0; i < n; i++) {
+    const s = spans[i];
+    ids[i] = s.id;
+    parents[i] = s.parentId ?? 0;
+    starts[i] = s.startMs;
+    ends[i] = s.endMs === null ? NaN : s.endMs;
+    siteIdx[i] = interner.indexOf(s);
+    outcomes[i] = OUTCOME_CODE[s.outcome];
+  }
+  return { sites: interner.takeNew(), bytes: new Uint8Array(buf) };
+}
+
+/** The spans back; throws on a buffer that does not hold what its count says. */
+export function unpackSpans(sites: readonly WireSite[], bytes: Uint8Array): Span[] {
+  // Typed views need aligned offsets: copy when the bytes do not start on an 8-byte boundary.
+  const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const n = new DataView(own.buffer, own.byteOffset, own.byteLength).getUint32(0, true);
+  const at = layout(n);
+  if (own.byteLength !== at.total) throw new Error(`packed spans: ${own.byteLength} bytes for ${n} spans`);
+  const base = own.byteOffset;
+  const ids = new Float64Array(own.buffer, base + at.ids, n);
+  const parents = new Float64Array(own.buffer, base + at.parents, n);
+  const starts = new Float64Array(own.buffer, base + at.starts, n);
+  const ends = new Float64Array(own.buffer, base + at.ends, n);
+  const siteIdx = new Uint32Array(own.buffer, base + at.sites, n);
+  const outcomes = new Uint8Array(own.buffer, base + at.outcomes, n);
+  const spans: Span[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const site = sites[siteIdx[i]];
+    if (!site) throw new Error(`packed spans: unknown site ${siteIdx[i]}`);
+    const end = ends[i];
+    spans[i] = {
+      id: ids[i], parentId: parents[i] === 0 ? null : parents[i], kind: site.kind, label: site.label,
+      line: site.line, column: site.column, startMs: starts[i], endMs: Number.isNaN(end) ? null : end,
+      outcome: OUTCOME[outcomes[i]] ?? 'pending',
+    };
+  }
+  return spans;
+}
