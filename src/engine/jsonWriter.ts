@@ -9,6 +9,20 @@ const PIECE = 1 << 20;
 
 const indent = (json: string, pad: string) => json.replace(/\n/g, '\n' + pad);
 
+/** An item of a long array at depth 2: a flat object (a span, a mark) written directly, else re-indented. */
+function item(v: unknown): string {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return indent(JSON.stringify(v, null, 2) ?? 'null', '    ');
+  let out = '';
+  for (const key of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[key];
+    if (x !== null && typeof x === 'object') return indent(JSON.stringify(v, null, 2), '    ');
+    const json = JSON.stringify(x);
+    if (json === undefined) continue; // undefined, functions: left out, as JSON.stringify does
+    out += (out ? ',\n      ' : '{\n      ') + JSON.stringify(key) + ': ' + json;
+  }
+  return out ? out + '\n    }' : '{}';
+}
+
 export function writeTimelineJson(t: Timeline, write: (piece: string) => void): void {
   const entries = Object.entries(t).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
   let buf = '{\n';
@@ -17,7 +31,7 @@ export function writeTimelineJson(t: Timeline, write: (piece: string) => void): 
     if (LONG.has(key) && Array.isArray(value) && value.length > 0) {
       buf += '[\n';
       for (let j = 0; j < value.length; j++) {
-        buf += '    ' + indent(JSON.stringify(value[j], null, 2) ?? 'null', '    ') + (j < value.length - 1 ? ',\n' : '\n');
+        buf += '    ' + item(value[j]) + (j < value.length - 1 ? ',\n' : '\n');
         if (buf.length >= PIECE) {
           write(buf);
           buf = '';

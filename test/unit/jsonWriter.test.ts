@@ -10,7 +10,7 @@ describe('timeline JSON written in pieces', () => {
       version: 1, file: '/w/"odd"\nname.mjs', language: 'javascript', status: 'failed', exitCode: null, wallMs: 12.5,
       error: { kind: 'exception', message: 'boom\n  at x', line: 3 },
       spans: Array.from({ length: 3000 }, (_, i) => ({ id: i + 1, parentId: i ? i : null, kind: 'await' as const, label: `x${i} "q" \u2028`, line: 2, column: 3, startMs: i / 3, endMs: i % 7 ? i + 0.25 : null, outcome: 'fulfilled' as const })),
-      marks: [], droppedSpans: 5, stats: { wallMs: 12.5, awaitedMs: 1, blockedMs: 0, maxConcurrency: 1 },
+      marks: [{ kind: 'log', text: 'a\tb', atMs: 1 }, { kind: 'exception', text: 'x', atMs: 2, line: undefined, column: 4, stack: 'E\n at y' }], droppedSpans: 5, stats: { wallMs: 12.5, awaitedMs: 1, blockedMs: 0, maxConcurrency: 1 },
       aggregates: [{ kind: 'await', label: 'y', line: 1, column: 1, parentId: null, count: 5, startMs: 1, endMs: 2 }],
       insights: undefined, criticalPath: [1, 2],
     };
