@@ -50,7 +50,7 @@ export function criticalPath(t: Timeline): number[] {
       const s = todo.pop()!;
       const e = endOf(s);
       if (e >= from && e <= to && (!best || e > endOf(best))) best = s;
-      todo.push(...(children.get(s.id) ?? []));
+      for (const c of children.get(s.id) ?? []) todo.push(c);
     }
     return best;
   };
@@ -82,8 +82,9 @@ export function criticalPath(t: Timeline): number[] {
       chain.push(s);
       i = lastEndingBy(list, i - 1, s.startMs + SLACK_MS);
     }
-    // The chain is latest first; the stack hands out the earliest next.
-    stack.push(...chain);
+    // The chain is latest first; the stack hands out the earliest next. (One by one: a chain of
+    // a million awaits does not fit in one call's arguments.)
+    for (const s of chain) stack.push(s);
   }
   return out;
 }

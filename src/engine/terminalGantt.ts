@@ -41,7 +41,13 @@ export function treeOrder(spans: Span[]): Array<{ span: Span; depth: number }> {
     if (!list) children.set(key, (list = []));
     list.push(s);
   }
-  for (const list of children.values()) list.sort((a, b) => a.startMs - b.startMs || a.id - b.id);
+  // The timeline lists spans in this order already: sort only lists that are not.
+  const before = (a: Span, b: Span) => a.startMs - b.startMs || a.id - b.id;
+  for (const list of children.values()) {
+    let sorted = true;
+    for (let i = 1; i < list.length && sorted; i++) sorted = before(list[i - 1], list[i]) <= 0;
+    if (!sorted) list.sort(before);
+  }
   const out: Array<{ span: Span; depth: number }> = [];
   const walk = (parent: number | null, depth: number) => {
     for (const s of children.get(parent) ?? []) {

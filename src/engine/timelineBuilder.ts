@@ -351,53 +351,89 @@ export function unionLength(intervals: Array<[number, number]>): number {
 
 export function computeStats(spans: Span[], wallMs: number): TimelineStats {
   const end = (s: Span) => (s.endMs === null ? Math.max(wallMs, s.startMs) : s.endMs);
-  const blocks = spans.filter((s) => s.kind === 'block');
-  const byId = new Map(spans.map((s) => [s.id, s]));
-  // A Python task with no await of its own runs library code the user awaited (asyncio.to_thread,
-  // asyncio.sleep gathered): its awaits are not instrumented, so the task itself is the wait.
-  const hasAwaitInside = new Set<number>();
+  const awaits: Span[] = [];
+  const blocks: Span[] = [];
   for (const s of spans) {
-    if (s.kind !== 'await') continue;
-    for (let p = s.parentId === null ? undefined : byId.get(s.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) {
-      if (p.kind === 'task') {
-        if (hasAwaitInside.has(p.id)) break;
-        hasAwaitInside.add(p.id);
-      }
-    }
+    if (s.kind === 'await') awaits.push(s);
+    else if (s.kind === 'block') blocks.push(s);
   }
-  const awaits = spans.filter((s) => s.kind === 'await' || (s.kind === 'task' && !hasAwaitInside.has(s.id)));
-  const isWait = new Set(awaits.map((s) => s.id));
 
-  // Innermost waits: waits with no wait inside them.
+  // Innermost waits: awaits with no await inside them.
   const hasAwaitChild = new Set<number>();
+  const byId = new Map<number, Span>();
+  for (const s of spans) byId.set(s.id, s);
   for (const a of awaits) {
     for (let p = a.parentId === null ? undefined : byId.get(a.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) {
-      if (isWait.has(p.id)) {
+      if (p.kind === 'await') {
         if (hasAwaitChild.has(p.id)) break;
         hasAwaitChild.add(p.id);
       }
     }
   }
-  const points: Array<[number, number]> = [];
+  // Starts and ends sorted apart (typed arrays sort numerically, without a comparator): at one
+  // moment an end comes before a start, as a wait that ends lets the next one begin.
+  let n = 0;
+  for (const a of awaits) if (!hasAwaitChild.has(a.id) && end(a) > a.startMs) n++;
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  n = 0;
   for (const a of awaits) {
     if (hasAwaitChild.has(a.id)) continue;
     const e = end(a);
     if (e <= a.startMs) continue;
-    points.push([a.startMs, 1], [e, -1]);
+    starts[n] = a.startMs;
+    ends[n++] = e;
   }
-  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  starts.sort();
+  ends.sort();
   let live = 0;
   let maxConcurrency = 0;
-  for (const [, d] of points) {
-    live += d;
-    if (live > maxConcurrency) maxConcurrency = live;
+  for (let i = 0, j = 0; i < n; ) {
+    if (ends[j] <= starts[i]) {
+      live--;
+      j++;
+    } else {
+      live++;
+      i++;
+      if (live > maxConcurrency) maxConcurrency = live;
+    }
   }
   return {
     wallMs,
-    awaitedMs: round(unionLength(awaits.map((a) => [a.startMs, end(a)]))),
-    blockedMs: round(unionLength(blocks.map((b) => [b.startMs, end(b)]))),
+    awaitedMs: round(sweptUnion(awaits, end)),
+    blockedMs: round(sweptUnion(blocks, end)),
     maxConcurrency,
   };
+}
+
+/**
+ * unionLength() of the spans' intervals, for many spans: starts and ends sorted apart, a stretch
+ * begins where none was open and ends where the last closes (touching intervals are one stretch),
+ * and each stretch adds end − start, as unionLength adds them.
+ */
+function sweptUnion(spans: readonly Span[], end: (s: Span) => number): number {
+  const n = spans.length;
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    starts[k] = spans[k].startMs;
+    ends[k] = end(spans[k]);
+  }
+  starts.sort();
+  ends.sort();
+  let total = 0;
+  let open = 0;
+  let from = 0;
+  for (let i = 0, j = 0; j < n; ) {
+    if (i < n && starts[i] <= ends[j]) {
+      if (open++ === 0) from = starts[i];
+      i++;
+    } else {
+      if (--open === 0 && ends[j] > from) total += ends[j] - from;
+      j++;
+    }
+  }
+  return total;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

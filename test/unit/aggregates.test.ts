@@ -5,7 +5,8 @@ import * as assert from 'node:assert/strict';
 import { AggregateStore } from '../../src/engine/aggregateStore';
 import { renderGantt } from '../../src/engine/terminalGantt';
 import { toChromeTrace } from '../../src/engine/exportTrace';
-import type { Timeline } from '../../src/shared/timeline';
+import type { Span, Timeline } from '../../src/shared/timeline';
+import { computeStats, unionLength } from '../../src/engine/timelineBuilder';
 
 describe('aggregate store', () => {
   it('merges a pair\'s stretches that follow each other, keeps apart an idle gap and other pairs', () => {
@@ -64,5 +65,63 @@ describe('aggregates drawn', () => {
     const trace = toChromeTrace(t);
     const aggs = trace.traceEvents.filter((e) => e.cat === 'aggregate.await' && e.ph === 'b');
     assert.deepEqual(aggs.map((e) => [e.name, e.ts, e.args?.track]), [['×20 tick()', 10_000, 'chain 1'], ['×10 tick()', 70_000, 'chain 1']]);
+  });
+});
+
+describe('stats of a large run', () => {
+  /** The stats as they were computed before they were swept over typed arrays (the reference). */
+  function reference(spans: Span[], wallMs: number) {
+    const end = (s: Span) => (s.endMs === null ? Math.max(wallMs, s.startMs) : s.endMs);
+    const awaits = spans.filter((s) => s.kind === 'await');
+    const blocks = spans.filter((s) => s.kind === 'block');
+    const hasAwaitChild = new Set<number>();
+    const byId = new Map(spans.map((s) => [s.id, s]));
+    for (const a of awaits) {
+      for (let p = a.parentId === null ? undefined : byId.get(a.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) {
+        if (p.kind === 'await') {
+          if (hasAwaitChild.has(p.id)) break;
+          hasAwaitChild.add(p.id);
+        }
+      }
+    }
+    const points: Array<[number, number]> = [];
+    for (const a of awaits) {
+      if (hasAwaitChild.has(a.id)) continue;
+      const e = end(a);
+      if (e <= a.startMs) continue;
+      points.push([a.startMs, 1], [e, -1]);
+    }
+    points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    let live = 0;
+    let maxConcurrency = 0;
+    for (const [, d] of points) {
+      live += d;
+      if (live > maxConcurrency) maxConcurrency = live;
+    }
+    const r = (ms: number) => Math.round(ms * 1000) / 1000;
+    return {
+      wallMs,
+      awaitedMs: r(unionLength(awaits.map((a) => [a.startMs, end(a)]))),
+      blockedMs: r(unionLength(blocks.map((b) => [b.startMs, end(b)]))),
+      maxConcurrency,
+    };
+  }
+
+  it('are the same as before, to the last digit, on runs with nesting, ties, pending and zero-length spans', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let run = 0; run < 30; run++) {
+      const spans: Span[] = [];
+      for (let id = 1; id <= 400; id++) {
+        const start = Math.round(rand() * 200) / (run % 2 ? 4 : 1) + rand() * (run % 3);
+        const len = rand() < 0.1 ? 0 : Math.round(rand() * 40) / (run % 2 ? 8 : 1);
+        spans.push({
+          id, parentId: id > 1 && rand() < 0.6 ? 1 + Math.floor(rand() * (id - 1)) : null,
+          kind: rand() < 0.7 ? 'await' : rand() < 0.5 ? 'block' : 'call', label: 'x', line: 1, column: 1,
+          startMs: start, endMs: rand() < 0.05 ? null : start + len, outcome: 'fulfilled',
+        });
+      }
+      assert.deepEqual(computeStats(spans, 180), reference(spans, 180), `run ${run}`);
+    }
   });
 });
