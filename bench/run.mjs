@@ -1,6 +1,9 @@
-// Engine benchmarks: each workload runs under plain node and instrumented, alternating, in one
-// run; the snippet times its own work, so start-up is not in the ratio. Prints medians and ratios.
-// Usage: npm run bench [-- --runs N]
+// Engine benchmarks: each workload runs under plain node and instrumented, alternating A B A B in
+// one run; the snippet times its own work, so start-up is not in the ratio. Ratios are taken pair
+// by pair and printed as median (min–max, n). Then issue 14's table (bench/scale.mjs: default
+// budget and every span kept, whole process, peak RSS), the HTML report of a million spans, the
+// Python runtime, the warm child's first event and the channel's throughput.
+// Usage: npm run bench [-- --runs N] [--big]   (--big adds the 10 M-await rows: minutes each)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,7 +42,24 @@ for (const [name, src] of Object.entries(workloads)) {
   }
   const p = median(plain);
   const q = median(inst);
-  console.log(`${name.padEnd(46)} plain ${p.toFixed(1).padStart(8)} ms   instrumented ${q.toFixed(1).padStart(8)} ms   ratio ${(q / p).toFixed(2)}x`);
+  const ratios = inst.map((x, i) => x / plain[i]);
+  console.log(`${name.padEnd(46)} plain ${p.toFixed(1).padStart(8)} ms   instrumented ${q.toFixed(1).padStart(8)} ms   ratio ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${runs})`);
+}
+
+// Issue 14's table: default budget and every span kept, whole process, memory.
+{
+  const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'scale.mjs'), '--runs', String(runs), ...(process.argv.includes('--big') ? ['--big'] : [])], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(r.stdout);
+}
+// The HTML report of a million spans (headless Chromium).
+{
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'report.ts')], { cwd: repo, encoding: 'utf8' });
+  process.stdout.write(r.stdout || r.stderr);
+}
+// Python: the runtime against plain python3 (and its own peers, where bench/python.mjs has them).
+{
+  const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'python.mjs'), '--runs', String(Math.max(runs, 5))], { cwd: repo, encoding: 'utf8' });
+  process.stdout.write(r.stdout || r.stderr);
 }
 
 // Request to first event, with a warm child, measured through the engine API (TypeScript, via tsx).
