@@ -4,7 +4,7 @@
 // (sampled from /proc) and of the largest process (exact, getrusage via /usr/bin/time).
 // Usage: npm run build && node bench/scale.mjs [--runs N] [--cli dist/cli.js] [--only NAME] [--big]
 //   --big also runs the 10 M-await rows (minutes each).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,7 +19,9 @@ const cli = path.resolve(arg('--cli', path.join(repo, 'dist', 'cli.js')));
 const only = arg('--only', '');
 const big = process.argv.includes('--big');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-scale-'));
-const EVERY = ['--max-spans-per-site', '1000000000'];
+// Every span kept: no per-site cap, and no run budget where the CLI has one (--max-spans).
+const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+const EVERY = ['--max-spans-per-site', '1000000000', ...(/--max-spans </.test(help.stderr + help.stdout) ? ['--max-spans', '1000000000'] : [])];
 
 const timed = (body) => `const __t0 = performance.now();\n${body}\nprocess.stderr.write('BENCH ' + (performance.now() - __t0) + '\\n');\n`;
 const W1 = timed(`let s = 0;\nfor (let i = 0; i < 1_000_000; i++) s += await i;`);
@@ -139,6 +141,7 @@ if (want('html')) {
   fs.writeFileSync(file, 'for (let i = 0; i < 1_000_000; i++) await i;\n');
   const html = path.join(dir, 'r.html');
   const r = await measure([cli, 'run', file, '--html', html, ...EVERY]);
+  if (r.status !== 0) throw new Error(`HTML report run exited ${r.status}: ${r.err.slice(-500)}`);
   line('HTML report, 1 M spans', `${(fs.statSync(html).size / 1e6).toFixed(1)} MB (goal ≤ 40), CLI ${(r.wallMs / 1000).toFixed(1)} s, CLI peak ${mb(r.cliKb)}`);
 }
 
