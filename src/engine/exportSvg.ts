@@ -1,14 +1,14 @@
 // The chart as an SVG image for slides: same pure layout, ticks and level of detail as the panel
-// (src/webview/model), text kept as <text>. Plain Node: no DOM, no 'vscode'.
+// (src/shared/chart), text kept as <text>. Plain Node: no DOM, no 'vscode'.
 
 import type { Span, SpanKind, Timeline } from '../shared/timeline';
-import { msToCssX, type Viewport } from '../webview/model/coords';
+import { msToCssX, type Viewport } from '../shared/chart/coords';
 import { formatDuration } from '../shared/format';
 import { visibleText } from '../shared/safeText';
-import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../webview/model/geometry';
-import { layoutSpans } from '../webview/model/layout';
-import { endOf, unionIntervals, visibleRuns } from '../webview/model/lod';
-import { timeTicks } from '../webview/model/ticks';
+import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
+import { layoutSpans } from '../shared/chart/layout';
+import { endOf, unionIntervals, visibleRuns } from '../shared/chart/lod';
+import { timeTicks } from '../shared/chart/ticks';
 
 export interface SvgOptions {
   /** Width of the image in px (default 1200). */

@@ -12,12 +12,12 @@ import {
   rowToCssY,
   zoomAround,
   type Viewport,
-} from './model/coords';
+} from '../shared/chart/coords';
 import { formatDuration } from './model/format';
-import { gutterWidth, ROW_HEIGHT, ROWS_TOP } from './model/geometry';
-import type { Row } from './model/layout';
-import { endOf } from './model/lod';
-import { niceStep } from './model/ticks';
+import { gutterWidth, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
+import type { Row } from '../shared/chart/layout';
+import { endOf } from '../shared/chart/lod';
+import { niceStep } from '../shared/chart/ticks';
 import { TimelineModel } from './model/timelineModel';
 import { FrameScheduler } from './render/scheduler';
 import { GanttRenderer, type FrameStats } from './render/renderer';

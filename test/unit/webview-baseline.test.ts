@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import type { Span } from '../../src/shared/timeline';
 import { BaselineRun, describeSiteChange } from '../../src/webview/model/baseline';
-import { layoutSpans } from '../../src/webview/model/layout';
+import { layoutSpans } from '../../src/shared/chart/layout';
 
 let nextId = 1;
 const span = (kind: Span['kind'], label: string, line: number, startMs: number, endMs: number | null): Span =>

@@ -4,7 +4,7 @@
 import { decodeRun, type WireRun } from '../../shared/webviewProtocol';
 import type { Span } from '../../shared/timeline';
 import { BaselineRun, describeSiteChange, LIVE_COMPARE_LIMIT } from '../model/baseline';
-import type { Row } from '../model/layout';
+import type { Row } from '../../shared/chart/layout';
 import type { TimelineModel } from '../model/timelineModel';
 import { el } from './dom';
 import type { Header } from './header';

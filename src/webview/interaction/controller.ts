@@ -1,10 +1,10 @@
 // Pointer, wheel and keyboard input on the chart: pan, zoom, hover, click, keyboard navigation.
 
 import type { Mark, Span } from '../../shared/timeline';
-import { cssYToRow, type Viewport } from '../model/coords';
-import { INDENT, ROWS_TOP } from '../model/geometry';
+import { cssYToRow, type Viewport } from '../../shared/chart/coords';
+import { INDENT, ROWS_TOP } from '../../shared/chart/geometry';
 import { marksAt, spanAt } from '../model/hitTest';
-import type { Row } from '../model/layout';
+import type { Row } from '../../shared/chart/layout';
 
 /** What the controller drives; implemented by the app. */
 export interface ChartActions {

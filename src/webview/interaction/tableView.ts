@@ -1,9 +1,9 @@
 // The accessible alternative to the canvas: the spans as an HTML table a screen reader can walk.
 
 import type { Span } from '../../shared/timeline';
-import { endOf } from '../model/lod';
+import { endOf } from '../../shared/chart/lod';
 import { formatDuration, formatTime } from '../model/format';
-import type { Row } from '../model/layout';
+import type { Row } from '../../shared/chart/layout';
 import { el } from './dom';
 
 /** A table of thousands of rows is already more than anyone reads; search narrows it. */

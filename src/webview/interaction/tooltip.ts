@@ -1,7 +1,7 @@
 // Hover card for a span or for console marks.
 
 import type { Mark, Span } from '../../shared/timeline';
-import { endOf } from '../model/lod';
+import { endOf } from '../../shared/chart/lod';
 import { formatDuration, formatTime } from '../model/format';
 import { el } from './dom';
 

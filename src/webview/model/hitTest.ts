@@ -1,9 +1,9 @@
 // What is under the pointer: pure geometry on top of the layout and the viewport.
 
 import type { Mark, Span } from '../../shared/timeline';
-import { cssXToMs, type Viewport } from './coords';
-import type { Row } from './layout';
-import { endOf, firstEndingAfter } from './lod';
+import { cssXToMs, type Viewport } from '../../shared/chart/coords';
+import type { Row } from '../../shared/chart/layout';
+import { endOf, firstEndingAfter } from '../../shared/chart/lod';
 
 /**
  * The span of `row` under CSS x: one that covers that time, else the nearest within

@@ -2,7 +2,7 @@
 // Sweeps over sorted typed arrays: fast enough to run on 100,000 spans inside a frame.
 
 import type { Span, TimelineStats } from '../../shared/timeline';
-import { endOf } from './lod';
+import { endOf } from '../../shared/chart/lod';
 
 interface Sweep {
   /** Time in which at least one interval was open. */

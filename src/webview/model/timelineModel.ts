@@ -4,8 +4,8 @@ import type {
   ExpectationResult, FloatingPromise, Insight, Language, Mark, RunError, RunStatus, Span, StillWaiting, TimeMode, Timeline, TimelineStats,
 } from '../../shared/timeline';
 import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
-import { TimelineLayout } from './layout';
-import { unionIntervals, type Interval } from './lod';
+import { TimelineLayout } from '../../shared/chart/layout';
+import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
 
 export class TimelineModel {

@@ -2,12 +2,12 @@
 // fills batched per colour, labels only where they fit. All positions come from model/coords.
 
 import type { Mark, Span } from '../../shared/timeline';
-import { msToCssX, rowToCssY, snapCss, visibleRowRange, visibleTimeRange, type Viewport } from '../model/coords';
+import { msToCssX, rowToCssY, snapCss, visibleRowRange, visibleTimeRange, type Viewport } from '../../shared/chart/coords';
 import { formatDuration } from '../model/format';
-import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, MIN_LABEL_BAR, ROWS_TOP } from '../model/geometry';
-import type { Row } from '../model/layout';
-import { endOf, visibleRuns, type Interval } from '../model/lod';
-import { timeTicks } from '../model/ticks';
+import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, MIN_LABEL_BAR, ROWS_TOP } from '../../shared/chart/geometry';
+import type { Row } from '../../shared/chart/layout';
+import { endOf, visibleRuns, type Interval } from '../../shared/chart/lod';
+import { timeTicks } from '../../shared/chart/ticks';
 import type { Theme } from './theme';
 import { TextMeasure } from './textMeasure';
 

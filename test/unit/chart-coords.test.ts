@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   clampToExtent, cssToDevice, cssXToMs, cssYToRow, deviceToCss, fitRange, msToCssX, panByCss, rowToCssY,
   snapCss, visibleRowRange, visibleTimeRange, zoomAround, type Viewport,
-} from '../../src/webview/model/coords';
+} from '../../src/shared/chart/coords';
 
 const vp: Viewport = {
   startMs: 100, msPerCssPx: 2, plotLeftCss: 200, plotWidthCss: 800,

@@ -3,7 +3,7 @@
 // (a loop's 1,000 sequential awaits share a row; Promise.all's overlapping ones get a row each),
 // so a row's spans are sorted by start with sorted ends, which culling and LOD rely on.
 
-import type { Span, SpanKind } from '../../shared/timeline';
+import type { Span, SpanKind } from '../timeline';
 import { endOf } from './lod';
 
 export interface Row {

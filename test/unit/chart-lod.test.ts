@@ -1,7 +1,7 @@
 // Level of detail: which runs a row draws at a zoom level.
 
 import assert from 'node:assert/strict';
-import { visibleRuns, unionIntervals, type Interval } from '../../src/webview/model/lod';
+import { visibleRuns, unionIntervals, type Interval } from '../../src/shared/chart/lod';
 
 function runs(items: Interval[], t0: number, t1: number, msPerPx: number, now = 0) {
   const out: [number, number, number, number][] = [];

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { formatDuration } from '../../src/webview/model/format';
-import { formatTick, niceStep, timeTicks } from '../../src/webview/model/ticks';
+import { formatTick, niceStep, timeTicks } from '../../src/shared/chart/ticks';
 
 describe('webview time axis', () => {
   it('picks 1-2-5 steps', () => {

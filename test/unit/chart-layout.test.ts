@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import type { Span } from '../../src/shared/timeline';
-import { layoutSpans, TimelineLayout } from '../../src/webview/model/layout';
+import { layoutSpans, TimelineLayout } from '../../src/shared/chart/layout';
 import { computeStats } from '../../src/webview/model/stats';
 
 let nextId = 1;
