@@ -1,0 +1,142 @@
+// Compaction: spans -> the spans a chart shows by default, one per thing the user would name.
+// Pure; the timeline keeps every span, and the full tree stays one toggle away.
+//
+// Three rules, applied bottom-up so they chain:
+//   1. An await and the single call, combinator or task it waits on, with (nearly) the same extent,
+//      are one span labelled as written (`await makeToast()`), of the awaited thing's kind.
+//   2. A short synchronous call whose only child is the timer or promise it scheduled and that
+//      outlives it folds into that child: `sleep(2000)` + `setTimeout(resolve, ms)` is one 2 s
+//      `sleep(2000)`.
+//   3. A call or task whose only child has no children of its own takes that child in:
+//      `cook("soup", 2)` and its one 2 s wait are one row, as long as the call. A block inside
+//      stays visible: the row is drawn as a block.
+// Nothing merges across a fan-out (two or more children), so Promise.all and gather keep their rows.
+
+import type { Outcome, Span, SpanKind } from '../timeline';
+
+export interface Compaction {
+  /** The spans to draw: one per merged chain (id, parent and site of its outermost span). */
+  spans: Span[];
+  /** Display span id -> the original spans it stands for, outermost first (only for merged ones). */
+  members: Map<number, Span[]>;
+  /** Original span id -> the id of the display span that shows it. */
+  shownAs: Map<number, number>;
+}
+
+interface Node {
+  span: Span;
+  /** The chain this node stands for, outermost first. */
+  members: Span[];
+  children: Node[];
+  startMs: number;
+  endMs: number | null;
+  kind: SpanKind;
+  label: string;
+}
+
+/**
+ * Whether an await and what it waits on share an extent: the child may leave a quarter of the
+ * await uncovered (argument evaluation, a busy machine's slow first console.log), or 2 ms.
+ */
+function nearlySame(outer: Node, inner: Node, nowMs: number): boolean {
+  const oEnd = outer.endMs ?? nowMs;
+  const iEnd = inner.endMs ?? nowMs;
+  if ((outer.endMs === null) !== (inner.endMs === null) && outer.endMs !== null) return false;
+  const outerMs = oEnd - outer.startMs;
+  const uncovered = Math.max(0, inner.startMs - outer.startMs) + Math.max(0, oEnd - iEnd);
+  return uncovered <= Math.max(2, 0.25 * outerMs);
+}
+
+/** Whether the child lies inside the parent (a pending parent contains everything after its start). */
+function within(outer: Node, inner: Node): boolean {
+  if (inner.startMs < outer.startMs) return false;
+  if (outer.endMs === null) return true;
+  return inner.endMs !== null && inner.endMs <= outer.endMs + 0.001;
+}
+
+const outcomeOf = (members: readonly Span[]): Outcome =>
+  members.some((m) => m.outcome === 'rejected') ? 'rejected' : members.some((m) => m.endMs === null) ? 'pending' : 'fulfilled';
+
+function merge(outer: Node, inner: Node, label: string, kind: SpanKind, children: Node[]): Node {
+  const members = [...outer.members, ...inner.members];
+  const ends = members.map((m) => m.endMs);
+  return {
+    span: outer.span,
+    members,
+    children,
+    startMs: Math.min(outer.startMs, inner.startMs),
+    endMs: ends.includes(null) ? null : Math.max(...(ends as number[])),
+    kind,
+    label,
+  };
+}
+
+function compactNode(node: Node, nowMs: number): Node {
+  node.children = node.children.map((c) => compactNode(c, nowMs));
+  if (node.children.length !== 1) return node;
+  const child = node.children[0];
+  const head = child.members[0].kind;
+  const outerKind = node.span.kind;
+  // 1. await + what it waits on.
+  if (outerKind === 'await' && (head === 'call' || head === 'combinator' || head === 'task') && nearlySame(node, child, nowMs)) {
+    return merge(node, child, `await ${node.label}`, child.kind, child.children);
+  }
+  // 2. A short synchronous call folds into the timer or promise it scheduled.
+  if (outerKind === 'call' && node.span.endMs !== null && (head === 'timer' || head === 'task')) {
+    const callMs = node.span.endMs - node.span.startMs;
+    const childEnd = child.endMs ?? nowMs;
+    const childMs = childEnd - child.startMs;
+    if (childEnd >= node.span.endMs && callMs <= Math.max(1, 0.1 * childMs)) {
+      return merge(node, child, node.label, child.kind, child.children);
+    }
+  }
+  // 3. A call or task and its one leaf child. The row keeps the call's own extent, so the time it
+  // spent before or after that child is still drawn (work long enough to block is a child of its
+  // own, which stops the merge).
+  if ((outerKind === 'call' || outerKind === 'task') && child.children.length === 0 && within(node, child)) {
+    return merge(node, child, node.label, child.kind === 'block' ? 'block' : node.kind, []);
+  }
+  return node;
+}
+
+/** The spans to draw by default (see the rules above). `nowMs` stands for the end of pending spans. */
+export function compactSpans(spans: readonly Span[], nowMs: number): Compaction {
+  const nodes = new Map<number, Node>();
+  for (const s of spans) {
+    nodes.set(s.id, { span: s, members: [s], children: [], startMs: s.startMs, endMs: s.endMs, kind: s.kind, label: s.label });
+  }
+  const roots: Node[] = [];
+  for (const s of spans) {
+    const n = nodes.get(s.id)!;
+    const parent = s.parentId !== null ? nodes.get(s.parentId) : undefined;
+    if (parent && parent !== n) parent.children.push(n);
+    else roots.push(n);
+  }
+  const byStart = (a: Node, b: Node) => a.startMs - b.startMs || a.span.id - b.span.id;
+  const out: Span[] = [];
+  const members = new Map<number, Span[]>();
+  const shownAs = new Map<number, number>();
+  // Iterative post-order would avoid deep recursion; chains are short (call depth), so recursion is fine.
+  const emit = (n: Node, parentId: number | null) => {
+    const s = n.span;
+    out.push(n.members.length === 1 && s.parentId === parentId ? s : {
+      id: s.id, parentId, kind: n.kind, label: n.label, line: s.line, column: s.column,
+      startMs: n.startMs, endMs: n.endMs, outcome: n.members.length === 1 ? s.outcome : outcomeOf(n.members),
+    });
+    if (n.members.length > 1) members.set(s.id, n.members);
+    for (const m of n.members) shownAs.set(m.id, s.id);
+    n.children.sort(byStart);
+    for (const c of n.children) emit(c, s.id);
+  };
+  roots.sort(byStart);
+  // A root whose parent has not arrived keeps its parent id, so a live layout waits for it.
+  for (const r of roots) emit(compactNode(r, nowMs), r.span.parentId);
+  return { spans: out, members, shownAs };
+}
+
+/** Maps a set of original span ids (critical path, could-overlap) to the display spans that show them. */
+export function shownIds(ids: Iterable<number>, compaction: Pick<Compaction, 'shownAs'>): Set<number> {
+  const out = new Set<number>();
+  for (const id of ids) out.add(compaction.shownAs.get(id) ?? id);
+  return out;
+}

@@ -1,0 +1,123 @@
+// Compaction: the rows a learner sees by default, for the two-chefs programs in TypeScript and in
+// Python (real runs of both runtimes), and the rules on hand-made spans.
+
+import assert from 'node:assert/strict';
+import type { Span, Timeline } from '../../src/shared/timeline';
+import { compactSpans, shownIds } from '../../src/shared/chart/compact';
+import { layoutSpans, type Row } from '../../src/shared/chart/layout';
+import { runFixture } from './helpers';
+
+const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
+
+function rowsOf(t: Timeline): Row[] {
+  return layoutSpans(compactSpans(t.spans, t.wallMs).spans).flatten();
+}
+
+/** "  label" per row, indented by depth. */
+const outline = (rows: Row[]) => rows.map((r) => `${'  '.repeat(r.depth)}${r.label}`);
+/** The shape of the rows with the language's own spelling taken out (quotes, gather/Promise.all, snake_case). */
+const shape = (rows: Row[]) =>
+  outline(rows).map((l) => l.replace(/'/g, '"').replace(/await Promise\.all\(\[(.*)\]\)/, 'all($1)').replace(/asyncio\.gather\((.*)\)/, 'all($1)').replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+
+async function run(name: string): Promise<Timeline> {
+  const { timeline } = await runFixture(`chart/${name}`, name.endsWith('.py') ? { pythonPath: PYTHON } : {});
+  assert.equal(timeline.status, 'completed', `${name} completed: ${timeline.error?.message ?? ''}`);
+  return timeline;
+}
+
+describe('chart compaction (real runs)', () => {
+  it('two chefs with Promise.all: 4 rows (main, Promise.all, a row per cook with its wait), all spans kept in the timeline', async () => {
+    const t = await run('two_chefs.ts');
+    const rows = rowsOf(t);
+    assert.deepEqual(outline(rows), [
+      'main()',
+      "  await Promise.all([cook('soup', 3), cook('pasta', 3)])",
+      '    cook("soup", 3)',
+      '    cook("pasta", 3)',
+    ]);
+    // Each cook's row is as long as its wait (about 300 ms), not its 0.2 ms sleep() call.
+    for (const r of rows.slice(2)) {
+      const s = r.spans[0];
+      assert.ok(s.endMs! - s.startMs >= 250, `${r.label} spans its wait: ${s.endMs! - s.startMs} ms`);
+    }
+    assert.ok(t.spans.length >= 11, `the timeline keeps every span (${t.spans.length})`);
+    assert.ok(t.spans.some((s) => s.kind === 'timer'), 'the timer spans are still in the timeline');
+  });
+
+  it('two chefs in Python draws the same rows as in TypeScript', async () => {
+    const [ts, py] = await Promise.all([run('two_chefs.ts'), run('two_chefs.py')]);
+    assert.deepEqual(shape(rowsOf(py)), shape(rowsOf(ts)));
+  });
+
+  it('the busy-wait chefs: at most 5 rows, every block still drawn as a block', async () => {
+    const t = await run('busy_wait.ts');
+    const c = compactSpans(t.spans, t.wallMs);
+    const rows = layoutSpans(c.spans).flatten();
+    assert.ok(rows.length <= 5, outline(rows).join('\n'));
+    const cooks = rows.filter((r) => r.label.startsWith('cook('));
+    assert.equal(cooks.reduce((n, r) => n + r.spans.length, 0), 2, 'both cooks are drawn');
+    const shown = new Map(c.spans.map((s) => [s.id, s]));
+    const blocks = t.spans.filter((s) => s.kind === 'block');
+    assert.ok(blocks.length >= 1, 'the run has a block');
+    for (const b of blocks) assert.equal(shown.get(c.shownAs.get(b.id)!)?.kind, 'block', `${b.label} is drawn as a block`);
+  });
+
+  it('breakfast: at most 8 rows, one per await main() wrote, the same in Python', async () => {
+    const [ts, py] = await Promise.all([run('../../../examples/workshop/02-breakfast/starter.ts'), run('breakfast.py')]);
+    const rows = rowsOf(ts);
+    assert.deepEqual(outline(rows), ['main()', '  await makeToast()', '  await heatPan()', '  await fryEggs()']);
+    assert.deepEqual(shape(rowsOf(py)), shape(rows));
+  });
+});
+
+let nextId = 1;
+function span(p: Partial<Span> & Pick<Span, 'label' | 'startMs' | 'kind'>): Span {
+  return { id: nextId++, parentId: null, line: 1, column: 1, endMs: p.startMs + 10, outcome: 'fulfilled', ...p };
+}
+
+describe('chart compaction rules', () => {
+  beforeEach(() => (nextId = 1));
+
+  it('keeps a fan-out: each child of Promise.all stays a row', () => {
+    const main = span({ kind: 'call', label: 'main()', startMs: 0, endMs: 100 });
+    const all = span({ kind: 'combinator', label: 'Promise.all([a(), b()])', parentId: main.id, startMs: 0, endMs: 100 });
+    const a = span({ kind: 'call', label: 'a()', parentId: all.id, startMs: 0, endMs: 100 });
+    const b = span({ kind: 'call', label: 'b()', parentId: all.id, startMs: 0, endMs: 60, line: 2 });
+    const c = compactSpans([main, all, a, b], 100);
+    assert.deepEqual(c.spans.map((s) => s.label), ['main()', 'Promise.all([a(), b()])', 'a()', 'b()']);
+  });
+
+  it('a call and its one wait are one row as long as the call; a block beside the wait keeps both rows', () => {
+    const call = span({ kind: 'call', label: 'work()', startMs: 0, endMs: 100 });
+    const wait = span({ kind: 'await', label: 'save()', parentId: call.id, startMs: 40, endMs: 100 });
+    assert.deepEqual(compactSpans([call, wait], 100).spans.map((s) => [s.label, s.kind, s.startMs, s.endMs]), [['work()', 'call', 0, 100]]);
+    const block = span({ kind: 'block', label: 'crunch()', parentId: call.id, startMs: 1, endMs: 39 });
+    assert.equal(compactSpans([call, block, wait], 100).spans.length, 3);
+  });
+
+  it('folds a short call into the timer it scheduled: its label, the timer\'s end and kind', () => {
+    const call = span({ kind: 'call', label: 'sleep(2000)', line: 3, startMs: 1, endMs: 1.2 });
+    const timer = span({ kind: 'timer', label: 'setTimeout(resolve, ms)', line: 3, column: 50, parentId: call.id, startMs: 1.1, endMs: 2001 });
+    const c = compactSpans([call, timer], 2001);
+    assert.deepEqual(c.spans.map((s) => [s.id, s.label, s.kind, s.startMs, s.endMs]), [[call.id, 'sleep(2000)', 'timer', 1, 2001]]);
+    assert.deepEqual(c.members.get(call.id), [call, timer]);
+    assert.deepEqual([...shownIds([timer.id], c)], [call.id], 'the critical path through the timer outlines the row');
+  });
+
+  it('a rejected member makes the row rejected; a pending one keeps it pending; the input is not changed', () => {
+    const w = span({ kind: 'await', label: 'load()', startMs: 0, endMs: null, outcome: 'pending' });
+    const call = span({ kind: 'call', label: 'load()', parentId: w.id, startMs: 0.1, endMs: 50, outcome: 'rejected' });
+    const before = JSON.stringify([w, call]);
+    const c = compactSpans([w, call], 50);
+    assert.equal(c.spans.length, 1);
+    assert.equal(c.spans[0].label, 'await load()');
+    assert.equal(c.spans[0].outcome, 'rejected');
+    assert.equal(c.spans[0].endMs, null);
+    assert.equal(JSON.stringify([w, call]), before);
+  });
+
+  it('a child whose parent has not arrived yet keeps its parent id (a live layout waits for it)', () => {
+    const orphan = span({ kind: 'await', label: 'x()', parentId: 99, startMs: 0 });
+    assert.equal(compactSpans([orphan], 10).spans[0].parentId, 99);
+  });
+});
