@@ -17,11 +17,13 @@ import { toJUnitXml } from './engine/junit';
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
                           [--baseline <timeline.json>] [--timeout <ms>] [--block-threshold <ms>]
                           [--max-spans <n>] [--max-spans-per-site <n>] [--python <exe>] [--time <real|warp>]
-                          [--no-color] [--check] [--junit <file>] [-- args…]
+                          [--no-color] [--check] [--junit <file>] [--all] [-- args…]
 
   --max-spans  list at most this many spans (default 200000); past it, spans are counted per site
                and parent over time, and drawn as aggregates
 
+  --all     chart every span on its own row (by default an await and the call it waits on, or a
+            call and the timer it set, share one row, as in the panel); the JSON keeps every span
   --check   grade the snippet's @expect comments: exit 0 when all hold, 1 when any fails or is
             malformed, 2 when the file has none or does not compile (default --timeout 30000,
             default --time warp)
@@ -61,6 +63,8 @@ interface CliOptions {
   time?: TimeMode;
   /** Write the @expect grading as JUnit XML here. */
   junit?: string;
+  /** Chart (and SVG) every span on its own row instead of the compacted rows. */
+  all: boolean;
 }
 
 /** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
@@ -117,6 +121,7 @@ export function parseCli(argv: string[]): CliOptions {
         check: { type: 'boolean' },
         time: { type: 'string' },
         junit: { type: 'string' },
+        all: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -160,6 +165,7 @@ export function parseCli(argv: string[]): CliOptions {
     svg: values.svg,
     check: !!values.check,
     junit: values.junit,
+    all: !!values.all,
   };
 }
 
@@ -310,12 +316,12 @@ async function main(argv: string[]): Promise<number> {
   // The package root (dist/ and media/) holds the renderer the HTML report inlines.
   for (const kind of ['trace', 'svg', 'html'] as const) {
     const target = options[kind];
-    if (target && !writeOut(kind, target, () => exportText(kind, timeline, path.resolve(__dirname, '..'), options.baseline?.timeline))) exportsFailed = true;
+    if (target && !writeOut(kind, target, () => exportText(kind, timeline, path.resolve(__dirname, '..'), options.baseline?.timeline, { all: options.all }))) exportsFailed = true;
   }
   if (options.junit && !writeOut('junit', options.junit, () => toJUnitXml(timeline, rel))) exportsFailed = true;
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
-    report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY }));
+    report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY, all: options.all }));
     const waiting = renderStillWaiting(timeline, { color: options.color && isTTY });
     if (waiting) report.write('\n' + waiting);
     const insights = renderInsights(timeline, { color: options.color && isTTY });

@@ -6,6 +6,7 @@ import { msToCssX, type Viewport } from '../shared/chart/coords';
 import { formatDuration } from '../shared/format';
 import { visibleText } from '../shared/safeText';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
+import { compactSpans } from '../shared/chart/compact';
 import { layoutSpans } from '../shared/chart/layout';
 import { endOf, unionIntervals, visibleRuns } from '../shared/chart/lod';
 import { timeTicks } from '../shared/chart/ticks';
@@ -17,6 +18,8 @@ export interface SvgOptions {
   theme?: 'light' | 'dark';
   /** At most this many rows; the rest are summarised in a last line (default 400). */
   maxRows?: number;
+  /** Every span on its own row; by default the rows are compacted as the panel's are. */
+  all?: boolean;
 }
 
 interface Palette {
@@ -72,7 +75,8 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
   const width = options.width ?? 1200;
   const pal = PALETTES[options.theme ?? 'light'];
   const maxRows = options.maxRows ?? 400;
-  const layout = layoutSpans(timeline.spans);
+  const extentGuess = timeline.spans.reduce((m, s) => Math.max(m, s.endMs ?? s.startMs), timeline.wallMs);
+  const layout = layoutSpans(options.all ? timeline.spans : compactSpans(timeline.spans, extentGuess).spans);
   const allRows = layout.flatten();
   const rows = allRows.slice(0, maxRows);
   const hidden = allRows.length - rows.length;

@@ -26,14 +26,15 @@ export const EXPORT_FORMATS: Record<ExportKind, ExportFormat> = {
 
 /**
  * The export's text. `root` holds dist/webview/main.js and media/timeline.css (the HTML report's
- * renderer); the HTML report also draws `baseline` when given, as the panel does.
+ * renderer); the HTML report also draws `baseline` when given, as the panel does. `all`: the SVG
+ * shows every span on its own row instead of the compacted rows.
  */
-export function exportText(kind: ExportKind, timeline: Timeline, root: string, baseline?: Timeline): string {
+export function exportText(kind: ExportKind, timeline: Timeline, root: string, baseline?: Timeline, options: { all?: boolean } = {}): string {
   switch (kind) {
     case 'trace':
       return JSON.stringify(toChromeTrace(timeline)) + '\n';
     case 'svg':
-      return renderSvg(timeline);
+      return renderSvg(timeline, { all: options.all });
     case 'html':
       return htmlReportFrom(root, timeline, baseline);
   }

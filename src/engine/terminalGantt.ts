@@ -1,5 +1,6 @@
 // The timeline as a Gantt chart in a terminal: one row per span, nested under its parent, bars on
 // a shared time axis, durations, colour on a TTY and plain text without.
+import { compactSpans, shownIds } from '../shared/chart/compact';
 import type { Span, SpanAggregate, Timeline } from '../shared/timeline';
 import { aggregateRows, type AggregateRow } from '../shared/aggregates';
 import { visibleLine, visibleText } from '../shared/safeText';
@@ -10,6 +11,8 @@ export interface GanttOptions {
   color?: boolean;
   /** Rows at most; the rest is summarised. */
   maxRows?: number;
+  /** Every span on its own row (`--all`); by default the rows are compacted as the panel's are. */
+  all?: boolean;
 }
 
 const ESC = '\u001b[';
@@ -116,9 +119,12 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   }
   lines.push(paint(COLORS.dim, head + axisText));
 
-  const rows = treeRows(t.spans, t.aggregates ?? []);
+  const compaction = options.all ? null : compactSpans(t.spans, total);
+  // Aggregates ran under a listed span: under the compacted row that shows it.
+  const aggregates = (t.aggregates ?? []).map((a) => (compaction && a.parentId !== null ? { ...a, parentId: compaction.shownAs.get(a.parentId) ?? a.parentId } : a));
+  const rows = treeRows(compaction ? compaction.spans : t.spans, aggregates);
   // The critical path gets a ▶ between label and bar: these spans set the wall time.
-  const critical = new Set(t.criticalPath ?? []);
+  const critical = compaction ? shownIds(t.criticalPath ?? [], compaction) : new Set(t.criticalPath ?? []);
   for (const { span: s, agg, depth } of rows.slice(0, maxRows)) {
     const indent = '  '.repeat(Math.min(depth, 8));
     if (agg) {
@@ -133,7 +139,7 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
       continue;
     }
     if (!s) continue;
-    const prefix = s.kind === 'await' ? 'await ' : s.kind === 'block' ? '⛔ ' : '';
+    const prefix = s.kind === 'await' && !s.label.startsWith('await ') ? 'await ' : s.kind === 'block' ? '⛔ ' : '';
     // A label is the program's text: an ESC, NUL or bidi override in it is shown, never acted on.
     let label = indent + prefix + visibleLine(s.label);
     if (label.length > labelWidth) label = label.slice(0, labelWidth - 1) + '…';
@@ -150,6 +156,9 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
     lines.push(`${label.padEnd(labelWidth)}${mark}${paint(code, barText)} ${dur.padStart(durWidth)}`);
   }
   if (rows.length > maxRows) lines.push(paint(COLORS.dim, `… ${rows.length - maxRows} more spans (see --json)`));
+  if (compaction && compaction.spans.length < t.spans.length) {
+    lines.push(paint(COLORS.dim, `${t.spans.length - compaction.spans.length} spans folded into the rows that call them (--all shows every span)`));
+  }
   if (critical.size) lines.push(paint(COLORS.dim, '▶ critical path: the spans that set the wall time'));
   if (t.aggregates?.length) {
     lines.push(paint(COLORS.dim, `▒ ×N: ${t.droppedSpans.toLocaleString('en-US')} spans past the run's span budget (--max-spans), counted per site and drawn where they ran`));

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import type { Span, Timeline } from '../../src/shared/timeline';
 import { compactSpans, shownIds } from '../../src/shared/chart/compact';
 import { layoutSpans, type Row } from '../../src/shared/chart/layout';
-import { runFixture } from './helpers';
+import { renderGantt } from '../../src/engine/terminalGantt';
+import { renderSvg } from '../../src/engine/exportSvg';
+import { cli, runFixture } from './helpers';
 
 const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
 
@@ -44,6 +46,19 @@ describe('chart compaction (real runs)', () => {
     assert.ok(t.spans.some((s) => s.kind === 'timer'), 'the timer spans are still in the timeline');
   });
 
+  it('the terminal chart and the SVG draw the same compacted rows; --all draws every span', async () => {
+    const t = await run('two_chefs.ts');
+    const chartRows = (text: string) => text.split('\n').filter((l) => /[█▓░]/.test(l));
+    assert.equal(chartRows(renderGantt(t)).length, 4);
+    assert.equal(chartRows(renderGantt(t, { all: true })).length, t.spans.length);
+    assert.doesNotMatch(renderSvg(t), /setTimeout\(resolve, ms\)/);
+    assert.match(renderSvg(t, { all: true }), /setTimeout\(resolve, ms\)/);
+    // The CLI (built dist/): its chart has 4 rows, and one per span with --all.
+    const [compact, all] = [cli(['run', 'test/fixtures/chart/two_chefs.ts', '--no-color']), cli(['run', 'test/fixtures/chart/two_chefs.ts', '--no-color', '--all'])];
+    assert.equal(chartRows(compact.stderr + compact.stdout).length, 4, compact.stdout + compact.stderr);
+    assert.equal(chartRows(all.stderr + all.stdout).length, 11, all.stdout + all.stderr);
+  });
+
   it('two chefs in Python draws the same rows as in TypeScript', async () => {
     const [ts, py] = await Promise.all([run('two_chefs.ts'), run('two_chefs.py')]);
     assert.deepEqual(shape(rowsOf(py)), shape(rowsOf(ts)));
@@ -59,7 +74,11 @@ describe('chart compaction (real runs)', () => {
     const shown = new Map(c.spans.map((s) => [s.id, s]));
     const blocks = t.spans.filter((s) => s.kind === 'block');
     assert.ok(blocks.length >= 1, 'the run has a block');
-    for (const b of blocks) assert.equal(shown.get(c.shownAs.get(b.id)!)?.kind, 'block', `${b.label} is drawn as a block`);
+    for (const b of blocks) {
+      const row = shown.get(c.shownAs.get(b.id)!);
+      assert.equal(row?.kind, 'block', `${b.label} is drawn as a block`);
+      assert.match(row!.label, /while \(Date\.now\(\) < end\)/, 'the row names the line that spins');
+    }
   });
 
   it('breakfast: at most 8 rows, one per await main() wrote, the same in Python', async () => {

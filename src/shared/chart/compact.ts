@@ -9,7 +9,7 @@
 //      `sleep(2000)`.
 //   3. A call or task whose only child has no children of its own takes that child in:
 //      `cook("soup", 2)` and its one 2 s wait are one row, as long as the call. A block inside
-//      stays visible: the row is drawn as a block.
+//      stays visible: the row is drawn as a block and names the line that blocked.
 // Nothing merges across a fan-out (two or more children), so Promise.all and gather keep their rows.
 
 import type { Outcome, Span, SpanKind } from '../timeline';
@@ -94,7 +94,10 @@ function compactNode(node: Node, nowMs: number): Node {
   // spent before or after that child is still drawn (work long enough to block is a child of its
   // own, which stops the merge).
   if ((outerKind === 'call' || outerKind === 'task') && child.children.length === 0 && within(node, child)) {
-    return merge(node, child, node.label, child.kind === 'block' ? 'block' : node.kind, []);
+    if (child.kind !== 'block') return merge(node, child, node.label, node.kind, []);
+    // The line that blocked is what the learner needs to see: `cook("soup", 2) · while (…) {}`.
+    const blocked = child.members.find((m) => m.kind === 'block');
+    return merge(node, child, blocked ? `${node.label} · ${blocked.label}` : node.label, 'block', []);
   }
   return node;
 }
