@@ -546,6 +546,21 @@ function asGroupItem(stmt: Node, facts: FileFacts): GroupItem | undefined {
   return { stmt, await: a, arg: a.argument, form, declKind, target, writes, reads, values, typed, effects: facts.effects(reads) };
 }
 
+/** An awaited `Promise.all([...])` / `allSettled` whose pattern leaves some element's result unused. */
+function dropsAResult(item: GroupItem): boolean {
+  const call = unwrap(item.arg);
+  const callee = call.type === 'CallExpression' ? unwrap(call.callee as Node) : undefined;
+  if (!callee || callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== 'Promise') return false;
+  if (callee.property.name !== 'all' && callee.property.name !== 'allSettled') return false;
+  const list = call.arguments[0] as Node | undefined;
+  if (!list || list.type !== 'ArrayExpression' || list.elements.some((e: Node | null) => !e || e.type === 'SpreadElement')) return false;
+  const target = item.target;
+  if (!target || target.type !== 'ArrayPattern') return false;
+  const elems = target.elements as (Node | null)[];
+  if (elems.some((e) => e?.type === 'RestElement')) return false;
+  return list.elements.some((_: Node, i: number) => !elems[i]);
+}
+
 /** May `later` run alongside `earlier` (which comes first in the code)? */
 function independent(earlier: GroupItem, later: GroupItem, facts: FileFacts): boolean {
   for (const w of earlier.writes) {
@@ -622,7 +637,10 @@ function scanBlock(body: Node[], ctx: Context, inTry: boolean): void {
     group.push(item);
     // An await whose result is not used is there for what it does (heat the pan, create the
     // folder): what follows may rely on it having happened, so nothing after it joins the group.
-    if (item.form === 'bare') flush();
+    // The same for a Promise.all that drops a result (`const [toast] = await Promise.all([makeToast(),
+    // heatPan()])`, the fix's own output): otherwise a second fix nests it and fries the eggs
+    // before the pan is hot.
+    if (item.form === 'bare' || dropsAResult(item)) flush();
   }
   flush();
 }

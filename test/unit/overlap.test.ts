@@ -53,8 +53,20 @@ describe('overlap: awaits that could run together', () => {
     const both = inAsync(`  const toast = await makeToast();\n  await heatPan();\n  const eggs = await fryEggs();\n  return [toast, eggs];`);
     assert.match(fixed(both, only(both)), /const \[toast\] = await Promise\.all\(\[makeToast\(\), heatPan\(\)\]\);\n {2}const eggs = await fryEggs\(\);/);
     assert.deepEqual(find(inAsync(`  await heatPan();\n  await fryEggs();`)), [], 'the eggs need the pan heated');
-    const bare = inAsync(`  const [x] = await Promise.all([a(), b()]);\n  await sleep(5);`);
-    assert.match(fixed(bare, only(bare)), /const \[\[x\]\] = await Promise\.all\(\[Promise\.all\(\[a\(\), b\(\)\]\), sleep\(5\)\]\);/);
+    const used = inAsync(`  const [x, y] = await Promise.all([a(), b()]);\n  await sleep(5);`);
+    assert.match(fixed(used, only(used)), /const \[\[x, y\]\] = await Promise\.all\(\[Promise\.all\(\[a\(\), b\(\)\]\), sleep\(5\)\]\);/);
+  });
+
+  it('a Promise.all that drops a result ends a group like a bare await: the breakfast fix applied twice does not nest', () => {
+    // What the first fix makes of examples/workshop/02-breakfast/starter.ts.
+    const once = inAsync(`  const [toast] = await Promise.all([makeToast(), heatPan()]);\n  const eggs = await fryEggs();\n  return [toast, eggs];`);
+    assert.deepEqual(find(once), [], 'the eggs need the pan heated: no second fix');
+    for (const drops of ['const [, b] = await Promise.all([a(), b()]);', 'await Promise.all([a(), b()]);', 'const [x] = await Promise.allSettled([a(), b()]);']) {
+      assert.deepEqual(find(inAsync(`  ${drops}\n  const z = await c();\n  return z;`)), [], drops);
+    }
+    // It may still end a group: it joins, and nothing after it does.
+    const joins = inAsync(`  const w = await d();\n  const [x] = await Promise.all([a(), b()]);\n  const z = await c();\n  return [w, x, z];`);
+    assert.equal(only(joins).sites.length, 2);
   });
 
   it('destructuring targets and assignments to declared variables', () => {
