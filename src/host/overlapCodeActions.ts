@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 
 import type { Timeline } from '../shared/timeline';
 import { findOverlapCandidates, type OverlapCandidate } from '../engine/overlap';
+import { hintsFor } from './workshop';
 
 /** Diagnostics of this feature carry this source; the quick fix looks for it. */
 export const INSIGHT_SOURCE = 'Await Timeline';
@@ -28,7 +29,8 @@ export class OverlapDiagnostics implements vscode.Disposable {
 
   /** Shows a finished run's insights on the document it ran from. */
   show(uri: vscode.Uri, timeline: Timeline): void {
-    const diagnostics = (timeline.insights ?? []).map((i) => {
+    // In a workshop exercise with hints off, the learner finds it on their own.
+    const diagnostics = (hintsFor(uri).insights ? timeline.insights ?? [] : []).map((i) => {
       // From the first await to the end of the group; for a loop, its await's line only.
       const last = i.kind === 'sequential-loop' ? i.sites[0].line : i.endLine;
       const range = new vscode.Range(i.sites[0].line - 1, i.sites[0].column - 1, last - 1, Number.MAX_SAFE_INTEGER);
@@ -70,8 +72,19 @@ export class OverlapCodeActionProvider implements vscode.CodeActionProvider {
 
   provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
+    const hints = hintsFor(document.uri);
     for (const c of this.candidates(document)) {
       if (!c.fix) continue; // the analysis said it is not safe here
+      if (!hints.fix) {
+        // A workshop exercise: the rewrite is the answer. Offer it once the learner asks.
+        const first = c.line - 1;
+        if (!hints.askForHint || range.end.line < first || range.start.line > c.endLine - 1) continue;
+        if (context.only && !context.only.contains(vscode.CodeActionKind.QuickFix)) continue;
+        const ask = new vscode.CodeAction('Workshop: show me the fix (a hint)', vscode.CodeActionKind.QuickFix);
+        ask.command = { title: ask.title, command: 'awaitTimeline.workshopHint', arguments: [document.uri] };
+        actions.push(ask);
+        continue;
+      }
       const first = c.line - 1;
       const last = c.endLine - 1;
       if (range.end.line < first || range.start.line > last) continue;

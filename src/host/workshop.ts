@@ -16,11 +16,47 @@ interface ExerciseItem extends vscode.QuickPickItem {
   exercise: WorkshopExercise;
 }
 
+/** Where the learners' copies live (set when the command is registered). */
+let copiesFolder: vscode.Uri | undefined;
+/** Exercise copies whose learner asked for a hint this session: their quick fix is offered. */
+const hinted = new Set<string>();
+
+/** What the editor offers in exercise copies: `awaitTimeline.workshop.hints`. */
+export type WorkshopHints = 'off' | 'insights' | 'fixes';
+
+/** Whether the document is a learner's copy of a workshop exercise. */
+export function isWorkshopCopy(uri: vscode.Uri): boolean {
+  return !!copiesFolder && uri.scheme === copiesFolder.scheme && uri.path.startsWith(`${copiesFolder.path}/`);
+}
+
+/**
+ * What the editor offers on a document after a run: the insight (diagnostic) and the Promise.all fix.
+ * In an exercise copy the fix would hand over the answer: it waits until the learner asks for a hint.
+ */
+export function hintsFor(uri: vscode.Uri): { insights: boolean; fix: boolean; askForHint: boolean } {
+  if (!isWorkshopCopy(uri)) return { insights: true, fix: true, askForHint: false };
+  const mode = vscode.workspace.getConfiguration('awaitTimeline', uri).get<WorkshopHints>('workshop.hints', 'insights');
+  if (mode === 'fixes' || hinted.has(uri.toString())) return { insights: mode !== 'off' || hinted.has(uri.toString()), fix: true, askForHint: false };
+  return { insights: mode === 'insights', fix: false, askForHint: mode === 'insights' };
+}
+
 export function registerWorkshop(context: vscode.ExtensionContext): vscode.Disposable {
-  // Resolves to the opened copy's URI (tests and other commands can run it). An exercise id
-  // (`01-two-chefs`) opens that one without the quick pick, e.g. from a link in workshop notes.
-  return vscode.commands.registerCommand('awaitTimeline.openWorkshopExercise', async (id?: unknown) =>
-    (await openWorkshopExercise(context, typeof id === 'string' ? id : undefined))?.document.uri);
+  copiesFolder = vscode.Uri.joinPath(context.globalStorageUri, 'workshop');
+  return vscode.Disposable.from(
+    // Resolves to the opened copy's URI (tests and other commands can run it). An exercise id
+    // (`01-two-chefs`) opens that one without the quick pick, e.g. from a link in workshop notes.
+    vscode.commands.registerCommand('awaitTimeline.openWorkshopExercise', async (id?: unknown) =>
+      (await openWorkshopExercise(context, typeof id === 'string' ? id : undefined))?.document.uri),
+    // The learner asks for a hint: from now on the quick fix is offered in this copy.
+    vscode.commands.registerCommand('awaitTimeline.workshopHint', async (uri?: unknown) => {
+      const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+      if (!target) return;
+      hinted.add(target.toString());
+      if (vscode.window.activeTextEditor?.document.uri.toString() === target.toString()) {
+        await vscode.commands.executeCommand('editor.action.quickFix');
+      }
+    }),
+  );
 }
 
 export async function openWorkshopExercise(context: vscode.ExtensionContext, id?: string): Promise<vscode.TextEditor | undefined> {

@@ -50,6 +50,8 @@ interface ViewState {
   collapsed: string[];
   filter: string;
   table: boolean;
+  /** Every span on its own row instead of the compacted rows (absent in states saved before it existed). */
+  allSpans?: boolean;
 }
 
 function isViewState(x: unknown): x is ViewState {
@@ -58,7 +60,7 @@ function isViewState(x: unknown): x is ViewState {
     typeof s === 'object' && s !== null && s.v === 1 && Number.isFinite(s.startMs) && s.msPerCssPx > 0 &&
     Number.isFinite(s.scrollTopCss) && typeof s.autoFit === 'boolean' && Array.isArray(s.collapsed) &&
     s.collapsed.every((k) => typeof k === 'string') && typeof s.filter === 'string' && typeof s.table === 'boolean' &&
-    (s.selectedSpanId === null || Number.isInteger(s.selectedSpanId))
+    (s.selectedSpanId === null || Number.isInteger(s.selectedSpanId)) && (s.allSpans === undefined || typeof s.allSpans === 'boolean')
   );
 }
 
@@ -73,13 +75,14 @@ export class TimelineApp implements ChartActions {
   private readonly stopButton: HTMLButtonElement;
   private readonly warpButton: HTMLButtonElement;
   private readonly tableButton: HTMLButtonElement;
+  private readonly allSpansButton: HTMLButtonElement;
   private readonly header = new Header();
   private readonly insightsBar: InsightsBar;
   private readonly expectationsBar: ExpectationsBar;
   private readonly stillWaitingBar: StillWaitingBar;
   /** Whether the critical path is outlined on the chart. */
   private showCritical = true;
-  private overlapIds: { from: readonly unknown[]; ids: ReadonlySet<number> } = { from: [], ids: new Set() };
+  private overlapIds: { from: readonly unknown[]; shownAs: unknown; ids: ReadonlySet<number> } = { from: [], shownAs: null, ids: new Set() };
   private readonly tooltip = new Tooltip();
   private readonly baseline: BaselineView;
   private readonly table: TableView;
@@ -133,12 +136,15 @@ export class TimelineApp implements ChartActions {
     this.warpButton.setAttribute('aria-pressed', 'false');
     this.tableButton = button('Table', 'Show the spans as a table (for screen readers)', () => this.toggleTable());
     this.tableButton.setAttribute('aria-pressed', 'false');
+    this.allSpansButton = button('All spans', 'Show every span on its own row (by default an await and the call it waits on, or a call and the timer it set, share a row)', () => this.setAllSpans(!this.model.allSpans));
+    this.allSpansButton.setAttribute('aria-pressed', 'false');
     const toolbar = el('div', { class: 'at-toolbar', role: 'toolbar', 'aria-label': 'Timeline' },
       this.search,
       button('−', 'Zoom out (−)', () => this.zoomBy(1 / 1.5)),
       button('+', 'Zoom in (+)', () => this.zoomBy(1.5)),
       button('Fit', 'Fit all (0)', () => this.fitAll()),
       el('span', { class: 'at-sep' }),
+      this.allSpansButton,
       this.tableButton,
       el('span', { class: 'at-hint', text: 'Ctrl+wheel zoom · drag to pan · click a bar to go to its line' }),
       el('span', { class: 'at-spacer' }),
@@ -290,7 +296,7 @@ export class TimelineApp implements ChartActions {
 
   rowIndexOf(span: Span): number {
     this.ensureRows();
-    const row = this.model.layout.rowOf(span.id);
+    const row = this.model.chartRows().layout.rowOf(span.id);
     return row ? this.flatIndex.get(row) ?? -1 : -1;
   }
 
@@ -298,7 +304,7 @@ export class TimelineApp implements ChartActions {
    * Where each span of the visible rows is drawn, in CSS pixels relative to the canvas (for tests
    * and automation that hover or click bars: the chart itself is a canvas).
    */
-  spanBoxes(): { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number; cursor: boolean }[] {
+  spanBoxes(): { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number; cursor: boolean; includes: string[] }[] {
     this.ensureRows();
     const now = this.model.nowMs();
     const boxes = [];
@@ -311,6 +317,8 @@ export class TimelineApp implements ChartActions {
         if (x1 < x0) continue;
         boxes.push({
           id: span.id, kind: span.kind, label: span.label, line: span.line, x: x0, y, width: x1 - x0, height: ROW_HEIGHT,
+          // The spans a compacted bar stands for (kind and label), outermost first; empty for a span drawn as itself.
+          includes: (this.model.chartRows().members.get(span.id) ?? []).map((m) => `${m.kind} ${m.label}`),
           // Highlighted because the editor's cursor is on its line.
           cursor: this.cursorLine !== null && this.flat[i]!.line === this.cursorLine,
         });
@@ -357,7 +365,11 @@ export class TimelineApp implements ChartActions {
       this.hoverState = { row: rowIndex, span, markMs };
       this.scheduler.request();
     }
-    if (span) this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host, [...this.baseline.tooltipRows(span), ...this.stillWaitingRows(span)]);
+    if (span) {
+      // A compacted bar: the spans it stands for, then the baseline's figures for its outermost span.
+      const head = this.model.chartRows().members.get(span.id)?.[0] ?? span;
+      this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host, [...this.includedRows(span), ...this.baseline.tooltipRows(head), ...this.stillWaitingRows(span)]);
+    }
     else if (markMs !== null) this.tooltip.showMarks(this.model.marks.filter((m) => m.atMs === markMs), x, y);
     else this.tooltip.hide();
   }
@@ -420,10 +432,45 @@ export class TimelineApp implements ChartActions {
 
   /** Ids of the spans the run's insights name, recomputed when the insights change. */
   private couldOverlapIds(): ReadonlySet<number> {
-    if (this.overlapIds.from !== this.model.insights) {
-      this.overlapIds = { from: this.model.insights, ids: new Set(this.model.insights.flatMap((i) => i.spanIds)) };
+    const shownAs = this.model.chartRows().shownAs;
+    if (this.overlapIds.from !== this.model.insights || this.overlapIds.shownAs !== shownAs) {
+      this.overlapIds = { from: this.model.insights, shownAs, ids: this.shown(this.model.insights.flatMap((i) => i.spanIds)) };
     }
     return this.overlapIds.ids;
+  }
+
+  /** The critical path as drawn: a compacted row is outlined when any span it stands for is on it. */
+  private criticalIds(): ReadonlySet<number> {
+    const shownAs = this.model.chartRows().shownAs;
+    if (this.criticalShown.from !== this.model.criticalPath || this.criticalShown.shownAs !== shownAs) {
+      this.criticalShown = { from: this.model.criticalPath, shownAs, ids: this.shown(this.model.criticalPath) };
+    }
+    return this.criticalShown.ids;
+  }
+  private criticalShown: { from: unknown; shownAs: unknown; ids: ReadonlySet<number> } = { from: null, shownAs: null, ids: new Set() };
+
+  private shown(ids: Iterable<number>): ReadonlySet<number> {
+    const shownAs = this.model.chartRows().shownAs;
+    if (!shownAs) return new Set(ids);
+    const out = new Set<number>();
+    for (const id of ids) out.add(shownAs.get(id) ?? id);
+    return out;
+  }
+
+  /** Tooltip rows for a compacted span: the spans it stands for, with their durations. */
+  private includedRows(span: Span): [string, string][] {
+    const members = this.model.chartRows().members.get(span.id);
+    if (!members) return [];
+    const now = this.model.nowMs();
+    return members.slice(1).map((m, i) => [i === 0 ? 'Includes' : '', `${m.kind === 'block' ? 'blocked: ' : m.kind === 'await' ? 'await ' : ''}${m.label}  ${formatDuration(endOf(m, now) - m.startMs)}`]);
+  }
+
+  private setAllSpans(all: boolean): void {
+    this.model.allSpans = all;
+    this.allSpansButton.setAttribute('aria-pressed', String(all));
+    this.allSpansButton.classList.toggle('at-on', all);
+    this.announce(all ? 'Showing every span' : 'Showing compact rows');
+    this.changed(true);
   }
 
   private toggleTable(): void {
@@ -448,9 +495,18 @@ export class TimelineApp implements ChartActions {
   }
 
   private ensureRows(): void {
-    const layout = this.model.layout;
+    const layout = this.model.chartRows().layout;
     const key = `${layout.structureVersion}|${this.collapseVersion}|${this.filter}|${layout.rowCount}|${layout === this.lastLayout}`;
     if (key === this.flatKey) return;
+    if (layout !== this.lastLayout) {
+      // The rows were rebuilt (compacted rows while running, or the All spans toggle): the
+      // selection is the drawn span with the same id, or the one that now shows it.
+      if (this.selectedSpan) {
+        const id = this.selectedSpan.id;
+        this.selectedSpan = layout.span(this.model.chartRows().shownAs?.get(id) ?? id) ?? layout.span(id) ?? null;
+      }
+      this.hoverState = { row: -1, span: null, markMs: null };
+    }
     this.lastLayout = layout;
     this.flatKey = key;
     this.flat = layout.flatten({ collapsed: this.collapsed, filter: this.filter });
@@ -502,7 +558,7 @@ export class TimelineApp implements ChartActions {
   private frame(): void {
     if (this.table.visible) {
       this.ensureRows();
-      this.table.update(this.flat, `${this.flatKey}|${this.model.layout.version}|${this.baseline.version}`, this.model.nowMs(), this.model.running, this.baseline.tableCell());
+      this.table.update(this.flat, `${this.flatKey}|${this.model.chartRows().layout.version}|${this.baseline.version}`, this.model.nowMs(), this.model.running, this.baseline.tableCell());
       this.updateHeader(true);
       return;
     }
@@ -529,7 +585,7 @@ export class TimelineApp implements ChartActions {
       selectedRow: this.selectedSpan ? this.rowIndexOf(this.selectedSpan) : -1,
       focused: document.activeElement === this.canvas,
       cursorLine: this.cursorLine,
-      critical: this.showCritical ? this.model.criticalPath : null,
+      critical: this.showCritical ? this.criticalIds() : null,
       couldOverlap: this.couldOverlapIds(),
       ghosts: this.baseline.ghosts(),
     });
@@ -579,7 +635,8 @@ export class TimelineApp implements ChartActions {
 
   private resolvePendingSelection(): void {
     if (this.pendingSelectionId === null) return;
-    const span = this.model.layout.span(this.pendingSelectionId);
+    const { layout, shownAs } = this.model.chartRows();
+    const span = layout.span(shownAs?.get(this.pendingSelectionId) ?? this.pendingSelectionId);
     if (span) {
       this.selectedSpan = span;
       this.pendingSelectionId = null;
@@ -596,6 +653,7 @@ export class TimelineApp implements ChartActions {
     this.search.value = state.filter;
     this.pendingSelectionId = state.selectedSpanId;
     if (state.table) this.toggleTable();
+    if (state.allSpans) this.setAllSpans(true);
   }
 
   private saveSoon(): void {
@@ -612,6 +670,7 @@ export class TimelineApp implements ChartActions {
         collapsed: [...this.collapsed],
         filter: this.filter,
         table: this.table.visible,
+        allSpans: this.model.allSpans,
       };
       this.host?.setState(state);
     }, 300);

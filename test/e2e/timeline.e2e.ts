@@ -33,12 +33,26 @@ describe('Run with Timeline in VS Code', function () {
     await wb?.close();
   });
 
-  it('draws two overlapping bars for Promise.all', async () => {
+  it('draws two chefs with Promise.all in at most 5 rows, two overlapping bars; All spans shows every span', async () => {
     const view = await runFixture(wb, 'chefs-promise-all.ts');
-    const sleeps = (await boxes(view)).filter((b) => b.kind === 'await' && b.label === 'sleep(300)');
-    assert.equal(sleeps.length, 2, `two awaited sleeps drawn: ${JSON.stringify(sleeps)}`);
-    assert.ok(overlaps(sleeps[0]!, sleeps[1]!), `the two sleeps overlap on the chart: ${JSON.stringify(sleeps)}`);
+    const drawn = await boxes(view);
+    const rows = new Set(drawn.map((b) => b.y));
+    assert.ok(rows.size <= 5, `at most 5 rows: ${drawn.map((b) => b.label).join(' | ')}`);
+    const cooks = drawn.filter((b) => b.label.startsWith('cook('));
+    assert.equal(cooks.length, 2, `a bar per cook: ${JSON.stringify(drawn)}`);
+    assert.ok(overlaps(cooks[0]!, cooks[1]!), `the two cooks overlap on the chart: ${JSON.stringify(cooks)}`);
+    assert.ok(cooks.every((c) => c.includes.includes('await sleep(300)')), `each cook's row stands for its wait: ${JSON.stringify(cooks)}`);
     await screenshot(wb.page, 'e2e-promise-all');
+
+    await view.getByRole('button', { name: /^Show every span/ }).click();
+    const sleeps = await waitFor('every span drawn', async () => {
+      const found = (await boxes(view)).filter((b) => b.kind === 'await' && b.label === 'sleep(300)');
+      return found.length === 2 ? found : undefined;
+    }, 10_000);
+    assert.ok(overlaps(sleeps[0]!, sleeps[1]!), `the two sleeps overlap on the chart: ${JSON.stringify(sleeps)}`);
+    await screenshot(wb.page, 'e2e-promise-all-every-span');
+    await view.getByRole('button', { name: /^Show every span/ }).click();
+    await waitFor('compact rows again', async () => (await boxes(view)).every((b) => b.label !== 'sleep(300)'), 10_000);
   });
 
   it('shows a tooltip on hover and moves the cursor to the line of a clicked bar', async () => {
@@ -76,7 +90,7 @@ describe('Run with Timeline in VS Code', function () {
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
     const view = await webviewFrame(wb.page, { title: 'slow-steps.mjs — Timeline', has: 'canvas' });
     await waitForStatus(view, ['running']);
-    const awaitsDrawn = async () => (await boxes(view)).filter((b) => b.kind === 'await').length;
+    const awaitsDrawn = async () => (await boxes(view)).filter((b) => b.label === 'await sleep(400)').length;
     const counts: number[] = [];
     // Six 400 ms steps: sample while it runs.
     while ((await status(view)) === 'running' && counts.length < 40) {

@@ -29,7 +29,11 @@ export function waitForStatus(view: Frame, wanted: string[], timeoutMs = 30_000)
 }
 
 /** Where a span's bar is drawn, in CSS pixels relative to the chart's canvas. */
-export interface Box { id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number; cursor: boolean }
+export interface Box {
+  id: number; kind: string; label: string; line: number; x: number; y: number; width: number; height: number; cursor: boolean;
+  /** For a compacted bar: the spans it stands for ("kind label"), outermost first; empty otherwise. */
+  includes: string[];
+}
 
 export function spanBoxes(view: Frame): Promise<Box[]> {
   return view.evaluate(() => (globalThis as any).awaitTimeline.spanBoxes());

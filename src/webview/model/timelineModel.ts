@@ -4,6 +4,7 @@ import type {
   ExpectationResult, FloatingPromise, Insight, Language, Mark, RunError, RunStatus, Span, StillWaiting, TimeMode, Timeline, TimelineStats,
 } from '../../shared/timeline';
 import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
+import { compactSpans } from '../../shared/chart/compact';
 import { TimelineLayout } from '../../shared/chart/layout';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
@@ -42,6 +43,11 @@ export class TimelineModel {
   /** Run clock (ms) at the last status message, and the local clock (ms) when it arrived. */
   private clock = { runMs: 0, localMs: 0 };
   private statsCache: { stats: TimelineStats; version: number; at: number; cost: number } | null = null;
+  /** Every span on its own row (the toolbar's All spans); by default the rows are compacted. */
+  allSpans = false;
+  /** Bumped when the run's status changes: a finished run's compacted rows adopt their orphans. */
+  private epoch = 0;
+  private compacted: (ChartRows & { key: string; at: number; cost: number }) | null = null;
 
   reset(msg: Pick<ResetMessage, 'file' | 'language' | 'status' | 'time'>): void {
     this.file = msg.file;
@@ -67,6 +73,8 @@ export class TimelineModel {
     this.blockBand = null;
     this.clock = { runMs: 0, localMs: nowLocal() };
     this.statsCache = null;
+    this.compacted = null;
+    this.epoch++;
   }
 
   append(msg: Pick<AppendMessage, 'sites' | 'spans' | 'marks' | 'droppedSpans'>): void {
@@ -91,6 +99,7 @@ export class TimelineModel {
     this.exitCode = msg.exitCode;
     this.clock = { runMs: msg.nowMs, localMs: nowLocal() };
     if (msg.status !== 'running') this.layout.adoptOrphans();
+    this.epoch++;
   }
 
   /** Loads a finished (or stored) run in one go. */
@@ -126,6 +135,26 @@ export class TimelineModel {
     this.marks.push(...marks);
     if (last && marks.some((m) => m.atMs < last.atMs)) this.marks.sort((a, b) => a.atMs - b.atMs);
     else if (!last) this.marks.sort((a, b) => a.atMs - b.atMs);
+  }
+
+  /**
+   * The rows the chart draws: every span (`allSpans`), or the compacted rows (src/shared/chart/
+   * compact.ts), rebuilt when spans change — while running at most as often as keeps the rebuild
+   * under ~5 % of the main thread, so 100,000 spans do not cost a rebuild a frame.
+   */
+  chartRows(): ChartRows {
+    if (this.allSpans) return { layout: this.layout, members: NO_MEMBERS, shownAs: null };
+    const key = `${this.layout.version}|${this.epoch}`;
+    const c = this.compacted;
+    if (c && (c.key === key || (this.running && nowLocal() - c.at < Math.max(100, c.cost * 20)))) return c;
+    const at = nowLocal();
+    const { spans, members, shownAs } = compactSpans([...this.layout.spans()], this.nowMs());
+    const layout = new TimelineLayout();
+    // Copies: the layout may update its spans in place, and these are rebuilt anyway.
+    layout.apply(spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
+    if (!this.running) layout.adoptOrphans();
+    this.compacted = { layout, members, shownAs, key, at, cost: nowLocal() - at };
+    return this.compacted;
   }
 
   get running(): boolean {
@@ -182,6 +211,17 @@ export class TimelineModel {
     this.statsCache = { stats, version: layout.version, at, cost: nowLocal() - at };
   }
 }
+
+/** What the chart draws: the rows, and for compacted rows which spans each one stands for. */
+export interface ChartRows {
+  layout: TimelineLayout;
+  /** Drawn span id -> the spans it stands for, outermost first (only spans that merged several). */
+  members: ReadonlyMap<number, readonly Span[]>;
+  /** Span id -> the drawn span that shows it; null when every span is drawn as itself. */
+  shownAs: ReadonlyMap<number, number> | null;
+}
+
+const NO_MEMBERS: ReadonlyMap<number, readonly Span[]> = new Map();
 
 function nowLocal(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
