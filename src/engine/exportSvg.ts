@@ -6,7 +6,8 @@ import { msToCssX, type Viewport } from '../shared/chart/coords';
 import { formatDuration } from '../shared/format';
 import { visibleText } from '../shared/safeText';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
-import { compactSpans } from '../shared/chart/compact';
+import { compactSpans, shownIds } from '../shared/chart/compact';
+import { legendEntries, type LegendEntry } from '../shared/chart/legend';
 import { layoutSpans } from '../shared/chart/layout';
 import { endOf, unionIntervals, visibleRuns } from '../shared/chart/lod';
 import { timeTicks } from '../shared/chart/ticks';
@@ -76,14 +77,27 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
   const pal = PALETTES[options.theme ?? 'light'];
   const maxRows = options.maxRows ?? 400;
   const extentGuess = timeline.spans.reduce((m, s) => Math.max(m, s.endMs ?? s.startMs), timeline.wallMs);
-  const layout = layoutSpans(options.all ? timeline.spans : compactSpans(timeline.spans, extentGuess).spans);
+  const compaction = options.all ? null : compactSpans(timeline.spans, extentGuess);
+  const layout = layoutSpans(compaction ? compaction.spans : timeline.spans);
   const allRows = layout.flatten();
   const rows = allRows.slice(0, maxRows);
   const hidden = allRows.length - rows.length;
+  const shown = (ids: Iterable<number>) => (compaction ? shownIds(ids, compaction) : new Set(ids));
+  const critical = shown(timeline.criticalPath ?? []);
+  const couldOverlap = shown((timeline.insights ?? []).flatMap((i) => i.spanIds));
+  const legend = legendEntries({
+    kinds: new Set(rows.map((r) => r.kind)),
+    critical: critical.size > 0,
+    couldOverlap: couldOverlap.size > 0,
+    pending: rows.some((r) => r.spans.some((s) => s.endMs === null)),
+    rejected: rows.some((r) => r.spans.some((s) => s.outcome === 'rejected')),
+  });
+  const legendLines = layoutLegend(legend, width - 24);
   const titleHeight = 44;
   const gutter = Math.min(320, Math.max(160, Math.round(width * 0.26)));
   const extent = Math.max(timeline.wallMs, layout.extentMs, 1);
-  const height = titleHeight + ROWS_TOP + rows.length * ROW_HEIGHT + (hidden ? ROW_HEIGHT : 0) + 12;
+  const legendTop = titleHeight + ROWS_TOP + rows.length * ROW_HEIGHT + (hidden ? ROW_HEIGHT : 0) + 10;
+  const height = legendTop + legendLines.length * LEGEND_LINE + 8;
   const plotWidth = width - gutter - 24;
   const vp: Viewport = {
     startMs: 0,
@@ -158,6 +172,8 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
         : `${count} spans of ${row.label}`;
       out.push(`<g><title>${escapeXml(title)}</title><rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" rx="2" fill="${fill}"${span.endMs === null ? ' fill-opacity="0.55"' : ''}/>`);
       if (row.kind === 'block') out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" fill="url(#hatch)"/>`);
+      if (count === 1 && critical.has(span.id)) out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" rx="2" fill="none" stroke="${pal.fg}" stroke-width="2"/>`);
+      if (count === 1 && couldOverlap.has(span.id)) out.push(`<rect x="${num(bx - 2)}" y="${barY - 2}" width="${num(bw + 4)}" height="${barH + 4}" rx="3" fill="none" stroke="${pal.warn}" stroke-width="2" stroke-dasharray="4 3"/>`);
       if (count === 1) {
         const label = fit(`${span.label}  ${formatDuration(endMs - startMs)}`, bw - 10) || fit(span.label, bw - 10);
         if (label) out.push(`<text x="${num(bx + 5)}" y="${barY + barH / 2 + 4}" font-family="${escapeXml(MONO)}" fill="${pal.onBar}">${escapeXml(label)}</text>`);
@@ -169,8 +185,47 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
     out.push(`<text x="12" y="${bottom + ROW_HEIGHT / 2 + 4}" fill="${pal.muted}">${escapeXml(`… ${hidden} more rows not shown`)}</text>`);
   }
   out.push(`<line x1="${gutter}" y1="${top + ROWS_TOP}" x2="${gutter}" y2="${bottom}" stroke="${pal.border}"/>`);
+  // The legend: what the colours and outlines mean, only those this chart shows.
+  legendLines.forEach((line, li) => {
+    const ly = legendTop + li * LEGEND_LINE;
+    for (const { entry, x: lx } of line) {
+      const sw = entry.swatch;
+      const sx = 12 + lx;
+      const attrs = `x="${sx}" y="${ly + 3}" width="14" height="9" rx="2"`;
+      out.push(`<g data-legend="${entry.id}"><title>${escapeXml(entry.title)}</title>`);
+      if (sw.type === 'kind') {
+        out.push(`<rect ${attrs} fill="${pal.kind[sw.kind]}"/>`);
+        if (sw.kind === 'block') out.push(`<rect ${attrs} fill="url(#hatch)"/>`);
+      } else if (sw.type === 'rejected') out.push(`<rect ${attrs} fill="${pal.rejected}"/>`);
+      else if (sw.type === 'pending') out.push(`<rect ${attrs} fill="${pal.kind.await}" fill-opacity="0.55"/>`);
+      else if (sw.type === 'critical') out.push(`<rect ${attrs} fill="none" stroke="${pal.fg}" stroke-width="2"/>`);
+      else out.push(`<rect ${attrs} fill="none" stroke="${pal.warn}" stroke-width="2" stroke-dasharray="4 3"/>`);
+      out.push(`<text x="${sx + 19}" y="${ly + 12}" fill="${pal.muted}" font-size="11">${escapeXml(entry.label)}</text></g>`);
+    }
+  });
   out.push('</svg>');
   return out.join('\n');
+}
+
+const LEGEND_LINE = 18;
+
+/** Legend entries placed left to right, wrapping at `width` (text widths estimated: SVG has no measureText). */
+function layoutLegend(entries: LegendEntry[], width: number): { entry: LegendEntry; x: number }[][] {
+  const lines: { entry: LegendEntry; x: number }[][] = [];
+  let line: { entry: LegendEntry; x: number }[] = [];
+  let x = 0;
+  for (const entry of entries) {
+    const w = 19 + entry.label.length * 6.2 + 16;
+    if (line.length && x + w > width) {
+      lines.push(line);
+      line = [];
+      x = 0;
+    }
+    line.push({ entry, x });
+    x += w;
+  }
+  if (line.length) lines.push(line);
+  return lines;
 }
 
 function baseName(file: string): string {

@@ -26,6 +26,8 @@ import { ChartController, type ChartActions } from './interaction/controller';
 import { el } from './interaction/dom';
 import { Header } from './interaction/header';
 import { InsightsBar } from './interaction/insightsBar';
+import { LegendBar } from './interaction/legendBar';
+import type { SpanKind } from '../shared/timeline';
 import { ExpectationsBar } from './interaction/expectationsBar';
 import { StillWaitingBar } from './interaction/stillWaitingBar';
 import { TableView } from './interaction/tableView';
@@ -80,6 +82,8 @@ export class TimelineApp implements ChartActions {
   private readonly insightsBar: InsightsBar;
   private readonly expectationsBar: ExpectationsBar;
   private readonly stillWaitingBar: StillWaitingBar;
+  private readonly legend = new LegendBar();
+  private legendKey = '';
   /** Whether the critical path is outlined on the chart. */
   private showCritical = true;
   private overlapIds: { from: readonly unknown[]; shownAs: unknown; ids: ReadonlySet<number> } = { from: [], shownAs: null, ids: new Set() };
@@ -165,7 +169,7 @@ export class TimelineApp implements ChartActions {
     });
     this.expectationsBar = new ExpectationsBar(host ? (line, column) => this.post(message({ type: 'reveal', line, column })) : null);
     this.stillWaitingBar = new StillWaitingBar(host ? (line, column) => this.post(message({ type: 'reveal', line, column })) : null);
-    this.root = el('div', { class: 'at-app' }, this.header.element, this.stillWaitingBar.element, this.expectationsBar.element, this.insightsBar.element, toolbar, this.chart, this.table.element, this.live);
+    this.root = el('div', { class: 'at-app' }, this.header.element, this.stillWaitingBar.element, this.expectationsBar.element, this.insightsBar.element, toolbar, this.legend.element, this.chart, this.table.element, this.live);
     mount.append(this.root);
 
     this.renderer = new GanttRenderer(this.canvas);
@@ -617,7 +621,31 @@ export class TimelineApp implements ChartActions {
     this.insightsBar.update(this.model.insights, this.model.criticalPath.size > 0, this.showCritical);
     this.expectationsBar.update(this.model.expectations);
     this.stillWaitingBar.update(this.model.stillWaiting, this.model.floating, this.model.exitCode, this.model.language);
+    this.updateLegend();
     this.stopButton.hidden = !this.model.running;
+  }
+
+  /** The legend lists what the drawn rows show; recomputed when the rows or their spans change. */
+  private updateLegend(): void {
+    this.ensureRows();
+    const layout = this.model.chartRows().layout;
+    const key = `${this.flatKey}|${layout.version}|${this.showCritical}|${this.model.insights.length}|${this.model.running}`;
+    if (key === this.legendKey) return;
+    this.legendKey = key;
+    const kinds = new Set<SpanKind>();
+    let pending = false;
+    let rejected = false;
+    for (const row of this.flat) {
+      kinds.add(row.kind);
+      const last = row.spans[row.spans.length - 1];
+      if (last && last.endMs === null) pending = true;
+      if (!rejected) rejected = row.spans.some((s) => s.outcome === 'rejected');
+    }
+    this.legend.update({
+      kinds, pending, rejected,
+      critical: this.showCritical && this.model.criticalPath.size > 0,
+      couldOverlap: this.model.insights.length > 0,
+    });
   }
 
   private announce(text: string): void {

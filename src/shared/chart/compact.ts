@@ -3,7 +3,8 @@
 //
 // Three rules, applied bottom-up so they chain:
 //   1. An await and the single call, combinator or task it waits on, with (nearly) the same extent,
-//      are one span labelled as written (`await makeToast()`), of the awaited thing's kind.
+//      are one span labelled as written (`await makeToast()`): an await, or a combinator or block
+//      when that is what it waited on.
 //   2. A short synchronous call whose only child is the timer or promise it scheduled and that
 //      outlives it folds into that child: `sleep(2000)` + `setTimeout(resolve, ms)` is one 2 s
 //      `sleep(2000)`.
@@ -79,7 +80,9 @@ function compactNode(node: Node, nowMs: number): Node {
   const outerKind = node.span.kind;
   // 1. await + what it waits on.
   if (outerKind === 'await' && (head === 'call' || head === 'combinator' || head === 'task') && nearlySame(node, child, nowMs)) {
-    return merge(node, child, `await ${node.label}`, child.kind, child.children);
+    // Drawn as an await (what the user wrote), unless what it waits on is a combinator or blocked.
+    const kind = child.kind === 'combinator' || child.kind === 'block' ? child.kind : 'await';
+    return merge(node, child, `await ${node.label}`, kind, child.children);
   }
   // 2. A short synchronous call folds into the timer or promise it scheduled.
   if (outerKind === 'call' && node.span.endMs !== null && (head === 'timer' || head === 'task')) {
