@@ -14,7 +14,7 @@ import {
   type Viewport,
 } from '../shared/chart/coords';
 import { formatDuration } from './model/format';
-import { gutterWidth, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
+import { clampGutter, gutterWidth, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
 import type { Row } from '../shared/chart/layout';
 import { endOf } from '../shared/chart/lod';
 import { niceStep } from '../shared/chart/ticks';
@@ -54,6 +54,8 @@ interface ViewState {
   table: boolean;
   /** Every span on its own row instead of the compacted rows (absent in states saved before it existed). */
   allSpans?: boolean;
+  /** The gutter width the user dragged to, CSS px; absent or null: sized to the labels. */
+  gutterCss?: number | null;
 }
 
 function isViewState(x: unknown): x is ViewState {
@@ -62,7 +64,8 @@ function isViewState(x: unknown): x is ViewState {
     typeof s === 'object' && s !== null && s.v === 1 && Number.isFinite(s.startMs) && s.msPerCssPx > 0 &&
     Number.isFinite(s.scrollTopCss) && typeof s.autoFit === 'boolean' && Array.isArray(s.collapsed) &&
     s.collapsed.every((k) => typeof k === 'string') && typeof s.filter === 'string' && typeof s.table === 'boolean' &&
-    (s.selectedSpanId === null || Number.isInteger(s.selectedSpanId)) && (s.allSpans === undefined || typeof s.allSpans === 'boolean')
+    (s.selectedSpanId === null || Number.isInteger(s.selectedSpanId)) && (s.allSpans === undefined || typeof s.allSpans === 'boolean') &&
+    (s.gutterCss === undefined || s.gutterCss === null || (Number.isFinite(s.gutterCss) && s.gutterCss > 0))
   );
 }
 
@@ -84,6 +87,11 @@ export class TimelineApp implements ChartActions {
   private readonly stillWaitingBar: StillWaitingBar;
   private readonly legend = new LegendBar();
   private legendKey = '';
+  /** The drag handle on the gutter's right edge. */
+  private readonly gutterHandle: HTMLElement;
+  /** Gutter width the user dragged to; null: sized to the labels. */
+  private userGutter: number | null = null;
+  private gutterNeed: { rows: readonly Row[] | null; theme: Theme | null; px: number } = { rows: null, theme: null, px: 0 };
   /** Whether the critical path is outlined on the chart. */
   private showCritical = true;
   private overlapIds: { from: readonly unknown[]; shownAs: unknown; ids: ReadonlySet<number> } = { from: [], shownAs: null, ids: new Set() };
@@ -122,7 +130,12 @@ export class TimelineApp implements ChartActions {
       'aria-label': 'Timeline chart. Arrow keys pan; Enter selects a span, then arrow keys move between spans and Enter shows it in the editor. Plus and minus zoom, 0 fits all. The Table button shows the same spans as a table.',
     });
     this.empty = el('div', { class: 'at-empty', text: 'No run yet.' });
-    this.chart = el('div', { class: 'at-chart' }, this.canvas, this.empty, this.tooltip.element);
+    this.gutterHandle = el('div', {
+      class: 'at-gutter-handle', role: 'separator', 'aria-orientation': 'vertical', tabindex: '0',
+      'aria-label': 'Label column width: drag, or Left and Right arrow keys; double-click to size it to the labels',
+    });
+    this.chart = el('div', { class: 'at-chart' }, this.canvas, this.gutterHandle, this.empty, this.tooltip.element);
+    this.wireGutterHandle();
     this.live = el('div', { class: 'at-sr-only', 'aria-live': 'polite' });
     this.search = el('input', { class: 'at-search', type: 'search', placeholder: 'Filter by label', 'aria-label': 'Filter spans by label' });
     this.table = new TableView(host ? (span) => this.reveal(span) : null);
@@ -524,12 +537,68 @@ export class TimelineApp implements ChartActions {
     const h = this.chart.clientHeight;
     if (!w || !h) return;
     const dpr = devicePixelRatio || 1;
-    const gutter = gutterWidth(w);
     const keepStart = this.vp.startMs;
     this.widthCss = w;
-    this.vp = { ...this.vp, plotLeftCss: gutter, plotWidthCss: Math.max(40, w - gutter), heightCss: h, dpr, startMs: keepStart };
+    this.vp = { ...this.vp, heightCss: h, dpr, startMs: keepStart };
+    this.placeGutter();
     this.renderer.resize(w, h, dpr);
     this.scheduler.flush();
+  }
+
+  /** The gutter: where the user dragged it, else as wide as the labels need (within limits). */
+  private placeGutter(): void {
+    const w = this.widthCss;
+    if (!w) return;
+    let gutter: number;
+    if (this.userGutter !== null) gutter = clampGutter(w, this.userGutter);
+    else {
+      const need = this.gutterNeed;
+      if (need.rows !== this.flat || need.theme !== this.theme) {
+        this.gutterNeed = { rows: this.flat, theme: this.theme, px: this.flat.length ? this.renderer.gutterNeed(this.flat, this.theme) : 0 };
+      }
+      gutter = gutterWidth(w, this.gutterNeed.px || undefined);
+    }
+    if (gutter !== this.vp.plotLeftCss || this.vp.plotWidthCss !== Math.max(40, w - gutter)) {
+      this.vp = { ...this.vp, plotLeftCss: gutter, plotWidthCss: Math.max(40, w - gutter) };
+    }
+    this.gutterHandle.style.setProperty('left', `${gutter - 3}px`);
+  }
+
+  private setUserGutter(px: number | null): void {
+    this.userGutter = px === null ? null : clampGutter(this.widthCss || 480, px);
+    this.placeGutter();
+    this.changed(true);
+  }
+
+  private wireGutterHandle(): void {
+    const h = this.gutterHandle;
+    let dragging: { pointerId: number; fromX: number; fromGutter: number } | null = null;
+    h.addEventListener('pointerdown', (e) => {
+      dragging = { pointerId: e.pointerId, fromX: e.clientX, fromGutter: this.vp.plotLeftCss };
+      h.setPointerCapture(e.pointerId);
+      h.classList.add('at-dragging');
+      e.preventDefault();
+    });
+    h.addEventListener('pointermove', (e) => {
+      if (!dragging || e.pointerId !== dragging.pointerId) return;
+      this.setUserGutter(dragging.fromGutter + e.clientX - dragging.fromX);
+    });
+    const end = (e: PointerEvent) => {
+      if (!dragging || e.pointerId !== dragging.pointerId) return;
+      dragging = null;
+      h.classList.remove('at-dragging');
+    };
+    h.addEventListener('pointerup', end);
+    h.addEventListener('pointercancel', end);
+    h.addEventListener('dblclick', () => this.setUserGutter(null));
+    h.addEventListener('keydown', (e) => {
+      const step = e.shiftKey ? 40 : 10;
+      if (e.key === 'ArrowLeft') this.setUserGutter(this.vp.plotLeftCss - step);
+      else if (e.key === 'ArrowRight') this.setUserGutter(this.vp.plotLeftCss + step);
+      else if (e.key === 'Home' || e.key === 'Enter') this.setUserGutter(null);
+      else return;
+      e.preventDefault();
+    });
   }
 
   /** Fit all; while running, to a round time a bit past now so bars don't jitter every frame. */
@@ -568,6 +637,7 @@ export class TimelineApp implements ChartActions {
     }
     if (!this.widthCss) return;
     this.ensureRows();
+    this.placeGutter();
     if (this.autoFit) this.fit();
     const maxScroll = maxScrollTop(this.vp, this.flat.length);
     if (this.vp.scrollTopCss > maxScroll) this.vp = { ...this.vp, scrollTopCss: maxScroll };
@@ -682,6 +752,7 @@ export class TimelineApp implements ChartActions {
     this.pendingSelectionId = state.selectedSpanId;
     if (state.table) this.toggleTable();
     if (state.allSpans) this.setAllSpans(true);
+    if (state.gutterCss) this.userGutter = state.gutterCss;
   }
 
   private saveSoon(): void {
@@ -699,6 +770,7 @@ export class TimelineApp implements ChartActions {
         filter: this.filter,
         table: this.table.visible,
         allSpans: this.model.allSpans,
+        gutterCss: this.userGutter,
       };
       this.host?.setState(state);
     }, 300);

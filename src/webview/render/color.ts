@@ -43,3 +43,32 @@ export function luminance(c: Rgba): number {
 export function over(c: Rgba, under: Rgba): Rgba {
   return { r: c.r * c.a + under.r * (1 - c.a), g: c.g * c.a + under.g * (1 - c.a), b: c.b * c.a + under.b * (1 - c.a), a: 1 };
 }
+
+/** WCAG contrast ratio of two opaque colours, 1 .. 21. */
+export function contrast(a: Rgba, b: Rgba): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * `c` composited over `bg` (themes give translucent chart colours), then moved toward black on a
+ * light background or white on a dark one until it stands out from `bg` by `ratio` (WCAG: 3 for
+ * bars, 4.5 for text). An opaque colour that already does is returned as it is.
+ */
+export function readableOn(c: Rgba, bg: Rgba, ratio: number): Rgba {
+  const base = over(c, bg);
+  if (contrast(base, bg) >= ratio) return base;
+  const target = luminance(bg) > 0.18 ? { r: 0, g: 0, b: 0, a: 1 } : { r: 255, g: 255, b: 255, a: 1 };
+  for (let t = 0.05; t <= 1; t += 0.05) {
+    const mixed = { r: base.r + (target.r - base.r) * t, g: base.g + (target.g - base.g) * t, b: base.b + (target.b - base.b) * t, a: 1 };
+    if (contrast(mixed, bg) >= ratio) return mixed;
+  }
+  return target;
+}
+
+/** Black or white, whichever reads better on the opaque `fill` (always at least 4.5:1). */
+export function textOn(fill: Rgba): string {
+  const black = { r: 0, g: 0, b: 0, a: 1 };
+  const white = { r: 255, g: 255, b: 255, a: 1 };
+  return contrast(fill, black) >= contrast(fill, white) ? '#000000' : '#ffffff';
+}

@@ -73,6 +73,24 @@ export class GanttRenderer {
     this.text = new TextMeasure(ctx);
   }
 
+  /**
+   * The gutter width the rows' labels need, in CSS px: indent, toggle, kind dot, label, repeat count
+   * and line. Measured over the first 2,000 rows (a huge run's labels repeat).
+   */
+  gutterNeed(rows: readonly Row[], t: Theme): number {
+    const text = this.text;
+    let need = 0;
+    const n = Math.min(rows.length, 2000);
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
+      const right = text.width(`${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`);
+      text.setFont(`${t.fontSizePx}px ${t.monoFont}`);
+      need = Math.max(need, 8 + row.depth * INDENT + 12 + 13 + text.width(row.label) + 12 + right + 8);
+    }
+    return Math.ceil(need);
+  }
+
   /** Sizes the backing store in device pixels for a CSS size. */
   resize(widthCss: number, heightCss: number, dpr: number): void {
     const w = Math.max(1, Math.round(widthCss * dpr));
@@ -441,9 +459,10 @@ export class GanttRenderer {
       // Right side: line number and repeat count.
       text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
       const right = `${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`;
-      const rightW = text.width(right);
+      // Never over the kind dot in a narrow gutter: then the label gets the room.
+      const rightW = x + 4 <= width - 8 - text.width(right) ? text.width(right) : 0;
       ctx.fillStyle = t.muted;
-      ctx.fillText(right, width - 8 - rightW, cy);
+      if (rightW) ctx.fillText(right, width - 8 - rightW, cy);
       text.setFont(`${t.fontSizePx}px ${t.monoFont}`);
       const label = text.fit(row.label, width - 8 - rightW - 8 - x, 1);
       ctx.fillStyle = t.foreground;
@@ -471,12 +490,21 @@ export class GanttRenderer {
     ctx.beginPath();
     ctx.rect(vp.plotLeftCss, 0, vp.plotWidthCss, ROWS_TOP);
     ctx.clip();
+    const plotRight = vp.plotLeftCss + vp.plotWidthCss;
+    let labelsEnd = -Infinity;
     for (const tick of ticks) {
       const x = snapCss(vp, msToCssX(vp, tick.ms));
       ctx.fillStyle = t.border;
       ctx.fillRect(x, AXIS_HEIGHT - 6, 1, 6);
+      // A label that would run past the right edge sits left of its tick, or is left out when that
+      // would cover the previous one: never a cut "4" for "4 s".
+      const w = text.width(tick.label);
+      let lx = x + 4;
+      if (lx + w > plotRight - 2) lx = x - 4 - w;
+      if (lx < labelsEnd + 6 || lx < vp.plotLeftCss) continue;
       ctx.fillStyle = t.muted;
-      ctx.fillText(tick.label, x + 4, AXIS_HEIGHT / 2);
+      ctx.fillText(tick.label, lx, AXIS_HEIGHT / 2);
+      labelsEnd = lx + w;
     }
     // Captions for block intervals in the marks strip.
     const stripY = AXIS_HEIGHT + MARKS_HEIGHT / 2;
@@ -486,7 +514,7 @@ export class GanttRenderer {
       const w = msToCssX(vp, e) - x0;
       const caption = text.fit(`blocked ${formatDuration(e - s)}`, w - 8, 7);
       if (!caption) return;
-      ctx.fillStyle = t.kind.block;
+      ctx.fillStyle = t.blockText;
       ctx.fillText(caption, x0 + 4, stripY);
     });
     // Console marks as ticks; merged when closer than 3 px.

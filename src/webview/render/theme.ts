@@ -3,7 +3,7 @@
 // whenever VS Code switches theme.
 
 import type { MarkKind, SpanKind } from '../../shared/timeline';
-import { luminance, over, parseColor, toCss, type Rgba } from './color';
+import { luminance, over, parseColor, readableOn, textOn as textOnFill, toCss, type Rgba } from './color';
 
 export interface Theme {
   /** 'dark' | 'light' decides a few mixes; high contrast adds outlines. */
@@ -30,6 +30,8 @@ export interface Theme {
   rejectedText: string;
   blockBand: string;
   blockHatch: string;
+  /** Text in the block colour on the background ("blocked 2.00 s" on the axis): 4.5:1. */
+  blockText: string;
   now: string;
   mark: Record<MarkKind, string>;
   font: string;
@@ -56,30 +58,37 @@ export function readTheme(el: Element): Theme {
   const bg = parseColor(background) ?? { r: 30, g: 30, b: 30, a: 1 };
   const dark = body.contains('vscode-dark') || (body.contains('vscode-high-contrast') && !body.contains('vscode-high-contrast-light')) ||
     (!body.contains('vscode-light') && !body.contains('vscode-high-contrast-light') && luminance(bg) < 0.4);
+  const opaqueBg = over(bg, { r: 255, g: 255, b: 255, a: 1 });
   const foreground = v('--at-fg', dark ? '#cccccc' : '#333333');
-  const textOn = (fill: string) => {
-    const c = parseColor(fill);
-    if (!c) return foreground;
-    return luminance(over(c, bg)) > 0.36 ? '#1b1b1b' : '#ffffff';
-  };
+  const fgColor: Rgba = parseColor(foreground) ?? { r: 204, g: 204, b: 204, a: 1 };
+  // Theme chart colours may be translucent (Modern themes' orange is 33 % transparent) or too close
+  // to the background: composite them and push them apart until bars stand out 3:1 and text 4.5:1.
+  const solid = (text: string, fallback: string, ratio: number) => toCss(readableOn(parseColor(text) ?? parseColor(fallback)!, opaqueBg, ratio));
   const kind = {} as Record<SpanKind, string>;
   const kindText = {} as Record<SpanKind, string>;
   for (const k of Object.keys(KIND_VARS) as SpanKind[]) {
-    kind[k] = v(KIND_VARS[k], '#3794ff');
-    kindText[k] = textOn(kind[k]);
+    kind[k] = solid(v(KIND_VARS[k], '#3794ff'), '#3794ff', 3);
+    kindText[k] = textOnFill(parseColor(kind[k])!);
   }
-  const rejected = v('--at-rejected', '#f14c4c');
+  const rejected = solid(v('--at-rejected', '#f14c4c'), '#f14c4c', 3);
   const blockColor = parseColor(kind.block) ?? { r: 209, g: 134, b: 22, a: 1 };
-  const fgColor: Rgba = parseColor(foreground) ?? { r: 204, g: 204, b: 204, a: 1 };
-  const warn = v('--at-warn', '#cca700');
-  const error = v('--at-error', rejected);
-  const log = v('--at-muted', toCss(fgColor, 0.7));
+  const warn = solid(v('--at-warn', '#cca700'), '#cca700', 4.5);
+  const error = solid(v('--at-error', rejected), '#f14c4c', 4.5);
+  const muted = solid(v('--at-muted', toCss(fgColor, 0.7)), foreground, 4.5);
+  const log = muted;
+  const blockText = solid(kind.block, '#d18616', 4.5);
+  // The page's own text (header figures, legend) uses the same opaque colours.
+  const root = el as HTMLElement;
+  for (const k of Object.keys(KIND_VARS) as SpanKind[]) root.style?.setProperty(`${KIND_VARS[k]}-solid`, kind[k]);
+  root.style?.setProperty('--at-block-text', blockText);
+  root.style?.setProperty('--at-muted-text', muted);
+  root.style?.setProperty('--at-warn-text', warn);
   return {
     dark,
     highContrast,
     background,
     foreground,
-    muted: v('--at-muted', toCss(fgColor, 0.7)),
+    muted,
     grid: v('--at-grid', toCss(fgColor, dark ? 0.08 : 0.1)),
     rowHover: v('--at-row-hover', toCss(fgColor, 0.05)),
     rowSelected: v('--at-row-selected', toCss(fgColor, 0.12)),
@@ -91,9 +100,10 @@ export function readTheme(el: Element): Theme {
     kind,
     kindText,
     rejected,
-    rejectedText: textOn(rejected),
+    rejectedText: textOnFill(parseColor(rejected)!),
     blockBand: toCss(blockColor, dark ? 0.1 : 0.12),
     blockHatch: toCss(blockColor, dark ? 0.35 : 0.4),
+    blockText,
     now: v('--at-now', toCss(fgColor, 0.5)),
     mark: { log, info: log, stdout: log, warn, error, stderr: warn, exception: error, unhandledRejection: error },
     font: v('--at-font', 'system-ui, sans-serif'),
