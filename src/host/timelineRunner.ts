@@ -235,7 +235,9 @@ export class TimelineRunner implements vscode.Disposable {
     if (!quiet) this.shown = undefined;
     if (!quiet) {
       panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
-      panel.reveal();
+      // Beside the editor being run, never over it.
+      const editorColumn = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === target.uri.toString())?.viewColumn;
+      panel.reveal(editorColumn);
     }
     this.postClock();
 

@@ -43,6 +43,14 @@ export function hintsFor(uri: vscode.Uri): { insights: boolean; fix: boolean; as
 export function registerWorkshop(context: vscode.ExtensionContext): vscode.Disposable {
   copiesFolder = vscode.Uri.joinPath(context.globalStorageUri, 'workshop');
   return vscode.Disposable.from(
+    vscode.workspace.registerTextDocumentContentProvider(SOLUTION_SCHEME, {
+      // Only the bundled exercises' files: the scheme is not a way to read anything else.
+      provideTextDocumentContent: async (uri) => {
+        const packRoot = vscode.Uri.joinPath(context.extensionUri, 'examples', 'workshop').path;
+        if (!uri.path.startsWith(`${packRoot}/`) || uri.path.includes('/../')) return '';
+        return Buffer.from(await vscode.workspace.fs.readFile(uri.with({ scheme: 'file' }))).toString('utf8');
+      },
+    }),
     // Resolves to the opened copy's URI (tests and other commands can run it). An exercise id
     // (`01-two-chefs`) opens that one without the quick pick, e.g. from a link in workshop notes.
     vscode.commands.registerCommand('awaitTimeline.openWorkshopExercise', async (id?: unknown) =>
@@ -94,7 +102,7 @@ export async function openWorkshopExercise(context: vscode.ExtensionContext, id?
       resolve(item);
       pick.dispose();
     };
-    pick.onDidTriggerItemButton((e) => void showSolution(e.item.exercise));
+    pick.onDidTriggerItemButton((e) => void showSolution(context, e.item.exercise));
     pick.onDidAccept(() => finish(pick.selectedItems[0]));
     pick.onDidHide(() => finish(undefined));
     pick.show();
@@ -148,10 +156,23 @@ async function writeCopy(folder: vscode.Uri, copy: vscode.Uri, content: Uint8Arr
   }
 }
 
-/** The solution beside the editor, as an untitled buffer: nothing the learner types there changes the pack. */
-async function showSolution(exercise: WorkshopExercise): Promise<void> {
+/** Read-only documents with an exercise's solution: `await-timeline-solution:/<solution path>`. */
+const SOLUTION_SCHEME = 'await-timeline-solution';
+
+/**
+ * The solution as a diff against the learner's copy (or the starter, before there is a copy), in
+ * the current editor group: what to change, without a third column squeezing code and chart.
+ */
+async function showSolution(context: vscode.ExtensionContext, exercise: WorkshopExercise): Promise<void> {
   if (!exercise.solution) return;
-  const content = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(exercise.solution))).toString('utf8');
-  const document = await vscode.workspace.openTextDocument({ language: exercise.language, content });
-  await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+  const copy = vscode.Uri.joinPath(context.globalStorageUri, 'workshop', `${exercise.id}${EXTENSIONS[exercise.language]}`);
+  let left = vscode.Uri.file(exercise.starter);
+  try {
+    await vscode.workspace.fs.stat(copy);
+    left = copy;
+  } catch {
+    // no copy yet: compare with the starter
+  }
+  const right = vscode.Uri.from({ scheme: SOLUTION_SCHEME, path: vscode.Uri.file(exercise.solution).path });
+  await vscode.commands.executeCommand('vscode.diff', left, right, `${exercise.title}: ${left === copy ? 'your copy' : 'starter'} ↔ solution`, { preview: true });
 }

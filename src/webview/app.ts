@@ -421,6 +421,11 @@ export class TimelineApp implements ChartActions {
   }
 
   /** Draws synchronously and returns the frame's counters (benchmarks, screenshots). */
+  /** The chart's resolved colours (opaque, as drawn) and the labels the gutter drew: for e2e checks. */
+  drawnStyle(): { theme: Theme; gutterLabels: { label: string; drawn: string }[]; gutterCss: number } {
+    return { theme: this.theme, gutterLabels: this.renderer.gutterLabels, gutterCss: this.vp.plotLeftCss };
+  }
+
   renderNow(): FrameStats {
     this.scheduler.flush();
     return this.renderer.last;

@@ -65,6 +65,8 @@ export class GanttRenderer {
   private readonly labels: LabelJob[] = [];
   private readonly patterns = new Map<string, CanvasPattern>();
   last: FrameStats = { rows: 0, runs: 0, merged: 0, labels: 0 };
+  /** The row labels the last frame drew in the gutter, full and as drawn (for tests: clipped how far). */
+  gutterLabels: { label: string; drawn: string }[] = [];
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     const ctx = canvas.getContext('2d', { alpha: false });
@@ -410,6 +412,7 @@ export class GanttRenderer {
     ctx.beginPath();
     ctx.rect(0, ROWS_TOP, width, vp.heightCss - ROWS_TOP);
     ctx.clip();
+    this.gutterLabels = [];
     ctx.fillStyle = t.gutterBackground;
     ctx.fillRect(0, ROWS_TOP, width, vp.heightCss - ROWS_TOP);
     const text = this.text;
@@ -467,6 +470,7 @@ export class GanttRenderer {
       const label = text.fit(row.label, width - 8 - rightW - 8 - x, 1);
       ctx.fillStyle = t.foreground;
       if (label) ctx.fillText(label, x, cy);
+      this.gutterLabels.push({ label: row.label, drawn: label });
     }
     ctx.restore();
     ctx.fillStyle = t.border;
