@@ -145,8 +145,17 @@ async function openStarter(context: vscode.ExtensionContext, exercise: WorkshopE
   return editor;
 }
 
+/**
+ * The copies folder's tsconfig: each exercise is a program of its own (a module), so two copies
+ * that both define `main` and `sleep` do not show "Duplicate function implementation".
+ */
+const COPIES_TSCONFIG = JSON.stringify({
+  compilerOptions: { moduleDetection: 'force', target: 'ES2022', lib: ['ES2022', 'DOM'], strict: true, noEmit: true, skipLibCheck: true },
+}, null, 2) + '\n';
+
 async function writeCopy(folder: vscode.Uri, copy: vscode.Uri, content: Uint8Array): Promise<void> {
   await vscode.workspace.fs.createDirectory(folder);
+  await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, 'tsconfig.json'), Buffer.from(COPIES_TSCONFIG));
   await vscode.workspace.fs.writeFile(copy, content);
   // A copy open in an editor with unsaved changes would hide the reset: revert it from disk.
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === copy.toString());
