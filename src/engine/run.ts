@@ -259,9 +259,11 @@ export class Run extends EventEmitter<RunEvents> {
     }) : Promise.resolve())));
 
     this.child.once('error', (err: NodeJS.ErrnoException) => {
-      this.spawnError = err.code === 'ENOENT' && this.language === 'python'
-        ? `Python interpreter '${spec.command}' not found: install Python 3.9 or later, or set the interpreter to use`
-        : `could not start ${spec.command}: ${err.message}`;
+      // A missing runtime is said the same way for both languages (the panel adds Open Settings).
+      this.spawnError = err.code !== 'ENOENT' ? `could not start ${spec.command}: ${err.message}`
+        : this.language === 'python'
+          ? `Python interpreter '${spec.command}' not found: install Python 3.9 or later, or set the interpreter to use`
+          : `Node.js '${spec.command}' not found: install Node.js 20 or later, or set the Node.js to use`;
       // A child that never started emits no 'exit': end the run here.
       if (this.child.pid === undefined) {
         clearTimeout(this.timeoutTimer);
