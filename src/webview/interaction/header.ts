@@ -76,8 +76,9 @@ export class Header {
     setText(this.values.wall, formatDuration(wall));
     setText(this.values.awaited, formatDuration(stats.awaitedMs));
     setText(this.values.concurrency, String(stats.maxConcurrency));
-    setText(this.values.blocked, formatDuration(stats.blockedMs));
-    (this.values.blocked.parentElement as HTMLElement).dataset.nonzero = String(stats.blockedMs > 0);
+    const blockedMs = model.running ? model.blockedMsNow() : stats.blockedMs;
+    setText(this.values.blocked, formatDuration(blockedMs));
+    (this.values.blocked.parentElement as HTMLElement).dataset.nonzero = String(blockedMs > 0);
     const count = model.layout.spanCount.toLocaleString('en-US');
     setText(this.values.spans, model.droppedSpans ? `${count} (+${model.droppedSpans.toLocaleString('en-US')} not shown)` : count);
     let error = '';

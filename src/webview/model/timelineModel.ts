@@ -184,6 +184,18 @@ export class TimelineModel {
   }
 
   /**
+   * Blocked time as the chart draws it now: the union of the block bands, a pending block up to
+   * now. While running the header shows this, so it reads what the axis's "blocked" captions add
+   * up to (the engine's figure comes with its last status message and lags behind).
+   */
+  blockedMsNow(): number {
+    const now = this.nowMs();
+    let total = 0;
+    for (const b of this.blockedIntervals()) total += (b.endMs ?? now) - b.startMs;
+    return total;
+  }
+
+  /**
    * Engine stats when known, else the last ones computed here (see `refreshStats`). Computing them
    * over 100,000 spans takes tens of ms, so it never happens inside a frame.
    */
