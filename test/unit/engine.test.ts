@@ -382,7 +382,9 @@ describe('CLI', () => {
     const r = cli(['run', 'test/fixtures/node/chefs-promise-all.ts', '--no-color']);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^soup,pasta$/m);
-    assert.match(r.stdout, /await sleep\(300\)/);
+    // Compact rows: each cook with its wait on one row (--all draws every span).
+    assert.match(r.stdout, /^ +cook\("soup"\) +.*█/m);
+    assert.match(r.stdout, /spans folded into the rows that call them \(--all shows every span\)/);
     assert.match(r.stdout, /█/);
     assert.match(r.stdout, /wall .* max concurrency 2 · completed \(exit 0\)/);
   });
@@ -418,7 +420,7 @@ describe('CLI', () => {
     assert.doesNotMatch(html, /(src|href)=["']https?:/);
     const svg = fs.readFileSync(path.join(dir, 'c.svg'), 'utf8');
     assert.match(svg, /^<svg|<\?xml/);
-    assert.match(svg, /<text[^>]*>[^<]*sleep\(300\)/);
+    assert.match(svg, /<text[^>]*>[^<]*cook\(&quot;soup&quot;\)/);
   });
 
   it('exits with the snippet\'s code and writes --json for a failing run too', () => {

@@ -103,7 +103,8 @@ describe('hostile: the program\'s text in the exports and the terminal', () => {
     const file = path.join(dir, 'controls.js');
     fs.writeFileSync(file, source);
     const svg = path.join(dir, 'c.svg');
-    const r = cli(['run', file, '--no-color', '--svg', svg]);
+    // --all: every span on its own row, so every label is in the chart (compact rows fold the await into main()).
+    const r = cli(['run', file, '--no-color', '--all', '--svg', svg]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(xmlError(svg), '');
     const text = fs.readFileSync(svg, 'utf8');

@@ -8,7 +8,8 @@
 //   2. A short synchronous call whose only child is the timer or promise it scheduled and that
 //      outlives it folds into that child: `sleep(2000)` + `setTimeout(resolve, ms)` is one 2 s
 //      `sleep(2000)`.
-//   3. A call or task whose only child has no children of its own takes that child in:
+//   3. A call or task whose only child has no children of its own and takes at least half of it
+//      takes that child in:
 //      `cook("soup", 2)` and its one 2 s wait are one row, as long as the call. A block inside
 //      stays visible: the row is drawn as a block and names the line that blocked.
 // Nothing merges across a fan-out (two or more children), so Promise.all and gather keep their rows.
@@ -48,11 +49,14 @@ function nearlySame(outer: Node, inner: Node, nowMs: number): boolean {
   return uncovered <= Math.max(2, 0.25 * outerMs);
 }
 
-/** Whether the child lies inside the parent (a pending parent contains everything after its start). */
-function within(outer: Node, inner: Node): boolean {
+/**
+ * Whether the child lies inside the parent and takes at least half of it: a call that spent most
+ * of its time in its own code keeps the wait on a row of its own.
+ */
+function within(outer: Node, inner: Node, nowMs: number): boolean {
   if (inner.startMs < outer.startMs) return false;
-  if (outer.endMs === null) return true;
-  return inner.endMs !== null && inner.endMs <= outer.endMs + 0.001;
+  if (outer.endMs !== null && (inner.endMs === null || inner.endMs > outer.endMs + 0.001)) return false;
+  return (inner.endMs ?? nowMs) - inner.startMs >= 0.5 * ((outer.endMs ?? nowMs) - outer.startMs);
 }
 
 const outcomeOf = (members: readonly Span[]): Outcome =>
@@ -93,10 +97,10 @@ function compactNode(node: Node, nowMs: number): Node {
       return merge(node, child, node.label, child.kind, child.children);
     }
   }
-  // 3. A call or task and its one leaf child. The row keeps the call's own extent, so the time it
-  // spent before or after that child is still drawn (work long enough to block is a child of its
-  // own, which stops the merge).
-  if ((outerKind === 'call' || outerKind === 'task') && child.children.length === 0 && within(node, child)) {
+  // 3. A call or task and its one leaf child that takes at least half of it. The row keeps the
+  // call's own extent, so the time it spent before or after that child is still drawn (work long
+  // enough to block is a child of its own, which stops the merge).
+  if ((outerKind === 'call' || outerKind === 'task') && child.children.length === 0 && within(node, child, nowMs)) {
     if (child.kind !== 'block') return merge(node, child, node.label, node.kind, []);
     // The line that blocked is what the learner needs to see: `cook("soup", 2) · while (…) {}`.
     const blocked = child.members.find((m) => m.kind === 'block');
