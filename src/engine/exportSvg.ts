@@ -6,6 +6,7 @@ import { msToCssX, type Viewport } from '../shared/chart/coords';
 import { formatDuration } from '../shared/format';
 import { visibleText } from '../shared/safeText';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
+import { parseColor, readableOn, textOn, toCss } from '../shared/chart/color';
 import { compactSpans, shownIds } from '../shared/chart/compact';
 import { legendEntries, type LegendEntry } from '../shared/chart/legend';
 import { layoutSpans } from '../shared/chart/layout';
@@ -33,7 +34,6 @@ interface Palette {
   kind: Record<SpanKind, string>;
   rejected: string;
   band: string;
-  onBar: string;
   mark: string;
   warn: string;
   error: string;
@@ -44,12 +44,12 @@ const PALETTES: Record<'light' | 'dark', Palette> = {
   light: {
     bg: '#ffffff', fg: '#3b3b3b', muted: '#717171', grid: '#ececec', gutter: '#f8f8f8', border: '#e5e5e5',
     kind: { await: '#1a85ff', call: '#652d90', block: '#d18616', timer: '#bf8803', combinator: '#388a34', task: '#9a9a9a' },
-    rejected: '#e51400', band: 'rgba(209, 134, 22, 0.12)', onBar: '#ffffff', mark: '#717171', warn: '#bf8803', error: '#e51400',
+    rejected: '#e51400', band: 'rgba(209, 134, 22, 0.12)', mark: '#717171', warn: '#bf8803', error: '#e51400',
   },
   dark: {
     bg: '#1f1f1f', fg: '#cccccc', muted: '#9d9d9d', grid: '#2b2b2b', gutter: '#181818', border: '#2b2b2b',
     kind: { await: '#3794ff', call: '#b180d7', block: '#d18616', timer: '#cca700', combinator: '#89d185', task: '#7a7a7a' },
-    rejected: '#f14c4c', band: 'rgba(209, 134, 22, 0.12)', onBar: '#1b1b1b', mark: '#9d9d9d', warn: '#cca700', error: '#f14c4c',
+    rejected: '#f14c4c', band: 'rgba(209, 134, 22, 0.12)', mark: '#9d9d9d', warn: '#cca700', error: '#f14c4c',
   },
 };
 
@@ -74,7 +74,16 @@ const num = (x: number) => String(Math.round(x * 100) / 100);
 
 export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string {
   const width = options.width ?? 1200;
-  const pal = PALETTES[options.theme ?? 'light'];
+  const base = PALETTES[options.theme ?? 'light'];
+  // Bars stand out from the background 3:1 (the light palette's yellow is 2.9:1 on white).
+  const bg = parseColor(base.bg)!;
+  const solid = (c: string) => toCss(readableOn(parseColor(c)!, bg, 3));
+  const kindFill = Object.fromEntries(Object.entries(base.kind).map(([k, c]) => [k, solid(c)])) as Record<SpanKind, string>;
+  const pal: Palette = { ...base, kind: kindFill, rejected: solid(base.rejected) };
+  // Text on a bar: black or white, whichever reads better on that fill (4.5:1 or more); the
+  // "blocked" caption in the block colour, darkened or lightened until it reads on the background.
+  const onBar = (fill: string) => textOn(parseColor(fill)!);
+  const blockText = toCss(readableOn(parseColor(pal.kind.block)!, parseColor(pal.bg)!, 4.5));
   const maxRows = options.maxRows ?? 400;
   const extentGuess = timeline.spans.reduce((m, s) => Math.max(m, s.endMs ?? s.startMs), timeline.wallMs);
   const compaction = options.all ? null : compactSpans(timeline.spans, extentGuess);
@@ -143,7 +152,7 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
     const bw = Math.max(1, x(endOf(b, now)) - bx);
     out.push(`<rect x="${num(bx)}" y="${top + AXIS_HEIGHT}" width="${num(bw)}" height="${bottom - top - AXIS_HEIGHT}" fill="${pal.band}"/>`);
     const caption = fit(`blocked ${formatDuration(endOf(b, now) - b.startMs)}`, bw - 8);
-    if (caption) out.push(`<text x="${num(bx + 4)}" y="${top + AXIS_HEIGHT + MARKS_HEIGHT / 2 + 4}" fill="${pal.kind.block}" font-size="11">${escapeXml(caption)}</text>`);
+    if (caption) out.push(`<text x="${num(bx + 4)}" y="${top + AXIS_HEIGHT + MARKS_HEIGHT / 2 + 4}" fill="${blockText}" font-size="11">${escapeXml(caption)}</text>`);
   }
   // Marks.
   for (const m of timeline.marks) {
@@ -171,12 +180,13 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
         ? `${span.label} · ${formatDuration(endMs - startMs)} · ${span.outcome} · line ${span.line}`
         : `${count} spans of ${row.label}`;
       out.push(`<g><title>${escapeXml(title)}</title><rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" rx="2" fill="${fill}"${span.endMs === null ? ' fill-opacity="0.55"' : ''}/>`);
-      if (row.kind === 'block') out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" fill="url(#hatch)"/>`);
+      // Stripes along the bottom of a block bar, under its text (as in the panel).
+      if (row.kind === 'block') out.push(`<rect x="${num(bx)}" y="${barY + barH - 3}" width="${num(bw)}" height="3" fill="url(#hatch)"/>`);
       if (count === 1 && critical.has(span.id)) out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" rx="2" fill="none" stroke="${pal.fg}" stroke-width="2"/>`);
       if (count === 1 && couldOverlap.has(span.id)) out.push(`<rect x="${num(bx - 2)}" y="${barY - 2}" width="${num(bw + 4)}" height="${barH + 4}" rx="3" fill="none" stroke="${pal.warn}" stroke-width="2" stroke-dasharray="4 3"/>`);
       if (count === 1) {
         const label = fit(`${span.label}  ${formatDuration(endMs - startMs)}`, bw - 10) || fit(span.label, bw - 10);
-        if (label) out.push(`<text x="${num(bx + 5)}" y="${barY + barH / 2 + 4}" font-family="${escapeXml(MONO)}" fill="${pal.onBar}">${escapeXml(label)}</text>`);
+        if (label) out.push(`<text x="${num(bx + 5)}" y="${barY + barH / 2 + 4}" font-family="${escapeXml(MONO)}" fill="${onBar(fill)}">${escapeXml(label)}</text>`);
       }
       out.push('</g>');
     });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { legendEntries } from '../../src/shared/chart/legend';
 import { renderSvg } from '../../src/engine/exportSvg';
+import { contrast, parseColor } from '../../src/shared/chart/color';
 import type { Span, Timeline } from '../../src/shared/timeline';
 
 describe('chart legend', () => {
@@ -27,5 +28,27 @@ describe('chart legend', () => {
     const ids = [...svg.matchAll(/<g data-legend="([^"]+)">/g)].map((m) => m[1]);
     assert.deepEqual(ids, ['await', 'call', 'block', 'critical']);
     assert.match(svg, /<title>Synchronous work held the event loop: nothing else could run\.<\/title>/);
+  });
+
+  it('the SVG\'s bars stand out 3:1 from its background and their text reads 4.5:1, in both palettes', () => {
+    const kinds: Span['kind'][] = ['call', 'await', 'combinator', 'timer', 'task', 'block'];
+    const spans: Span[] = kinds.map((kind, i) => ({ id: i + 1, parentId: null, kind, label: `${kind} thing`, line: i + 1, column: 1, startMs: 0, endMs: 1000, outcome: 'fulfilled' }));
+    const t: Timeline = {
+      version: 1, file: 'k.ts', language: 'typescript', status: 'completed', exitCode: 0, wallMs: 1000, error: null, marks: [], droppedSpans: 0,
+      spans, stats: { wallMs: 1000, awaitedMs: 1000, blockedMs: 1000, maxConcurrency: 6 },
+    };
+    for (const theme of ['light', 'dark'] as const) {
+      const svg = renderSvg(t, { theme });
+      const bg = parseColor(/<rect width="100%" height="100%" fill="([^"]+)"/.exec(svg)![1])!;
+      const bars = [...svg.matchAll(/<g><title>[^<]*<\/title><rect [^>]*rx="2" fill="([^"]+)"\/>(?:\n<rect [^>]*\/>)*\n<text [^>]*fill="([^"]+)">/g)];
+      assert.equal(bars.length, kinds.length, `${theme}: a labelled bar per kind`);
+      for (const [, fill, text] of bars) {
+        const f = parseColor(fill)!;
+        assert.ok(contrast(f, bg) >= 3, `${theme}: bar ${fill} on ${JSON.stringify(bg)}: ${contrast(f, bg).toFixed(2)}`);
+        assert.ok(contrast(parseColor(text)!, f) >= 4.5, `${theme}: text ${text} on ${fill}: ${contrast(parseColor(text)!, f).toFixed(2)}`);
+      }
+      const caption = /<text [^>]*fill="([^"]+)" font-size="11">blocked /.exec(svg);
+      assert.ok(caption && contrast(parseColor(caption[1])!, bg) >= 4.5, `${theme}: the blocked caption reads 4.5:1`);
+    }
   });
 });

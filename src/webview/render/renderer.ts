@@ -181,7 +181,9 @@ export class GanttRenderer {
         const pending = span.endMs === null;
         const fill = span.outcome === 'rejected' ? t.rejected : kindFill;
         this.rect(pending ? `${fill}|pending` : fill, x, y, w, barH);
-        if (row.kind === 'block') hatched.push(x, y, w, barH);
+        // Block bars keep their stripes in a 3 px strip along the bottom, under the text, which
+        // then reads 4.5:1 on the solid colour; the stripes still say "stopped" without colour.
+        if (row.kind === 'block' && barH > 8) hatched.push(x, y + barH - 3, w, 3);
         if (pending) pendingEdges.push(x + w - 2, y, 2, barH);
         if (t.contrastBorder) outlines.push(x, y, w, barH);
         if (f.critical?.has(span.id)) criticalRects.push(x, y, w, barH);
@@ -279,7 +281,7 @@ export class GanttRenderer {
     return pattern;
   }
 
-  /** Diagonal stripes over block bars: they read as "stopped" even without colour. */
+  /** Diagonal stripes along block bars: they read as "stopped" even without colour. */
   private hatchRects(f: FrameInput, rects: Rects): void {
     // Dark stripes on the bar's own colour read in every theme.
     const pattern = this.hatchPattern(f, 'rgba(0, 0, 0, 0.28)');

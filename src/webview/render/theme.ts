@@ -3,7 +3,7 @@
 // whenever VS Code switches theme.
 
 import type { MarkKind, SpanKind } from '../../shared/timeline';
-import { luminance, over, parseColor, readableOn, textOn as textOnFill, toCss, type Rgba } from './color';
+import { luminance, over, parseColor, readableOn, textOn as textOnFill, toCss, type Rgba } from '../../shared/chart/color';
 
 export interface Theme {
   /** 'dark' | 'light' decides a few mixes; high contrast adds outlines. */
@@ -64,13 +64,19 @@ export function readTheme(el: Element): Theme {
   // Theme chart colours may be translucent (Modern themes' orange is 33 % transparent) or too close
   // to the background: composite them and push them apart until bars stand out 3:1 and text 4.5:1.
   const solid = (text: string, fallback: string, ratio: number) => toCss(readableOn(parseColor(text) ?? parseColor(fallback)!, opaqueBg, ratio));
+  // Bars take the theme's chart colour at full strength (a 33 % transparent orange composited on
+  // Dark Modern's background is a muddy brown nobody reads as "blocked").
+  const bar = (text: string, fallback: string) => {
+    const c = parseColor(text) ?? parseColor(fallback)!;
+    return toCss(readableOn({ ...c, a: 1 }, opaqueBg, 3));
+  };
   const kind = {} as Record<SpanKind, string>;
   const kindText = {} as Record<SpanKind, string>;
   for (const k of Object.keys(KIND_VARS) as SpanKind[]) {
-    kind[k] = solid(v(KIND_VARS[k], '#3794ff'), '#3794ff', 3);
+    kind[k] = bar(v(KIND_VARS[k], '#3794ff'), '#3794ff');
     kindText[k] = textOnFill(parseColor(kind[k])!);
   }
-  const rejected = solid(v('--at-rejected', '#f14c4c'), '#f14c4c', 3);
+  const rejected = bar(v('--at-rejected', '#f14c4c'), '#f14c4c');
   const blockColor = parseColor(kind.block) ?? { r: 209, g: 134, b: 22, a: 1 };
   const warn = solid(v('--at-warn', '#cca700'), '#cca700', 4.5);
   const error = solid(v('--at-error', rejected), '#f14c4c', 4.5);

@@ -1,4 +1,5 @@
-// Parsing the colours the theme gives us, to pick readable text on a bar and to mix translucent fills.
+// Colours for the chart (panel and SVG): parsing theme colours, compositing translucent ones, and
+// WCAG contrast, to pick readable text on a bar and bars that stand out from the background.
 
 export interface Rgba {
   r: number;
