@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 
 import { launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
-import { runFromPalette, spanBoxes, timelinePanel, waitFor, waitForStatus } from './timelineView';
+import { runFromPalette, spanBoxes, waitFor, waitForStatus, warmUp } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -95,11 +95,7 @@ describe('The chart at a glance', function () {
 
   before(async () => {
     wb = await launchWorkbench({ folder: fixtures });
-    // A cold workbench: the first run also activates the extension and opens the panel for the
-    // first time (tens of seconds on a loaded machine). That is set-up, not what these tests time.
-    await openFile(wb.page, 'chefs-promise-all.ts', 60_000);
-    await runCommand(wb.page, 'Await Timeline: Run with Timeline', 60_000);
-    await waitForStatus(await timelinePanel(wb, 'chefs-promise-all.ts', 90_000), ['completed'], 60_000);
+    await warmUp(wb, 'chefs-busy.ts');
   });
   after(async () => {
     await wb?.close();

@@ -13,7 +13,7 @@ import {
   webviewFrame,
   type Workbench,
 } from './codeServer';
-import { panelStatus, pointOn, runFromPalette, spanBoxes, waitFor, waitForStatus, type Box } from './timelineView';
+import { panelStatus, pointOn, runFromPalette, spanBoxes, waitFor, waitForStatus, warmUp, type Box } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -28,6 +28,7 @@ describe('Run with Timeline in VS Code', function () {
 
   before(async () => {
     wb = await launchWorkbench({ folder: fixtures });
+    await warmUp(wb, 'chefs-busy.ts');
   });
   after(async () => {
     await wb?.close();
