@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 
 import { launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
-import { runFromPalette, spanBoxes, waitFor, waitForStatus, warmUp } from './timelineView';
+import { runFromPalette, runningPanel, spanBoxes, waitFor, waitForStatus, warmUp } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -117,8 +117,7 @@ describe('The chart at a glance', function () {
     // While it runs: Stop is there and inside the panel, at the narrowest width.
     await openFile(wb.page, 'slow-steps.mjs');
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-    let view = await webviewFrame(wb.page, { title: 'slow-steps.mjs — Timeline', has: 'canvas' });
-    await waitForStatus(view, ['running']);
+    let view = await runningPanel(wb, 'slow-steps.mjs');
     await sizePanel(wb.page, view, 480);
     const stop = view.getByRole('button', { name: 'Stop the run' });
     await stop.waitFor({ state: 'visible', timeout: 10_000 });

@@ -13,7 +13,7 @@ import {
   webviewFrame,
   type Workbench,
 } from './codeServer';
-import { panelStatus, pointOn, runFromPalette, spanBoxes, waitFor, waitForStatus, warmUp, type Box } from './timelineView';
+import { panelStatus, pointOn, runFromPalette, runningPanel, spanBoxes, waitFor, waitForStatus, warmUp, type Box } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -89,8 +89,7 @@ describe('Run with Timeline in VS Code', function () {
   it('draws spans while the run goes, more as it goes on', async () => {
     await openFile(wb.page, 'slow-steps.mjs');
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-    const view = await webviewFrame(wb.page, { title: 'slow-steps.mjs — Timeline', has: 'canvas' });
-    await waitForStatus(view, ['running']);
+    const view = await runningPanel(wb, 'slow-steps.mjs');
     const awaitsDrawn = async () => (await boxes(view)).filter((b) => b.label === 'await sleep(400)').length;
     const counts: number[] = [];
     // Six 400 ms steps: sample while it runs.

@@ -62,6 +62,18 @@ export async function warmUp(wb: Workbench, file: string): Promise<void> {
   await waitForStatus(await timelinePanel(wb, file, 90_000), ['completed', 'failed'], 60_000);
 }
 
+/**
+ * The panel of a run that is going on, once it says so. Looked up again on every try: when the run's
+ * editor shares the panel's column, the panel moves beside it, and a moved webview loads its page
+ * anew (an earlier frame handle is gone).
+ */
+export async function runningPanel(wb: Workbench, file: string, timeoutMs = 30_000): Promise<Frame> {
+  return waitFor(`${file}'s panel to say running`, async () => {
+    const view = await webviewFrame(wb.page, { title: `${file} — Timeline`, has: 'canvas', timeoutMs: 3000 });
+    return (await panelStatus(view)) === 'running' ? view : undefined;
+  }, timeoutMs);
+}
+
 /** Opens a file (relative to the workspace), runs it from the palette and returns its panel once the run has ended. */
 export async function runFromPalette(wb: Workbench, file: string, end = ['completed', 'failed']): Promise<Frame> {
   await openFile(wb.page, file);

@@ -92,8 +92,9 @@ function compactNode(node: Node, nowMs: number): Node {
   if (outerKind === 'call' && node.span.endMs !== null && (head === 'timer' || head === 'task')) {
     const callMs = node.span.endMs - node.span.startMs;
     const childEnd = child.endMs ?? nowMs;
-    const childMs = childEnd - child.startMs;
-    if (childEnd >= node.span.endMs && callMs <= Math.max(1, 0.1 * childMs)) {
+    // Short: at most half of the row it becomes (a first call on a busy machine may take 40 ms
+    // before a 300 ms timer; it is still the timer that the row is about).
+    if (childEnd >= node.span.endMs && callMs <= Math.max(1, 0.5 * (childEnd - node.span.startMs))) {
       return merge(node, child, node.label, child.kind, child.children);
     }
   }
