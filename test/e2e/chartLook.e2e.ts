@@ -115,6 +115,7 @@ describe('The chart at a glance', function () {
 
   it('fits a panel 480 to 1400 px wide: toolbar inside it (Stop too, while running), labels readable at 520 px', async () => {
     // While it runs: Stop is there and inside the panel, at the narrowest width.
+    await runCommand(wb.page, 'View: Focus First Editor Group');
     await openFile(wb.page, 'slow-steps.mjs');
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
     let view = await runningPanel(wb, 'slow-steps.mjs');

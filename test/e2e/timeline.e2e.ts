@@ -87,6 +87,10 @@ describe('Run with Timeline in VS Code', function () {
   });
 
   it('draws spans while the run goes, more as it goes on', async () => {
+    // The code in the first group, the panel beside it where it is (the click above focused the
+    // panel's group: a file opened there would be run from the panel's column and the panel would
+    // move beside it, reloading its page while this test samples it).
+    await runCommand(wb.page, 'View: Focus First Editor Group');
     await openFile(wb.page, 'slow-steps.mjs');
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
     const view = await runningPanel(wb, 'slow-steps.mjs');
