@@ -110,14 +110,8 @@ export class TimelinePanel implements vscode.Disposable {
     if (this.ready && !this.disposed) void this.panel.webview.postMessage(msg);
   }
 
-  /**
-   * Shows the panel without covering the code being run: where it is, unless that is the column of
-   * the editor being run (`editorColumn`), then beside it.
-   */
-  reveal(editorColumn?: vscode.ViewColumn): void {
-    const current = this.panel.viewColumn;
-    if (current !== undefined && current !== editorColumn) this.panel.reveal(current, true);
-    else this.panel.reveal(vscode.ViewColumn.Beside, true);
+  reveal(): void {
+    this.panel.reveal(this.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
   }
 
   dispose(): void {

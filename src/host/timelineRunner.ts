@@ -235,9 +235,7 @@ export class TimelineRunner implements vscode.Disposable {
     if (!quiet) this.shown = undefined;
     if (!quiet) {
       panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
-      // Beside the editor being run, never over it.
-      const editorColumn = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === target.uri.toString())?.viewColumn;
-      panel.reveal(editorColumn);
+      panel.reveal();
     }
     this.postClock();
 

@@ -11,7 +11,7 @@ describe('chart legend', () => {
     assert.deepEqual(legendEntries({ kinds: new Set(['block', 'call']), ...none }).map((e) => e.id), ['call', 'block']);
     assert.deepEqual(
       legendEntries({ kinds: new Set(['await', 'combinator']), critical: true, couldOverlap: true, pending: true, rejected: true }).map((e) => e.label),
-      ['await', 'Promise.all / gather', 'rejected', 'still running', 'critical path', 'could overlap'],
+      ['await', 'Promise.all / gather', 'rejected', 'pending', 'critical path', 'could overlap'],
     );
   });
 

@@ -50,7 +50,7 @@ const LEGEND: readonly LegendRule[] = [
   kind('task', 'task', 'A task (asyncio) or other work the program started.'),
   kind('block', 'blocked', 'Synchronous work held the event loop: nothing else could run.'),
   { id: 'rejected', label: 'rejected', title: 'It rejected or raised.', swatch: { type: 'rejected' }, when: (p) => p.rejected },
-  { id: 'pending', label: 'still running', title: 'Not finished (yet): the bar grows while the run goes on.', swatch: { type: 'pending' }, when: (p) => p.pending },
+  { id: 'pending', label: 'pending', title: 'Not finished: still going, or still waiting when the run ended.', swatch: { type: 'pending' }, when: (p) => p.pending },
   { id: 'critical', label: 'critical path', title: 'The spans that set the wall time: shorten these to finish sooner.', swatch: { type: 'critical' }, when: (p) => p.critical },
   { id: 'couldOverlap', label: 'could overlap', title: 'Awaits that ran back to back although they need not have.', swatch: { type: 'couldOverlap' }, when: (p) => p.couldOverlap },
 ];
