@@ -7,6 +7,9 @@ import { registerOverlapCodeActions } from './host/overlapCodeActions';
 import { registerWorkshop } from './host/workshop';
 import { LiveMode } from './host/liveMode';
 import type { Timeline } from './shared/timeline';
+import { TimelineCodeLenses } from './host/codeLens';
+import { TimelineTestExplorer } from './host/testExplorer';
+import { registerSavedTimelines } from './host/savedTimeline';
 
 /** What other extensions (and the tests) can use: the end of each live run, with its timeline. */
 export interface AwaitTimelineApi {
@@ -15,9 +18,13 @@ export interface AwaitTimelineApi {
 
 export function activate(context: vscode.ExtensionContext): AwaitTimelineApi {
   const runner = new TimelineRunner(context);
+  const tests = new TimelineTestExplorer(context);
   context.subscriptions.push(
     runner,
+    tests,
+    new TimelineCodeLenses([runner.onDidFinishRun, tests.onDidGrade]),
     registerOverlapCodeActions(),
+    registerSavedTimelines(runner),
     registerWorkshop(context),
     vscode.commands.registerCommand('awaitTimeline.run', async (resource?: unknown) => {
       // Running a snippet executes code from the workspace: never in an untrusted one.

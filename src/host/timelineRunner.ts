@@ -50,6 +50,11 @@ export class TimelineRunner implements vscode.Disposable {
   /** Fired when a live run ends (tests and the status bar listen). */
   private readonly liveRunEnded = new vscode.EventEmitter<Timeline>();
   readonly onDidEndLiveRun = this.liveRunEnded.event;
+  /** Saved timelines open in the custom editor: they draw the pinned baseline too. */
+  private readonly viewers = new Set<TimelinePanel>();
+  private readonly finished = new vscode.EventEmitter<{ uri: vscode.Uri; timeline: Timeline }>();
+  /** A run is over (ended or stopped): its document and final timeline (the CodeLenses and the Test Explorer listen). */
+  readonly onDidFinishRun = this.finished.event;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.baseline = new BaselineStore(context.workspaceState);
@@ -189,6 +194,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.statusItem.dispose();
     this.liveRunEnded.dispose();
     this.output.dispose();
+    this.finished.dispose();
   }
 
   /** The warm runtime for these settings; a change of Node, its flags or the environment starts another. */
@@ -323,6 +329,7 @@ export class TimelineRunner implements vscode.Disposable {
     this.overlaps.show(target.uri, timeline);
     this.stillWaiting.show(target.uri, timeline);
     void saveLastTimeline(this.context.workspaceState, target.uri.toString(), timeline);
+    this.finished.fire({ uri: target.uri, timeline });
   }
 
   private async stopCurrent(): Promise<void> {
@@ -385,14 +392,52 @@ export class TimelineRunner implements vscode.Disposable {
     }
   }
 
-  /** "Pin Run as Baseline" (pin) and "Clear Baseline": the panel compares every later run with it. */
-  async pinBaseline(pin: boolean): Promise<void> {
+  /**
+   * A saved timeline (a `--json` file or the panel's own export) in a read-only viewer: the same
+   * drawing, table, exports and baseline as the panel; `source` is the snippet it came from.
+   */
+  showSaved(webviewPanel: vscode.WebviewPanel, timeline: Timeline, title: string): TimelinePanel {
+    const shown: ShownRun = { timeline, uri: vscode.Uri.file(timeline.file) };
+    const viewer = TimelinePanel.restore(webviewPanel, this.context.extensionUri, {
+      onMessage: (msg) => {
+        switch (msg.type) {
+          case 'reveal':
+            void this.revealLine(msg.line, msg.column, shown.uri);
+            return;
+          case 'export':
+            void exportRun(msg.kind, shown, false, this.context.extensionUri, this.baseline.get());
+            return;
+          case 'pinBaseline':
+            void this.pinBaseline(msg.pin, shown);
+            return;
+        }
+      },
+      onDispose: () => this.viewers.delete(viewer),
+    });
+    this.viewers.add(viewer);
+    viewer.post(this.baseline.message());
+    viewer.showStored(title, shown.uri, timelineMessages(timeline, false));
+    return viewer;
+  }
+
+  /** The pinned baseline changed: every view that draws it gets it. */
+  private postBaseline(): void {
+    const msg = this.baseline.message();
+    this.panel?.post(msg);
+    for (const viewer of this.viewers) viewer.post(msg);
+  }
+
+  /**
+   * "Pin Run as Baseline" (pin) and "Clear Baseline": the panel compares every later run with it.
+   * `which`: the run to pin (a saved timeline's viewer); by default the panel's.
+   */
+  async pinBaseline(pin: boolean, which?: ShownRun): Promise<void> {
     if (!pin) {
       await this.baseline.clear();
-      this.panel?.post(this.baseline.message());
+      this.postBaseline();
       return;
     }
-    const shown = this.shown;
+    const shown = which ?? this.shown;
     if (!shown) {
       void vscode.window.showInformationMessage(`Await Timeline: ${this.run ? 'pin the run when it has ended' : 'run a snippet first, then pin it as the baseline'}.`);
       return;
@@ -401,16 +446,23 @@ export class TimelineRunner implements vscode.Disposable {
       void vscode.window.showWarningMessage('Await Timeline: this run has too many spans to keep as a baseline.');
       return;
     }
-    this.panel?.post(this.baseline.message());
+    this.postBaseline();
     void vscode.window.showInformationMessage(`Await Timeline: pinned ${path.basename(shown.timeline.file)} (${formatDuration(shown.timeline.wallMs)}) as the baseline; the next runs are compared with it.`);
   }
 
   /** A bar was clicked: select that line in the run's editor, opening it again if it was closed. */
-  private async revealLine(line: number, column: number): Promise<void> {
-    const uri = this.panel?.documentUri;
+  private async revealLine(line: number, column: number, documentUri?: vscode.Uri): Promise<void> {
+    const uri = documentUri ?? this.panel?.documentUri;
     if (!uri) return;
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
-    const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
+    let document: vscode.TextDocument;
+    try {
+      document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
+    } catch {
+      // A saved timeline whose snippet is not on this machine (any more).
+      void vscode.window.showInformationMessage(`Await Timeline: ${uri.fsPath} is not there to show line ${line}.`);
+      return;
+    }
     if (line > document.lineCount) return;
     const text = document.lineAt(line - 1);
     const start = Math.min(Math.max(column - 1, text.firstNonWhitespaceCharacterIndex), text.range.end.character);

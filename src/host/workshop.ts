@@ -111,10 +111,15 @@ export async function openWorkshopExercise(context: vscode.ExtensionContext, id?
   return openStarter(context, picked.exercise);
 }
 
+/** The learner's own copy of an exercise (it may not exist yet). */
+export function learnerCopyUri(context: vscode.ExtensionContext, exercise: WorkshopExercise): vscode.Uri {
+  return vscode.Uri.joinPath(context.globalStorageUri, 'workshop', `${exercise.id}${EXTENSIONS[exercise.language]}`);
+}
+
 /** Copies the starter to the learner's file (asking before it replaces earlier work) and opens it. */
 async function openStarter(context: vscode.ExtensionContext, exercise: WorkshopExercise): Promise<vscode.TextEditor | undefined> {
-  const folder = vscode.Uri.joinPath(context.globalStorageUri, 'workshop');
-  const copy = vscode.Uri.joinPath(folder, `${exercise.id}${EXTENSIONS[exercise.language]}`);
+  const copy = learnerCopyUri(context, exercise);
+  const folder = vscode.Uri.joinPath(copy, '..');
   const starter = await vscode.workspace.fs.readFile(vscode.Uri.file(exercise.starter));
   let exists = false;
   try {

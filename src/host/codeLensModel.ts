@@ -1,0 +1,66 @@
+// Where the CodeLenses go and what they say (no 'vscode': tested in Node): "Run with Timeline" above
+// the first line that awaits or declares an async function, and a ✓/✗ lens on each graded @expect line.
+import { formatDuration } from '../shared/format';
+import type { ExpectationResult, Language } from '../shared/timeline';
+
+/** A line (0-based) that starts async code: `await`, `async def`, `async function`, an async arrow or method. */
+const ASYNC_JS = /\bawait\b|\basync\s+(?:function\b|\(|[A-Za-z_$][\w$]*\s*(?:=>|\())|\bfor\s+await\b/;
+const ASYNC_PY = /\bawait\b|\basync\s+(?:def|with|for)\b|\basyncio\.run\s*\(/;
+
+/** The line comment a language uses. */
+const COMMENT: Record<Language, RegExp> = { typescript: /^\s*(?:\/\/|\/\*|\*)/, javascript: /^\s*(?:\/\/|\/\*|\*)/, python: /^\s*#/ };
+
+/**
+ * The 0-based line of the first async region, where "Run with Timeline" goes; undefined when the
+ * file has none (a lens on a file with nothing to draw would only be noise). Comment lines and the
+ * text of strings on a line are not code, so `// await me` and `"await"` do not count.
+ */
+export function firstAsyncLine(source: string, language: Language): number | undefined {
+  const pattern = language === 'python' ? ASYNC_PY : ASYNC_JS;
+  const lines = source.split(/\r?\n/);
+  let inBlockComment = false;
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i];
+    if (language !== 'python') {
+      if (inBlockComment) {
+        const end = line.indexOf('*/');
+        if (end < 0) continue;
+        line = line.slice(end + 2);
+        inBlockComment = false;
+      }
+      const open = line.indexOf('/*');
+      if (open >= 0 && line.indexOf('*/', open + 2) < 0) {
+        inBlockComment = true;
+        line = line.slice(0, open);
+      }
+    }
+    if (COMMENT[language].test(line)) continue;
+    const code = stripStrings(line, language);
+    if (pattern.test(code)) return i;
+  }
+  return undefined;
+}
+
+/** The line without the contents of its string literals and its trailing comment. */
+function stripStrings(line: string, language: Language): string {
+  const noStrings = line.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '""');
+  const comment = language === 'python' ? noStrings.indexOf('#') : noStrings.indexOf('//');
+  return comment >= 0 ? noStrings.slice(0, comment) : noStrings;
+}
+
+/** The Run lens's title: with the last run's wall time once the file has run. */
+export function runLensTitle(lastWallMs: number | undefined, lastStatus?: string): string {
+  if (lastWallMs === undefined) return '▶ Run with Timeline';
+  const how = lastStatus && lastStatus !== 'completed' ? ` (${lastStatus})` : '';
+  return `▶ Run with Timeline · last ${formatDuration(lastWallMs)}${how}`;
+}
+
+/**
+ * The lens over one graded @expect line, when that line still says what was graded (an edit that
+ * moved or changed it makes the old grade meaningless there).
+ */
+export function expectationLens(result: ExpectationResult, lineText: string): string | undefined {
+  if (!lineText.includes('@expect') || !lineText.includes(result.text)) return undefined;
+  if (result.error !== undefined) return `✗ malformed: ${result.error}`;
+  return `${result.passed ? '✓' : '✗'} ${result.actual}`;
+}

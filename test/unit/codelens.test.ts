@@ -1,0 +1,56 @@
+// Where "Run with Timeline" goes (the first async line, not comments or strings) and what the lenses say.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { expectationLens, firstAsyncLine, runLensTitle } from '../../src/host/codeLensModel';
+import { REPO } from './helpers';
+
+describe('CodeLens model', () => {
+  it('puts the Run lens on the first line that awaits or declares async code', () => {
+    assert.equal(firstAsyncLine('const a = 1;\nasync function main() {\n  await x();\n}\n', 'typescript'), 1);
+    assert.equal(firstAsyncLine('import x from "y";\nconst f = async () => 1;\n', 'javascript'), 1);
+    assert.equal(firstAsyncLine('const r = await fetch(u);\n', 'typescript'), 0);
+    assert.equal(firstAsyncLine('class A {\n  async load() {}\n}\n', 'typescript'), 1);
+    assert.equal(firstAsyncLine('for await (const x of xs) {}\n', 'javascript'), 0);
+    assert.equal(firstAsyncLine('import asyncio\n\nasync def main():\n    await asyncio.sleep(1)\n', 'python'), 2);
+  });
+
+  it('skips comments and strings, and gives no lens to a file without async code', () => {
+    assert.equal(firstAsyncLine('// await me\n/* async function x() {\n await */\nconst s = "await";\nlet t = 1; // await\nawait go();\n', 'typescript'), 5);
+    assert.equal(firstAsyncLine('# await later\nprint("await")\nasync def f(): pass\n', 'python'), 2);
+    assert.equal(firstAsyncLine('const x = 1;\nconsole.log(x);\n', 'javascript'), undefined);
+    assert.equal(firstAsyncLine('def sync():\n    return "async def"\n', 'python'), undefined);
+  });
+
+  it('finds a line in every bundled example and workshop starter', () => {
+    const files = [
+      'examples/two-chefs/promise-all.ts', 'examples/two-chefs/busy-wait.ts', 'examples/python/two_chefs_gather.py',
+      ...fs.readdirSync(path.join(REPO, 'examples/workshop')).filter((d) => /^\d\d-/.test(d)).map((d) => {
+        const dir = path.join('examples/workshop', d);
+        return path.join(dir, fs.readdirSync(path.join(REPO, dir)).find((f) => f.startsWith('starter.'))!);
+      }),
+    ];
+    for (const file of files) {
+      const source = fs.readFileSync(path.join(REPO, file), 'utf8');
+      const line = firstAsyncLine(source, file.endsWith('.py') ? 'python' : 'typescript');
+      assert.notEqual(line, undefined, file);
+      assert.match(source.split('\n')[line!]!, /async|await/, `${file}:${line! + 1}`);
+    }
+  });
+
+  it('says the last wall time after a run, and how a run ended when it did not complete', () => {
+    assert.equal(runLensTitle(undefined), '▶ Run with Timeline');
+    assert.equal(runLensTitle(2013, 'completed'), '▶ Run with Timeline · last 2.01 s');
+    assert.equal(runLensTitle(30000, 'timeout'), '▶ Run with Timeline · last 30.00 s (timeout)');
+  });
+
+  it('grades an @expect line only while it still says what was graded', () => {
+    const r = { line: 3, column: 4, text: 'wall < 480ms', passed: false, actual: 'wall 1.01 s' };
+    assert.equal(expectationLens(r, '// @expect wall < 480ms'), '✗ wall 1.01 s');
+    assert.equal(expectationLens({ ...r, passed: true, actual: 'wall 300 ms' }, '  // @expect wall < 480ms'), '✓ wall 300 ms');
+    assert.equal(expectationLens(r, '// @expect wall < 500ms'), undefined, 'edited since the run');
+    assert.equal(expectationLens(r, 'const x = 1;'), undefined, 'the line moved');
+    assert.equal(expectationLens({ ...r, error: 'needs a time', text: 'wall < fast' }, '// @expect wall < fast'), '✗ malformed: needs a time');
+  });
+});
