@@ -13,11 +13,13 @@ import { renderComparison } from './engine/compareReport';
 import { compareRuns, parseTimelineJson } from './shared/compare';
 import { formatExpectationReport } from './engine/expectations';
 import { toJUnitXml } from './engine/junit';
+import { postOtlp } from './engine/exportOtlp';
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
                           [--baseline <timeline.json>] [--timeout <ms>] [--block-threshold <ms>]
                           [--max-spans <n>] [--max-spans-per-site <n>] [--python <exe>] [--time <real|warp>]
-                          [--no-color] [--check] [--junit <file>] [--all] [-- args…]
+                          [--no-color] [--check] [--junit <file>] [--all] [--otlp <file>]
+                          [--otlp-endpoint <url>] [-- args…]
 
   --max-spans  list at most this many spans (default 200000); past it, spans are counted per site
                and parent over time, and drawn as aggregates
@@ -30,7 +32,9 @@ const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file
   --time    warp: when the program waits only for timers, its clock jumps to the next one (a 4 s
             lesson runs in milliseconds; busy loops and real I/O keep their real time). Default:
             the snippet's own \`@time warp\` or \`@time real\` comment, else real (warp with --check)
-  --junit   also write the @expect grading as JUnit XML (one testcase per @expect) for CI`;
+  --junit   also write the @expect grading as JUnit XML (one testcase per @expect) for CI
+  --otlp    write the run as OTLP/JSON traces (Jaeger, Tempo, any OpenTelemetry viewer);
+            --otlp-endpoint posts them to a collector, e.g. http://127.0.0.1:4318`;
 
 /** With --check and no --timeout: a starter that never ends still gets a grade. */
 const CHECK_TIMEOUT_MS = 30_000;
@@ -47,6 +51,10 @@ interface CliOptions {
   args: string[];
   json?: string;
   trace?: string;
+  /** Write OTLP/JSON traces here. */
+  otlp?: string;
+  /** POST the OTLP/JSON traces to this OTLP/HTTP collector. */
+  otlpEndpoint?: string;
   timeoutMs?: number;
   blockThresholdMs: number;
   maxSpansPerSite?: number;
@@ -109,6 +117,8 @@ export function parseCli(argv: string[]): CliOptions {
       options: {
         json: { type: 'string' },
         trace: { type: 'string' },
+        otlp: { type: 'string' },
+        'otlp-endpoint': { type: 'string' },
         timeout: { type: 'string' },
         'block-threshold': { type: 'string' },
         'max-spans-per-site': { type: 'string' },
@@ -155,6 +165,8 @@ export function parseCli(argv: string[]): CliOptions {
     args: passthrough,
     json: values.json,
     trace: values.trace,
+    otlp: values.otlp,
+    otlpEndpoint: otlpEndpoint(values['otlp-endpoint']),
     timeoutMs: positiveNumber('timeout', values.timeout) ?? (values.check ? CHECK_TIMEOUT_MS : undefined),
     blockThresholdMs: positiveNumber('block-threshold', values['block-threshold']) ?? DEFAULT_BLOCK_THRESHOLD_MS,
     maxSpansPerSite: wholeNumber('max-spans-per-site'),
@@ -167,6 +179,19 @@ export function parseCli(argv: string[]): CliOptions {
     junit: values.junit,
     all: !!values.all,
   };
+}
+
+/** An OTLP/HTTP collector's base URL (http or https), e.g. http://127.0.0.1:4318. */
+function otlpEndpoint(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--otlp-endpoint needs a URL such as http://127.0.0.1:4318, got '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--otlp-endpoint needs an http or https URL, got '${value}'`);
+  return value;
 }
 
 /** A baseline is a timeline --json wrote; anything else is a usage error, said plainly. */
@@ -314,11 +339,20 @@ async function main(argv: string[]): Promise<number> {
   let exportsFailed = false;
   if (options.json && !writeOut('json', options.json, (write: (piece: string) => void) => writeTimelineJson(timeline, write))) exportsFailed = true;
   // The package root (dist/ and media/) holds the renderer the HTML report inlines.
-  for (const kind of ['trace', 'svg', 'html'] as const) {
+  for (const kind of ['trace', 'svg', 'html', 'otlp'] as const) {
     const target = options[kind];
     if (target && !writeOut(kind, target, () => exportText(kind, timeline, path.resolve(__dirname, '..'), options.baseline?.timeline, { all: options.all }))) exportsFailed = true;
   }
   if (options.junit && !writeOut('junit', options.junit, () => toJUnitXml(timeline, rel))) exportsFailed = true;
+  if (options.otlpEndpoint) {
+    try {
+      await postOtlp(options.otlpEndpoint, exportText('otlp', timeline, path.resolve(__dirname, '..')));
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      process.stderr.write(`await-timeline: --otlp-endpoint ${options.otlpEndpoint}: could not send the trace: ${cause ?? (err as Error).message}\n`);
+      exportsFailed = true;
+    }
+  }
   const isTTY = !!(report as NodeJS.WriteStream).isTTY;
   if (!compileFailed && timeline.error?.kind !== 'spawn') {
     report.write('\n' + renderGantt(timeline, { width: (report as NodeJS.WriteStream).columns ?? 100, color: options.color && isTTY, all: options.all }));

@@ -1,4 +1,4 @@
-// The three files a run exports to (Chrome trace JSON, SVG image, HTML report): their text and the
+// The files a run exports to (Chrome trace JSON, SVG image, HTML report, OTLP/JSON traces): their text and the
 // name they get by default, for the CLI and the panel's Export buttons alike.
 import * as path from 'node:path';
 
@@ -6,8 +6,9 @@ import type { Timeline } from '../shared/timeline';
 import { htmlReportFrom } from './exportHtml';
 import { renderSvg } from './exportSvg';
 import { toChromeTrace } from './exportTrace';
+import { toOtlp } from './exportOtlp';
 
-export type ExportKind = 'trace' | 'svg' | 'html';
+export type ExportKind = 'trace' | 'svg' | 'html' | 'otlp';
 
 export interface ExportFormat {
   /** What the save dialog's filter calls it. */
@@ -22,6 +23,7 @@ export const EXPORT_FORMATS: Record<ExportKind, ExportFormat> = {
   trace: { name: 'Chrome trace JSON (Perfetto)', extensions: ['json'], suffix: '.trace.json' },
   svg: { name: 'SVG image', extensions: ['svg'], suffix: '.timeline.svg' },
   html: { name: 'HTML report', extensions: ['html', 'htm'], suffix: '.timeline.html' },
+  otlp: { name: 'OTLP/JSON traces (Jaeger, Tempo, any OpenTelemetry viewer)', extensions: ['json'], suffix: '.otlp.json' },
 };
 
 /**
@@ -37,6 +39,8 @@ export function exportText(kind: ExportKind, timeline: Timeline, root: string, b
       return renderSvg(timeline, { all: options.all });
     case 'html':
       return htmlReportFrom(root, timeline, baseline);
+    case 'otlp':
+      return JSON.stringify(toOtlp(timeline)) + '\n';
   }
 }
 

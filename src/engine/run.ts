@@ -187,6 +187,8 @@ export class Run extends EventEmitter<RunEvents> {
   private streamFault = false;
   private spawnError: string | undefined;
   private startedAt = 0;
+  /** Date.now() when the run started: the timeline's 0 on the wall clock. */
+  private startedAtEpochMs = 0;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private timeoutMs: number | undefined;
   private pendingDelta: NodeJS.Immediate | undefined;
@@ -309,6 +311,7 @@ export class Run extends EventEmitter<RunEvents> {
     };
     control?.write(JSON.stringify(request) + '\n');
     this.startedAt = performance.now();
+    this.startedAtEpochMs = Date.now();
     if (options.timeoutMs && options.timeoutMs > 0) {
       this.timeoutMs = options.timeoutMs;
       this.timeoutTimer = setTimeout(() => void this.stop('timeout'), options.timeoutMs);
@@ -538,6 +541,7 @@ export class Run extends EventEmitter<RunEvents> {
     else if (this.sealed && b.started && !b.exit && !this.endStatus && !bySignal && !this.streamError && !this.spawnError) {
       timeline.incomplete = INCOMPLETE_CLOSED;
     }
+    if (this.startedAtEpochMs) timeline.startEpochMs = this.startedAtEpochMs;
     attachInsights(timeline, this.sourceText);
     attachStillWaiting(timeline, b.pendingReport, this.sourceText);
     const expectations = this.sourceText === undefined ? undefined : checkExpectations(this.sourceText, this.language, timeline);

@@ -254,6 +254,11 @@ export interface Timeline {
    */
   time?: TimeMode;
   /**
+   * Wall-clock time (ms since the Unix epoch) at the timeline's 0 ms, as the engine saw the run
+   * start; exports that need real times (OTLP) add span offsets to it. Absent in older files.
+   */
+  startEpochMs?: number;
+  /**
    * Awaits still pending when the run ended (exit, unsettled top-level await, Stop, timeout), one
    * entry per thing that would have settled them; absent when nothing was waiting. See `StillWaiting`.
    */

@@ -148,7 +148,7 @@ export interface RevealMessage extends MessageBase<'reveal'> {
 /** The user asked to export the current run. */
 export interface ExportMessage extends MessageBase<'export'> {
   /** svg: image of the chart; html: standalone report; trace: Chrome trace JSON. */
-  kind: 'svg' | 'html' | 'trace';
+  kind: 'svg' | 'html' | 'trace' | 'otlp';
 }
 
 /** The user pressed Stop. */
@@ -174,7 +174,7 @@ const SPAN_KINDS: readonly SpanKind[] = ['await', 'call', 'block', 'timer', 'com
 const LANGUAGES: readonly Language[] = ['typescript', 'javascript', 'python'];
 const STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'timeout', 'cancelled'];
 const MARK_KINDS: readonly MarkKind[] = ['log', 'info', 'warn', 'error', 'stdout', 'stderr', 'exception', 'unhandledRejection'];
-const EXPORT_KINDS: readonly ExportMessage['kind'][] = ['svg', 'html', 'trace'];
+const EXPORT_KINDS: readonly ExportMessage['kind'][] = ['svg', 'html', 'trace', 'otlp'];
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);

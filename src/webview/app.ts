@@ -171,6 +171,7 @@ export class TimelineApp implements ChartActions {
         button('SVG', 'Export the chart as SVG', () => this.post(message({ type: 'export', kind: 'svg' }))),
         button('HTML', 'Export a standalone HTML report', () => this.post(message({ type: 'export', kind: 'html' }))),
         button('Trace', 'Export Chrome trace JSON (opens in Perfetto)', () => this.post(message({ type: 'export', kind: 'trace' }))),
+        button('OTLP', 'Export OTLP/JSON traces (Jaeger, Tempo, any OpenTelemetry viewer)', () => this.post(message({ type: 'export', kind: 'otlp' }))),
         this.warpButton,
         ...(this.baseline.button ? [this.baseline.button] : []),
         this.stopButton,
