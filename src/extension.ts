@@ -48,9 +48,9 @@ export function activate(context: vscode.ExtensionContext): AwaitTimelineApi {
 
 /** The run command in Restricted Mode: say why nothing runs, and where to change it. */
 async function explainUntrusted(): Promise<void> {
-  const manage = 'Manage Workspace Trust';
+  const manage = vscode.l10n.t('Manage Workspace Trust');
   const choice = await vscode.window.showWarningMessage(
-    'Await Timeline: Run with Timeline executes the snippet, so it is disabled in an untrusted workspace (Restricted Mode). Trust the workspace to use it.',
+    vscode.l10n.t('Await Timeline: Run with Timeline executes the snippet, so it is disabled in an untrusted workspace (Restricted Mode). Trust the workspace to use it.'),
     manage,
   );
   if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');

@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 
 import type { Language, Timeline } from '../shared/timeline';
-import { expectationLens, firstAsyncLine, runLensTitle } from './codeLensModel';
+import { formatDuration } from '../shared/format';
+import { firstAsyncLine, gradeLensText, stillGraded } from './codeLensModel';
 import { SECTION } from './settings';
 
 const LANGUAGES: Record<string, Language> = { typescript: 'typescript', javascript: 'javascript', python: 'python' };
@@ -48,8 +49,12 @@ export class TimelineCodeLenses implements vscode.CodeLensProvider, vscode.Dispo
     if (line !== undefined) {
       const range = document.lineAt(line).range;
       lenses.push(new vscode.CodeLens(range, {
-        title: runLensTitle(last?.wallMs, last?.status),
-        tooltip: 'Run this file and show when each await started and finished',
+        title: !last
+          ? vscode.l10n.t('▶ Run with Timeline')
+          : last.status === 'completed'
+            ? vscode.l10n.t('▶ Run with Timeline · last {0}', formatDuration(last.wallMs))
+            : vscode.l10n.t('▶ Run with Timeline · last {0} ({1})', formatDuration(last.wallMs), last.status),
+        tooltip: vscode.l10n.t('Run this file and show when each await started and finished'),
         command: 'awaitTimeline.run',
         arguments: [document.uri],
       }));
@@ -57,10 +62,10 @@ export class TimelineCodeLenses implements vscode.CodeLensProvider, vscode.Dispo
     for (const result of last?.expectations ?? []) {
       if (result.line < 1 || result.line > document.lineCount) continue;
       const text = document.lineAt(result.line - 1);
-      const title = expectationLens(result, text.text);
-      if (!title) continue;
+      if (!stillGraded(result, text.text)) continue;
+      const title = result.error !== undefined ? vscode.l10n.t('✗ malformed: {0}', result.error) : gradeLensText(result);
       // No command: the lens is the grade, read-only (an empty command renders as plain text).
-      lenses.push(new vscode.CodeLens(text.range, { title, command: '', tooltip: result.passed ? 'This expectation held in the last run' : 'This expectation failed in the last run' }));
+      lenses.push(new vscode.CodeLens(text.range, { title, command: '', tooltip: result.passed ? vscode.l10n.t('This expectation held in the last run') : vscode.l10n.t('This expectation failed in the last run') }));
     }
     return lenses;
   }

@@ -1,6 +1,5 @@
 // Where the CodeLenses go and what they say (no 'vscode': tested in Node): "Run with Timeline" above
 // the first line that awaits or declares an async function, and a ✓/✗ lens on each graded @expect line.
-import { formatDuration } from '../shared/format';
 import type { ExpectationResult, Language } from '../shared/timeline';
 
 /** A line (0-based) that starts async code: `await`, `async def`, `async function`, an async arrow or method. */
@@ -48,19 +47,15 @@ function stripStrings(line: string, language: Language): string {
   return comment >= 0 ? noStrings.slice(0, comment) : noStrings;
 }
 
-/** The Run lens's title: with the last run's wall time once the file has run. */
-export function runLensTitle(lastWallMs: number | undefined, lastStatus?: string): string {
-  if (lastWallMs === undefined) return '▶ Run with Timeline';
-  const how = lastStatus && lastStatus !== 'completed' ? ` (${lastStatus})` : '';
-  return `▶ Run with Timeline · last ${formatDuration(lastWallMs)}${how}`;
+/**
+ * Whether the lens of a graded @expect line still belongs on this line: it says what was graded
+ * (an edit that moved or changed it makes the old grade meaningless there).
+ */
+export function stillGraded(result: ExpectationResult, lineText: string): boolean {
+  return lineText.includes('@expect') && lineText.includes(result.text);
 }
 
-/**
- * The lens over one graded @expect line, when that line still says what was graded (an edit that
- * moved or changed it makes the old grade meaningless there).
- */
-export function expectationLens(result: ExpectationResult, lineText: string): string | undefined {
-  if (!lineText.includes('@expect') || !lineText.includes(result.text)) return undefined;
-  if (result.error !== undefined) return `✗ malformed: ${result.error}`;
+/** The lens of a graded (well-formed) expectation: ✓ or ✗ and what the run showed. */
+export function gradeLensText(result: ExpectationResult): string {
   return `${result.passed ? '✓' : '✗'} ${result.actual}`;
 }

@@ -15,32 +15,35 @@ export interface ShownRun {
 /** `baseline`: the pinned run, drawn in the HTML report as the panel draws it. */
 export async function exportRun(kind: ExportKind, shown: ShownRun | undefined, running: boolean, extensionUri: vscode.Uri, baseline?: Timeline): Promise<void> {
   if (!shown) {
-    const why = running ? 'the run is still going: export it when it ends, or Stop it' : 'nothing to export yet: run a snippet first';
-    void vscode.window.showInformationMessage(`Await Timeline: ${why}.`);
+    void vscode.window.showInformationMessage(running
+      ? vscode.l10n.t('Await Timeline: the run is still going: export it when it ends, or Stop it.')
+      : vscode.l10n.t('Await Timeline: nothing to export yet: run a snippet first.'));
     return;
   }
   const format = EXPORT_FORMATS[kind];
   const target = await vscode.window.showSaveDialog({
     defaultUri: defaultTarget(shown.uri, kind),
     filters: { [format.name]: format.extensions },
-    title: `Export ${format.name}`,
-    saveLabel: 'Export',
+    title: vscode.l10n.t('Export {0}', format.name),
+    saveLabel: vscode.l10n.t('Export'),
   });
   if (!target) return;
   try {
     const text = exportText(kind, shown.timeline, extensionUri.fsPath, baseline);
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
   } catch (err) {
-    void vscode.window.showErrorMessage(`Await Timeline: could not export ${target.fsPath}: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Await Timeline: could not export {0}: {1}', target.fsPath, (err as Error).message));
     return;
   }
   const name = target.path.split('/').pop();
-  const choice = await vscode.window.showInformationMessage(`Await Timeline: exported ${name}.`, 'Open', 'Reveal');
-  if (choice === 'Open') {
+  const openItem = vscode.l10n.t('Open');
+  const revealItem = vscode.l10n.t('Reveal');
+  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Await Timeline: exported {0}.', name ?? ''), openItem, revealItem);
+  if (choice === openItem) {
     // The report is for a browser; the image and the trace open in the editor.
     if (kind === 'html') await vscode.env.openExternal(target);
     else await vscode.commands.executeCommand('vscode.open', target);
-  } else if (choice === 'Reveal') {
+  } else if (choice === revealItem) {
     const inWorkspace = vscode.workspace.getWorkspaceFolder(target) !== undefined;
     await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', target);
   }

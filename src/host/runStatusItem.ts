@@ -18,8 +18,8 @@ export class RunStatusItem implements vscode.Disposable {
 
   update(elapsedMs: number): void {
     this.item.text = `$(debug-stop) ${this.fileName} ${formatElapsed(elapsedMs)}`;
-    this.item.tooltip = `Await Timeline is running ${this.fileName}. Click to stop.`;
-    this.item.accessibilityInformation = { label: `Await Timeline running ${this.fileName}, ${formatElapsed(elapsedMs)}. Stop.`, role: 'button' };
+    this.item.tooltip = vscode.l10n.t('Await Timeline is running {0}. Click to stop.', this.fileName);
+    this.item.accessibilityInformation = { label: vscode.l10n.t('Await Timeline running {0}, {1}. Stop.', this.fileName, formatElapsed(elapsedMs)), role: 'button' };
   }
 
   hide(): void {

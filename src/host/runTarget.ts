@@ -25,7 +25,7 @@ export interface RunTarget {
 /** The run for this document, or a sentence saying why it cannot run. */
 export function runTargetFor(document: vscode.TextDocument): RunTarget | string {
   const ext = RUNNABLE_LANGUAGES[document.languageId];
-  if (!ext) return `Await Timeline runs TypeScript, JavaScript and Python files, not ${document.languageId}.`;
+  if (!ext) return vscode.l10n.t('Await Timeline runs TypeScript, JavaScript and Python files, not {0}.', document.languageId);
   const source = document.getText();
   if (document.uri.scheme === 'file') {
     const folder = vscode.workspace.getWorkspaceFolder(document.uri);

@@ -46,9 +46,9 @@ export function registerSavedTimelines(runner: TimelineRunner): vscode.Disposabl
     vscode.commands.registerCommand('awaitTimeline.openSavedTimeline', async (resource?: unknown) => {
       const uri = resource instanceof vscode.Uri ? resource : (await vscode.window.showOpenDialog({
         canSelectMany: false,
-        filters: { 'Timeline JSON': ['json'] },
-        title: 'Open a saved timeline (await-timeline --json, or the panel\'s export)',
-        openLabel: 'Open Timeline',
+        filters: { [vscode.l10n.t('Timeline JSON')]: ['json'] },
+        title: vscode.l10n.t("Open a saved timeline (await-timeline --json, or the panel's export)"),
+        openLabel: vscode.l10n.t('Open Timeline'),
       }))?.[0];
       if (!uri) return undefined;
       await vscode.commands.executeCommand('vscode.openWith', uri, SAVED_TIMELINE_VIEW_TYPE);
@@ -66,8 +66,7 @@ function notATimelinePage(name: string, problem: string): string {
 <title>${esc(name)}</title>
 <style>body{font-family:var(--vscode-font-family);color:var(--vscode-foreground);padding:2em;max-width:48em}
 code{font-family:var(--vscode-editor-font-family)}h1{font-size:1.3em;font-weight:600}</style></head>
-<body role="alert"><h1>${esc(name)} is not a timeline Await Timeline can show</h1>
+<body role="alert"><h1>${esc(vscode.l10n.t('{0} is not a timeline Await Timeline can show', name))}</h1>
 <p>${esc(problem)}.</p>
-<p>Timelines are the JSON files <code>await-timeline run file.ts --json out.timeline.json</code> writes.
-Reopen this file with the text editor (<b>Reopen Editor With…</b>) to see its content.</p></body></html>`;
+<p>${esc(vscode.l10n.t('Timelines are the JSON files that await-timeline run file.ts --json out.timeline.json writes. Reopen this file with the text editor (Reopen Editor With…) to see its content.'))}</p></body></html>`;
 }

@@ -37,8 +37,8 @@ export class TimelineTestExplorer implements vscode.Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const controller = this.controller;
-    this.workshop = controller.createTestItem(WORKSHOP_ID, 'Await Timeline Workshop');
-    this.workshop.description = 'your copies of the exercises';
+    this.workshop = controller.createTestItem(WORKSHOP_ID, vscode.l10n.t('Await Timeline Workshop'));
+    this.workshop.description = vscode.l10n.t('your copies of the exercises');
     this.workshop.canResolveChildren = true;
     controller.items.add(this.workshop);
     controller.resolveHandler = async (item) => {
@@ -49,7 +49,7 @@ export class TimelineTestExplorer implements vscode.Disposable {
       this.loadWorkshop();
       await this.discoverWorkspace();
     };
-    controller.createRunProfile('Grade', vscode.TestRunProfileKind.Run, (request, token) => this.runTests(request, token), true);
+    controller.createRunProfile(vscode.l10n.t('Grade'), vscode.TestRunProfileKind.Run, (request, token) => this.runTests(request, token), true);
     this.disposables.push(
       controller,
       this.graded,
@@ -79,7 +79,7 @@ export class TimelineTestExplorer implements vscode.Disposable {
       const started = fs.existsSync(copy.fsPath);
       const uri = started ? copy : vscode.Uri.file(exercise.starter);
       const item = this.controller.createTestItem(`${WORKSHOP_ID}/${exercise.id}`, `${exercise.id.slice(0, 2)} · ${exercise.title}`, uri);
-      item.description = started ? 'your copy' : 'not started (the starter)';
+      item.description = started ? vscode.l10n.t('your copy') : vscode.l10n.t('not started (the starter)');
       item.sortText = exercise.id;
       this.setExpectations(item, readSource(uri), exercise.language);
       items.push(item);
@@ -187,7 +187,7 @@ export class TimelineTestExplorer implements vscode.Disposable {
   private async gradeFile(run: vscode.TestRun, item: vscode.TestItem, token: vscode.CancellationToken): Promise<void> {
     const uri = item.uri!;
     if (!vscode.workspace.isTrusted) {
-      run.errored(item, new vscode.TestMessage('Grading runs the file, so it is disabled in an untrusted workspace (Restricted Mode).'));
+      run.errored(item, new vscode.TestMessage(vscode.l10n.t('Grading runs the file, so it is disabled in an untrusted workspace (Restricted Mode).')));
       return;
     }
     const source = readSource(uri);
@@ -233,7 +233,9 @@ export class TimelineTestExplorer implements vscode.Disposable {
       if (!r) run.skipped(child);
       else if (r.passed) run.passed(child);
       else {
-        const message = new vscode.TestMessage(r.error !== undefined ? `malformed @expect: ${r.error}` : `expected ${r.text}; the run showed ${r.actual}`);
+        const message = new vscode.TestMessage(r.error !== undefined
+          ? vscode.l10n.t('malformed @expect: {0}', r.error)
+          : vscode.l10n.t('expected {0}; the run showed {1}', r.text, r.actual));
         message.location = at(r.line, r.column);
         if (r.error !== undefined) run.errored(child, message);
         else run.failed(child, message);
@@ -245,13 +247,17 @@ export class TimelineTestExplorer implements vscode.Disposable {
       if (error.line) message.location = at(error.line, error.column);
       run.errored(item, message, duration);
     } else if (!results.length) {
-      run.errored(item, new vscode.TestMessage('This file has no @expect comments to check.'), duration);
+      run.errored(item, new vscode.TestMessage(vscode.l10n.t('This file has no @expect comments to check.')), duration);
     } else if (results.every((r) => r.passed)) {
       run.passed(item, duration);
     } else {
       const failed = results.filter((r) => !r.passed).length;
-      const how = timeline.status === 'completed' || timeline.status === 'failed' ? '' : ` (the run ${timeline.status === 'timeout' ? 'timed out' : 'was stopped'})`;
-      run.failed(item, new vscode.TestMessage(`${failed} of ${results.length} expectations failed${how}.`), duration);
+      const text = timeline.status === 'timeout'
+        ? vscode.l10n.t('{0} of {1} expectations failed (the run timed out).', failed, results.length)
+        : timeline.status === 'cancelled'
+          ? vscode.l10n.t('{0} of {1} expectations failed (the run was stopped).', failed, results.length)
+          : vscode.l10n.t('{0} of {1} expectations failed.', failed, results.length);
+      run.failed(item, new vscode.TestMessage(text), duration);
     }
   }
 }

@@ -149,5 +149,5 @@ export class TimelinePanel implements vscode.Disposable {
 }
 
 function panelTitle(fileName: string): string {
-  return `${fileName} — Timeline`;
+  return vscode.l10n.t('{0} — Timeline', fileName);
 }

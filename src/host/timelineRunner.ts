@@ -74,7 +74,7 @@ export class TimelineRunner implements vscode.Disposable {
       ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === resource.toString()) ?? (await vscode.workspace.openTextDocument(resource))
       : vscode.window.activeTextEditor?.document;
     if (!document) {
-      void vscode.window.showInformationMessage('Await Timeline: open a TypeScript, JavaScript or Python file to run.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Await Timeline: open a TypeScript, JavaScript or Python file to run.'));
       return undefined;
     }
     const target = runTargetFor(document);
@@ -348,8 +348,8 @@ export class TimelineRunner implements vscode.Disposable {
   /** Node or Python could not start: say so where the user looks, with the setting to fix it. */
   private async explainSpawnFailure(target: RunTarget, message: string): Promise<void> {
     const setting = languageOf(target.file) === 'python' ? 'pythonPath' : 'nodePath';
-    const open = 'Open Settings';
-    const choice = await vscode.window.showErrorMessage(`Await Timeline could not run ${target.displayName}: ${message}`, open);
+    const open = vscode.l10n.t('Open Settings');
+    const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Await Timeline could not run {0}: {1}', target.displayName, message), open);
     if (choice === open) await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.${setting}`);
   }
 
@@ -439,15 +439,17 @@ export class TimelineRunner implements vscode.Disposable {
     }
     const shown = which ?? this.shown;
     if (!shown) {
-      void vscode.window.showInformationMessage(`Await Timeline: ${this.run ? 'pin the run when it has ended' : 'run a snippet first, then pin it as the baseline'}.`);
+      void vscode.window.showInformationMessage(this.run
+        ? vscode.l10n.t('Await Timeline: pin the run when it has ended.')
+        : vscode.l10n.t('Await Timeline: run a snippet first, then pin it as the baseline.'));
       return;
     }
     if (!(await this.baseline.pin(shown.timeline))) {
-      void vscode.window.showWarningMessage('Await Timeline: this run has too many spans to keep as a baseline.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Await Timeline: this run has too many spans to keep as a baseline.'));
       return;
     }
     this.postBaseline();
-    void vscode.window.showInformationMessage(`Await Timeline: pinned ${path.basename(shown.timeline.file)} (${formatDuration(shown.timeline.wallMs)}) as the baseline; the next runs are compared with it.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Await Timeline: pinned {0} ({1}) as the baseline; the next runs are compared with it.', path.basename(shown.timeline.file), formatDuration(shown.timeline.wallMs)));
   }
 
   /** A bar was clicked: select that line in the run's editor, opening it again if it was closed. */
@@ -460,7 +462,7 @@ export class TimelineRunner implements vscode.Disposable {
       document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
     } catch {
       // A saved timeline whose snippet is not on this machine (any more).
-      void vscode.window.showInformationMessage(`Await Timeline: ${uri.fsPath} is not there to show line ${line}.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Await Timeline: {0} is not there to show line {1}.', uri.fsPath, line));
       return;
     }
     if (line > document.lineCount) return;

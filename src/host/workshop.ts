@@ -71,27 +71,27 @@ export async function openWorkshopExercise(context: vscode.ExtensionContext, id?
   const root = vscode.Uri.joinPath(context.extensionUri, 'examples', 'workshop');
   const exercises = listExercises(root.fsPath);
   if (!exercises.length) {
-    void vscode.window.showErrorMessage(`Await Timeline: no workshop exercises found in ${root.fsPath}.`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Await Timeline: no workshop exercises found in {0}.', root.fsPath));
     return undefined;
   }
   if (id !== undefined) {
     const exercise = exercises.find((e) => e.id === id);
     if (!exercise) {
-      void vscode.window.showErrorMessage(`Await Timeline: there is no workshop exercise '${id}'.`);
+      void vscode.window.showErrorMessage(vscode.l10n.t("Await Timeline: there is no workshop exercise '{0}'.", id));
       return undefined;
     }
     return openStarter(context, exercise);
   }
-  const solutionButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('lightbulb'), tooltip: 'Show the solution' };
+  const solutionButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('lightbulb'), tooltip: vscode.l10n.t('Show the solution') };
   const picked = await new Promise<ExerciseItem | undefined>((resolve) => {
     const pick = vscode.window.createQuickPick<ExerciseItem>();
-    pick.title = 'Await Timeline Workshop: make the timeline show what the @expect lines say';
-    pick.placeholder = 'Pick an exercise: its starter opens as your own copy; run it with Run with Timeline';
+    pick.title = vscode.l10n.t('Await Timeline Workshop: make the timeline show what the @expect lines say');
+    pick.placeholder = vscode.l10n.t('Pick an exercise: its starter opens as your own copy; run it with Run with Timeline');
     pick.matchOnDetail = true;
     pick.items = exercises.map((exercise) => ({
       exercise,
       label: `${exercise.id.slice(0, 2)} · ${exercise.title}`,
-      description: `${exercise.language === 'python' ? 'Python' : 'TypeScript'} · ${exercise.expectations} expectations`,
+      description: vscode.l10n.t('{0} · {1} expectations', exercise.language === 'python' ? 'Python' : 'TypeScript', exercise.expectations),
       detail: exercise.task,
       buttons: exercise.solution ? [solutionButton] : [],
     }));
@@ -131,10 +131,10 @@ async function openStarter(context: vscode.ExtensionContext, exercise: WorkshopE
   if (exists) {
     const current = await vscode.workspace.fs.readFile(copy);
     if (Buffer.compare(Buffer.from(current), Buffer.from(starter)) !== 0) {
-      const keep = 'Continue my copy';
-      const restart = 'Start over';
+      const keep = vscode.l10n.t('Continue my copy');
+      const restart = vscode.l10n.t('Start over');
       const choice = await vscode.window.showInformationMessage(
-        `You have worked on "${exercise.title}" before.`, { modal: true, detail: 'Start over replaces your copy with the starter.' }, keep, restart,
+        vscode.l10n.t('You have worked on "{0}" before.', exercise.title), { modal: true, detail: vscode.l10n.t('Start over replaces your copy with the starter.') }, keep, restart,
       );
       if (!choice) return undefined;
       if (choice === restart) await writeCopy(folder, copy, starter);
@@ -145,7 +145,7 @@ async function openStarter(context: vscode.ExtensionContext, exercise: WorkshopE
   const document = await vscode.workspace.openTextDocument(copy);
   const editor = await vscode.window.showTextDocument(document, { preview: false });
   void vscode.window.showInformationMessage(
-    `${exercise.title}: make the @expect lines hold, then Run with Timeline (Ctrl+Alt+Shift+R). The panel shows ✓/✗ for each.`,
+    vscode.l10n.t('{0}: make the @expect lines hold, then Run with Timeline (Ctrl+Alt+Shift+R). The panel shows ✓/✗ for each.', exercise.title),
   );
   return editor;
 }

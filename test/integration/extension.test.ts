@@ -58,7 +58,7 @@ describe('Await Timeline extension', function () {
     await closeAll();
   });
 
-  it('activates on its commands only, and contributes its commands and settings', async () => {
+  it('is not active before a command (or a TS, JS or Python editor, for its CodeLens), and contributes its commands and settings', async () => {
     const ext = vscode.extensions.getExtension('await-timeline.await-timeline');
     assert.ok(ext, 'the extension is installed');
     assert.equal(ext.isActive, false, 'nothing activated it before its first command');
