@@ -37,7 +37,7 @@ export class LiveMode implements vscode.Disposable {
       ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === resource.toString()) ?? (await vscode.workspace.openTextDocument(resource))
       : vscode.window.activeTextEditor?.document;
     if (!document) {
-      void vscode.window.showInformationMessage('Await Timeline: open a TypeScript, JavaScript or Python file to run it live.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Await Timeline: open a TypeScript, JavaScript or Python file to run it live.'));
       return false;
     }
     if (this.runner.isLive(document.uri)) {
@@ -46,7 +46,7 @@ export class LiveMode implements vscode.Disposable {
     }
     const refusal = this.refusal(document);
     if (refusal) {
-      void vscode.window.showInformationMessage(`Await Timeline: ${refusal}`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Await Timeline: {0}', refusal));
       return false;
     }
     this.runner.setLive(document, true);
@@ -64,12 +64,12 @@ export class LiveMode implements vscode.Disposable {
 
   /** Why this file cannot run live, or undefined when it can. */
   private refusal(document: vscode.TextDocument): string | undefined {
-    if (!vscode.workspace.isTrusted) return 'live mode runs the file as you type, so it is off in an untrusted workspace (Restricted Mode).';
+    if (!vscode.workspace.isTrusted) return vscode.l10n.t('live mode runs the file as you type, so it is off in an untrusted workspace (Restricted Mode).');
     const target = runTargetFor(document);
     if (typeof target === 'string') return target;
     const inWorkspace = document.uri.scheme === 'file' && !!vscode.workspace.getWorkspaceFolder(document.uri);
     if (!inWorkspace && !isWorkshopCopy(this.context, document.uri)) {
-      return `live mode runs only files of the open workspace (and workshop exercises); ${target.displayName} is outside it. Use Run with Timeline instead.`;
+      return vscode.l10n.t('live mode runs only files of the open workspace (and workshop exercises); {0} is outside it. Use Run with Timeline instead.', target.displayName);
     }
     return undefined;
   }
@@ -97,9 +97,9 @@ export class LiveMode implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    this.item.text = '$(pulse) Live';
-    this.item.tooltip = 'Await Timeline re-runs this file, warped, as you type. Click to turn live mode off.';
-    this.item.accessibilityInformation = { label: 'Await Timeline live mode is on for this file. Turn it off.', role: 'button' };
+    this.item.text = `$(pulse) ${vscode.l10n.t('Live')}`;
+    this.item.tooltip = vscode.l10n.t('Await Timeline re-runs this file, warped, as you type. Click to turn live mode off.');
+    this.item.accessibilityInformation = { label: vscode.l10n.t('Await Timeline live mode is on for this file. Turn it off.'), role: 'button' };
     this.item.show();
   }
 }

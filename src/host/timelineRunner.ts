@@ -138,8 +138,9 @@ export class TimelineRunner implements vscode.Disposable {
   toggleTimeWarp(warp?: boolean): boolean {
     this.warpOverride = warp ?? !this.nextRunWarped();
     this.postClock();
-    const state = this.warpOverride ? 'on: waits for timers are skipped' : 'off: runs take their real time';
-    void vscode.window.setStatusBarMessage(`Await Timeline: time warp ${state}`, 4000);
+    void vscode.window.setStatusBarMessage(this.warpOverride
+      ? vscode.l10n.t('Await Timeline: time warp on: waits for timers are skipped')
+      : vscode.l10n.t('Await Timeline: time warp off: runs take their real time'), 4000);
     return this.warpOverride;
   }
 

@@ -15,7 +15,7 @@ export function hardCodedStrings(line: string): string[] {
   const words = (literal: string) => /[A-Za-z]{2,}/.test(literal.replace(/\$\{[^}]*\}|\$\([\w-]+\)/g, '').replace(/^Await Timeline$/, ''));
   const literal = String.raw`(['"\x60])((?:\\.|(?!\1).)*)\1`;
   const sinks = [
-    new RegExp(String.raw`\b(?:show(?:Information|Warning|Error)Message|TestMessage)\(\s*${literal}`, 'g'),
+    new RegExp(String.raw`\b(?:show(?:Information|Warning|Error)Message|setStatusBarMessage|TestMessage)\(\s*${literal}`, 'g'),
     new RegExp(String.raw`\b(?:title|tooltip|placeholder|description|detail|saveLabel|openLabel|label|text)\s*[:=]\s*${literal}`, 'g'),
     new RegExp(String.raw`\bconst\s+\w+\s*=\s*(['"])([A-Z][a-z]+(?: [A-Za-z]+)+)\1`, 'g'),
     new RegExp(String.raw`\breturn\s+${literal}`, 'g'),
