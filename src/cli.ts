@@ -348,8 +348,9 @@ async function main(argv: string[]): Promise<number> {
     try {
       await postOtlp(options.otlpEndpoint, exportText('otlp', timeline, path.resolve(__dirname, '..')));
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      process.stderr.write(`await-timeline: --otlp-endpoint ${options.otlpEndpoint}: could not send the trace: ${cause ?? (err as Error).message}\n`);
+      // fetch says only "fetch failed": the reason (ECONNREFUSED, a refused port…) is its cause.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      process.stderr.write(`await-timeline: --otlp-endpoint ${options.otlpEndpoint}: could not send the trace: ${cause?.code ?? cause?.message ?? (err as Error).message}\n`);
       exportsFailed = true;
     }
   }

@@ -147,13 +147,18 @@ describe('OTLP/JSON export', () => {
     }
   });
 
-  it('says so when the collector cannot be reached, and still writes the other exports', () => {
+  it('says so when the collector cannot be reached, and still writes the other exports', async () => {
+    // A port nothing listens on: one that was just free.
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'at-otlp-'));
     try {
       const out = path.join(dir, 'run.json');
-      const r = cli(['run', 'examples/two-chefs/promise-all.ts', '--time', 'warp', '--json', out, '--otlp-endpoint', 'http://127.0.0.1:9']);
+      const r = cli(['run', 'examples/two-chefs/promise-all.ts', '--time', 'warp', '--json', out, '--otlp-endpoint', `http://127.0.0.1:${port}`]);
       assert.equal(r.status, 2);
-      assert.match(r.stderr, /--otlp-endpoint http:\/\/127\.0\.0\.1:9: could not send the trace: ECONNREFUSED/);
+      assert.match(r.stderr, new RegExp(`--otlp-endpoint http://127\\.0\\.0\\.1:${port}: could not send the trace: ECONNREFUSED`));
       assert.ok(fs.existsSync(out));
       assert.match(cli(['run', 'examples/two-chefs/promise-all.ts', '--otlp-endpoint', 'localhost:4318']).stderr, /--otlp-endpoint needs an http or https URL/);
     } finally {
