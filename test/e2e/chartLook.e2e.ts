@@ -95,7 +95,7 @@ describe('The chart at a glance', function () {
 
   before(async () => {
     wb = await launchWorkbench({ folder: fixtures });
-    await warmUp(wb, 'chefs-busy.ts');
+    await warmUp(wb, 'nested.js');
   });
   after(async () => {
     await wb?.close();
@@ -128,6 +128,8 @@ describe('The chart at a glance', function () {
     await screenshot(wb.page, 'e2e-width-480-running');
     await stop.click();
     await waitForStatus(view, ['cancelled'], 30_000);
+    // The click focused the panel's group: the next file opens beside it, with the code.
+    await runCommand(wb.page, 'View: Focus First Editor Group');
 
     view = await runFromPalette(wb, 'kinds.ts');
     for (const width of [480, 520, 800, 1400]) {

@@ -28,7 +28,7 @@ describe('Run with Timeline in VS Code', function () {
 
   before(async () => {
     wb = await launchWorkbench({ folder: fixtures });
-    await warmUp(wb, 'chefs-busy.ts');
+    await warmUp(wb, 'nested.js');
   });
   after(async () => {
     await wb?.close();
