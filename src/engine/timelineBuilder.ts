@@ -3,7 +3,7 @@
 import {
   OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type PendingMessage, type Site,
 } from '../shared/runtimeProtocol';
-import type { Language, Mark, RunError, RunStatus, Span, SpanAggregate, Timeline, TimelineStats } from '../shared/timeline';
+import type { Language, LoopDelay, Mark, RunError, RunStatus, Span, SpanAggregate, Timeline, TimelineStats } from '../shared/timeline';
 import { AggregateStore } from './aggregateStore';
 import { MalformedStreamError, type Frame } from './frameDecoder';
 import { SpanTable } from './spanTable';
@@ -23,6 +23,8 @@ export class TimelineBuilder {
    * spans remembered. A CLI run keeps no per-span bookkeeping beyond the spans themselves.
    */
   trackChanges = true;
+  /** Stretches the event loop was late or held but not by the snippet (never blocks). */
+  private readonly delays: LoopDelay[] = [];
   /** Block id -> the block it was split from. */
   private readonly continues = new Map<number, number>();
   private dirty = new Set<number>();
@@ -134,6 +136,11 @@ export class TimelineBuilder {
       case 'pending':
         this.pendingReport = m;
         break;
+      case 'delay': {
+        const { type: _type, ...delay } = m;
+        this.delays.push(delay);
+        break;
+      }
       case 'hello':
         break;
     }
@@ -208,6 +215,43 @@ export class TimelineBuilder {
       }
     }
     this.tidyBlocks(thresholdMs);
+    this.removeToolTime();
+    // What is left shorter than the threshold is not a block: blocks under it never appear.
+    for (const b of this.spans.ofKind('block')) {
+      if (b.endMs !== null && b.endMs - b.startMs < thresholdMs) this.spans.delete(b.id);
+    }
+  }
+
+  /**
+   * The runtime's own work (instrumenting a module the snippet loaded) is timed exactly by the
+   * child: it is the tool's time, never the user's block. A block keeps only what lies outside it;
+   * the longest piece left keeps the block's identity.
+   */
+  private removeToolTime(): void {
+    const tool = this.delays.filter((d) => d.kind === 'instrumenting');
+    if (tool.length === 0) return;
+    for (const b of this.spans.ofKind('block')) {
+      if (b.endMs === null) continue;
+      let pieces: Array<[number, number]> = [[b.startMs, b.endMs]];
+      for (const d of tool) {
+        pieces = pieces.flatMap(([s, e]): Array<[number, number]> =>
+          d.endMs <= s || d.startMs >= e ? [[s, e]] : ([[s, d.startMs], [d.endMs, e]] as Array<[number, number]>).filter(([a, z]) => z > a));
+      }
+      if (pieces.length === 1 && pieces[0]![0] === b.startMs && pieces[0]![1] === b.endMs) continue;
+      if (pieces.length === 0) {
+        this.spans.delete(b.id);
+        continue;
+      }
+      pieces.sort((x, y) => (y[1] - y[0]) - (x[1] - x[0]));
+      [b.startMs, b.endMs] = pieces[0]!;
+      let id = this.spans.maxId();
+      for (const [s, e] of pieces.slice(1)) this.spans.set({ ...b, id: ++id, startMs: s, endMs: e });
+    }
+  }
+
+  /** Delays of the event loop that were not the snippet's (see `LoopDelay`), in start order. */
+  allDelays(): LoopDelay[] {
+    return [...this.delays].sort((a, b) => a.startMs - b.startMs);
   }
 
   /**
@@ -291,6 +335,9 @@ export class TimelineBuilder {
 
   build(status: RunStatus, exitCode: number | null, wallMs: number, error: RunError | null): Timeline {
     const spans = this.allSpans();
+    const delays = this.allDelays();
+    const stats = computeStats(spans, wallMs);
+    if (delays.length > 0) stats.delayedMs = round(unionLength(delays.map((d) => [d.startMs, d.endMs])));
     return {
       version: 1,
       file: this.file,
@@ -302,8 +349,9 @@ export class TimelineBuilder {
       spans,
       marks: this.allMarks(),
       droppedSpans: this.droppedSpans,
-      stats: computeStats(spans, wallMs),
+      stats,
       ...(this.aggregates.size ? { aggregates: this.aggregateList() } : {}),
+      ...(delays.length > 0 ? { delays } : {}),
     };
   }
 

@@ -162,6 +162,19 @@ export interface ErrorMessage {
   stack?: string;
 }
 
+/**
+ * A stretch in which the event loop was late or held but not by the snippet (the watchdog saw no
+ * code of the snippet running, or the runtime was instrumenting a module): never a block.
+ */
+export interface DelayMessage {
+  type: 'delay';
+  kind: 'delayed' | 'instrumenting';
+  label: string;
+  startMs: number;
+  endMs: number;
+  line?: number;
+}
+
 /** Sent from the exit path: everything before it has been flushed. */
 export interface ExitMessage {
   type: 'exit';
@@ -250,7 +263,8 @@ export type ChildMessage =
   | MarkMessage
   | ErrorMessage
   | ExitMessage
-  | FlushedMessage;
+  | FlushedMessage
+  | DelayMessage;
 
 /** Engine -> child: run this snippet (sent once to a warm child). */
 export interface RunRequest {
@@ -401,6 +415,11 @@ export function checkChildMessage(v: unknown): string | undefined {
         : 'bad pending';
     case 'exit':
       return isInt(v.code) && isNum(v.atMs) ? undefined : 'bad exit';
+    case 'delay':
+      return (v.kind === 'delayed' || v.kind === 'instrumenting') && isStr(v.label) && isNum(v.startMs) &&
+        isNum(v.endMs) && v.endMs >= v.startMs && optNum(v.line)
+        ? undefined
+        : 'bad delay';
     default:
       return `unknown message type ${JSON.stringify(v.type).slice(0, 40)}`;
   }

@@ -140,6 +140,30 @@ export interface TimelineStats {
   blockedMs: number;
   /** Most innermost waits pending at one moment. */
   maxConcurrency: number;
+  /** Union of the time covered by `delays` (never part of `blockedMs`); absent when there were none. */
+  delayedMs?: number;
+}
+
+/**
+ * A stretch in which the event loop was held or late but not by the snippet's code, shown apart
+ * from blocks and never counted in `blockedMs` nor matched by `@expect blocked`.
+ */
+export interface LoopDelay {
+  /**
+   * `delayed`: the event loop ran late and no code of the snippet was running: the process waited
+   * for a CPU (a busy machine), the garbage collector or the runtime's own bookkeeping ran
+   * ("event loop delayed: not your code"). `instrumenting`: Await Timeline instrumented a module
+   * the snippet loaded (`require`, `import`) — the tool's own time.
+   */
+  kind: 'delayed' | 'instrumenting';
+  /** What it was, for people: "event loop delayed: not your code", "instrumenting ./tiny_mod". */
+  label: string;
+  /** Milliseconds since the snippet started. */
+  startMs: number;
+  /** Milliseconds since the snippet started. */
+  endMs: number;
+  /** For `instrumenting`: the 1-based line of the snippet's file that loaded the module, when known. */
+  line?: number;
 }
 
 /** One await site of an insight: where its `await` keyword is. */
@@ -239,6 +263,8 @@ export interface Timeline {
    */
   aggregates?: SpanAggregate[];
   stats: TimelineStats;
+  /** Delays of the event loop that were not the snippet's code (see `LoopDelay`), in start order; absent when none. */
+  delays?: LoopDelay[];
   /** Awaits that ran back to back but need not have (JS/TS only); absent when not analysed. */
   insights?: Insight[];
   /** Ids of the spans that set the wall time, outermost first; absent when not computed. */

@@ -98,3 +98,48 @@ describe('engine: block refinement', () => {
     assert.equal(b.allSpans().filter((s) => s.kind === 'block').length, 1);
   });
 });
+
+describe('engine: delays that are not the snippet\'s', () => {
+  const delay = (kind: 'delayed' | 'instrumenting', label: string, startMs: number, endMs: number) =>
+    ({ type: 'json' as const, message: { type: 'delay' as const, kind, label, startMs, endMs } });
+
+  it('lists a late event loop apart: never a block, never in blockedMs', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    b.apply(delay('delayed', 'event loop delayed: not your code', 100, 190));
+    b.refineBlocks(undefined, 50);
+    const t = b.build('completed', 0, 400, null);
+    assert.equal(t.spans.filter((s) => s.kind === 'block').length, 0);
+    assert.equal(t.stats.blockedMs, 0);
+    assert.equal(t.stats.delayedMs, 90);
+    assert.deepEqual(t.delays, [{ kind: 'delayed', label: 'event loop delayed: not your code', startMs: 100, endMs: 190 }]);
+  });
+
+  it('takes the runtime\'s instrumenting time out of a block; what is left under the threshold is no block', () => {
+    const b = new TimelineBuilder('/w/main.js', 'javascript');
+    feed(b, [
+      // require('./tiny_mod') seen as stuck, but the child was instrumenting the module all along
+      { id: 1000000001, parentId: null, kind: 'block', label: "const tiny = require('./tiny_mod')", line: 2, column: 14, startMs: 0, endMs: 320 },
+      // a real block after the require: keeps its line and its wall time, minus the tool's part
+      { id: 1000000002, parentId: null, kind: 'block', label: 'spin(200)', line: 3, column: 1, startMs: 400, endMs: 700 },
+    ]);
+    b.apply(delay('instrumenting', 'instrumenting ./tiny_mod.js', 2, 318));
+    b.apply(delay('instrumenting', 'instrumenting ./other.js', 450, 500));
+    b.refineBlocks(undefined, 50);
+    const t = b.build('completed', 0, 800, null);
+    assert.deepEqual(
+      t.spans.filter((s) => s.kind === 'block').map((s) => [s.label, s.startMs, s.endMs]),
+      [['spin(200)', 400, 450], ['spin(200)', 500, 700]],
+    );
+    assert.equal(t.stats.blockedMs, 250);
+  });
+
+  it('drops a block clipped to its call below the threshold', () => {
+    const b = new TimelineBuilder('/w/b.ts', 'typescript');
+    feed(b, [
+      { id: 1, parentId: null, kind: 'call', label: 'cookEggs()', line: 30, column: 1, startMs: 100, endMs: 107 },
+      { id: 1000000001, parentId: 1, kind: 'block', label: 'synchronous work', line: 0, column: 0, startMs: 20, endMs: 107 },
+    ]);
+    b.refineBlocks(undefined, 50);
+    assert.equal(b.allSpans().filter((s) => s.kind === 'block').length, 0, 'a 7 ms block under a 50 ms threshold');
+  });
+});
