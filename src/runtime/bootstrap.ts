@@ -18,12 +18,14 @@ import { installTimeWarp } from './timeWarp';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
-import { SHARED_PROBE_SLOTS, PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, type WatchdogRun } from './watchdogShared';
+import { SHARED_PROBE_SLOTS, PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
 /** An exception mark keeps this much of its stack (the message alone is cut to MAX_MARK_CHARS). */
 const MAX_STACK_CHARS = 64 * 1024;
+/** The longest the snippet waits for its watchdog thread to run. */
+const WATCHDOG_READY_WAIT_MS = 5000;
 
 function main(): void {
   const g = globalThis as any;
@@ -123,7 +125,7 @@ function main(): void {
 
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
   const tick = () => {
-    probe[PROBE_LAST_TICK] = timeOrigin + perfNow();
+    probe[PROBE_LAST_TICK] = recorder.tickAt = timeOrigin + perfNow();
     recorder.flushDropped();
     transport.flush();
   };
@@ -168,10 +170,14 @@ function main(): void {
   // the same order relative to its own ticks.
   (process as any)._tickCallback?.();
 
+  // A cold child's watchdog thread may still be starting (slow on a busy machine): the snippet
+  // starts once it runs, so that a loop that never yields is seen and named (bounded wait).
+  if (watchdog) Atomics.wait(new Int32Array(probe.buffer), PROBE_READY_I32, 0, WATCHDOG_READY_WAIT_MS);
+
   // Time 0: everything before this was ours, not the snippet's.
   clock.t0 = perfNow();
   probe[PROBE_T0] = timeOrigin + clock.t0;
-  probe[PROBE_LAST_TICK] = probe[PROBE_T0];
+  probe[PROBE_LAST_TICK] = recorder.tickAt = probe[PROBE_T0];
   probe[PROBE_MAIN_ALIVE] = 1;
   probe[PROBE_NATIVE_LINE] = 0;
   transport.send({ type: 'started' });
@@ -436,7 +442,7 @@ function startWatchdog(
       env: process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {},
     });
     w.unref();
-    w.on('error', () => { /* the watchdog is best effort; the program runs on */ });
+    w.on('error', (err) => { if (process.env.AWAIT_TIMELINE_DEBUG) process.stderr.write(`[watchdog] ${err?.stack ?? err}\n`); /* best effort: the program runs on */ });
     return w;
   } catch {
     // without a watchdog, blocks are still seen by the lag probe's gaps in the engine

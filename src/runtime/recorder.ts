@@ -218,6 +218,16 @@ export class Recorder {
   private readonly cleared: Array<{ id: number; line: number; column: number }> = [];
   /** Called when a module's code starts (it registers its sites first). */
   onModuleStart: (() => void) | null = null;
+  /** The site of the await that began last: names a loop of awaits that starves the event loop. */
+  private lastAwait = -1;
+  /** Awaits begun so far: rising while the loop does not turn means awaits starve it. */
+  private awaitCount = 0;
+  /** Each site's file (a site table entry has none: files come with each module's table). */
+  private siteFiles: string[] = [];
+  /** Absolute time of the lag probe's last tick, as this thread wrote it (the watchdog compares). */
+  tickAt = 0;
+  /** What the runtime is doing on this thread on its own account (instrumenting a module), or ''. */
+  toolWork = '';
 
   constructor(private readonly transport: ChildTransport, private readonly now: () => number, options: RecorderOptions) {
     this.cap = options.maxSpansPerSite;
@@ -237,6 +247,7 @@ export class Recorder {
     for (let i = 0; i < local.length; i++) {
       const s = local[i];
       ArrayPrototypePush(this.siteTable, s);
+      ArrayPrototypePush(this.siteFiles, file);
       sent[i] = { kind: s.kind, label: s.label, line: s.line, column: s.column };
     }
     if (this.siteTable.length > this.counts.length) {
@@ -378,6 +389,8 @@ export class Recorder {
 
   /** Before the awaited expression is evaluated: the await span begins. */
   b(f: Frame, site: number): void {
+    this.lastAwait = site;
+    this.awaitCount++;
     if (f.aw !== null) (f.awOuter ??= []).push(f.aw);
     if (this.admit(site)) {
       const h = this.open(site, this.current);
@@ -650,7 +663,9 @@ export class Recorder {
 
   /**
    * Called by the watchdog through an inspector interrupt while the thread is stuck: sends what
-   * is buffered and tells where the interrupted code is (JSON: current span, user stack frames).
+   * is buffered and tells where the interrupted code is (JSON: current span, stack frames, the
+   * probe tick this thread last wrote — a sample answered after the stall ended is no evidence —,
+   * the await that began last and the runtime's own work in progress).
    */
   where(): string {
     // Interrupted inside the transport: leave its buffers alone this time.
@@ -659,19 +674,27 @@ export class Recorder {
     if (!busy) this.flushNow();
     const savedPrepare = Error.prepareStackTrace;
     const savedLimit = Error.stackTraceLimit;
-    let frames: Array<[string, number, number]> = [];
+    // [file, line, column, line and column where the frame's function begins]
+    let frames: Array<[string, number, number, number, number]> = [];
     try {
       Error.stackTraceLimit = 30;
       Error.prepareStackTrace = (_e, cs) => cs;
       const holder: { stack?: NodeJS.CallSite[] } = {};
       Error.captureStackTrace(holder);
       const cs = holder.stack ?? [];
-      for (let i = 0; i < cs.length; i++) frames[i] = [cs[i].getFileName() ?? '', cs[i].getLineNumber() ?? 0, cs[i].getColumnNumber() ?? 0];
+      for (let i = 0; i < cs.length; i++) {
+        const c = cs[i] as NodeJS.CallSite & { getEnclosingLineNumber?(): number; getEnclosingColumnNumber?(): number };
+        frames[i] = [c.getFileName() ?? '', c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0, c.getEnclosingLineNumber?.() ?? 0, c.getEnclosingColumnNumber?.() ?? 0];
+      }
     } finally {
       Error.prepareStackTrace = savedPrepare;
       Error.stackTraceLimit = savedLimit;
     }
-    return JSONStringify({ id, frames });
+    const aw = this.lastAwait >= 0 ? this.siteTable[this.lastAwait] : undefined;
+    return JSONStringify({
+      id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount,
+      aw: aw ? [this.siteFiles[this.lastAwait], aw.line, aw.column] : null,
+    });
   }
 
   /** Sends everything recorded so far (the watchdog calls it before a kill). */

@@ -1,7 +1,11 @@
-// The watchdog thread of an instrumented child. It notices the main thread stuck in synchronous
-// work (the lag probe stops ticking), finds the line it is stuck on by pausing it for an instant
-// through the inspector, and reports the block as a span on fd 4. It also answers the engine's
-// stop request: everything recorded is flushed before the engine kills the process.
+// The watchdog thread of an instrumented child. It notices the event loop stalled (the lag probe
+// stops ticking) and decides from evidence whether the snippet's own synchronous work holds it:
+// a sample of the main thread's stack, taken through an inspector interrupt while the stall lasts,
+// shows the snippet's code, and the main thread itself spent at least the threshold on a CPU
+// (its own CPU time from the kernel). Only then is it a block, reported as a span on fd 4 with its
+// line and its wall-clock extent. A stall without that evidence (the process waited for a CPU on a
+// busy machine, the runtime or the garbage collector ran) is reported as a delay, never a block.
+// It also answers the engine's stop request: everything recorded is flushed before the kill.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +16,7 @@ import type { ChildMessage, SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
-import { PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_T0, type WatchdogRun } from './watchdogShared';
+import { PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -36,7 +40,7 @@ const eventsOut = new StreamWriter(data.events, 0, data.seal, state, ST_SEQ);
 const watchdogOut = new StreamWriter(data.watchdog, 1, data.seal, new Int32Array(1), 0);
 const BLOCK_ID_BASE = 1_000_000_000;
 const debug = (msg: string) => {
-  if (process.env.AWAIT_TIMELINE_DEBUG) fs.writeSync(2, `[watchdog] ${msg}\n`);
+  if (process.env.AWAIT_TIMELINE_DEBUG) fs.writeSync(2, `[watchdog] ${(absNow() - probe[PROBE_T0]).toFixed(0)} ${msg}\n`);
 };
 
 /** Only while the main thread cannot touch its buffers (paused, or in a native call). */
@@ -46,7 +50,6 @@ function flushMainBuffers(): void {
 }
 
 let blockCount = 0;
-let block: { id: number; start: number; span: SpanMessage; where: Where | undefined; sampledAt: number } | null = null;
 let pausing = false;
 const sourceLines = new Map<string, string[]>();
 
@@ -57,7 +60,7 @@ function send(message: ChildMessage): void {
 const absNow = () => performance.timeOrigin + performance.now();
 const rel = (abs: number) => Math.max(0, abs - probe[PROBE_T0]);
 
-function lineText(file: string, line: number): string {
+function lineText(file: string, line: number, trim = true): string {
   let lines = sourceLines.get(file);
   if (!lines) {
     let text = '';
@@ -69,13 +72,73 @@ function lineText(file: string, line: number): string {
     lines = text.split(/\r?\n/);
     sourceLines.set(file, lines);
   }
-  return (lines[line - 1] ?? '').trim();
+  const text = lines[line - 1] ?? '';
+  return trim ? text.trim() : text;
 }
 
 function shorten(text: string): string {
   const t = text.replace(/\s+/g, ' ');
   return t.length > 120 ? t.slice(0, 119) + '…' : t;
 }
+
+// ---- the main thread's own CPU time ---------------------------------------------------------
+
+/**
+ * Milliseconds the main thread has spent on a CPU, from the kernel: `schedstat` (nanoseconds) or
+ * else `stat` (utime + stime, in clock ticks of 10 ms); undefined where there is no /proc (then
+ * the stack samples alone are the evidence). The main thread's tid is the process id on Linux.
+ */
+let cpuSource: { fd: number; kind: 'schedstat' | 'stat' } | null | undefined;
+const cpuBuf = Buffer.alloc(1024);
+function mainCpuMs(): number | undefined {
+  if (cpuSource === undefined) {
+    cpuSource = null;
+    for (const kind of ['schedstat', 'stat'] as const) {
+      try {
+        cpuSource = { fd: fs.openSync(`/proc/${process.pid}/task/${process.pid}/${kind}`, 'r'), kind };
+        if (readCpu(cpuSource) !== undefined) break;
+        fs.closeSync(cpuSource.fd);
+      } catch {
+        // not there: try the next one
+      }
+      cpuSource = null;
+    }
+  }
+  return cpuSource ? readCpu(cpuSource) : undefined;
+}
+
+function readCpu(src: { fd: number; kind: 'schedstat' | 'stat' }): number | undefined {
+  try {
+    const text = cpuBuf.toString('latin1', 0, fs.readSync(src.fd, cpuBuf, 0, cpuBuf.length, 0));
+    if (src.kind === 'schedstat') {
+      const ns = Number(text.split(' ')[0]);
+      return Number.isFinite(ns) ? ns / 1e6 : undefined;
+    }
+    // After the command name in parentheses: field 3 is the state; utime and stime are 14 and 15.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last two readings, taken at each check while the loop ticks: where a stall's CPU count starts. */
+const cpuReadings: Array<{ at: number; cpu: number }> = [];
+function noteCpu(): void {
+  const cpu = mainCpuMs();
+  if (cpu === undefined) return;
+  cpuReadings.push({ at: absNow(), cpu });
+  if (cpuReadings.length > 2) cpuReadings.shift();
+}
+
+/** The main thread's CPU time at (or just before) `tick`; undefined without a reading. */
+function cpuAt(tick: number): number | undefined {
+  for (let i = cpuReadings.length - 1; i >= 0; i--) if (cpuReadings[i]!.at <= tick) return cpuReadings[i]!.cpu;
+  return cpuReadings[0]?.cpu;
+}
+
+// ---- samples of the main thread -------------------------------------------------------------
 
 let session: Session | null = null;
 function inspector(): Session {
@@ -104,13 +167,34 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref?.())]);
 }
 
+/** `fromAwait`: no frame of the snippet was running; the line is the await that began last. */
+type Where = { file: string; line: number; column: number; parentId: number; fromAwait?: boolean };
+
+/**
+ * What a sample saw. `user`: the snippet's code was running (`where` names the line; for a loop of
+ * awaits that never yields, the await that began last). `tool`: the runtime's own work (`what`).
+ * `idle`: no code of the snippet (the loop was waiting, or node's own code ran). `late`: the main
+ * thread had ticked again before it answered, so the sample says nothing about the stall.
+ */
+type Sample = { kind: 'user'; where: Where; awaits?: number } | { kind: 'tool'; what: string } | { kind: 'idle' | 'late' };
+
+const isOurs = (url: string) => !url || url.includes('/node_modules/') || url.startsWith('node:') || url.includes('/dist/runtime/');
+const toFile = (url: string) => (url.startsWith('file:') ? fileURLToPath(url) : url);
+
 /**
  * Asks the main thread, through an inspector interrupt, where it is and which span is current.
  * Runtime.evaluate runs on top of the interrupted JavaScript, so its stack is the user's; no
  * Debugger domain is enabled (that would cost the program its optimized code). The main
  * thread flushes its buffers in the same call.
  */
-async function locateMain(): Promise<{ file: string; line: number; column: number; parentId: number } | undefined> {
+async function sampleMain(stallStart: number): Promise<Sample | undefined> {
+  const nativeLine = probe[PROBE_NATIVE_LINE];
+  if (nativeLine !== 0) {
+    // In a synchronous native call of the snippet (execSync, Atomics.wait…): it cannot answer,
+    // and it is not touching its buffers.
+    flushMainBuffers();
+    return { kind: 'user', where: { file: run.file, line: Math.max(0, nativeLine), column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: probe[PROBE_NATIVE_PARENT] } };
+  }
   if (pausing) return undefined;
   pausing = true;
   try {
@@ -122,14 +206,31 @@ async function locateMain(): Promise<{ file: string; line: number; column: numbe
     const value = answer?.result?.value;
     debug(`where: ${value}`);
     if (typeof value !== 'string') return undefined;
-    const parsed = JSON.parse(value) as { id: number; frames: Array<[string, number, number]> } | null;
+    const parsed = JSON.parse(value) as {
+      id: number; frames: Array<[string, number, number, number, number]>; tick: number; tool: string; awaits: number;
+      aw: [string, number, number] | null;
+    } | null;
     if (!parsed) return undefined;
-    for (const [url, line, column] of parsed.frames) {
-      if (!url || url.includes('/node_modules/') || url.startsWith('node:') || url.includes('/dist/runtime/')) continue;
-      const file = url.startsWith('file:') ? fileURLToPath(url) : url;
-      return { file, line, column, parentId: parsed.id };
+    if (parsed.tick > stallStart) return { kind: 'late' };
+    if (parsed.tool) return { kind: 'tool', what: parsed.tool };
+    const aw = parsed.aw && !isOurs(parsed.aw[0])
+      ? { file: toFile(parsed.aw[0]), line: parsed.aw[1], column: parsed.aw[2], parentId: parsed.id, fromAwait: true }
+      : undefined;
+    for (const [url, line, column, fnLine, fnColumn] of parsed.frames) {
+      if (isOurs(url)) continue;
+      const file = toFile(url);
+      // An async function being resumed stands at its own header, no line of its body runs yet:
+      // in a loop of awaits, the await that began last is the line that holds the loop.
+      if (aw && line === fnLine && column > fnColumn && !/=>|\{/.test(lineText(file, line, false).slice(fnColumn - 1, column - 1))) {
+        return { kind: 'user', where: aw, awaits: parsed.awaits };
+      }
+      return { kind: 'user', where: { file, line, column, parentId: parsed.id } };
     }
-    return { file: run.file, line: 0, column: 0, parentId: parsed.id };
+    // No frame of the snippet: the loop waits, or promise reactions run between two of its
+    // awaits (a loop of awaits that resolve at once never lets the loop turn). Which one, the
+    // count of awaits says: onSample looks again and wants it risen.
+    if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits };
+    return { kind: 'idle' };
   } catch (err) {
     debug(String(err));
     return undefined;
@@ -138,81 +239,164 @@ async function locateMain(): Promise<{ file: string; line: number; column: numbe
   }
 }
 
-type Where = { file: string; line: number; column: number; parentId: number };
+// ---- stalls and blocks ----------------------------------------------------------------------
 
-/** How often a long block is looked at again: a new line or span splits it. */
+/** How often a long stall is looked at again: a new line or span splits its block. */
 let SAMPLE_MS = 50;
 
-async function whereIsMain(): Promise<Where | undefined> {
-  const nativeLine = probe[PROBE_NATIVE_LINE];
-  if (nativeLine !== 0) {
-    // In a native wait: it cannot answer, and it is not touching its buffers.
-    flushMainBuffers();
-    return { file: run.file, line: Math.max(0, nativeLine), column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: probe[PROBE_NATIVE_PARENT] };
-  }
-  return locateMain();
+interface Stall {
+  /** Absolute time of the last tick before the stall. */
+  start: number;
+  /** The main thread's CPU time then; undefined without /proc. */
+  cpuStart: number | undefined;
+  /** The snippet's line a sample found while the stall lasted. */
+  where: Where | undefined;
+  /** Samples taken while the stall lasted that found the snippet's code running. */
+  userSamples: number;
+  /** The recorder's count of awaits at the last sample that found no frame of the snippet. */
+  awaits: number | undefined;
+  /** A different line or span seen once by the last sample: it splits the block if the next agrees. */
+  pendingWhere: Where | undefined;
+  /** When that sample was taken: where the split goes. */
+  pendingAt: number;
+  /** The runtime's own work a sample found. */
+  tool: string;
+  sampledAt: number;
+  /** The block span, once the evidence says the snippet holds the loop. */
+  block: { id: number; span: SpanMessage } | null;
+  /** A sample in flight. */
+  sampling: Promise<void> | null;
 }
 
-function newBlock(startAbs: number, continues?: number): NonNullable<typeof block> {
+let stall: Stall | null = null;
+
+function newBlock(s: Stall, startAbs: number, where: Where, continues?: number): NonNullable<Stall['block']> {
   const id = BLOCK_ID_BASE + ++blockCount;
   const span: SpanMessage = {
     type: 'span', id, parentId: null, kind: 'block', label: 'synchronous work', line: 0, column: 0,
     startMs: rel(startAbs), endMs: null, outcome: 'pending', continues,
   };
-  return { id, start: startAbs, span, where: undefined, sampledAt: absNow() };
+  describe(span, where);
+  s.block = { id, span };
+  return s.block;
 }
 
-function describe(span: SpanMessage, where: Where | undefined): void {
-  if (!where || where.line === 0) {
-    if (where) span.parentId = where.parentId || null;
-    return;
-  }
+function describe(span: SpanMessage, where: Where): void {
+  span.parentId = where.parentId || null;
+  if (where.line === 0) return;
   span.line = where.line;
   span.column = where.column;
-  span.parentId = where.parentId || null;
   span.label = shorten(lineText(where.file, where.line).replace(/;\s*$/, '')) || 'synchronous work';
 }
 
-async function onBlockStart(lastTick: number): Promise<void> {
-  const b = (block = newBlock(lastTick));
-  send(b.span); // seen as stuck right away, labelled as soon as we know where
-  b.where = await whereIsMain();
-  b.sampledAt = absNow();
-  describe(b.span, b.where);
-  send(b.span); // full upsert: if the block ended meanwhile, this carries its end too
+/**
+ * Whether two samples saw the same thing. Between promise reactions the current span is whichever
+ * ran last: a line known only from the last await does not tell spans apart.
+ */
+const sameWhere = (a: Where, b: Where) =>
+  a.line === b.line && a.file === b.file && (a.parentId === b.parentId || !!a.fromAwait || !!b.fromAwait);
+
+/**
+ * The evidence that the snippet holds the loop: a sample taken while the stall lasted found its
+ * code running, and the main thread itself spent the threshold on a CPU since the stall began.
+ * On a busy machine the snippet's code may be running but mostly waiting for a CPU: 80 ms of
+ * wall time for 15 ms of work is the machine's delay, not a block. Without the kernel's count
+ * (no /proc), a second sample, asked for only once the first was answered, must find the
+ * snippet's code still running (a late wake-up can show a callback once, then the probe ticks).
+ * A synchronous native call (execSync, Atomics.wait) waits rather than computes: it is a block as
+ * soon as it is seen.
+ */
+function evidence(s: Stall): boolean {
+  if (!s.where) return false;
+  if (probe[PROBE_NATIVE_LINE] !== 0) return true;
+  const cpu = s.cpuStart === undefined ? undefined : mainCpuMs();
+  if (cpu === undefined) return s.userSamples >= 2;
+  return cpu - s.cpuStart! >= run.thresholdMs;
 }
 
-/** Looks again at a long block; if the main thread moved to another line or span, splits it. */
-async function resample(): Promise<void> {
-  const b = block;
-  if (!b) return;
-  const at = absNow();
-  b.sampledAt = at;
-  const where = await whereIsMain();
-  if (block !== b || !where) return;
-  if (b.where && where.line === b.where.line && where.parentId === b.where.parentId && where.file === b.where.file) return;
-  if (!b.where) {
-    b.where = where;
-    describe(b.span, where);
-    send(b.span);
+function takeSample(s: Stall): void {
+  if (s.sampling) return;
+  s.sampledAt = absNow();
+  const at = s.sampledAt;
+  s.sampling = sampleMain(s.start).then((sample) => {
+    s.sampling = null;
+    debug(`sample ${sample?.kind} ${sample?.kind === 'user' ? sample.where.line : ''}`);
+    if (sample) onSample(s, sample, at);
+  });
+}
+
+function onSample(s: Stall, sample: Sample, at: number): void {
+  if (sample.kind === 'tool') s.tool = sample.what;
+  if (sample.kind !== 'user') return;
+  const where = sample.where;
+  if (where.fromAwait && !s.block) {
+    // Only awaits that went on while the loop stood still say the snippet holds it.
+    const before = s.awaits;
+    s.awaits = sample.awaits;
+    if (before === undefined || sample.awaits === undefined || sample.awaits <= before) {
+      if (stall === s) takeSample(s);
+      return;
+    }
+  }
+  s.userSamples++;
+  if (!s.block) {
+    s.where = where;
+    if (stall !== s) return;
+    if (evidence(s)) confirm(s);
+    else if (s.cpuStart === undefined) takeSample(s); // the second look, right away
     return;
   }
-  b.span.endMs = rel(at);
+  const b = s.block;
+  const current = s.where!;
+  if (sameWhere(where, current)) {
+    s.pendingWhere = undefined;
+    return;
+  }
+  // Another line or another span: a new block, once two samples in a row agree (one sample can
+  // land on a neighbouring line, or see the span of a promise reaction that just ran).
+  if (s.pendingWhere === undefined || !sameWhere(where, s.pendingWhere)) {
+    s.pendingWhere = where;
+    s.pendingAt = at;
+    return;
+  }
+  s.pendingWhere = undefined;
+  s.where = where;
+  if (stall !== s) return;
+  b.span.endMs = rel(s.pendingAt);
   b.span.outcome = 'fulfilled';
   send(b.span);
-  const next = (block = newBlock(at, b.id));
-  next.where = where;
-  describe(next.span, where);
-  send(next.span);
+  send(newBlock(s, s.pendingAt, where, b.id).span);
 }
 
-function onBlockEnd(tick: number): void {
-  if (!block) return;
-  block.span.endMs = rel(tick);
-  block.span.outcome = 'fulfilled';
-  send(block.span);
-  block = null;
-  release();
+function confirm(s: Stall): void {
+  if (s.block || !s.where) return;
+  send(newBlock(s, s.start, s.where).span);
+}
+
+function startStall(last: number): void {
+  stall = { start: last, cpuStart: cpuAt(last), where: undefined, userSamples: 0, awaits: undefined, pendingWhere: undefined, pendingAt: 0, tool: '', sampledAt: 0, block: null, sampling: null };
+  takeSample(stall);
+}
+
+/** The loop ticked again at `tick`: the stall is over. */
+async function endStall(s: Stall, tick: number): Promise<void> {
+  stall = null;
+  if (!s.block && s.sampling) {
+    // A sample still on its way may be the evidence (it says whether it was taken in time).
+    await withTimeout(s.sampling, 500);
+  }
+  if (!s.block && s.where && evidence(s)) confirm(s);
+  if (s.block) {
+    s.block.span.endMs = rel(tick);
+    s.block.span.outcome = 'fulfilled';
+    send(s.block.span);
+  } else if (tick - s.start >= run.thresholdMs) {
+    send({
+      type: 'delay', kind: 'delayed', label: s.tool ? `event loop delayed: ${s.tool}` : 'event loop delayed: not your code',
+      startMs: rel(s.start), endMs: rel(tick),
+    });
+  }
+  if (!stall) release();
 }
 
 function check(): void {
@@ -224,21 +408,29 @@ function check(): void {
   }
   if (probe[PROBE_MAIN_ALIVE] !== 1) return;
   const last = probe[PROBE_LAST_TICK];
-  if (block) {
-    if (last > block.start) onBlockEnd(last);
-    else if (!pausing && absNow() - block.sampledAt >= SAMPLE_MS) void resample();
+  const s = stall;
+  if (s) {
+    if (last > s.start) {
+      void endStall(s, last);
+      return;
+    }
+    if (!s.block && s.where && evidence(s)) confirm(s);
+    if (!pausing && !s.sampling && absNow() - s.sampledAt >= (s.where ? SAMPLE_MS : run.thresholdMs / 2)) takeSample(s);
     return;
   }
-  if (!pausing && absNow() - last >= run.thresholdMs) void onBlockStart(last);
+  noteCpu();
+  if (!pausing && absNow() - last >= run.thresholdMs) startStall(last);
 }
 
 async function onStop(): Promise<void> {
-  // A block whose line is not known yet (the first look is slow on a loaded machine): one more
-  // look, so a stopped or timed-out endless loop still says where it was stuck.
-  if (block && !block.where) {
-    const deadline = absNow() + 250;
-    while (pausing && absNow() < deadline) await new Promise((r) => setTimeout(r, 5));
-    if (block && !block.where && !pausing) await withTimeout(resample(), Math.max(50, deadline - absNow()));
+  // A stall whose evidence is not in yet (the first look is slow on a loaded machine): a few more
+  // looks, so a stopped or timed-out endless loop still says where it was stuck.
+  // Stopped while a sample found the snippet's code holding the loop: that is the evidence.
+  const deadline = absNow() + 300;
+  for (let s = stall; s && s === stall && !s.block && absNow() < deadline; s = stall) {
+    if (s.where) confirm(s);
+    else if (!s.sampling) takeSample(s);
+    await new Promise((r) => setTimeout(r, 10));
   }
   // Ask the main thread what is still waiting, and to flush (works while it is idle or running
   // JavaScript); if it is inside a synchronous native call it cannot answer, and then its buffers
@@ -252,7 +444,7 @@ async function onStop(): Promise<void> {
     250,
   );
   if (answered === undefined) flushMainBuffers();
-  if (!block) release();
+  if (!stall) release();
   send({ type: 'flushed' });
 }
 
@@ -314,6 +506,11 @@ function listenForControl(): void {
     // no control channel: the engine kills without asking
   }
 }
+
+// Running: the main thread may start the snippet.
+const ready = new Int32Array(data.probe);
+Atomics.store(ready, PROBE_READY_I32, 1);
+Atomics.notify(ready, PROBE_READY_I32);
 
 parentPort?.once('message', (msg: WatchdogRun) => {
   run = msg;

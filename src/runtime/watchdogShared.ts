@@ -17,7 +17,13 @@ export const PROBE_NATIVE_PARENT = 5;
 export const PROBE_SESSION = 6;
 /** Set to 1 by the main thread as it exits: the watchdog disconnects its session. */
 export const PROBE_EXITING = 7;
-export const SHARED_PROBE_SLOTS = 8;
+/**
+ * Int32 index into the same buffer (the first half of slot 8): the watchdog thread sets it to 1
+ * once it runs. The snippet does not start before that (or a bounded wait): a loop that never
+ * yields, started before anyone watches, could never be named.
+ */
+export const PROBE_READY_I32 = 16;
+export const SHARED_PROBE_SLOTS = 10;
 
 /** Posted by the main thread once the run request has arrived. */
 export interface WatchdogRun {
