@@ -8,11 +8,12 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import {
-  NODE_CHANNEL_FDS, PYTHON_CHANNEL_FDS, SEAL_KEY_BYTES, type KeyMessage, type RunRequest, type SealMac,
+  NODE_CHANNEL_FDS, PYTHON_CHANNEL_FDS, SEAL_KEY_BYTES, type KeyMessage, type PreparedModule, type RunRequest, type SealMac,
 } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
-import { CompileError, transformSnippet } from '../runtime/transform';
+import { CompileError } from '../runtime/transform';
+import { prepareLocalModules, transformCached } from './instrument';
 import { declaredFormat } from '../runtime/moduleFormat';
 import { checkExpectations } from './expectations';
 import { FrameDecoder, MalformedStreamError, type Frame } from './frameDecoder';
@@ -308,6 +309,7 @@ export class Run extends EventEmitter<RunEvents> {
       maxSpansPerSite: options.maxSpansPerSite ?? (this.language === 'python' ? DEFAULT_MAX_SPANS_PER_SITE : NO_CAP),
       maxSpans: options.maxSpans ?? DEFAULT_MAX_SPANS,
       ...(this.time === 'warp' ? { time: 'warp' as const } : {}),
+      ...(prepared.modules?.length ? { modules: prepared.modules } : {}),
     };
     control?.write(JSON.stringify(request) + '\n');
     this.startedAt = performance.now();
@@ -320,7 +322,7 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   /** Instruments the entry here (the engine is warm; the child need not load the transform). */
-  private prepare(): { code?: string; format?: 'esm' | 'cjs'; compileError?: RunError } {
+  private prepare(): { code?: string; format?: 'esm' | 'cjs'; modules?: PreparedModule[]; compileError?: RunError } {
     if (this.language === 'python') {
       try {
         this.sourceText = this.options.source ?? (require('node:fs').readFileSync(this.file, 'utf8') as string);
@@ -339,8 +341,8 @@ export class Run extends EventEmitter<RunEvents> {
     }
     this.sourceText = source;
     try {
-      const out = transformSnippet(source, { file: this.file, format: declaredFormat(this.file) });
-      return { code: out.code, format: out.format };
+      const out = transformCached(source, this.file, declaredFormat(this.file));
+      return { code: out.code, format: out.format, modules: prepareLocalModules(this.file, out) };
     } catch (err) {
       if (err instanceof CompileError) return { compileError: { message: err.message, line: err.line, column: err.column } };
       throw err;

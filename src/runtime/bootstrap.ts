@@ -8,7 +8,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import Module from 'node:module';
 
-import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type RunRequest } from '../shared/runtimeProtocol';
+import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
@@ -89,12 +89,18 @@ function main(): void {
   // Node caches the source maps of code compiled while they are enabled; it uses them only for
   // the source line it prints above an uncaught error (see sourceMapsForUncaught).
   process.setSourceMapsEnabled(true);
-  installStackTraces(() => {
+  // It also says how long it spent instrumenting (the tool's time), read at the probe's ticks.
+  let onInstrumented: (label: string, startAbs: number, endAbs: number) => void = () => undefined;
+  const drainLoader = () => {
     for (let m = receiveMessageOnPort(loaderPort); m; m = receiveMessageOnPort(loaderPort)) {
-      const msg = m.message as { type?: string; url?: string; map?: string };
+      const msg = m.message as { type?: string; url?: string; map?: string; label?: string; startAbs?: number; endAbs?: number };
       if (msg?.type === 'map' && typeof msg.url === 'string' && typeof msg.map === 'string') registerMap(msg.url, msg.map);
+      if (msg?.type === 'instrumented' && typeof msg.startAbs === 'number' && typeof msg.endAbs === 'number') {
+        onInstrumented(String(msg.label), msg.startAbs, msg.endAbs);
+      }
     }
-  });
+  };
+  installStackTraces(drainLoader);
 
   const watchdogRun: WatchdogRun = { type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source };
   watchdog?.postMessage(watchdogRun);
@@ -126,6 +132,7 @@ function main(): void {
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
   const tick = () => {
     probe[PROBE_LAST_TICK] = recorder.tickAt = timeOrigin + perfNow();
+    drainLoader();
     recorder.flushDropped();
     transport.flush();
   };
@@ -163,7 +170,26 @@ function main(): void {
     }
   }
   registerCode(compiled.format === 'esm' ? pathToFileURL(file).href : file, compiled.code);
-  installRequireHook(file, compiled.code, userFiles);
+  // The runtime's own time (instrumenting a module the snippet loads) is reported as such: never
+  // the snippet's block.
+  const toolTime = (label: string, startMs: number, endMs: number, line?: number) =>
+    transport.send({ type: 'delay', kind: 'instrumenting', label, startMs, endMs, line });
+  const prepared = new Map<string, PreparedModule>();
+  for (const m of request.modules ?? []) if (m.as === 'require') prepared.set(m.file, m);
+  installRequireHook(file, compiled.code, userFiles, prepared, (label, work) => {
+    const startMs = now();
+    recorder.toolWork = label;
+    try {
+      return work();
+    } finally {
+      recorder.toolWork = '';
+      toolTime(label, startMs, now(), firstUserFrame(String(new Error().stack ?? ''), userFiles)?.line);
+    }
+  });
+  onInstrumented = (label, startAbs, endAbs) =>
+    toolTime(label, Math.max(0, startAbs - probe[PROBE_T0]), Math.max(0, endAbs - probe[PROBE_T0]));
+  const esmModules = (request.modules ?? []).filter((m) => m.as === 'import');
+  if (esmModules.length) loaderPort.postMessage({ type: 'modules', modules: esmModules });
   // What the runtime queued while it started (the watchdog thread, the loader hooks) runs now:
   // the snippet starts with an empty nextTick queue, as a main module does under node, so its
   // first microtasks run from the same place (no extra processTicksAndRejections frame) and in
@@ -249,11 +275,15 @@ function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: num
   return { events: take(eventsFd), watchdog: take(watchdogFd), control: controlFd };
 }
 
+/** A child kept waiting this long is a warm one: it loads the transform while it waits. */
+const WARM_AFTER_MS = 250;
+
 /** Reads the control pipe a line at a time, synchronously (before the event loop runs). */
 class ControlReader {
   private buffered = Buffer.alloc(0);
   private readonly buf = Buffer.alloc(64 * 1024);
   private readonly sleep = new Int32Array(new SharedArrayBuffer(4));
+  private readonly since = performance.now();
   constructor(readonly fd: number) {}
 
   line(): string | undefined {
@@ -269,6 +299,10 @@ class ControlReader {
         n = fs.readSync(this.fd, this.buf, 0, this.buf.length, null);
       } catch (err: any) {
         if (err?.code === 'EAGAIN') {
+          // Idle until a run comes (a warm child): a module the snippet loads that the engine
+          // could not instrument ahead (a computed specifier) then costs a parse, not the
+          // transform's loading too.
+          if (!transformModule && performance.now() - this.since > WARM_AFTER_MS) transform();
           Atomics.wait(this.sleep, 0, 0, 2);
           continue;
         }
@@ -324,8 +358,15 @@ function runCommonJs(file: string, code: string): void {
   m.loaded = true;
 }
 
-/** Local CommonJS files required by the snippet are instrumented too (TypeScript ones need it to load). */
-function installRequireHook(entry: string, entryCode: string, userFiles: Set<string>): void {
+/**
+ * Local CommonJS files required by the snippet are instrumented too (TypeScript ones need it to
+ * load): with the engine's code when it instrumented the same text before the run, else here, as
+ * the runtime's own time (`tool`).
+ */
+function installRequireHook(
+  entry: string, entryCode: string, userFiles: Set<string>, prepared: Map<string, PreparedModule>,
+  tool: <T>(label: string, work: () => T) => T,
+): void {
   const M = Module as any;
   const jsLoader = M._extensions['.js'];
   const load = (module: any, filename: string) => {
@@ -333,14 +374,20 @@ function installRequireHook(entry: string, entryCode: string, userFiles: Set<str
     let code: string;
     if (filename === entry) code = entryCode;
     else {
-      const t = transform();
-      try {
-        code = t.transformSnippet(fs.readFileSync(filename, 'utf8'), { file: filename, format: 'cjs' }).code;
-      } catch (err) {
-        // JavaScript that does not parse: node compiles it and throws its own SyntaxError, at
-        // the file's line, exactly as without the tool.
-        if (err instanceof t.CompileError && !t.isTypeScriptFile(filename) && !t.isJsxFile(filename)) return jsLoader(module, filename);
-        throw err;
+      const source = fs.readFileSync(filename, 'utf8');
+      const ready = prepared.get(filename);
+      if (ready && ready.source === source) code = ready.code;
+      else {
+        try {
+          // Loading the transform is the tool's time too.
+          code = tool(`instrumenting ${relativeName(entry, filename)}`, () => transform().transformSnippet(source, { file: filename, format: 'cjs' }).code);
+        } catch (err) {
+          // JavaScript that does not parse: node compiles it and throws its own SyntaxError, at
+          // the file's line, exactly as without the tool.
+          const t = transform();
+          if (err instanceof t.CompileError && !t.isTypeScriptFile(filename) && !t.isJsxFile(filename)) return jsLoader(module, filename);
+          throw err;
+        }
       }
     }
     userFiles.add(filename);
@@ -352,6 +399,12 @@ function installRequireHook(entry: string, entryCode: string, userFiles: Set<str
     if (filename.includes(`${path.sep}node_modules${path.sep}`) || !userFilesRoot(entry, filename)) return jsLoader(module, filename);
     return load(module, filename);
   };
+}
+
+/** `./tiny_mod.js`: a module as the snippet would name it. */
+export function relativeName(entry: string, file: string): string {
+  const rel = path.relative(path.dirname(entry), file).split(path.sep).join('/');
+  return rel.startsWith('.') ? rel : `./${rel}`;
 }
 
 function userFilesRoot(entry: string, filename: string): boolean {

@@ -17,6 +17,8 @@ const transform = () => (transformModule ??= createRequire(import.meta.url)('./t
 
 let port: MessagePort | undefined;
 const entries = new Map<string, string>();
+/** Modules the engine instrumented ahead of the run, by file URL. */
+const prepared = new Map<string, { source: string; code: string; format: 'esm' | 'cjs' }>();
 
 export function initialize(data: { port?: MessagePort } | undefined): void {
   port = data?.port;
@@ -26,8 +28,9 @@ export function initialize(data: { port?: MessagePort } | undefined): void {
 function drain(): void {
   if (!port) return;
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-    const msg = m.message as { type: string; url: string; code: string };
+    const msg = m.message as { type: string; url: string; code: string; modules?: Array<{ file: string; source: string; code: string; format: 'esm' | 'cjs' }> };
     if (msg?.type === 'entry') entries.set(msg.url, msg.code);
+    if (msg?.type === 'modules') for (const p of msg.modules ?? []) prepared.set(pathToFileURL(p.file).href, p);
   }
 }
 
@@ -66,13 +69,21 @@ export async function load(url: string, context: { format?: string }, next: Next
   }
   if (!isTs && !isJsx && declared === undefined && context.format === 'commonjs') return next(url, context);
   const source = fs.readFileSync(file, 'utf8');
-  let out;
-  try {
-    out = transform().transformSnippet(source, { file, format: declared });
-  } catch (err) {
-    // JavaScript that does not parse: node's own loader reports its SyntaxError.
-    if (err instanceof transform().CompileError && !isTs && !isJsx) return next(url, context);
-    throw err;
+  const ready = prepared.get(url);
+  let out: { code: string; format: 'esm' | 'cjs' };
+  if (ready && ready.source === source) out = ready;
+  else {
+    // The runtime's own time: the main thread reports it apart from the snippet's.
+    const startAbs = performance.timeOrigin + performance.now();
+    try {
+      out = transform().transformSnippet(source, { file, format: declared });
+    } catch (err) {
+      // JavaScript that does not parse: node's own loader reports its SyntaxError.
+      if (err instanceof transform().CompileError && !isTs && !isJsx) return next(url, context);
+      throw err;
+    } finally {
+      port?.postMessage({ type: 'instrumented', label: `instrumenting ${path.basename(file)}`, startAbs, endAbs: performance.timeOrigin + performance.now() });
+    }
   }
   if (out.format === 'cjs') return { format: 'commonjs', shortCircuit: true };
   // Its source map, for the main thread's stack traces (posted before the module can run).

@@ -26,6 +26,11 @@ export interface TransformResult {
   code: string;
   format: ModuleFormat;
   sites: RuntimeSite[];
+  /**
+   * Relative specifiers the module loads by literal (`import … from './x'`, `export … from`,
+   * `import('./x')`, `require('./x')`): what the engine can instrument before the run.
+   */
+  localImports: string[];
 }
 
 export class CompileError extends Error {
@@ -516,7 +521,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   map.sourcesContent = [source];
   const encoded = Buffer.from(JSON.stringify(map)).toString('base64');
   code += `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${encoded}\n`;
-  return { code, format, sites };
+  return { code, format, sites, localImports: localImports(program) };
 }
 
 /** A namespace body with anything but types in it (a types-only namespace is erased, as by tsc). */
@@ -574,6 +579,24 @@ function collectAsyncNames(program: Node): { functions: Set<string>; methods: Se
   };
   walk(program, undefined);
   return { functions, methods };
+}
+
+function localImports(program: Node): string[] {
+  const found = new Set<string>();
+  const literal = (n: Node | undefined) => {
+    if (n && n.type === 'StringLiteral' && /^\.{1,2}\//.test(n.value)) found.add(n.value);
+  };
+  const walk = (n: Node) => {
+    if (n.type === 'ImportDeclaration' || n.type === 'ExportAllDeclaration' || n.type === 'ExportNamedDeclaration') {
+      if (n.importKind !== 'type' && n.exportKind !== 'type') literal(n.source);
+    } else if (n.type === 'ImportExpression') literal(n.source);
+    else if (n.type === 'CallExpression' && (n.callee.type === 'Import' || (n.callee.type === 'Identifier' && n.callee.name === 'require'))) {
+      literal(n.arguments[0]);
+    }
+    forEachChild(n, walk);
+  };
+  walk(program);
+  return [...found];
 }
 
 /** Every name the file binds anywhere; a global we patch is only trusted when the file never rebinds it. */

@@ -297,6 +297,24 @@ export interface RunRequest {
    * parent (OP_AGGREGATE) instead of listed. Absent: no budget (older engines).
    */
   maxSpans?: number;
+  /** Local modules the entry loads, instrumented by the engine before the run (absent: none). */
+  modules?: PreparedModule[];
+}
+
+/**
+ * A local module instrumented ahead of the run. The child uses `code` only while the file still
+ * holds `source`; otherwise it instruments the file itself.
+ */
+export interface PreparedModule {
+  /** Absolute path. */
+  file: string;
+  /** Loaded through `require` (instrumented as CommonJS) or `import` (as the file declares). */
+  as: 'require' | 'import';
+  /** The text it was instrumented from. */
+  source: string;
+  code: string;
+  /** How `code` loads. */
+  format: 'esm' | 'cjs';
 }
 
 /** Engine -> child, the first control line of a sealed channel: the run's key, hex. */

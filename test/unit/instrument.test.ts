@@ -1,0 +1,66 @@
+// The tool's own cost is never the user's: local modules are instrumented by the engine before the
+// run where it can know them, and what the child must instrument itself is reported as the tool's
+// time, apart from the snippet's blocks.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { prepareLocalModules, transformCached } from '../../src/engine/instrument';
+import { declaredFormat } from '../../src/runtime/moduleFormat';
+import { startRun } from '../../src/engine/run';
+import { FIXTURES } from './helpers';
+
+function tempCopy(dir: string): string {
+  const to = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-local-'));
+  for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(to, f));
+  return to;
+}
+
+describe('engine: local modules instrumented ahead of the run', () => {
+  it('finds the modules the entry loads by literal specifier, transitively, in both loading forms', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-prep-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'main.ts'), "import { a } from './a.js';\nconst b = require('./lib');\nconst c = await import('./c.mjs');\nimport type { T } from './types';\n");
+      fs.writeFileSync(path.join(dir, 'a.ts'), "export const a = async () => { await null; };\nexport * from './deep';\n");
+      fs.writeFileSync(path.join(dir, 'deep.ts'), 'export const d = 1;\n');
+      fs.mkdirSync(path.join(dir, 'lib'));
+      fs.writeFileSync(path.join(dir, 'lib', 'index.js'), 'module.exports = 1;\n');
+      fs.writeFileSync(path.join(dir, 'c.mjs'), 'export default 2;\n');
+      fs.writeFileSync(path.join(dir, 'types.ts'), 'export type T = number;\n');
+      const entry = path.join(dir, 'main.ts');
+      const mods = prepareLocalModules(entry, transformCached(fs.readFileSync(entry, 'utf8'), entry, declaredFormat(entry)));
+      const got = mods.map((m) => `${path.relative(dir, m.file)} ${m.as}`).sort();
+      assert.deepEqual(got, [
+        // a.ts is ES module syntax: as CommonJS it does not compile, and the child would say so itself
+        'a.ts import', 'c.mjs import', 'deep.ts import', 'lib/index.js import', 'lib/index.js require',
+      ]);
+      const a = mods.find((m) => m.file.endsWith('a.ts') && m.as === 'import')!;
+      assert.match(a.code, /__awt\$/, 'instrumented');
+      assert.equal(a.format, 'esm');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('require of a local module: no block, no tool time when known ahead; a computed one is the tool\'s time, apart', async () => {
+    const dir = tempCopy(path.join(FIXTURES, 'node', 'local-modules'));
+    try {
+      const run = startRun({ file: path.join(dir, 'requires.js'), stdout: 'pipe', stderr: 'pipe' });
+      let stdout = '';
+      run.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const timeline = await run.done;
+      assert.equal(stdout.trim(), '3 x 42', 'the program behaves as under node');
+      assert.equal(timeline.status, 'completed');
+      // Both modules are instrumented: their awaits are spans.
+      assert.ok(timeline.spans.some((s) => s.kind === 'await' && s.label.includes('new Promise')), 'tiny_mod\'s await is a span');
+      assert.ok(timeline.spans.some((s) => s.kind === 'await' && s.label === 'null'), 'the generated module\'s await is a span');
+      const tool = (timeline.delays ?? []).filter((d) => d.kind === 'instrumenting');
+      assert.deepEqual(tool.map((d) => [d.label, d.line]), [['instrumenting ./gen_erated.js', 6]], 'only the computed module is instrumented in the child');
+      assert.ok(tool[0]!.endMs >= tool[0]!.startMs);
+      assert.deepEqual(timeline.spans.filter((s) => s.kind === 'block' && (s.line === 3 || s.line === 6)), [], 'requiring is never a block of the user');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
