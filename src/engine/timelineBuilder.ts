@@ -199,6 +199,14 @@ export class TimelineBuilder {
       const prev = from === undefined ? undefined : this.spans.get(from);
       if (prev?.endMs != null) b.startMs = prev.endMs;
       if (parent && parent.kind === 'call') {
+        if (from === undefined && parent.startMs - b.startMs >= thresholdMs) {
+          // The loop was held before this call began, and no sample answered in time to say
+          // where (the first look is slow on a busy machine): that stretch is a block of its own
+          // in the call that ran then.
+          const headStart = b.startMs;
+          b.startMs = parent.startMs;
+          this.blockTail(b, parent, headStart, parent.startMs, thresholdMs);
+        }
         b.startMs = Math.max(b.startMs, parent.startMs);
         if (parent.endMs !== null && b.endMs !== null && b.endMs > parent.endMs) {
           const tailEnd = b.endMs;

@@ -143,3 +143,26 @@ describe('engine: delays that are not the snippet\'s', () => {
     assert.equal(b.allSpans().filter((s) => s.kind === 'block').length, 0, 'a 7 ms block under a 50 ms threshold');
   });
 });
+
+describe('engine: a block first sampled in a later call', () => {
+  it('gives the stretch before that call to the call that ran then (the first look came late)', () => {
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    feed(b, [
+      { id: 1, parentId: null, kind: 'call', label: 'main()', line: 10, column: 1, startMs: 0, endMs: 605 },
+      { id: 4, parentId: 1, kind: 'call', label: 'cook("soup")', line: 11, column: 33, startMs: 2, endMs: 302 },
+      { id: 5, parentId: 4, kind: 'call', label: 'spin(300)', line: 7, column: 3, startMs: 2.5, endMs: 302 },
+      { id: 6, parentId: 1, kind: 'call', label: 'cook("pasta")', line: 11, column: 47, startMs: 302, endMs: 603 },
+      { id: 7, parentId: 6, kind: 'call', label: 'spin(300)', line: 7, column: 3, startMs: 302.5, endMs: 602.5 },
+      // stuck since 2 ms, but the only sample that answered was taken in the second spin
+      { id: 1000000001, parentId: 7, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2, endMs: 602.5 },
+    ]);
+    b.refineBlocks(undefined, 50);
+    assert.deepEqual(
+      b.allSpans().filter((s) => s.kind === 'block').map((s) => [s.parentId, s.label, s.line, s.startMs, s.endMs]),
+      [
+        [5, 'while (Date.now() < end) {}', 4, 2.5, 302],
+        [7, 'while (Date.now() < end) {}', 4, 302.5, 602.5],
+      ],
+    );
+  });
+});
