@@ -62,6 +62,29 @@ for (const [name, src] of Object.entries(workloads)) {
   process.stdout.write(r.stdout || r.stderr);
 }
 
+// require of a 3-line local module: what the snippet measures of itself, plain and instrumented.
+{
+  fs.writeFileSync(path.join(dir, 'tiny_mod.js'), "exports.add = (a, b) => a + b;\nexports.name = 'tiny';\nexports.version = 1;\n");
+  const file = path.join(dir, 'W4.cjs');
+  fs.writeFileSync(file, timed("const tiny = require('./tiny_mod');"));
+  const plain = [];
+  const inst = [];
+  for (let i = 0; i < runs; i++) {
+    plain.push(measure(file, false));
+    inst.push(measure(file, true));
+  }
+  const p = median(plain);
+  const q = median(inst);
+  const range = (xs) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
+  console.log(`${'W4 require of a 3-line local module'.padEnd(46)} plain ${p.toFixed(1).padStart(8)} ms   instrumented ${q.toFixed(1).padStart(8)} ms   ratio ${(q / p).toFixed(2)}x   (min–max ${range(plain)} / ${range(inst)} ms, n ${runs})`);
+}
+
+// False blocks under load, next to the ratios: non-blocking fixtures run while the machine is busy.
+{
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'falseBlocks.ts'), String(Math.max(20, runs))], { cwd: repo, encoding: 'utf8' });
+  process.stdout.write(r.stdout || r.stderr);
+}
+
 // Request to first event, with a warm child, measured through the engine API (TypeScript, via tsx).
 {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'firstEvent.ts'), String(runs)], { cwd: repo, encoding: 'utf8' });

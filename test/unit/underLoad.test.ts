@@ -1,0 +1,81 @@
+// The picture under load: on a machine kept busy (CPU, fsync'd writes, page-cache churn — see
+// test/load.ts), a snippet with no blocking code shows no block, a real block keeps its line and
+// its wall time, and a loop that starves the event loop is named when a timeout stops it.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+
+import { startRun, type RunOptions } from '../../src/engine/run';
+import type { Timeline } from '../../src/shared/timeline';
+import { startLoad, type Load } from '../load';
+import { FIXTURES, REPO } from './helpers';
+
+async function run(file: string, options: Partial<RunOptions> = {}): Promise<Timeline> {
+  const r = startRun({ file, stdout: 'pipe', stderr: 'pipe', ...options });
+  r.stdout?.resume();
+  r.stderr?.resume();
+  return r.done;
+}
+
+/** `n` runs, `width` at a time. */
+async function runs(n: number, width: number, one: () => Promise<Timeline>): Promise<Timeline[]> {
+  const out: Timeline[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < n) {
+      next++;
+      out.push(await one());
+    }
+  }));
+  return out;
+}
+
+const blocks = (t: Timeline) => t.spans.filter((s) => s.kind === 'block');
+const show = (t: Timeline) => blocks(t).map((b) => `${b.line}:${b.label} ${b.endMs === null ? 'open' : `${Math.round(b.endMs - b.startMs)} ms`}`);
+
+describe('under load: a block is the snippet\'s own work', function () {
+  this.timeout(240_000);
+  let load: Load | undefined;
+  before(() => {
+    load = startLoad({ seconds: 180 });
+  });
+  after(async () => {
+    await load?.stop();
+  });
+
+  const nonBlocking = [
+    path.join(FIXTURES, 'node', 'chefs-promise-all.ts'),
+    path.join(REPO, 'examples', 'workshop', '02-breakfast', 'solution.ts'),
+    path.join(REPO, 'examples', 'workshop', '03-weather-loop', 'solution.ts'),
+  ];
+  for (const file of nonBlocking) {
+    it(`${path.relative(REPO, file)}: no block in 20 runs`, async () => {
+      const timelines = await runs(20, 5, () => run(file));
+      for (const t of timelines) assert.equal(t.status, 'completed', t.error?.message);
+      const invented = timelines.filter((t) => blocks(t).length > 0 || t.stats.blockedMs > 0);
+      assert.deepEqual(invented.map(show), [], 'a block in a snippet with no blocking code');
+    });
+  }
+
+  it('the busy-wait: two blocks one after the other, on the spinning line, each its wall time', async () => {
+    const timelines = await runs(3, 3, () => run(path.join(FIXTURES, 'node', 'chefs-busy.ts')));
+    for (const t of timelines) {
+      const [a, b, ...more] = blocks(t).sort((x, y) => x.startMs - y.startMs);
+      assert.equal(more.length, 0, `two blocks: ${show(t).join(' | ')}`);
+      for (const x of [a!, b!]) {
+        assert.equal(x.line, 4, `the while line: ${show(t).join(' | ')}`);
+        assert.equal(x.label, 'while (Date.now() < end) {}');
+        assert.ok(x.endMs! - x.startMs >= 299, `spin(300) holds the loop 300 ms of wall time: ${show(t).join(' | ')}`);
+      }
+      assert.ok(b!.startMs >= a!.endMs! - 1, 'one after the other');
+    }
+  });
+
+  it('a loop of awaits that starves the event loop, stopped by a timeout, is named every time', async () => {
+    const timelines = await runs(5, 5, () => run(path.join(FIXTURES, 'node', 'starve.js'), { timeoutMs: 4000 }));
+    for (const t of timelines) {
+      assert.equal(t.status, 'timeout');
+      assert.equal(t.error?.line, 4, `${t.error?.message} | ${show(t).join(' | ')}`);
+      assert.match(t.error?.message ?? '', /stuck at line 4: for \(;;\) await null/);
+    }
+  });
+});
