@@ -201,8 +201,9 @@ export class TimelineBuilder {
       if (parent && parent.kind === 'call') {
         if (from === undefined && parent.startMs - b.startMs >= thresholdMs) {
           // The loop was held before this call began, and no sample answered in time to say
-          // where (the first look is slow on a busy machine): that stretch is a block of its own
-          // in the call that ran then.
+          // where (the first look is slow on a busy machine). When the same function called from
+          // the same place ran then (two chefs spinning in turn), that stretch is its block too;
+          // anything else there is only known to be since the probe's last tick, not a block.
           const headStart = b.startMs;
           b.startMs = parent.startMs;
           this.blockTail(b, parent, headStart, parent.startMs, thresholdMs);
@@ -211,8 +212,11 @@ export class TimelineBuilder {
         if (parent.endMs !== null && b.endMs !== null && b.endMs > parent.endMs) {
           const tailEnd = b.endMs;
           b.endMs = parent.endMs;
-          // The program went on blocking after this call returned, and no sample caught where
-          // (a loaded machine answers late): the rest is a block of its own in the call that ran then.
+          // The loop stayed held after this call returned, and no sample caught where (a loaded
+          // machine answers late). When the same function called from the same place ran then
+          // (two chefs spinning in turn), the rest is its block; anything else after the call is
+          // only known to last until the probe's next tick — on a busy machine, the wait for a CPU
+          // — and is not a block.
           this.blockTail(b, parent, parent.endMs, tailEnd, thresholdMs);
         }
       }
@@ -310,24 +314,20 @@ export class TimelineBuilder {
   }
 
   /**
-   * A block's stretch [fromMs, toMs] that its call did not cover: placed in the deepest call that
-   * covers most of it. The same function called from the same place (two chefs spinning in turn)
-   * keeps the block's label and line; anywhere else it reads as synchronous work in that call.
+   * A block's stretch [fromMs, toMs] that its call did not cover, given to the calls of the same
+   * function from the same place that ran then (two chefs spinning in turn), with the block's label
+   * and line. Nothing else is known of such a stretch but that the probe did not tick.
    */
   private blockTail(b: Span, parent: Span, fromMs: number, toMs: number, thresholdMs: number): void {
     for (let guard = 0; guard < 16 && toMs - fromMs >= thresholdMs; guard++) {
       const parentId = parent.id;
       const others = this.calls().filter((s) => s.id !== parentId);
       const host = deepestCall(others, fromMs, toMs, 0.5);
-      if (!host) return;
-      const sameSite = host.label === parent.label && host.line === parent.line && host.column === parent.column;
+      if (!host || host.label !== parent.label || host.line !== parent.line || host.column !== parent.column) return;
       const id = this.spans.maxId() + 1;
       const endMs = Math.min(toMs, host.endMs ?? toMs);
       this.spans.set({
-        id, parentId: host.id, kind: 'block',
-        label: sameSite ? b.label : `synchronous work in ${host.label}`,
-        line: sameSite ? b.line : host.line,
-        column: sameSite ? b.column : host.column,
+        id, parentId: host.id, kind: 'block', label: b.label, line: b.line, column: b.column,
         startMs: Math.max(fromMs, host.startMs), endMs, outcome: b.outcome,
       });
       parent = host;
