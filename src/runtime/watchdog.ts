@@ -168,7 +168,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 /** `fromAwait`: no frame of the snippet was running; the line is the await that began last. */
-type Where = { file: string; line: number; column: number; parentId: number; fromAwait?: boolean };
+type Where = {
+  file: string; line: number; column: number; parentId: number; fromAwait?: boolean;
+  /** `file:line` of every frame of the snippet on the stack, innermost first. */
+  stack?: string[];
+  /** The innermost frame was the runtime's own (its bookkeeping around the snippet's calls). */
+  viaRuntime?: boolean;
+};
 
 /**
  * What a sample saw. `user`: the snippet's code was running (`where` names the line; for a loop of
@@ -216,7 +222,11 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
     const aw = parsed.aw && !isOurs(parsed.aw[0])
       ? { file: toFile(parsed.aw[0]), line: parsed.aw[1], column: parsed.aw[2], parentId: parsed.id, fromAwait: true }
       : undefined;
-    for (const [url, line, column, fnLine, fnColumn] of parsed.frames) {
+    // The first two frames are where() and the evaluated expression; the interrupted code follows.
+    let viaRuntime = false;
+    for (let i = 2; i < parsed.frames.length; i++) {
+      const [url, line, column, fnLine, fnColumn] = parsed.frames[i]!;
+      if (url.includes('/dist/runtime/')) viaRuntime = true;
       if (isOurs(url)) continue;
       const file = toFile(url);
       // An async function being resumed stands at its own header, no line of its body runs yet:
@@ -224,7 +234,9 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
       if (aw && line === fnLine && column > fnColumn && !/=>|\{/.test(lineText(file, line, false).slice(fnColumn - 1, column - 1))) {
         return { kind: 'user', where: aw, awaits: parsed.awaits };
       }
-      return { kind: 'user', where: { file, line, column, parentId: parsed.id } };
+      const stack: string[] = [];
+      for (const [u, l] of parsed.frames) if (!isOurs(u)) stack.push(`${toFile(u)}:${l}`);
+      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime } };
     }
     // No frame of the snippet: the loop waits, or promise reactions run between two of its
     // awaits (a loop of awaits that resolve at once never lets the loop turn). Which one, the
@@ -348,6 +360,24 @@ function onSample(s: Stall, sample: Sample, at: number): void {
   }
   const b = s.block;
   const current = s.where!;
+  // The line of the block still on the stack (a helper it calls was running): the same block.
+  // The sample in an outer frame of the block's line (the loop that calls that helper): the same
+  // block, named by the outer line, which is what holds the loop.
+  // A sample inside the runtime's bookkeeping names its caller's line, not what holds the loop.
+  if (where.viaRuntime) return;
+  const key = (w: Where) => `${w.file}:${w.line}`;
+  const depth = where.stack?.indexOf(key(current)) ?? -1;
+  if (where.parentId === current.parentId && (depth === 1 || depth === 2)) {
+    s.pendingWhere = undefined;
+    return;
+  }
+  if (where.parentId === current.parentId && current.stack?.indexOf(key(where)) === 1) {
+    s.pendingWhere = undefined;
+    s.where = where;
+    describe(b.span, where);
+    if (stall === s) send(b.span);
+    return;
+  }
   if (sameWhere(where, current)) {
     s.pendingWhere = undefined;
     return;
