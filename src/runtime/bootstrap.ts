@@ -183,6 +183,9 @@ function main(): void {
       return work();
     } finally {
       recorder.toolWork = '';
+      // The snippet's time starts again here: a stall the watchdog measures from now on is not
+      // the tool's (on a busy machine the CPU the transform used would otherwise count for it).
+      probe[PROBE_LAST_TICK] = recorder.tickAt = timeOrigin + perfNow();
       toolTime(label, startMs, now(), firstUserFrame(String(new Error().stack ?? ''), userFiles)?.line);
     }
   });
