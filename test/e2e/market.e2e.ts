@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
-import { timelinePanel, waitFor, waitForStatus } from './timelineView';
+import { runFromPalette, timelinePanel, waitFor, waitForStatus } from './timelineView';
 
 describe('First steps: CodeLens and Test Explorer', function () {
   this.timeout(240_000);
@@ -41,9 +41,7 @@ describe('First steps: CodeLens and Test Explorer', function () {
   });
 
   it('shows ✓/✗ with the actual value on each @expect line after a run', async () => {
-    await openFile(wb.page, 'workshop/01-two-chefs/solution.ts');
-    await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-    await waitForStatus(await timelinePanel(wb, 'solution.ts'), ['completed'], 60_000);
+    await runFromPalette(wb, 'workshop/01-two-chefs/solution.ts', ['completed'], 60_000);
     const grades = wb.page.locator('.editor-group-container.active .codelens-decoration', { hasText: /^[✓✗] / });
     await waitFor('a grade lens per @expect line', async () => ((await grades.count()) >= 2 ? true : undefined));
     const texts = await grades.allInnerTexts();

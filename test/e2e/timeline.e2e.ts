@@ -110,7 +110,7 @@ describe('Run with Timeline in VS Code', function () {
   });
 
   it('draws the busy-wait as two blocking bars, one after the other', async () => {
-    const view = await runFixture(wb, 'chefs-busy.ts');
+    const view = await runFixture(wb, 'chefs-busy.ts', ['completed']);
     const blocks = (await boxes(view)).filter((b) => b.kind === 'block').sort((a, b) => a.x - b.x);
     assert.equal(blocks.length, 2, `two block bars: ${JSON.stringify(blocks)}`);
     assert.ok(blocks[1]!.x >= blocks[0]!.x + blocks[0]!.width - 2, `the second block starts after the first ends: ${JSON.stringify(blocks)}`);

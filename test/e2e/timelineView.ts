@@ -74,11 +74,28 @@ export async function runningPanel(wb: Workbench, file: string, timeoutMs = 30_0
   }, timeoutMs);
 }
 
-/** Opens a file (relative to the workspace), runs it from the palette and returns its panel once the run has ended. */
-export async function runFromPalette(wb: Workbench, file: string, end = ['completed', 'failed']): Promise<Frame> {
+/** Which run a panel's page shows (see TimelineApp.runShown); undefined: no panel. */
+async function runShown(view: Frame | undefined): Promise<string | undefined> {
+  return view?.evaluate(() => (globalThis as any).awaitTimeline.runShown() as string).catch(() => undefined);
+}
+
+/**
+ * Opens a file (relative to the workspace), runs it from the palette and returns its panel once
+ * this run has ended. The panel of the previous run is reused: its title changes before its page
+ * has the new run, and until then it still says "completed" about the previous one.
+ */
+export async function runFromPalette(wb: Workbench, file: string, end = ['completed', 'failed'], timeoutMs = 30_000): Promise<Frame> {
+  const previous = await webviewFrame(wb.page, { has: 'canvas', timeoutMs: 500 }).catch(() => undefined);
+  const before = await runShown(previous);
   await openFile(wb.page, file);
   await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-  const view = await timelinePanel(wb, file);
-  await waitForStatus(view, end);
-  return view;
+  const name = file.split('/').pop()!;
+  return waitFor(`${file}'s run to end (${end.join('/')})`, async () => {
+    const view = await timelinePanel(wb, name, 3000);
+    const shown = await runShown(view);
+    if (shown === undefined || shown === before) return undefined;
+    const header = await view.evaluate(() => (globalThis as any).document.querySelector('.at-file')?.textContent as string | undefined);
+    const status = await panelStatus(view);
+    return header === name && status && end.includes(status) ? view : undefined;
+  }, timeoutMs);
 }
