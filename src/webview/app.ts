@@ -112,6 +112,8 @@ export class TimelineApp implements ChartActions {
   private collapseVersion = 0;
   private filter = '';
   private autoFit = true;
+  /** The messages of a run's final state, held until its status arrives (see handleMessage). */
+  private replacing: HostToWebviewMessage[] | null = null;
   /** New runs shown since the page loaded (see runShown). */
   private runsShown = 0;
   private selectedSpan: Span | null = null;
@@ -234,8 +236,25 @@ export class TimelineApp implements ChartActions {
   /** Validates and applies one message from the host; returns false for anything invalid. */
   handleMessage(raw: unknown): boolean {
     if (!isHostToWebviewMessage(raw)) return false;
+    // A run's final state replaces its streamed spans (reset with keepView, append, status): the
+    // three are applied together, or the chart would be empty for a frame at the end of every run.
+    if (this.replacing) {
+      this.replacing.push(raw);
+      if (raw.type === 'status' || (raw.type === 'reset' && !raw.keepView)) this.endReplacing();
+      return true;
+    }
+    if (raw.type === 'reset' && raw.keepView) {
+      this.replacing = [raw];
+      return true;
+    }
     this.apply(raw);
     return true;
+  }
+
+  private endReplacing(): void {
+    const messages = this.replacing ?? [];
+    this.replacing = null;
+    for (const m of messages) this.apply(m);
   }
 
   private apply(msg: HostToWebviewMessage): void {

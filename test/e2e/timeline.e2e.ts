@@ -95,16 +95,30 @@ describe('Run with Timeline in VS Code', function () {
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
     const view = await runningPanel(wb, 'slow-steps.mjs');
     const awaitsDrawn = async () => (await boxes(view)).filter((b) => b.label === 'await sleep(400)').length;
-    const counts: number[] = [];
-    // Six 400 ms steps: sample while it runs.
-    while ((await status(view)) === 'running' && counts.length < 40) {
-      counts.push(await awaitsDrawn());
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const whileRunning = counts.filter((n) => n > 0);
-    assert.ok(whileRunning.length >= 2, `bars were drawn before the run ended: ${counts.join(',')}`);
-    assert.ok(whileRunning.at(-1)! > whileRunning[0]!, `more bars as the run went on: ${counts.join(',')}`);
+    // Sampled in the page, every 50 ms: a round trip from the test to the page can take longer than
+    // a step on a busy machine.
+    await view.evaluate(() => {
+      const g = globalThis as any;
+      g.__samples = [];
+      g.__sampler = setInterval(() => {
+        const status = g.document.querySelector('[data-status]')?.dataset.status;
+        const n = g.awaitTimeline.spanBoxes().filter((b: { label: string }) => b.label === 'await sleep(400)').length;
+        g.__samples.push([status, n]);
+      }, 50);
+    });
     await waitForStatus(view, ['completed'], 20_000);
+    const samples = await view.evaluate(() => {
+      const g = globalThis as any;
+      clearInterval(g.__sampler);
+      return g.__samples as Array<[string, number]>;
+    });
+    const counts = samples.filter(([s]) => s === 'running').map(([, n]) => n);
+    const trace = samples.map(([s, n]) => `${s[0]}${n}`).join(' ');
+    assert.ok(counts.length > 0, `sampled while it ran: ${trace}`);
+    // Never fewer bars than a moment before, up to the end (the final state replaces the streamed
+    // spans: the chart must not go blank for a frame then).
+    for (let i = 1; i < samples.length; i++) assert.ok(samples[i]![1] >= samples[i - 1]![1], `the bars drawn never went down: ${trace}`);
+    assert.ok(new Set(counts.filter((n) => n > 0)).size >= 2, `bars were drawn before the run ended, more as it went on: ${trace}`);
     assert.equal(await awaitsDrawn(), 6);
     await screenshot(wb.page, 'e2e-live');
   });
