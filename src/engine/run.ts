@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import {
-  NODE_CHANNEL_FDS, PYTHON_CHANNEL_FDS, SEAL_KEY_BYTES, type KeyMessage, type PreparedModule, type RunRequest, type SealMac,
+  NODE_CHANNEL_FDS, OP_CLOSE, OP_OPEN, PYTHON_CHANNEL_FDS, RECORD_WORDS, SEAL_KEY_BYTES, type KeyMessage, type PreparedModule,
+  type RunRequest, type SealMac,
 } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
@@ -205,6 +206,13 @@ export class Run extends EventEmitter<RunEvents> {
   private sourceText: string | undefined;
   /** The run's clock, known once the source is read. */
   time: TimeMode = 'real';
+  /**
+   * A warped run: how far its clock is ahead of the engine's, as its events show (an event stamped
+   * at virtual time t that arrives when the engine's clock reads r was sent at r or before, so the
+   * program's clock was at least t - r ahead). What a stopped or timed-out run reads as its wall
+   * time: the program's clock when it was stopped, not the engine's.
+   */
+  private warpAheadMs = 0;
 
   constructor(readonly options: RunOptions) {
     super();
@@ -366,6 +374,11 @@ export class Run extends EventEmitter<RunEvents> {
     return performance.now() - this.startedAt;
   }
 
+  /** Milliseconds since the run started, by the program's clock (virtual in a warped run). */
+  private programElapsedMs(): number {
+    return this.elapsedMs() + this.warpAheadMs;
+  }
+
   /**
    * Ctrl-C as a terminal delivers it: SIGINT to the program's process group (it runs in a group of
    * its own, so the terminal's signal does not reach it). The program decides what happens, as under
@@ -446,6 +459,10 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   private onFrame(frame: Frame): void {
+    if (this.time === 'warp') {
+      const at = lastTimeOf(frame);
+      if (at !== undefined) this.warpAheadMs = Math.max(this.warpAheadMs, at - this.elapsedMs());
+    }
     // Nobody shows this run live (the CLI): no deltas to keep or copy.
     if (this.listenerCount('update') === 0) {
       this.builder.trackChanges = false;
@@ -475,7 +492,7 @@ export class Run extends EventEmitter<RunEvents> {
       } catch {
         // nothing more to keep
       }
-      const wallMs = round(this.elapsedMs());
+      const wallMs = round(this.programElapsedMs());
       const timeline: Timeline = {
         version: 1, file: this.file, language: this.language, status: 'failed', exitCode: code, wallMs,
         error: { kind: 'internal', message: `internal error while building the timeline: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` },
@@ -496,7 +513,7 @@ export class Run extends EventEmitter<RunEvents> {
     const b = this.builder;
     const delta = b.takeDelta();
     if (delta.spans.length || delta.marks.length) this.emit('update', delta);
-    const wallMs = round(b.exit && !this.endStatus ? b.exit.atMs : this.elapsedMs());
+    const wallMs = round(b.exit && !this.endStatus ? b.exit.atMs : this.programElapsedMs());
     let status: RunStatus;
     let error: RunError | null = null;
     let exitCodeOverride: number | undefined;
@@ -551,6 +568,22 @@ export class Run extends EventEmitter<RunEvents> {
     this.emit('end', timeline);
     return timeline;
   }
+}
+
+/** The time of a frame's last event, in the program's clock; undefined if it carries none. */
+function lastTimeOf(frame: Frame): number | undefined {
+  if (frame.type === 'events') {
+    const r = frame.records;
+    for (let i = r.length - RECORD_WORDS; i >= 0; i -= RECORD_WORDS) {
+      if ((r[i] === OP_OPEN || r[i] === OP_CLOSE) && Number.isFinite(r[i + 4])) return r[i + 4];
+    }
+    return undefined;
+  }
+  const m = frame.message;
+  if (m.type === 'span') return m.endMs ?? m.startMs;
+  if (m.type === 'mark') return m.atMs;
+  if (m.type === 'delay') return m.endMs;
+  return undefined;
 }
 
 function killGroup(child: ChildProcess): void {

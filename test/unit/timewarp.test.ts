@@ -56,6 +56,19 @@ describe('time warp', function () {
     assert.ok(!overlaps(blocks[0], blocks[1]));
   });
 
+  for (const [language, fixture] of [['node', 'node/warp-then-spin.mjs'], ['python', 'python/warp_then_spin.py']] as const) {
+    it(`${language}: a warped run stopped by its time limit reads the program's clock as its wall, past its 100 s wait`, async () => {
+      const { timeline: t, stdout } = await runFixture(fixture, { time: 'warp', timeoutMs: 1500, pythonPath: PYTHON });
+      assert.equal(stdout, 'waited\n');
+      assert.equal(t.status, 'timeout');
+      const wait = t.spans.find((s) => s.kind === 'await' && s.endMs !== null && s.endMs - s.startMs >= 100_000);
+      assert.ok(wait, `the 100 s wait, warped: ${JSON.stringify(t.spans.filter((s) => s.kind === 'await'))}`);
+      // The wall covers the wait and the loop after it (which ran in real time until the limit).
+      assert.ok(t.wallMs >= wait.endMs!, `wall ${t.wallMs} ends before the wait did (${wait.endMs})`);
+      assert.ok(t.wallMs < wait.endMs! + 60_000, `wall ${t.wallMs}: only the real time of the loop after the wait`);
+    });
+  }
+
   it('node: while a socket is open time is real: a local HTTP request and a timer race as under plain node', async () => {
     const plain = plainNode('node/warp-http.mjs');
     const { timeline: t, stdout } = await runFixture('node/warp-http.mjs', { time: 'warp' });
