@@ -1,0 +1,54 @@
+// Grading is the same on any machine: the workshop pack's exercises graded 100 times, warped (as
+// --check grades them), while the machine is kept busy by CPU loops, fsync'd writes and page-cache
+// churn; every starter must fail and every solution pass, every time.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { startRun } from '../../src/engine/run';
+import { startLoad, type Load } from '../load';
+import { REPO } from './helpers';
+
+const WORKSHOP = path.join(REPO, 'examples', 'workshop');
+const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
+const GRADINGS = 100;
+
+/** The exercises that end by themselves (the pack's hang exercises wait for the time limit instead). */
+function packFiles(): string[] {
+  return fs.readdirSync(WORKSHOP, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && Number(d.name.slice(0, 2)) <= 10)
+    .flatMap((d) => fs.readdirSync(path.join(WORKSHOP, d.name)).filter((f) => /^(starter|solution)\./.test(f)).map((f) => path.join(WORKSHOP, d.name, f)))
+    .sort();
+}
+
+async function verdict(file: string): Promise<string> {
+  const run = startRun({ file, defaultTime: 'warp', timeoutMs: 30_000, pythonPath: PYTHON, stdout: 'ignore', stderr: 'ignore' });
+  const t = await run.done;
+  const failed = (t.expectations ?? []).filter((e) => !e.passed).map((e) => `${e.text} — ${e.actual}`);
+  return failed.length ? `fails: ${failed.join('; ')}` : 'passes';
+}
+
+describe('workshop grading under load', function () {
+  this.timeout(600_000);
+  let load: Load | undefined;
+  after(async () => {
+    await load?.stop();
+  });
+
+  it(`gives the same verdict ${GRADINGS} times in ${GRADINGS}, warped, on a busy machine`, async () => {
+    const files = packFiles();
+    assert.ok(files.length >= 20, `only ${files.length} exercise files`);
+    load = startLoad({ seconds: 300 });
+    const queue = Array.from({ length: GRADINGS }, (_, i) => files[i % files.length]);
+    const wrong: string[] = [];
+    const worker = async () => {
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        const v = await verdict(file);
+        const starter = path.parse(file).name === 'starter';
+        if (starter ? v === 'passes' : v !== 'passes') wrong.push(`${path.relative(WORKSHOP, file)} ${v}`);
+      }
+    };
+    await Promise.all([worker(), worker()]);
+    assert.deepEqual(wrong, []);
+  });
+});
