@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): AwaitTimelineApi {
     }),
     vscode.commands.registerCommand('awaitTimeline.stop', () => runner.stop()),
     vscode.commands.registerCommand('awaitTimeline.toggleTimeWarp', () => runner.toggleTimeWarp()),
-    new LiveMode(context, runner),
+    new LiveMode(runner),
     vscode.commands.registerCommand('awaitTimeline.pinBaseline', () => runner.pinBaseline(true)),
     vscode.commands.registerCommand('awaitTimeline.clearBaseline', () => runner.pinBaseline(false)),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {

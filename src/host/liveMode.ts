@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 
 import { runTargetFor } from './runTarget';
-import { isWorkshopCopy, type TimelineRunner } from './timelineRunner';
+import type { TimelineRunner } from './timelineRunner';
+import { isWorkshopCopy } from './workshop';
 
 /** How long typing must pause before the file runs again (ms). */
 export const LIVE_DEBOUNCE_MS = 400;
@@ -14,7 +15,7 @@ export class LiveMode implements vscode.Disposable {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly runner: TimelineRunner) {
+  constructor(private readonly runner: TimelineRunner) {
     this.item.name = 'Await Timeline live';
     this.item.command = 'awaitTimeline.toggleLive';
     this.disposables.push(
@@ -68,7 +69,7 @@ export class LiveMode implements vscode.Disposable {
     const target = runTargetFor(document);
     if (typeof target === 'string') return target;
     const inWorkspace = document.uri.scheme === 'file' && !!vscode.workspace.getWorkspaceFolder(document.uri);
-    if (!inWorkspace && !isWorkshopCopy(this.context, document.uri)) {
+    if (!inWorkspace && !isWorkshopCopy(document.uri)) {
       return vscode.l10n.t('live mode runs only files of the open workspace (and workshop exercises); {0} is outside it. Use Run with Timeline instead.', target.displayName);
     }
     return undefined;

@@ -15,6 +15,7 @@ import { OverlapDiagnostics } from './overlapCodeActions';
 import { StillWaitingDiagnostics } from './stillWaitingDiagnostics';
 import { RunStatusItem } from './runStatusItem';
 import { runTargetFor, type RunTarget } from './runTarget';
+import { isWorkshopCopy } from './workshop';
 import { readSettings, resolvePython, SECTION, warmKey, type RunSettings } from './settings';
 import { TimelinePanel, type TimelinePanelEvents } from './timelinePanel';
 import { loadLastTimeline, saveLastTimeline, timelineMessages } from './timelineMessages';
@@ -148,7 +149,7 @@ export class TimelineRunner implements vscode.Disposable {
   private timeFor(uri: vscode.Uri, settings: RunSettings): { time?: TimeMode; defaultTime: TimeMode } {
     const time: TimeMode | undefined = this.warpOverride !== undefined ? (this.warpOverride ? 'warp' : 'real') : settings.time === 'auto' ? undefined : settings.time;
     // Workshop exercises run warped unless they say `@time real`: feedback in milliseconds, the same grade on any machine.
-    return { time, defaultTime: isWorkshopCopy(this.context, uri) ? 'warp' : 'real' };
+    return { time, defaultTime: isWorkshopCopy(uri) ? 'warp' : 'real' };
   }
 
   /** Whether the next run of the panel's (or the active editor's) document will be warped. */
@@ -488,11 +489,6 @@ export class TimelineRunner implements vscode.Disposable {
 }
 
 /** A learner's copy of a workshop exercise (Open Workshop Exercise puts them in global storage). */
-export function isWorkshopCopy(context: vscode.ExtensionContext, uri: vscode.Uri): boolean {
-  const folder = vscode.Uri.joinPath(context.globalStorageUri, 'workshop').toString() + '/';
-  return uri.toString().startsWith(folder);
-}
-
 function safeParseUri(s: string): vscode.Uri | undefined {
   try {
     return vscode.Uri.parse(s, true);
