@@ -4,27 +4,17 @@ import * as vscode from 'vscode';
 
 import type { Timeline } from '../shared/timeline';
 import { findOverlapCandidates, type OverlapCandidate } from '../engine/overlap';
+import { capitalize, INSIGHT_SOURCE, RunDiagnostics } from './runDiagnostics';
 import { hintsFor } from './workshop';
-
-/** Diagnostics of this feature carry this source; the quick fix looks for it. */
-export const INSIGHT_SOURCE = 'Await Timeline';
 /** The diagnostic code of a measured insight. */
 const INSIGHT_CODE = 'could-overlap';
 
 const LANGUAGES = ['typescript', 'javascript', 'typescriptreact', 'javascriptreact'];
 
 /** The diagnostics from the last run of each document; they clear when its text changes. */
-export class OverlapDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection('await-timeline-insights');
-  private readonly disposables: vscode.Disposable[] = [];
-
+export class OverlapDiagnostics extends RunDiagnostics {
   constructor() {
-    this.disposables.push(
-      vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length) this.collection.delete(e.document.uri);
-      }),
-      vscode.workspace.onDidCloseTextDocument((doc) => this.collection.delete(doc.uri)),
-    );
+    super('await-timeline-insights');
   }
 
   /** Shows a finished run's insights on the document it ran from. */
@@ -39,20 +29,9 @@ export class OverlapDiagnostics implements vscode.Disposable {
       d.code = INSIGHT_CODE;
       return d;
     });
-    this.collection.set(uri, diagnostics);
-  }
-
-  clear(uri: vscode.Uri): void {
-    this.collection.delete(uri);
-  }
-
-  dispose(): void {
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.collection.dispose();
+    this.set(uri, diagnostics);
   }
 }
-
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** A file name the parser reads the right syntax from, also for untitled documents. */
 function parseName(document: vscode.TextDocument): string {

@@ -5,19 +5,11 @@
 import * as vscode from 'vscode';
 
 import type { Timeline } from '../shared/timeline';
-import { INSIGHT_SOURCE } from './overlapCodeActions';
+import { capitalize, INSIGHT_SOURCE, RunDiagnostics } from './runDiagnostics';
 
-export class StillWaitingDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection('await-timeline-still-waiting');
-  private readonly disposables: vscode.Disposable[] = [];
-
+export class StillWaitingDiagnostics extends RunDiagnostics {
   constructor() {
-    this.disposables.push(
-      vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length) this.collection.delete(e.document.uri);
-      }),
-      vscode.workspace.onDidCloseTextDocument((doc) => this.collection.delete(doc.uri)),
-    );
+    super('await-timeline-still-waiting');
   }
 
   /** Shows a finished run's still-waiting causes and floating promises on its document. */
@@ -39,17 +31,6 @@ export class StillWaitingDiagnostics implements vscode.Disposable {
       add(w.cause.line, w.cause.column, `Still waiting when the run ended: ${w.cause.message}.`, 'still-waiting');
     }
     for (const f of timeline.floating ?? []) add(f.line, f.column, `${capitalize(f.message)}.`, 'not-awaited');
-    this.collection.set(uri, diagnostics);
-  }
-
-  clear(uri: vscode.Uri): void {
-    this.collection.delete(uri);
-  }
-
-  dispose(): void {
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.collection.dispose();
+    this.set(uri, diagnostics);
   }
 }
-
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
