@@ -41,9 +41,14 @@ describe('timeline JSON schema', function () {
     const broken = path.join(dir, 'broken.ts');
     fs.writeFileSync(broken, 'const x = ;\n');
     cases.push(['compile error', runToJson(broken)]);
+    // A module loaded by a computed name is instrumented by the runtime, as the run goes: a delay.
+    fs.writeFileSync(path.join(dir, 'tiny.js'), 'module.exports = async () => 1;\n');
+    const computed = path.join(dir, 'computed-require.js');
+    fs.writeFileSync(computed, "const name = './' + 'tiny.js';\nrequire(name)().then(() => console.log('ok'));\n");
+    cases.push(['delays', runToJson(computed)]);
     for (const [name, timeline] of cases) assert.equal(validate(timeline), true, `${name}: ${problems()}`);
     const t = cases.map(([, x]) => x as Record<string, unknown>);
-    assert.ok(t[0]!.expectations && t[1]!.insights && t[3]!.comparison && t[4]!.error, 'the optional parts were there to check');
+    assert.ok(t[0]!.expectations && t[1]!.insights && t[3]!.comparison && t[4]!.error && t[5]!.delays, 'the optional parts were there to check');
   });
 
   it('rejects what is not a timeline', () => {
