@@ -388,9 +388,14 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
 
   const isNewPromise = (n: Node) =>
     n.type === 'NewExpression' && n.callee.type === 'Identifier' && n.callee.name === 'Promise' && !declared.has('Promise');
+  /** `p.catch(f)` or `p.then(f, g)`: the chain handles a rejection, so nothing floats there. */
+  const isHandledChain = (call: Node) =>
+    call.callee.type === 'MemberExpression' && !call.callee.computed && call.callee.property.type === 'Identifier' &&
+    ((call.callee.property.name === 'catch' && call.arguments.length >= 1) ||
+      (call.callee.property.name === 'then' && call.arguments.length >= 2));
   const isDroppedCall = (n: Node) =>
     n.type === 'ExpressionStatement' && n.expression.type === 'CallExpression' && n.expression.callee.type !== 'Super' &&
-    n.expression.callee.type !== 'Import' &&
+    n.expression.callee.type !== 'Import' && !isHandledChain(n.expression) &&
     !(n.expression.callee.type === 'MemberExpression' && n.expression.callee.object.type === 'Identifier' &&
       n.expression.callee.object.name === 'console');
   const isKeptAsyncCall = (n: Node, parent: Node | undefined) =>
