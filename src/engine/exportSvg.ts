@@ -95,7 +95,7 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
   const critical = shown(timeline.criticalPath ?? []);
   const couldOverlap = shown((timeline.insights ?? []).flatMap((i) => i.spanIds));
   const legend = legendEntries({
-    kinds: new Set(rows.map((r) => r.kind)),
+    kinds: new Set(rows.filter((r) => !r.lane).map((r) => r.kind)),
     critical: critical.size > 0,
     couldOverlap: couldOverlap.size > 0,
     pending: rows.some((r) => r.spans.some((s) => s.endMs === null)),
@@ -160,11 +160,20 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
     const color = m.kind === 'warn' || m.kind === 'stderr' ? pal.warn : m.kind === 'error' || m.kind === 'exception' || m.kind === 'unhandledRejection' ? pal.error : pal.mark;
     out.push(`<path d="M${num(mx - 3.5)} ${top + AXIS_HEIGHT + 3}h7l-3.5 6z" fill="${color}"><title>${escapeXml(`${m.kind}: ${m.text}`)}</title></path>`);
   }
+  // What became of each call nobody awaited: said after its bar in the lane.
+  const floatingSays = new Map<number, string>();
+  for (const f of timeline.floating ?? []) if (f.spanId !== undefined) floatingSays.set(compaction?.shownAs.get(f.spanId) ?? f.spanId, f.message);
   // Rows.
   rows.forEach((row, i) => {
     const y = rowsTop + i * ROW_HEIGHT;
     const cy = y + ROW_HEIGHT / 2 + 4;
     const lx = 12 + row.depth * INDENT;
+    if (row.lane) {
+      // The "Not awaited" lane: a rule across the chart and its name; its calls follow.
+      out.push(`<line x1="0" y1="${y + 0.5}" x2="${width}" y2="${y + 0.5}" stroke="${pal.border}"/>`);
+      out.push(`<text x="${lx}" y="${cy}" font-weight="600" fill="${pal.fg}">${escapeXml(row.label)}<title>${escapeXml('Calls whose promise nobody awaited, returned, chained or stored')}</title></text>`);
+      return;
+    }
     out.push(`<rect x="${lx}" y="${y + ROW_HEIGHT / 2 - 4}" width="8" height="8" rx="2" fill="${pal.kind[row.kind]}"/>`);
     const right = `${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`;
     out.push(`<text x="${gutter - 8}" y="${cy}" text-anchor="end" fill="${pal.muted}" font-size="11">${escapeXml(right)}</text>`);
@@ -184,9 +193,28 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
       if (row.kind === 'block') out.push(`<rect x="${num(bx)}" y="${barY + barH - 3}" width="${num(bw)}" height="3" fill="url(#hatch)"/>`);
       if (count === 1 && critical.has(span.id)) out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" rx="2" fill="none" stroke="${pal.fg}" stroke-width="2"/>`);
       if (count === 1 && couldOverlap.has(span.id)) out.push(`<rect x="${num(bx - 2)}" y="${barY - 2}" width="${num(bw + 4)}" height="${barH + 4}" rx="3" fill="none" stroke="${pal.warn}" stroke-width="2" stroke-dasharray="4 3"/>`);
+      const says = count === 1 && span.floating ? floatingSays.get(span.id) : undefined;
+      // A call nobody awaited says what became of it on its bar when the sentence fits there.
+      const saysInside = says !== undefined && fit(says, bw - 10) === says;
       if (count === 1) {
-        const label = fit(`${span.label}  ${formatDuration(endMs - startMs)}`, bw - 10) || fit(span.label, bw - 10);
+        const label = saysInside ? says : fit(`${span.label}  ${formatDuration(endMs - startMs)}`, bw - 10) || fit(span.label, bw - 10);
         if (label) out.push(`<text x="${num(bx + 5)}" y="${barY + barH / 2 + 4}" font-family="${escapeXml(MONO)}" fill="${onBar(fill)}">${escapeXml(label)}</text>`);
+      }
+      if (says && saysInside) out.push(`<title>${escapeXml(says)}</title>`);
+      else if (says) {
+        // After the bar when it fits there, else before it: the insight reads on the background.
+        const after = width - 12 - (bx + bw + 6);
+        const before = bx - vp.plotLeftCss - 6;
+        const room = Math.max(after, before);
+        const text = fit(says, room);
+        const color = span.outcome === 'rejected' ? pal.rejected : pal.warn;
+        const readable = toCss(readableOn(parseColor(color)!, bg, 4.5));
+        if (text) {
+          out.push(after >= before
+            ? `<text x="${num(bx + bw + 6)}" y="${barY + barH / 2 + 4}" fill="${readable}" font-size="11">${escapeXml(text)}</text>`
+            : `<text x="${num(bx - 6)}" y="${barY + barH / 2 + 4}" text-anchor="end" fill="${readable}" font-size="11">${escapeXml(text)}</text>`);
+        }
+        out.push(`<title>${escapeXml(says)}</title>`);
       }
       out.push('</g>');
     });

@@ -29,6 +29,8 @@ export class SpanTable {
   readonly objects = new Map<number, Span>();
   /** Labels that replace a record span's site label (call previews), by id; may precede the open. */
   readonly labels = new Map<number, string>();
+  /** Record spans whose promise nobody awaited (OP_FLOATING): few per run, so a set. */
+  private readonly floating = new Set<number>();
 
   constructor(private readonly sites: Site[]) {}
 
@@ -114,6 +116,18 @@ export class SpanTable {
     else this.labels.set(id, label);
   }
 
+  /** The call's promise was dropped: the span is drawn in the "Not awaited" lane. False when there is no such span. */
+  setFloating(id: number): boolean {
+    const o = this.objects.get(id);
+    if (o) {
+      o.floating = true;
+      return true;
+    }
+    if (!this.has(id)) return false;
+    this.floating.add(id);
+    return true;
+  }
+
   /** The largest id of a span still in the table; 0 when empty. */
   maxId(): number {
     let max = 0;
@@ -127,11 +141,13 @@ export class SpanTable {
     const id = this.id[r];
     const p = this.parent[r];
     const outcome = this.outcome[r];
-    return {
+    const span: Span = {
       id, parentId: p === 0 ? null : p, kind: site.kind, label: this.labels.get(id) ?? site.label,
       line: site.line, column: site.column, startMs: this.start[r], endMs: outcome === PENDING ? null : this.end[r],
       outcome: OUTCOMES[outcome],
     };
+    if (this.floating.size && this.floating.has(id)) span.floating = true;
+    return span;
   }
 
   /** Every span: fresh objects for record spans, the live objects for JSON spans. */

@@ -458,8 +458,8 @@ export function floatingPromises(timeline: Timeline, report: PendingMessage | un
   for (const f of report?.floating ?? []) {
     if (f.state === 'fulfilled') continue;
     const message = f.state === 'pending'
-      ? `not awaited: ${f.label} was still running when the run ended`
-      : `not awaited: ${f.label} rejected${f.reason ? ` (${f.reason})` : ''} and nothing handled it`;
+      ? `not awaited: the run ended before ${f.label} finished`
+      : `not awaited: ${f.label} rejected later${f.reason ? ` (${f.reason})` : ''} with no handler`;
     out.push({
       line: f.line, column: f.column, label: f.label, ...(f.id > 0 ? { spanId: f.id } : {}), state: f.state,
       ...(f.reason ? { reason: f.reason } : {}), message,

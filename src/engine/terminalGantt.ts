@@ -3,6 +3,7 @@
 import { compactSpans, shownIds } from '../shared/chart/compact';
 import type { Span, SpanAggregate, Timeline } from '../shared/timeline';
 import { aggregateRows, type AggregateRow } from '../shared/aggregates';
+import { inNotAwaitedLane } from '../shared/chart/layout';
 import { visibleLine, visibleText } from '../shared/safeText';
 
 export interface GanttOptions {
@@ -34,11 +35,22 @@ export function formatMs(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Spans in tree order (children after their parent, by start time) with their depth. */
-export function treeOrder(spans: Span[]): Array<{ span: Span; depth: number }> {
+/** A row of the terminal chart: a span, or the header of the "Not awaited" lane. */
+type TreeRow = { span: Span; depth: number; header?: undefined } | { header: string; depth: number; span?: undefined };
+
+/**
+ * Spans in tree order (children after their parent, by start time) with their depth. Calls nobody
+ * awaited (see `inNotAwaitedLane`) come last, under a "Not awaited" header, apart from the awaited tree.
+ */
+export function treeOrder(spans: Span[]): TreeRow[] {
   const children = new Map<number | null, Span[]>();
   const ids = new Set(spans.map((s) => s.id));
+  const lane: Span[] = [];
   for (const s of spans) {
+    if (inNotAwaitedLane(s)) {
+      lane.push(s);
+      continue;
+    }
     const key = s.parentId !== null && ids.has(s.parentId) ? s.parentId : null;
     let list = children.get(key);
     if (!list) children.set(key, (list = []));
@@ -46,24 +58,30 @@ export function treeOrder(spans: Span[]): Array<{ span: Span; depth: number }> {
   }
   // The timeline lists spans in this order already: sort only lists that are not.
   const before = (a: Span, b: Span) => a.startMs - b.startMs || a.id - b.id;
-  for (const list of children.values()) {
+  for (const list of [...children.values(), lane]) {
     let sorted = true;
     for (let i = 1; i < list.length && sorted; i++) sorted = before(list[i - 1], list[i]) <= 0;
     if (!sorted) list.sort(before);
   }
-  const out: Array<{ span: Span; depth: number }> = [];
-  const walk = (parent: number | null, depth: number) => {
-    for (const s of children.get(parent) ?? []) {
+  const out: TreeRow[] = [];
+  const walk = (list: readonly Span[], depth: number) => {
+    for (const s of list) {
       out.push({ span: s, depth });
-      walk(s.id, depth + 1);
+      walk(children.get(s.id) ?? [], depth + 1);
     }
   };
-  walk(null, 0);
+  walk(children.get(null) ?? [], 0);
+  if (lane.length) {
+    out.push({ header: 'Not awaited', depth: 0 });
+    walk(lane, 1);
+  }
   return out;
 }
 
+type ChartRow = TreeRow | { agg: AggregateRow; depth: number; span?: undefined; header?: undefined };
+
 /** Spans and aggregate rows in tree order: a parent's aggregate rows follow its listed children. */
-function treeRows(spans: Span[], aggregates: readonly SpanAggregate[]): Array<{ span?: Span; agg?: AggregateRow; depth: number }> {
+function treeRows(spans: Span[], aggregates: readonly SpanAggregate[]): ChartRow[] {
   const rows = treeOrder(spans);
   if (!aggregates.length) return rows;
   const ids = new Set(spans.map((s) => s.id));
@@ -74,7 +92,7 @@ function treeRows(spans: Span[], aggregates: readonly SpanAggregate[]): Array<{ 
     if (!list) byParent.set(key, (list = []));
     list.push(r);
   }
-  const out: Array<{ span?: Span; agg?: AggregateRow; depth: number }> = [];
+  const out: ChartRow[] = [];
   // A span's subtree ends at the next row that is not deeper: its aggregate rows go there.
   const open: Array<{ id: number; depth: number }> = [];
   const close = (depth: number) => {
@@ -83,13 +101,21 @@ function treeRows(spans: Span[], aggregates: readonly SpanAggregate[]): Array<{ 
       for (const agg of byParent.get(o.id) ?? []) out.push({ agg, depth: o.depth + 1 });
     }
   };
+  let topDone = false;
   for (const r of rows) {
     close(r.depth);
+    if (r.header !== undefined) {
+      // The awaited tree ends here: its top-level aggregate rows come before the lane.
+      for (const agg of byParent.get(null) ?? []) out.push({ agg, depth: 0 });
+      topDone = true;
+      out.push(r);
+      continue;
+    }
     out.push(r);
     open.push({ id: r.span.id, depth: r.depth });
   }
   close(0);
-  for (const agg of byParent.get(null) ?? []) out.push({ agg, depth: 0 });
+  if (!topDone) for (const agg of byParent.get(null) ?? []) out.push({ agg, depth: 0 });
   return out;
 }
 
@@ -125,8 +151,17 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
   const rows = treeRows(compaction ? compaction.spans : t.spans, aggregates);
   // The critical path gets a ▶ between label and bar: these spans set the wall time.
   const critical = compaction ? shownIds(t.criticalPath ?? [], compaction) : new Set(t.criticalPath ?? []);
-  for (const { span: s, agg, depth } of rows.slice(0, maxRows)) {
+  // What became of each call nobody awaited: said under its bar in the lane.
+  const floatingSays = new Map<number, string>();
+  for (const f of t.floating ?? []) if (f.spanId !== undefined) floatingSays.set(compaction?.shownAs.get(f.spanId) ?? f.spanId, f.message);
+  for (const row of rows.slice(0, maxRows)) {
+    const { span: s, depth } = row;
+    const agg = 'agg' in row ? row.agg : undefined;
     const indent = '  '.repeat(Math.min(depth, 8));
+    if (row.header !== undefined) {
+      lines.push(paint('1', `${row.header} `) + paint(COLORS.dim, '─'.repeat(Math.max(0, labelWidth + barWidth + durWidth + 1 - row.header.length))));
+      continue;
+    }
     if (agg) {
       // Spans past the budget: counted, drawn where they ran, never as single spans.
       let label = `${indent}×${agg.count.toLocaleString('en-US')} ${agg.kind === 'await' ? 'await ' : ''}${agg.label}`;
@@ -154,6 +189,8 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
     const dur = s.endMs === null ? 'pending' : formatMs(s.endMs - s.startMs);
     const mark = critical.has(s.id) ? paint('1', '▶') : ' ';
     lines.push(`${label.padEnd(labelWidth)}${mark}${paint(code, barText)} ${dur.padStart(durWidth)}`);
+    const says = s.floating ? floatingSays.get(s.id) : undefined;
+    if (says) lines.push(paint(s.outcome === 'rejected' ? COLORS.rejected : '33', `${indent}  ↳ ${visibleLine(says)}`));
   }
   if (rows.length > maxRows) lines.push(paint(COLORS.dim, `… ${rows.length - maxRows} more spans (see --json)`));
   if (compaction && compaction.spans.length < t.spans.length) {

@@ -1,7 +1,7 @@
 // Builds the timeline from a child's frames: resolves site indexes to labels and lines,
 // applies opens, closes and span updates, validates every record, and computes the stats.
 import {
-  OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type PendingMessage, type Site,
+  OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_FLOATING, OP_OPEN, RECORD_WORDS, outcomeFromCode, type ChildMessage, type PendingMessage, type Site,
 } from '../shared/runtimeProtocol';
 import type { Language, LoopDelay, Mark, RunError, RunStatus, Span, SpanAggregate, Timeline, TimelineStats } from '../shared/timeline';
 import { AggregateStore } from './aggregateStore';
@@ -71,6 +71,9 @@ export class TimelineBuilder {
           throw new MalformedStreamError('bad close record');
         }
         if (this.trackChanges) this.dirty.add(id);
+      } else if (op === OP_FLOATING) {
+        if (!this.spans.setFloating(r[i + 1])) throw new MalformedStreamError('floating record of an unknown span');
+        if (this.trackChanges) this.dirty.add(r[i + 1]);
       } else if (op === OP_DROPPED) {
         if (!Number.isInteger(r[i + 1]) || r[i + 1] < 0) throw new MalformedStreamError('bad dropped count');
         this.droppedSpans += r[i + 1];
@@ -113,6 +116,8 @@ export class TimelineBuilder {
       case 'span': {
         const { type: _type, continues, ...span } = m;
         if (continues !== undefined) this.continues.set(span.id, continues);
+        // An update of a span already known as not awaited stays so (Python sends spans whole).
+        if (span.floating === undefined && this.spans.get(span.id)?.floating) span.floating = true;
         this.spans.set(span);
         if (this.trackChanges) this.dirty.add(span.id);
         break;

@@ -3,7 +3,7 @@
 // Hot paths allocate nothing once a site is past its cap: a loop of a million awaits costs a
 // counter increment per await after the first `maxSpansPerSite`.
 import {
-  OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_OPEN, OUTCOME_FULFILLED, OUTCOME_REJECTED,
+  OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_FLOATING, OP_OPEN, OUTCOME_FULFILLED, OUTCOME_REJECTED,
 } from '../shared/runtimeProtocol';
 import {
   ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, PromiseCtor, PromisePrototypeThen,
@@ -545,10 +545,15 @@ export class Recorder {
 
   /** A call whose value is dropped (an expression statement): a promise there floats. */
   fl(site: number, v: unknown, known: number): unknown {
-    if (typeof v === 'object' && v !== null && this.floating.length < MAX_FLOATING && isPromise(v)) {
+    if (typeof v === 'object' && v !== null && isPromise(v)) {
       const f = known ? this.lastFrame : null;
-      if (f !== null) this.pc(v);
-      ArrayPrototypePush(this.floating, { site, p: v as Promise<unknown>, frame: f !== null && f.id > 0 ? f : null });
+      // Every listed call whose promise is dropped is drawn in the chart's "Not awaited" lane; the
+      // first MAX_FLOATING are also kept to say, at the end, which were still running or rejected.
+      if (f !== null && f.id > 0 && this.siteTable[f.site].fn === 1) this.transport.record(OP_FLOATING, f.id, 0, 0, 0);
+      if (this.floating.length < MAX_FLOATING) {
+        if (f !== null) this.pc(v);
+        ArrayPrototypePush(this.floating, { site, p: v as Promise<unknown>, frame: f !== null && f.id > 0 ? f : null });
+      }
     }
     return v;
   }

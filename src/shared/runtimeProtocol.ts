@@ -79,6 +79,11 @@ export const OP_DROPPED = 3;
  */
 export const OP_AGGREGATE = 4;
 export const OP_AGGREGATE_END = 5;
+/**
+ * [OP_FLOATING, spanId, 0, 0, 0]: the promise the call span `spanId` returned was dropped (an
+ * expression statement): nobody awaits, returns, chains or stores it. Follows that span's open.
+ */
+export const OP_FLOATING = 6;
 
 export const OUTCOME_FULFILLED = 1;
 export const OUTCOME_REJECTED = 2;
@@ -411,7 +416,7 @@ export function checkChildMessage(v: unknown): string | undefined {
       return isInt(v.id) && v.id !== 0 && (v.parentId === null || isInt(v.parentId)) &&
         isStr(v.kind) && SPAN_KINDS.has(v.kind) && isStr(v.label) && isInt(v.line) && isInt(v.column) &&
         isNum(v.startMs) && (v.endMs === null || isNum(v.endMs)) && isStr(v.outcome) && OUTCOMES.has(v.outcome) &&
-        (v.continues === undefined || isInt(v.continues))
+        (v.continues === undefined || isInt(v.continues)) && (v.floating === undefined || v.floating === true)
         ? undefined
         : 'bad span';
     case 'mark':

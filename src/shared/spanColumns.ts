@@ -7,10 +7,12 @@ import { SiteInterner, type WireSite } from './webviewProtocol';
 
 const OUTCOME_CODE = { pending: 0, fulfilled: 1, rejected: 2 } as const;
 const OUTCOME = ['pending', 'fulfilled', 'rejected'] as const;
+/** Set in a span's outcome byte when nobody awaited it (`Span.floating`). */
+const FLOATING_BIT = 8;
 
 export interface PackedSpans {
   sites: WireSite[];
-  /** [u32 count, pad to 8] id, parent (0: none), start, end (NaN: pending) as f64; site as u32; outcome as u8. */
+  /** [u32 count, pad to 8] id, parent (0: none), start, end (NaN: pending) as f64; site as u32; outcome as u8 (+ FLOATING_BIT: not awaited). */
   bytes: Uint8Array;
 }
 
@@ -44,7 +46,7 @@ export function packSpans(spans: readonly Span[]): PackedSpans {
     starts[i] = s.startMs;
     ends[i] = s.endMs === null ? NaN : s.endMs;
     siteIdx[i] = interner.indexOf(s);
-    outcomes[i] = OUTCOME_CODE[s.outcome];
+    outcomes[i] = OUTCOME_CODE[s.outcome] | (s.floating ? FLOATING_BIT : 0);
   }
   return { sites: interner.takeNew(), bytes: new Uint8Array(buf) };
 }
@@ -68,11 +70,13 @@ export function unpackSpans(sites: readonly WireSite[], bytes: Uint8Array): Span
     const site = sites[siteIdx[i]];
     if (!site) throw new Error(`packed spans: unknown site ${siteIdx[i]}`);
     const end = ends[i];
-    spans[i] = {
+    const span: Span = {
       id: ids[i], parentId: parents[i] === 0 ? null : parents[i], kind: site.kind, label: site.label,
       line: site.line, column: site.column, startMs: starts[i], endMs: Number.isNaN(end) ? null : end,
-      outcome: OUTCOME[outcomes[i]] ?? 'pending',
+      outcome: OUTCOME[outcomes[i] & ~FLOATING_BIT] ?? 'pending',
     };
+    if (outcomes[i] & FLOATING_BIT) span.floating = true;
+    spans[i] = span;
   }
   return spans;
 }

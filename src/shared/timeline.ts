@@ -80,6 +80,12 @@ export interface Span {
   /** Milliseconds since the snippet started; null while still pending. */
   endMs: number | null;
   outcome: Outcome;
+  /**
+   * A call whose promise (Python: task or coroutine) nobody awaited, returned, chained or stored.
+   * Charts draw it, with what ran under it, in a "Not awaited" lane apart from the awaited tree when
+   * other code made the call (a top-level `main();` stays where it is). Absent for every other span.
+   */
+  floating?: true;
 }
 
 /** Spans of one site under one parent, counted but not listed, in one stretch of time. */

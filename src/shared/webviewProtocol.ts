@@ -25,10 +25,13 @@ export interface WireSite {
 }
 
 /**
- * One span, compact: [id, parentId (0 = top level), siteIndex, startMs, endMs (null = pending), outcome].
- * outcome: 0 pending, 1 fulfilled, 2 rejected.
+ * One span, compact: [id, parentId (0 = top level), siteIndex, startMs, endMs (null = pending), outcome, floating?].
+ * outcome: 0 pending, 1 fulfilled, 2 rejected. floating: 1 when nobody awaited the call's promise
+ * (`Span.floating`), left out otherwise.
  */
-export type WireSpan = [id: number, parentId: number, site: number, startMs: number, endMs: number | null, outcome: 0 | 1 | 2];
+export type WireSpan =
+  | [id: number, parentId: number, site: number, startMs: number, endMs: number | null, outcome: 0 | 1 | 2]
+  | [id: number, parentId: number, site: number, startMs: number, endMs: number | null, outcome: 0 | 1 | 2, floating: 1];
 
 interface MessageBase<T extends string> {
   /** Protocol version, always WEBVIEW_PROTOCOL_VERSION. */
@@ -197,7 +200,7 @@ export function isWireSite(x: unknown): x is WireSite {
 
 /** Checks shape and numbers; the site index is checked against the table by `decodeSpans`. */
 export function isWireSpan(x: unknown): x is WireSpan {
-  if (!Array.isArray(x) || x.length !== 6) return false;
+  if (!Array.isArray(x) || (x.length !== 6 && !(x.length === 7 && x[6] === 1))) return false;
   const [id, parentId, site, start, end, outcome] = x;
   return (
     isPosInt(id) &&
@@ -371,7 +374,9 @@ export class SiteInterner {
 
 /** Host side: builds an `append` message for these spans and marks, sending only new sites. */
 export function encodeAppend(interner: SiteInterner, spans: readonly Span[], marks: readonly Mark[], droppedSpans: number): AppendMessage {
-  const wire: WireSpan[] = spans.map((s) => [s.id, s.parentId ?? 0, interner.indexOf(s), s.startMs, s.endMs, OUTCOME_CODES[s.outcome]]);
+  const wire: WireSpan[] = spans.map((s): WireSpan => s.floating
+    ? [s.id, s.parentId ?? 0, interner.indexOf(s), s.startMs, s.endMs, OUTCOME_CODES[s.outcome], 1]
+    : [s.id, s.parentId ?? 0, interner.indexOf(s), s.startMs, s.endMs, OUTCOME_CODES[s.outcome]]);
   return message({ type: 'append', sites: interner.takeNew(), spans: wire, marks: [...marks], droppedSpans });
 }
 
@@ -382,13 +387,14 @@ export function encodeAppend(interner: SiteInterner, spans: readonly Span[], mar
 export function decodeSpans(sites: readonly WireSite[], wire: readonly WireSpan[]): { spans: Span[]; invalid: number } {
   const spans: Span[] = [];
   let invalid = 0;
-  for (const [id, parentId, siteIndex, startMs, endMs, outcome] of wire) {
+  for (const w of wire) {
+    const [id, parentId, siteIndex, startMs, endMs, outcome] = w;
     const site = sites[siteIndex];
     if (!site) {
       invalid++;
       continue;
     }
-    spans.push({
+    const span: Span = {
       id,
       parentId: parentId === 0 ? null : parentId,
       kind: site.kind,
@@ -398,7 +404,9 @@ export function decodeSpans(sites: readonly WireSite[], wire: readonly WireSpan[
       startMs,
       endMs,
       outcome: endMs === null ? 'pending' : OUTCOMES[outcome],
-    });
+    };
+    if (w[6] === 1) span.floating = true;
+    spans.push(span);
   }
   return { spans, invalid };
 }

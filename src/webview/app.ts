@@ -95,6 +95,7 @@ export class TimelineApp implements ChartActions {
   /** Whether the critical path is outlined on the chart. */
   private showCritical = true;
   private overlapIds: { from: readonly unknown[]; shownAs: unknown; ids: ReadonlySet<number> } = { from: [], shownAs: null, ids: new Set() };
+  private floatingShown: { from: readonly unknown[]; shownAs: unknown; says: ReadonlyMap<number, string> } = { from: [], shownAs: null, says: new Map() };
   private readonly tooltip = new Tooltip();
   private readonly baseline: BaselineView;
   private readonly table: TableView;
@@ -217,7 +218,8 @@ export class TimelineApp implements ChartActions {
         this.changed(true);
       } else if (e.key === 'Enter' || e.key === 'ArrowDown') {
         this.canvas.focus();
-        if (!this.selectedSpan && this.flat[0]) this.select(this.flat[0].spans[0], false);
+        const first = this.flat.find((r) => r.spans.length);
+        if (!this.selectedSpan && first) this.select(first.spans[0], false);
       }
     });
     this.disposers.push(watchTheme(() => {
@@ -416,7 +418,7 @@ export class TimelineApp implements ChartActions {
     if (span) {
       // A compacted bar: the spans it stands for, then the baseline's figures for its outermost span.
       const head = this.model.chartRows().members.get(span.id)?.[0] ?? span;
-      this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host, [...this.includedRows(span), ...this.baseline.tooltipRows(head), ...this.stillWaitingRows(span)]);
+      this.tooltip.showSpan(span, this.model.file, this.model.nowMs(), x, y, !!this.host, [...this.includedRows(span), ...this.baseline.tooltipRows(head), ...this.stillWaitingRows(span), ...this.floatingRows(span)]);
     }
     else if (markMs !== null) this.tooltip.showMarks(this.model.marks.filter((m) => m.atMs === markMs), x, y);
     else this.tooltip.hide();
@@ -481,6 +483,25 @@ export class TimelineApp implements ChartActions {
     if (span.endMs !== null) return [];
     const w = this.stillWaitingBar.causeOf(span.id);
     return w ? [['Waits on', `line ${w.cause.line}: ${w.cause.message}`]] : [];
+  }
+
+  /** For a call nobody awaited: that, and what became of it. */
+  private floatingRows(span: Span): [string, string][] {
+    if (!span.floating) return [];
+    return [['Not awaited', this.floatingSays()?.get(span.id) ?? 'nothing awaited, returned, chained or stored its promise']];
+  }
+
+  /** What became of each call nobody awaited, by the id of the span the chart shows for it. */
+  private floatingSays(): ReadonlyMap<number, string> | null {
+    const floating = this.model.floating;
+    if (!floating.length) return null;
+    const shownAs = this.model.chartRows().shownAs;
+    if (this.floatingShown.from !== floating || this.floatingShown.shownAs !== shownAs) {
+      const says = new Map<number, string>();
+      for (const f of floating) if (f.spanId !== undefined) says.set(shownAs?.get(f.spanId) ?? f.spanId, f.message);
+      this.floatingShown = { from: floating, shownAs, says };
+    }
+    return this.floatingShown.says;
   }
 
   /** Ids of the spans the run's insights name, recomputed when the insights change. */
@@ -698,6 +719,7 @@ export class TimelineApp implements ChartActions {
       critical: this.showCritical ? this.criticalIds() : null,
       couldOverlap: this.couldOverlapIds(),
       ghosts: this.baseline.ghosts(),
+      floatingSays: this.floatingSays(),
     });
     const count = this.model.layout.spanCount;
     this.empty.hidden = this.flat.length > 0;
@@ -742,6 +764,7 @@ export class TimelineApp implements ChartActions {
     let pending = false;
     let rejected = false;
     for (const row of this.flat) {
+      if (row.lane) continue;
       kinds.add(row.kind);
       const last = row.spans[row.spans.length - 1];
       if (last && last.endMs === null) pending = true;

@@ -80,6 +80,8 @@ function compactNode(node: Node, nowMs: number): Node {
   node.children = node.children.map((c) => compactNode(c, nowMs));
   if (node.children.length !== 1) return node;
   const child = node.children[0];
+  // A call nobody awaited is drawn in its own lane: it never folds into the code that started it.
+  if (child.span.floating) return node;
   const head = child.members[0].kind;
   const outerKind = node.span.kind;
   // 1. await + what it waits on.
@@ -133,6 +135,7 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
     out.push(n.members.length === 1 && s.parentId === parentId ? s : {
       id: s.id, parentId, kind: n.kind, label: n.label, line: s.line, column: s.column,
       startMs: n.startMs, endMs: n.endMs, outcome: n.members.length === 1 ? s.outcome : outcomeOf(n.members),
+      ...(s.floating ? { floating: true as const } : {}),
     });
     if (n.members.length > 1) members.set(s.id, n.members);
     for (const m of n.members) shownAs.set(m.id, s.id);

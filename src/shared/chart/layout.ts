@@ -22,7 +22,22 @@ export interface Row {
   readonly children: Row[];
   /** Lanes per child site, to place the next span of that site. */
   readonly lanes: Map<string, Row[]>;
+  /**
+   * Set on the header row of the "Not awaited" lane: it has no spans of its own, it is always the
+   * last top-level row, and the calls whose promise nobody awaited (`Span.floating`) are its children.
+   */
+  readonly lane?: 'not-awaited';
 }
+
+/** Key of the "Not awaited" lane's header row. */
+export const NOT_AWAITED_KEY = '~not-awaited';
+
+/**
+ * Whether a span is drawn in the "Not awaited" lane: a call nobody awaited, made from inside other
+ * code. A top-level `main();` is the program's entry point, not a forgotten await: it stays where it
+ * is (its insight, if any, is still said on its bar).
+ */
+export const inNotAwaitedLane = (s: Span): boolean => s.floating === true && s.parentId !== null;
 
 function newRow(parent: Row | null, key: string, site: Span | null): Row {
   return {
@@ -52,6 +67,8 @@ export interface FlattenOptions {
 export class TimelineLayout {
   /** Virtual root; its children are the top-level rows. */
   readonly root: Row = newRow(null, '', null);
+  /** The "Not awaited" lane's header row, once a floating call arrived: the root's last child. */
+  private notAwaited: Row | null = null;
   private readonly spanRow = new Map<number, Row>();
   private readonly spanById = new Map<number, Span>();
   /** Children that arrived before their parent, by parent id. */
@@ -104,11 +121,27 @@ export class TimelineLayout {
     const waiting = [...this.orphans.values()].flat().sort((a, b) => a.startMs - b.startMs);
     this.orphans.clear();
     this.orphanCount = 0;
-    for (const s of waiting) this.place(s, this.root);
+    for (const s of waiting) this.place(s, inNotAwaitedLane(s) ? this.lane() : this.root);
     this.version++;
   }
 
+  /** The header row of the "Not awaited" lane (made on first use, kept last among the top-level rows). */
+  private lane(): Row {
+    if (!this.notAwaited) {
+      const row: Row = { ...newRow(this.root, NOT_AWAITED_KEY, null), label: 'Not awaited', lane: 'not-awaited' };
+      this.root.children.push(row);
+      this.notAwaited = row;
+      this.rowCount++;
+      this.structureVersion++;
+    }
+    return this.notAwaited;
+  }
+
   private update(known: Span, next: Span): void {
+    if (next.floating && !known.floating) {
+      known.floating = true;
+      if (inNotAwaitedLane(known)) this.moveToLane(known);
+    }
     if (next.endMs !== null && known.endMs === null) {
       known.endMs = Math.max(next.endMs, known.startMs);
       known.outcome = next.outcome;
@@ -118,12 +151,41 @@ export class TimelineLayout {
     }
   }
 
+  /**
+   * A span that turned out to be floating after it was placed (its mark came in a later batch):
+   * its row moves to the lane when the span is alone in it; otherwise it stays (the next layout,
+   * e.g. the compacted one, places it right).
+   */
+  private moveToLane(s: Span): void {
+    const row = this.spanRow.get(s.id) as (Row & { parent: Row | null; depth: number; key: string }) | undefined;
+    if (!row || row.spans.length !== 1 || !row.parent || row.parent.lane) return;
+    const from = row.parent;
+    const siteLanes = [...from.lanes.values()].find((l) => l.includes(row));
+    if (siteLanes) siteLanes.splice(siteLanes.indexOf(row), 1);
+    from.children.splice(from.children.indexOf(row), 1);
+    const lane = this.lane();
+    row.parent = lane;
+    const key = siteKey(s);
+    let lanes = lane.lanes.get(key);
+    if (!lanes) lane.lanes.set(key, (lanes = []));
+    lanes.push(row);
+    const redepth = (r: Row & { depth: number }, depth: number) => {
+      r.depth = depth;
+      for (const c of r.children) redepth(c as Row & { depth: number }, depth + 1);
+    };
+    redepth(row, lane.depth + 1);
+    this.insertChild(lane, row, s.startMs);
+    this.structureVersion++;
+  }
+
   private insert(s: Span): void {
     if (s.endMs !== null && s.endMs < s.startMs) s.endMs = s.startMs;
     // Known from now on, even while it waits for its parent, so a later end updates this object.
     this.spanById.set(s.id, s);
     let parentRow = this.root;
-    if (s.parentId !== null) {
+    if (inNotAwaitedLane(s)) {
+      parentRow = this.lane();
+    } else if (s.parentId !== null) {
       const row = this.spanRow.get(s.parentId);
       if (!row) {
         const list = this.orphans.get(s.parentId);
@@ -180,6 +242,8 @@ export class TimelineLayout {
   private insertChild(parent: Row, row: Row, startMs: number): void {
     const c = parent.children;
     let i = c.length;
+    // The lane's header stays the last top-level row.
+    if (parent === this.root && this.notAwaited) i--;
     while (i > 0 && c[i - 1].spans[0].startMs > startMs) i--;
     c.splice(i, 0, row);
   }

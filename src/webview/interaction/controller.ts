@@ -216,8 +216,8 @@ export class ChartController {
     const row = rows[first] ?? rows[0];
     if (!row) return;
     const t = vp.startMs;
-    const span = row.spans.find((s) => (s.endMs ?? Infinity) >= t) ?? row.spans[0];
-    this.app.select(span, false);
+    const span = row.spans.find((s) => (s.endMs ?? Infinity) >= t) ?? row.spans[0] ?? rows.slice(first).find((r) => r.spans.length)?.spans[0];
+    if (span) this.app.select(span, false);
   }
 
   /** Keyboard navigation: ←/→ within a row, ↑/↓ to the nearest span in time in the next row. */
@@ -234,7 +234,10 @@ export class ChartController {
       if (next) this.app.select(next, false);
       return;
     }
-    const target = rows[i + dRow];
+    // A lane's header has no spans of its own: step over it.
+    let k = i + dRow;
+    while (rows[k] && !rows[k].spans.length) k += dRow;
+    const target = rows[k];
     if (!target) return;
     const t = selected.startMs;
     let best = target.spans[0];

@@ -41,6 +41,11 @@ export class TableView {
     const body = el('tbody');
     let n = 0;
     outer: for (const row of rows) {
+      if (row.lane) {
+        // The lane of calls nobody awaited: its name across the table, its calls under it.
+        body.append(el('tr', { class: 'at-table-lane' }, el('th', { scope: 'rowgroup', colspan: String(baseline ? 7 : 6), text: row.label })));
+        continue;
+      }
       for (const span of row.spans) {
         if (n++ >= TABLE_LIMIT) break outer;
         const label = el('td', { class: 'at-code', text: `${'  '.repeat(row.depth)}${span.label}` });
@@ -53,7 +58,7 @@ export class TableView {
         body.append(
           el('tr', {},
             label,
-            el('td', { text: span.kind }),
+            el('td', { text: span.floating ? `${span.kind}, not awaited` : span.kind }),
             line,
             el('td', { class: 'at-num', text: formatTime(span.startMs) }),
             el('td', { class: 'at-num', text: formatDuration(endOf(span, nowMs) - span.startMs) }),

@@ -37,6 +37,8 @@ export interface FrameInput {
   couldOverlap?: ReadonlySet<number> | null;
   /** A row's spans in the pinned baseline run, drawn faint under its bars; absent: no baseline. */
   ghosts?: ((row: Row) => readonly Span[] | undefined) | null;
+  /** What became of calls nobody awaited (display span id -> "not awaited: …"), said beside their bars. */
+  floatingSays?: ReadonlyMap<number, string> | null;
 }
 
 /** Counters of the last frame, for the benchmark. */
@@ -85,6 +87,7 @@ export class GanttRenderer {
     const n = Math.min(rows.length, 2000);
     for (let i = 0; i < n; i++) {
       const row = rows[i];
+      if (row.lane) continue;
       text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
       const right = text.width(`${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`);
       text.setFont(`${t.fontSizePx}px ${t.monoFont}`);
@@ -141,6 +144,10 @@ export class GanttRenderer {
       const x = snapCss(vp, msToCssX(vp, tick.ms));
       if (x >= plotLeft && x <= plotRight) ctx.fillRect(x, ROWS_TOP, 1 / vp.dpr, vp.heightCss - ROWS_TOP);
     }
+
+    // The "Not awaited" lane begins with a rule across the chart.
+    ctx.fillStyle = t.border;
+    for (let i = first; i <= last; i++) if (f.rows[i].lane) ctx.fillRect(0, snapCss(vp, rowToCssY(vp, i)), f.widthCss, 1);
 
     ctx.beginPath();
     ctx.rect(plotLeft, ROWS_TOP, vp.plotWidthCss, vp.heightCss - ROWS_TOP);
@@ -362,6 +369,11 @@ export class GanttRenderer {
       const until = (sameRow ? next.x : plotRight) - 6;
       if (inside < MIN_LABEL_BAR - 10 && until - from < 40) continue;
       const duration = formatDuration(endOf(s, f.nowMs) - s.startMs);
+      const says = s.floating ? f.floatingSays?.get(s.id) : undefined;
+      if (says) {
+        drawn += this.drawFloatingLabel(f, job, s, says, inside, visibleX, from, until, cy);
+        continue;
+      }
       if (inside >= MIN_LABEL_BAR - 10) {
         // On the bar: label, and the duration at the right when there is room.
         const durW = text.width(duration);
@@ -386,6 +398,48 @@ export class GanttRenderer {
       ctx.fillStyle = t.muted;
       ctx.fillText(fitted, from, cy);
       drawn++;
+    }
+    return drawn;
+  }
+
+  /**
+   * A call nobody awaited, with what became of it: the sentence on its bar when it fits there (a
+   * pending bar to the end of the run has room), else the label on the bar and the sentence beside
+   * it, after the bar or before it, in the colour of its outcome.
+   */
+  private drawFloatingLabel(f: FrameInput, job: LabelJob, s: Span, says: string, inside: number, visibleX: number, from: number, until: number, cy: number): number {
+    const ctx = this.ctx;
+    const t = f.theme;
+    const text = this.text;
+    if (inside >= MIN_LABEL_BAR - 10 && text.width(says) <= inside) {
+      ctx.fillStyle = job.fill;
+      ctx.fillText(says, visibleX + 5, cy);
+      return 1;
+    }
+    let drawn = 0;
+    let sentence = says;
+    if (inside >= MIN_LABEL_BAR - 10) {
+      const label = text.fit(s.label, inside);
+      ctx.fillStyle = job.fill;
+      if (label) {
+        ctx.fillText(label, visibleX + 5, cy);
+        drawn++;
+      }
+    } else sentence = `${s.label}: ${says}`;
+    ctx.fillStyle = s.outcome === 'rejected' ? t.mark.error : t.mark.warn;
+    const before = job.x - 6 - (f.vp.plotLeftCss + 4);
+    if (until - from >= Math.min(120, text.width(sentence)) || until - from >= before) {
+      const fitted = text.fit(sentence, until - from, 6);
+      if (fitted) {
+        ctx.fillText(fitted, from, cy);
+        drawn++;
+      }
+    } else {
+      const fitted = text.fit(sentence, before, 6);
+      if (fitted) {
+        ctx.fillText(fitted, job.x - 6 - text.width(fitted), cy);
+        drawn++;
+      }
     }
     return drawn;
   }
@@ -432,24 +486,20 @@ export class GanttRenderer {
         ctx.fillRect(0, y, width, vp.rowHeightCss);
       }
       let x = 8 + row.depth * INDENT;
+      if (row.lane) {
+        // The lane's name, with its toggle: no kind, no line.
+        this.drawToggle(f, row, x, cy);
+        text.setFont(`600 ${t.fontSizePx}px ${t.font}`);
+        const label = text.fit(row.label, width - 8 - (x + 12), 1);
+        ctx.fillStyle = t.foreground;
+        if (label) ctx.fillText(label, x + 12, cy);
+        this.gutterLabels.push({ label: row.label, drawn: label });
+        continue;
+      }
       // Indent guides.
       ctx.fillStyle = t.grid;
       for (let d = 0; d < row.depth; d++) ctx.fillRect(8 + d * INDENT + 4, y, 1, vp.rowHeightCss);
-      if (row.children.length) {
-        ctx.strokeStyle = t.muted;
-        ctx.lineWidth = 1.25;
-        ctx.beginPath();
-        if (f.collapsed.has(row.key)) {
-          ctx.moveTo(x + 2.5, cy - 4);
-          ctx.lineTo(x + 6.5, cy);
-          ctx.lineTo(x + 2.5, cy + 4);
-        } else {
-          ctx.moveTo(x + 0.5, cy - 2);
-          ctx.lineTo(x + 4.5, cy + 2);
-          ctx.lineTo(x + 8.5, cy - 2);
-        }
-        ctx.stroke();
-      }
+      this.drawToggle(f, row, x, cy);
       x += 12;
       ctx.fillStyle = t.kind[row.kind];
       ctx.beginPath();
@@ -478,6 +528,25 @@ export class GanttRenderer {
     ctx.fillStyle = t.border;
     ctx.fillRect(snapCss(vp, width) - 1, 0, 1, vp.heightCss);
     void last;
+  }
+
+  /** The chevron of a row with children: right when collapsed, down when open. */
+  private drawToggle(f: FrameInput, row: Row, x: number, cy: number): void {
+    if (!row.children.length) return;
+    const ctx = this.ctx;
+    ctx.strokeStyle = f.theme.muted;
+    ctx.lineWidth = 1.25;
+    ctx.beginPath();
+    if (f.collapsed.has(row.key)) {
+      ctx.moveTo(x + 2.5, cy - 4);
+      ctx.lineTo(x + 6.5, cy);
+      ctx.lineTo(x + 2.5, cy + 4);
+    } else {
+      ctx.moveTo(x + 0.5, cy - 2);
+      ctx.lineTo(x + 4.5, cy + 2);
+      ctx.lineTo(x + 8.5, cy - 2);
+    }
+    ctx.stroke();
   }
 
   private drawAxis(f: FrameInput, ticks: readonly { ms: number; label: string }[], t0: number, t1: number): void {
