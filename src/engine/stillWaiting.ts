@@ -457,12 +457,14 @@ export function floatingPromises(timeline: Timeline, report: PendingMessage | un
   const out: FloatingPromise[] = [];
   for (const f of report?.floating ?? []) {
     if (f.state === 'fulfilled') continue;
-    const message = f.state === 'pending'
-      ? `not awaited: the run ended before ${f.label} finished`
-      : `not awaited: ${f.label} rejected later${f.reason ? ` (${f.reason})` : ''} with no handler`;
+    const message = f.neverRan
+      ? `not awaited: ${f.label} never ran (calling it only made a coroutine)`
+      : f.state === 'pending'
+        ? `not awaited: the run ended before ${f.label} finished`
+        : `not awaited: ${f.label} rejected later${f.reason ? ` (${f.reason})` : ''} with no handler`;
     out.push({
       line: f.line, column: f.column, label: f.label, ...(f.id > 0 ? { spanId: f.id } : {}), state: f.state,
-      ...(f.reason ? { reason: f.reason } : {}), message,
+      ...(f.reason ? { reason: f.reason } : {}), ...(f.neverRan ? { neverRan: true as const } : {}), message,
     });
   }
   void timeline;
@@ -483,6 +485,7 @@ export function renderStillWaiting(t: Timeline, options: { color?: boolean } = {
     const exit13 = t.language !== 'python' && t.exitCode === 13;
     lines.push(paint('1', `Still waiting (${still.length}):`));
     if (exit13) lines.push(paint('2', '  (exit code 13: node ends a program whose top-level await can never settle)'));
+    if (t.language === 'python' && t.status === 'completed') lines.push(paint('2', '  (the program ended while these still waited: asyncio.run cancels what is left)'));
     for (const w of still) {
       const links = shownLinks(w);
       links.forEach((l, i) => {

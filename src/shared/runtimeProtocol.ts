@@ -243,6 +243,8 @@ export interface FloatingReport {
   state: 'pending' | 'fulfilled' | 'rejected';
   /** For a rejected one: the reason, as text. */
   reason?: string;
+  /** Python: a coroutine nobody awaited, which never ran (state `pending`). */
+  neverRan?: true;
 }
 
 /** Sent at the end of a run (exit or stop): what was still waiting, and on what. */
@@ -394,7 +396,8 @@ function isWaitReport(v: unknown): v is PendingWaitReport {
 
 function isFloatingReport(v: unknown): v is FloatingReport {
   return isObj(v) && isInt(v.line) && isInt(v.column) && isStr(v.label) && isInt(v.id) &&
-    (v.state === 'pending' || v.state === 'fulfilled' || v.state === 'rejected') && optStr(v.reason);
+    (v.state === 'pending' || v.state === 'fulfilled' || v.state === 'rejected') && optStr(v.reason) &&
+    (v.neverRan === undefined || v.neverRan === true);
 }
 
 /** Validates a decoded JSON frame; returns a reason when it is not a ChildMessage. */

@@ -381,7 +381,9 @@ export interface FloatingPromise {
   state: 'pending' | 'rejected';
   /** For a rejected one: the reason. */
   reason?: string;
-  /** One sentence for the user ("not awaited: the run ended before it finished"). */
+  /** Python: a coroutine nobody awaited, so it never ran at all (`state` is `pending`). Absent otherwise. */
+  neverRan?: true;
+  /** One sentence for the user ("not awaited: the run ended before flushLogs() finished"). */
   message: string;
 }
 

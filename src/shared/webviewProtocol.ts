@@ -270,7 +270,7 @@ export function isStillWaiting(x: unknown): x is StillWaiting {
 export function isFloatingPromise(x: unknown): x is FloatingPromise {
   return (
     isObj(x) && isPosInt(x.line) && isPosInt(x.column) && isStr(x.label) && (x.spanId === undefined || isPosInt(x.spanId)) &&
-    (x.state === 'pending' || x.state === 'rejected') && isOptStr(x.reason) && isStr(x.message)
+    (x.state === 'pending' || x.state === 'rejected') && isOptStr(x.reason) && (x.neverRan === undefined || x.neverRan === true) && isStr(x.message)
   );
 }
 

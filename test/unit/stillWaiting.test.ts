@@ -1,6 +1,7 @@
 // "Why is it still waiting?": each classic hang runs for real and must give its answer, the cause
 // at its line, in the timeline JSON and the CLI; observing must not change how the program ends.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import type { PendingMessage } from '../../src/shared/runtimeProtocol';
@@ -9,7 +10,7 @@ import { shownLinks } from '../../src/shared/stillWaitingText';
 import { isStillWaiting } from '../../src/shared/webviewProtocol';
 import { explainNode } from '../../src/engine/stillWaiting';
 import { startRun } from '../../src/engine/run';
-import { cli, FIXTURES, plainNode, runFixture } from './helpers';
+import { cli, FIXTURES, plainNode, PYTHON, runFixture } from './helpers';
 
 interface Answer {
   /** The line the cause points at (the never-called resolver, the listener, the clearTimeout…). */
@@ -215,5 +216,55 @@ describe('still waiting: the model (pure)', () => {
     const [w] = explainNode(t, undefined, undefined);
     assert.deepEqual(shownLinks(w).map((l) => l.text), ['await main()', 'await fetch(url)', 'a promise from outside the snippet, never settled']);
     assert.ok(isStillWaiting(w), 'valid for the webview protocol');
+  });
+});
+
+describe('still waiting: Python at a normal end, and what nobody awaited', function () {
+  this.timeout(60000);
+  const plainPython = (name: string) => {
+    const file = path.join(FIXTURES, 'hangs', name);
+    const r = spawnSync(PYTHON, [file], { cwd: path.dirname(file), encoding: 'utf8', timeout: 30000 });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  };
+
+  it('main() returns while a task still waits: what it waited on before asyncio.run cancelled it', async () => {
+    const plain = plainPython('main-returns-early.py');
+    const { timeline: t, stdout, stderr } = await runFixture('hangs/main-returns-early.py', { pythonPath: PYTHON });
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr);
+    assert.equal(t.exitCode, plain.status);
+    assert.equal(t.status, 'completed');
+    const still = t.stillWaiting ?? [];
+    assert.equal(still.length, 1, JSON.stringify(still, null, 1));
+    assert.equal(still[0].chain[0].kind, 'task');
+    assert.equal(still[0].cause.line, 8);
+    assert.match(still[0].cause.message, /Event ready is never set \(nothing calls ready\.set\(\)\)/);
+    const f = t.floating ?? [];
+    assert.equal(f.length, 1);
+    assert.equal(f[0].line, 14);
+    assert.match(f[0].message, /not awaited: the run ended before asyncio\.create_task\(worker\(ready\)\) finished/);
+    const worker = t.spans.find((s) => s.id === f[0].spanId);
+    assert.equal(worker?.floating, true, 'the task is drawn in the lane');
+    const r = cli(['run', path.join(FIXTURES, 'hangs', 'main-returns-early.py'), '--no-color']);
+    assert.match(r.stdout, /Still waiting \(1\):\n {2}\(the program ended while these still waited: asyncio\.run cancels what is left\)\n {2}line 8: task worker\(\): await ready\.wait\(\)/);
+  });
+
+  it('a task that fails later, one still running at the end and a coroutine never awaited, as python3 runs them', async () => {
+    const plain = plainPython('floating-tasks.py');
+    const { timeline: t, stdout, stderr } = await runFixture('hangs/floating-tasks.py', { pythonPath: PYTHON });
+    // python3's own words stay: the never-awaited warning and "Task exception was never retrieved".
+    assert.match(plain.stderr, /RuntimeWarning: coroutine 'log_visit' was never awaited/);
+    assert.match(plain.stderr, /Task exception was never retrieved/);
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr);
+    assert.equal(t.exitCode, plain.status);
+    const by = (line: number) => (t.floating ?? []).find((x) => x.line === line);
+    assert.equal(by(23)?.neverRan, true);
+    assert.match(by(23)!.message, /not awaited: log_visit\(\) never ran \(calling it only made a coroutine\)/);
+    assert.equal(by(24)?.state, 'rejected');
+    assert.match(by(24)!.message, /rejected later \(ConnectionError\) with no handler/);
+    assert.equal(by(25)?.state, 'pending');
+    assert.equal((t.floating ?? []).length, 3, 'the TaskGroup\'s task is awaited by the group');
+    assert.deepEqual(t.spans.filter((s) => s.floating).map((s) => s.label.replace(/ →.*/, '')).sort(), ['flush_logs()', 'send_metrics()']);
   });
 });

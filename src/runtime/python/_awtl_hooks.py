@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 import time
+import types
 import weakref
 import _thread
 
@@ -22,6 +23,8 @@ real_sleep = time.sleep
 _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 _RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LOOP_HOUSEKEEPING = frozenset(['shutdown_asyncgens', 'shutdown_default_executor'])
+# Tasks and coroutines nobody awaited, noted for the end of the run (the first ones).
+_MAX_FLOATING = 200
 
 
 # A stretch is a plain list, not an object: the event loop starts one per iteration, and a list
@@ -351,6 +354,56 @@ def install_asyncio(rec, blocks):
             rec.site_open[root_site] += 1
             unstarted.append((weakref.ref(task), sid, frame))
         return task
+
+    task_group = getattr(asyncio, 'TaskGroup', None)
+    coroutine_type = types.CoroutineType
+    floating = rec.floating
+
+    def _awtl_fl(site, value):
+        # A statement dropped what this call returned. A coroutine nobody awaits never runs; a task
+        # nobody keeps runs on, unseen. Noted here (the coroutine only as a fact: holding it would
+        # move python3's "was never awaited" warning), said at the end of the run.
+        try:
+            if len(floating) >= _MAX_FLOATING:
+                return value
+            if type(value) is coroutine_type:
+                floating.append((site, None, 0))
+            elif isinstance(value, asyncio.Future):
+                for callback, _ctx in getattr(value, '_callbacks', None) or ():
+                    if task_group is not None and isinstance(getattr(callback, '__self__', None), task_group):
+                        return value  # a TaskGroup's task: the group awaits it
+                entry = tasks.get(value)
+                sid = 0
+                if entry is not None:
+                    entry[0]['floating'] = True
+                    sid = entry[0]['id']
+                floating.append((site, weakref.ref(value), sid))
+        except Exception:
+            pass
+        return value
+
+    import builtins
+    builtins.__dict__['_awtl_fl'] = _awtl_fl
+
+    # The program's main coroutine returned and asyncio.run is about to cancel the tasks still
+    # waiting: what each waits on is read now, before the cancel rewrites it (the same report as
+    # at a stop, taken on the main thread).
+    import asyncio.runners as runners
+    import _awtl_pending
+    original_cancel_all = getattr(runners, '_cancel_all_tasks', None)
+    if original_cancel_all is not None:
+        def _cancel_all_tasks(loop):
+            try:
+                if _get_ident() == main:
+                    still = _awtl_pending.report([t for t in list(tasks) if t.get_loop() is loop], rec.snippet_file, rec, 'exit')
+                    if still is not None:
+                        rec.emit(still)
+                        rec.reported = True
+            except Exception:
+                pass
+            return original_cancel_all(loop)
+        functools.update_wrapper(_cancel_all_tasks, original_cancel_all)
+        runners._cancel_all_tasks = _cancel_all_tasks
 
     def wrap_selector(loop):
         selector = getattr(loop, '_selector', None)

@@ -131,10 +131,49 @@ def _named(target, name):
     return target
 
 
-def report(tasks, snippet_file):
-    """The 'pending' message for the live tasks in `tasks` (the runtime's task map), or None."""
+def _floating(rec):
+    """What became of each task or coroutine a statement dropped (see _awtl_hooks._awtl_fl)."""
+    out = []
+    for site, ref, sid in list(getattr(rec, 'floating', ())):
+        info = rec.sites[site]
+        entry = {'line': int(info.line), 'column': int(info.column), 'label': str(info.label), 'id': int(sid)}
+        if ref is None:
+            entry['state'] = 'pending'
+            entry['neverRan'] = True
+        else:
+            task = ref()
+            if task is None:
+                # Collected: python3 logged "Task exception was never retrieved" if it failed.
+                outcome, label = getattr(rec, 'floating_ends', {}).get(sid, (None, None))
+                reason = label.split(' \u2192 ', 1)[1] if outcome == 'rejected' and label and ' \u2192 ' in label else None
+                if reason is None or reason == 'cancelled':
+                    continue
+                entry['state'] = 'rejected'
+                entry['reason'] = reason[:200]
+                out.append(entry)
+                continue
+            if task.cancelled():
+                continue  # cancelled by the program
+            if not task.done():
+                entry['state'] = 'pending'
+            else:
+                # _exception, not exception(): "Task exception was never retrieved" stays as it was.
+                exc = getattr(task, '_exception', None)
+                if exc is None or getattr(task, '_log_traceback', True) is False:
+                    continue  # finished, or someone retrieved its exception
+                entry['state'] = 'rejected'
+                entry['reason'] = ('%s: %s' % (type(exc).__name__, exc) if str(exc) else type(exc).__name__)[:200]
+        out.append(entry)
+    return out
+
+
+def report(tasks, snippet_file, rec=None, at='stop'):
+    """The 'pending' message for the live tasks in `tasks` (the runtime's task map) and the
+    floating calls `rec` noted, or None when there is neither. `at`: 'stop' (Stop, --timeout) or
+    'exit' (the program ended: asyncio.run is about to cancel what is left)."""
     live = [t for t in list(tasks) if not t.done()][:_MAX_TASKS]
-    if not live:
+    floating = _floating(rec) if rec is not None else []
+    if not live and not floating:
         return None
     names = {t: _task_name(t) for t in live}
     main = sys.modules.get('__main__')
@@ -153,7 +192,7 @@ def report(tasks, snippet_file):
         except Exception as exc:
             on = {'kind': 'other', 'text': 'unknown (%s)' % type(exc).__name__}
         waits.append({'id': 0, 'task': str(names[task]), 'on': on, 'stack': stack})
-    return {'type': 'pending', 'at': 'stop', 'waits': waits, 'returns': [], 'cleared': [], 'floating': []}
+    return {'type': 'pending', 'at': at, 'waits': waits, 'returns': [], 'cleared': [], 'floating': floating}
 
 
 def _label_of(frame):

@@ -79,6 +79,13 @@ class Recorder:
         self._positions = {}
         # Functions that move copies of t0 held in closures (the hot paths keep it local).
         self.clock_shifters = []
+        # Calls whose task or coroutine a statement dropped: (site, weakref to the task or None
+        # for a coroutine that never ran, task span id or 0). See _awtl_hooks._awtl_fl.
+        self.floating = []
+        # An end-of-run report of what was still waiting went out (asyncio.run's end).
+        self.reported = False
+        # Task span id -> (outcome, closing label) of floating tasks that ended.
+        self.floating_ends = {}
 
     # -- time ------------------------------------------------------------------------------------
     def start_clock(self):
@@ -212,6 +219,9 @@ class Recorder:
         return message
 
     def close_span(self, message, outcome, label=None, end_ms=None):
+        if message.get('floating'):
+            # A task nobody keeps may be collected before the end of the run: how it ended is kept.
+            self.floating_ends[message['id']] = (outcome, label)
         done = dict(message)
         done['endMs'] = self.now_ms() if end_ms is None else end_ms
         done['outcome'] = outcome
@@ -537,6 +547,8 @@ def install_span_helpers(rec, namespace):
 
     for fn in (_awtl_ab, _awtl_aq, _awtl_ae, _awtl_af, _awtl_sb, _awtl_sq, _awtl_sx, _awtl_se, _awtl_ac):
         namespace[fn.__name__] = fn
+    # Set by the asyncio hooks; without them a dropped call is only a call.
+    namespace.setdefault('_awtl_fl', lambda site, value: value)
     namespace['_awtl_n'] = counts
     namespace['_awtl_o'] = site_open
     namespace['_awtl_d'] = rec.dropped_counters

@@ -46,6 +46,12 @@ SITE_OPEN = '_awtl_o'
 RECURSION_ERROR = '_awtl_rx'
 SITE_DROPPED = '_awtl_d'
 NEXT = '_awtl_nx'
+# A statement that drops what a call returned, when that may be a task or a coroutine nobody awaits
+# (`asyncio.create_task(job())`, `work()` of an `async def work`): `_awtl_fl(site, <call>)` notes it
+# and returns it unchanged.
+FLOATING = '_awtl_fl'
+# Calls whose dropped result is a task nobody keeps (TaskGroup's are told apart at run time).
+TASK_CALLS = frozenset(['create_task', 'ensure_future'])
 
 MAX_LABEL = 120
 # Names under which asyncio's combinators are usually called. A name only makes a site a candidate:
@@ -151,6 +157,8 @@ def instrument(source, filename, cap=1000):
         tree = ast.parse(source, filename, 'exec')
         text = _Source(source)
         rewriter = _Rewriter(text, text.lines, cap)
+        # Names of the snippet's coroutine functions: a statement calling one only makes a coroutine.
+        rewriter.async_names = {n.name for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef)}
         tree = rewriter.visit(tree)
     finally:
         if was_enabled:
@@ -266,6 +274,7 @@ class _Rewriter:
         self.combinator_names = set(COMBINATOR_CALLS)
         self.as_completed_names = set(AS_COMPLETED_CALLS)
         self.scope_names = set(COMBINATOR_SCOPES)
+        self.async_names = set()
         self.dispatch = {
             ast.Await: self.visit_Await,
             ast.Call: self.visit_Call,
@@ -339,6 +348,14 @@ class _Rewriter:
         method = self.dispatch.get(type(node))
         if method is not None:
             result = method(node)
+        elif type(node) is ast.Expr and type(node.value) is ast.Call and self._may_float(node.value):
+            if text is None or self._may_hold(text):
+                self.generic_visit(node)
+            call = node.value
+            site = self.add_site('call', self.segment(call), call)
+            at = _At(call)
+            node.value = at.call(FLOATING, at.const(site), call)
+            result = node
         else:
             # A simple statement whose text has no await, yield or as_completed has nothing to
             # rewrite: its expressions need not be walked (most of a big file).
@@ -359,6 +376,12 @@ class _Rewriter:
         at = _At(node)
         failed = at.stmt(at.call(AWAIT_FAILED, at.node(ast.Tuple, elts=[at.const(i) for i in sites], ctx=ast.Load())))
         return at.node(ast.Try, body=body, handlers=[at.reraise([failed])], orelse=[], finalbody=[])
+
+    def _may_float(self, call):
+        """A call whose dropped result may be a task or coroutine nobody awaits."""
+        func = call.func
+        name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+        return name is not None and (name in TASK_CALLS or name in self.async_names)
 
     def _label_lines(self, node):
         """Block labels: a line reads as the innermost statement on it (compound: its header)."""

@@ -82,7 +82,7 @@ def _control_loop(control, rec, blocks, taps, identity):
             try:
                 # What each task still waits on: read now, from what asyncio holds.
                 import _awtl_pending
-                still = _awtl_pending.report(blocks.tasks, rec.snippet_file)
+                still = _awtl_pending.report(blocks.tasks, rec.snippet_file, rec)
                 if still is not None:
                     rec.emit(still)
             except Exception:
@@ -351,6 +351,15 @@ def main():
                 tap._awtl_flush_pending()
         except Exception:
             pass
+        if not rec.reported:
+            # No asyncio.run ended with tasks left (a loop run by hand, or none): what is still
+            # waiting, and the calls nobody awaited, as the interpreter exits.
+            try:
+                still = _awtl_pending.report(blocks.tasks, rec.snippet_file, rec, 'exit')
+                if still is not None:
+                    rec.emit(still)
+            except Exception:
+                pass
         rec.flush([{'type': 'exit', 'code': state['code'], 'atMs': rec.now_ms()}])
         if state['sigint']:
             import signal
