@@ -20,7 +20,7 @@ import { endOf } from '../shared/chart/lod';
 import { niceStep } from '../shared/chart/ticks';
 import { TimelineModel } from './model/timelineModel';
 import { FrameScheduler } from './render/scheduler';
-import { GanttRenderer, type FrameStats } from './render/renderer';
+import { GanttRenderer, type FloatingSays, type FrameStats } from './render/renderer';
 import { readTheme, watchTheme, type Theme } from './render/theme';
 import { ChartController, type ChartActions } from './interaction/controller';
 import { el } from './interaction/dom';
@@ -95,7 +95,7 @@ export class TimelineApp implements ChartActions {
   /** Whether the critical path is outlined on the chart. */
   private showCritical = true;
   private overlapIds: { from: readonly unknown[]; shownAs: unknown; ids: ReadonlySet<number> } = { from: [], shownAs: null, ids: new Set() };
-  private floatingShown: { from: readonly unknown[]; shownAs: unknown; says: ReadonlyMap<number, string> } = { from: [], shownAs: null, says: new Map() };
+  private floatingShown: { from: readonly unknown[]; shownAs: unknown; says: ReadonlyMap<number, FloatingSays> } = { from: [], shownAs: null, says: new Map() };
   private readonly tooltip = new Tooltip();
   private readonly baseline: BaselineView;
   private readonly table: TableView;
@@ -488,17 +488,20 @@ export class TimelineApp implements ChartActions {
   /** For a call nobody awaited: that, and what became of it. */
   private floatingRows(span: Span): [string, string][] {
     if (!span.floating) return [];
-    return [['Not awaited', this.floatingSays()?.get(span.id) ?? 'nothing awaited, returned, chained or stored its promise']];
+    return [['Not awaited', this.floatingSays()?.get(span.id)?.text ?? 'nothing awaited, returned, chained or stored its promise']];
   }
 
   /** What became of each call nobody awaited, by the id of the span the chart shows for it. */
-  private floatingSays(): ReadonlyMap<number, string> | null {
+  private floatingSays(): ReadonlyMap<number, FloatingSays> | null {
     const floating = this.model.floating;
     if (!floating.length) return null;
     const shownAs = this.model.chartRows().shownAs;
     if (this.floatingShown.from !== floating || this.floatingShown.shownAs !== shownAs) {
-      const says = new Map<number, string>();
-      for (const f of floating) if (f.spanId !== undefined) says.set(shownAs?.get(f.spanId) ?? f.spanId, f.message);
+      const says = new Map<number, FloatingSays>();
+      for (const f of floating) {
+        const short = f.state === 'rejected' ? 'rejected, not awaited' : f.neverRan ? 'never ran, not awaited' : 'unfinished, not awaited';
+        if (f.spanId !== undefined) says.set(shownAs?.get(f.spanId) ?? f.spanId, { text: f.message, short });
+      }
       this.floatingShown = { from: floating, shownAs, says };
     }
     return this.floatingShown.says;

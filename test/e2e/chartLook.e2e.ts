@@ -6,23 +6,9 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 
 import { launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
-import { runFromPalette, runningPanel, spanBoxes, waitFor, waitForStatus, warmUp } from './timelineView';
+import { runFromPalette, runningPanel, sizePanel, spanBoxes, waitFor, waitForStatus, warmUp } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
-
-/** Resizes the window until the panel's webview is `width` CSS px wide (the editor groups keep their proportions). */
-async function sizePanel(page: Page, view: Frame, width: number): Promise<number> {
-  let inner = await view.evaluate(() => (globalThis as any).innerWidth as number);
-  for (let i = 0; i < 6 && Math.abs(inner - width) > 6; i++) {
-    const vp = page.viewportSize() ?? { width: 1400, height: 900 };
-    // Both editor groups grow with the window: the panel gets about half of any change.
-    const next = Math.max(800, Math.round(vp.width + (width - inner) * 2));
-    await page.setViewportSize({ width: next, height: vp.height });
-    await new Promise((r) => setTimeout(r, 500));
-    inner = await view.evaluate(() => (globalThis as any).innerWidth as number);
-  }
-  return inner;
-}
 
 /** What a learner could miss at this width: buttons outside the panel, labels cut short. */
 async function layoutProblems(view: Frame): Promise<string[]> {

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 
 import { cursorPosition, launchWorkbench, repoRoot, screenshot, type Workbench } from './codeServer';
-import { pointOn, runFromPalette, spanBoxes, waitFor } from './timelineView';
+import { pointOn, runFromPalette, sizePanel, spanBoxes, waitFor } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'hangs');
 
@@ -43,5 +43,28 @@ describe('Still waiting in the panel', function () {
     const p = await pointOn(view, pending);
     await wb.page.mouse.click(p.x, p.y);
     await waitFor('the entry marked', async () => (await view.locator('.at-still-item[data-active="true"]').count()) === 1);
+  });
+
+  it('draws the calls nobody awaited in their own lane, under the awaited tree, at 520 and 1400 px', async () => {
+    const view = await runFromPalette(wb, 'floating-lane.mjs', ['completed']);
+    const floating = ['logVisit()', 'sendMetrics()', 'flushLogs()'];
+    const boxes = await waitFor('the lane\'s bars', async () => {
+      const b = await spanBoxes(view);
+      return floating.every((label) => b.some((x) => x.label === label)) ? b : undefined;
+    });
+    const awaited = boxes.filter((b) => !floating.includes(b.label));
+    const lowestAwaited = Math.max(...awaited.map((b) => b.y));
+    for (const label of floating) {
+      const bar = boxes.find((b) => b.label === label)!;
+      // Below every row of the awaited tree, with the lane's header row in between.
+      assert.ok(bar.y >= lowestAwaited + 2 * bar.height, `${label} at y ${bar.y}, awaited rows end at ${lowestAwaited}`);
+    }
+    assert.match(await view.locator('.at-still-summary').innerText(), /Not awaited \(2\)/);
+    for (const width of [520, 1400]) {
+      const got = await sizePanel(wb.page, view, width);
+      assert.ok(Math.abs(got - width) <= 6, `panel sized to ${width}: ${got}`);
+      await new Promise((r) => setTimeout(r, 400));
+      await screenshot(wb.page, `e2e-not-awaited-lane-${width}`);
+    }
   });
 });

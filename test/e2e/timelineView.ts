@@ -1,7 +1,7 @@
 // What the e2e specs read from the Await Timeline panel, in one place: waiting, the run's status,
 // where bars are drawn, and running a file from the palette.
 import * as assert from 'node:assert/strict';
-import type { Frame } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 
 import { openFile, runCommand, webviewFrame, type Workbench } from './codeServer';
 
@@ -98,4 +98,18 @@ export async function runFromPalette(wb: Workbench, file: string, end = ['comple
     const status = await panelStatus(view);
     return header === name && status && end.includes(status) ? view : undefined;
   }, timeoutMs);
+}
+
+/** Resizes the window until the panel's webview is `width` CSS px wide (the editor groups keep their proportions). */
+export async function sizePanel(page: Page, view: Frame, width: number): Promise<number> {
+  let inner = await view.evaluate(() => (globalThis as any).innerWidth as number);
+  for (let i = 0; i < 6 && Math.abs(inner - width) > 6; i++) {
+    const vp = page.viewportSize() ?? { width: 1400, height: 900 };
+    // Both editor groups grow with the window: the panel gets about half of any change.
+    const next = Math.max(800, Math.round(vp.width + (width - inner) * 2));
+    await page.setViewportSize({ width: next, height: vp.height });
+    await new Promise((r) => setTimeout(r, 500));
+    inner = await view.evaluate(() => (globalThis as any).innerWidth as number);
+  }
+  return inner;
 }

@@ -37,8 +37,16 @@ export interface FrameInput {
   couldOverlap?: ReadonlySet<number> | null;
   /** A row's spans in the pinned baseline run, drawn faint under its bars; absent: no baseline. */
   ghosts?: ((row: Row) => readonly Span[] | undefined) | null;
-  /** What became of calls nobody awaited (display span id -> "not awaited: …"), said beside their bars. */
-  floatingSays?: ReadonlyMap<number, string> | null;
+  /** What became of calls nobody awaited (by display span id), said on or beside their bars. */
+  floatingSays?: ReadonlyMap<number, FloatingSays> | null;
+}
+
+/** What became of a call nobody awaited: the run's sentence, and a short form for narrow charts. */
+export interface FloatingSays {
+  /** "not awaited: the run ended before flushLogs() finished". */
+  text: string;
+  /** "unfinished, not awaited". */
+  short: string;
 }
 
 /** Counters of the last frame, for the benchmark. */
@@ -403,45 +411,46 @@ export class GanttRenderer {
   }
 
   /**
-   * A call nobody awaited, with what became of it: the sentence on its bar when it fits there (a
-   * pending bar to the end of the run has room), else the label on the bar and the sentence beside
-   * it, after the bar or before it, in the colour of its outcome.
+   * A call nobody awaited, with what became of it, in the first form that fits: the sentence on its
+   * bar (a pending bar to the end of the run has room); the label on the bar and the sentence beside
+   * it (after the bar, else before it); then the same with the short form ("unfinished, not
+   * awaited"). Text beside a bar takes the colour of its outcome.
    */
-  private drawFloatingLabel(f: FrameInput, job: LabelJob, s: Span, says: string, inside: number, visibleX: number, from: number, until: number, cy: number): number {
+  private drawFloatingLabel(f: FrameInput, job: LabelJob, s: Span, says: FloatingSays, inside: number, visibleX: number, from: number, until: number, cy: number): number {
     const ctx = this.ctx;
-    const t = f.theme;
     const text = this.text;
-    if (inside >= MIN_LABEL_BAR - 10 && text.width(says) <= inside) {
+    const onBar = (t: string) => {
       ctx.fillStyle = job.fill;
-      ctx.fillText(says, visibleX + 5, cy);
+      ctx.fillText(t, visibleX + 5, cy);
       return 1;
+    };
+    const after = until - from;
+    const beforeEnd = job.x - 6;
+    const before = beforeEnd - (f.vp.plotLeftCss + 4);
+    const beside = (t: string, cut: boolean): number => {
+      const w = text.width(t);
+      ctx.fillStyle = s.outcome === 'rejected' ? f.theme.mark.error : f.theme.mark.warn;
+      if (w <= after) ctx.fillText(t, from, cy);
+      else if (w <= before) ctx.fillText(t, beforeEnd - w, cy);
+      else if (cut && Math.max(after, before) >= 40) {
+        const fitted = text.fit(t, Math.max(after, before), 6);
+        if (!fitted) return 0;
+        ctx.fillText(fitted, after >= before ? from : beforeEnd - text.width(fitted), cy);
+      } else return 0;
+      return 1;
+    };
+    const roomInside = inside >= MIN_LABEL_BAR - 10;
+    if (roomInside && text.width(says.text) <= inside) return onBar(says.text);
+    if (!roomInside) return beside(`${s.label}: ${says.text}`, false) || beside(`${s.label}: ${says.short}`, true);
+    const labelled = `${s.label} · ${says.short}`;
+    if (text.width(says.text) <= Math.max(after, before)) {
+      onBar(text.fit(s.label, inside) || '');
+      return 1 + beside(says.text, false);
     }
-    let drawn = 0;
-    let sentence = says;
-    if (inside >= MIN_LABEL_BAR - 10) {
-      const label = text.fit(s.label, inside);
-      ctx.fillStyle = job.fill;
-      if (label) {
-        ctx.fillText(label, visibleX + 5, cy);
-        drawn++;
-      }
-    } else sentence = `${s.label}: ${says}`;
-    ctx.fillStyle = s.outcome === 'rejected' ? t.mark.error : t.mark.warn;
-    const before = job.x - 6 - (f.vp.plotLeftCss + 4);
-    if (until - from >= Math.min(120, text.width(sentence)) || until - from >= before) {
-      const fitted = text.fit(sentence, until - from, 6);
-      if (fitted) {
-        ctx.fillText(fitted, from, cy);
-        drawn++;
-      }
-    } else {
-      const fitted = text.fit(sentence, before, 6);
-      if (fitted) {
-        ctx.fillText(fitted, job.x - 6 - text.width(fitted), cy);
-        drawn++;
-      }
-    }
-    return drawn;
+    if (text.width(labelled) <= inside) return onBar(labelled);
+    const label = text.fit(s.label, inside);
+    if (label) onBar(label);
+    return (label ? 1 : 0) + beside(says.short, true);
   }
 
   private outlineSpan(f: FrameInput, span: Span, rowIndex: number, color: string, width: number): void {
