@@ -206,7 +206,10 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
         const after = width - 12 - (bx + bw + 6);
         const before = bx - vp.plotLeftCss - 6;
         const room = Math.max(after, before);
-        const text = fit(says, room);
+        // The whole sentence when it fits beside the bar, else the short form (as the panel does).
+        const entry = (timeline.floating ?? []).find((f) => f.message === says);
+        const short = entry?.state === 'rejected' ? 'rejected, not awaited' : entry?.neverRan ? 'never ran, not awaited' : 'unfinished, not awaited';
+        const text = fit(says, room) === says ? says : fit(short, room);
         const color = span.outcome === 'rejected' ? pal.rejected : pal.warn;
         const readable = toCss(readableOn(parseColor(color)!, bg, 4.5));
         if (text) {
