@@ -15,6 +15,7 @@ import { Recorder } from './recorder';
 import { lookAlike, patchBlockingCalls, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
 import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
+import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
@@ -32,7 +33,11 @@ function main(): void {
   if (g[LOADED]) return; // loaded twice (e.g. a grandchild given our flags): stay out of the way
 
   const ends = takeChannel();
-  const control = new ControlReader(ends.control);
+  const control = new ControlReader(ends.control, (idleMs) => {
+    // Idle until a run comes (a warm child): a module the snippet loads that the engine could not
+    // instrument ahead (a computed specifier) then costs a parse, not the transform's loading too.
+    if (!transformModule && idleMs > WARM_AFTER_MS) transform();
+  });
   const seal = readKey(control);
   const channel = createSharedChannel();
   const transport = new ChildTransport(ends.events, seal, channel);
@@ -280,42 +285,6 @@ function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: num
 
 /** A child kept waiting this long is a warm one: it loads the transform while it waits. */
 const WARM_AFTER_MS = 250;
-
-/** Reads the control pipe a line at a time, synchronously (before the event loop runs). */
-class ControlReader {
-  private buffered = Buffer.alloc(0);
-  private readonly buf = Buffer.alloc(64 * 1024);
-  private readonly sleep = new Int32Array(new SharedArrayBuffer(4));
-  private readonly since = performance.now();
-  constructor(readonly fd: number) {}
-
-  line(): string | undefined {
-    for (;;) {
-      const nl = this.buffered.indexOf(10);
-      if (nl >= 0) {
-        const text = this.buffered.subarray(0, nl).toString('utf8');
-        this.buffered = this.buffered.subarray(nl + 1);
-        return text;
-      }
-      let n: number;
-      try {
-        n = fs.readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (err: any) {
-        if (err?.code === 'EAGAIN') {
-          // Idle until a run comes (a warm child): a module the snippet loads that the engine
-          // could not instrument ahead (a computed specifier) then costs a parse, not the
-          // transform's loading too.
-          if (!transformModule && performance.now() - this.since > WARM_AFTER_MS) transform();
-          Atomics.wait(this.sleep, 0, 0, 2);
-          continue;
-        }
-        return undefined;
-      }
-      if (n === 0) return undefined;
-      this.buffered = Buffer.concat([this.buffered, this.buf.subarray(0, n)]);
-    }
-  }
-}
 
 /** The run's key, the engine's first control line; it stays in this closure and the threads that seal. */
 function readKey(control: ControlReader): SealKey | undefined {
