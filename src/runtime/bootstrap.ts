@@ -18,8 +18,8 @@ import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
-import { AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
-import { SHARED_PROBE_SLOTS, PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type WatchdogRun } from './watchdogShared';
+import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
+import { SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -125,11 +125,13 @@ function main(): void {
   installExitHooks(recorder, transport, now, sink, userFiles, () => {
     // The watchdog's inspector session must be gone before node exits (it would print "Waiting
     // for the debugger to disconnect..."): it is connected only while a block is being looked at.
-    if (probe[PROBE_SESSION] !== 1) return;
-    probe[PROBE_EXITING] = 1;
-    const deadline = perfNow() + 200;
-    const cell = new Int32Array(new SharedArrayBuffer(4));
-    while (probe[PROBE_SESSION] === 1 && perfNow() < deadline) AtomicsWait(cell, 0, 0, 1);
+    // Exiting is said first, so the watchdog connects no session from now on (see
+    // PROBE_SESSION_I32); one already connected is waited for. The watchdog lets go at its next
+    // check, a few ms, unless the machine keeps it off the CPU: the bound is for a thread that died.
+    const flags = new Int32Array(probe.buffer);
+    AtomicsStore(flags, PROBE_EXITING_I32, 1);
+    const deadline = perfNow() + 3000;
+    while (AtomicsLoad(flags, PROBE_SESSION_I32) === 1 && perfNow() < deadline) AtomicsWait(flags, PROBE_SESSION_I32, 1, 10);
   });
   // After the exit hooks: process.emit is their own replacement of the built-in, not this one.
   patchEvents(now, sink);

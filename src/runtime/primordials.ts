@@ -45,6 +45,8 @@ export const PromisePrototypeThen = uncurry(Promise.prototype.then as (a?: unkno
 export const SymbolIterator: typeof Symbol.iterator = Symbol.iterator;
 export const SymbolAsyncIterator: typeof Symbol.asyncIterator = Symbol.asyncIterator;
 export const AtomicsWait = Atomics.wait;
+export const AtomicsLoad = Atomics.load;
+export const AtomicsStore = Atomics.store;
 export const WeakMapCtor = WeakMap;
 export const WeakMapPrototypeGet = uncurry(WeakMap.prototype.get as (k: object) => unknown);
 export const WeakMapPrototypeSet = uncurry(WeakMap.prototype.set as (k: object, v: unknown) => WeakMap<object, unknown>);

@@ -16,7 +16,7 @@ import type { ChildMessage, SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
-import { PROBE_EXITING, PROBE_SESSION, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, type WatchdogRun } from './watchdogShared';
+import { PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -141,11 +141,19 @@ function cpuAt(tick: number): number | undefined {
 // ---- samples of the main thread -------------------------------------------------------------
 
 let session: Session | null = null;
-function inspector(): Session {
+const flags = new Int32Array(data.probe);
+/** The session, or null when the main thread is exiting (it must not be connected then). */
+function inspector(): Session | null {
   if (!session) {
+    // Say so before connecting, then look whether the main thread exits: it says so before it
+    // looks whether a session is there, so one of the two sees the other.
+    Atomics.store(flags, PROBE_SESSION_I32, 1);
+    if (Atomics.load(flags, PROBE_EXITING_I32) === 1) {
+      release();
+      return null;
+    }
     session = new Session();
     session.connectToMainThread();
-    probe[PROBE_SESSION] = 1;
   }
   return session;
 }
@@ -154,12 +162,15 @@ function inspector(): Session {
 function release(): void {
   session?.disconnect();
   session = null;
-  probe[PROBE_SESSION] = 0;
+  Atomics.store(flags, PROBE_SESSION_I32, 0);
+  Atomics.notify(flags, PROBE_SESSION_I32);
 }
 
 function post<T = any>(method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => {
-    inspector().post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T)));
+    const s = inspector();
+    if (!s) return reject(new Error('the main thread is exiting'));
+    s.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T)));
   });
 }
 
@@ -432,7 +443,7 @@ async function endStall(s: Stall, tick: number): Promise<void> {
 function check(): void {
   // The main thread is exiting and waits for the session to go (else node prints "Waiting for
   // the debugger to disconnect..." after the program's last output).
-  if (probe[PROBE_EXITING] === 1) {
+  if (Atomics.load(flags, PROBE_EXITING_I32) === 1) {
     if (session) release();
     return;
   }

@@ -13,16 +13,22 @@ export const PROBE_MAIN_ALIVE = 3;
 export const PROBE_NATIVE_COLUMN = 4;
 /** Span id current when that native call began. */
 export const PROBE_NATIVE_PARENT = 5;
-/** 1 while the watchdog's inspector session with the main thread is connected. */
-export const PROBE_SESSION = 6;
-/** Set to 1 by the main thread as it exits: the watchdog disconnects its session. */
-export const PROBE_EXITING = 7;
+// Slots 6 and 7 are free.
 /**
  * Int32 index into the same buffer (the first half of slot 8): the watchdog thread sets it to 1
  * once it runs. The snippet does not start before that (or a bounded wait): a loop that never
  * yields, started before anyone watches, could never be named.
  */
 export const PROBE_READY_I32 = 16;
+/**
+ * Int32 index (the first half of slot 9): 1 from just before the watchdog connects its inspector
+ * session with the main thread until it has disconnected it. With PROBE_EXITING_I32 a handshake
+ * (Atomics, sequentially consistent): no session is connected once the main thread exits, or node
+ * prints "Waiting for the debugger to disconnect..." after the program's last output.
+ */
+export const PROBE_SESSION_I32 = 18;
+/** Int32 index (the second half of slot 9): set to 1 by the main thread as it exits. */
+export const PROBE_EXITING_I32 = 19;
 export const SHARED_PROBE_SLOTS = 10;
 
 /** Posted by the main thread once the run request has arrived. */
