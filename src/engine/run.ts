@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import {
-  NODE_CHANNEL_FDS, OP_CLOSE, OP_OPEN, PYTHON_CHANNEL_FDS, RECORD_WORDS, SEAL_KEY_BYTES, type KeyMessage, type PreparedModule,
-  type RunRequest, type SealMac,
+  markerFdOf, NODE_CHANNEL_FDS, OP_CLOSE, OP_OPEN, PYTHON_CHANNEL_FDS, RECORD_WORDS, SEAL_KEY_BYTES, type KeyMessage,
+  type PreparedModule, type RunRequest, type SealMac,
 } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
@@ -22,6 +22,7 @@ import { TimelineBuilder, type TimelineDelta } from './timelineBuilder';
 import { attachInsights } from './insights';
 import { isAlive, procAvailable, ProcessTree, signalAll } from '../runtime/processTree';
 import { attachStillWaiting } from './stillWaiting';
+import { makeChannelPipes } from './channelPipes';
 
 export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
 /** Timeline.incomplete when a sealed stream stopped checking out mid-run. */
@@ -136,44 +137,67 @@ export function launchSpec(language: Language, options: Pick<RunOptions, 'nodePa
 export interface WarmChild {
   child: ChildProcess;
   spec: LaunchSpec;
+  /** The engine's side of the channel: [events, watchdog events] to read, control to write. */
+  channel: [Readable | null, Readable | null, Writable | null];
+  /** What /proc shows for the child's channel ends (its process tree's marker). */
+  markers: string[];
   /** Frames that arrived before the run (the hello). */
   early: Buffer[];
   /** The run's key, sent to the child as its first control line when the runtime seals. */
   key?: Buffer;
 }
 
-/** The child's pipes: [events, watchdog events, control], at the places the spec gives. */
-export function channelOf(child: ChildProcess, spec: LaunchSpec): [Readable | null, Readable | null, Writable | null] {
-  const stdio = child.stdio as unknown[];
-  const [e, w, c] = spec.channelFds;
-  return [stdio[e] as Readable | null, stdio[w] as Readable | null, stdio[c] as Writable | null];
-}
-
 export function spawnRuntime(spec: LaunchSpec, stdio: [StdioTarget, StdioTarget, StdioTarget], env?: NodeJS.ProcessEnv, cwd?: string): WarmChild {
   // Descriptors between stdio and the channel stay closed in the child ('ignore' beyond 2).
-  const [first] = spec.channelFds;
-  const child = spawn(spec.command, spec.args, {
-    stdio: [...stdio, ...Array<'ignore'>(first - 3).fill('ignore'), 'pipe', 'pipe', 'pipe'] as StdioOptions,
-    env: env ?? process.env,
-    cwd,
-    // Its own process group: a stop ends the snippet and everything it spawned.
-    detached: true,
-    windowsHide: true,
-  });
+  // Real pipes where they can be made (the runtime then keeps them from the program's children),
+  // else child_process's own socket pairs.
+  const marker = markerFdOf(spec.channelFds);
+  const pipes = marker >= 3 ? makeChannelPipes() : undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn(spec.command, spec.args, {
+      stdio: [
+        ...stdio, ...Array<'ignore'>(marker - 3).fill('ignore'),
+        pipes ? pipes.markerFd : 'ignore', ...(pipes ? pipes.childFds : ['pipe', 'pipe', 'pipe']),
+      ] as StdioOptions,
+      env: env ?? process.env,
+      cwd,
+      // Its own process group: a stop ends the snippet and everything it spawned.
+      detached: true,
+      windowsHide: true,
+    });
+  } finally {
+    pipes?.closeChildEnds();
+  }
+  const channel = pipes ? pipes.streams : socketChannelOf(child, spec);
   const early: Buffer[] = [];
-  const [events, , control] = channelOf(child, spec);
+  const [events, , control] = channel;
   const onEarly = (b: Buffer) => early.push(b);
   events?.on('data', onEarly);
   (child as any).__awtEarly = onEarly;
   child.on('error', () => undefined);
+  control?.on('error', () => undefined);
+  if (pipes) {
+    // Gone with the child (socket-pair stdio is closed by child_process itself).
+    child.once('exit', () => control?.destroy());
+    child.once('error', () => {
+      if (child.pid === undefined) for (const s of channel) s?.destroy();
+    });
+  }
   let key: Buffer | undefined;
   if (spec.seal) {
     key = randomBytes(SEAL_KEY_BYTES);
     const message: KeyMessage = { type: 'key', key: key.toString('hex'), mac: spec.seal };
-    control?.on('error', () => undefined);
     control?.write(JSON.stringify(message) + '\n');
   }
-  return { child, spec, early, key };
+  return { child, spec, channel, markers: pipes?.markers ?? [], early, key };
+}
+
+/** child_process's pipes at the places the spec gives (socket pairs: the fallback). */
+function socketChannelOf(child: ChildProcess, spec: LaunchSpec): [Readable | null, Readable | null, Writable | null] {
+  const stdio = child.stdio as unknown[];
+  const [e, w, c] = spec.channelFds;
+  return [stdio[e] as Readable | null, stdio[w] as Readable | null, stdio[c] as Writable | null];
 }
 
 export class Run extends EventEmitter<RunEvents> {
@@ -224,8 +248,8 @@ export class Run extends EventEmitter<RunEvents> {
     const w = warm ?? spawnRuntime(spec, [options.stdin ?? 'ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'], options.env, options.cwd ?? path.dirname(this.file));
     this.child = w.child;
     this.child.ref();
-    for (const s of this.child.stdio) (s as any)?.ref?.();
-    const [events, watchdog, control] = channelOf(this.child, w.spec);
+    for (const s of [...this.child.stdio, ...w.channel]) (s as any)?.ref?.();
+    const [events, watchdog, control] = w.channel;
     this.control = control;
     this.sealed = !!w.key;
     events?.off('data', (this.child as any).__awtEarly);
@@ -281,7 +305,7 @@ export class Run extends EventEmitter<RunEvents> {
         resolveDone(this.finishSafely(null, null));
       }
     });
-    this.startTracking(w.spec);
+    this.startTracking(w);
     this.child.once('exit', (code, signal) => {
       // What the program started and left running is ended now (see endDescendants).
       const ended = this.endDescendants();
@@ -422,9 +446,10 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   /** Looks for the processes the run starts while it goes; the runtime learns them too (see processTree.ts). */
-  private startTracking(spec: LaunchSpec): void {
+  private startTracking(w: WarmChild): void {
     if (this.child.pid === undefined || !procAvailable()) return;
-    this.tree = new ProcessTree(this.child.pid, spec.channelFds);
+    // The marker the engine gave, or else the channel itself (socket pairs, inherited by all).
+    this.tree = new ProcessTree(this.child.pid, w.markers.length ? [] : w.spec.channelFds, w.markers);
     let n = 0;
     this.trackTimer = setInterval(() => {
       const found = this.tree!.look(++n % TRACK_FULL_EVERY === 0);
@@ -640,7 +665,7 @@ export class WarmPool {
     if (this.warm) return;
     this.warm = spawnRuntime(launchSpec('javascript', this.options), ['ignore', 'pipe', 'pipe'], this.options.env);
     this.warm.child.unref();
-    for (const s of this.warm.child.stdio) (s as any)?.unref?.();
+    for (const s of [...this.warm.child.stdio, ...this.warm.channel]) (s as any)?.unref?.();
   }
 
   dispose(): void {

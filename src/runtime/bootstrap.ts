@@ -10,7 +10,7 @@ import Module from 'node:module';
 
 import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
-import { ChildTransport, createSharedChannel, type ChannelEnd, type SealKey } from './transport';
+import { ChildTransport, createSharedChannel, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
 import { lookAlike, patchBlockingCalls, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
 import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
@@ -67,6 +67,8 @@ function main(): void {
 
   const request = readRunRequest(control);
   if (!request) process.exit(0); // the engine let this warm child go unused
+  // The program runs from here on: what it spawns must not inherit the channel.
+  keepFromChildren(ends);
 
   recorder.configure({ maxSpansPerSite: request.maxSpansPerSite, maxSpans: request.maxSpans });
   const file = path.resolve(request.file);
@@ -107,7 +109,10 @@ function main(): void {
   };
   installStackTraces(drainLoader);
 
-  const watchdogRun: WatchdogRun = { type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source };
+  const watchdogRun: WatchdogRun = {
+    type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source,
+    channel: { events: ends.events.fd, watchdog: ends.watchdog.fd, control: ends.control },
+  };
   watchdog?.postMessage(watchdogRun);
 
   if (request.time === 'warp') {
@@ -271,10 +276,8 @@ function setIntervalUnpatched(fn: () => void, ms: number): NodeJS.Timeout {
 /**
  * The engine's pipes, where it put them (NODE_CHANNEL_FDS: high numbers, so descriptors 3, 4, 5…
  * are where plain node has its own), with the identity of each: the transport never writes to a
- * descriptor the program closed and reused. They stay inheritable: Node has no fcntl to make
- * them close-on-exec, and its stdio pipes are socket pairs, which /proc cannot reopen (a reopen
- * would give a close-on-exec copy). The program's children therefore inherit them; what they
- * write is not believed (sealed frames), and the engine's process tree uses them as a marker.
+ * descriptor the program closed and reused. Inherited, they would be inherited again by the
+ * program's children: keepFromChildren moves them before the program runs.
  */
 function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: number } {
   const take = (fd: number): ChannelEnd => {
@@ -283,6 +286,18 @@ function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: num
   };
   const [eventsFd, watchdogFd, controlFd] = NODE_CHANNEL_FDS;
   return { events: take(eventsFd), watchdog: take(watchdogFd), control: controlFd };
+}
+
+/**
+ * Moves the channel to close-on-exec descriptors (see ownCopy): the program's children neither see
+ * nor hold it. Where that cannot be done (the engine gave socket pairs) they inherit it, and what
+ * they write is not believed (sealed frames). The ends change in place: the transport writes to
+ * the new descriptors; the watchdog learns them with its run message.
+ */
+function keepFromChildren(ends: ReturnType<typeof takeChannel>): void {
+  ends.events.fd = ownCopy(ends.events.fd, 'write');
+  ends.watchdog.fd = ownCopy(ends.watchdog.fd, 'write');
+  ends.control = ownCopy(ends.control, 'read');
 }
 
 /** A child kept waiting this long is a warm one: it loads the transform while it waits. */

@@ -73,11 +73,15 @@ export class ProcessTree {
   private ancestorPids: number[] | undefined;
   private readonly rootStart: number;
 
-  /** `markerFds`: the root's inherited channel descriptors (a child that keeps them is ours). */
-  constructor(readonly root: number, markerFds: readonly number[] = []) {
+  /**
+   * `markerFds`: the root's inherited channel descriptors (a child that keeps them is ours);
+   * `markers`: what /proc shows for them, when the caller knows (the root may have moved them).
+   */
+  constructor(readonly root: number, markerFds: readonly number[] = [], markers: readonly string[] = []) {
     const st = readStat(root);
     this.rootStart = st?.start ?? Infinity;
     if (st) this.add(st);
+    for (const m of markers) this.markers.add(m);
     for (const fd of markerFds) {
       try {
         this.markers.add(fs.readlinkSync(`/proc/${root}/fd/${fd}`));

@@ -17,6 +17,9 @@ import { sealTag } from './seal';
 // Taken at start-up: a program that stubs fs (tests do) must not change what the runtime does.
 const fstatSync = fs.fstatSync;
 const writeSync = fs.writeSync;
+const openSync = fs.openSync;
+const closeSync = fs.closeSync;
+const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 
 export const RECORD_CAPACITY = 4096;
 const JSON_CAPACITY = 1 << 20;
@@ -76,6 +79,37 @@ export interface ChannelEnd {
 export interface SealKey {
   key: Uint8Array;
   mac: SealMac;
+}
+
+/**
+ * Moves an inherited channel end to a close-on-exec descriptor of the runtime's own, so that the
+ * program's children never get it: node has no fcntl, but every fs.openSync is O_CLOEXEC, and
+ * /proc/self/fd/N opens the same pipe again. Returns the new descriptor (the inherited one is
+ * closed), or `fd` itself where that cannot be done: a socket (an engine that could not make
+ * pipes, see engine/channelPipes.ts) or no /proc.
+ */
+export function ownCopy(fd: number, direction: 'read' | 'write'): number {
+  const proc = `/proc/self/fd/${fd}`;
+  try {
+    if (!fstatSync(fd).isFIFO()) return fd;
+    let copy: number;
+    if (direction === 'read') {
+      copy = openSync(proc, O_RDONLY | O_NONBLOCK);
+    } else {
+      // Opening a pipe to write waits for a reader: try without waiting first (ENXIO: the engine
+      // is gone), then open it blocking, as the inherited end was.
+      const probe = openSync(proc, O_WRONLY | O_NONBLOCK);
+      try {
+        copy = openSync(proc, O_WRONLY);
+      } finally {
+        closeSync(probe);
+      }
+    }
+    closeSync(fd);
+    return copy;
+  } catch {
+    return fd;
+  }
 }
 
 /** True while `end.fd` is still the pipe the runtime took (not closed, not reused for a file). */

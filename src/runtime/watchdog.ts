@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 
-import type { ChildMessage, SpanMessage } from '../shared/runtimeProtocol';
+import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
@@ -529,7 +529,7 @@ function listenForControl(): void {
     const parentGone = () => {
       // What left the process group: those the engine saw, and what this process can still find.
       try {
-        const tree = new ProcessTree(process.pid);
+        const tree = new ProcessTree(process.pid, [markerFdOf(NODE_CHANNEL_FDS)]);
         for (const [pid, start] of tracked) tree.members.set(pid, start);
         tree.look(true);
         signalAll(tree.descendants(), 'SIGKILL');
@@ -555,6 +555,12 @@ Atomics.notify(ready, PROBE_READY_I32);
 
 parentPort?.once('message', (msg: WatchdogRun) => {
   run = msg;
+  if (msg.channel) {
+    // The writers hold these ends: they write to the new descriptors from now on.
+    data.events.fd = msg.channel.events;
+    data.watchdog.fd = msg.channel.watchdog;
+    data.controlFd = msg.channel.control;
+  }
   SAMPLE_MS = Math.max(50, run.thresholdMs);
   start();
 });

@@ -39,4 +39,6 @@ export interface WatchdogRun {
   file: string;
   /** Its text when it is not the file's (unsaved editors). */
   source?: string;
+  /** Where the channel is now: the main thread moved it to close-on-exec descriptors. */
+  channel?: { events: number; watchdog: number; control: number };
 }

@@ -47,6 +47,15 @@ export const NODE_CHANNEL_FDS: readonly [number, number, number] = [61, 62, 63];
  */
 export const PYTHON_CHANNEL_FDS: readonly [number, number, number] = [3, 4, 5];
 
+/**
+ * Where the engine puts the run's marker in the child: just below the channel. An inert
+ * descriptor (the read end of a pipe without a writer) that the program's children inherit, so
+ * that the engine finds them even after they left the run's session (engine/channelPipes.ts).
+ */
+export function markerFdOf(channelFds: readonly [number, number, number]): number {
+  return channelFds[0] - 1;
+}
+
 export type SealMac = 'poly1305' | 'hmac-sha256';
 
 /** The 12-byte nonce of a FRAME_SEALED frame: u32 LE stream (0 events, 1 watchdog), u32 LE seq, 0. */

@@ -120,6 +120,20 @@ describe('hostile: the event channel', () => {
     assert.equal(r.status, shellStatus(fixture('close-fd3.js'), [path.join(tmp(), 'out')]));
   });
 
+  it('children, spawned any way, hold none of the channel: they see the descriptors they would under node (and the inert marker), cannot write to it, and the timeline is whole', () => {
+    const plain = plainNode('node/hostile/descendants.js');
+    const r = runCli('descendants.js', []);
+    // Each child lists its descriptors and writes garbage to 60-63 (EBADF under node). Fd 60 is
+    // the run's marker (a pipe's read end without a writer), which the process tree finds them by.
+    const lines = r.stdout.split('\n\n')[0].split('\n');
+    assert.ok(lines.slice(0, 3).every((l) => /,60[, ]/.test(l)), lines.join('\n'));
+    assert.equal(lines.join('\n').replace(/,60(?=[, ])/g, '') + '\n', plain.stdout);
+    assert.equal(r.status, plain.status);
+    assert.equal(r.t.status, 'completed', r.t.error?.message);
+    assert.equal(r.t.incomplete, undefined, 'nothing a child did reached the channel');
+    assert.ok(r.t.spans.some((s) => s.kind === 'timer'), 'the timer after the children is recorded');
+  });
+
   it('a program that closes the channel and opens files on its descriptors: the files are its own, it runs to its end, the timeline says it is incomplete', () => {
     const plain = plainNode('node/hostile/close-channel.js', [tmp()]);
     const r = runCli('close-channel.js', [tmp()]);
