@@ -5,10 +5,9 @@ import * as vscode from 'vscode';
 
 import type { Language, Timeline } from '../shared/timeline';
 import { formatDuration } from '../shared/format';
-import { firstAsyncLine, gradeLensText, stillGraded } from './codeLensModel';
+import { EDITOR_LANGUAGES, firstAsyncLine, gradeLensText, stillGraded } from './codeLensModel';
 import { SECTION } from './settings';
 
-const LANGUAGES: Record<string, Language> = { typescript: 'typescript', javascript: 'javascript', python: 'python' };
 export const CODELENS_SETTING = 'codeLens';
 
 /** What the lenses need of a finished run. */
@@ -36,12 +35,12 @@ export class TimelineCodeLenses implements vscode.CodeLensProvider, vscode.Dispo
         if (e.affectsConfiguration(`${SECTION}.${CODELENS_SETTING}`)) this.changed.fire();
       }),
       vscode.workspace.onDidCloseTextDocument((d) => this.lastRuns.delete(d.uri.toString())),
-      vscode.languages.registerCodeLensProvider(Object.keys(LANGUAGES).map((language) => ({ language })), this),
+      vscode.languages.registerCodeLensProvider(Object.keys(EDITOR_LANGUAGES).map((language) => ({ language })), this),
     );
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const language = LANGUAGES[document.languageId];
+    const language: Language | undefined = EDITOR_LANGUAGES[document.languageId]?.language;
     if (!language || !vscode.workspace.getConfiguration(SECTION, document.uri).get<boolean>(CODELENS_SETTING, true)) return [];
     const lenses: vscode.CodeLens[] = [];
     const last = this.lastRuns.get(document.uri.toString());

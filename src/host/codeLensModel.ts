@@ -2,6 +2,19 @@
 // the first line that awaits or declares an async function, and a ✓/✗ lens on each graded @expect line.
 import type { ExpectationResult, Language } from '../shared/timeline';
 
+/**
+ * The editor languages (VS Code language ids) that run with the timeline, the language each runs
+ * as, and the extension an unsaved buffer of it runs under. package.json's menus, keybinding and
+ * activation events list the same ids (test/unit/codelens.test.ts checks).
+ */
+export const EDITOR_LANGUAGES: Readonly<Record<string, { language: Language; ext: string }>> = {
+  typescript: { language: 'typescript', ext: '.ts' },
+  typescriptreact: { language: 'typescript', ext: '.tsx' },
+  javascript: { language: 'javascript', ext: '.js' },
+  javascriptreact: { language: 'javascript', ext: '.jsx' },
+  python: { language: 'python', ext: '.py' },
+};
+
 /** A line (0-based) that starts async code: `await`, `async def`, `async function`, an async arrow or method. */
 const ASYNC_JS = /\bawait\b|\basync\s+(?:function\b|\(|[A-Za-z_$][\w$]*\s*(?:=>|\())|\bfor\s+await\b/;
 const ASYNC_PY = /\bawait\b|\basync\s+(?:def|with|for)\b|\basyncio\.run\s*\(/;

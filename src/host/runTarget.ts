@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
-export const RUNNABLE_LANGUAGES: Record<string, string> = { typescript: '.ts', javascript: '.js', python: '.py' };
+import { EDITOR_LANGUAGES } from './codeLensModel';
+
 
 export interface RunTarget {
   /** Path given to the engine; for an untitled buffer a path that need not exist. */
@@ -24,7 +25,7 @@ export interface RunTarget {
 
 /** The run for this document, or a sentence saying why it cannot run. */
 export function runTargetFor(document: vscode.TextDocument): RunTarget | string {
-  const ext = RUNNABLE_LANGUAGES[document.languageId];
+  const ext = EDITOR_LANGUAGES[document.languageId]?.ext;
   if (!ext) return vscode.l10n.t('Await Timeline runs TypeScript, JavaScript and Python files, not {0}.', document.languageId);
   const source = document.getText();
   if (document.uri.scheme === 'file') {

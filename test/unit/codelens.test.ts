@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { firstAsyncLine, gradeLensText, stillGraded } from '../../src/host/codeLensModel';
+import { EDITOR_LANGUAGES, firstAsyncLine, gradeLensText, stillGraded } from '../../src/host/codeLensModel';
+import { SUPPORTED_EXTENSIONS } from '../../src/engine/run';
 import { REPO } from './helpers';
 
 describe('CodeLens model', () => {
@@ -46,5 +47,20 @@ describe('CodeLens model', () => {
     assert.equal(gradeLensText({ ...r, passed: true, actual: 'wall 300 ms' }), '✓ wall 300 ms');
     assert.equal(stillGraded(r, '// @expect wall < 500ms'), false, 'edited since the run');
     assert.equal(stillGraded(r, 'const x = 1;'), false, 'the line moved');
+  });
+
+  it('.tsx and .jsx editors get the Run button, palette entries, keybinding and lenses as .ts and .js do', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+    const ids = Object.keys(EDITOR_LANGUAGES).sort();
+    assert.ok(ids.includes('typescriptreact') && ids.includes('javascriptreact'));
+    const langsIn = (when: string) => [...when.matchAll(/editorLangId == (\w+)/g)].map((m) => m[1]).sort();
+    const clauses = [
+      ...pkg.contributes.menus['editor/title'], ...pkg.contributes.menus.commandPalette, ...pkg.contributes.keybindings,
+    ].filter((m: { command: string; when?: string }) => /editorLangId/.test(m.when ?? ''));
+    assert.ok(clauses.length >= 4, 'the Run button, two palette entries and the keybinding');
+    for (const c of clauses) assert.deepEqual(langsIn(c.when), ids, `${c.command}: ${c.when}`);
+    assert.deepEqual(pkg.activationEvents.filter((e: string) => e.startsWith('onLanguage:')).map((e: string) => e.slice(11)).sort(), ids);
+    // What an unsaved buffer of each runs as is a file the engine runs.
+    for (const { ext } of Object.values(EDITOR_LANGUAGES)) assert.ok(SUPPORTED_EXTENSIONS.includes(ext), ext);
   });
 });
