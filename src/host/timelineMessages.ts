@@ -28,6 +28,7 @@ export function timelineMessages(timeline: Timeline, keepView = false): HostToWe
       ...(timeline.expectations ? { expectations: timeline.expectations } : {}),
       ...(timeline.stillWaiting ? { stillWaiting: timeline.stillWaiting } : {}),
       ...(timeline.floating ? { floating: timeline.floating } : {}),
+      ...(timeline.incomplete ? { incomplete: timeline.incomplete } : {}),
     }),
   ];
 }

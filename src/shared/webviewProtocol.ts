@@ -95,6 +95,8 @@ export interface StatusMessage extends MessageBase<'status'> {
   stillWaiting?: StillWaiting[];
   /** At the end of a run: promises nobody awaited that were still running or rejected. */
   floating?: FloatingPromise[];
+  /** At the end of a run: why the timeline holds only part of it (Timeline.incomplete). */
+  incomplete?: string;
 }
 
 /** The editor's cursor moved: highlight that line's spans (null: none). */
@@ -305,7 +307,8 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
         (x.criticalPath === undefined || everyItem(x.criticalPath, isPosInt)) &&
         (x.expectations === undefined || everyItem(x.expectations, isExpectationResult)) &&
         (x.stillWaiting === undefined || everyItem(x.stillWaiting, isStillWaiting)) &&
-        (x.floating === undefined || everyItem(x.floating, isFloatingPromise))
+        (x.floating === undefined || everyItem(x.floating, isFloatingPromise)) &&
+        (x.incomplete === undefined || isStr(x.incomplete))
       );
     case 'baseline':
       return x.baseline === null || isWireRun(x.baseline);

@@ -199,6 +199,47 @@ describe('exports seen as a user sees them', function () {
     }
   });
 
+  it('a run whose timeline is incomplete says so in the header: a badge whose tooltip says why, and the reason in words', async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      if (SKIP_BROWSER) this.skip();
+      assert.fail(`no Chromium at ${CHROMIUM}`);
+    }
+    // A program that writes forged frames to the tool's channel (test/fixtures/node/hostile).
+    const file = path.join(dir, 'incomplete.html');
+    const json = path.join(dir, 'incomplete.json');
+    cli(['run', path.join(FIXTURES, 'node', 'hostile', 'forge.js'), '--json', json, '--html', file, '--no-color', '--', 'spans']);
+    const reason = (JSON.parse(fs.readFileSync(json, 'utf8')) as Timeline).incomplete;
+    assert.equal(reason, "the program closed or wrote to the tool's channel");
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'awtl-chromium-'));
+    let context: BrowserContext | undefined;
+    try {
+      for (const [width, scheme] of [[480, 'light'], [1100, 'dark']] as const) {
+        context = await chromium.launchPersistentContext(profile, {
+          executablePath: CHROMIUM,
+          headless: true,
+          args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+          viewport: { width, height: 360 },
+          colorScheme: scheme,
+          env: { ...process.env, XDG_CONFIG_HOME: path.join(profile, 'xdg-config'), XDG_CACHE_HOME: path.join(profile, 'xdg-cache') },
+        });
+        const page = await context.newPage();
+        await page.goto(pathToFileURL(file).href);
+        await page.waitForFunction(() => (globalThis as any).awaitTimeline !== undefined);
+        const badge = page.locator('[data-badge="incomplete"]');
+        assert.equal(await badge.isVisible(), true, `the badge shows at ${width} px`);
+        assert.equal(await badge.textContent(), 'Incomplete');
+        assert.match((await badge.getAttribute('title')) ?? '', new RegExp(`^Timeline incomplete: ${reason}\\.`));
+        assert.equal(await page.locator('.at-error').textContent(), `Timeline incomplete: ${reason}.`);
+        await page.screenshot({ path: path.join(RESULTS, `report-incomplete-${width}-${scheme}.png`) });
+        await context.close();
+        context = undefined;
+      }
+    } finally {
+      await context?.close();
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
+
   it('the SVG draws the same spans as the JSON: labels as text, bars to scale', () => {
     const text = fs.readFileSync(svg, 'utf8');
     // One <g> per drawn run; in this small run every span is its own bar with a <title>.

@@ -1,10 +1,13 @@
 // Host <-> webview messages: what is accepted, what is refused, and the compact span form.
 
 import assert from 'node:assert/strict';
-import type { Span } from '../../src/shared/timeline';
+import type { Span, Timeline } from '../../src/shared/timeline';
 import {
   decodeSpans, encodeAppend, isHostToWebviewMessage, isWebviewToHostMessage, message, SiteInterner, WEBVIEW_PROTOCOL_VERSION,
+  type ResetMessage, type StatusMessage,
 } from '../../src/shared/webviewProtocol';
+import { timelineMessages } from '../../src/host/timelineMessages';
+import { TimelineModel } from '../../src/webview/model/timelineModel';
 
 const v = WEBVIEW_PROTOCOL_VERSION;
 
@@ -65,6 +68,27 @@ describe('webview protocol', () => {
     assert.equal(isHostToWebviewMessage({ ...status, expectations: [{ ...passed, passed: 'yes' }] }), false);
     assert.equal(isHostToWebviewMessage({ ...status, expectations: [{ ...passed, error: 3 }] }), false);
     assert.equal(isHostToWebviewMessage({ ...status, expectations: passed }), false);
+  });
+
+  it('carries why a timeline is incomplete to the panel, whose model keeps it until the next run', () => {
+    const timeline: Timeline = {
+      version: 1, file: '/x/forge.js', language: 'javascript', status: 'completed', exitCode: 0, wallMs: 600, error: null,
+      incomplete: "the program closed or wrote to the tool's channel",
+      spans: [], marks: [], droppedSpans: 0, stats: { wallMs: 600, awaitedMs: 0, blockedMs: 0, maxConcurrency: 0 },
+    };
+    const messages = timelineMessages(timeline);
+    assert.ok(messages.every(isHostToWebviewMessage));
+    const status = messages.find((m) => m.type === 'status') as StatusMessage;
+    assert.equal(status.incomplete, timeline.incomplete);
+    assert.equal(isHostToWebviewMessage({ ...status, incomplete: 3 }), false);
+    const model = new TimelineModel();
+    model.reset(messages[0] as ResetMessage);
+    model.status_(status);
+    assert.equal(model.incomplete, timeline.incomplete);
+    model.reset({ file: 'next.js', language: 'javascript', status: 'running' });
+    assert.equal(model.incomplete, undefined);
+    model.load(timeline);
+    assert.equal(model.incomplete, timeline.incomplete, 'a stored run too');
   });
 
   it('validates what the webview sends', () => {

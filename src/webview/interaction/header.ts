@@ -28,6 +28,7 @@ export class Header {
     title: 'Live: the file runs again, warped, a moment after you stop typing; the previous run shows as ghost bars.',
     text: 'Live',
   });
+  private readonly incomplete = el('span', { class: 'at-badge', 'data-badge': 'incomplete', hidden: '', text: 'Incomplete' });
   private readonly values: Record<'wall' | 'awaited' | 'concurrency' | 'blocked' | 'spans', HTMLElement>;
   private readonly stats = el('dl', { class: 'at-stats' });
   private readonly error = el('div', { class: 'at-error', role: 'alert' });
@@ -48,7 +49,7 @@ export class Header {
       spans: stat('spans', 'Spans', 'Spans recorded in this run'),
     };
     this.stats.append(this.baselineStat);
-    this.element = el('header', { class: 'at-header' }, el('div', { class: 'at-title' }, this.status, this.live, this.warped, this.file), this.stats, this.error);
+    this.element = el('header', { class: 'at-header' }, el('div', { class: 'at-title' }, this.status, this.incomplete, this.live, this.warped, this.file), this.stats, this.error);
   }
 
   /** Live mode is on for the panel's file. */
@@ -71,6 +72,10 @@ export class Header {
     setText(this.status, STATUS_TEXT[model.status]);
     this.status.dataset.status = model.status;
     this.warped.hidden = model.time !== 'warp';
+    this.incomplete.hidden = !model.incomplete;
+    this.incomplete.title = model.incomplete
+      ? `Timeline incomplete: ${model.incomplete}. The chart shows what was recorded before that; the program itself ran on to its end, as it would without the tool.`
+      : '';
     const stats = model.stats();
     const wall = model.running ? model.nowMs() : model.wallMs || stats.wallMs;
     setText(this.values.wall, formatDuration(wall));
@@ -88,6 +93,8 @@ export class Header {
       error = `${model.error.message}${where}`;
     } else if (model.status === 'timeout') error = 'The run hit its time limit and was stopped.';
     else if (model.status === 'failed' && model.exitCode !== null) error = `Exited with code ${model.exitCode}.`;
+    // Said in words too, not only in the badge's tooltip (which a keyboard cannot reach).
+    if (!error && model.incomplete) error = `Timeline incomplete: ${model.incomplete}.`;
     setText(this.error, error);
   }
 }

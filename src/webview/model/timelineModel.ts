@@ -17,6 +17,8 @@ export class TimelineModel {
   time: TimeMode = 'real';
   error: RunError | null = null;
   exitCode: number | null = null;
+  /** Why the timeline holds only part of the run (Timeline.incomplete); undefined: it is whole. */
+  incomplete: string | undefined = undefined;
   /** Stats from the engine; when null the header computes its own. */
   engineStats: TimelineStats | null = null;
   wallMs = 0;
@@ -56,6 +58,7 @@ export class TimelineModel {
     this.status = msg.status;
     this.error = null;
     this.exitCode = null;
+    this.incomplete = undefined;
     this.engineStats = null;
     this.wallMs = 0;
     this.droppedSpans = 0;
@@ -86,7 +89,8 @@ export class TimelineModel {
     this.droppedSpans = msg.droppedSpans;
   }
 
-  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath' | 'expectations' | 'stillWaiting' | 'floating'>): void {
+  status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath' | 'expectations' | 'stillWaiting' | 'floating' | 'incomplete'>): void {
+    this.incomplete = msg.incomplete;
     if (msg.insights) this.insights = msg.insights;
     if (msg.stillWaiting) this.stillWaiting = msg.stillWaiting;
     if (msg.floating) this.floating = msg.floating;
@@ -111,7 +115,7 @@ export class TimelineModel {
     this.status_({
       status: t.status, error: t.error, stats: t.stats, wallMs: t.wallMs, exitCode: t.exitCode, nowMs: t.wallMs,
       insights: t.insights, criticalPath: t.criticalPath, expectations: t.expectations,
-      stillWaiting: t.stillWaiting, floating: t.floating,
+      stillWaiting: t.stillWaiting, floating: t.floating, incomplete: t.incomplete,
     });
   }
 
