@@ -64,10 +64,15 @@ export function treeOrder(spans: Span[]): TreeRow[] {
     if (!sorted) list.sort(before);
   }
   const out: TreeRow[] = [];
+  // Depth first without recursion: a tree is as deep as the program's recursion.
   const walk = (list: readonly Span[], depth: number) => {
-    for (const s of list) {
-      out.push({ span: s, depth });
-      walk(children.get(s.id) ?? [], depth + 1);
+    const stack: Array<{ span: Span; depth: number }> = [];
+    for (let i = list.length - 1; i >= 0; i--) stack.push({ span: list[i], depth });
+    while (stack.length) {
+      const row = stack.pop()!;
+      out.push(row);
+      const kids = children.get(row.span.id) ?? [];
+      for (let i = kids.length - 1; i >= 0; i--) stack.push({ span: kids[i], depth: row.depth + 1 });
     }
   };
   walk(children.get(null) ?? [], 0);

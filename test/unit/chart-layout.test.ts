@@ -67,6 +67,19 @@ describe('webview layout', () => {
     assert.deepEqual(layout.flatten({ filter: 'nothing like this' }), []);
   });
 
+  it('rows as deep as a recursion that overflowed the program\'s stack (20,000 levels) flatten, filtered or not', () => {
+    nextId = 1;
+    const deep: Span[] = [];
+    for (let i = 0; i < 20_000; i++) deep.push(span({ kind: 'call', label: `dive(${i})`, parentId: i ? i : null, startMs: i * 0.01, endMs: 1000 - i * 0.01 }));
+    const layout = layoutSpans(deep);
+    const rows = layout.flatten();
+    assert.equal(rows.length, 20_000);
+    assert.equal(rows[19_999].depth, 19_999);
+    // The match's ancestors stay, its siblings (none) and descendants that do not match go.
+    assert.deepEqual(layout.flatten({ filter: 'dive(19998)' }).map((r) => r.label).slice(-2), ['dive(19997)', 'dive(19998)']);
+    assert.equal(layout.flatten({ filter: 'dive(19998)' }).length, 19_999);
+  });
+
   it('streams: a child before its parent waits, a pending span ends later in place', () => {
     nextId = 200;
     const layout = new TimelineLayout();

@@ -44,6 +44,34 @@ describe('hostile: a program a signal ends', () => {
   }
 });
 
+describe('hostile: a program that recurses until its stack overflows', () => {
+  it('an async recursion thousands of calls deep: the exit code is node\'s, the chart and every export are written', function () {
+    this.timeout(120000);
+    const file = path.join(FIXTURES, 'node/hostile/async-overflow.js');
+    const plain = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60000 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-overflow-'));
+    const out = (ext: string) => path.join(dir, `run.${ext}`);
+    const r = cli(['run', file, '--no-color', '--all', '--json', out('json'), '--svg', out('svg'), '--html', out('html'), '--trace', out('trace')], { timeout: 120000 });
+    assert.equal(r.status, plain.status, r.stderr.slice(-2000));
+    assert.doesNotMatch(r.stderr, /internal error/);
+    assert.match(r.stderr, /RangeError: Maximum call stack size exceeded/);
+    const t = JSON.parse(fs.readFileSync(out('json'), 'utf8')) as Timeline;
+    assert.equal(t.status, 'failed');
+    assert.equal(t.exitCode, 1);
+    // The recursion is in the timeline as deep as it went: thousands of nested calls.
+    const byId = new Map(t.spans.map((s) => [s.id, s]));
+    let deepest = 0;
+    for (const s of t.spans) {
+      let d = 0;
+      for (let p = s.parentId; p !== null && byId.has(p); p = byId.get(p)!.parentId) d++;
+      deepest = Math.max(deepest, d);
+    }
+    assert.ok(deepest > 1000, `nested ${deepest} deep`);
+    for (const ext of ['svg', 'html', 'trace']) assert.ok(fs.statSync(out(ext)).size > 0, ext);
+    assert.match(r.stdout, /^ *dive\(10\) /m, 'the chart is printed');
+  });
+});
+
 describe('hostile: exports that cannot be written', () => {
   const fixture = path.join(FIXTURES, 'node/nested.js');
 

@@ -76,8 +76,28 @@ function merge(outer: Node, inner: Node, label: string, kind: SpanKind, children
   };
 }
 
+/**
+ * Compacts a tree bottom-up without recursion: a tree is as deep as the program's recursion (an
+ * async function that recursed 10,000 times until the stack overflowed), deeper than our own stack.
+ */
+function compactTree(root: Node, nowMs: number): Node {
+  const stack: Array<{ node: Node; next: number }> = [{ node: root, next: 0 }];
+  for (;;) {
+    const top = stack[stack.length - 1];
+    if (top.next < top.node.children.length) {
+      stack.push({ node: top.node.children[top.next++], next: 0 });
+      continue;
+    }
+    stack.pop();
+    const done = compactNode(top.node, nowMs);
+    if (!stack.length) return done;
+    const parent = stack[stack.length - 1];
+    parent.node.children[parent.next - 1] = done;
+  }
+}
+
+/** One node whose children are compacted already. */
 function compactNode(node: Node, nowMs: number): Node {
-  node.children = node.children.map((c) => compactNode(c, nowMs));
   if (node.children.length !== 1) return node;
   const child = node.children[0];
   // A call nobody awaited is drawn in its own lane: it never folds into the code that started it.
@@ -129,22 +149,26 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
   const out: Span[] = [];
   const members = new Map<number, Span[]>();
   const shownAs = new Map<number, number>();
-  // Iterative post-order would avoid deep recursion; chains are short (call depth), so recursion is fine.
-  const emit = (n: Node, parentId: number | null) => {
-    const s = n.span;
-    out.push(n.members.length === 1 && s.parentId === parentId ? s : {
-      id: s.id, parentId, kind: n.kind, label: n.label, line: s.line, column: s.column,
-      startMs: n.startMs, endMs: n.endMs, outcome: n.members.length === 1 ? s.outcome : outcomeOf(n.members),
-      ...(s.floating ? { floating: true as const } : {}),
-    });
-    if (n.members.length > 1) members.set(s.id, n.members);
-    for (const m of n.members) shownAs.set(m.id, s.id);
-    n.children.sort(byStart);
-    for (const c of n.children) emit(c, s.id);
+  // Pre-order, parents before children, without recursion (trees as deep as the program's recursion).
+  const emit = (root: Node, rootParentId: number | null) => {
+    const stack: Array<[Node, number | null]> = [[root, rootParentId]];
+    while (stack.length) {
+      const [n, parentId] = stack.pop()!;
+      const s = n.span;
+      out.push(n.members.length === 1 && s.parentId === parentId ? s : {
+        id: s.id, parentId, kind: n.kind, label: n.label, line: s.line, column: s.column,
+        startMs: n.startMs, endMs: n.endMs, outcome: n.members.length === 1 ? s.outcome : outcomeOf(n.members),
+        ...(s.floating ? { floating: true as const } : {}),
+      });
+      if (n.members.length > 1) members.set(s.id, n.members);
+      for (const m of n.members) shownAs.set(m.id, s.id);
+      n.children.sort(byStart);
+      for (let i = n.children.length - 1; i >= 0; i--) stack.push([n.children[i], s.id]);
+    }
   };
   roots.sort(byStart);
   // A root whose parent has not arrived keeps its parent id, so a live layout waits for it.
-  for (const r of roots) emit(compactNode(r, nowMs), r.span.parentId);
+  for (const r of roots) emit(compactTree(r, nowMs), r.span.parentId);
   return { spans: out, members, shownAs };
 }
 

@@ -253,26 +253,37 @@ export class TimelineLayout {
     const out: Row[] = [];
     const collapsed = options.collapsed;
     const needle = options.filter?.trim().toLowerCase() ?? '';
+    // Without recursion: rows nest as deep as the program's recursion (thousands of levels).
     if (!needle) {
-      const walk = (row: Row) => {
-        for (const child of row.children) {
-          out.push(child);
-          if (child.children.length && !collapsed?.has(child.key)) walk(child);
-        }
-      };
-      walk(this.root);
+      const stack: Row[] = [...this.root.children].reverse();
+      while (stack.length) {
+        const row = stack.pop()!;
+        out.push(row);
+        if (!row.children.length || collapsed?.has(row.key)) continue;
+        for (let i = row.children.length - 1; i >= 0; i--) stack.push(row.children[i]);
+      }
       return out;
     }
-    // Post-order: a row stays when it or a descendant matches.
-    const keep = (row: Row): boolean => {
-      const at = out.length;
+    // A row stays when it or a descendant matches: each row is pushed when entered and taken back
+    // when left, unless something in it matched.
+    const frames: Array<{ row: Row; at: number; next: number; any: boolean }> = [];
+    const enter = (row: Row) => {
+      frames.push({ row, at: out.length, next: 0, any: row.label.toLowerCase().includes(needle) });
       out.push(row);
-      let any = row.label.toLowerCase().includes(needle);
-      for (const child of row.children) any = keep(child) || any;
-      if (!any) out.length = at;
-      return any;
     };
-    for (const child of this.root.children) keep(child);
+    for (const top of this.root.children) {
+      enter(top);
+      while (frames.length) {
+        const f = frames[frames.length - 1];
+        if (f.next < f.row.children.length) {
+          enter(f.row.children[f.next++]);
+          continue;
+        }
+        frames.pop();
+        if (!f.any) out.length = f.at;
+        else if (frames.length) frames[frames.length - 1].any = true;
+      }
+    }
     return out;
   }
 }
