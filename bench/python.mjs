@@ -1,7 +1,8 @@
 // Python runtime overhead: the same asyncio loops under plain python3 and under the instrumented
 // runner (dist/runtime/python/runner.py, as the engine starts it), side by side in one run.
-// Usage: npm run build && node bench/python.mjs [--runs 7] [--python python3]
+// Usage: npm run build && node bench/python.mjs [--runs 7] [--python python3] [--case trivial]
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ const arg = (name, fallback) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const runs = Math.max(5, Number(arg('--runs', 7)));
+// `--case trivial`: only the cases whose name holds this text (the start-up cases too).
+const only = arg('--case', '');
 const python = arg('--python', 'python3');
 
 if (!existsSync(runner)) {
@@ -71,12 +74,18 @@ function runProfiled(file) {
   return collect(spawn(python, ['-m', 'cProfile', '-o', path.join(dir, 'profile.out'), file], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
-function runInstrumented(file, first = false) {
-  const child = spawn(python, [runner], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+/**
+ * The runner as the engine starts it: the channel at PYTHON_CHANNEL_FDS (61-63), sealed with a
+ * key sent as the first control line; `sealed: false` leaves the key out (the runner then writes
+ * plain frames, as before the channel was sealed), for the A/B of what sealing costs.
+ */
+function runInstrumented(file, first = false, sealed = true) {
+  const child = spawn(python, [runner], { stdio: ['ignore', 'pipe', 'pipe', ...Array(58).fill('ignore'), 'pipe', 'pipe', 'pipe'] });
   let events = 0;
-  child.stdio[3].on('data', (d) => (events += d.length));
-  child.stdio[4].resume();
-  child.stdio[5].write(JSON.stringify({
+  child.stdio[61].on('data', (d) => (events += d.length));
+  child.stdio[62].resume();
+  if (sealed) child.stdio[63].write(JSON.stringify({ type: 'key', key: randomBytes(32).toString('hex'), mac: 'hmac-sha256' }) + '\n');
+  child.stdio[63].write(JSON.stringify({
     type: 'run', file, args: [], cwd: dir, blockThresholdMs: 50, maxSpansPerSite: 1000,
   }) + '\n');
   return collect(child, first).then((r) => ({ ...r, events }));
@@ -103,30 +112,64 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${ms.toFixed(1)} ms`.padStart(10);
 
 try {
-  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / cProfile)`);
-  for (const [name, source] of Object.entries(cases)) {
+  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / unsealed / cProfile)`);
+  for (const [name, source] of Object.entries(cases).filter(([n]) => n.includes(only))) {
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
     writeFileSync(file, source);
     const plain = [];
     const instrumented = [];
+    const unsealed = [];
     const profiled = [];
     for (let i = 0; i < runs; i++) {
-      // A B C A B C …: the three side by side, so that load drifts hit them alike.
+      // A B C D A B C D …: side by side, so that load drifts hit them alike.
       plain.push(await runPlain(file));
       instrumented.push(await runInstrumented(file));
+      unsealed.push(await runInstrumented(file, false, false));
       profiled.push(await runProfiled(file));
     }
+    const sealRatios = unsealed.map((r, i) => instrumented[i].loopMs / r.loopMs);
+    const u = median(unsealed.map((r) => r.loopMs));
     const p = median(plain.map((r) => r.loopMs));
     const q = median(instrumented.map((r) => r.loopMs));
     const c = median(profiled.map((r) => r.loopMs));
     const ratios = plain.map((r, i) => instrumented[i].loopMs / r.loopMs);
     console.log(`${name.padEnd(30)} loop plain ${fmt(p)}  instrumented ${fmt(q)}  ratio ${(q / p).toFixed(2)}x` +
       ` (pairs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${runs})  | cProfile ${fmt(c)} ratio ${(c / p).toFixed(2)}x`);
+    console.log(`${''.padEnd(30)} sealed / unsealed: ${fmt(q)} / ${fmt(u)}  ratio ${(q / u).toFixed(3)}x` +
+      ` (pairs ${Math.min(...sealRatios).toFixed(3)}–${Math.max(...sealRatios).toFixed(3)}, median of pairs ${median(sealRatios).toFixed(3)}x)`);
+  }
+  // What sealing costs where it is paid: a flush. The recorder writes 1,000 span messages (a
+  // busy flush) to /dev/null, sealed and unsealed alternately in one process, medians of 200 each.
+  if ('seal flush'.includes(only) || only === '') {
+    const flush = spawn(python, ['-c', `
+import os, sys, time
+sys.path.insert(0, ${JSON.stringify(path.dirname(runner))})
+import _awtl_recorder as r
+fd = os.open(os.devnull, os.O_WRONLY)
+message = {'type': 'span', 'id': 7, 'parentId': 3, 'kind': 'call', 'label': 'fetch(url, {retries: 3})', 'line': 12, 'column': 5, 'startMs': 12.5, 'endMs': 40.25, 'outcome': 'fulfilled'}
+plain, sealed = r.Recorder(fd), r.Recorder(fd, r.make_sealer(os.urandom(32)))
+times = {id(plain): [], id(sealed): []}
+for i in range(400):
+    rec = sealed if i % 2 else plain
+    rec.out.extend(dict(message, id=k) for k in range(1000))
+    t = time.perf_counter()
+    rec.flush()
+    times[id(rec)].append(time.perf_counter() - t)
+med = lambda xs: sorted(xs)[len(xs) // 2]
+a, b = med(times[id(sealed)]), med(times[id(plain)])
+print('%.3f %.3f %.3f %.3f' % (a * 1000, b * 1000, min(times[id(sealed)]) * 1000, min(times[id(plain)]) * 1000))
+`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    flush.stdout.on('data', (d) => (text += d));
+    await new Promise((resolve) => flush.on('close', resolve));
+    const [a, b, amin, bmin] = text.trim().split(' ').map(Number);
+    console.log(`${'seal flush of 1,000 spans'.padEnd(30)} sealed ${fmt(a)}  unsealed ${fmt(b)}  ratio ${(a / b).toFixed(3)}x` +
+      ` (min ${amin.toFixed(3)} / ${bmin.toFixed(3)} ms, n=200 each, alternating)`);
   }
   // Start-up: the CPU time the process spent before the snippet's first line (process_time()
   // printed by that line), plain against instrumented. The 10-line file's extra is the runner's
   // fixed cost; what a long file adds beyond it is the instrumenting.
-  for (const [name, source] of Object.entries(startCases)) {
+  for (const [name, source] of Object.entries(startCases).filter(([n]) => n.includes(only))) {
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
     writeFileSync(file, source);
     const plain = [];

@@ -28,7 +28,7 @@ export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
 /** Timeline.incomplete when a sealed stream stopped checking out mid-run. */
 export const INCOMPLETE_TAMPERED = "the program closed or wrote to the tool's channel";
 /** Timeline.incomplete when the program ended with a code but its exit never came over the channel. */
-export const INCOMPLETE_CLOSED = "the tool's channel closed before the program ended (the program closed it, or left without node's exit event)";
+export const INCOMPLETE_CLOSED = "the tool's channel closed before the program ended (the program closed it, or left without its exit handlers: process.reallyExit, os._exit)";
 /** Python's runtime still caps each site (it has no run budget yet); a Node run has no per-site cap by default. */
 export const DEFAULT_MAX_SPANS_PER_SITE = 1000;
 /**
@@ -112,7 +112,7 @@ export interface LaunchSpec {
   args: string[];
   /** Where the child finds [events, watchdog events, control] (see runtimeProtocol.ts). */
   channelFds: readonly [number, number, number];
-  /** How the runtime seals its frames with the run's key; absent: it does not (Python, for now). */
+  /** How the runtime seals its frames with the run's key; absent: it does not. */
   seal?: SealMac;
 }
 
@@ -122,6 +122,7 @@ export function launchSpec(language: Language, options: Pick<RunOptions, 'nodePa
     return {
       command: options.pythonPath ?? 'python3', args: [...(options.runtimeArgs ?? []), path.join(dir, 'python', 'runner.py')],
       channelFds: PYTHON_CHANNEL_FDS,
+      seal: 'hmac-sha256',
     };
   }
   return {

@@ -40,12 +40,12 @@ export const SEAL_KEY_BYTES = 32;
 /** Where the engine puts [events, watchdog events, control] in a Node child. */
 export const NODE_CHANNEL_FDS: readonly [number, number, number] = [61, 62, 63];
 /**
- * Where the engine puts them in a Python child (runner.py reads these numbers). Python's channel is
- * not sealed yet: to seal it, launchSpec gives Python `seal: 'hmac-sha256'` (and may move these
- * high, as Node's), runner.py reads the KeyMessage as its first control line before its hello,
- * and every write becomes one FRAME_SEALED frame (stream 0, seq 0, 1, 2…; tag as in seal.ts).
+ * Where the engine puts them in a Python child (runner.py reads these numbers): high, as Node's,
+ * so that the program's first file is fd 3 as under python3. Sealed with 'hmac-sha256' (Python's
+ * standard library has no Poly1305): runner.py reads the KeyMessage as its first control line,
+ * before its hello, and every write is one FRAME_SEALED frame (stream 0, seq 0, 1, 2…).
  */
-export const PYTHON_CHANNEL_FDS: readonly [number, number, number] = [3, 4, 5];
+export const PYTHON_CHANNEL_FDS: readonly [number, number, number] = [61, 62, 63];
 
 /**
  * Where the engine puts the run's marker in the child: just below the channel. An inert

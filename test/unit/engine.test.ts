@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { NODE_CHANNEL_FDS } from '../../src/shared/runtimeProtocol';
+import { NODE_CHANNEL_FDS, PYTHON_CHANNEL_FDS } from '../../src/shared/runtimeProtocol';
 import { startRun, WarmPool } from '../../src/engine/run';
 import {
   ancestors, byLabel, cli, duration, endOf, FIXTURES, one, overlaps, plainNode, runFixture,
@@ -225,16 +225,28 @@ describe('engine: bad input', () => {
 
   /**
    * A "runtime" that writes `body` to the event channel: a node script started by a shell script
-   * given as the Python interpreter (the Python channel is fds 3–5 and unsealed, so frames are plain).
+   * given as the Python interpreter (PYTHON_CHANNEL_FDS; it reads the run's key as Python's runner
+   * does and seals each write with HMAC-SHA256, so what it writes is believed).
    */
   function fakeRuntime(body: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-'));
     const js = path.join(dir, 'fake.js');
+    const [eventsFd, , controlFd] = PYTHON_CHANNEL_FDS;
     fs.writeFileSync(js, `const fs = require('fs');
+const crypto = require('crypto');
+let line = '';
+for (const b = Buffer.alloc(1); !line.endsWith('\\n') && fs.readSync(${controlFd}, b) === 1;) line += b.toString('latin1');
+const key = Buffer.from(JSON.parse(line).key, 'hex');
+let seq = 0;
 const frame = (type, body) => { const h = Buffer.alloc(5); h.writeUInt32LE(body.length, 0); h[4] = type; return Buffer.concat([h, body]); };
 const json = (m) => frame(2, Buffer.from(JSON.stringify(m)));
 const records = (...rs) => frame(1, Buffer.from(new Float64Array(rs.flat()).buffer));
-const out = (b) => { let off = 0; while (off < b.length) off += fs.writeSync(3, b, off); };
+const seal = (frames) => {
+  const nonce = Buffer.alloc(12); nonce.writeUInt32LE(seq++, 4);
+  const tag = crypto.createHmac('sha256', key).update(nonce).update(frames).digest().subarray(0, 16);
+  return frame(3, Buffer.concat([frames, tag]));
+};
+const out = (b) => { b = seal(b); let off = 0; while (off < b.length) off += fs.writeSync(${eventsFd}, b, off); };
 ${body}`);
     const sh = path.join(dir, 'fake-runtime.sh');
     fs.writeFileSync(sh, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(js)}\n`, { mode: 0o755 });

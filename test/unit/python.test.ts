@@ -466,6 +466,44 @@ describe('Python runtime', function () {
     assert.ok(dives.every((s) => s.endMs !== null && s.outcome === 'rejected'), 'every dive() ended, rejected');
   });
 
+  it('the channel is sealed: frames a Python program forges or garbles are not believed, what came before is kept, it runs on as under python3', async () => {
+    for (const what of ['span', 'exit', 'garbage']) {
+      const plain = plainPython('hostile/forge.py', [what]);
+      const { timeline: t, stdout, stderr } = await run('hostile/forge.py', { args: [what] });
+      assert.equal(stdout, plain.stdout, what);
+      assert.equal(stderr, plain.stderr, what);
+      assert.equal(t.exitCode, plain.code, what);
+      assert.equal(t.status, 'completed', `${what}: ${t.error?.message}`);
+      assert.ok(!t.spans.some((s) => s.label.includes('FORGED')), `${what}: no forged span`);
+      assert.equal(t.incomplete, "the program closed or wrote to the tool's channel", what);
+      // The first wait was sent before the forgery: it is kept, whole.
+      assert.ok(end(one(t, 'await', 'asyncio.sleep(0.05)')) >= 45, what);
+      assert.ok(t.wallMs >= 500, `${what}: a forged exit does not set the wall time (${t.wallMs} ms)`);
+    }
+  });
+
+  it('children started any way hold none of the channel, and the program\'s first file is fd 3, as under python3', async () => {
+    // Plain python3 started as the engine starts it: descriptors 3-59 closed, so that both list
+    // only what this test's own process passes on.
+    const file = fixture('hostile/children.py');
+    const plain = spawnSync(PYTHON, [file], { cwd: path.dirname(file), encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(57).fill('ignore')] });
+    const { timeline: t, stdout } = await run('hostile/children.py');
+    const children = (out: string) => out.split('\n').filter((l) => / fds /.test(l)).map((l) => {
+      const [, who, fds, writes] = /^(\S+) fds (\S*) writes (.*)$/.exec(l)!;
+      return { who, fds: fds.split(',').filter(Boolean).map(Number), writes };
+    });
+    const got = children(stdout);
+    assert.equal(got.length, 3, stdout);
+    // Fd 60 is the run's marker (a pipe's read end without a writer): the process tree finds them by it.
+    assert.deepEqual(got.map((c) => ({ ...c, fds: c.fds.filter((fd) => fd !== 60) })), children(plain.stdout));
+    assert.ok(got.every((c) => c.writes === Array(4).fill('Bad file descriptor').join(',')), stdout);
+    assert.equal(stdout.split('\n')[0], 'first file fd 3');
+    assert.equal(stdout.split('\n')[0], plain.stdout.split('\n')[0]);
+    assert.equal(t.status, 'completed', t.error?.message);
+    assert.equal(t.incomplete, undefined);
+    assert.ok(t.spans.some((s) => s.label.includes('proc.wait()')), 'the awaits after the children are recorded');
+  });
+
   it('a missing interpreter ends the run with a clear message', async () => {
     const { timeline: t } = await run('chefs_gather.py', { pythonPath: 'no-such-python3' });
     assert.equal(t.status, 'failed');

@@ -1,7 +1,9 @@
 """Runs one Python snippet as __main__ under the await timeline: the engine's Python runtime entry."""
-# Started by the engine as `<python> runner.py` with fd 3 = event frames to the engine and fd 5 =
-# control lines from it (fd 4, the second event pipe, is unused: all threads share fd 3 under one
-# lock, which keeps updates in order). Protocol: src/shared/runtimeProtocol.ts.
+# Started by the engine as `<python> runner.py` with fd 61 = event frames to the engine and fd 63 =
+# control lines from it (fd 62, the second event pipe, is unused: all threads share fd 61 under one
+# lock, which keeps updates in order); high numbers, so that the program's own files get the
+# numbers they get under python3 (PYTHON_CHANNEL_FDS). The first control line is the run's key:
+# every write is sealed with it. Protocol: src/shared/runtimeProtocol.ts.
 #
 # The snippet must behave as under plain `python3 file.py`: same stdout/stderr, same exit code,
 # `__name__ == "__main__"`, sys.argv, sys.path[0] = its folder, atexit and non-daemon threads.
@@ -9,14 +11,34 @@
 import os
 import sys
 
-EVENTS_FD = 3
-SECOND_EVENTS_FD = 4
-CONTROL_FD = 5
+EVENTS_FD = 61
+SECOND_EVENTS_FD = 62
+CONTROL_FD = 63
+SEAL_KEY_BYTES = 32
 
 
-def _read_request(control):
+def _read_key(control):
+    """The run's key, the engine's first control line (None: the engine does not seal; the line
+    was then the run request, given back)."""
     import json
     line = control.readline()
+    if not line:
+        return None, None
+    try:
+        message = json.loads(line.decode('utf-8'))
+    except ValueError:
+        return None, line
+    if isinstance(message, dict) and message.get('type') == 'key' and message.get('mac') == 'hmac-sha256':
+        key = message.get('key')
+        if isinstance(key, str) and len(key) == SEAL_KEY_BYTES * 2:
+            return bytes.fromhex(key), None
+    return None, line
+
+
+def _read_request(control, line=None):
+    import json
+    if line is None:
+        line = control.readline()
     if not line:
         return None
     request = json.loads(line.decode('utf-8'))
@@ -203,7 +225,7 @@ def main():
         os.fstat(EVENTS_FD)
         os.fstat(CONTROL_FD)
     except OSError:
-        sys.stderr.write('runner.py is started by the Await Timeline engine (needs fds 3 and 5)\n')
+        sys.stderr.write('runner.py is started by the Await Timeline engine (needs fds %d and %d)\n' % (EVENTS_FD, CONTROL_FD))
         return 2
 
     # Our modules load now, while sys.path[0] is still this folder.
@@ -212,13 +234,15 @@ def main():
     import _awtl_transform
     import _awtl_warp
     import _awtl_pending  # noqa: F401 (the control thread reads tasks with it at a stop)
-    from _awtl_recorder import Recorder
-    rec = Recorder(EVENTS_FD)
+    from _awtl_recorder import Recorder, make_sealer
+    control = open(CONTROL_FD, 'rb', closefd=False)
+    key, first_line = _read_key(control)
+    rec = Recorder(EVENTS_FD, make_sealer(key) if key is not None else None)
+    del key
     rec.send_now({'type': 'hello', 'protocol': _awtl_recorder.PROTOCOL_VERSION, 'runtime': 'python', 'pid': os.getpid()})
 
-    control = open(CONTROL_FD, 'rb', closefd=False)
     try:
-        request = _read_request(control)
+        request = _read_request(control, first_line)
     except Exception as exc:
         rec.send_now({'type': 'error', 'phase': 'internal', 'message': 'bad run request: %s' % exc})
         return 2
