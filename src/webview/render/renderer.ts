@@ -411,10 +411,11 @@ export class GanttRenderer {
   }
 
   /**
-   * A call nobody awaited, with what became of it, in the first form that fits: the sentence on its
-   * bar (a pending bar to the end of the run has room); the label on the bar and the sentence beside
-   * it (after the bar, else before it); then the same with the short form ("unfinished, not
-   * awaited"). Text beside a bar takes the colour of its outcome.
+   * A call nobody awaited, with what became of it, in the first form that fits whole: the sentence
+   * on its bar (a pending bar to the end of the run has room); the label on the bar and the sentence
+   * beside it (after the bar, else before it); the short form ("unfinished, not awaited") on the bar
+   * (the gutter names the row); the label on the bar and the short form, else "not awaited", beside
+   * it. Text beside a bar takes the colour of its outcome.
    */
   private drawFloatingLabel(f: FrameInput, job: LabelJob, s: Span, says: FloatingSays, inside: number, visibleX: number, from: number, until: number, cy: number): number {
     const ctx = this.ctx;
@@ -440,17 +441,18 @@ export class GanttRenderer {
       return 1;
     };
     const roomInside = inside >= MIN_LABEL_BAR - 10;
-    if (roomInside && text.width(says.text) <= inside) return onBar(says.text);
-    if (!roomInside) return beside(`${s.label}: ${says.text}`, false) || beside(`${s.label}: ${says.short}`, true);
-    const labelled = `${s.label} · ${says.short}`;
-    if (text.width(says.text) <= Math.max(after, before)) {
-      onBar(text.fit(s.label, inside) || '');
-      return 1 + beside(says.text, false);
+    const fits = (t: string, room: number) => text.width(t) <= room;
+    const besideRoom = Math.max(after, before);
+    // The gutter names the row already: on a narrow chart the bar says what became of the call.
+    if (roomInside && fits(says.text, inside)) return onBar(says.text);
+    if (!roomInside) {
+      return beside(`${s.label}: ${says.text}`, false) || beside(says.text, false) || beside(says.short, false) || beside('not awaited', true);
     }
-    if (text.width(labelled) <= inside) return onBar(labelled);
+    if (fits(says.text, besideRoom)) return onBar(text.fit(s.label, inside) || '') + beside(says.text, false);
+    if (fits(says.short, inside)) return onBar(says.short);
     const label = text.fit(s.label, inside);
     if (label) onBar(label);
-    return (label ? 1 : 0) + beside(says.short, true);
+    return (label ? 1 : 0) + (beside(says.short, false) || beside('not awaited', true));
   }
 
   private outlineSpan(f: FrameInput, span: Span, rowIndex: number, color: string, width: number): void {
