@@ -161,7 +161,8 @@ describe('still waiting: every classic hang gives its answer (Python)', function
   for (const [name, answer] of Object.entries(PYTHON_HANGS)) {
     it(`${name}: ${answer.says.source.replace(/\\/g, '').slice(0, 70)}`, async () => {
       const t = await stopWhenStuck(name, answer.marker);
-      assert.equal(t.status, 'cancelled');
+      // Says why when it is not (a 'failed' here once went unexplained: see the commit that added this).
+      assert.equal(t.status, 'cancelled', `${name} ended ${t.status} (exit ${t.exitCode}): ${JSON.stringify(t.error)}`);
       const still = t.stillWaiting ?? [];
       const w = still.find((x) => answer.says.test(x.cause.message));
       assert.ok(w, `an entry saying ${answer.says}: ${JSON.stringify(still.map((x) => x.message), null, 1)}`);
