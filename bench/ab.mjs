@@ -1,4 +1,4 @@
-// Two builds of the CLI side by side on W1 and W2 (bench/run.mjs's workloads), with plain node as
+// Two builds of the CLI side by side on W1 and W2 (bench/run.mjs's workloads; F1 on request), with plain node as
 // the reference: each round runs plain, A and B (A and B swap places every round), and every
 // ratio is taken within one round, so a busy machine moves all three together.
 // Usage: node bench/ab.mjs --a <other checkout>/dist/cli.js [--b dist/cli.js] [--runs 9] [--only W1]
@@ -25,6 +25,8 @@ const timed = (body) => `const __t0 = performance.now();\n${body}\nprocess.stder
 const workloads = {
   'W1 1,000,000 sequential `await i`': timed(`let s = 0;\nfor (let i = 0; i < 1_000_000; i++) s += await i;`),
   'W2 100,000 chains of 3 setImmediate awaits': timed(`async function chain() {\n  for (let k = 0; k < 3; k++) await new Promise((r) => setImmediate(r));\n}\nawait Promise.all(Array.from({ length: 100_000 }, chain));`),
+  // Calls nobody awaits: each is marked for the "Not awaited" lane (run with --only F1).
+  'F1 100,000 calls nobody awaits': timed(`async function log(i) {\n  return i;\n}\nfor (let i = 0; i < 100_000; i++) log(i);\nawait null;`),
 };
 
 function measure(file, cli) {
@@ -41,7 +43,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-ab-'));
 console.log(`A = ${cliA}\nB = ${cliB}\n${runs} rounds of plain, A, B (A/B order swapped each round); ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, node ${process.version}`);
 const only = arg('--only');
 for (const [name, src] of Object.entries(workloads)) {
-  if (only && !name.startsWith(`${only} `)) continue;
+  if (only ? !name.startsWith(`${only} `) : name.startsWith('F1 ')) continue;
   const file = path.join(dir, name.split(' ')[0] + '.mjs');
   fs.writeFileSync(file, src);
   const plain = [], a = [], b = [];
