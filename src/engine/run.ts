@@ -588,7 +588,9 @@ export class Run extends EventEmitter<RunEvents> {
     }
     if (this.startedAtEpochMs) timeline.startEpochMs = this.startedAtEpochMs;
     attachInsights(timeline, this.sourceText);
-    attachStillWaiting(timeline, b.pendingReport, this.sourceText);
+    // What was still waiting is known only from a whole stream: past the point where the channel
+    // stopped being believed, an await that settled looks pending.
+    if (!timeline.incomplete) attachStillWaiting(timeline, b.pendingReport, this.sourceText);
     const expectations = this.sourceText === undefined ? undefined : checkExpectations(this.sourceText, this.language, timeline);
     if (expectations) timeline.expectations = expectations;
     this.emit('end', timeline);

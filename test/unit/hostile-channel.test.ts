@@ -94,6 +94,9 @@ describe('hostile: the event channel', () => {
       assert.equal(r.t.exitCode, plain.status);
       assert.equal(r.t.incomplete, "the program closed or wrote to the tool's channel");
       assert.ok(r.stderr.includes(INCOMPLETE), r.stderr);
+      // The wait's end came after the forgery, not believed: it must not read as never settled.
+      assert.equal(r.t.stillWaiting, undefined, JSON.stringify(r.t.stillWaiting));
+      assert.equal(r.t.floating, undefined, JSON.stringify(r.t.floating));
       // --check grades the run as it was: two 300 ms waits are not under 100 ms.
       assert.equal(r.status, 1, 'the expectation fails');
     });
