@@ -295,9 +295,24 @@ function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: num
  * the new descriptors; the watchdog learns them with its run message.
  */
 function keepFromChildren(ends: ReturnType<typeof takeChannel>): void {
-  ends.events.fd = ownCopy(ends.events.fd, 'write');
-  ends.watchdog.fd = ownCopy(ends.watchdog.fd, 'write');
-  ends.control = ownCopy(ends.control, 'read');
+  // The copies go above the inherited ends, not at the lowest free numbers: a program that closes
+  // them and opens a file would get its file on a copy's number at once, and a write of the
+  // watchdog's racing that close could land in it. Placeholders take the numbers below for a moment.
+  const fillers: number[] = [];
+  try {
+    while (fillers.length < 256 && (fillers.length === 0 || fillers[fillers.length - 1] <= NODE_CHANNEL_FDS[2])) {
+      fillers.push(fs.openSync('/dev/null', 'r'));
+    }
+  } catch {
+    // out of descriptors: the copies go where they can
+  }
+  try {
+    ends.events.fd = ownCopy(ends.events.fd, 'write');
+    ends.watchdog.fd = ownCopy(ends.watchdog.fd, 'write');
+    ends.control = ownCopy(ends.control, 'read');
+  } finally {
+    for (const fd of fillers) fs.closeSync(fd);
+  }
 }
 
 /** A child kept waiting this long is a warm one: it loads the transform while it waits. */

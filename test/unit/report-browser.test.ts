@@ -213,16 +213,16 @@ describe('exports seen as a user sees them', function () {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'awtl-chromium-'));
     let context: BrowserContext | undefined;
     try {
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(profile, 'xdg-config'), XDG_CACHE_HOME: path.join(profile, 'xdg-cache') },
+      });
+      const page = await context.newPage();
       for (const [width, scheme] of [[480, 'light'], [1100, 'dark']] as const) {
-        context = await chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-          viewport: { width, height: 360 },
-          colorScheme: scheme,
-          env: { ...process.env, XDG_CONFIG_HOME: path.join(profile, 'xdg-config'), XDG_CACHE_HOME: path.join(profile, 'xdg-cache') },
-        });
-        const page = await context.newPage();
+        await page.setViewportSize({ width, height: 360 });
+        await page.emulateMedia({ colorScheme: scheme });
         await page.goto(pathToFileURL(file).href);
         await page.waitForFunction(() => (globalThis as any).awaitTimeline !== undefined);
         const badge = page.locator('[data-badge="incomplete"]');
@@ -231,8 +231,6 @@ describe('exports seen as a user sees them', function () {
         assert.match((await badge.getAttribute('title')) ?? '', new RegExp(`^Timeline incomplete: ${reason}\\.`));
         assert.equal(await page.locator('.at-error').textContent(), `Timeline incomplete: ${reason}.`);
         await page.screenshot({ path: path.join(RESULTS, `report-incomplete-${width}-${scheme}.png`) });
-        await context.close();
-        context = undefined;
       }
     } finally {
       await context?.close();
