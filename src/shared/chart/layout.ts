@@ -4,7 +4,8 @@
 // so a row's spans are sorted by start with sorted ends, which culling and LOD rely on.
 
 import type { Span, SpanKind } from '../timeline';
-import { endOf } from './lod';
+import { rowAggregate, type AggregateGroup, type RowAggregate } from './aggregates';
+import { endOf, firstEndingAfter } from './lod';
 
 export interface Row {
   /** Stable across reloads of the same run: parent key / site (+ lane). Used for collapse state. */
@@ -27,6 +28,16 @@ export interface Row {
    * last top-level row, and the calls whose promise nobody awaited (`Span.floating`) are its children.
    */
   readonly lane?: 'not-awaited';
+  /**
+   * Spans past the run's budget drawn on this row (see aggregates.ts); null for most rows. A row
+   * may hold only these (no spans): the site had no listed span there, or its lanes were taken.
+   */
+  aggregate: RowAggregate | null;
+}
+
+/** When a row's activity starts: its first span, else its first aggregated bar. */
+export function rowStartMs(row: Row): number {
+  return row.spans[0]?.startMs ?? row.aggregate?.bars[0]?.startMs ?? Infinity;
 }
 
 /** Key of the "Not awaited" lane's header row. */
@@ -51,10 +62,14 @@ function newRow(parent: Row | null, key: string, site: Span | null): Row {
     spans: [],
     children: [],
     lanes: new Map(),
+    aggregate: null,
   };
 }
 
-const siteKey = (s: Span) => `${s.line}:${s.column}:${s.kind}`;
+const siteKey = (s: Pick<Span, 'line' | 'column' | 'kind'>) => `${s.line}:${s.column}:${s.kind}`;
+const placeKey = (s: Pick<Span, 'line' | 'column'>) => `${s.line}:${s.column}`;
+/** Rows searched below a parent for the row of an aggregated site (a huge run's labels repeat). */
+const SITE_SEARCH_LIMIT = 5000;
 
 /** Options for `flatten`. */
 export interface FlattenOptions {
@@ -244,8 +259,95 @@ export class TimelineLayout {
     let i = c.length;
     // The lane's header stays the last top-level row.
     if (parent === this.root && this.notAwaited) i--;
-    while (i > 0 && c[i - 1].spans[0].startMs > startMs) i--;
+    while (i > 0 && rowStartMs(c[i - 1]) > startMs) i--;
     c.splice(i, 0, row);
+  }
+
+  /** Rows given aggregated bars, and rows made for them, by the last placeAggregates. */
+  private aggregated: { overlaid: Row[]; made: Row[] } = { overlaid: [], made: [] };
+
+  /**
+   * Draws spans past the run's budget (groups from `groupAggregates`, whose parents are span ids
+   * of this layout): each group on the row of its site under its parent — the shallowest row of
+   * that place (line and column) in the parent's subtree, also a compacted row that stands for it
+   * (`members`) — in a lane whose listed spans it does not overlap; else on a row of its own under
+   * the parent. Replaces the previous placement. Returns how many groups wait for their parent.
+   */
+  placeAggregates(groups: readonly AggregateGroup[], members?: ReadonlyMap<number, readonly Span[]>): number {
+    const last = this.aggregated;
+    for (const row of last.overlaid) row.aggregate = null;
+    for (const row of last.made) {
+      const siblings = row.parent!.children;
+      const i = siblings.indexOf(row);
+      if (i >= 0) siblings.splice(i, 1);
+      this.rowCount--;
+    }
+    const placed = new Map<Row, AggregateGroup[]>();
+    const made = new Map<string, Row>();
+    const sitesBelow = new Map<Row, Map<string, Row>>();
+    let waiting = 0;
+    for (const g of groups) {
+      let parentRow = this.root;
+      if (g.parentId !== null) {
+        const row = this.spanRow.get(g.parentId);
+        if (row) parentRow = row;
+        else if (this.spanById.has(g.parentId)) {
+          waiting++; // its parent waits for its own parent: placed once that one comes
+          continue;
+        }
+      }
+      let index = sitesBelow.get(parentRow);
+      if (!index) sitesBelow.set(parentRow, (index = this.siteIndex(parentRow, members)));
+      const siteRow = index.get(placeKey(g));
+      let target: Row | undefined;
+      if (siteRow) {
+        const lanes = siteRow.parent!.lanes.get(siteKey(siteRow)) ?? [siteRow];
+        target = lanes.find((lane) => fitsIn(lane, g, placed.get(lane)));
+      }
+      if (!target) {
+        const under = siteRow?.parent ?? parentRow;
+        const key = `${under.key}/×${siteKey(g)}`;
+        target = made.get(key);
+        if (!target) {
+          target = newRow(under, key, null);
+          Object.assign(target, { kind: g.kind, label: g.label, line: g.line, column: g.column });
+          target.aggregate = { kind: g.kind, label: g.label, count: 0, bars: g.bars, includes: [] };
+          made.set(key, target);
+          this.insertChild(under, target, g.bars[0].startMs);
+          this.rowCount++;
+        }
+      }
+      let list = placed.get(target);
+      if (!list) placed.set(target, (list = []));
+      list.push(g);
+      for (const b of g.bars) this.extentMs = Math.max(this.extentMs, b.endMs);
+    }
+    for (const [row, list] of placed) {
+      const own = list.find((g) => g.line === row.line && g.column === row.column) ?? list[0];
+      row.aggregate = rowAggregate(list, own);
+    }
+    this.aggregated = { overlaid: [...placed.keys()], made: [...made.values()] };
+    this.structureVersion++;
+    this.version++;
+    return waiting;
+  }
+
+  /** Place (line:column) -> the shallowest row below `parent` that shows it, breadth first. */
+  private siteIndex(parent: Row, members?: ReadonlyMap<number, readonly Span[]>): Map<string, Row> {
+    const index = new Map<string, Row>();
+    const queue: Row[] = [...parent.children];
+    for (let i = 0; i < queue.length && i < SITE_SEARCH_LIMIT; i++) {
+      const row = queue[i];
+      if (row.spans.length === 0) continue; // a row of aggregates only
+      const key = placeKey(row);
+      if (!index.has(key)) index.set(key, row);
+      for (const m of members?.get(row.spans[0].id) ?? []) {
+        const k = placeKey(m);
+        if (!index.has(k)) index.set(k, row);
+      }
+      queue.push(...row.children);
+    }
+    return index;
   }
 
   /** The rows to show, depth first, honouring collapse and the label filter. */
@@ -286,6 +388,25 @@ export class TimelineLayout {
     }
     return out;
   }
+}
+
+/**
+ * Whether a group's bars can go on this lane: they overlap none of its listed spans (pending ones
+ * reach to the end of time) nor the bars of a group of the same site already there.
+ */
+function fitsIn(lane: Row, g: AggregateGroup, already: readonly AggregateGroup[] | undefined): boolean {
+  const spans = lane.spans;
+  for (const b of g.bars) {
+    // A lane's spans are sorted by start and by end: look only from the first that ends after b starts.
+    for (let i = firstEndingAfter(spans, b.startMs, Infinity); i < spans.length && spans[i].startMs < b.endMs; i++) {
+      if ((spans[i].endMs ?? Infinity) > b.startMs) return false;
+    }
+  }
+  for (const other of already ?? []) {
+    if (other.line !== g.line || other.column !== g.column || other.kind !== g.kind) continue;
+    for (const b of g.bars) if (other.bars.some((o) => o.startMs < b.endMs && o.endMs > b.startMs)) return false;
+  }
+  return true;
 }
 
 /** Sum of span durations in a row (pending ones up to `nowMs`). */

@@ -3,6 +3,7 @@
 // colours. A new kind of bar is one more line in LEGEND.
 
 import type { SpanKind } from '../timeline';
+import { DELAY_MEANING } from './delays';
 
 /** What the chart shows, as far as the legend cares. */
 export interface LegendPresence {
@@ -15,6 +16,10 @@ export interface LegendPresence {
   pending: boolean;
   /** Bars of calls or awaits that rejected. */
   rejected: boolean;
+  /** Bars of spans past the run's span budget, drawn as counts (`Timeline.aggregates`). */
+  aggregated?: boolean;
+  /** Bands of the event loop delayed by something else than the snippet (`Timeline.delays`). */
+  delayed?: boolean;
 }
 
 /** How an entry's sample is drawn. */
@@ -23,7 +28,9 @@ export type LegendSwatch =
   | { type: 'critical' }
   | { type: 'couldOverlap' }
   | { type: 'pending' }
-  | { type: 'rejected' };
+  | { type: 'rejected' }
+  | { type: 'aggregated' }
+  | { type: 'delayed' };
 
 export interface LegendEntry {
   /** Stable id (tests, CSS classes). */
@@ -50,9 +57,14 @@ const LEGEND: readonly LegendRule[] = [
   kind('task', 'task', 'A task (asyncio) or other work the program started.'),
   kind('block', 'blocked', 'Synchronous work held the event loop: nothing else could run.'),
   { id: 'rejected', label: 'rejected', title: 'It rejected or raised.', swatch: { type: 'rejected' }, when: (p) => p.rejected },
+  {
+    id: 'aggregated', label: '×N aggregated', swatch: { type: 'aggregated' }, when: (p) => !!p.aggregated,
+    title: 'Spans past the run\'s span budget (awaitTimeline.maxSpans): counted, not listed, and drawn where they ran, e.g. "×312 awaits, 1.20–3.40 s".',
+  },
   { id: 'pending', label: 'pending', title: 'Not finished: still going, or still waiting when the run ended.', swatch: { type: 'pending' }, when: (p) => p.pending },
   { id: 'critical', label: 'critical path', title: 'The spans that set the wall time: shorten these to finish sooner.', swatch: { type: 'critical' }, when: (p) => p.critical },
   { id: 'couldOverlap', label: 'could overlap', title: 'Awaits that ran back to back although they need not have.', swatch: { type: 'couldOverlap' }, when: (p) => p.couldOverlap },
+  { id: 'delayed', label: 'delayed: not your code', title: DELAY_MEANING, swatch: { type: 'delayed' }, when: (p) => !!p.delayed },
 ];
 
 /** The entries this chart needs, in legend order. */
