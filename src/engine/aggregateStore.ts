@@ -28,6 +28,8 @@ export class AggregateStore {
   gapMs = 1;
   /** Spans counted in all aggregates. */
   total = 0;
+  /** Bumped by every add(): a live view sends the aggregates again when it moved. */
+  version = 0;
 
   constructor(private readonly capacity = DEFAULT_AGGREGATE_CAPACITY) {}
 
@@ -38,6 +40,7 @@ export class AggregateStore {
   /** Adds `count` spans of `site` under `parentId` in [startMs, endMs]; count 0 only extends the pair's last one. */
   add(site: number, parentId: number, count: number, startMs: number, endMs: number): void {
     this.total += count;
+    this.version++;
     const key = parentId * 4294967296 + site;
     const last = this.lastOf.get(key);
     if (last !== undefined && (count === 0 || startMs - this.end[last] <= this.gapMs)) {

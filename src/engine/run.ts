@@ -501,7 +501,7 @@ export class Run extends EventEmitter<RunEvents> {
       this.pendingDelta = setImmediate(() => {
         this.pendingDelta = undefined;
         const delta = this.builder.takeDelta();
-        if (delta.spans.length || delta.marks.length) this.emit('update', delta);
+        if (delta.spans.length || delta.marks.length || delta.delays.length || delta.aggregatesChanged) this.emit('update', delta);
       });
     }
   }

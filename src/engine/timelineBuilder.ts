@@ -12,6 +12,10 @@ export interface TimelineDelta {
   /** New spans and spans that changed (ended, relabelled), in their latest state. */
   spans: Span[];
   marks: Mark[];
+  /** Delays of the event loop that were not the snippet's, new since the last delta. */
+  delays: LoopDelay[];
+  /** Whether the aggregates (spans past the budget) changed since the last delta: `aggregateList()`. */
+  aggregatesChanged: boolean;
 }
 
 export class TimelineBuilder {
@@ -29,6 +33,8 @@ export class TimelineBuilder {
   private readonly continues = new Map<number, number>();
   private dirty = new Set<number>();
   private newMarks: Mark[] = [];
+  private newDelays: LoopDelay[] = [];
+  private aggregatesSent = 0;
   droppedSpans = 0;
   /** Spans past the run's budget, per site and parent in stretches of time. */
   readonly aggregates = new AggregateStore();
@@ -144,6 +150,7 @@ export class TimelineBuilder {
       case 'delay': {
         const { type: _type, ...delay } = m;
         this.delays.push(delay);
+        if (this.trackChanges) this.newDelays.push(delay);
         break;
       }
       case 'hello':
@@ -161,7 +168,11 @@ export class TimelineBuilder {
     this.dirty = new Set();
     const marks = this.newMarks;
     this.newMarks = [];
-    return { spans, marks };
+    const delays = this.newDelays;
+    this.newDelays = [];
+    const aggregatesChanged = this.aggregates.version !== this.aggregatesSent;
+    this.aggregatesSent = this.aggregates.version;
+    return { spans, marks, delays, aggregatesChanged };
   }
 
   /** Spans in start order. */

@@ -18,7 +18,10 @@ export function timelineMessages(timeline: Timeline, keepView = false): HostToWe
       ...(keepView ? { keepView } : {}),
       ...(timeline.time === 'warp' ? { time: 'warp' as const } : {}),
     }),
-    encodeAppend(new SiteInterner(), timeline.spans, timeline.marks, timeline.droppedSpans),
+    encodeAppend(new SiteInterner(), timeline.spans, timeline.marks, timeline.droppedSpans, {
+      ...(timeline.aggregates ? { aggregates: timeline.aggregates } : {}),
+      ...(timeline.delays ? { delays: timeline.delays } : {}),
+    }),
     message({
       type: 'status', status: timeline.status, error: timeline.error, stats: timeline.stats,
       wallMs: timeline.wallMs, exitCode: timeline.exitCode, nowMs: timeline.wallMs,
@@ -51,7 +54,8 @@ export interface KeyValueStore {
 }
 
 export function saveLastTimeline(store: KeyValueStore, uri: string, timeline: Timeline): Thenable<void> {
-  return store.update(LAST_TIMELINE_KEY, timeline.spans.length <= MAX_STORED_SPANS ? { uri, timeline } : undefined);
+  const size = timeline.spans.length + (timeline.aggregates?.length ?? 0);
+  return store.update(LAST_TIMELINE_KEY, size <= MAX_STORED_SPANS ? { uri, timeline } : undefined);
 }
 
 /** The stored run as messages, or undefined when nothing valid is stored (old versions, corruption). */

@@ -30,6 +30,8 @@ export class TimelinePanel implements vscode.Disposable {
   private ready = false;
   /** The current run as sent so far (reset and appends, in order): replayed after every `ready`. */
   private runMessages: HostToWebviewMessage[] = [];
+  /** Index in runMessages of the append with the latest aggregates; -1: none. */
+  private aggregatesAt = -1;
   /** Only the latest status matters on replay. */
   private lastStatus: StatusMessage | undefined;
   /** The pinned baseline outlives runs: replayed first after every `ready`. */
@@ -72,6 +74,7 @@ export class TimelinePanel implements vscode.Disposable {
     this.panel.title = panelTitle(fileName);
     this.documentUri = documentUri;
     this.runMessages = [];
+    this.aggregatesAt = -1;
     this.lastStatus = undefined;
     this.post(reset);
   }
@@ -81,6 +84,7 @@ export class TimelinePanel implements vscode.Disposable {
     this.panel.title = panelTitle(fileName);
     this.documentUri = documentUri;
     this.runMessages = [];
+    this.aggregatesAt = -1;
     this.lastStatus = undefined;
     for (const m of messages) this.post(m);
   }
@@ -91,6 +95,7 @@ export class TimelinePanel implements vscode.Disposable {
    */
   finishRun(messages: HostToWebviewMessage[]): void {
     this.runMessages = [];
+    this.aggregatesAt = -1;
     this.lastStatus = undefined;
     for (const m of messages) this.post(m);
   }
@@ -99,7 +104,16 @@ export class TimelinePanel implements vscode.Disposable {
   post(msg: HostToWebviewMessage): void {
     if (this.disposed) return;
     if (msg.type === 'status') this.lastStatus = msg;
-    else if (msg.type === 'reset' || msg.type === 'append') this.runMessages.push(msg);
+    else if (msg.type === 'reset' || msg.type === 'append') {
+      // Aggregates replace those sent before: a replay needs only the latest list.
+      const before = this.runMessages[this.aggregatesAt];
+      if (msg.type === 'append' && msg.aggregates && before?.type === 'append') {
+        const { aggregates: _replaced, ...rest } = before;
+        this.runMessages[this.aggregatesAt] = rest;
+      }
+      if (msg.type === 'append' && msg.aggregates) this.aggregatesAt = this.runMessages.length;
+      this.runMessages.push(msg);
+    }
     else if (msg.type === 'baseline') this.baseline = msg;
     else if (msg.type === 'clock') this.clock = msg;
     if (this.ready) void this.panel.webview.postMessage(msg);

@@ -5,8 +5,8 @@
 // once). `SiteInterner` and `encodeSpans` build that form on the host; `decodeSpans` reads it back.
 
 import type {
-  ExpectationResult, FloatingPromise, Insight, Language, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanKind, StillWaiting,
-  TimeMode, TimelineStats, WaitLink,
+  ExpectationResult, FloatingPromise, Insight, Language, LoopDelay, Mark, MarkKind, Outcome, RunError, RunStatus, Span, SpanAggregate, SpanKind,
+  StillWaiting, TimeMode, TimelineStats, WaitLink,
 } from './timeline';
 
 /** Bumped on any incompatible change; both sides drop messages of another version. */
@@ -32,6 +32,12 @@ export interface WireSite {
 export type WireSpan =
   | [id: number, parentId: number, site: number, startMs: number, endMs: number | null, outcome: 0 | 1 | 2]
   | [id: number, parentId: number, site: number, startMs: number, endMs: number | null, outcome: 0 | 1 | 2, floating: 1];
+
+/**
+ * Spans past the run's span budget (`SpanAggregate`), compact:
+ * [parentId (0 = top level), siteIndex, count, startMs, endMs].
+ */
+export type WireAggregate = [parentId: number, site: number, count: number, startMs: number, endMs: number];
 
 interface MessageBase<T extends string> {
   /** Protocol version, always WEBVIEW_PROTOCOL_VERSION. */
@@ -69,6 +75,13 @@ export interface AppendMessage extends MessageBase<'append'> {
   marks: Mark[];
   /** Running count of spans counted but not listed (aggregated hot sites, caps). */
   droppedSpans: number;
+  /**
+   * The run's aggregates so far (spans past its span budget), referring to the site table; they
+   * replace any sent before. Absent: unchanged.
+   */
+  aggregates?: WireAggregate[];
+  /** Delays of the event loop that were not the snippet's, new since the last append; absent: none. */
+  delays?: LoopDelay[];
 }
 
 /** The run's status and totals; sent when they change and about once a second while running. */
@@ -214,6 +227,20 @@ export function isWireSpan(x: unknown): x is WireSpan {
   );
 }
 
+/** Checks shape and numbers; the site index is checked against the table by `decodeAggregates`. */
+export function isWireAggregate(x: unknown): x is WireAggregate {
+  if (!Array.isArray(x) || x.length !== 5) return false;
+  const [parentId, site, count, start, end] = x;
+  return isNonNegInt(parentId) && isNonNegInt(site) && isPosInt(count) && isNum(start) && isNum(end) && end >= start;
+}
+
+export function isLoopDelay(x: unknown): x is LoopDelay {
+  return (
+    isObj(x) && (x.kind === 'delayed' || x.kind === 'instrumenting') && isStr(x.label) && isNum(x.startMs) && isNum(x.endMs) &&
+    x.endMs >= x.startMs && (x.line === undefined || isNonNegInt(x.line))
+  );
+}
+
 export function isMark(x: unknown): x is Mark {
   return (
     isObj(x) && isOneOf(MARK_KINDS, x.kind) && isStr(x.text) && isNum(x.atMs) &&
@@ -296,7 +323,9 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
     case 'append':
       return (
         everyItem(x.sites, isWireSite) && everyItem(x.spans, isWireSpan) && everyItem(x.marks, isMark) &&
-        Number.isInteger(x.droppedSpans) && (x.droppedSpans as number) >= 0
+        Number.isInteger(x.droppedSpans) && (x.droppedSpans as number) >= 0 &&
+        (x.aggregates === undefined || everyItem(x.aggregates, isWireAggregate)) &&
+        (x.delays === undefined || everyItem(x.delays, isLoopDelay))
       );
     case 'status':
       return (
@@ -375,12 +404,34 @@ export class SiteInterner {
   }
 }
 
-/** Host side: builds an `append` message for these spans and marks, sending only new sites. */
-export function encodeAppend(interner: SiteInterner, spans: readonly Span[], marks: readonly Mark[], droppedSpans: number): AppendMessage {
+/**
+ * Host side: builds an `append` message for these spans and marks, sending only new sites;
+ * `aggregates` (all of the run's so far) and `delays` (new ones) when given.
+ */
+export function encodeAppend(
+  interner: SiteInterner, spans: readonly Span[], marks: readonly Mark[], droppedSpans: number,
+  more: { aggregates?: readonly SpanAggregate[]; delays?: readonly LoopDelay[] } = {},
+): AppendMessage {
   const wire: WireSpan[] = spans.map((s): WireSpan => s.floating
     ? [s.id, s.parentId ?? 0, interner.indexOf(s), s.startMs, s.endMs, OUTCOME_CODES[s.outcome], 1]
     : [s.id, s.parentId ?? 0, interner.indexOf(s), s.startMs, s.endMs, OUTCOME_CODES[s.outcome]]);
-  return message({ type: 'append', sites: interner.takeNew(), spans: wire, marks: [...marks], droppedSpans });
+  const aggregates: WireAggregate[] | undefined = more.aggregates?.map((a) => [a.parentId ?? 0, interner.indexOf(a), a.count, a.startMs, Math.max(a.startMs, a.endMs)]);
+  return message({
+    type: 'append', sites: interner.takeNew(), spans: wire, marks: [...marks], droppedSpans,
+    ...(aggregates ? { aggregates } : {}),
+    ...(more.delays?.length ? { delays: [...more.delays] } : {}),
+  });
+}
+
+/** Webview side: compact aggregates back as aggregates; those that name an unknown site are dropped. */
+export function decodeAggregates(sites: readonly WireSite[], wire: readonly WireAggregate[]): SpanAggregate[] {
+  const out: SpanAggregate[] = [];
+  for (const [parentId, siteIndex, count, startMs, endMs] of wire) {
+    const site = sites[siteIndex];
+    if (!site) continue;
+    out.push({ kind: site.kind, label: site.label, line: site.line, column: site.column, parentId: parentId === 0 ? null : parentId, count, startMs, endMs });
+  }
+  return out;
 }
 
 /**
