@@ -16,6 +16,8 @@ import {
 import { formatDuration } from './model/format';
 import { clampGutter, gutterWidth, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
 import type { Row } from '../shared/chart/layout';
+import { aggregateText, type AggregateBar } from '../shared/chart/aggregates';
+import type { DelayBand } from '../shared/chart/delays';
 import { endOf } from '../shared/chart/lod';
 import { niceStep } from '../shared/chart/ticks';
 import { TimelineModel } from './model/timelineModel';
@@ -424,6 +426,69 @@ export class TimelineApp implements ChartActions {
     else this.tooltip.hide();
   }
 
+  /** The pointer is on a bar of spans past the budget (or left it: bar null). */
+  hoverAggregate(rowIndex: number, bar: AggregateBar | null, x: number, y: number): void {
+    const h = this.hoverState;
+    if (h.row !== rowIndex || h.span !== null || h.markMs !== null) {
+      this.hoverState = { row: rowIndex, span: null, markMs: null };
+      this.scheduler.request();
+    }
+    const row = this.flat[rowIndex];
+    if (bar && row?.aggregate) this.tooltip.showAggregate(row, bar, this.model.file, x, y, !!this.host);
+    else this.tooltip.hide();
+  }
+
+  /** The pointer is on a delay band in the strip under the axis. */
+  hoverDelay(band: DelayBand, x: number, y: number): void {
+    if (this.hoverState.row !== -1 || this.hoverState.span || this.hoverState.markMs !== null) {
+      this.hoverState = { row: -1, span: null, markMs: null };
+      this.scheduler.request();
+    }
+    this.tooltip.showDelay(band, x, y);
+  }
+
+  delayBands(): readonly DelayBand[] {
+    return this.model.delayBands();
+  }
+
+  /** Shows a row's place in the editor (a click on a bar of spans past the budget). */
+  revealRow(row: Row): void {
+    if (row.line >= 1) this.post(message({ type: 'reveal', line: row.line, column: Math.max(1, row.column) }));
+  }
+
+  /**
+   * Where each bar of spans past the budget and each delay band is drawn, in CSS pixels relative
+   * to the canvas, with what it says (for tests and automation: the chart is a canvas).
+   */
+  aggregateBoxes(): { label: string; kind: string; line: number; count: number; rowCount: number; text: string; x: number; y: number; width: number; listed: number }[] {
+    this.ensureRows();
+    const boxes = [];
+    for (let i = 0; i < this.flat.length; i++) {
+      const row = this.flat[i]!;
+      const agg = row.aggregate;
+      const y = rowToCssY(this.vp, i);
+      if (!agg || y + ROW_HEIGHT < ROWS_TOP || y > this.vp.heightCss) continue;
+      for (const bar of agg.bars) {
+        const x0 = Math.max(msToCssX(this.vp, bar.startMs), this.vp.plotLeftCss);
+        const x1 = Math.min(msToCssX(this.vp, bar.endMs), this.vp.plotLeftCss + this.vp.plotWidthCss);
+        if (x1 < x0) continue;
+        boxes.push({
+          label: row.label, kind: agg.kind, line: row.line, count: bar.count, rowCount: agg.count, text: aggregateText(agg.kind, bar),
+          x: x0, y, width: x1 - x0, listed: row.spans.length,
+        });
+      }
+    }
+    return boxes;
+  }
+
+  delayBoxes(): { x: number; width: number; startMs: number; endMs: number; labels: string[] }[] {
+    return this.model.delayBands().map((b) => {
+      const x0 = Math.max(msToCssX(this.vp, b.startMs), this.vp.plotLeftCss);
+      const x1 = Math.min(msToCssX(this.vp, b.endMs), this.vp.plotLeftCss + this.vp.plotWidthCss);
+      return { x: x0, width: Math.max(0, x1 - x0), startMs: b.startMs, endMs: b.endMs, labels: b.delays.map((d) => d.label) };
+    });
+  }
+
   select(span: Span | null, reveal: boolean): void {
     this.selectedSpan = span;
     // A pending bar of a still-waiting chain: its entry under the header is marked.
@@ -711,6 +776,7 @@ export class TimelineApp implements ChartActions {
       running: this.model.running,
       marks: this.model.marks,
       blocked: this.model.blockedIntervals(),
+      delays: this.model.delayBands(),
       collapsed: this.collapsed,
       hoverRow: h.row < this.flat.length ? h.row : -1,
       hoverSpan: h.span,
@@ -760,23 +826,26 @@ export class TimelineApp implements ChartActions {
   private updateLegend(): void {
     this.ensureRows();
     const layout = this.model.chartRows().layout;
-    const key = `${this.flatKey}|${layout.version}|${this.showCritical}|${this.model.insights.length}|${this.model.running}`;
+    const key = `${this.flatKey}|${layout.version}|${this.showCritical}|${this.model.insights.length}|${this.model.running}|${this.model.delays.length}`;
     if (key === this.legendKey) return;
     this.legendKey = key;
     const kinds = new Set<SpanKind>();
     let pending = false;
     let rejected = false;
+    let aggregated = false;
     for (const row of this.flat) {
       if (row.lane) continue;
       kinds.add(row.kind);
+      if (row.aggregate) aggregated = true;
       const last = row.spans[row.spans.length - 1];
       if (last && last.endMs === null) pending = true;
       if (!rejected) rejected = row.spans.some((s) => s.outcome === 'rejected');
     }
     this.legend.update({
-      kinds, pending, rejected,
+      kinds, pending, rejected, aggregated,
       critical: this.showCritical && this.model.criticalPath.size > 0,
       couldOverlap: this.model.insights.length > 0,
+      delayed: this.model.delays.length > 0,
     });
   }
 

@@ -3,8 +3,10 @@
 import type { Mark, Span } from '../../shared/timeline';
 import { cssYToRow, type Viewport } from '../../shared/chart/coords';
 import { INDENT, ROWS_TOP } from '../../shared/chart/geometry';
-import { marksAt, spanAt } from '../model/hitTest';
+import { aggregateBarAt, delayBandAt, marksAt, spanAt } from '../model/hitTest';
 import type { Row } from '../../shared/chart/layout';
+import type { AggregateBar } from '../../shared/chart/aggregates';
+import type { DelayBand } from '../../shared/chart/delays';
 
 /** What the controller drives; implemented by the app. */
 export interface ChartActions {
@@ -16,6 +18,12 @@ export interface ChartActions {
   panBy(dxCss: number, dyCss: number): void;
   fitAll(): void;
   hover(rowIndex: number, span: Span | null, markMs: number | null, x: number, y: number): void;
+  /** The pointer is over a bar of spans past the budget on a row (or none there: bar null). */
+  hoverAggregate(rowIndex: number, bar: AggregateBar | null, x: number, y: number): void;
+  /** The pointer is over a delay band in the strip under the axis. */
+  hoverDelay(band: DelayBand, x: number, y: number): void;
+  delayBands(): readonly DelayBand[];
+  revealRow(row: Row): void;
   select(span: Span | null, reveal: boolean): void;
   selected(): Span | null;
   /** Index of the span's row among the shown rows, -1 when hidden. */
@@ -109,6 +117,11 @@ export class ChartController {
       return;
     }
     const span = spanAt(row, vp, x, this.app.nowMs());
+    if (!span && aggregateBarAt(row, vp, x)) {
+      this.app.select(null, false);
+      this.app.revealRow(row);
+      return;
+    }
     this.app.select(span ?? null, !!span);
   }
 
@@ -116,8 +129,11 @@ export class ChartController {
     const vp = this.app.viewport();
     const rows = this.app.rows();
     if (y < ROWS_TOP) {
-      const marks = y > ROWS_TOP - 18 && x >= vp.plotLeftCss ? marksAt(this.app.marks(), vp, x) : [];
-      this.app.hover(-1, null, marks.length ? marks[0].atMs : null, x, y);
+      const inStrip = y > ROWS_TOP - 18 && x >= vp.plotLeftCss;
+      const marks = inStrip ? marksAt(this.app.marks(), vp, x) : [];
+      const band = inStrip && !marks.length ? delayBandAt(this.app.delayBands(), vp, x) : undefined;
+      if (band) this.app.hoverDelay(band, x, y);
+      else this.app.hover(-1, null, marks.length ? marks[0].atMs : null, x, y);
       this.canvas.classList.toggle('at-pointer', false);
       return;
     }
@@ -128,8 +144,10 @@ export class ChartController {
       return;
     }
     const span = x >= vp.plotLeftCss ? spanAt(rows[i], vp, x, this.app.nowMs()) ?? null : null;
-    this.canvas.classList.toggle('at-pointer', !!span || x < vp.plotLeftCss);
-    this.app.hover(i, span, null, x, y);
+    const bar = !span && x >= vp.plotLeftCss ? aggregateBarAt(rows[i], vp, x) : undefined;
+    this.canvas.classList.toggle('at-pointer', !!span || !!bar || x < vp.plotLeftCss);
+    if (bar) this.app.hoverAggregate(i, bar, x, y);
+    else this.app.hover(i, span, null, x, y);
   }
 
   private wheel(e: WheelEvent): void {
@@ -213,7 +231,7 @@ export class ChartController {
     const vp = this.app.viewport();
     const rows = this.app.rows();
     const first = Math.max(0, cssYToRow(vp, ROWS_TOP));
-    const row = rows[first] ?? rows[0];
+    const row = rows.slice(first).find((r) => r.spans.length) ?? rows.find((r) => r.spans.length);
     if (!row) return;
     const t = vp.startMs;
     const span = row.spans.find((s) => (s.endMs ?? Infinity) >= t) ?? row.spans[0] ?? rows.slice(first).find((r) => r.spans.length)?.spans[0];

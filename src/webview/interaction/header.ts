@@ -3,6 +3,7 @@
 import type { RunStatus } from '../../shared/timeline';
 import { formatDuration } from '../model/format';
 import type { TimelineModel } from '../model/timelineModel';
+import { DELAY_MEANING, delayedMs as delayedMsOf } from '../../shared/chart/delays';
 import { el, setText } from './dom';
 import { baseName } from './tooltip';
 
@@ -29,7 +30,7 @@ export class Header {
     text: 'Live',
   });
   private readonly incomplete = el('span', { class: 'at-badge', 'data-badge': 'incomplete', hidden: '', text: 'Incomplete' });
-  private readonly values: Record<'wall' | 'awaited' | 'concurrency' | 'blocked' | 'spans', HTMLElement>;
+  private readonly values: Record<'wall' | 'awaited' | 'concurrency' | 'blocked' | 'delayed' | 'spans', HTMLElement>;
   private readonly stats = el('dl', { class: 'at-stats' });
   private readonly error = el('div', { class: 'at-error', role: 'alert' });
   private readonly baseline = el('dd');
@@ -46,6 +47,7 @@ export class Header {
       awaited: stat('awaited', 'Awaited', 'Time in which at least one await was pending'),
       concurrency: stat('concurrency', 'Max concurrency', 'Most awaits pending at the same moment'),
       blocked: stat('blocked', 'Blocked', 'Time the event loop was busy in synchronous code: nothing else could run'),
+      delayed: stat('delayed', 'Not your code', DELAY_MEANING),
       spans: stat('spans', 'Spans', 'Spans recorded in this run'),
     };
     this.stats.append(this.baselineStat);
@@ -84,8 +86,14 @@ export class Header {
     const blockedMs = model.running ? model.blockedMsNow() : stats.blockedMs;
     setText(this.values.blocked, formatDuration(blockedMs));
     (this.values.blocked.parentElement as HTMLElement).dataset.nonzero = String(blockedMs > 0);
+    // Delays of the loop that were not the snippet's: shown apart, only when there were some.
+    const delayedMs = stats.delayedMs ?? delayedMsOf(model.delayBands());
+    setText(this.values.delayed, formatDuration(delayedMs));
+    (this.values.delayed.parentElement as HTMLElement).hidden = !(delayedMs > 0);
     const count = model.layout.spanCount.toLocaleString('en-US');
-    setText(this.values.spans, model.droppedSpans ? `${count} (+${model.droppedSpans.toLocaleString('en-US')} not shown)` : count);
+    const dropped = model.droppedSpans.toLocaleString('en-US');
+    // Past the span budget they are drawn as ×N bars; past a site's cap they are only counted.
+    setText(this.values.spans, model.droppedSpans ? `${count} (+${dropped} ${model.aggregates.length ? 'aggregated' : 'not shown'})` : count);
     let error = '';
     if (model.error) {
       // Stop and timeout messages already say "stuck at line N".

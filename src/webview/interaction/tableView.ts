@@ -4,6 +4,7 @@ import type { Span } from '../../shared/timeline';
 import { endOf } from '../../shared/chart/lod';
 import { formatDuration, formatTime } from '../model/format';
 import type { Row } from '../../shared/chart/layout';
+import { countText } from '../../shared/chart/aggregates';
 import { el } from './dom';
 
 /** A table of thousands of rows is already more than anyone reads; search narrows it. */
@@ -31,7 +32,7 @@ export class TableView {
   update(rows: readonly Row[], version: string, nowMs: number, running: boolean, baseline?: (span: Span) => string): void {
     if (!this.visible || version === this.shownVersion) return;
     this.shownVersion = version;
-    const total = rows.reduce((n, r) => n + r.spans.length, 0);
+    const total = rows.reduce((n, r) => n + r.spans.length + (r.aggregate?.bars.length ?? 0), 0);
     const table = el('table', { class: 'at-table' });
     const shown = Math.min(total, TABLE_LIMIT);
     table.append(
@@ -45,6 +46,19 @@ export class TableView {
         // The lane of calls nobody awaited: its name across the table, its calls under it.
         body.append(el('tr', { class: 'at-table-lane' }, el('th', { scope: 'rowgroup', colspan: String(baseline ? 7 : 6), text: row.label })));
         continue;
+      }
+      // Spans past the budget: one line per bar, with how many it counts.
+      for (const bar of row.aggregate?.bars ?? []) {
+        if (n++ >= TABLE_LIMIT) break outer;
+        body.append(el('tr', { class: 'at-aggregate' },
+          el('td', { class: 'at-code', text: `${'  '.repeat(row.depth)}${row.aggregate!.label}` }),
+          el('td', { text: `${row.aggregate!.kind}, aggregated` }),
+          el('td', { class: 'at-num', text: String(row.line) }),
+          el('td', { class: 'at-num', text: formatTime(bar.startMs) }),
+          el('td', { class: 'at-num', text: formatDuration(bar.endMs - bar.startMs) }),
+          el('td', { text: bar.count ? `${countText(row.aggregate!.kind, bar.count)} counted` : 'counted' }),
+          ...(baseline ? [el('td', { text: '' })] : []),
+        ));
       }
       for (const span of row.spans) {
         if (n++ >= TABLE_LIMIT) break outer;

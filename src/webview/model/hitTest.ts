@@ -3,6 +3,8 @@
 import type { Mark, Span } from '../../shared/timeline';
 import { cssXToMs, type Viewport } from '../../shared/chart/coords';
 import type { Row } from '../../shared/chart/layout';
+import type { AggregateBar } from '../../shared/chart/aggregates';
+import type { DelayBand } from '../../shared/chart/delays';
 import { endOf, firstEndingAfter } from '../../shared/chart/lod';
 
 /**
@@ -44,4 +46,30 @@ export function marksAt(marks: readonly Mark[], vp: Viewport, x: number, toleran
   const out: Mark[] = [];
   for (let i = lo; i < marks.length && marks[i].atMs <= t + tol; i++) out.push(marks[i]);
   return out;
+}
+
+/** The bar of spans past the budget (row.aggregate) under CSS x, within `tolerancePx`. */
+export function aggregateBarAt(row: Row, vp: Viewport, x: number, tolerancePx = 3): AggregateBar | undefined {
+  return nearest(row.aggregate?.bars ?? [], vp, x, tolerancePx);
+}
+
+/** The delay band (sorted, not overlapping) under CSS x, within `tolerancePx`. */
+export function delayBandAt(bands: readonly DelayBand[], vp: Viewport, x: number, tolerancePx = 3): DelayBand | undefined {
+  return nearest(bands, vp, x, tolerancePx);
+}
+
+function nearest<T extends { startMs: number; endMs: number }>(items: readonly T[], vp: Viewport, x: number, tolerancePx: number): T | undefined {
+  const t = cssXToMs(vp, x);
+  const tol = tolerancePx * vp.msPerCssPx;
+  let best: T | undefined;
+  let bestDistance = Infinity;
+  for (let i = firstEndingAfter(items, t - tol, Infinity); i < items.length && items[i].startMs <= t + tol; i++) {
+    const it = items[i];
+    const distance = t < it.startMs ? it.startMs - t : t > it.endMs ? t - it.endMs : 0;
+    if (distance < bestDistance) {
+      best = it;
+      bestDistance = distance;
+    }
+  }
+  return best;
 }

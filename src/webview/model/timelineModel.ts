@@ -1,10 +1,13 @@
 // Everything the webview knows about the current run, fed by protocol messages or a whole timeline.
 
 import type {
-  ExpectationResult, FloatingPromise, Insight, Language, Mark, RunError, RunStatus, Span, StillWaiting, TimeMode, Timeline, TimelineStats,
+  ExpectationResult, FloatingPromise, Insight, Language, LoopDelay, Mark, RunError, RunStatus, Span, SpanAggregate, StillWaiting, TimeMode, Timeline,
+  TimelineStats,
 } from '../../shared/timeline';
-import { decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
+import { decodeAggregates, decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
+import { groupAggregates } from '../../shared/chart/aggregates';
 import { compactSpans } from '../../shared/chart/compact';
+import { delayBands, type DelayBand } from '../../shared/chart/delays';
 import { TimelineLayout } from '../../shared/chart/layout';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
@@ -37,6 +40,16 @@ export class TimelineModel {
   floating: readonly FloatingPromise[] = [];
   /** Sorted by time. */
   readonly marks: Mark[] = [];
+  /** Spans past the run's span budget, as the engine last sent them. */
+  aggregates: readonly SpanAggregate[] = [];
+  /** Bumped when `aggregates` change. */
+  private aggregatesVersion = 0;
+  private aggregatesEndMs = 0;
+  /** Delays of the event loop that were not the snippet's, in arrival order. */
+  readonly delays: LoopDelay[] = [];
+  private bands: DelayBand[] | null = null;
+  /** The drawn layout that holds the current aggregates, and what they were placed from. */
+  private placed: { layout: TimelineLayout | null; key: string; at: number; cost: number } = { layout: null, key: '', at: 0, cost: 0 };
   private sites: WireSite[] = [];
   private readonly blocks: Span[] = [];
   private readonly blockIds = new Set<number>();
@@ -70,6 +83,12 @@ export class TimelineModel {
     this.stillWaiting = [];
     this.floating = [];
     this.marks.length = 0;
+    this.aggregates = [];
+    this.aggregatesVersion++;
+    this.aggregatesEndMs = 0;
+    this.delays.length = 0;
+    this.bands = null;
+    this.placed = { layout: null, key: '', at: 0, cost: 0 };
     this.sites = [];
     this.blocks.length = 0;
     this.blockIds.clear();
@@ -80,13 +99,31 @@ export class TimelineModel {
     this.epoch++;
   }
 
-  append(msg: Pick<AppendMessage, 'sites' | 'spans' | 'marks' | 'droppedSpans'>): void {
+  append(msg: Pick<AppendMessage, 'sites' | 'spans' | 'marks' | 'droppedSpans' | 'aggregates' | 'delays'>): void {
     this.sites.push(...msg.sites);
     const { spans, invalid } = decodeSpans(this.sites, msg.spans);
     this.invalidSpans += invalid;
     this.addSpans(spans);
     this.addMarks(msg.marks);
     this.droppedSpans = msg.droppedSpans;
+    if (msg.aggregates) this.setAggregates(decodeAggregates(this.sites, msg.aggregates));
+    if (msg.delays?.length) this.addDelays(msg.delays);
+  }
+
+  private setAggregates(aggregates: readonly SpanAggregate[]): void {
+    this.aggregates = aggregates;
+    this.aggregatesVersion++;
+    this.aggregatesEndMs = aggregates.reduce((m, a) => Math.max(m, a.endMs), 0);
+  }
+
+  private addDelays(delays: readonly LoopDelay[]): void {
+    this.delays.push(...delays);
+    this.bands = null;
+  }
+
+  /** The delays as neutral bands on the axis (src/shared/chart/delays.ts). */
+  delayBands(): DelayBand[] {
+    return (this.bands ??= delayBands(this.delays));
   }
 
   status_(msg: Pick<StatusMessage, 'status' | 'error' | 'stats' | 'wallMs' | 'exitCode' | 'nowMs' | 'insights' | 'criticalPath' | 'expectations' | 'stillWaiting' | 'floating' | 'incomplete'>): void {
@@ -112,6 +149,8 @@ export class TimelineModel {
     this.addSpans(t.spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
     this.addMarks(t.marks);
     this.droppedSpans = t.droppedSpans;
+    if (t.aggregates?.length) this.setAggregates(t.aggregates);
+    if (t.delays?.length) this.addDelays(t.delays);
     this.status_({
       status: t.status, error: t.error, stats: t.stats, wallMs: t.wallMs, exitCode: t.exitCode, nowMs: t.wallMs,
       insights: t.insights, criticalPath: t.criticalPath, expectations: t.expectations,
@@ -147,8 +186,12 @@ export class TimelineModel {
    * under ~5 % of the main thread, so 100,000 spans do not cost a rebuild a frame.
    */
   chartRows(): ChartRows {
-    if (this.allSpans) return { layout: this.layout, members: NO_MEMBERS, shownAs: null };
-    const key = `${this.layout.version}|${this.epoch}`;
+    if (this.allSpans) {
+      const rows = { layout: this.layout, members: NO_MEMBERS, shownAs: null };
+      this.placeAggregates(rows, false);
+      return rows;
+    }
+    const key = `${this.layout.version}|${this.epoch}|${this.aggregatesVersion}`;
     const c = this.compacted;
     if (c && (c.key === key || (this.running && nowLocal() - c.at < Math.max(100, c.cost * 20)))) return c;
     const at = nowLocal();
@@ -157,8 +200,26 @@ export class TimelineModel {
     // Copies: the layout may update its spans in place, and these are rebuilt anyway.
     layout.apply(spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
     if (!this.running) layout.adoptOrphans();
-    this.compacted = { layout, members, shownAs, key, at, cost: nowLocal() - at };
+    this.compacted = { layout, members, shownAs, key, at, cost: 0 };
+    this.placeAggregates(this.compacted, true);
+    this.compacted.cost = nowLocal() - at;
     return this.compacted;
+  }
+
+  /**
+   * Puts the aggregates on the drawn rows: again when they change, or when rows were added (a
+   * parent they wait for may have come) — while running at most as often as keeps it cheap.
+   */
+  private placeAggregates(rows: ChartRows, fresh: boolean): void {
+    const layout = rows.layout;
+    if (!this.aggregates.length && this.placed.layout !== layout) return;
+    const key = `${this.aggregatesVersion}|${this.epoch}`;
+    const p = this.placed;
+    if (!fresh && p.layout === layout && p.key === `${key}|${layout.structureVersion}`) return;
+    if (!fresh && p.layout === layout && this.running && nowLocal() - p.at < Math.max(250, p.cost * 20)) return;
+    const at = nowLocal();
+    layout.placeAggregates(groupAggregates(this.aggregates, rows.shownAs), rows.members);
+    this.placed = { layout, key: `${key}|${layout.structureVersion}`, at, cost: nowLocal() - at };
   }
 
   get running(): boolean {
@@ -173,7 +234,7 @@ export class TimelineModel {
 
   /** Time the chart needs to show: to the end of the run, or up to now while running. */
   extentMs(): number {
-    return Math.max(this.wallMs, this.layout.extentMs, this.running ? this.nowMs() : 0);
+    return Math.max(this.wallMs, this.layout.extentMs, this.aggregatesEndMs, this.running ? this.nowMs() : 0);
   }
 
   /** Union of block spans, recomputed when blocks change (and each frame while one is pending). */

@@ -2,6 +2,8 @@
 // fills batched per colour, labels only where they fit. All positions come from model/coords.
 
 import type { Mark, Span } from '../../shared/timeline';
+import { countText } from '../../shared/chart/aggregates';
+import { delayCaptions, type DelayBand } from '../../shared/chart/delays';
 import { msToCssX, rowToCssY, snapCss, visibleRowRange, visibleTimeRange, type Viewport } from '../../shared/chart/coords';
 import { formatDuration } from '../model/format';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, MIN_LABEL_BAR, ROWS_TOP } from '../../shared/chart/geometry';
@@ -21,6 +23,8 @@ export interface FrameInput {
   running: boolean;
   marks: readonly Mark[];
   blocked: readonly Interval[];
+  /** Delays of the event loop that were not the snippet's: neutral bands, never orange. */
+  delays?: readonly DelayBand[];
   collapsed: ReadonlySet<string>;
   hoverRow: number;
   hoverSpan: Span | null;
@@ -66,6 +70,8 @@ interface LabelJob {
   /** null: a merged run, which only bounds the label before it. */
   span: Span | null;
   fill: string;
+  /** CSS x where a label beside the bar must stop (a bar of spans past the budget); absent: none. */
+  stop?: number;
 }
 
 export class GanttRenderer {
@@ -97,7 +103,7 @@ export class GanttRenderer {
       const row = rows[i];
       if (row.lane) continue;
       text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
-      const right = text.width(`${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`);
+      const right = text.width(`${rowCountText(row)}:${row.line}`);
       text.setFont(`${t.fontSizePx}px ${t.monoFont}`);
       need = Math.max(need, 8 + row.depth * INDENT + 12 + 13 + text.width(row.label) + 12 + right + 8);
     }
@@ -161,6 +167,8 @@ export class GanttRenderer {
     ctx.rect(plotLeft, ROWS_TOP, vp.plotWidthCss, vp.heightCss - ROWS_TOP);
     ctx.clip();
 
+    // "Not your code": delays as a faint neutral band across all rows, under everything else.
+    if (f.delays?.length) this.drawDelayBand(f, f.delays, t0, t1, ROWS_TOP, vp.heightCss);
     // "Everything stopped": block spans as a band across all rows.
     this.drawBlockBand(f, t0, t1, ROWS_TOP, vp.heightCss);
     if (f.ghosts) this.drawGhosts(f, f.ghosts, first, last, t0, t1);
@@ -204,7 +212,11 @@ export class GanttRenderer {
         if (f.critical?.has(span.id)) criticalRects.push(x, y, w, barH);
         if (f.couldOverlap?.has(span.id)) overlapRects.push(x - 2, y - 2, w + 4, barH + 4);
         // Labelled later, on top of all bars: inside the bar if it fits, else beside it.
-        this.labels.push({ x, w, y, span, fill: span.outcome === 'rejected' ? t.rejectedText : t.kindText[row.kind] });
+        const job: LabelJob = { x, w, y, span, fill: span.outcome === 'rejected' ? t.rejectedText : t.kindText[row.kind] };
+        // A label beside the bar stops where the row's bars of spans past the budget begin.
+        const after = row.aggregate?.bars.find((b) => b.endMs > endMs);
+        if (after) job.stop = msToCssX(vp, after.startMs);
+        this.labels.push(job);
       });
     }
     this.flushFills(f, barH);
@@ -218,6 +230,9 @@ export class GanttRenderer {
       strokeRects(ctx, overlapRects, t.mark.warn, 2);
       ctx.setLineDash([]);
     }
+
+    // Spans past the budget: light, hatched bars with their count.
+    this.drawAggregates(f, first, last, t0, t1, barH);
 
     // Labels on top of bars.
     stats.labels = this.drawLabels(f, plotRight);
@@ -329,6 +344,90 @@ export class GanttRenderer {
     ctx.globalAlpha = 1;
   }
 
+  /**
+   * Spans past the run's budget (row.aggregate): the kind's colour, light, with its stripes and
+   * edge, and "×38 awaits" on the bar where it fits — never mistaken for one long span.
+   */
+  private drawAggregates(f: FrameInput, first: number, last: number, t0: number, t1: number, barH: number): void {
+    const { ctx, vp, theme: t } = { ctx: this.ctx, vp: f.vp, theme: f.theme };
+    const plotLeft = vp.plotLeftCss;
+    const plotRight = plotLeft + vp.plotWidthCss;
+    const text = this.text;
+    text.setFont(`${t.fontSizePx}px ${t.monoFont}`);
+    ctx.textBaseline = 'middle';
+    for (let i = first; i <= last; i++) {
+      const row = f.rows[i];
+      const agg = row.aggregate;
+      if (!agg) continue;
+      const y = rowToCssY(vp, i) + BAR_INSET;
+      const color = t.kind[row.kind];
+      const rects: Rects = [];
+      const counts: number[] = [];
+      visibleRuns(agg.bars, t0, t1, vp.msPerCssPx, f.nowMs, (index, n, startMs, endMs) => {
+        const x = snapCss(vp, Math.max(plotLeft - 2, msToCssX(vp, startMs)));
+        const w = Math.max(snapCss(vp, Math.min(plotRight + 2, msToCssX(vp, endMs))) - x, 1 / vp.dpr);
+        rects.push(x, y, w, barH);
+        let count = 0;
+        for (let k = index; k < index + n; k++) count += agg.bars[k].count;
+        counts.push(count);
+      });
+      if (!rects.length) continue;
+      ctx.fillStyle = color;
+      ctx.globalAlpha = AGGREGATE_ALPHA;
+      fillRects(ctx, rects);
+      ctx.globalAlpha = 1;
+      const stripes = this.hatchPattern(f, color);
+      if (stripes) {
+        ctx.fillStyle = stripes;
+        fillRects(ctx, rects);
+      }
+      strokeRects(ctx, rects, color, 1);
+      ctx.fillStyle = t.foreground;
+      for (let k = 0; k < counts.length; k++) {
+        const x = rects[k * 4];
+        const w = rects[k * 4 + 2];
+        const visibleX = Math.max(x, plotLeft);
+        const room = Math.min(x + w, plotRight) - visibleX - 10;
+        if (room < 18 || !counts[k]) continue;
+        // Never cut ("×3…" for ×312 would lie): "×38 awaits", else "×38", else nothing.
+        const words = countText(agg.kind, counts[k]);
+        const count = `×${counts[k].toLocaleString('en-US')}`;
+        const label = text.fit(words, room, words.length) || text.fit(count, room, count.length);
+        if (!label) continue;
+        // On a plate of the background, so the count reads over the stripes.
+        const lw = text.width(label);
+        ctx.fillStyle = t.background;
+        ctx.globalAlpha = 0.85;
+        ctx.fillRect(visibleX + 3, y + 2, lw + 4, barH - 4);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = t.foreground;
+        ctx.fillText(label, visibleX + 5, y + barH / 2 + 0.5);
+      }
+    }
+  }
+
+  /** Delays that were not the snippet's: a faint neutral band with dotted edges (never the block's orange). */
+  private drawDelayBand(f: FrameInput, bands: readonly DelayBand[], t0: number, t1: number, top: number, bottom: number): void {
+    const { ctx, vp } = { ctx: this.ctx, vp: f.vp };
+    const rects: Rects = [];
+    visibleRuns(bands, t0, t1, vp.msPerCssPx, f.nowMs, (_i, _n, s, e) => {
+      const x = snapCss(vp, msToCssX(vp, s));
+      rects.push(x, top, Math.max(1 / vp.dpr, snapCss(vp, msToCssX(vp, e)) - x), bottom - top);
+    });
+    ctx.fillStyle = f.theme.foreground;
+    ctx.globalAlpha = f.theme.dark ? 0.07 : 0.06;
+    fillRects(ctx, rects);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = f.theme.muted;
+    for (let i = 0; i < rects.length; i += 4) {
+      if (rects[i + 2] < 3) continue;
+      for (let y = top; y < bottom; y += 4) {
+        ctx.fillRect(rects[i], y, 1, 2);
+        ctx.fillRect(rects[i] + rects[i + 2] - 1, y, 1, 2);
+      }
+    }
+  }
+
   private drawBlockBand(f: FrameInput, t0: number, t1: number, top: number, bottom: number): void {
     if (!f.blocked.length) return;
     const { ctx, vp } = { ctx: this.ctx, vp: f.vp };
@@ -374,7 +473,7 @@ export class GanttRenderer {
       const visibleX = Math.max(job.x, vp.plotLeftCss);
       const inside = Math.min(job.x + job.w, plotRight) - visibleX - 10;
       const from = job.x + job.w + 4;
-      const until = (sameRow ? next.x : plotRight) - 6;
+      const until = Math.min(sameRow ? next.x : plotRight, job.stop ?? Infinity) - 6;
       if (inside < MIN_LABEL_BAR - 10 && until - from < 40) continue;
       const duration = formatDuration(endOf(s, f.nowMs) - s.startMs);
       const says = s.floating ? f.floatingSays?.get(s.id) : undefined;
@@ -515,7 +614,15 @@ export class GanttRenderer {
       ctx.fillStyle = t.kind[row.kind];
       ctx.beginPath();
       ctx.roundRect(x, cy - 4, 8, 8, 2);
-      ctx.fill();
+      // A row of aggregates only: its dot is drawn as its bars are, light with an edge.
+      if (row.spans.length === 0 && row.aggregate) {
+        ctx.globalAlpha = AGGREGATE_ALPHA;
+        ctx.fill();
+        ctx.globalAlpha = 1;
+        ctx.strokeStyle = t.kind[row.kind];
+        ctx.lineWidth = 1;
+        ctx.stroke();
+      } else ctx.fill();
       if (t.contrastBorder) {
         ctx.strokeStyle = t.contrastBorder;
         ctx.lineWidth = 1;
@@ -524,7 +631,7 @@ export class GanttRenderer {
       x += 13;
       // Right side: line number and repeat count.
       text.setFont(`${t.fontSizePx - 1}px ${t.font}`);
-      const right = `${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`;
+      const right = `${rowCountText(row)}:${row.line}`;
       // Never over the kind dot in a narrow gutter: then the label gets the room.
       const rightW = x + 4 <= width - 8 - text.width(right) ? text.width(right) : 0;
       ctx.fillStyle = t.muted;
@@ -603,6 +710,22 @@ export class GanttRenderer {
       ctx.fillStyle = t.blockText;
       ctx.fillText(caption, x0 + 4, stripY);
     });
+    // Delays that were not the snippet's: a neutral line along the strip's bottom, and a caption.
+    if (f.delays?.length) {
+      visibleRuns(f.delays, t0, t1, vp.msPerCssPx, f.nowMs, (i, n, s, e) => {
+        const x0 = Math.max(msToCssX(vp, s), vp.plotLeftCss);
+        const w = Math.max(1, msToCssX(vp, e) - x0);
+        ctx.fillStyle = t.muted;
+        ctx.fillRect(x0, ROWS_TOP - 3, w, 2);
+        if (n !== 1) return;
+        for (const c of delayCaptions(f.delays![i])) {
+          const caption = text.fit(c, w - 8, c.length);
+          if (!caption) continue;
+          ctx.fillText(caption, x0 + 4, stripY);
+          break;
+        }
+      });
+    }
     // Console marks as ticks; merged when closer than 3 px.
     let lastX = -Infinity;
     for (let i = firstMarkAt(f.marks, t0 - 4 * vp.msPerCssPx); i < f.marks.length; i++) {
@@ -624,6 +747,15 @@ export class GanttRenderer {
     ctx.fillStyle = t.border;
     ctx.fillRect(0, snapCss(vp, ROWS_TOP) - 1, f.widthCss, 1);
   }
+}
+
+/** How strongly an aggregated bar takes its kind's colour (its stripes and edge take it whole). */
+const AGGREGATE_ALPHA = 0.3;
+
+/** The gutter's count for a row: its spans and the spans past the budget drawn on it ("×40  "). */
+function rowCountText(row: Row): string {
+  const n = row.spans.length + (row.aggregate?.count ?? 0);
+  return n > 1 ? `×${n.toLocaleString('en-US')}  ` : '';
 }
 
 function fillRects(ctx: CanvasRenderingContext2D, rects: Rects): void {
