@@ -8,6 +8,8 @@ import { visibleText } from '../shared/safeText';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
 import { parseColor, readableOn, textOn, toCss } from '../shared/chart/color';
 import { compactSpans, shownIds } from '../shared/chart/compact';
+import { aggregateText, countText, groupAggregates } from '../shared/chart/aggregates';
+import { DELAY_MEANING, delayBands, delayCaptions, delayLines } from '../shared/chart/delays';
 import { legendEntries, type LegendEntry } from '../shared/chart/legend';
 import { layoutSpans } from '../shared/chart/layout';
 import { endOf, unionIntervals, visibleRuns } from '../shared/chart/lod';
@@ -88,6 +90,9 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
   const extentGuess = timeline.spans.reduce((m, s) => Math.max(m, s.endMs ?? s.startMs), timeline.wallMs);
   const compaction = options.all ? null : compactSpans(timeline.spans, extentGuess);
   const layout = layoutSpans(compaction ? compaction.spans : timeline.spans);
+  // Spans past the run's budget: on their site's rows, as the panel draws them.
+  if (timeline.aggregates?.length) layout.placeAggregates(groupAggregates(timeline.aggregates, compaction?.shownAs), compaction?.members);
+  const delays = delayBands(timeline.delays ?? []);
   const allRows = layout.flatten();
   const rows = allRows.slice(0, maxRows);
   const hidden = allRows.length - rows.length;
@@ -100,6 +105,8 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
     couldOverlap: couldOverlap.size > 0,
     pending: rows.some((r) => r.spans.some((s) => s.endMs === null)),
     rejected: rows.some((r) => r.spans.some((s) => s.outcome === 'rejected')),
+    aggregated: rows.some((r) => r.aggregate),
+    delayed: delays.length > 0,
   });
   const legendLines = layoutLegend(legend, width - 24);
   const titleHeight = 44;
@@ -126,7 +133,10 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(FONT)}" font-size="12">`,
     `<title>${escapeXml(`Await Timeline: ${timeline.file}`)}</title>`,
-    `<defs><pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="8" fill="rgba(0,0,0,0.25)"/></pattern></defs>`,
+    `<defs><pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="8" fill="rgba(0,0,0,0.25)"/></pattern>${
+      // Stripes in each kind's colour for bars of spans past the budget.
+      (Object.keys(pal.kind) as SpanKind[]).map((k) => `<pattern id="agg-${k}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="1.5" height="6" fill="${pal.kind[k]}"/></pattern>`).join('')
+    }</defs>`,
     `<rect width="100%" height="100%" fill="${pal.bg}"/>`,
     `<text x="12" y="20" font-weight="600" font-size="14" fill="${pal.fg}">${escapeXml(baseName(timeline.file))} <tspan font-weight="400" fill="${pal.muted}">${escapeXml(timeline.status)}</tspan></text>`,
     `<text x="12" y="37" fill="${pal.muted}">${escapeXml(
@@ -145,6 +155,21 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
     out.push(`<text x="${num(x(t.ms) + 4)}" y="${top + AXIS_HEIGHT / 2 + 4}" fill="${pal.muted}" font-size="11">${escapeXml(t.label)}</text>`);
   }
   out.push(`<line x1="0" y1="${rowsTop - 0.5}" x2="${width}" y2="${rowsTop - 0.5}" stroke="${pal.border}"/>`);
+  // Delays that were not the snippet's: a faint neutral band, dotted edges, a caption; never orange.
+  for (const band of delays) {
+    const bx = x(band.startMs);
+    const bw = Math.max(1, x(band.endMs) - bx);
+    const h = bottom - top - AXIS_HEIGHT;
+    out.push(`<g data-delay="${num(band.startMs)}"><title>${escapeXml([`Event loop delayed: not your code · ${formatDuration(band.endMs - band.startMs)}`, ...delayLines(band), DELAY_MEANING].join('\n'))}</title>`);
+    out.push(`<rect x="${num(bx)}" y="${top + AXIS_HEIGHT}" width="${num(bw)}" height="${h}" fill="${pal.fg}" fill-opacity="0.06"/>`);
+    out.push(`<rect x="${num(bx)}" y="${rowsTop - 3}" width="${num(bw)}" height="2" fill="${pal.muted}"/>`);
+    if (bw >= 3) {
+      for (const ex of [bx + 0.5, bx + bw - 0.5]) out.push(`<line x1="${num(ex)}" y1="${top + AXIS_HEIGHT}" x2="${num(ex)}" y2="${bottom}" stroke="${pal.muted}" stroke-dasharray="2 2"/>`);
+    }
+    const caption = delayCaptions(band).find((c) => fit(c, bw - 8) === c);
+    if (caption) out.push(`<text x="${num(bx + 4)}" y="${top + AXIS_HEIGHT + MARKS_HEIGHT / 2 + 4}" fill="${pal.muted}" font-size="11">${escapeXml(caption)}</text>`);
+    out.push('</g>');
+  }
   // Block band across all rows.
   const blocks = timeline.spans.filter((s) => s.kind === 'block');
   for (const b of unionIntervals(blocks, now)) {
@@ -174,8 +199,11 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
       out.push(`<text x="${lx}" y="${cy}" font-weight="600" fill="${pal.fg}">${escapeXml(row.label)}<title>${escapeXml('Calls whose promise nobody awaited, returned, chained or stored')}</title></text>`);
       return;
     }
-    out.push(`<rect x="${lx}" y="${y + ROW_HEIGHT / 2 - 4}" width="8" height="8" rx="2" fill="${pal.kind[row.kind]}"/>`);
-    const right = `${row.spans.length > 1 ? `×${row.spans.length}  ` : ''}:${row.line}`;
+    out.push(row.spans.length === 0 && row.aggregate
+      ? `<rect x="${lx + 0.5}" y="${y + ROW_HEIGHT / 2 - 3.5}" width="7" height="7" rx="2" fill="${pal.kind[row.kind]}" fill-opacity="0.3" stroke="${pal.kind[row.kind]}"/>`
+      : `<rect x="${lx}" y="${y + ROW_HEIGHT / 2 - 4}" width="8" height="8" rx="2" fill="${pal.kind[row.kind]}"/>`);
+    const n = row.spans.length + (row.aggregate?.count ?? 0);
+    const right = `${n > 1 ? `×${n.toLocaleString('en-US')}  ` : ''}:${row.line}`;
     out.push(`<text x="${gutter - 8}" y="${cy}" text-anchor="end" fill="${pal.muted}" font-size="11">${escapeXml(right)}</text>`);
     out.push(`<text x="${lx + 13}" y="${cy}" font-family="${escapeXml(MONO)}" fill="${pal.fg}">${escapeXml(fit(row.label, gutter - lx - 13 - right.length * 6.5 - 16))}</text>`);
     const barY = y + BAR_INSET;
@@ -221,6 +249,28 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
       }
       out.push('</g>');
     });
+    // Spans past the budget: light, striped bars with an edge and their count.
+    const agg = row.aggregate;
+    if (agg) {
+      const color = pal.kind[row.kind];
+      visibleRuns(agg.bars, 0, extent, vp.msPerCssPx, now, (first, count, startMs, endMs) => {
+        let n = 0;
+        for (let k = first; k < first + count; k++) n += agg.bars[k].count;
+        const bx = x(startMs);
+        const bw = Math.max(1, x(endMs) - bx);
+        const title = n ? `${aggregateText(agg.kind, { count: n, startMs, endMs })} · ${agg.label} · line ${row.line} · counted, not listed (past the run's span budget)` : `${agg.label} · counted, not listed`;
+        out.push(`<g data-aggregate="${n}"><title>${escapeXml(title)}</title>`);
+        out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" fill="${color}" fill-opacity="0.3"/>`);
+        out.push(`<rect x="${num(bx)}" y="${barY}" width="${num(bw)}" height="${barH}" fill="url(#agg-${row.kind})" stroke="${color}"/>`);
+        const words = n ? countText(agg.kind, n) : '';
+        const label = words && fit(words, bw - 10) === words ? words : n && fit(`×${n.toLocaleString('en-US')}`, bw - 10) === `×${n.toLocaleString('en-US')}` ? `×${n.toLocaleString('en-US')}` : '';
+        if (label) {
+          out.push(`<rect x="${num(bx + 3)}" y="${barY + 2}" width="${num(label.length * MONO_CHAR + 4)}" height="${barH - 4}" fill="${pal.bg}" fill-opacity="0.85"/>`);
+          out.push(`<text x="${num(bx + 5)}" y="${barY + barH / 2 + 4}" font-family="${escapeXml(MONO)}" fill="${pal.fg}">${escapeXml(label)}</text>`);
+        }
+        out.push('</g>');
+      });
+    }
   });
   if (hidden) {
     out.push(`<text x="12" y="${bottom + ROW_HEIGHT / 2 + 4}" fill="${pal.muted}">${escapeXml(`… ${hidden} more rows not shown`)}</text>`);
@@ -240,6 +290,14 @@ export function renderSvg(timeline: Timeline, options: SvgOptions = {}): string 
       } else if (sw.type === 'rejected') out.push(`<rect ${attrs} fill="${pal.rejected}"/>`);
       else if (sw.type === 'pending') out.push(`<rect ${attrs} fill="${pal.kind.await}" fill-opacity="0.55"/>`);
       else if (sw.type === 'critical') out.push(`<rect ${attrs} fill="none" stroke="${pal.fg}" stroke-width="2"/>`);
+      else if (sw.type === 'aggregated') {
+        out.push(`<rect ${attrs} fill="${pal.kind.await}" fill-opacity="0.3"/>`);
+        out.push(`<rect ${attrs} fill="url(#agg-await)" stroke="${pal.kind.await}"/>`);
+      } else if (sw.type === 'delayed') {
+        out.push(`<rect ${attrs} fill="${pal.fg}" fill-opacity="0.06"/>`);
+        out.push(`<rect x="${sx}" y="${ly + 10}" width="14" height="2" fill="${pal.muted}"/>`);
+        for (const ex of [sx + 0.5, sx + 13.5]) out.push(`<line x1="${ex}" y1="${ly + 3}" x2="${ex}" y2="${ly + 12}" stroke="${pal.muted}" stroke-dasharray="2 2"/>`);
+      }
       else out.push(`<rect ${attrs} fill="none" stroke="${pal.warn}" stroke-width="2" stroke-dasharray="4 3"/>`);
       out.push(`<text x="${sx + 19}" y="${ly + 12}" fill="${pal.muted}" font-size="11">${escapeXml(entry.label)}</text></g>`);
     }

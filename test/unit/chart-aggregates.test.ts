@@ -2,7 +2,8 @@
 // aggregates on their site's row, delays as bands, both in the legend.
 import assert from 'node:assert/strict';
 
-import type { LoopDelay, Span, SpanAggregate } from '../../src/shared/timeline';
+import type { LoopDelay, Span, SpanAggregate, Timeline } from '../../src/shared/timeline';
+import { renderSvg } from '../../src/engine/exportSvg';
 import { aggregateText, groupAggregates, timeRangeText } from '../../src/shared/chart/aggregates';
 import { delayBands, delayCaptions, delayLines } from '../../src/shared/chart/delays';
 import { layoutSpans } from '../../src/shared/chart/layout';
@@ -155,5 +156,29 @@ describe('chart: delays that are not the snippet\'s', () => {
     const both = legendEntries({ ...base, aggregated: true, delayed: true });
     assert.deepEqual(both.map((e) => e.id), ['await', 'aggregated', 'critical', 'delayed']);
     assert.match(both.find((e) => e.id === 'delayed')!.title, /not because of your code.*Never counted as blocked/);
+  });
+});
+
+describe('SVG export: aggregates and delays', () => {
+  it('draws spans past the budget as counted bars on their row, delays as a neutral band, both in its legend', () => {
+    const { spans, aggregates } = worker();
+    const t: Timeline = {
+      version: 1, file: 'workers.mjs', language: 'javascript', status: 'completed', exitCode: 0, wallMs: 120, error: null, marks: [],
+      spans, aggregates, droppedSpans: 76,
+      delays: [{ kind: 'delayed', label: 'event loop delayed: not your code', startMs: 100, endMs: 118 }],
+      stats: { wallMs: 120, awaitedMs: 100, blockedMs: 0, maxConcurrency: 1, delayedMs: 18 },
+    };
+    const svg = renderSvg(t);
+    // Two stretches of awaits on the await row: 30 then 8; the timers likewise on theirs.
+    assert.deepEqual([...svg.matchAll(/<g data-aggregate="(\d+)"><title>([^<]*)<\/title>/g)].map((m) => m[1]), ['30', '8', '30', '8']);
+    assert.match(svg, /<title>×30 awaits, 5–80 ms · new Promise/);
+    assert.match(svg, />×30 awaits<\/text>/);
+    // No row of its own: the site's row had room (5 rows: worker, await, timer… as without the budget).
+    assert.equal([...svg.matchAll(/text-anchor="end"[^>]*>[^<]*:(\d+)</g)].length, layoutSpans(compactSpans(spans, 120).spans).flatten().length);
+    assert.deepEqual([...svg.matchAll(/<g data-legend="([^"]+)">/g)].map((m) => m[1]), ['await', 'call', 'timer', 'aggregated', 'delayed']);
+    const band = /<g data-delay="100"><title>Event loop delayed: not your code · 18 ms[^<]*<\/title>\n<rect [^>]*fill="([^"]+)"/.exec(svg);
+    assert.ok(band, 'the delay is drawn with what it was');
+    assert.doesNotMatch(band![1], /#d18616/i, 'never the block colour');
+    assert.match(svg, /blocked 0 ms/, 'and never counted as blocked');
   });
 });
