@@ -5,6 +5,7 @@ import type { Span, SpanAggregate, Timeline } from '../shared/timeline';
 import { aggregateRows, type AggregateRow } from '../shared/aggregates';
 import { inNotAwaitedLane } from '../shared/chart/layout';
 import { visibleLine, visibleText } from '../shared/safeText';
+import { delayBands, delayedMs } from '../shared/chart/delays';
 
 export interface GanttOptions {
   /** Total width in columns. */
@@ -149,6 +150,14 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
     axisText = axisText.slice(0, at) + tk.text + axisText.slice(at + tk.text.length);
   }
   lines.push(paint(COLORS.dim, head + axisText));
+  // Delays that were not the snippet's: a lane of their own under the axis, dim, never red.
+  const delays = delayBands(t.delays ?? []);
+  if (delays.length) {
+    const lane = Array(barWidth).fill(' ');
+    for (const d of delays) for (let i = col(d.startMs); i <= col(d.endMs); i++) lane[i] = '┄';
+    const total = formatMs(t.stats.delayedMs ?? delayedMs(delays));
+    lines.push(paint(COLORS.dim, `${'delayed: not your code'.padEnd(labelWidth)} ${lane.join('')} ${total.padStart(durWidth)}`));
+  }
 
   const compaction = options.all ? null : compactSpans(t.spans, total);
   // Aggregates ran under a listed span: under the compacted row that shows it.
@@ -202,6 +211,9 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
     lines.push(paint(COLORS.dim, `${t.spans.length - compaction.spans.length} spans folded into the rows that call them (--all shows every span)`));
   }
   if (critical.size) lines.push(paint(COLORS.dim, '▶ critical path: the spans that set the wall time'));
+  if (delays.length) {
+    lines.push(paint(COLORS.dim, '┄ not your code: the loop ran late (busy machine, GC, instrumenting a module); never blocked time'));
+  }
   if (t.aggregates?.length) {
     lines.push(paint(COLORS.dim, `▒ ×N: ${t.droppedSpans.toLocaleString('en-US')} spans past the run's span budget (--max-spans), counted per site and drawn where they ran`));
   } else if (t.droppedSpans > 0) {

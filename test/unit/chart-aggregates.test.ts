@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 
 import type { LoopDelay, Span, SpanAggregate, Timeline } from '../../src/shared/timeline';
 import { renderSvg } from '../../src/engine/exportSvg';
+import { renderGantt } from '../../src/engine/terminalGantt';
 import { aggregateText, groupAggregates, timeRangeText } from '../../src/shared/chart/aggregates';
 import { delayBands, delayCaptions, delayLines } from '../../src/shared/chart/delays';
 import { layoutSpans } from '../../src/shared/chart/layout';
@@ -180,5 +181,30 @@ describe('SVG export: aggregates and delays', () => {
     assert.ok(band, 'the delay is drawn with what it was');
     assert.doesNotMatch(band![1], /#d18616/i, 'never the block colour');
     assert.match(svg, /blocked 0 ms/, 'and never counted as blocked');
+  });
+});
+
+describe('terminal chart: delays', () => {
+  it('draws delays on a dim lane of their own under the axis, never red, with what they mean', () => {
+    const t: Timeline = {
+      version: 1, file: 'r.js', language: 'javascript', status: 'completed', exitCode: 0, wallMs: 200, error: null, marks: [], droppedSpans: 0,
+      spans: [span(1, null, 'call', 'main()', 7, 1, 150, 200)],
+      delays: [
+        { kind: 'delayed', label: 'event loop delayed: instrumenting ./gen.js', startMs: 0, endMs: 120 },
+        { kind: 'instrumenting', label: 'instrumenting ./gen.js', startMs: 9, endMs: 114, line: 6 },
+      ],
+      stats: { wallMs: 200, awaitedMs: 0, blockedMs: 0, maxConcurrency: 0, delayedMs: 120 },
+    };
+    const plain = renderGantt(t, { width: 100 }).split('\n');
+    const lane = plain.find((l) => l.startsWith('delayed: not your code'))!;
+    assert.ok(lane, plain.join('\n'));
+    assert.equal(plain.indexOf(lane), 1, 'right under the axis');
+    const bar = lane.slice(39, 39 + 52);
+    assert.match(bar, /^┄{20,}\s+$/, 'from 0 to 120 ms of 200');
+    assert.match(lane, /120 ms$/);
+    assert.ok(plain.some((l) => l.startsWith('┄ not your code:') && /never blocked/.test(l)));
+    assert.match(plain[plain.length - 2], /blocked 0 ·/);
+    const colored = renderGantt(t, { width: 100, color: true }).split('\n').find((l) => l.includes('not your code') && l.includes('┄┄'))!;
+    assert.doesNotMatch(colored, /\u001b\[31m/, 'not the block colour');
   });
 });
