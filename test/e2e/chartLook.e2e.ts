@@ -3,10 +3,10 @@
 // (WCAG contrast measured on the rendered colours), following a theme switch without a reload.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 
 import { launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
-import { runFromPalette, runningPanel, sizePanel, spanBoxes, waitFor, waitForStatus, warmUp } from './timelineView';
+import { runFromPalette, runningPanel, setColorTheme, sizePanel, spanBoxes, waitFor, waitForStatus, warmUp } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -62,18 +62,6 @@ const THEMES: [label: string, bodyClass: string][] = [
   ['Dark High Contrast', 'vscode-high-contrast'],
   ['Light High Contrast', 'vscode-high-contrast-light'],
 ];
-
-/** Switches the colour theme as a user does: Preferences: Color Theme, then the theme's row. */
-async function setColorTheme(page: Page, label: string): Promise<void> {
-  await runCommand(page, 'Preferences: Color Theme');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.fill(label);
-  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const row = page.locator('.quick-input-widget .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) }).first();
-  await row.waitFor({ state: 'visible', timeout: 10_000 });
-  await row.click();
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
-}
 
 describe('The chart at a glance', function () {
   this.timeout(300_000);

@@ -1,5 +1,5 @@
 // What the e2e specs read from the Await Timeline panel, in one place: waiting, the run's status,
-// where bars are drawn, and running a file from the palette.
+// where bars are drawn, running a file from the palette, the panel's width and the colour theme.
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
 
@@ -113,3 +113,16 @@ export async function sizePanel(page: Page, view: Frame, width: number): Promise
   }
   return inner;
 }
+
+/** Switches the colour theme as a user does: Preferences: Color Theme, then the theme's row. */
+export async function setColorTheme(page: Page, label: string): Promise<void> {
+  await runCommand(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(label);
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const row = page.locator('.quick-input-widget .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) }) }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await row.click();
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+}
+
