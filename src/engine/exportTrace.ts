@@ -21,6 +21,7 @@ export function toChromeTrace(t: Timeline): { traceEvents: TraceEvent[]; display
     { name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: 0, args: { name: `await-timeline: ${t.file}` } },
     { name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: 1, args: { name: 'main thread (blocks)' } },
   ];
+  if (t.delays?.length) events.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: 2, args: { name: 'not your code (delays)' } });
   const us = (ms: number) => Math.round(ms * 1000);
   const endOf = (s: Span) => (s.endMs === null ? t.wallMs : s.endMs);
   const byId = new Map(t.spans.map((s) => [s.id, s]));
@@ -53,6 +54,11 @@ export function toChromeTrace(t: Timeline): { traceEvents: TraceEvent[]; display
     const args = { line: a.line, column: a.column, count: a.count, parentId: a.parentId, file: t.file, track, aggregate: true };
     events.push({ name, cat: `aggregate.${a.kind}`, ph: 'b', ts: us(a.startMs), pid, tid: 1, id, args });
     events.push({ name, cat: `aggregate.${a.kind}`, ph: 'e', ts: us(a.endMs), pid, tid: 1, id });
+  }
+  // Delays that were not the snippet's: complete events on a track of their own, never with blocks.
+  for (const d of t.delays ?? []) {
+    const args = { kind: d.kind, ...(d.line ? { line: d.line } : {}), file: t.file };
+    events.push({ name: d.label, cat: `delay.${d.kind}`, ph: 'X', ts: us(d.startMs), pid, tid: 2, args, ...{ dur: us(d.endMs - d.startMs) } } as TraceEvent);
   }
   for (const m of t.marks) {
     events.push({ name: m.text.slice(0, 200), cat: `mark.${m.kind}`, ph: 'i', s: 'g', ts: us(m.atMs), pid, tid: 1, args: { line: m.line } });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { LoopDelay, Span, SpanAggregate, Timeline } from '../../src/shared/timeline';
 import { renderSvg } from '../../src/engine/exportSvg';
 import { renderGantt } from '../../src/engine/terminalGantt';
+import { toChromeTrace } from '../../src/engine/exportTrace';
 import { aggregateText, groupAggregates, timeRangeText } from '../../src/shared/chart/aggregates';
 import { delayBands, delayCaptions, delayLines } from '../../src/shared/chart/delays';
 import { layoutSpans } from '../../src/shared/chart/layout';
@@ -206,5 +207,21 @@ describe('terminal chart: delays', () => {
     assert.match(plain[plain.length - 2], /blocked 0 ·/);
     const colored = renderGantt(t, { width: 100, color: true }).split('\n').find((l) => l.includes('not your code') && l.includes('┄┄'))!;
     assert.doesNotMatch(colored, /\u001b\[31m/, 'not the block colour');
+  });
+});
+
+describe('Chrome trace: delays', () => {
+  it('lists each delay on a "not your code" track of its own, apart from the blocks', () => {
+    const t: Timeline = {
+      version: 1, file: 'r.js', language: 'javascript', status: 'completed', exitCode: 0, wallMs: 200, error: null, marks: [], droppedSpans: 0,
+      spans: [span(1, null, 'block', 'while (x) {}', 3, 1, 150, 190)],
+      delays: [{ kind: 'instrumenting', label: 'instrumenting ./gen.js', startMs: 9, endMs: 114, line: 6 }],
+      stats: { wallMs: 200, awaitedMs: 0, blockedMs: 40, maxConcurrency: 0, delayedMs: 105 },
+    };
+    const events = toChromeTrace(t).traceEvents as { name: string; cat: string; ph: string; ts: number; tid: number; dur?: number; args?: Record<string, unknown> }[];
+    const delay = events.find((e) => e.cat === 'delay.instrumenting')!;
+    assert.deepEqual([delay.name, delay.ph, delay.ts, delay.dur, delay.args?.line], ['instrumenting ./gen.js', 'X', 9000, 105000, 6]);
+    assert.notEqual(delay.tid, events.find((e) => e.cat === 'block')!.tid);
+    assert.ok(events.some((e) => e.ph === 'M' && e.tid === delay.tid && e.args?.name === 'not your code (delays)'));
   });
 });
