@@ -1,6 +1,9 @@
 // Spans past the budget and delays that are not the snippet's reach the panel: carried by the
 // webview protocol (validated), live and in a restored run, and drawn on the rows the model builds.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 import type { Span, SpanAggregate, Timeline } from '../../src/shared/timeline';
 import {
@@ -8,6 +11,8 @@ import {
 } from '../../src/shared/webviewProtocol';
 import { timelineMessages } from '../../src/host/timelineMessages';
 import { TimelineModel } from '../../src/webview/model/timelineModel';
+import { startRun } from '../../src/engine/run';
+import { FIXTURES } from './helpers';
 
 const v = WEBVIEW_PROTOCOL_VERSION;
 const span = (id: number, parentId: number | null, kind: Span['kind'], label: string, line: number, startMs: number, endMs: number): Span =>
@@ -86,5 +91,32 @@ describe('webview: spans past the budget and delays', () => {
     assert.equal(sleep.aggregate?.count, 38, 'not 48: the second list replaced the first');
     assert.equal(model.delayBands().length, 2);
     assert.ok(model.extentMs() >= 88, 'the chart reaches the last aggregated await');
+  });
+});
+
+describe('engine: a live run tells the panel when its aggregates move and what delayed it', () => {
+  it('past the budget no span comes, but updates still do: the aggregates as they grow, and each delay once', async function () {
+    this.timeout(60_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-live-agg-'));
+    try {
+      for (const f of ['computed.js', 'tiny_mod.js']) fs.copyFileSync(path.join(FIXTURES, 'node/local-modules', f), path.join(dir, f));
+      // workers.mjs past 300 spans, and a computed require first: the child instruments it (a delay).
+      const workers = fs.readFileSync(path.join(FIXTURES, 'node/workers.mjs'), 'utf8');
+      fs.writeFileSync(path.join(dir, 'main.mjs'), `import { createRequire } from 'node:module';\ncreateRequire(import.meta.url)(['./computed', 'js'].join('.'));\n${workers}`);
+      const run = startRun({ file: path.join(dir, 'main.mjs'), stdout: 'pipe', maxSpans: 300 });
+      const seen: { aggregates: number; delays: string[] }[] = [];
+      run.on('update', (d) => {
+        if (d.aggregatesChanged || d.delays.length) seen.push({ aggregates: d.aggregatesChanged ? run.builder.aggregateList().length : -1, delays: d.delays.map((x) => x.label) });
+      });
+      const t = await run.done;
+      assert.equal(t.status, 'completed');
+      const counted = seen.filter((s) => s.aggregates > 0);
+      assert.ok(counted.length >= 1, `updates with aggregates: ${JSON.stringify(seen)}`);
+      // Every delay reached a live view exactly once, the tool's instrumenting among them.
+      assert.deepEqual(seen.flatMap((s) => s.delays).sort(), (t.delays ?? []).map((d) => d.label).sort());
+      assert.ok((t.delays ?? []).some((d) => d.label === 'instrumenting ./tiny_mod.js'), JSON.stringify(t.delays));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
