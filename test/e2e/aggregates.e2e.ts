@@ -20,9 +20,11 @@ const legendIds = (view: Frame): Promise<string[]> =>
 const tooltipText = (view: Frame): Promise<string> =>
   view.evaluate(() => { const t = (globalThis as any).document.querySelector('.at-tooltip'); return t && !t.hidden ? t.textContent as string : ''; });
 
-/** Screenshots of the panel at 520 and 1400 px in a light and a dark theme. */
-async function looks(wb: Workbench, view: Frame, name: string): Promise<void> {
-  for (const [theme, tag] of [['Light Modern', 'light'], ['Dark Modern', 'dark']] as const) {
+const LIGHT_AND_DARK = [['Light Modern', 'light'], ['Dark Modern', 'dark']] as const;
+
+/** Screenshots of the panel at 520 and 1400 px in these themes (the first switches from whatever is on). */
+async function looks(wb: Workbench, view: Frame, name: string, themes: readonly (readonly [string, string])[] = LIGHT_AND_DARK): Promise<void> {
+  for (const [theme, tag] of themes) {
     await setColorTheme(wb.page, theme);
     for (const width of [520, 1400]) {
       await sizePanel(wb.page, view, width);
@@ -103,6 +105,7 @@ describe('Spans past the budget and delays in the panel', function () {
     assert.match(tip, /instrumenting \.\/tiny_mod\.js/);
     await screenshot(wb.page, 'e2e-delay-hover');
     await wb.page.mouse.move(2, 2);
-    await looks(wb, view, 'delay');
+    // One theme here (the aggregates' spec looked at both): the band is neutral in either.
+    await looks(wb, view, 'delay', [['Light Modern', 'light']]);
   });
 });
