@@ -20,6 +20,7 @@ import { aggregateText, type AggregateBar } from '../shared/chart/aggregates';
 import type { DelayBand } from '../shared/chart/delays';
 import { endOf } from '../shared/chart/lod';
 import { niceStep } from '../shared/chart/ticks';
+import { ease, MORPH_MS, morphRows, morphViewport, rowExtents, type RowExtents } from '../shared/chart/morph';
 import { TimelineModel } from './model/timelineModel';
 import { FrameScheduler } from './render/scheduler';
 import { GanttRenderer, type FloatingSays, type FrameStats } from './render/renderer';
@@ -71,6 +72,9 @@ function isViewState(x: unknown): x is ViewState {
   );
 }
 
+/** Past this many rows a run's final state is drawn at once, without a morph. */
+const MORPH_MAX_ROWS = 2000;
+
 export class TimelineApp implements ChartActions {
   readonly model = new TimelineModel();
   private readonly root: HTMLElement;
@@ -115,6 +119,8 @@ export class TimelineApp implements ChartActions {
   private collapseVersion = 0;
   private filter = '';
   private autoFit = true;
+  /** A morph from the chart before a run's final state to it (see endReplacing), while it lasts. */
+  private morph: { rows: RowExtents; vp: Viewport; start: number } | null = null;
   /** The messages of a run's final state, held until its status arrives (see handleMessage). */
   private replacing: HostToWebviewMessage[] | null = null;
   /** New runs shown since the page loaded (see runShown). */
@@ -206,7 +212,7 @@ export class TimelineApp implements ChartActions {
       scrollTopCss: 0,
       dpr: devicePixelRatio || 1,
     };
-    this.scheduler = new FrameScheduler(() => this.frame(), () => this.model.running && this.model.layout.spanCount > 0);
+    this.scheduler = new FrameScheduler(() => this.frame(), () => this.morph !== null || (this.model.running && this.model.layout.spanCount > 0));
     this.controller = new ChartController(this.canvas, this);
 
     this.search.addEventListener('input', () => {
@@ -258,7 +264,13 @@ export class TimelineApp implements ChartActions {
   private endReplacing(): void {
     const messages = this.replacing ?? [];
     this.replacing = null;
+    // The bars move from where they were to where the new state has them (live mode: the run
+    // before the edit to the run after it), unless the user asked for less motion.
+    const from = this.flat.length && this.flat.length <= MORPH_MAX_ROWS && !this.table.visible && !matchMedia('(prefers-reduced-motion: reduce)').matches
+      ? { rows: rowExtents(this.flat, this.model.nowMs()), vp: this.vp }
+      : null;
     for (const m of messages) this.apply(m);
+    this.morph = from ? { ...from, start: performance.now() } : null;
   }
 
   private apply(msg: HostToWebviewMessage): void {
@@ -518,12 +530,12 @@ export class TimelineApp implements ChartActions {
     this.scheduler.request();
   }
 
-  /** Draws synchronously and returns the frame's counters (benchmarks, screenshots). */
   /** The chart's resolved colours (opaque, as drawn) and the labels the gutter drew: for e2e checks. */
   drawnStyle(): { theme: Theme; gutterLabels: { label: string; drawn: string }[]; gutterCss: number } {
     return { theme: this.theme, gutterLabels: this.renderer.gutterLabels, gutterCss: this.vp.plotLeftCss };
   }
 
+  /** Draws synchronously and returns the frame's counters (benchmarks, screenshots). */
   renderNow(): FrameStats {
     this.scheduler.flush();
     return this.renderer.last;
@@ -767,9 +779,19 @@ export class TimelineApp implements ChartActions {
     const maxScroll = maxScrollTop(this.vp, this.flat.length);
     if (this.vp.scrollTopCss > maxScroll) this.vp = { ...this.vp, scrollTopCss: maxScroll };
     const h = this.hoverState;
+    let rows = this.flat;
+    let vp = this.vp;
+    if (this.morph) {
+      const e = ease((performance.now() - this.morph.start) / MORPH_MS);
+      if (e >= 1) this.morph = null;
+      else {
+        rows = morphRows(this.flat, this.morph.rows, e);
+        vp = morphViewport(this.morph.vp, this.vp, e);
+      }
+    }
     this.renderer.draw({
-      rows: this.flat,
-      vp: this.vp,
+      rows,
+      vp,
       widthCss: this.widthCss,
       theme: this.theme,
       nowMs: this.model.nowMs(),
