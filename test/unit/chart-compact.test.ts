@@ -87,6 +87,32 @@ describe('chart compaction (real runs)', () => {
     }
   });
 
+  it('the busy-wait chefs in Python (time.sleep in a coroutine) draw the rows TypeScript draws: pasta\'s row starts when soup\'s task ends', async () => {
+    const [ts, py] = await Promise.all([run('busy_wait.ts', 50), run('busy_wait.py', 50)]);
+    const c = compactSpans(py.spans, py.wallMs);
+    const rows = layoutSpans(c.spans).flatten();
+    // Three rows: the cooks share one, one after the other, as in TypeScript.
+    assert.deepEqual(outline(rows), [
+      'main()',
+      '  await asyncio.gather(cook("soup", 3), cook("pasta", 3))',
+      '    cook("soup", 3) · time.sleep(tenths / 10)',
+    ]);
+    // The same rows as TypeScript's (what blocked is spelled per language; a block the engine
+    // could not place in the program, line 0, is not one of the program's rows).
+    const program = (t: Timeline) => rowsOf(t).filter((r) => r.line !== 0);
+    const unblocked = (rows: Row[]) => shape(rows).map((l) => l.replace(/ · .*$/, ''));
+    assert.deepEqual(unblocked(rows), unblocked(program(ts)));
+    // Pasta's task was created with soup's, but its body ran only once soup's had returned: its
+    // part of the row is that stretch, drawn as a block; the timeline keeps the task from its creation.
+    const [soup, pasta] = rows[2]!.spans;
+    assert.ok(soup && pasta, 'both cooks are on the row');
+    const [soupTask, pastaTask] = [c.members.get(soup.id)![0]!, c.members.get(pasta.id)![0]!];
+    assert.deepEqual([soup.kind, pasta.kind, soupTask.kind, pastaTask.kind], ['block', 'block', 'task', 'task']);
+    assert.ok(pastaTask.startMs < soupTask.endMs! - 250, `the task span starts at its creation: ${pastaTask.startMs} ms`);
+    assert.equal(pasta.startMs, soupTask.endMs, 'pasta\'s part starts when soup\'s task ends');
+    assert.equal(pasta.endMs, pastaTask.endMs);
+  });
+
   it('breakfast: at most 8 rows, one per await main() wrote, the same in Python', async () => {
     const [ts, py] = await Promise.all([run('../../../examples/workshop/02-breakfast/starter.ts'), run('breakfast.py')]);
     const rows = rowsOf(ts);
@@ -139,6 +165,23 @@ describe('chart compaction rules', () => {
     const c = compactSpans([cook, helper, block], 2002);
     assert.deepEqual(c.spans.map((s) => [s.id, s.kind, s.label]), [[cook.id, 'block', 'cook("soup", 2) · while (Date.now() < end) {}']]);
     assert.equal(c.shownAs.get(block.id), cook.id);
+  });
+
+  it('a task queued behind another task\'s step starts its row when that task ends; with nothing else on the loop it keeps its start', () => {
+    const gather = span({ kind: 'combinator', label: 'asyncio.gather(cook(1), cook(2))', startMs: 0, endMs: 600 });
+    const soup = span({ kind: 'task', label: 'cook(1)', parentId: gather.id, startMs: 0.1, endMs: 300.3 });
+    const soupBlock = span({ kind: 'block', label: 'time.sleep(0.3)', parentId: soup.id, startMs: 0.2, endMs: 300.1 });
+    const pasta = span({ kind: 'task', label: 'cook(2)', parentId: gather.id, startMs: 0.15, endMs: 600 });
+    const pastaBlock = span({ kind: 'block', label: 'time.sleep(0.3)', parentId: pasta.id, startMs: 300.4, endMs: 599.9 });
+    const c = compactSpans([gather, soup, soupBlock, pasta, pastaBlock], 600);
+    assert.deepEqual(c.spans.map((s) => [s.label, s.kind, s.startMs, s.endMs]), [
+      ['asyncio.gather(cook(1), cook(2))', 'combinator', 0, 600],
+      ['cook(1) · time.sleep(0.3)', 'block', 0.1, 300.3],
+      ['cook(2) · time.sleep(0.3)', 'block', 300.3, 600],
+    ]);
+    // Alone, nothing says the task was queued before its block: its row keeps its creation, and
+    // the block (half of it or less) a row of its own.
+    assert.equal(compactSpans([gather, pasta, pastaBlock], 600).spans.length, 3);
   });
 
   it('a rejected member makes the row rejected; a pending one keeps it pending; the input is not changed', () => {

@@ -12,6 +12,11 @@
 //      takes that child in:
 //      `cook("soup", 2)` and its one 2 s wait are one row, as long as the call. A block inside
 //      stays visible: the row is drawn as a block and names the line that blocked.
+//      A task (asyncio) exists from its creation but its body runs only when the loop gets to it:
+//      the time before its body can have run (other code held the loop: see firstRunMs) was spent
+//      queued, not in its own code, so it neither counts against the merge nor is drawn on the
+//      merged row (`gather(cook("soup"), cook("pasta"))` with time.sleep: pasta's row starts when
+//      soup's task ends, as cook('pasta') does in TypeScript); the timeline keeps the task whole.
 // Nothing merges across a fan-out (two or more children), so Promise.all and gather keep their rows.
 
 import type { Outcome, Span, SpanKind } from '../timeline';
@@ -53,23 +58,42 @@ function nearlySame(outer: Node, inner: Node, nowMs: number): boolean {
  * Whether the child lies inside the parent and takes at least half of it: a call that spent most
  * of its time in its own code keeps the wait on a row of its own.
  */
-function within(outer: Node, inner: Node, nowMs: number): boolean {
+function within(outer: Node, inner: Node, nowMs: number, outerStartMs = outer.startMs): boolean {
   if (inner.startMs < outer.startMs) return false;
   if (outer.endMs !== null && (inner.endMs === null || inner.endMs > outer.endMs + 0.001)) return false;
-  return (inner.endMs ?? nowMs) - inner.startMs >= 0.5 * ((outer.endMs ?? nowMs) - outer.startMs);
+  return (inner.endMs ?? nowMs) - inner.startMs >= 0.5 * ((outer.endMs ?? nowMs) - outerStartMs);
+}
+
+/**
+ * The earliest a task's body can have started running, given that its only child began at
+ * `child.startMs`. A body runs in one step up to its first await, so that step held the loop from
+ * its start to the child's, and no other code ran meanwhile: not a block, and not another task's
+ * last step, which ends when that task does. So the body started after the latest such end that
+ * falls between the task's creation and its child's start; at its creation when there is none.
+ * `loopEnds`: the ends of the run's blocks and tasks, by time.
+ */
+function firstRunMs(task: Node, child: Node, loopEnds: readonly { id: number; atMs: number }[]): number {
+  const own = new Set(child.members.map((m) => m.id));
+  own.add(task.span.id);
+  let at = task.startMs;
+  for (const e of loopEnds) {
+    if (e.atMs > child.startMs) break;
+    if (e.atMs > at && !own.has(e.id)) at = e.atMs;
+  }
+  return at;
 }
 
 const outcomeOf = (members: readonly Span[]): Outcome =>
   members.some((m) => m.outcome === 'rejected') ? 'rejected' : members.some((m) => m.endMs === null) ? 'pending' : 'fulfilled';
 
-function merge(outer: Node, inner: Node, label: string, kind: SpanKind, children: Node[]): Node {
+function merge(outer: Node, inner: Node, label: string, kind: SpanKind, children: Node[], startMs = Math.min(outer.startMs, inner.startMs)): Node {
   const members = [...outer.members, ...inner.members];
   const ends = members.map((m) => m.endMs);
   return {
     span: outer.span,
     members,
     children,
-    startMs: Math.min(outer.startMs, inner.startMs),
+    startMs,
     endMs: ends.includes(null) ? null : Math.max(...(ends as number[])),
     kind,
     label,
@@ -80,7 +104,7 @@ function merge(outer: Node, inner: Node, label: string, kind: SpanKind, children
  * Compacts a tree bottom-up without recursion: a tree is as deep as the program's recursion (an
  * async function that recursed 10,000 times until the stack overflowed), deeper than our own stack.
  */
-function compactTree(root: Node, nowMs: number): Node {
+function compactTree(root: Node, nowMs: number, loopEnds: readonly { id: number; atMs: number }[]): Node {
   const stack: Array<{ node: Node; next: number }> = [{ node: root, next: 0 }];
   for (;;) {
     const top = stack[stack.length - 1];
@@ -89,7 +113,7 @@ function compactTree(root: Node, nowMs: number): Node {
       continue;
     }
     stack.pop();
-    const done = compactNode(top.node, nowMs);
+    const done = compactNode(top.node, nowMs, loopEnds);
     if (!stack.length) return done;
     const parent = stack[stack.length - 1];
     parent.node.children[parent.next - 1] = done;
@@ -97,7 +121,7 @@ function compactTree(root: Node, nowMs: number): Node {
 }
 
 /** One node whose children are compacted already. */
-function compactNode(node: Node, nowMs: number): Node {
+function compactNode(node: Node, nowMs: number, loopEnds: readonly { id: number; atMs: number }[]): Node {
   if (node.children.length !== 1) return node;
   const child = node.children[0];
   // A call nobody awaited is drawn in its own lane: it never folds into the code that started it.
@@ -123,11 +147,13 @@ function compactNode(node: Node, nowMs: number): Node {
   // 3. A call or task and its one leaf child that takes at least half of it. The row keeps the
   // call's own extent, so the time it spent before or after that child is still drawn (work long
   // enough to block is a child of its own, which stops the merge).
-  if ((outerKind === 'call' || outerKind === 'task') && child.children.length === 0 && within(node, child, nowMs)) {
-    if (child.kind !== 'block') return merge(node, child, node.label, node.kind, []);
+  // A task's row starts when its body can first have run (see firstRunMs).
+  const startMs = outerKind === 'task' ? firstRunMs(node, child, loopEnds) : node.startMs;
+  if ((outerKind === 'call' || outerKind === 'task') && child.children.length === 0 && within(node, child, nowMs, startMs)) {
+    if (child.kind !== 'block') return merge(node, child, node.label, node.kind, [], Math.min(startMs, child.startMs));
     // The line that blocked is what the learner needs to see: `cook("soup", 2) · while (…) {}`.
     const blocked = child.members.find((m) => m.kind === 'block');
-    return merge(node, child, blocked ? `${node.label} · ${blocked.label}` : node.label, 'block', []);
+    return merge(node, child, blocked ? `${node.label} · ${blocked.label}` : node.label, 'block', [], Math.min(startMs, child.startMs));
   }
   return node;
 }
@@ -167,8 +193,11 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
     }
   };
   roots.sort(byStart);
+  const loopEnds: { id: number; atMs: number }[] = [];
+  for (const s of spans) if ((s.kind === 'block' || s.kind === 'task') && s.endMs !== null) loopEnds.push({ id: s.id, atMs: s.endMs });
+  loopEnds.sort((a, b) => a.atMs - b.atMs);
   // A root whose parent has not arrived keeps its parent id, so a live layout waits for it.
-  for (const r of roots) emit(compactTree(r, nowMs), r.span.parentId);
+  for (const r of roots) emit(compactTree(r, nowMs, loopEnds), r.span.parentId);
   return { spans: out, members, shownAs };
 }
 
