@@ -650,7 +650,10 @@ export class TimelineApp implements ChartActions {
 
   private ensureRows(): void {
     const layout = this.model.chartRows().layout;
-    const key = `${layout.structureVersion}|${this.collapseVersion}|${this.filter}|${layout.rowCount}|${layout === this.lastLayout}`;
+    // Each rebuilt layout counts: two rebuilt in a row with the same shape (the last rows streamed,
+    // then the final timeline's) must not pass for the one already flattened.
+    if (layout !== this.lastLayout) this.layoutGeneration++;
+    const key = `${this.layoutGeneration}|${layout.structureVersion}|${this.collapseVersion}|${this.filter}|${layout.rowCount}`;
     if (key === this.flatKey) return;
     if (layout !== this.lastLayout) {
       // The rows were rebuilt (compacted rows while running, or the All spans toggle): the
@@ -668,6 +671,7 @@ export class TimelineApp implements ChartActions {
     for (let i = 0; i < this.flat.length; i++) this.flatIndex.set(this.flat[i], i);
   }
   private lastLayout: unknown = null;
+  private layoutGeneration = 0;
 
   private resize(): void {
     const w = this.chart.clientWidth;
