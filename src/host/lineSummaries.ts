@@ -7,7 +7,7 @@ import type { Timeline } from '../shared/timeline';
 export interface LineSummary {
   /** 1-based line. */
   line: number;
-  /** e.g. `2.00 s`, `×3 · 4.10 s`, `blocked 2.00 s`. */
+  /** e.g. `2.00 s`, `4.10 s ×3`, `blocked 2.00 s`: the time first, so a line cut at the editor's edge still shows it. */
   text: string;
   /** Longer text for the hover. */
   hover: string;
@@ -34,10 +34,10 @@ function tally(map: Map<number, Tally>, line: number, startMs: number, ms: numbe
   if (outcome === 'pending') t.pending++;
 }
 
-/** The line's time: how long it kept something waiting (overlapping awaits count once). */
+/** The line's time: how long it kept something waiting (overlapping awaits count once), then how many. */
 function describe(t: Tally): string {
   const time = formatDuration(t.unionMs);
-  let text = t.count > 1 ? `×${t.count} · ${time}` : time;
+  let text = t.count > 1 ? `${time} ×${t.count}` : time;
   if (t.rejected) text += t.count > 1 ? ` · ${t.rejected} rejected` : ' · rejected';
   if (t.pending) text += t.count > 1 ? ` · ${t.pending} pending` : ' · pending';
   return text;
@@ -45,7 +45,7 @@ function describe(t: Tally): string {
 
 /**
  * One summary per line that awaited or blocked: awaits as their summed time (a loop's line reads
- * `×3 · 4.10 s`), blocks as `blocked …`. Pending spans count up to the end of the run.
+ * `4.10 s ×3`), blocks as `blocked …`. Pending spans count up to the end of the run.
  */
 export function lineSummaries(timeline: Timeline): LineSummary[] {
   const awaits = new Map<number, Tally>();
