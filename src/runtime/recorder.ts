@@ -52,12 +52,15 @@ export class Frame extends Handle {
   returned: unknown = undefined;
   /** An async call that returned a promise: that promise, until it settles. */
   waitsOn: unknown = undefined;
-  /** The aggregate an unrecorded async call is counted in (its end moves the aggregate's end); -1: none. */
+  /** The aggregate slot an unrecorded async call is counted in (its end moves the aggregate's end); -1: none. */
   slot = -1;
+  /** The aggregates' generation that slot belongs to. */
+  slotGen = 0;
   /** The parent id of that aggregate. */
   slotParent = 0;
   /** The aggregate the current unrecorded await (aw === SKIPPED) is counted in; -1: none. */
   awSlot = -1;
+  awGen = 0;
   awSite = 0;
   awParent = 0;
   a0: unknown; a1: unknown; a2: unknown; a3: unknown;
@@ -97,8 +100,8 @@ class Aggregates {
   private readonly touchedGen: number[] = [];
   /** (parent, site) -> slot carrying only the end of a span counted before the last flush (count 0). */
   private readonly endOf = new MapCtor<number, number>();
-  /** Bumped by each flush: a slot reference from before it is stale. */
-  private gen = 0;
+  /** Bumped by each flush: a slot from before it is stale. */
+  gen = 0;
   private lastSite = -1;
   private lastParent = -1;
   private lastSlot = -1;
@@ -109,8 +112,15 @@ class Aggregates {
   last = new Float64Array(64);
   n = 0;
 
-  /** Counts one span of `site` under span `parentId` begun at `t`; returns a reference for end(). */
-  add(site: number, parentId: number, t: number): number {
+  constructor(private readonly clock: () => number) {}
+
+  /**
+   * Counts one span of `site` under span `parentId`; returns its slot for end() (with `gen`).
+   * The clock is read only for a new slot (its first start): a counted span's time is its end's,
+   * read once, by end(). `before` is a time the span began at or after (the recorder's last clock
+   * reading): the slot's extent covers spans that never end.
+   */
+  add(site: number, parentId: number, before: number): number {
     let i: number;
     if (site === this.lastSite && parentId === this.lastParent) i = this.lastSlot;
     else {
@@ -121,24 +131,24 @@ class Aggregates {
         this.touched[this.touched.length] = site;
       }
       const found = MapPrototypeGet(m, parentId);
-      if (found === undefined) MapPrototypeSet(m, parentId, (i = this.slot(site, parentId, t)));
+      if (found === undefined) MapPrototypeSet(m, parentId, (i = this.slot(site, parentId, this.clock())));
       else i = found;
       this.lastSite = site;
       this.lastParent = parentId;
       this.lastSlot = i;
     }
     this.count[i]++;
-    if (t > this.last[i]) this.last[i] = t;
-    return this.gen * SLOT_SPAN + i;
+    if (before > this.last[i]) this.last[i] = before;
+    return i;
   }
 
   /**
-   * A counted span ended at `t` (`ref` from add()). When its aggregate went out with a flush
-   * since, an aggregate of 0 spans carries the end (the engine extends the pair's last one).
+   * A counted span ended at `t` (`slot` and `gen` from add()). When its aggregate went out with a
+   * flush since, an aggregate of 0 spans carries the end (the engine extends the pair's last one).
    */
-  end(ref: number, site: number, parentId: number, t: number): void {
+  end(slot: number, gen: number, site: number, parentId: number, t: number): void {
     let i: number;
-    if (MathFloor(ref / SLOT_SPAN) === this.gen) i = ref % SLOT_SPAN;
+    if (gen === this.gen) i = slot;
     else {
       const key = parentId * 4294967296 + site;
       const bySite = this.bySite[site];
@@ -183,8 +193,6 @@ class Aggregates {
   }
 }
 
-/** Slot references: generation * SLOT_SPAN + slot. */
-const SLOT_SPAN = 1 << 26;
 
 
 export class Recorder {
@@ -199,7 +207,9 @@ export class Recorder {
   /** Spans listed so far, and how many the run may list. */
   private listed = 0;
   private budget: number;
-  private readonly aggregates = new Aggregates();
+  private readonly aggregates = new Aggregates(() => this.clock());
+  /** The recorder's last reading of the clock. */
+  private lastT = 0;
   /** Combinator spans whose argument list is being evaluated. */
   private combinators: Array<{ h: Handle | null; before: Handle | null }> = [];
   /** The array an awaited combinator was given, until cc() takes it. */
@@ -232,6 +242,11 @@ export class Recorder {
   constructor(private readonly transport: ChildTransport, private readonly now: () => number, options: RecorderOptions) {
     this.cap = options.maxSpansPerSite;
     this.budget = options.maxSpans ?? Infinity;
+  }
+
+  /** Reads the clock (ms since the run's start). */
+  private clock(): number {
+    return (this.lastT = this.now());
   }
 
   configure(options: RecorderOptions): void {
@@ -296,7 +311,13 @@ export class Recorder {
     let p = parent;
     while (p !== null && p.id <= 0) p = p.parent;
     const parentId = (this.aggParent = p === null ? 0 : p.id);
-    return this.aggregates.add(site, parentId, this.now());
+    return this.aggregates.add(site, parentId, this.lastT);
+  }
+
+  /** A span counted past the budget whose end is never reported (timers, combinators): its start is read. */
+  private aggregateStart(site: number, parent: Handle | null): void {
+    const slot = this.aggregate(site, parent);
+    if (slot >= 0) this.aggregates.end(slot, this.aggregates.gen, site, this.aggParent, this.clock());
   }
 
   private materialize(h: Handle): number {
@@ -309,11 +330,11 @@ export class Recorder {
   }
 
   private closeSpan(h: Handle, outcome: number): void {
-    if (h.id > 0) this.transport.record(OP_CLOSE, h.id, outcome, 0, this.now());
+    if (h.id > 0) this.transport.record(OP_CLOSE, h.id, outcome, 0, this.clock());
   }
 
   private open(site: number, parent: Handle | null): Handle {
-    const h = new Handle(site, this.now(), parent);
+    const h = new Handle(site, this.clock(), parent);
     this.materialize(h);
     return h;
   }
@@ -331,13 +352,14 @@ export class Recorder {
       // synchronous call would only be one if it held the thread, which is not timed here.
       if (this.siteTable[site].fn) {
         f.slot = this.aggregate(site, parent);
+        f.slotGen = this.aggregates.gen;
         f.slotParent = this.aggParent;
       }
       else if (this.listed >= this.budget) this.dropped++;
       // The work of an uncounted call belongs to its caller.
       return f;
     }
-    const f = new Frame(site, this.now(), parent);
+    const f = new Frame(site, this.clock(), parent);
     f.prev = parent;
     f.a0 = a0; f.a1 = a1; f.a2 = a2; f.a3 = a3;
     if (this.siteTable[site].fn) this.materialize(f); // async and generator calls are always spans
@@ -358,13 +380,13 @@ export class Recorder {
     this.current = f.prev;
     this.lastFrame = f;
     if (!f.recorded) {
-      if (f.slot >= 0) this.aggregates.end(f.slot, f.site, f.slotParent, this.now());
+      if (f.slot >= 0) this.aggregates.end(f.slot, f.slotGen, f.site, f.slotParent, this.clock());
       return;
     }
     const outcome = f.failed ? OUTCOME_REJECTED : OUTCOME_FULFILLED;
     if (f.id === 0) {
       // A synchronous call no child needed: a span only if it held the thread long enough.
-      if (this.now() - f.start < SYNC_CALL_MIN_MS) return;
+      if (this.clock() - f.start < SYNC_CALL_MIN_MS) return;
       this.materialize(f);
     }
     const r = f.returned;
@@ -404,6 +426,7 @@ export class Recorder {
     } else {
       f.aw = SKIPPED;
       f.awSlot = this.aggregate(site, this.current);
+      f.awGen = this.aggregates.gen;
       f.awSite = site;
       f.awParent = this.aggParent;
     }
@@ -434,7 +457,7 @@ export class Recorder {
       if (h.pv !== null) this.unlink(h);
       this.closeSpan(h, outcome);
     } else if (h === SKIPPED && f.awSlot >= 0) {
-      this.aggregates.end(f.awSlot, f.awSite, f.awParent, this.now());
+      this.aggregates.end(f.awSlot, f.awGen, f.awSite, f.awParent, this.clock());
       f.awSlot = -1;
     }
     const outer = f.awOuter && f.awOuter.length ? f.awOuter.pop()! : null;
@@ -596,7 +619,7 @@ export class Recorder {
     if (this.admit(site)) {
       h = this.open(site, before);
       this.current = h;
-    } else this.aggregate(site, before);
+    } else this.aggregateStart(site, before);
     this.combinators.push({ h, before });
   }
 
@@ -644,7 +667,7 @@ export class Recorder {
     if (site < 0) return null;
     this.pendingTimerSite = -1;
     if (this.admit(site)) return this.open(site, this.current);
-    this.aggregate(site, this.current);
+    this.aggregateStart(site, this.current);
     return null;
   }
 
@@ -655,7 +678,7 @@ export class Recorder {
   /** A new span of the same site (a setInterval's next period), or null past the cap. */
   reopenTimer(h: Handle): Handle | null {
     if (this.admit(h.site)) return this.open(h.site, h.parent);
-    this.aggregate(h.site, h.parent);
+    this.aggregateStart(h.site, h.parent);
     return null;
   }
 
