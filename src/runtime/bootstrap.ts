@@ -10,7 +10,7 @@ import Module from 'node:module';
 
 import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
-import { ChildTransport, createSharedChannel, ownCopy, type ChannelEnd, type SealKey } from './transport';
+import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
 import { lookAlike, patchBlockingCalls, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
 import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
@@ -40,7 +40,7 @@ function main(): void {
   });
   const seal = readKey(control);
   const channel = createSharedChannel();
-  const transport = new ChildTransport(ends.events, seal, channel);
+  const transport = new ChildTransport(ends.events, seal, channel, true);
   // The runtime's clock is its own: the program may replace performance.now (fake timers), and a
   // time warp replaces it on purpose.
   const perfNow = performance.now.bind(performance);
@@ -307,7 +307,10 @@ function keepFromChildren(ends: ReturnType<typeof takeChannel>): void {
     // out of descriptors: the copies go where they can
   }
   try {
-    ends.events.fd = ownCopy(ends.events.fd, 'write');
+    // Non-blocking: the snippet never waits for the engine to read (see ChildTransport).
+    const events = ends.events.fd;
+    ends.events.fd = ownCopy(events, 'write', true);
+    if (ends.events.fd === events) makeNonBlocking(events);
     ends.watchdog.fd = ownCopy(ends.watchdog.fd, 'write');
     ends.control = ownCopy(ends.control, 'read');
   } finally {
@@ -460,7 +463,7 @@ function installExitHooks(
         }
         recorder.flushDropped();
         transport.send({ type: 'exit', code, atMs: now() });
-        transport.flush();
+        transport.flush(true);
         releaseWatchdog();
       }
       return result;

@@ -725,11 +725,14 @@ export class Recorder {
     });
   }
 
-  /** Sends everything recorded so far (the watchdog calls it before a kill). */
-  flushNow(): void {
+  /**
+   * Sends everything recorded so far. `all` (the watchdog's call before a kill): also what the
+   * transport held back for the engine, waiting until it is taken.
+   */
+  flushNow(all = false): void {
     if (this.transport.busy) return;
     this.flushDropped();
-    this.transport.flush();
+    this.transport.flush(all);
   }
 
   /** Reports the spans that were only counted: per site and parent past the budget, in all past a cap. */

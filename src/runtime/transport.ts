@@ -7,7 +7,7 @@
 // program closed, or closed and opened a file on, is never written to again.
 import * as fs from 'node:fs';
 
-import { JSONStringify } from './primordials';
+import { AtomicsWait, JSONStringify } from './primordials';
 
 import {
   FRAME_EVENTS, FRAME_HEADER_BYTES, FRAME_JSON, FRAME_SEALED, RECORD_WORDS, SEAL_MAC_BYTES, type ChildMessage, type SealMac,
@@ -20,6 +20,7 @@ const writeSync = fs.writeSync;
 const openSync = fs.openSync;
 const closeSync = fs.closeSync;
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+const ErrorCtor = Error;
 
 export const RECORD_CAPACITY = 4096;
 const JSON_CAPACITY = 1 << 20;
@@ -29,6 +30,7 @@ export const ST_RECORDS = 0; // records in the buffer
 export const ST_JSON = 1; // bytes of JSON frames in the buffer
 export const ST_LOCK = 2; // 1 while a thread is flushing or appending a JSON frame
 export const ST_SEQ = 3; // the next sealed frame's number on the events stream (both threads write it)
+export const ST_BACKLOG = 4; // 1 while the main thread holds frames back for a full channel (they go first)
 
 export interface SharedChannel {
   state: SharedArrayBuffer;
@@ -38,7 +40,7 @@ export interface SharedChannel {
 
 export function createSharedChannel(): SharedChannel {
   return {
-    state: new SharedArrayBuffer(16),
+    state: new SharedArrayBuffer(32),
     records: new SharedArrayBuffer(RECORD_CAPACITY * RECORD_WORDS * 8),
     json: new SharedArrayBuffer(JSON_CAPACITY),
   };
@@ -47,24 +49,64 @@ export function createSharedChannel(): SharedChannel {
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /** How long a writer waits before it tries a full pipe again. */
 const PIPE_FULL_WAIT_MS = 0.05;
+/**
+ * Frames the main thread holds back while the engine has not read the channel yet, before it
+ * waits for the engine (the tool's time, never the snippet's: see ChildTransport).
+ */
+export const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Writes what of `bytes` from `off` the channel takes now. Returns the new offset (bytes.length
+ * when all went), or -1 if the reader is gone. A full non-blocking channel (EAGAIN) ends it early.
+ */
+function writeSome(fd: number, bytes: Uint8Array, off: number): number {
+  // A full channel throws: without a stack trace that costs microseconds, not tens of them.
+  const limit = ErrorCtor.stackTraceLimit;
+  ErrorCtor.stackTraceLimit = 0;
+  try {
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    return off;
+  } catch (err: any) {
+    if (err?.code === 'EAGAIN') return off;
+    return -1; // EPIPE/EBADF: the engine is gone; the user's program goes on regardless
+  } finally {
+    ErrorCtor.stackTraceLimit = limit;
+  }
+}
 
 /** Writes all of `bytes`, waiting out a full pipe instead of dropping data. Returns false if the reader is gone. */
 export function writeFully(fd: number, bytes: Uint8Array): boolean {
   let off = 0;
-  while (off < bytes.length) {
-    try {
-      off += writeSync(fd, bytes, off, bytes.length - off);
-    } catch (err: any) {
-      if (err?.code === 'EAGAIN') {
-        // Only on a non-blocking channel (ours is blocking unless something set O_NONBLOCK): the
-        // engine drains it within microseconds once it runs, so wait briefly, not a whole ms.
-        Atomics.wait(sleepCell, 0, 0, PIPE_FULL_WAIT_MS);
-        continue;
-      }
-      return false; // EPIPE/EBADF: the engine is gone; the user's program goes on regardless
-    }
+  for (;;) {
+    off = writeSome(fd, bytes, off);
+    if (off < 0) return false;
+    if (off === bytes.length) return true;
+    // A full non-blocking channel: the engine drains it within microseconds once it runs, so wait
+    // briefly, not a whole ms. The runtime's own Atomics.wait: the snippet's is watched as a block.
+    AtomicsWait(sleepCell, 0, 0, PIPE_FULL_WAIT_MS);
   }
-  return true;
+}
+
+/** Sockets kept open so that the descriptors they made non-blocking are never closed by a collection. */
+const nonBlockingSockets: unknown[] = [];
+
+/**
+ * Makes a channel socket (the engine gave socket pairs, not pipes: ownCopy keeps those as they
+ * are) non-blocking, so that a write the engine is not ready for returns at once (EAGAIN) instead
+ * of holding the snippet until the engine runs. Node has no fcntl: wrapping the descriptor in a
+ * net.Socket sets O_NONBLOCK (on the open socket, which only this process and its threads use);
+ * the socket itself is never read from or written to, and the descriptor is never closed.
+ */
+export function makeNonBlocking(fd: number): boolean {
+  try {
+    const net = require('node:net') as typeof import('node:net');
+    const socket = new net.Socket({ fd, readable: false, writable: true });
+    socket.unref();
+    nonBlockingSockets[nonBlockingSockets.length] = socket;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** One pipe of the channel as the runtime took it: its descriptor and which pipe that was. */
@@ -88,7 +130,7 @@ export interface SealKey {
  * closed), or `fd` itself where that cannot be done: a socket (an engine that could not make
  * pipes, see engine/channelPipes.ts) or no /proc.
  */
-export function ownCopy(fd: number, direction: 'read' | 'write'): number {
+export function ownCopy(fd: number, direction: 'read' | 'write', nonBlocking = false): number {
   const proc = `/proc/self/fd/${fd}`;
   try {
     if (!fstatSync(fd).isFIFO()) return fd;
@@ -97,12 +139,16 @@ export function ownCopy(fd: number, direction: 'read' | 'write'): number {
       copy = openSync(proc, O_RDONLY | O_NONBLOCK);
     } else {
       // Opening a pipe to write waits for a reader: try without waiting first (ENXIO: the engine
-      // is gone), then open it blocking, as the inherited end was.
+      // is gone), then open it blocking, as the inherited end was, unless `nonBlocking` (the
+      // main thread's events: see ChildTransport).
       const probe = openSync(proc, O_WRONLY | O_NONBLOCK);
-      try {
-        copy = openSync(proc, O_WRONLY);
-      } finally {
-        closeSync(probe);
+      if (nonBlocking) copy = probe;
+      else {
+        try {
+          copy = openSync(proc, O_WRONLY);
+        } finally {
+          closeSync(probe);
+        }
       }
     }
     closeSync(fd);
@@ -130,9 +176,78 @@ export function intact(end: ChannelEnd): boolean {
 export class StreamWriter {
   private alive = true;
   readonly #seal: SealKey | undefined;
+  /** Whole frames (the first maybe partly written) the channel did not take yet, in order. */
+  private backlog: Uint8Array[] = [];
+  private backlogHead = 0;
+  private backlogOffset = 0;
+  private backlogBytes = 0;
 
-  constructor(readonly end: ChannelEnd, readonly stream: number, seal: SealKey | undefined, private readonly seq: Int32Array, private readonly seqIndex: number) {
+  /**
+   * `backlogState`: a writer that holds frames back when the channel is full (the main thread's,
+   * on a non-blocking channel) says so in its [ST_BACKLOG], so that the watchdog leaves the
+   * shared buffers to it; without it, a full channel is waited out.
+   */
+  constructor(
+    readonly end: ChannelEnd, readonly stream: number, seal: SealKey | undefined, private readonly seq: Int32Array, private readonly seqIndex: number,
+    private readonly backlogState?: Int32Array,
+  ) {
     this.#seal = seal;
+  }
+
+  /** Bytes held back for a full channel. */
+  get pending(): number {
+    return this.backlogBytes;
+  }
+
+  /** Sends what was held back, as far as the channel takes it now; with `wait`, all of it. */
+  drain(wait: boolean): void {
+    while (this.backlogHead < this.backlog.length) {
+      if (!this.alive) break;
+      const bytes = this.backlog[this.backlogHead];
+      const off = writeSome(this.end.fd, bytes, this.backlogOffset);
+      if (off < 0) {
+        this.alive = false;
+        break;
+      }
+      this.backlogBytes -= off - this.backlogOffset;
+      if (off < bytes.length) {
+        this.backlogOffset = off;
+        if (!wait) return;
+        AtomicsWait(sleepCell, 0, 0, PIPE_FULL_WAIT_MS);
+        continue;
+      }
+      this.backlog[this.backlogHead++] = EMPTY;
+      this.backlogOffset = 0;
+    }
+    this.backlog = [];
+    this.backlogHead = this.backlogOffset = this.backlogBytes = 0;
+    if (this.backlogState) this.backlogState[ST_BACKLOG] = 0;
+  }
+
+  /** `bytes` (a buffer nobody writes again) to the channel now, or after what is held back. */
+  private put(bytes: Uint8Array): void {
+    if (!this.backlogState) {
+      this.alive = writeFully(this.end.fd, bytes);
+      return;
+    }
+    if (this.backlogHead === this.backlog.length) {
+      const off = writeSome(this.end.fd, bytes, 0);
+      if (off < 0) {
+        this.alive = false;
+        return;
+      }
+      if (off === bytes.length) return;
+      this.backlogState[ST_BACKLOG] = 1;
+      this.backlog[this.backlog.length] = bytes;
+      this.backlogOffset = off;
+      this.backlogBytes = bytes.length - off;
+    } else {
+      this.backlog[this.backlog.length] = bytes;
+      this.backlogBytes += bytes.length;
+      this.drain(false);
+    }
+    // The engine has fallen this far behind: wait for it (the runtime's time, not the snippet's).
+    if (this.backlogBytes > MAX_BACKLOG_BYTES) this.drain(true);
   }
 
   /** A buffer for `n` bytes of frames at FRAME_HEADER_BYTES, with room for the seal around them. */
@@ -150,7 +265,7 @@ export class StreamWriter {
     }
     const seal = this.#seal;
     if (!seal) {
-      this.alive = writeFully(this.end.fd, buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
+      this.put(buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
       return;
     }
     const seq = this.seq[this.seqIndex];
@@ -158,7 +273,7 @@ export class StreamWriter {
     new DataView(buf.buffer, buf.byteOffset).setUint32(0, n + SEAL_MAC_BYTES, true);
     buf[4] = FRAME_SEALED;
     buf.set(sealTag(seal.mac, seal.key, this.stream, seq, buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n)), FRAME_HEADER_BYTES + n);
-    this.alive = writeFully(this.end.fd, buf);
+    this.put(buf);
   }
 
   /** One JSON frame. */
@@ -172,6 +287,14 @@ export class StreamWriter {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The main thread's channel. It never waits for the engine in normal operation: on a channel
+ * made non-blocking (makeNonBlocking), frames the engine has not read yet are held back and sent
+ * at the next flush (the lag probe flushes every 10 ms), all of them at exit or stop (flush(true)).
+ * Only past MAX_BACKLOG_BYTES does it wait, and that wait is the runtime's own, in no snippet code.
+ */
 export class ChildTransport {
   readonly state: Int32Array;
   readonly records: Float64Array;
@@ -179,11 +302,20 @@ export class ChildTransport {
   private readonly encoder = new TextEncoder();
   readonly #out: StreamWriter;
 
-  constructor(end: ChannelEnd, seal: SealKey | undefined, readonly channel: SharedChannel) {
+  /**
+   * `nonBlocking`: the channel's descriptor is or will be non-blocking (ownCopy's, makeNonBlocking):
+   * hold frames back rather than wait. On a blocking descriptor every write completes, so nothing is.
+   */
+  constructor(end: ChannelEnd, seal: SealKey | undefined, readonly channel: SharedChannel, nonBlocking = false) {
     this.state = new Int32Array(channel.state);
     this.records = new Float64Array(channel.records);
     this.json = new Uint8Array(channel.json);
-    this.#out = new StreamWriter(end, 0, seal, this.state, ST_SEQ);
+    this.#out = new StreamWriter(end, 0, seal, this.state, ST_SEQ, nonBlocking ? this.state : undefined);
+  }
+
+  /** Bytes held back for the engine (see the class comment). */
+  get pending(): number {
+    return this.#out.pending;
   }
 
   /**
@@ -242,13 +374,18 @@ export class ChildTransport {
     flushChannel(this.#out, this.state, this.records, this.json);
   }
 
-  /** JSON frames first (site tables must precede the events that use them), then the records. */
-  flush(): void {
+  /**
+   * JSON frames first (site tables must precede the events that use them), then the records.
+   * `all`: at exit or stop, wait until the engine has taken everything held back too.
+   */
+  flush(all = false): void {
     // A flush can be interrupted by the watchdog's evaluate of flushNow(): never nest two.
     if (this.state[ST_LOCK]) return;
     this.state[ST_LOCK] = 1;
     try {
+      this.#out.drain(false);
       flushChannel(this.#out, this.state, this.records, this.json);
+      if (all) this.#out.drain(true);
     } finally {
       this.state[ST_LOCK] = 0;
     }

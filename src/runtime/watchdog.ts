@@ -14,7 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
-import { flushChannel, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
+import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
 import { PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
@@ -46,6 +46,8 @@ const debug = (msg: string) => {
 /** Only while the main thread cannot touch its buffers (paused, or in a native call). */
 function flushMainBuffers(): void {
   if (state[ST_LOCK]) return; // the main thread was paused inside its own flush: it finishes it
+  // The main thread holds frames back for a full channel: they go first, so the buffers wait for it.
+  if (state[ST_BACKLOG]) return;
   flushChannel(eventsOut, state, records, json);
 }
 
@@ -479,7 +481,7 @@ async function onStop(): Promise<void> {
   // the report is what a stopped run is for, so it gets a quarter of the engine's grace.
   const answered = await withTimeout(
     post('Runtime.evaluate', {
-      expression: `(r => r && (r.reportPending('stop'), r.flushNow()))(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`,
+      expression: `(r => r && (r.reportPending('stop'), r.flushNow(true)))(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`,
       silent: true,
     }),
     250,

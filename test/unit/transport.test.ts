@@ -1,0 +1,74 @@
+// The child's side of the event channel, in a real child process on a real socket: the program
+// never waits for the engine to read, and nothing is lost or reordered when the engine is late.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+
+import { FrameDecoder } from '../../src/engine/frameDecoder';
+import { RECORD_WORDS } from '../../src/shared/runtimeProtocol';
+
+const CHILD = `
+const fs = require('node:fs');
+const { ChildTransport, createSharedChannel, makeNonBlocking } = require(${JSON.stringify(path.resolve(__dirname, '../../src/runtime/transport.ts'))});
+const st = fs.fstatSync(3);
+const t = new ChildTransport({ fd: 3, dev: st.dev, ino: st.ino }, { key: Buffer.from(process.argv[1], 'hex'), mac: 'poly1305' }, createSharedChannel(), makeNonBlocking(3));
+const n = Number(process.argv[2]);
+for (let i = 0; i < n; i++) {
+  t.record(1, i + 1, 0, 0, i);
+  if (i % 10000 === 0) t.flush();
+}
+t.flush();
+// Everything is recorded while the engine has read nothing: the program went on.
+process.stdout.write('recorded ' + t.pending + '\\n');
+t.flush(true);
+`;
+
+describe('child transport', () => {
+  it('a program never waits for an engine that is not reading: what it records is held back and arrives whole and in order', async function () {
+    this.timeout(60_000);
+    // 400,000 records are 16 MB: far more than a socket holds before the engine reads.
+    const n = 400_000;
+    const key = randomBytes(32);
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', CHILD, key.toString('hex'), String(n)], {
+      stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+    });
+    const events = child.stdio[3] as Readable;
+    events.pause();
+    let out = '';
+    const recorded = await new Promise<string>((resolve, reject) => {
+      // Before the transport held frames back, the child blocked in write() with the socket full and
+      // never got here: the engine, not reading, waited for it.
+      const timer = setTimeout(() => reject(new Error(`the child waited for the engine to read (stdout: ${JSON.stringify(out)})`)), 30_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(out);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`child exited ${code} before it recorded everything`)));
+    });
+    assert.match(recorded, /^recorded \d+\n$/);
+    assert.ok(Number(/\d+/.exec(recorded)![0]) > 0, 'frames were held back for the engine');
+    // Now the engine reads: every record arrives, sealed frames in sequence, records in order.
+    const decoder = new FrameDecoder({ key, mac: 'poly1305', stream: 0 });
+    let next = 1;
+    let bad = '';
+    events.on('data', (chunk: Buffer) => {
+      decoder.push(chunk, (f) => {
+        if (f.type !== 'events') return;
+        for (let i = 0; i < f.records.length; i += RECORD_WORDS) {
+          if (f.records[i + 1] !== next && !bad) bad = `record ${next} came as ${f.records[i + 1]}`;
+          next++;
+        }
+      });
+    });
+    events.resume();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    assert.equal(bad, '');
+    assert.equal(next - 1, n);
+  });
+});
