@@ -145,7 +145,7 @@ function main(): void {
   const tick = () => {
     probe[PROBE_LAST_TICK] = recorder.tickAt = timeOrigin + perfNow();
     drainLoader();
-    recorder.flushDropped();
+    recorder.flushDropped(true);
     transport.flush();
   };
   const interval = setIntervalUnpatched(tick, 10);

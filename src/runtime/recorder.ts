@@ -75,6 +75,12 @@ export interface RecorderOptions {
   maxSpans?: number;
 }
 
+/** The aggregates' time bins: their width's bounds, and the pairs per bin that widen or narrow them. */
+const MIN_BIN_MS = 10;
+const MAX_BIN_MS = 1000;
+const BIN_PAIRS_HIGH = 2048;
+const BIN_PAIRS_LOW = 256;
+
 /** Caps on what the end-of-run report lists. */
 const MAX_FLOATING = 200;
 const MAX_CLEARED = 200;
@@ -93,7 +99,14 @@ const MapPrototypeClear = uncurryThis(Map.prototype.clear) as (m: Map<unknown, u
 const MathFloor = Math.floor;
 
 class Aggregates {
-  /** Slots since the last flush, by site, then by parent id (small integers: fast Map keys). */
+  /**
+   * Each site's pair of this generation (the common case: one parent per site and flush), read
+   * without a Map: cachedGen[site] === gen + 1 when cachedParent/cachedSlot hold one.
+   */
+  private cachedGen = new Int32Array(256);
+  private cachedParent = new Float64Array(256);
+  private cachedSlot = new Int32Array(256);
+  /** Sites with more than one parent since the last flush: slots by parent id (small integers: fast Map keys). */
   private readonly bySite: Array<Map<number, number> | undefined> = [];
   private readonly touched: number[] = [];
   /** touchedGen[site] === gen: the site is in `touched` for this generation. */
@@ -102,9 +115,6 @@ class Aggregates {
   private readonly endOf = new MapCtor<number, number>();
   /** Bumped by each flush: a slot from before it is stale. */
   gen = 0;
-  private lastSite = -1;
-  private lastParent = -1;
-  private lastSlot = -1;
   site = new Int32Array(64);
   parent = new Float64Array(64);
   count = new Float64Array(64);
@@ -114,6 +124,20 @@ class Aggregates {
 
   constructor(private readonly clock: () => number) {}
 
+  /** Room for `sites` sites. */
+  sites(sites: number): void {
+    if (sites <= this.cachedGen.length) return;
+    const n = Math.max(sites, this.cachedGen.length * 2);
+    const g = <T extends Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.cachedGen = g(this.cachedGen);
+    this.cachedParent = g(this.cachedParent);
+    this.cachedSlot = g(this.cachedSlot);
+  }
+
   /**
    * Counts one span of `site` under span `parentId`; returns its slot for end() (with `gen`).
    * The clock is read only for a new slot (its first start): a counted span's time is its end's,
@@ -122,23 +146,34 @@ class Aggregates {
    */
   add(site: number, parentId: number, before: number): number {
     let i: number;
-    if (site === this.lastSite && parentId === this.lastParent) i = this.lastSlot;
-    else {
+    if (this.cachedGen[site] === this.gen + 1 && this.cachedParent[site] === parentId) i = this.cachedSlot[site];
+    else i = this.lookup(site, parentId);
+    this.count[i]++;
+    if (before > this.last[i]) this.last[i] = before;
+    return i;
+  }
+
+  /** The slot of (site, parent) in this generation, made if there is none (its first start read now). */
+  private lookup(site: number, parentId: number): number {
+    let i: number;
+    if (this.cachedGen[site] !== this.gen + 1) {
+      i = this.slot(site, parentId, this.clock());
+    } else {
+      // A second parent for the site since the flush: its pairs go in a Map.
       let m = this.bySite[site];
       if (m === undefined) m = this.bySite[site] = new MapCtor();
       if (this.touchedGen[site] !== this.gen) {
         this.touchedGen[site] = this.gen;
         this.touched[this.touched.length] = site;
+        MapPrototypeSet(m, this.cachedParent[site], this.cachedSlot[site]);
       }
       const found = MapPrototypeGet(m, parentId);
       if (found === undefined) MapPrototypeSet(m, parentId, (i = this.slot(site, parentId, this.clock())));
       else i = found;
-      this.lastSite = site;
-      this.lastParent = parentId;
-      this.lastSlot = i;
     }
-    this.count[i]++;
-    if (before > this.last[i]) this.last[i] = before;
+    this.cachedGen[site] = this.gen + 1;
+    this.cachedParent[site] = parentId;
+    this.cachedSlot[site] = i;
     return i;
   }
 
@@ -150,9 +185,13 @@ class Aggregates {
     let i: number;
     if (gen === this.gen) i = slot;
     else {
+      let found: number | undefined;
+      if (this.cachedGen[site] === this.gen + 1) {
+        if (this.cachedParent[site] === parentId) found = this.cachedSlot[site];
+        else if (this.touchedGen[site] === this.gen) found = MapPrototypeGet(this.bySite[site]!, parentId);
+      }
       const key = parentId * 4294967296 + site;
-      const bySite = this.bySite[site];
-      const found = (bySite && this.touchedGen[site] === this.gen ? MapPrototypeGet(bySite, parentId) : undefined) ?? MapPrototypeGet(this.endOf, key);
+      found ??= MapPrototypeGet(this.endOf, key);
       if (found === undefined) MapPrototypeSet(this.endOf, key, (i = this.slot(site, parentId, t)));
       else i = found;
     }
@@ -189,7 +228,6 @@ class Aggregates {
     MapPrototypeClear(this.endOf);
     this.n = 0;
     this.gen++;
-    this.lastSite = -1;
   }
 }
 
@@ -265,6 +303,7 @@ export class Recorder {
       ArrayPrototypePush(this.siteFiles, file);
       sent[i] = { kind: s.kind, label: s.label, line: s.line, column: s.column };
     }
+    this.aggregates.sites(this.siteTable.length);
     if (this.siteTable.length > this.counts.length) {
       const grown = new Uint32Array(Math.max(this.siteTable.length, this.counts.length * 2));
       grown.set(this.counts);
@@ -735,14 +774,31 @@ export class Recorder {
     this.transport.flush(all);
   }
 
-  /** Reports the spans that were only counted: per site and parent past the budget, in all past a cap. */
-  flushDropped(): void {
+  /** When the aggregates' current time bin began, and how wide bins are now (see flushDropped). */
+  private binStart = 0;
+  private binMs = MIN_BIN_MS;
+
+  /**
+   * Reports the spans that were only counted: per site and parent past the budget, in all past a
+   * cap. `due` (the lag probe's ticks): the aggregates only once their time bin is over. A bin is
+   * 10 ms wide while it holds few (site, parent) pairs; it widens, up to a second, while each
+   * holds many (a loop over 100,000 await sites counts about one span per pair in 10 ms: as
+   * many aggregates as spans, a record pair each, would cost what listing them costs).
+   */
+  flushDropped(due = false): void {
     if (this.dropped > 0) {
       this.transport.record(OP_DROPPED, this.dropped, 0, 0, 0);
       this.dropped = 0;
     }
     const a = this.aggregates;
     if (a.n === 0) return;
+    if (due) {
+      const t = this.clock();
+      if (t - this.binStart < this.binMs) return;
+      this.binStart = t;
+      if (a.n > BIN_PAIRS_HIGH) this.binMs = Math.min(this.binMs * 2, MAX_BIN_MS);
+      else if (a.n < BIN_PAIRS_LOW) this.binMs = Math.max(this.binMs / 2, MIN_BIN_MS);
+    }
     // Ends of aggregates sent before (count 0) first: they extend the pair's last aggregate, not a new one.
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < a.n; i++) {
