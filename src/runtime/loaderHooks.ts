@@ -56,7 +56,12 @@ export async function resolve(specifier: string, context: { parentURL?: string }
 export async function load(url: string, context: { format?: string }, next: Next<any>): Promise<any> {
   drain();
   const entry = entries.get(url);
-  if (entry !== undefined) return { format: 'module', source: entry, shortCircuit: true };
+  if (entry !== undefined) {
+    // Served once (node keeps the module): this thread need not hold the instrumented code, tens
+    // of MB for a module of 100,000 await sites.
+    entries.delete(url);
+    return { format: 'module', source: entry, shortCircuit: true };
+  }
   if (!url.startsWith('file:') || url.includes('/node_modules/')) return next(url, context);
   const file = fileURLToPath(url);
   if (!/\.(?:[mc]?[tj]s|[tj]sx)$/.test(file)) return next(url, context);
