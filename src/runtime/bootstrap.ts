@@ -213,7 +213,7 @@ function main(): void {
 
   // A cold child's watchdog thread may still be starting (slow on a busy machine): the snippet
   // starts once it runs, so that a loop that never yields is seen and named (bounded wait).
-  if (watchdog) Atomics.wait(new Int32Array(probe.buffer), PROBE_READY_I32, 0, WATCHDOG_READY_WAIT_MS);
+  if (watchdog) AtomicsWait(new Int32Array(probe.buffer), PROBE_READY_I32, 0, WATCHDOG_READY_WAIT_MS);
 
   // Time 0: everything before this was ours, not the snippet's.
   clock.t0 = perfNow();

@@ -3,6 +3,8 @@
 // local modules and so can be megabytes long.
 import * as fs from 'node:fs';
 
+import { AtomicsWait } from './primordials';
+
 export class ControlReader {
   /** What was read after the last line ended, in the chunks it came in (joined once a line ends). */
   private chunks: Buffer[] = [];
@@ -36,7 +38,7 @@ export class ControlReader {
       } catch (err: any) {
         if (err?.code !== 'EAGAIN') return undefined;
         this.onIdle(performance.now() - this.since);
-        Atomics.wait(this.sleep, 0, 0, 2);
+        AtomicsWait(this.sleep, 0, 0, 2);
         continue;
       }
       if (n === 0) return undefined;
