@@ -7,9 +7,29 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { PreparedModule } from '../shared/runtimeProtocol';
-import { transformSnippet, type TransformResult } from '../runtime/transform';
+import type * as TransformModule from '../runtime/transform';
+import type { TransformResult } from '../runtime/transform';
 import type { ModuleFormat } from '../runtime/moduleFormat';
 import { declaredFormat } from '../runtime/moduleFormat';
+import { runtimeDir } from './runtimeDir';
+import { requireWithCodeCache } from './codeCache';
+
+let loaded: typeof TransformModule | undefined;
+let saveCodeCache: (() => void) | undefined;
+/**
+ * The transform (the parser and TypeScript's compiler: most of the engine's weight), loaded on
+ * first use from the runtime's own bundle (dist/runtime/transform.js) rather than bundled again:
+ * a process that runs nothing instrumented never parses it, a run spawns its child before it is
+ * loaded, and the .vsix carries it once; compiled from V8's code cache after the first time
+ * (codeCache.ts). From the sources (tests, via tsx), the sources'.
+ */
+export function transformModule(): typeof TransformModule {
+  if (loaded) return loaded;
+  if (__filename.endsWith('.ts')) return (loaded = require(path.join(__dirname, '..', 'runtime', 'transform.ts')) as typeof TransformModule);
+  const { exports, save } = requireWithCodeCache(path.join(runtimeDir(), 'transform.js'));
+  saveCodeCache = save;
+  return (loaded = exports as typeof TransformModule);
+}
 
 /** Cached transforms, keyed by file, format and content; the oldest go first past the limit. */
 const cache = new Map<string, TransformResult>();
@@ -24,7 +44,12 @@ export function transformCached(source: string, file: string, format: ModuleForm
     cache.set(key, hit); // most recently used last
     return hit;
   }
-  const out = transformSnippet(source, { file, format });
+  const out = transformModule().transformSnippet(source, { file, format });
+  if (saveCodeCache) {
+    // Written once the transform has worked (its functions are compiled by then), off this turn.
+    setImmediate(saveCodeCache).unref();
+    saveCodeCache = undefined;
+  }
   cache.set(key, out);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   return out;

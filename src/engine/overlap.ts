@@ -20,7 +20,8 @@
 // - Loops: `for (const x of xs)` or `for (let i = 0; i < n; i++)` whose body is only
 //   `await f(x);`, `const r = await f(x);`, `arr.push(await f(x));` or `const r = await f(x); arr.push(r);`.
 //   `for await`, labelled loops and anything else in the body are left alone.
-import { parse, type ParserPlugin } from '@babel/parser';
+import type { ParserPlugin } from '@babel/parser';
+import { transformModule } from './instrument';
 
 import type { Insight, InsightFix, InsightSite } from '../shared/timeline';
 
@@ -89,7 +90,7 @@ export function parseForOverlap(source: string, file: string): Node | undefined 
   const plugins: ParserPlugin[] = ts ? ['typescript'] : [];
   if (/\.(t|j)sx$/i.test(file)) plugins.push('jsx');
   try {
-    return parse(source, {
+    return transformModule().parse(source, {
       sourceType: 'unambiguous',
       allowAwaitOutsideFunction: true,
       allowReturnOutsideFunction: true,

@@ -13,8 +13,10 @@ import {
 } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
-import { CompileError } from '../runtime/transform';
-import { prepareLocalModules, transformCached } from './instrument';
+import { prepareLocalModules, transformCached, transformModule } from './instrument';
+import { runtimeDir } from './runtimeDir';
+
+export { runtimeDir };
 import { declaredFormat } from '../runtime/moduleFormat';
 import { checkExpectations } from './expectations';
 import { FrameDecoder, MalformedStreamError, type Frame } from './frameDecoder';
@@ -97,15 +99,6 @@ export function languageOf(file: string): Language {
 }
 
 export const SUPPORTED_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
-
-/** Where the built runtime lives: next to the bundle that contains this code. */
-export function runtimeDir(): string {
-  // dist/cli.js and dist/extension.js sit next to dist/runtime; tests run from src/ via tsx.
-  const here = typeof __dirname === 'string' && path.isAbsolute(__dirname) ? __dirname : process.cwd();
-  const candidates = [path.join(here, 'runtime'), path.join(here, '..', '..', 'dist', 'runtime'), path.resolve('dist', 'runtime')];
-  const fs = require('node:fs') as typeof import('node:fs');
-  return candidates.find((c) => fs.existsSync(path.join(c, 'bootstrap.js'))) ?? candidates[0];
-}
 
 export interface LaunchSpec {
   command: string;
@@ -377,7 +370,7 @@ export class Run extends EventEmitter<RunEvents> {
       const out = transformCached(source, this.file, declaredFormat(this.file));
       return { code: out.code, format: out.format, modules: prepareLocalModules(this.file, out) };
     } catch (err) {
-      if (err instanceof CompileError) return { compileError: { message: err.message, line: err.line, column: err.column } };
+      if (err instanceof transformModule().CompileError) return { compileError: { message: err.message, line: err.line, column: err.column } };
       throw err;
     }
   }
@@ -669,6 +662,14 @@ export class WarmPool {
     this.warm = spawnRuntime(launchSpec('javascript', this.options), ['ignore', 'pipe', 'pipe'], this.options.env);
     this.warm.child.unref();
     for (const s of [...this.warm.child.stdio, ...this.warm.channel]) (s as any)?.unref?.();
+    // The engine's half of a warm start: its transform, loaded while nothing runs.
+    setTimeout(() => {
+      try {
+        transformModule();
+      } catch {
+        // the run that needs it reports why it cannot load
+      }
+    }, REFILL_DELAY_MS).unref();
   }
 
   dispose(): void {

@@ -4,7 +4,8 @@
 // tree links awaits to the calls they started; the source tells what became of a promise's
 // resolve (stored, handed to a timer or a listener). Pure: a timeline, a report and a source in,
 // the `stillWaiting` and `floating` lists out.
-import { parse, type ParserPlugin } from '@babel/parser';
+import type { ParserPlugin } from '@babel/parser';
+import { transformModule } from './instrument';
 
 import type { PendingMessage, WaitTarget } from '../shared/runtimeProtocol';
 import type { FloatingPromise, Span, StillWaiting, Timeline, WaitLink } from '../shared/timeline';
@@ -277,7 +278,7 @@ export class ExecutorIndex {
     let ast: any;
     const plugins: ParserPlugin[] = /\.(c|m)?ts$/i.test(file) ? ['typescript'] : [];
     try {
-      ast = parse(source, { sourceType: 'unambiguous', allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true, errorRecovery: true, plugins });
+      ast = transformModule().parse(source, { sourceType: 'unambiguous', allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true, errorRecovery: true, plugins });
     } catch {
       return;
     }

@@ -12,6 +12,9 @@ import * as path from 'node:path';
 import type { Site } from '../shared/runtimeProtocol';
 import { INSERT_CLOSE, INSERT_OPEN, RUNTIME_KEY, RUNTIME_LOCAL, type ModuleFormat } from './moduleFormat';
 
+/** The parser, for the engine's analyses: they load it with the transform, from this one bundle. */
+export { parse };
+
 export type { ModuleFormat };
 
 /** What the runtime needs to know about a site beyond what the engine shows. */
