@@ -5,6 +5,9 @@ import * as path from 'node:path';
 
 import { startRun, WarmPool } from '../src/engine/run';
 
+/** Issue 14's goal: 9 runs of 10 at most this long. */
+const GOAL_MS = 20;
+
 async function main(runs: number): Promise<void> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'awt-first-')), 'first.mjs');
   fs.writeFileSync(file, 'await new Promise((r) => setTimeout(r, 5));\n');
@@ -23,8 +26,10 @@ async function main(runs: number): Promise<void> {
     pool.dispose();
     times.push(first);
   }
-  times.sort((a, b) => a - b);
-  console.log(`${'request to first event, warm child'.padEnd(46)} median ${times[Math.floor(times.length / 2)].toFixed(1)} ms (goal ≤ 20 ms)`);
+  const sorted = [...times].sort((a, b) => a - b);
+  const within = times.filter((t) => t <= GOAL_MS).length;
+  console.log(`${'request to first event, warm child'.padEnd(46)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms (${sorted[0].toFixed(1)}–${sorted[sorted.length - 1].toFixed(1)}, n=${times.length}); ` +
+    `${within} of ${times.length} ≤ ${GOAL_MS} ms (goal: 9 of 10)`);
 }
 
-void main(Number(process.argv[2]) || 5);
+void main(Number(process.argv[2]) || 10);
