@@ -287,12 +287,12 @@ export class Run extends EventEmitter<RunEvents> {
       s.once('close', () => r());
     }) : Promise.resolve())));
 
+    const missing = this.language === 'python'
+      ? `Python interpreter '${spec.command}' not found: install Python 3.9 or later, or set the interpreter to use`
+      : `Node.js '${spec.command}' not found: install Node.js 20 or later, or set the Node.js to use`;
     this.child.once('error', (err: NodeJS.ErrnoException) => {
       // A missing runtime is said the same way for both languages (the panel adds Open Settings).
-      this.spawnError = err.code !== 'ENOENT' ? `could not start ${spec.command}: ${err.message}`
-        : this.language === 'python'
-          ? `Python interpreter '${spec.command}' not found: install Python 3.9 or later, or set the interpreter to use`
-          : `Node.js '${spec.command}' not found: install Node.js 20 or later, or set the Node.js to use`;
+      this.spawnError = err.code !== 'ENOENT' ? `could not start ${spec.command}: ${err.message}` : missing;
       // A child that never started emits no 'exit': end the run here.
       if (this.child.pid === undefined) {
         clearTimeout(this.timeoutTimer);
@@ -301,6 +301,12 @@ export class Run extends EventEmitter<RunEvents> {
     });
     this.startTracking(w);
     this.child.once('exit', (code, signal) => {
+      // A runtime that could not be executed at all: the spawn usually says ENOENT ('error' above),
+      // but the forked child can also report it as exit code 127 (seen in 1 of 5 runs with a
+      // missing interpreter). Before the runtime said anything, with no such command, it is that.
+      if (code === 127 && !this.builder.started && !this.spawnError && commandMissing(spec.command, options.env ?? process.env)) {
+        this.spawnError = missing;
+      }
       // What the program started and left running is ended now (see endDescendants).
       const ended = this.endDescendants();
       // Grandchildren may keep the event pipes open: wait for them only a little.
@@ -589,6 +595,21 @@ export class Run extends EventEmitter<RunEvents> {
     this.emit('end', timeline);
     return timeline;
   }
+}
+
+/** Whether `command` names no executable file: a path that is not one, or a name not on PATH. */
+function commandMissing(command: string, env: NodeJS.ProcessEnv): boolean {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const executable = (file: string) => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes(path.sep)) return !executable(command);
+  return !(env.PATH ?? '').split(path.delimiter).some((dir) => dir && executable(path.join(dir, command)));
 }
 
 /** The time of a frame's last event, in the program's clock; undefined if it carries none. */

@@ -13,3 +13,17 @@ describe('a missing runtime', function () {
     assert.doesNotMatch(t.error?.message ?? '', /ENOENT|spawn/);
   });
 });
+
+describe('a missing interpreter, again and again', function () {
+  this.timeout(60_000);
+
+  it('is said as a missing interpreter every time, however the failed start is reported (30 runs)', async () => {
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 30; i++) {
+      const { timeline: t } = await runFixture('python/chefs_gather.py', { pythonPath: '/nonexistent/python3' });
+      const key = `${t.status} ${t.error?.kind}: ${t.error?.message}`;
+      kinds.set(key, (kinds.get(key) ?? 0) + 1);
+    }
+    assert.deepEqual([...kinds.keys()], ["failed spawn: Python interpreter '/nonexistent/python3' not found: install Python 3.9 or later, or set the interpreter to use"]);
+  });
+});
