@@ -3,6 +3,8 @@
 // follow each other within `gapMs` are one, and when there are more than `capacity` of them the
 // gap doubles and they merge again. A pair's activity keeps its extent; only its detail coarsens.
 
+import { grown } from '../shared/columns';
+
 /** How many aggregates are kept before they are merged coarser. */
 export const DEFAULT_AGGREGATE_CAPACITY = 100_000;
 
@@ -95,16 +97,12 @@ export class AggregateStore {
   }
 
   private grow(): void {
-    const g = <T extends Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.site = g(this.site);
-    this.parent = g(this.parent);
-    this.count = g(this.count);
-    this.start = g(this.start);
-    this.end = g(this.end);
+    const n = this.site.length * 2;
+    this.site = grown(this.site, n);
+    this.parent = grown(this.parent, n);
+    this.count = grown(this.count, n);
+    this.start = grown(this.start, n);
+    this.end = grown(this.end, n);
   }
 
   /** The aggregates in start order. */

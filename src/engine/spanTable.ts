@@ -2,6 +2,7 @@
 // as binary records (opens and closes: nearly all of them) in columns of typed arrays, with no
 // object per span until someone asks for one; spans that come as JSON messages (blocks, Python
 // tasks) as objects. A million spans cost a few tens of MB and no garbage.
+import { grown } from '../shared/columns';
 import type { Site } from '../shared/runtimeProtocol';
 import type { Outcome, Span } from '../shared/timeline';
 
@@ -66,9 +67,7 @@ export class SpanTable {
       if (id >= this.rowById.length) {
         let n = this.rowById.length * 2;
         while (n <= id) n *= 2;
-        const grown = new Int32Array(n);
-        grown.set(this.rowById);
-        this.rowById = grown;
+        this.rowById = grown(this.rowById, n);
       }
       this.rowById[id] = r + 1;
     } else this.rowByBigId.set(id, r);
@@ -167,17 +166,13 @@ export class SpanTable {
   }
 
   private grow(): void {
-    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.id = g(this.id);
-    this.parent = g(this.parent);
-    this.site = g(this.site);
-    this.start = g(this.start);
-    this.end = g(this.end);
-    this.outcome = g(this.outcome);
-    this.dead = g(this.dead);
+    const n = this.id.length * 2;
+    this.id = grown(this.id, n);
+    this.parent = grown(this.parent, n);
+    this.site = grown(this.site, n);
+    this.start = grown(this.start, n);
+    this.end = grown(this.end, n);
+    this.outcome = grown(this.outcome, n);
+    this.dead = grown(this.dead, n);
   }
 }

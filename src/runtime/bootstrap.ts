@@ -63,6 +63,8 @@ function main(): void {
   // The watchdog thread starts now too (a warm child does this while it waits, not on the run's
   // time); it learns what runs from a message, and sleeps until then.
   const probe = new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
+  // Made now: the exit hook runs after the program, which may have replaced Int32Array.
+  const probeFlags = new Int32Array(probe.buffer);
   const watchdog = startWatchdog(channel, probe, ends, seal);
 
   const request = readRunRequest(control);
@@ -133,7 +135,7 @@ function main(): void {
     // Exiting is said first, so the watchdog connects no session from now on (see
     // PROBE_SESSION_I32); one already connected is waited for. The watchdog lets go at its next
     // check, a few ms, unless the machine keeps it off the CPU: the bound is for a thread that died.
-    const flags = new Int32Array(probe.buffer);
+    const flags = probeFlags;
     AtomicsStore(flags, PROBE_EXITING_I32, 1);
     const deadline = perfNow() + 3000;
     while (AtomicsLoad(flags, PROBE_SESSION_I32) === 1 && perfNow() < deadline) AtomicsWait(flags, PROBE_SESSION_I32, 1, 10);
@@ -213,7 +215,7 @@ function main(): void {
 
   // A cold child's watchdog thread may still be starting (slow on a busy machine): the snippet
   // starts once it runs, so that a loop that never yields is seen and named (bounded wait).
-  if (watchdog) AtomicsWait(new Int32Array(probe.buffer), PROBE_READY_I32, 0, WATCHDOG_READY_WAIT_MS);
+  if (watchdog) AtomicsWait(probeFlags, PROBE_READY_I32, 0, WATCHDOG_READY_WAIT_MS);
 
   // Time 0: everything before this was ours, not the snippet's.
   clock.t0 = perfNow();

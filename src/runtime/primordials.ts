@@ -38,6 +38,7 @@ export const FunctionPrototypeToString = uncurry(Function.prototype.toString as 
 export const JSONStringify = JSON.stringify;
 export const JSONParse = JSON.parse;
 export const MathMax = Math.max;
+export const MathMin = Math.min;
 export const NumberIsFinite = Number.isFinite;
 export const StringCtor = String;
 export const PromiseCtor = Promise;
@@ -56,6 +57,22 @@ export const ErrorCtor = Error;
 export const ErrorCaptureStackTrace = Error.captureStackTrace;
 export const BufferFrom = Buffer.from.bind(Buffer) as typeof Buffer.from;
 export const Uint8ArrayCtor = Uint8Array;
+const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
+export const TypedArrayPrototypeSet = uncurry(TypedArrayPrototype.set as (source: ArrayLike<number>, offset?: number) => void);
+const TypedArrayPrototypeGetBuffer = uncurry(ReflectGetOwnPropertyDescriptor(TypedArrayPrototype, 'buffer')!.get as () => ArrayBufferLike);
+const TypedArrayPrototypeGetByteOffset = uncurry(ReflectGetOwnPropertyDescriptor(TypedArrayPrototype, 'byteOffset')!.get as () => number);
+/**
+ * Bytes begin..end of `a`, sharing its memory, as `a.subarray(begin, end)` but without the
+ * constructor lookup (`subarray` builds its result through `a.constructor`, which a program can replace).
+ */
+export const Uint8ArrayView = (a: Uint8Array, begin: number, end: number): Uint8Array =>
+  new Uint8ArrayCtor(TypedArrayPrototypeGetBuffer(a), TypedArrayPrototypeGetByteOffset(a) + begin, end - begin);
+export const DataViewCtor = DataView;
+export const DataViewPrototypeSetUint32 = uncurry(DataView.prototype.setUint32 as (offset: number, value: number, littleEndian?: boolean) => void);
+const textEncoder = new TextEncoder();
+const TextEncoderPrototypeEncode = TextEncoder.prototype.encode;
+/** UTF-8 bytes of `text`, whatever the program did to TextEncoder. */
+export const utf8 = (text: string): Uint8Array => ReflectApply(TextEncoderPrototypeEncode, textEncoder, [text]);
 
 /** The runtime's own clock: what performance.now() returned before the snippet could replace it. */
 export const performanceNow: () => number = performance.now.bind(performance);

@@ -5,8 +5,9 @@
 import {
   OP_AGGREGATE, OP_AGGREGATE_END, OP_CLOSE, OP_DROPPED, OP_FLOATING, OP_OPEN, OUTCOME_FULFILLED, OUTCOME_REJECTED,
 } from '../shared/runtimeProtocol';
+import { grown } from '../shared/columns';
 import {
-  ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, PromiseCtor, PromisePrototypeThen,
+  ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, MathMax, MathMin, PromiseCtor, PromisePrototypeThen,
   ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator, uncurryThis,
 } from './primordials';
 import type { FloatingReport, PendingMessage } from '../shared/runtimeProtocol';
@@ -127,15 +128,10 @@ class Aggregates {
   /** Room for `sites` sites. */
   sites(sites: number): void {
     if (sites <= this.cachedGen.length) return;
-    const n = Math.max(sites, this.cachedGen.length * 2);
-    const g = <T extends Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.cachedGen = g(this.cachedGen);
-    this.cachedParent = g(this.cachedParent);
-    this.cachedSlot = g(this.cachedSlot);
+    const n = MathMax(sites, this.cachedGen.length * 2);
+    this.cachedGen = grown(this.cachedGen, n);
+    this.cachedParent = grown(this.cachedParent, n);
+    this.cachedSlot = grown(this.cachedSlot, n);
   }
 
   /**
@@ -210,16 +206,12 @@ class Aggregates {
   }
 
   private grow(): void {
-    const g = <T extends Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.site = g(this.site);
-    this.parent = g(this.parent);
-    this.count = g(this.count);
-    this.first = g(this.first);
-    this.last = g(this.last);
+    const n = this.site.length * 2;
+    this.site = grown(this.site, n);
+    this.parent = grown(this.parent, n);
+    this.count = grown(this.count, n);
+    this.first = grown(this.first, n);
+    this.last = grown(this.last, n);
   }
 
   clear(): void {
@@ -305,9 +297,7 @@ export class Recorder {
     }
     this.aggregates.sites(this.siteTable.length);
     if (this.siteTable.length > this.counts.length) {
-      const grown = new Uint32Array(Math.max(this.siteTable.length, this.counts.length * 2));
-      grown.set(this.counts);
-      this.counts = grown;
+      this.counts = grown(this.counts, MathMax(this.siteTable.length, this.counts.length * 2));
     }
     this.transport.send({
       type: 'sites', base, file,
@@ -796,8 +786,8 @@ export class Recorder {
       const t = this.clock();
       if (t - this.binStart < this.binMs) return;
       this.binStart = t;
-      if (a.n > BIN_PAIRS_HIGH) this.binMs = Math.min(this.binMs * 2, MAX_BIN_MS);
-      else if (a.n < BIN_PAIRS_LOW) this.binMs = Math.max(this.binMs / 2, MIN_BIN_MS);
+      if (a.n > BIN_PAIRS_HIGH) this.binMs = MathMin(this.binMs * 2, MAX_BIN_MS);
+      else if (a.n < BIN_PAIRS_LOW) this.binMs = MathMax(this.binMs / 2, MIN_BIN_MS);
     }
     // Ends of aggregates sent before (count 0) first: they extend the pair's last aggregate, not a new one.
     for (let pass = 0; pass < 2; pass++) {

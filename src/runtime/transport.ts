@@ -7,7 +7,9 @@
 // program closed, or closed and opened a file on, is never written to again.
 import * as fs from 'node:fs';
 
-import { AtomicsWait, JSONStringify } from './primordials';
+import {
+  AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, TypedArrayPrototypeSet, Uint8ArrayCtor, Uint8ArrayView, utf8,
+} from './primordials';
 
 import {
   FRAME_EVENTS, FRAME_HEADER_BYTES, FRAME_JSON, FRAME_SEALED, RECORD_WORDS, SEAL_MAC_BYTES, type ChildMessage, type SealMac,
@@ -252,7 +254,7 @@ export class StreamWriter {
 
   /** A buffer for `n` bytes of frames at FRAME_HEADER_BYTES, with room for the seal around them. */
   static room(n: number): Uint8Array {
-    return new Uint8Array(FRAME_HEADER_BYTES + n + SEAL_MAC_BYTES);
+    return new Uint8ArrayCtor(FRAME_HEADER_BYTES + n + SEAL_MAC_BYTES);
   }
 
   /** Writes the frames in `buf` (laid out by room()): sealed, or as they are. */
@@ -265,29 +267,30 @@ export class StreamWriter {
     }
     const seal = this.#seal;
     if (!seal) {
-      this.put(buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
+      this.put(Uint8ArrayView(buf, FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
       return;
     }
     const seq = this.seq[this.seqIndex];
     this.seq[this.seqIndex] = seq + 1;
-    new DataView(buf.buffer, buf.byteOffset).setUint32(0, n + SEAL_MAC_BYTES, true);
+    DataViewPrototypeSetUint32(new DataViewCtor(buf.buffer, buf.byteOffset), 0, n + SEAL_MAC_BYTES, true);
     buf[4] = FRAME_SEALED;
-    buf.set(sealTag(seal.mac, seal.key, this.stream, seq, buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n)), FRAME_HEADER_BYTES + n);
+    const tag = sealTag(seal.mac, seal.key, this.stream, seq, Uint8ArrayView(buf, FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
+    TypedArrayPrototypeSet(buf, tag, FRAME_HEADER_BYTES + n);
     this.put(buf);
   }
 
   /** One JSON frame. */
   send(message: ChildMessage): void {
-    const body = new TextEncoder().encode(JSONStringify(message));
+    const body = utf8(JSONStringify(message));
     const buf = StreamWriter.room(FRAME_HEADER_BYTES + body.length);
-    new DataView(buf.buffer).setUint32(FRAME_HEADER_BYTES, body.length, true);
+    DataViewPrototypeSetUint32(new DataViewCtor(buf.buffer), FRAME_HEADER_BYTES, body.length, true);
     buf[FRAME_HEADER_BYTES + 4] = FRAME_JSON;
-    buf.set(body, 2 * FRAME_HEADER_BYTES);
+    TypedArrayPrototypeSet(buf, body, 2 * FRAME_HEADER_BYTES);
     this.write(buf);
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = new Uint8ArrayCtor(0);
 
 /**
  * The main thread's channel. It never waits for the engine in normal operation: on a channel
@@ -299,7 +302,6 @@ export class ChildTransport {
   readonly state: Int32Array;
   readonly records: Float64Array;
   readonly json: Uint8Array;
-  private readonly encoder = new TextEncoder();
   readonly #out: StreamWriter;
 
   /**
@@ -346,7 +348,7 @@ export class ChildTransport {
   }
 
   send(message: ChildMessage): void {
-    const body = this.encoder.encode(JSONStringify(message));
+    const body = utf8(JSONStringify(message));
     const need = FRAME_HEADER_BYTES + body.length;
     this.state[ST_LOCK] = 1;
     try {
@@ -360,10 +362,9 @@ export class ChildTransport {
           return;
         }
       }
-      const view = new DataView(this.json.buffer, this.json.byteOffset);
-      view.setUint32(at, body.length, true);
+      DataViewPrototypeSetUint32(new DataViewCtor(this.json.buffer, this.json.byteOffset), at, body.length, true);
       this.json[at + 4] = FRAME_JSON;
-      this.json.set(body, at + FRAME_HEADER_BYTES);
+      TypedArrayPrototypeSet(this.json, body, at + FRAME_HEADER_BYTES);
       this.state[ST_JSON] = at + need;
     } finally {
       this.state[ST_LOCK] = 0;
@@ -405,12 +406,12 @@ export function flushChannel(out: StreamWriter, state: Int32Array, records: Floa
   // Copied out of shared memory (fs.writeSync needs a non-shared view), into room for the seal.
   const buf = StreamWriter.room(jsonBytes + (n > 0 ? FRAME_HEADER_BYTES + recordBytes : 0));
   let at = FRAME_HEADER_BYTES;
-  if (jsonBytes > 0) buf.set(json.subarray(0, jsonBytes), at);
+  if (jsonBytes > 0) TypedArrayPrototypeSet(buf, Uint8ArrayView(json, 0, jsonBytes), at);
   at += jsonBytes;
   if (n > 0) {
-    new DataView(buf.buffer).setUint32(at, recordBytes, true);
+    DataViewPrototypeSetUint32(new DataViewCtor(buf.buffer), at, recordBytes, true);
     buf[at + 4] = FRAME_EVENTS;
-    buf.set(new Uint8Array(records.buffer, records.byteOffset, recordBytes), at + FRAME_HEADER_BYTES);
+    TypedArrayPrototypeSet(buf, new Uint8ArrayCtor(records.buffer, records.byteOffset, recordBytes), at + FRAME_HEADER_BYTES);
   }
   state[ST_JSON] = 0;
   state[ST_RECORDS] = 0;

@@ -60,12 +60,17 @@ export type SealMac = 'poly1305' | 'hmac-sha256';
 
 /** The 12-byte nonce of a FRAME_SEALED frame: u32 LE stream (0 events, 1 watchdog), u32 LE seq, 0. */
 export function sealNonce(stream: number, seq: number): Uint8Array {
-  const out = new Uint8Array(12);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, stream, true);
-  v.setUint32(4, seq >>> 0, true);
+  const out = new Uint8ArrayCtor(12);
+  const v = new DataViewCtor(out.buffer);
+  ReflectApply(DataViewPrototypeSetUint32, v, [0, stream, true]);
+  ReflectApply(DataViewPrototypeSetUint32, v, [4, seq >>> 0, true]);
   return out;
 }
+// Captured when the module loads: the runtime seals frames after the program may have replaced them.
+const ReflectApply = Reflect.apply;
+const Uint8ArrayCtor = Uint8Array;
+const DataViewCtor = DataView;
+const DataViewPrototypeSetUint32 = DataView.prototype.setUint32;
 /** A mark holds at most this many characters of a line; the output itself is never cut. */
 export const MAX_MARK_CHARS = 1000;
 /** A frame larger than this is a corrupt stream, not data. */

@@ -29,6 +29,7 @@ const CASES: Case[] = [
   // issue 10 item 1: the runtime uses only built-ins it captured before the snippet ran
   { file: 'array-iterator-deleted.js', what: 'async functions, generators, timers and nextTick after delete Array.prototype[Symbol.iterator]' },
   { file: 'async-gen-destructured.js', what: 'async generators and functions with destructured parameters, and the TypeError a bad argument gives' },
+  { file: 'typed-arrays-replaced.js', what: "typed arrays' set/subarray, constructors and globals replaced: the runtime's columns and channel keep their own" },
   // item 2: microtask order and iterator protocol exactly as the language defines them
   { file: 'async-gen-order.js', what: 'async generators that return, yield and yield* settle on the same tick as under node' },
   { file: 'async-from-sync.js', what: 'for await passes next()/return() no argument, and reads return only when it closes the loop' },
@@ -83,6 +84,20 @@ describe('parity: an error thrown on an instrumented line', () => {
     assert.doesNotMatch(got.stderr, /__awt|\u0001/);
     // The one known difference: node's source-map arrow ends with one more newline.
     assert.equal(got.stderr.replace('^\n\n\n', '^\n\n'), want.stderr);
+  });
+});
+
+describe('parity: past the span budget too', () => {
+  it("typed arrays replaced: the aggregates' columns grow with the runtime's own built-ins", async () => {
+    const want = reference('typed-arrays-replaced.js', 'node');
+    const got = await runFixture('parity/typed-arrays-replaced.js', { maxSpans: 50 });
+    assert.equal(got.stdout, want.stdout);
+    assert.equal(got.stderr, want.stderr);
+    assert.equal(got.timeline.exitCode, want.status);
+    assert.equal(got.timeline.status, 'completed');
+    // 150 workers x 40 awaits: what is not listed is counted, under more than 64 (site, parent) pairs.
+    const counted = (got.timeline.aggregates ?? []).reduce((n, a) => n + a.count, 0);
+    assert.ok(counted > 6000, `counted ${counted}`);
   });
 });
 
