@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -357,7 +358,7 @@ export class Run extends EventEmitter<RunEvents> {
   private prepare(): { code?: string; format?: 'esm' | 'cjs'; modules?: PreparedModule[]; compileError?: RunError } {
     if (this.language === 'python') {
       try {
-        this.sourceText = this.options.source ?? (require('node:fs').readFileSync(this.file, 'utf8') as string);
+        this.sourceText = this.options.source ?? fs.readFileSync(this.file, 'utf8');
       } catch {
         // The Python runner reports an unreadable file itself.
       }
@@ -366,7 +367,7 @@ export class Run extends EventEmitter<RunEvents> {
     let source = this.options.source;
     if (source === undefined) {
       try {
-        source = require('node:fs').readFileSync(this.file, 'utf8') as string;
+        source = fs.readFileSync(this.file, 'utf8');
       } catch (err: any) {
         return { compileError: { message: `cannot read ${this.file}: ${err?.message ?? err}` } };
       }
@@ -599,7 +600,6 @@ export class Run extends EventEmitter<RunEvents> {
 
 /** Whether `command` names no executable file: a path that is not one, or a name not on PATH. */
 function commandMissing(command: string, env: NodeJS.ProcessEnv): boolean {
-  const fs = require('node:fs') as typeof import('node:fs');
   const executable = (file: string) => {
     try {
       fs.accessSync(file, fs.constants.X_OK);
