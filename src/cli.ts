@@ -11,8 +11,11 @@ import { exportText } from './engine/exports';
 import { writeTimelineJson } from './engine/jsonWriter';
 import { renderComparison } from './engine/compareReport';
 import { compareRuns, parseTimelineJson } from './shared/compare';
-import { formatExpectationReport } from './engine/expectations';
-import { toJUnitXml } from './engine/junit';
+import { formatExpectationReport, formatTime } from './engine/expectations';
+import { visibleLine } from './shared/safeText';
+import { toJUnitXml, toJUnitXmlMany } from './engine/junit';
+import { defaultJobs, findGradable, gradeMany, type Graded } from './engine/gradeMany';
+import type { Run } from './engine/run';
 import { postOtlp } from './engine/exportOtlp';
 
 const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file>] [--html <file>] [--svg <file>]
@@ -20,6 +23,8 @@ const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file
                           [--max-spans <n>] [--max-spans-per-site <n>] [--python <exe>] [--time <real|warp>]
                           [--no-color] [--check] [--junit <file>] [--all] [--otlp <file>]
                           [--otlp-endpoint <url>] [-- args…]
+       await-timeline check <file|folder>… [--junit <file>] [--jobs <n>] [--time <real|warp>]
+                          [--timeout <ms>] [--python <exe>] [--no-color]
 
   --max-spans  list at most this many spans (default 200000); past it, spans are counted per site
                and parent over time, and drawn as aggregates
@@ -34,7 +39,13 @@ const USAGE = `usage: await-timeline run <file> [--json <file|->] [--trace <file
             the snippet's own \`@time warp\` or \`@time real\` comment, else real (warp with --check)
   --junit   also write the @expect grading as JUnit XML (one testcase per @expect) for CI
   --otlp    write the run as OTLP/JSON traces (Jaeger, Tempo, any OpenTelemetry viewer);
-            --otlp-endpoint posts them to a collector, e.g. http://127.0.0.1:4318`;
+            --otlp-endpoint posts them to a collector, e.g. http://127.0.0.1:4318
+
+  check     grade many snippets at once (a workshop pack, a course, a CI job): a folder gives
+            every snippet below it with @expect comments. Each runs as \`run --check\` runs it,
+            --jobs at a time (default: one per core); a line per file, the failed expectations
+            under it. Exit 0 when every file's expectations hold, 1 when any fails, 2 when a file
+            has none or does not compile`;
 
 /** With --check and no --timeout: a starter that never ends still gets a grade. */
 const CHECK_TIMEOUT_MS = 30_000;
@@ -89,7 +100,7 @@ function positiveNumber(name: string, value: string | undefined): number | undef
 }
 
 /** Options that take a value: `--timeout -1` passes -1 to --timeout (parseArgs would call it ambiguous). */
-const VALUE_OPTIONS = new Set(['--json', '--trace', '--timeout', '--block-threshold', '--max-spans-per-site', '--python', '--html', '--svg', '--baseline']);
+const VALUE_OPTIONS = new Set(['--json', '--jobs', '--junit', '--trace', '--timeout', '--block-threshold', '--max-spans-per-site', '--python', '--html', '--svg', '--baseline']);
 
 function joinNegativeValues(args: string[]): string[] {
   const out: string[] = [];
@@ -271,6 +282,7 @@ export function exitCodeFor(t: Timeline, compileFailed: boolean): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'check') return mainCheck(argv.slice(1));
   let options: CliOptions;
   try {
     options = parseCli(argv);
@@ -378,6 +390,124 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return expectations.every((e) => e.passed) ? 0 : 1;
+}
+
+interface CheckOptions {
+  targets: string[];
+  junit?: string;
+  jobs: number;
+  time?: TimeMode;
+  timeoutMs: number;
+  blockThresholdMs: number;
+  pythonPath?: string;
+  color: boolean;
+}
+
+export function parseCheckCli(argv: string[]): CheckOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: joinNegativeValues(argv),
+      allowPositionals: true,
+      strict: true,
+      options: {
+        junit: { type: 'string' },
+        jobs: { type: 'string' },
+        time: { type: 'string' },
+        timeout: { type: 'string' },
+        'block-threshold': { type: 'string' },
+        python: { type: 'string' },
+        'no-color': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err: any) {
+    throw new UsageError(String(err?.message ?? err).split('\n')[0]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new UsageError('');
+  if (!positionals.length) throw new UsageError('check: missing <file|folder>');
+  const time = values.time;
+  if (time !== undefined && time !== 'real' && time !== 'warp') throw new UsageError(`--time is real or warp, got '${time}'`);
+  const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
+  if (!(Number.isInteger(jobs) && jobs > 0)) throw new UsageError(`--jobs needs a positive whole number, got '${values.jobs}'`);
+  return {
+    targets: positionals,
+    junit: values.junit,
+    jobs,
+    time,
+    timeoutMs: positiveNumber('timeout', values.timeout) ?? CHECK_TIMEOUT_MS,
+    blockThresholdMs: positiveNumber('block-threshold', values['block-threshold']) ?? DEFAULT_BLOCK_THRESHOLD_MS,
+    pythonPath: values.python ?? process.env.AWAIT_TIMELINE_PYTHON,
+    color: !values['no-color'] && !process.env.NO_COLOR,
+  };
+}
+
+/** A file's line in `check`'s report, and under a failed one what failed and why. */
+export function formatGraded(g: Graded, options: { color: boolean }): string {
+  const paint = (code: string, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const t = g.timeline;
+  const results = t.expectations ?? [];
+  const held = results.filter((r) => r.passed).length;
+  const mark = g.verdict === 'pass' ? paint('32', '✓') : paint('31', '✗');
+  const what = t.error?.kind === 'compile'
+    ? `does not compile: ${g.rel}:${t.error.line ?? 1}:${t.error.column ?? 1}: ${visibleLine(t.error.message)}`
+    : !results.length
+      ? 'no @expect comments to check'
+      : held === results.length ? `all ${results.length} hold` : `${results.length - held} of ${results.length} failed`;
+  const wall = t.error?.kind === 'compile' ? '' : `  ${paint('2', `${formatTime(t.wallMs)}${t.time === 'warp' ? ' warped' : ''}`)}`;
+  const lines = [`${mark} ${visibleLine(g.rel)}  ${what}${wall}`];
+  if (g.verdict === 'fail') {
+    if (t.error && t.error.kind !== 'exception' && t.error.kind !== 'exit') lines.push(`    ${t.status}: ${visibleLine(t.error.message)}`);
+    for (const r of results) {
+      if (r.passed) continue;
+      lines.push(r.error !== undefined
+        ? `    ${g.rel}:${r.line}:${r.column}: malformed @expect: ${visibleLine(r.error)}`
+        : `    ${paint('31', '✗')} ${visibleLine(r.text)}  — ${visibleLine(r.actual)}  ${paint('2', `(line ${r.line})`)}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function mainCheck(argv: string[]): Promise<number> {
+  let options: CheckOptions;
+  try {
+    options = parseCheckCli(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (err.message) process.stderr.write(`await-timeline: ${err.message}\n`);
+      process.stderr.write(USAGE + '\n');
+      return 2;
+    }
+    throw err;
+  }
+  const cwd = process.cwd();
+  const { files, problems } = findGradable(options.targets, cwd);
+  for (const p of problems) process.stderr.write(`await-timeline: ${p}\n`);
+  if (!files.length) return 2;
+  const isTTY = !!process.stdout.isTTY;
+  const color = options.color && isTTY;
+  const runs = new Set<Run>();
+  const stop = () => {
+    for (const r of runs) void r.cancel();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const t0 = performance.now();
+  const graded = await gradeMany(files, { ...options, cwd }, (g) => {
+    process.stdout.write(formatGraded(g, { color }));
+  }, runs);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  const count = (v: Graded['verdict']) => graded.filter((g) => g.verdict === v).length;
+  const [pass, fail, error] = [count('pass'), count('fail'), count('error')];
+  const summary = `${graded.length} file${graded.length === 1 ? '' : 's'} graded in ${formatTime(performance.now() - t0)}: ` +
+    `${pass} pass, ${fail} fail${error ? `, ${error} could not be graded` : ''}`;
+  process.stdout.write('\n' + (color ? `\u001b[${fail || error ? '31' : '32'}m${summary}\u001b[0m` : summary) + '\n');
+  let exportsFailed = false;
+  if (options.junit && !writeOut('junit', options.junit, () => toJUnitXmlMany(graded.map((g) => ({ timeline: g.timeline, file: g.rel }))))) exportsFailed = true;
+  if (error || problems.length || exportsFailed) return 2;
+  return fail ? 1 : 0;
 }
 
 // A closed pipe (`… | head`) is the reader's choice, not an error of ours.
