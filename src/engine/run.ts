@@ -342,6 +342,8 @@ export class Run extends EventEmitter<RunEvents> {
       maxSpansPerSite: options.maxSpansPerSite ?? (this.language === 'python' ? DEFAULT_MAX_SPANS_PER_SITE : NO_CAP),
       maxSpans: options.maxSpans ?? DEFAULT_MAX_SPANS,
       ...(this.time === 'warp' ? { time: 'warp' as const } : {}),
+      // Warped, the timeout is on the program's clock too: a wait past it is jumped to it.
+      ...(this.time === 'warp' && options.timeoutMs && options.timeoutMs > 0 ? { deadlineMs: options.timeoutMs } : {}),
       ...(prepared.modules?.length ? { modules: prepared.modules } : {}),
     };
     control?.write(JSON.stringify(request) + '\n');
@@ -488,6 +490,12 @@ export class Run extends EventEmitter<RunEvents> {
     if (this.time === 'warp') {
       const at = lastTimeOf(frame);
       if (at !== undefined) this.warpAheadMs = Math.max(this.warpAheadMs, at - this.elapsedMs());
+      if (frame.type === 'json' && frame.message.type === 'deadline' && this.timeoutMs) {
+        // The program's clock reached the timeout with nothing sooner to wait for: it times out
+        // now, as it would have after waiting (the wall reads the deadline).
+        this.warpAheadMs = Math.max(this.warpAheadMs, frame.message.atMs - this.elapsedMs());
+        void this.stop('timeout');
+      }
     }
     // Nobody shows this run live (the CLI): no deltas to keep or copy.
     if (this.listenerCount('update') === 0) {

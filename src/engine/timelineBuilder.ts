@@ -154,6 +154,7 @@ export class TimelineBuilder {
         break;
       }
       case 'hello':
+      case 'deadline': // the run's (Run ends it as a timeout)
         break;
     }
   }

@@ -119,9 +119,17 @@ function main(): void {
 
   if (request.time === 'warp') {
     // A jump moves the snippet's time 0 back by as much: the timeline records virtual times.
+    const deadlineMs = request.deadlineMs;
     installTimeWarp((ms) => {
       clock.t0 -= ms;
       probe[PROBE_T0] -= ms;
+    }, deadlineMs === undefined ? undefined : {
+      atMs: deadlineMs,
+      now,
+      reached: (atMs) => {
+        transport.send({ type: 'deadline', atMs });
+        transport.flush();
+      },
     });
   }
   patchFunctionToString();

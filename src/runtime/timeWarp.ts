@@ -44,11 +44,21 @@ function lookAlike<T extends Function>(replacement: T, original: Function): T {
   return replacement;
 }
 
+/** A warped run's timeout on the program's clock: the clock never jumps past it. */
+export interface WarpDeadline {
+  /** Program time (ms from time 0) of the deadline. */
+  atMs: number;
+  /** The program's time now, ms from time 0. */
+  now: () => number;
+  /** Called once, when the program waits for nothing sooner than the deadline and the clock is there. */
+  reached: (atMs: number) => void;
+}
+
 /**
  * Installs the warp. `onJump(ms)` is called after each jump (the runtime moves its own time 0 by
  * the same amount, so the timeline records virtual times). Call before any timer is patched.
  */
-export function installTimeWarp(onJump: (ms: number) => void): TimeWarp {
+export function installTimeWarp(onJump: (ms: number) => void, deadline?: WarpDeadline): TimeWarp {
   const timers = require('node:timers') as typeof import('node:timers');
   const g = globalThis as any;
   const nativeSetTimeout = timers.setTimeout;
@@ -148,6 +158,7 @@ export function installTimeWarp(onJump: (ms: number) => void): TimeWarp {
 
   // --- the jump -------------------------------------------------------------------------------
   let immediateQueued = false;
+  let pastDeadline = false;
   // One unref'd native timer for the checks that must wait (real I/O in flight, a timer due now).
   const checkTimer = nativeSetTimeout(() => check(), 1 << 30) as unknown as NodeTimeout;
   checkTimer.unref();
@@ -186,6 +197,7 @@ export function installTimeWarp(onJump: (ms: number) => void): TimeWarp {
 
   function check(): void {
     checkTimerArmed = false;
+    if (pastDeadline) return; // time passes at its real rate until the engine ends the run
     pending = pending.filter((p) => !p.t._destroyed);
     if (pending.length === 0) return;
     let refed = false;
@@ -210,20 +222,39 @@ export function installTimeWarp(onJump: (ms: number) => void): TimeWarp {
     // The whole wait, rounded up: the loop's clock counts whole ms, and a timer must never fire
     // before its delay has passed on the clocks the program reads (it fires a turn later).
     const jump = next >= 1 ? Math.ceil(next) : 0;
-    if (jump > 0) {
-      offset += jump;
-      // Re-arm in order of due time, then of arming: same order as they would have fired.
-      const order = pending
-        .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout }))
-        .sort((a, b) => a.due - b.due || a.p.seq - b.p.seq);
-      for (const { p, due } of order) {
-        p.t._idleTimeout = Math.max(1, due - now - jump);
-        p.t.refresh();
+    if (deadline && jump > 0) {
+      // The next timer is due at or past the run's timeout: the clock goes to the timeout and no
+      // further; the engine ends the run there, as real time would have after the wait.
+      const left = deadline.atMs - deadline.now();
+      if (jump >= left) {
+        jumpBy(Math.max(0, Math.ceil(left)), now);
+        const reached = deadline;
+        deadline = undefined;
+        pastDeadline = true;
+        reached.reached(reached.now());
+        return;
       }
-      onJump(jump);
+    }
+    if (jump > 0) {
+      jumpBy(jump, now);
       next -= jump;
     }
     scheduleCheckAfter(next);
+  }
+
+  /** Moves the clock `jump` ms ahead and every pending timer with it. */
+  function jumpBy(jump: number, now: number): void {
+    if (jump <= 0) return;
+    offset += jump;
+    // Re-arm in order of due time, then of arming: same order as they would have fired.
+    const order = pending
+      .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout }))
+      .sort((a, b) => a.due - b.due || a.p.seq - b.p.seq);
+    for (const { p, due } of order) {
+      p.t._idleTimeout = Math.max(1, due - now - jump);
+      p.t.refresh();
+    }
+    onJump(jump);
   }
 
   return { offsetMs: () => offset };

@@ -201,6 +201,17 @@ export interface ExitMessage {
   atMs: number;
 }
 
+/**
+ * A warped run reached its deadline (`RunRequest.deadlineMs`) on the program's clock: the program
+ * waits for nothing that comes sooner (a timer past the deadline, or nothing at all that could
+ * wake it: no timer, no I/O, no thread). Real time would have spent the timeout waiting; the
+ * engine ends the run as timed out, at `atMs`, now.
+ */
+export interface DeadlineMessage {
+  type: 'deadline';
+  atMs: number;
+}
+
 /** Answer to a StopMessage: the child flushed what it had; it may now be killed. */
 export interface FlushedMessage {
   type: 'flushed';
@@ -285,6 +296,7 @@ export type ChildMessage =
   | ErrorMessage
   | ExitMessage
   | FlushedMessage
+  | DeadlineMessage
   | DelayMessage;
 
 /** Engine -> child: run this snippet (sent once to a warm child). */
@@ -313,6 +325,12 @@ export interface RunRequest {
   maxSpansPerSite: number;
   /** `warp`: when the program waits only for timers, its clock jumps to the next one. Default real. */
   time?: TimeMode;
+  /**
+   * A warped run's timeout on the program's clock (ms from time 0): the clock never jumps past it;
+   * when the program waits for nothing sooner, the child jumps to it and sends DeadlineMessage.
+   * Absent: no timeout, or real time (the engine's timer is the timeout then).
+   */
+  deadlineMs?: number;
   /**
    * The run's span budget: after this many spans in all, further ones are counted per site and
    * parent (OP_AGGREGATE) instead of listed. Absent: no budget (older engines).
@@ -423,6 +441,8 @@ export function checkChildMessage(v: unknown): string | undefined {
     case 'started':
     case 'flushed':
       return undefined;
+    case 'deadline':
+      return isNum(v.atMs) ? undefined : 'bad deadline';
     case 'sites':
       return isInt(v.base) && v.base >= 0 && isStr(v.file) && Array.isArray(v.sites) && v.sites.every(isSite)
         ? undefined

@@ -119,3 +119,30 @@ describe('time warp', function () {
     assert.match(bad.stderr, /--time is real or warp, got 'fast'/);
   });
 });
+
+describe('time warp: the run\'s timeout is on the program\'s clock too', function () {
+  this.timeout(60_000);
+  // The timeout is long and the program's waits longer: a warped run must not spend it in real time.
+  const TIMEOUT_MS = 20_000;
+
+  for (const [fixture, options] of [
+    ['node/warp-past-timeout.mjs', {}],
+    ['python/warp-never-woken.py', { pythonPath: PYTHON }],
+  ] as const) {
+    it(`${fixture}: a wait past the timeout (or for nothing that can come) times out at the timeout, without waiting it out`, async () => {
+      const t0 = performance.now();
+      const { timeline: t, stdout } = await runFixture(fixture, { time: 'warp', timeoutMs: TIMEOUT_MS, ...options });
+      const realMs = performance.now() - t0;
+      assert.equal(t.status, 'timeout', `status ${t.status} after ${realMs.toFixed(0)} ms, wall ${t.wallMs}`);
+      assert.match(t.error?.message ?? '', new RegExp(`^timed out after ${TIMEOUT_MS} ms`));
+      assert.equal(stdout.includes('never printed'), false);
+      // On the program's clock the run lasted its timeout (the stop itself adds a few real ms).
+      assert.ok(t.wallMs >= TIMEOUT_MS, `wall ${t.wallMs}`);
+      assert.ok(realMs < TIMEOUT_MS, `waited ${realMs.toFixed(0)} ms of real time for a warped timeout`);
+      // What ran before the last wait is all there: the first wait took its whole virtual second.
+      const first = t.spans.find((s) => s.kind === 'await' && /sleep\((1000|1)\)/.test(s.label));
+      assert.ok(first && first.endMs !== null && first.endMs - first.startMs >= 1000, JSON.stringify(first));
+    });
+  }
+});
+

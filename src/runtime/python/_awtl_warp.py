@@ -35,8 +35,15 @@ def _virtual_ns(real):
     return clock
 
 
-def install(on_jump):
-    """Warps the clock; `on_jump(seconds)` moves the recorder's time 0 back by as much."""
+def install(on_jump, deadline=None, now=None, on_deadline=None):
+    """Warps the clock; `on_jump(seconds)` moves the recorder's time 0 back by as much.
+
+    `deadline` (seconds of program time, with `now()` the program time now): the run's timeout on
+    the program's clock. The clock never jumps past it: when the loop waits for nothing sooner (a
+    timer past it, or nothing at all that could wake it), the clock goes to the deadline and
+    `on_deadline(seconds)` is called once; from then on time passes at its real rate.
+    """
+    dl = {'at': deadline}
     for name in ('monotonic', 'time', 'perf_counter'):
         setattr(time, name, _virtual(getattr(time, name), 1))
     for name in ('monotonic_ns', 'time_ns', 'perf_counter_ns'):
@@ -90,10 +97,21 @@ def install(on_jump):
         select = selector.select
 
         def warped_select(timeout=None):
-            if timeout is not None and timeout > 0 and idle(loop, selector):
+            if (timeout is None or timeout > 0) and (timeout is not None or dl['at'] is not None) and idle(loop, selector):
                 events = select(0)
                 if events:
                     return events
+                at = dl['at']
+                if at is not None:
+                    left = at - now()
+                    if timeout is None or timeout >= left:
+                        # Nothing sooner than the run's timeout: the clock goes there, no further.
+                        dl['at'] = None
+                        if left > 0:
+                            _state['offset'] += left
+                            on_jump(left)
+                        on_deadline(now())
+                        return select(timeout)
                 _state['offset'] += timeout
                 on_jump(timeout)
                 return []

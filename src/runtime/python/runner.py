@@ -359,7 +359,16 @@ def main():
         install_sleep(blocks)
         taps = install_streams(rec)
         if request.get('time') == 'warp':
-            _awtl_warp.install(rec.shift_clock)
+            deadline_ms = request.get('deadlineMs')
+
+            def on_deadline(seconds):
+                rec.flush([{'type': 'deadline', 'atMs': seconds * 1000.0}])
+
+            _awtl_warp.install(
+                rec.shift_clock,
+                deadline=None if deadline_ms is None else deadline_ms / 1000.0,
+                now=lambda: rec.now_ms() / 1000.0,
+                on_deadline=on_deadline)
     except Exception as exc:
         import traceback
         rec.emit({'type': 'error', 'phase': 'internal', 'message': 'hooks failed: %r' % exc, 'stack': traceback.format_exc()})
