@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import {
-  markerFdOf, NODE_CHANNEL_FDS, OP_CLOSE, OP_OPEN, PYTHON_CHANNEL_FDS, RECORD_WORDS, SEAL_KEY_BYTES, type KeyMessage,
+  markerFdOf, NODE_CHANNEL_FDS, OP_CLOSE, OP_OPEN, PYTHON_CHANNEL_FDS, RECORD_WORDS, SEAL_KEY_BYTES, type KeyMessage, type LoaderMessage,
   type PreparedModule, type RunRequest, type SealMac,
 } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
@@ -100,6 +100,21 @@ export function languageOf(file: string): Language {
 }
 
 export const SUPPORTED_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
+
+/**
+ * Whether a JS/TS entry will likely import ES modules (an ES module by its extension or package,
+ * or a file that says import or export): a guess from the text, before it is parsed.
+ */
+export function likelyImports(file: string, source: string | undefined): boolean {
+  const declared = declaredFormat(file);
+  if (declared === 'esm') return true;
+  if (declared === 'cjs' && source === undefined) return false;
+  try {
+    return /\b(?:import|export)\b/.test(source ?? fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 export interface LaunchSpec {
   command: string;
@@ -321,6 +336,12 @@ export class Run extends EventEmitter<RunEvents> {
       });
     });
 
+    if (this.language !== 'python' && control && likelyImports(this.file, options.source)) {
+      // The child starts its module loader while this thread instruments the entry: in turn the
+      // two would add up.
+      const hint: LoaderMessage = { type: 'loader' };
+      control.write(JSON.stringify(hint) + '\n');
+    }
     const prepared = this.prepare();
     this.time = resolveTimeMode(options.time, this.sourceText, options.defaultTime);
     if (prepared.compileError) {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import Module from 'node:module';
 
 import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
@@ -33,10 +33,14 @@ function main(): void {
   if (g[LOADED]) return; // loaded twice (e.g. a grandchild given our flags): stay out of the way
 
   const ends = takeChannel();
+  let whenIdle: () => void = () => undefined;
   const control = new ControlReader(ends.control, (idleMs) => {
     // Idle until a run comes (a warm child): a module the snippet loads that the engine could not
-    // instrument ahead (a computed specifier) then costs a parse, not the transform's loading too.
-    if (!transformModule && idleMs > WARM_AFTER_MS) transform();
+    // instrument ahead (a computed specifier) then costs a parse, not the transform's loading too;
+    // and an import, not the module loader's start.
+    if (idleMs <= WARM_AFTER_MS) return;
+    if (!transformModule) transform();
+    whenIdle();
   });
   const seal = readKey(control);
   const channel = createSharedChannel();
@@ -52,22 +56,35 @@ function main(): void {
   transport.send({ type: 'hello', protocol: PROTOCOL_VERSION, runtime: 'node', pid: process.pid });
   transport.flush();
 
-  // The loader thread serves the instrumented entry module and transforms local ESM imports.
-  const { port1: loaderPort, port2: loaderPortRemote } = new MessageChannel();
-  loaderPort.unref();
-  (Module as any).register(pathToFileURL(path.join(__dirname, 'loaderHooks.mjs')).href, {
-    data: { port: loaderPortRemote },
-    transferList: [loaderPortRemote],
-  });
-
-  // The watchdog thread starts now too (a warm child does this while it waits, not on the run's
-  // time); it learns what runs from a message, and sleeps until then.
+  // The watchdog thread starts first (a warm child does this while it waits, not on the run's
+  // time): it boots on its own thread while this one goes on; it learns what runs from a message,
+  // and sleeps until then.
   const probe = new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
   // Made now: the exit hook runs after the program, which may have replaced Int32Array.
   const probeFlags = new Int32Array(probe.buffer);
   const watchdog = startWatchdog(channel, probe, ends, seal);
 
-  const request = readRunRequest(control);
+  // The loader thread serves the instrumented entry module and instruments local ES modules. It
+  // starts when something will be imported (Node blocks this thread until it runs: tens of ms):
+  // an ES module entry, CommonJS that imports (see needsLoader), or a child idle long enough to
+  // be a warm one (see ControlReader).
+  let loaderPort: MessagePort | undefined;
+  let onLoaderStarted: (port: MessagePort) => void = () => undefined;
+  const startLoader = (): MessagePort => {
+    if (loaderPort) return loaderPort;
+    const { port1, port2 } = new MessageChannel();
+    port1.unref();
+    (Module as any).register(pathToFileURL(path.join(__dirname, 'loaderHooks.mjs')).href, {
+      data: { port: port2 },
+      transferList: [port2],
+    });
+    loaderPort = port1;
+    onLoaderStarted(port1);
+    return port1;
+  };
+  whenIdle = () => startLoader();
+
+  const request = readRunRequest(control, startLoader);
   if (!request) process.exit(0); // the engine let this warm child go unused
   // The program runs from here on: what it spawns must not inherit the channel.
   keepFromChildren(ends);
@@ -101,6 +118,7 @@ function main(): void {
   // It also says how long it spent instrumenting (the tool's time), read at the probe's ticks.
   let onInstrumented: (label: string, startAbs: number, endAbs: number) => void = () => undefined;
   const drainLoader = () => {
+    if (!loaderPort) return;
     for (let m = receiveMessageOnPort(loaderPort); m; m = receiveMessageOnPort(loaderPort)) {
       const msg = m.message as { type?: string; url?: string; map?: string; label?: string; startAbs?: number; endAbs?: number };
       if (msg?.type === 'map' && typeof msg.url === 'string' && typeof msg.map === 'string') registerMap(msg.url, msg.map);
@@ -198,7 +216,7 @@ function main(): void {
     transport.send({ type: 'delay', kind: 'instrumenting', label, startMs, endMs, line });
   const prepared = new Map<string, PreparedModule>();
   for (const m of request.modules ?? []) if (m.as === 'require') prepared.set(m.file, m);
-  installRequireHook(file, compiled.code, userFiles, prepared, (label, work) => {
+  const tool = <T>(label: string, work: () => T): T => {
     const startMs = now();
     recorder.toolWork = label;
     try {
@@ -210,11 +228,21 @@ function main(): void {
       probe[PROBE_LAST_TICK] = recorder.tickAt = timeOrigin + perfNow();
       toolTime(label, startMs, now(), firstUserFrame(String(new Error().stack ?? ''), userFiles)?.line);
     }
+  };
+  // A module instrumented during the run that imports starts the loader then, as the tool's time.
+  installRequireHook(file, compiled.code, userFiles, prepared, tool, () => {
+    if (!loaderPort) tool('starting the module loader', startLoader);
   });
   onInstrumented = (label, startAbs, endAbs) =>
     toolTime(label, Math.max(0, startAbs - probe[PROBE_T0]), Math.max(0, endAbs - probe[PROBE_T0]));
   const esmModules = (request.modules ?? []).filter((m) => m.as === 'import');
-  if (esmModules.length) loaderPort.postMessage({ type: 'modules', modules: esmModules });
+  // What the engine instrumented for import reaches the loader thread first thing.
+  onLoaderStarted = (port) => {
+    if (esmModules.length) port.postMessage({ type: 'modules', modules: esmModules });
+  };
+  if (loaderPort) onLoaderStarted(loaderPort);
+  // Before time 0, whenever the run will import: the module loader is the tool's, never the snippet's time.
+  if (compiled.format === 'esm' || needsLoader(compiled.code) || [...prepared.values()].some((m) => needsLoader(m.code))) startLoader();
   // What the runtime queued while it started (the watchdog thread, the loader hooks) runs now:
   // the snippet starts with an empty nextTick queue, as a main module does under node, so its
   // first microtasks run from the same place (no extra processTicksAndRejections frame) and in
@@ -246,7 +274,7 @@ function main(): void {
         { code: 'MODULE_TYPELESS_PACKAGE_JSON' },
       );
     }
-    loaderPort.postMessage({ type: 'entry', url, code: compiled.code });
+    startLoader().postMessage({ type: 'entry', url, code: compiled.code });
     let settled = false;
     process.once('beforeExit', () => {
       if (!settled) {
@@ -346,11 +374,18 @@ function readKey(control: ControlReader): SealKey | undefined {
   return undefined;
 }
 
-function readRunRequest(control: ControlReader): RunRequest | undefined {
-  const line = control.line();
-  if (line === undefined) return undefined;
-  const msg = JSON.parse(line);
-  return msg?.type === 'run' ? (msg as RunRequest) : undefined;
+/** The run request; a `loader` line before it (the engine's hint) starts the module loader. */
+function readRunRequest(control: ControlReader, startLoader: () => void): RunRequest | undefined {
+  for (;;) {
+    const line = control.line();
+    if (line === undefined) return undefined;
+    const msg = JSON.parse(line);
+    if (msg?.type === 'loader') {
+      startLoader();
+      continue;
+    }
+    return msg?.type === 'run' ? (msg as RunRequest) : undefined;
+  }
 }
 
 function readSource(file: string): string | undefined {
@@ -382,7 +417,7 @@ function runCommonJs(file: string, code: string): void {
  */
 function installRequireHook(
   entry: string, entryCode: string, userFiles: Set<string>, prepared: Map<string, PreparedModule>,
-  tool: <T>(label: string, work: () => T) => T,
+  tool: <T>(label: string, work: () => T) => T, beforeCompile: (code: string) => void,
 ): void {
   const M = Module as any;
   const jsLoader = M._extensions['.js'];
@@ -409,6 +444,7 @@ function installRequireHook(
     }
     userFiles.add(filename);
     registerCode(filename, code);
+    if (needsLoader(code)) beforeCompile(code);
     module._compile(code, filename);
   };
   for (const ext of ['.ts', '.cts', '.mts', '.tsx', '.jsx']) M._extensions[ext] = load;
@@ -416,6 +452,14 @@ function installRequireHook(
     if (filename.includes(`${path.sep}node_modules${path.sep}`) || !userFilesRoot(entry, filename)) return jsLoader(module, filename);
     return load(module, filename);
   };
+}
+
+/**
+ * CommonJS that may import an ES module (a dynamic `import(`, or the word in a string it may
+ * eval): the loader must run before it does. Conservative: a comment that says import counts.
+ */
+export function needsLoader(code: string): boolean {
+  return RegExpPrototypeExec(/\bimport\b/, code) !== null;
 }
 
 /** `./tiny_mod.js`: a module as the snippet would name it. */

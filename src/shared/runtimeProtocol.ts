@@ -365,6 +365,15 @@ export interface KeyMessage {
   mac: SealMac;
 }
 
+/**
+ * Engine -> child, before the run request: the run will likely import ES modules, so start the
+ * module loader now (it takes tens of ms), while the engine instruments the entry. Only a hint:
+ * the child starts the loader whenever the run needs it, with or without one.
+ */
+export interface LoaderMessage {
+  type: 'loader';
+}
+
 /** Engine -> child: flush everything now, a kill follows. */
 export interface StopMessage {
   type: 'stop';
@@ -380,7 +389,7 @@ export interface TrackMessage {
   pids: Array<[number, number]>;
 }
 
-export type ControlMessage = KeyMessage | RunRequest | StopMessage | TrackMessage;
+export type ControlMessage = KeyMessage | LoaderMessage | RunRequest | StopMessage | TrackMessage;
 
 const SPAN_KINDS: ReadonlySet<string> = new Set(['await', 'call', 'block', 'timer', 'combinator', 'task']);
 const OUTCOMES: ReadonlySet<string> = new Set(['fulfilled', 'rejected', 'pending']);

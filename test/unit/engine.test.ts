@@ -180,6 +180,26 @@ describe('engine: bad input', () => {
     assert.match(r.stderr, /^test\/fixtures\/node\/syntax-error\.ts:3:\d+: SyntaxError: /m);
   });
 
+  it('a busy-wait on the first line of a freshly started child is a block at that line, CommonJS or ES module', async () => {
+    // The watchdog is up before the snippet's first line, whether the run starts the module loader or not.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-first-line-'));
+    try {
+      const spin = 'for (const s = process.cpuUsage(); process.cpuUsage(s).user + process.cpuUsage(s).system < 300_000;) {}\n';
+      for (const name of ['spin.cjs', 'spin.mjs']) {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, spin);
+        const t = await startRun({ file, stdout: 'pipe', stderr: 'pipe' }).done;
+        assert.equal(t.status, 'completed');
+        const blocks = t.spans.filter((s) => s.kind === 'block');
+        assert.equal(blocks.length, 1, `${name}: ${blocks.map((b) => `${b.label} ${b.startMs}-${b.endMs}`).join('; ')}`);
+        assert.equal(blocks[0]!.line, 1, name);
+        assert.ok(duration(blocks[0]!) >= 250, `${name}: block of ${duration(blocks[0]!)} ms`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an endless loop under a timeout: status timeout, the stuck line named, output kept', async () => {
     const t0 = Date.now();
     const { timeline: t, stdout } = await runFixture('node/endless.js', { timeoutMs: 2000 });

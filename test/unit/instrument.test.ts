@@ -43,6 +43,31 @@ describe('engine: local modules instrumented ahead of the run', () => {
     }
   });
 
+  it('CommonJS that imports an ES module: its awaits are spans; the module loader starts before the run when known ahead, else as the tool\'s time', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-loader-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'mod.mjs'), 'export const x = await Promise.resolve(42);\n');
+      fs.writeFileSync(path.join(dir, 'ahead.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
+      fs.writeFileSync(path.join(dir, 'late.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
+      fs.writeFileSync(path.join(dir, 'computed.cjs'), "const name = './la' + 'te.cjs';\nrequire(name);\n");
+      for (const [entry, late] of [['ahead.cjs', false], ['computed.cjs', true]] as const) {
+        const run = startRun({ file: path.join(dir, entry), stdout: 'pipe', stderr: 'pipe' });
+        let stdout = '';
+        run.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        const timeline = await run.done;
+        assert.equal(stdout, '42\n', `${entry}: the program behaves as under node`);
+        assert.equal(timeline.status, 'completed');
+        assert.ok(timeline.spans.some((s) => s.kind === 'await' && s.label === 'Promise.resolve(42)'), `${entry}: the imported module is instrumented`);
+        const loader = (timeline.delays ?? []).filter((d) => d.kind === 'instrumenting' && d.label === 'starting the module loader');
+        // Known ahead (the entry says import): started before time 0, nothing of it in the run.
+        // Found during the run (a computed require): the tool's time, at the line that loaded it.
+        assert.deepEqual(loader.map((d) => d.line), late ? [2] : [], entry);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('require of a local module: no block, no tool time when known ahead; a computed one is the tool\'s time, apart', async () => {
     const dir = tempCopy(path.join(FIXTURES, 'node', 'local-modules'));
     try {
