@@ -19,7 +19,7 @@ import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
-import { SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_CPU_T0, PROBE_CPU_T0_KIND, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -257,6 +257,7 @@ function main(): void {
   clock.t0 = perfNow();
   probe[PROBE_T0] = timeOrigin + clock.t0;
   probe[PROBE_LAST_TICK] = recorder.tickAt = probe[PROBE_T0];
+  readCpuAtT0(probe);
   probe[PROBE_MAIN_ALIVE] = 1;
   probe[PROBE_NATIVE_LINE] = 0;
   transport.send({ type: 'started' });
@@ -542,6 +543,31 @@ export function firstUserFrame(stack: string, userFiles: Set<string>): { line: n
     if (userFiles.has(f)) return { line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;
+}
+
+/**
+ * This thread's CPU time now, where the watchdog reads it: a stall that begins with the snippet
+ * (its first line) is then judged by the CPU the snippet used, as every other stall, not by
+ * samples alone.
+ */
+function readCpuAtT0(probe: Float64Array): void {
+  const buf = Buffer.alloc(1024);
+  for (let i = 0; i < CPU_FILES.length; i++) {
+    try {
+      const fd = fs.openSync(`/proc/${process.pid}/task/${process.pid}/${CPU_FILES[i]}`, 'r');
+      try {
+        const ms = cpuMsOf(CPU_FILES[i]!, buf.toString('latin1', 0, fs.readSync(fd, buf, 0, buf.length, 0)));
+        if (ms === undefined) continue;
+        probe[PROBE_CPU_T0] = ms;
+        probe[PROBE_CPU_T0_KIND] = i + 1;
+        return;
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // not there (not Linux): the watchdog's own readings only
+    }
+  }
 }
 
 function startWatchdog(

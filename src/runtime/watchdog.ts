@@ -16,7 +16,7 @@ import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type SpanMessage } fro
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
-import { PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_CPU_T0, PROBE_CPU_T0_KIND, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -95,7 +95,7 @@ const cpuBuf = Buffer.alloc(1024);
 function mainCpuMs(): number | undefined {
   if (cpuSource === undefined) {
     cpuSource = null;
-    for (const kind of ['schedstat', 'stat'] as const) {
+    for (const kind of CPU_FILES) {
       try {
         cpuSource = { fd: fs.openSync(`/proc/${process.pid}/task/${process.pid}/${kind}`, 'r'), kind };
         if (readCpu(cpuSource) !== undefined) break;
@@ -111,15 +111,7 @@ function mainCpuMs(): number | undefined {
 
 function readCpu(src: { fd: number; kind: 'schedstat' | 'stat' }): number | undefined {
   try {
-    const text = cpuBuf.toString('latin1', 0, fs.readSync(src.fd, cpuBuf, 0, cpuBuf.length, 0));
-    if (src.kind === 'schedstat') {
-      const ns = Number(text.split(' ')[0]);
-      return Number.isFinite(ns) ? ns / 1e6 : undefined;
-    }
-    // After the command name in parentheses: field 3 is the state; utime and stime are 14 and 15.
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+    return cpuMsOf(src.kind, cpuBuf.toString('latin1', 0, fs.readSync(src.fd, cpuBuf, 0, cpuBuf.length, 0)));
   } catch {
     return undefined;
   }
@@ -442,6 +434,15 @@ async function endStall(s: Stall, tick: number): Promise<void> {
   if (!stall) release();
 }
 
+/** The main thread's reading at time 0 is taken as the first of the run's (see PROBE_CPU_T0). */
+let seeded = false;
+function seedCpuAtT0(): void {
+  seeded = true;
+  const kind = CPU_FILES[probe[PROBE_CPU_T0_KIND]! - 1];
+  mainCpuMs(); // opens the source this thread reads
+  if (kind !== undefined && cpuSource?.kind === kind && cpuReadings.length === 0) cpuReadings.push({ at: probe[PROBE_T0]!, cpu: probe[PROBE_CPU_T0]! });
+}
+
 function check(): void {
   // The main thread is exiting and waits for the session to go (else node prints "Waiting for
   // the debugger to disconnect..." after the program's last output).
@@ -450,6 +451,7 @@ function check(): void {
     return;
   }
   if (probe[PROBE_MAIN_ALIVE] !== 1) return;
+  if (!seeded) seedCpuAtT0();
   const last = probe[PROBE_LAST_TICK];
   const s = stall;
   if (s) {

@@ -29,7 +29,30 @@ export const PROBE_READY_I32 = 16;
 export const PROBE_SESSION_I32 = 18;
 /** Int32 index (the second half of slot 9): set to 1 by the main thread as it exits. */
 export const PROBE_EXITING_I32 = 19;
-export const SHARED_PROBE_SLOTS = 10;
+/**
+ * The main thread's own CPU time (ms, as cpuMsOf reads it) at the snippet's time 0, and from which
+ * /proc file (1 schedstat, 2 stat; 0 none): the start of a stall that begins with the snippet,
+ * before the watchdog has taken a reading of its own.
+ */
+export const PROBE_CPU_T0 = 10;
+export const PROBE_CPU_T0_KIND = 11;
+export const SHARED_PROBE_SLOTS = 12;
+
+/** /proc files that give a thread's CPU time, best first. */
+export const CPU_FILES = ['schedstat', 'stat'] as const;
+export type CpuFile = (typeof CPU_FILES)[number];
+
+/** CPU time in ms from a thread's /proc schedstat (ns) or stat (utime + stime, 10 ms ticks). */
+export function cpuMsOf(kind: CpuFile, text: string): number | undefined {
+  if (kind === 'schedstat') {
+    const ns = Number(text.split(' ')[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  }
+  // After the command name in parentheses: field 3 is the state; utime and stime are 14 and 15.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  return Number.isFinite(ticks) ? ticks * 10 : undefined;
+}
 
 /** Posted by the main thread once the run request has arrived. */
 export interface WatchdogRun {
