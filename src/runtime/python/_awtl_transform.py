@@ -125,8 +125,11 @@ def _cut(line, start, end):
     return data[start:end].decode('utf-8', 'replace')
 
 
+_SPACES = re.compile(r'\s+')
+
+
 def shorten(text):
-    text = re.sub(r'\s+', ' ', text).strip()
+    text = _SPACES.sub(' ', text).strip()
     return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + '\u2026'
 
 
@@ -158,12 +161,45 @@ def instrument(source, filename, cap=1000):
         text = _Source(source)
         rewriter = _Rewriter(text, text.lines, cap)
         # Names of the snippet's coroutine functions: a statement calling one only makes a coroutine.
-        rewriter.async_names = {n.name for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef)}
+        rewriter.async_names = _async_function_names(tree) if 'async' in source else set()
         tree = rewriter.visit(tree)
     finally:
         if was_enabled:
             gc.enable()
     return Instrumented(tree, rewriter.sites, rewriter.line_labels, rewriter.definitions)
+
+
+def _async_function_names(tree):
+    """The names of every `async def` in the tree. Definitions are statements, and statements sit
+    only in other statements' bodies: the walk skips expressions (most of the tree)."""
+    names = set()
+    todo = [tree]
+    pop = todo.pop
+    push = todo.extend
+    while todo:
+        node = pop()
+        kind = type(node)
+        if kind is ast.AsyncFunctionDef:
+            names.add(node.name)
+        fields = _STATEMENT_FIELDS.get(kind)
+        if fields is None:
+            continue
+        for field in fields:
+            push(getattr(node, field, None) or ())
+    return names
+
+
+# Where a node of each kind holds statements (or handlers and match cases, which hold them).
+_STATEMENT_FIELDS = {
+    ast.Module: ('body',), ast.Interactive: ('body',),
+    ast.FunctionDef: ('body',), ast.AsyncFunctionDef: ('body',), ast.ClassDef: ('body',),
+    ast.For: ('body', 'orelse'), ast.AsyncFor: ('body', 'orelse'), ast.While: ('body', 'orelse'),
+    ast.If: ('body', 'orelse'), ast.With: ('body',), ast.AsyncWith: ('body',),
+    ast.Try: ('body', 'handlers', 'orelse', 'finalbody'), ast.ExceptHandler: ('body',),
+}
+for _name, _fields in (('TryStar', ('body', 'handlers', 'orelse', 'finalbody')), ('Match', ('cases',)), ('match_case', ('body',))):
+    if hasattr(ast, _name):  # 3.10 (match), 3.11 (except*)
+        _STATEMENT_FIELDS[getattr(ast, _name)] = _fields
 
 
 def _callee_path(func):
@@ -185,6 +221,13 @@ def _column(lines, lineno, col_offset):
     return col_offset + 1
 
 
+# New nodes are made as the parser makes them: the fields set at once, without the constructor
+# (ast.Name(id=..., ctx=..., lineno=...) checks and sets each keyword in turn: four times slower, and
+# the new nodes outnumber the snippet's own three to one). Every field a node needs is given.
+_new = ast.AST.__new__
+_LOAD = ast.Load()
+
+
 class _At:
     """Builds new nodes at the whole range of `ref`, positions given at construction (walking the
     new nodes afterwards to place them cost as much as the rest of instrumenting)."""
@@ -199,22 +242,35 @@ class _At:
                     'end_col_offset': getattr(ref, 'end_col_offset', None) or col}
 
     def node(self, cls, **fields):
-        return cls(**fields, **self.pos)
+        node = _new(cls)
+        fields.update(self.pos)
+        node.__dict__ = fields
+        return node
 
     def name(self, name):
-        return ast.Name(id=name, ctx=ast.Load(), **self.pos)
+        node = _new(ast.Name)
+        node.__dict__ = {'id': name, 'ctx': _LOAD, **self.pos}
+        return node
 
     def const(self, value):
-        return ast.Constant(value=value, **self.pos)
+        node = _new(ast.Constant)
+        node.__dict__ = {'value': value, 'kind': None, **self.pos}
+        return node
 
     def call(self, name, *args):
-        return ast.Call(func=self.name(name), args=list(args), keywords=[], **self.pos)
+        node = _new(ast.Call)
+        node.__dict__ = {'func': self.name(name), 'args': list(args), 'keywords': [], **self.pos}
+        return node
 
     def site_item(self, table, site):
-        return ast.Subscript(value=self.name(table), slice=self.const(site), ctx=ast.Load(), **self.pos)
+        node = _new(ast.Subscript)
+        node.__dict__ = {'value': self.name(table), 'slice': self.const(site), 'ctx': _LOAD, **self.pos}
+        return node
 
     def stmt(self, call):
-        return ast.Expr(value=call, **self.pos)
+        node = _new(ast.Expr)
+        node.__dict__ = {'value': call, **self.pos}
+        return node
 
     def if_open(self, site, helper):
         """`if _awtl_o[site]: try: helper(site) except RecursionError: pass`
@@ -223,14 +279,14 @@ class _At:
         program's exception goes on alone (python3 shows no second one chained to it); the
         recorder closes what was left open at the next level up."""
         call = self.stmt(self.call(helper, self.const(site)))
-        guarded = ast.Try(body=[call], handlers=[ast.ExceptHandler(
-            type=self.name('RecursionError'), name=None, body=[ast.Pass(**self.pos)], **self.pos)],
-            orelse=[], finalbody=[], **self.pos)
-        return ast.If(test=self.site_item(SITE_OPEN, site), body=[guarded], orelse=[], **self.pos)
+        guarded = self.node(ast.Try, body=[call], handlers=[self.node(
+            ast.ExceptHandler, type=self.name('RecursionError'), name=None, body=[self.node(ast.Pass)])],
+            orelse=[], finalbody=[])
+        return self.node(ast.If, test=self.site_item(SITE_OPEN, site), body=[guarded], orelse=[])
 
     def reraise(self, body):
-        return ast.ExceptHandler(type=self.name('BaseException'), name=None,
-                                 body=body + [ast.Raise(exc=None, cause=None, **self.pos)], **self.pos)
+        return self.node(ast.ExceptHandler, type=self.name('BaseException'), name=None,
+                         body=body + [self.node(ast.Raise, exc=None, cause=None)])
 
 
 def _guarded(body, site, ref):
@@ -250,7 +306,25 @@ def _guarded(body, site, ref):
 
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _all_kinds(base):
+    kinds = set()
+    todo = [base]
+    while todo:
+        kind = todo.pop()
+        kinds.add(kind)
+        todo.extend(kind.__subclasses__())
+    return kinds
+
+
+_STATEMENTS = frozenset(_all_kinds(ast.stmt) - {ast.stmt})
+# Nodes with nothing inside to visit: names, constants and operators (most of a tree's nodes).
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant} | _all_kinds(ast.expr_context) | _all_kinds(ast.operator) | _all_kinds(ast.boolop)
+    | _all_kinds(ast.unaryop) | _all_kinds(ast.cmpop))
 _SKIP_FIELDS = frozenset(['ctx', 'type_comment'])
+_BODY = ('body',)
 
 
 class _Rewriter:
@@ -304,17 +378,20 @@ class _Rewriter:
 
     # -- traversal -------------------------------------------------------------------------------
     def visit(self, node):
-        if isinstance(node, ast.stmt):
+        kind = type(node)
+        if kind in _LEAVES:
+            return node
+        if kind in _STATEMENTS:
             return self.visit_statement(node)
-        method = self.dispatch.get(type(node))
+        method = self.dispatch.get(kind)
         if method is not None:
             return method(node)
         self.generic_visit(node)
         return node
 
-    def generic_visit(self, node):
+    def generic_visit(self, node, fields=None):
         visit = self.visit
-        for field in node._fields:
+        for field in fields or node._fields:
             if field in _SKIP_FIELDS:
                 continue
             value = getattr(node, field, None)
@@ -401,6 +478,18 @@ class _Rewriter:
             labels[line] = entry
         return text
 
+    def _header(self, node):
+        """The text before a compound statement's first inner statement (a superset of its header:
+        decorators, parameters, annotations), to tell whether it needs walking."""
+        body = node.body
+        first = node.decorator_list[0].lineno if getattr(node, 'decorator_list', None) else node.lineno
+        if not body or not (1 <= first <= body[0].lineno <= len(self.lines)):
+            return 'await'  # walk it
+        lines = self.lines
+        start = body[0].lineno
+        # Columns are UTF-8 bytes: as characters they cut at or after the statement's start.
+        return '\n'.join(lines[first - 1:start - 1]) + '\n' + lines[start - 1][:body[0].col_offset]
+
     def _may_hold(self, text):
         if 'await' in text or 'yield' in text:
             return True
@@ -445,7 +534,8 @@ class _Rewriter:
         if candidate:
             # The combinator's own row: the call, where the user wrote it (see timeline.ts).
             self.add_site('combinator', label, value)
-        self.generic_visit(node)
+        if self._may_hold(label):
+            self.generic_visit(node)
         if self.statement_sites:
             self.statement_sites[-1].append(site)
         at = _At(node)
@@ -498,7 +588,11 @@ class _Rewriter:
         self.class_names = []
         self.yields.append(False)
         self.loops.append(0)
-        self.generic_visit(node)
+        if self._may_hold(self._header(node)):
+            self.generic_visit(node)
+        else:
+            # Nothing to rewrite in the decorators, parameters or annotation: the body alone.
+            self.generic_visit(node, _BODY)
         self.loops.pop()
         is_generator = self.yields.pop()
         self.class_names = saved_classes
@@ -585,7 +679,9 @@ def _copy_tree(node):
         value = getattr(node, name, None)
         if value is not None:
             fields[name] = value
-    return type(node)(**fields)
+    copy = _new(type(node))
+    copy.__dict__ = fields
+    return copy
 
 
 def _does_nothing(node):
