@@ -1,6 +1,7 @@
 // Python runtime overhead: the same asyncio loops under plain python3 and under the instrumented
 // runner (dist/runtime/python/runner.py, as the engine starts it), side by side in one run.
 // Usage: npm run build && node bench/python.mjs [--runs 7] [--python python3] [--case trivial]
+// 'cold' start-up: the runner with no bytecode of its own cached (the first run after an install).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
@@ -64,6 +65,11 @@ function longFile(functions) {
 const startCases = { 'first line, 10 lines': longFile(2), 'first line, 1,600 lines': longFile(400), 'first line, 3,300 lines': longFile(820) };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'awtl-pybench-'));
+// The runner keeps its own modules' bytecode in the user's cache folder (XDG_CACHE_HOME): warm
+// runs use one of the bench's own, filled by a first run; cold runs have none (the very first run
+// after an install or an upgrade). The snippet's own code is never cached: each run instruments it.
+const warmEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache') };
+const coldEnv = { ...process.env, AWAIT_TIMELINE_CODE_CACHE: '0' };
 
 function runPlain(file, first = false) {
   return collect(spawn(python, [file], { stdio: ['ignore', 'pipe', 'pipe'] }), first);
@@ -79,8 +85,8 @@ function runProfiled(file) {
  * key sent as the first control line; `sealed: false` leaves the key out (the runner then writes
  * plain frames, as before the channel was sealed), for the A/B of what sealing costs.
  */
-function runInstrumented(file, first = false, sealed = true) {
-  const child = spawn(python, [runner], { stdio: ['ignore', 'pipe', 'pipe', ...Array(58).fill('ignore'), 'pipe', 'pipe', 'pipe'] });
+function runInstrumented(file, first = false, sealed = true, env = warmEnv) {
+  const child = spawn(python, [runner], { env, stdio: ['ignore', 'pipe', 'pipe', ...Array(58).fill('ignore'), 'pipe', 'pipe', 'pipe'] });
   let events = 0;
   child.stdio[61].on('data', (d) => (events += d.length));
   child.stdio[62].resume();
@@ -168,22 +174,28 @@ print('%.3f %.3f %.3f %.3f' % (a * 1000, b * 1000, min(times[id(sealed)]) * 1000
   }
   // Start-up: the CPU time the process spent before the snippet's first line (process_time()
   // printed by that line), plain against instrumented. The 10-line file's extra is the runner's
-  // fixed cost; what a long file adds beyond it is the instrumenting.
+  // fixed cost; what a long file adds beyond it is the instrumenting. Alternating plain /
+  // instrumented (runtime bytecode cached) / instrumented cold (no cache at all).
   for (const [name, source] of Object.entries(startCases).filter(([n]) => n.includes(only))) {
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
     writeFileSync(file, source);
+    await runInstrumented(file, true); // fills the warm cache (the snippet is not cached)
     const plain = [];
     const instrumented = [];
+    const cold = [];
     for (let i = 0; i < runs; i++) {
       plain.push(await runPlain(file, true));
       instrumented.push(await runInstrumented(file, true));
+      cold.push(await runInstrumented(file, true, true, coldEnv));
     }
     const p = median(plain.map((r) => r.loopMs));
-    const q = median(instrumented.map((r) => r.loopMs));
-    const lo = Math.min(...instrumented.map((r) => r.loopMs - p));
-    const hi = Math.max(...instrumented.map((r) => r.loopMs - p));
-    console.log(`${name.padEnd(30)} cpu before line 1: plain ${fmt(p)}  instrumented ${fmt(q)}  extra ${fmt(q - p)}` +
-      ` (min–max ${lo.toFixed(0)}–${hi.toFixed(0)} ms, n=${runs})`);
+    for (const [what, rs] of [['instrumented', instrumented], ['cold', cold]]) {
+      const q = median(rs.map((r) => r.loopMs));
+      const lo = Math.min(...rs.map((r) => r.loopMs - p));
+      const hi = Math.max(...rs.map((r) => r.loopMs - p));
+      console.log(`${(what === 'cold' ? '' : name).padEnd(30)} cpu before line 1: plain ${fmt(p)}  ${what.padStart(12)} ${fmt(q)}  extra ${fmt(q - p)}` +
+        ` (min–max ${lo.toFixed(0)}–${hi.toFixed(0)} ms, n=${runs})`);
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

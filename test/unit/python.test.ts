@@ -455,6 +455,39 @@ describe('Python runtime', function () {
     assert.doesNotMatch(stdout + stderr, /_awtl_hooks|runtime\/python|runner\.py/);
   });
 
+  it('our modules load from bytecode kept in the user\'s cache folder; the program\'s imports see python3\'s settings', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'awtl-pycache-'));
+    // Not the fixture's folder: nothing the program imports may be written beside it.
+    const bytecode = path.join(FIXTURES, 'bytecode', '__pycache__');
+    fs.rmSync(bytecode, { recursive: true, force: true });
+    try {
+      const env = { ...process.env, XDG_CACHE_HOME: cache, PYTHONDONTWRITEBYTECODE: '1' };
+      const plain = spawnSync(PYTHON, [fixture('bytecode/main.py')], { cwd: path.dirname(fixture('bytecode/main.py')), encoding: 'utf8', env });
+      assert.equal(plain.status, 0, plain.stderr);
+      for (let i = 0; i < 2; i++) {
+        const { timeline: t, stdout } = await run('bytecode/main.py', { env });
+        assert.equal(t.exitCode, 0);
+        assert.equal(stdout, plain.stdout); // pycache_prefix None, dont_write_bytecode True: as python3
+      }
+      const kept: string[] = [];
+      const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(path.join(dir, e.name));
+          else kept.push(e.name);
+        }
+      };
+      walk(path.join(cache, 'await-timeline', 'python'));
+      const ours = kept.filter((n) => /^_awtl_\w+\.cpython-\d+\.pyc$/.test(n)).map((n) => n.split('.')[0]).sort();
+      assert.deepEqual(ours, ['_awtl_hooks', '_awtl_pending', '_awtl_recorder', '_awtl_transform', '_awtl_warp']);
+      assert.deepEqual(kept.filter((n) => !n.startsWith('_awtl_')), [], 'nothing of the program or the standard library is cached there');
+      assert.equal(fs.statSync(path.join(cache, 'await-timeline', 'python')).mode & 0o777, 0o700);
+      assert.ok(!fs.existsSync(bytecode), 'the program\'s own imports wrote no bytecode (PYTHONDONTWRITEBYTECODE=1, as python3)');
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+      fs.rmSync(bytecode, { recursive: true, force: true });
+    }
+  });
+
   it('a RecursionError in the snippet reads as under python3: one exception, the program\'s frames only', async () => {
     const { timeline: t, stdout } = await run('recursion.py');
     const plain = plainPython('recursion.py');
