@@ -84,6 +84,10 @@ function main(): void {
   };
   whenIdle = () => startLoader();
 
+  // Node's source-map modules load now, while the engine instruments the entry (a warm child:
+  // while it waits), not after the run request on the way to time 0.
+  warmSourceMaps();
+
   const request = readRunRequest(control, startLoader);
   if (!request) process.exit(0); // the engine let this warm child go unused
   // The program runs from here on: what it spawns must not inherit the channel.
@@ -115,7 +119,6 @@ function main(): void {
   // Node caches the source maps of code compiled while they are enabled; it uses them only for
   // the source line it prints above an uncaught error (see sourceMapsForUncaught).
   process.setSourceMapsEnabled(true);
-  warmSourceMaps();
   // It also says how long it spent instrumenting (the tool's time), read at the probe's ticks.
   let onInstrumented: (label: string, startAbs: number, endAbs: number) => void = () => undefined;
   const drainLoader = () => {
@@ -467,16 +470,22 @@ export function needsLoader(code: string): boolean {
 /**
  * With source maps enabled node parses the map of every module it compiles, and the first time
  * loads its own source-map modules: tens of ms of CPU on a busy machine. Done here on a module of
- * nothing (never run, never cached as a module), that first time is the tool's, before time 0,
- * not the snippet's first require. (Starting the module loader used to do it on the way.)
+ * nothing (never run, never cached as a module), that first time is the tool's, before the run
+ * request, not the snippet's first require. (Starting the module loader used to do it on the way.)
  */
 function warmSourceMaps(): void {
+  const enabled = process.sourceMapsEnabled === true;
   try {
+    process.setSourceMapsEnabled(true);
     const map = Buffer.from(JSON.stringify({ version: 3, sources: ['warm.js'], names: [], mappings: 'AAAA' })).toString('base64');
     const m = new (Module as any)(path.join(__dirname, 'warm.js'), null);
     m._compile(`//# sourceMappingURL=data:application/json;base64,${map}\n`, m.id);
   } catch {
     // the snippet's first require pays it, as before
+  } finally {
+    // Off again until the run: the runtime's own modules compiled meanwhile (a warm child's
+    // transform) have maps nobody will read.
+    process.setSourceMapsEnabled(enabled);
   }
 }
 
