@@ -2,10 +2,12 @@
 // user's process: it loads once, takes the engine's pipes (see takeChannel) and the run's key, says
 // hello on the events pipe, waits for one run request on the control pipe, then
 // runs the snippet as the main module, instrumented, with the user's own argv and cwd.
+// First: the watchdog thread starts before the rest of the runtime is even evaluated.
+import { early, startWatchdog, takeChannel, type ChannelEnds } from './watchdogEarly';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import Module from 'node:module';
 
 import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
@@ -32,7 +34,7 @@ function main(): void {
   const g = globalThis as any;
   if (g[LOADED]) return; // loaded twice (e.g. a grandchild given our flags): stay out of the way
 
-  const ends = takeChannel();
+  const ends = early?.ends ?? takeChannel();
   let whenIdle: () => void = () => undefined;
   const control = new ControlReader(ends.control, (idleMs) => {
     // Idle until a run comes (a warm child): a module the snippet loads that the engine could not
@@ -43,7 +45,7 @@ function main(): void {
     whenIdle();
   });
   const seal = readKey(control);
-  const channel = createSharedChannel();
+  const channel = early?.channel ?? createSharedChannel();
   const transport = new ChildTransport(ends.events, seal, channel, true);
   // The runtime's clock is its own: the program may replace performance.now (fake timers), and a
   // time warp replaces it on purpose.
@@ -56,13 +58,13 @@ function main(): void {
   transport.send({ type: 'hello', protocol: PROTOCOL_VERSION, runtime: 'node', pid: process.pid });
   transport.flush();
 
-  // The watchdog thread starts first (a warm child does this while it waits, not on the run's
-  // time): it boots on its own thread while this one goes on; it learns what runs from a message,
-  // and sleeps until then.
-  const probe = new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
+  // The watchdog thread started first (see watchdogEarly; a warm child does this while it waits,
+  // not on the run's time): it boots on its own thread while this one goes on; it learns what runs
+  // from a message, and sleeps until then.
+  const probe = early?.probe ?? new Float64Array(new SharedArrayBuffer(SHARED_PROBE_SLOTS * 8));
   // Made now: the exit hook runs after the program, which may have replaced Int32Array.
   const probeFlags = new Int32Array(probe.buffer);
-  const watchdog = startWatchdog(channel, probe, ends, seal);
+  const watchdog = early ? early.watchdog : startWatchdog(channel, probe, ends);
 
   // The loader thread serves the instrumented entry module and instruments local ES modules. It
   // starts when something will be imported (Node blocks this thread until it runs: tens of ms):
@@ -136,6 +138,7 @@ function main(): void {
   const watchdogRun: WatchdogRun = {
     type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source,
     channel: { events: ends.events.fd, watchdog: ends.watchdog.fd, control: ends.control },
+    seal,
   };
   watchdog?.postMessage(watchdogRun);
 
@@ -322,22 +325,13 @@ function setIntervalUnpatched(fn: () => void, ms: number): NodeJS.Timeout {
  * descriptor the program closed and reused. Inherited, they would be inherited again by the
  * program's children: keepFromChildren moves them before the program runs.
  */
-function takeChannel(): { events: ChannelEnd; watchdog: ChannelEnd; control: number } {
-  const take = (fd: number): ChannelEnd => {
-    const st = fs.fstatSync(fd);
-    return { fd, dev: st.dev, ino: st.ino };
-  };
-  const [eventsFd, watchdogFd, controlFd] = NODE_CHANNEL_FDS;
-  return { events: take(eventsFd), watchdog: take(watchdogFd), control: controlFd };
-}
-
 /**
  * Moves the channel to close-on-exec descriptors (see ownCopy): the program's children neither see
  * nor hold it. Where that cannot be done (the engine gave socket pairs) they inherit it, and what
  * they write is not believed (sealed frames). The ends change in place: the transport writes to
  * the new descriptors; the watchdog learns them with its run message.
  */
-function keepFromChildren(ends: ReturnType<typeof takeChannel>): void {
+function keepFromChildren(ends: ChannelEnds): void {
   // The copies go above the inherited ends, not at the lowest free numbers: a program that closes
   // them and opens a file would get its file on a copy's number at once, and a write of the
   // watchdog's racing that close could land in it. Placeholders take the numbers below for a moment.
@@ -593,26 +587,6 @@ function readCpuAtT0(probe: Float64Array): void {
     } catch {
       // not there (not Linux): the watchdog's own readings only
     }
-  }
-}
-
-function startWatchdog(
-  channel: ReturnType<typeof createSharedChannel>, probe: Float64Array,
-  ends: ReturnType<typeof takeChannel>, seal: SealKey | undefined,
-): Worker | undefined {
-  try {
-    const w = new Worker(path.join(__dirname, 'watchdog.js'), {
-      workerData: { channel, probe: probe.buffer, events: ends.events, watchdog: ends.watchdog, controlFd: ends.control, seal },
-      stdout: false,
-      stderr: !process.env.AWAIT_TIMELINE_DEBUG,
-      env: process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {},
-    });
-    w.unref();
-    w.on('error', (err) => { if (process.env.AWAIT_TIMELINE_DEBUG) process.stderr.write(`[watchdog] ${err?.stack ?? err}\n`); /* best effort: the program runs on */ });
-    return w;
-  } catch {
-    // without a watchdog, blocks are still seen by the lag probe's gaps in the engine
-    return undefined;
   }
 }
 

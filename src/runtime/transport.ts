@@ -15,6 +15,7 @@ import {
   FRAME_EVENTS, FRAME_HEADER_BYTES, FRAME_JSON, FRAME_SEALED, RECORD_WORDS, SEAL_MAC_BYTES, type ChildMessage, type SealMac,
 } from '../shared/runtimeProtocol';
 import { sealTag } from './seal';
+import { RECORD_CAPACITY, type ChannelEnd, type SharedChannel } from './channelShared';
 
 // Taken at start-up: a program that stubs fs (tests do) must not change what the runtime does.
 const fstatSync = fs.fstatSync;
@@ -24,9 +25,6 @@ const closeSync = fs.closeSync;
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 const ErrorCtor = Error;
 
-export const RECORD_CAPACITY = 4096;
-const JSON_CAPACITY = 1 << 20;
-
 /** Indexes into the shared Int32 state. */
 export const ST_RECORDS = 0; // records in the buffer
 export const ST_JSON = 1; // bytes of JSON frames in the buffer
@@ -34,19 +32,7 @@ export const ST_LOCK = 2; // 1 while a thread is flushing or appending a JSON fr
 export const ST_SEQ = 3; // the next sealed frame's number on the events stream (both threads write it)
 export const ST_BACKLOG = 4; // 1 while the main thread holds frames back for a full channel (they go first)
 
-export interface SharedChannel {
-  state: SharedArrayBuffer;
-  records: SharedArrayBuffer;
-  json: SharedArrayBuffer;
-}
-
-export function createSharedChannel(): SharedChannel {
-  return {
-    state: new SharedArrayBuffer(32),
-    records: new SharedArrayBuffer(RECORD_CAPACITY * RECORD_WORDS * 8),
-    json: new SharedArrayBuffer(JSON_CAPACITY),
-  };
-}
+export { createSharedChannel, RECORD_CAPACITY, type ChannelEnd, type SharedChannel } from './channelShared';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /** How long a writer waits before it tries a full pipe again. */
@@ -112,13 +98,6 @@ export function makeNonBlocking(fd: number): boolean {
 }
 
 /** One pipe of the channel as the runtime took it: its descriptor and which pipe that was. */
-export interface ChannelEnd {
-  fd: number;
-  /** fstat's dev and ino of the pipe: a descriptor the program closed and reused is not ours any more. */
-  dev: number;
-  ino: number;
-}
-
 /** The run's key and how frames are sealed; absent when the engine did not ask for sealing. */
 export interface SealKey {
   key: Uint8Array;

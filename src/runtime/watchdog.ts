@@ -26,8 +26,6 @@ interface WatchdogData {
   events: ChannelEnd;
   watchdog: ChannelEnd;
   controlFd: number;
-  /** The run's key: this thread seals its frames too. */
-  seal: SealKey | undefined;
 }
 
 const data = workerData as WatchdogData;
@@ -36,8 +34,9 @@ const probe = new Float64Array(data.probe);
 const state = new Int32Array(data.channel.state);
 const records = new Float64Array(data.channel.records);
 const json = new Uint8Array(data.channel.json);
-const eventsOut = new StreamWriter(data.events, 0, data.seal, state, ST_SEQ);
-const watchdogOut = new StreamWriter(data.watchdog, 1, data.seal, new Int32Array(1), 0);
+// Made when the run comes: its message carries the run's key.
+let eventsOut: StreamWriter;
+let watchdogOut: StreamWriter;
 const BLOCK_ID_BASE = 1_000_000_000;
 const debug = (msg: string) => {
   if (process.env.AWAIT_TIMELINE_DEBUG) fs.writeSync(2, `[watchdog] ${(absNow() - probe[PROBE_T0]).toFixed(0)} ${msg}\n`);
@@ -559,6 +558,8 @@ Atomics.notify(ready, PROBE_READY_I32);
 
 parentPort?.once('message', (msg: WatchdogRun) => {
   run = msg;
+  eventsOut = new StreamWriter(data.events, 0, msg.seal, state, ST_SEQ);
+  watchdogOut = new StreamWriter(data.watchdog, 1, msg.seal, new Int32Array(1), 0);
   if (msg.channel) {
     // The writers hold these ends: they write to the new descriptors from now on.
     data.events.fd = msg.channel.events;

@@ -1,5 +1,6 @@
 // What the main thread and the watchdog thread share: the slots of the Float64 probe, and the
 // message that tells a watchdog started ahead of the request what runs.
+import type { SealKey } from './transport';
 
 /** Absolute time (timeOrigin + now) of the main thread's last lag-probe tick. */
 export const PROBE_LAST_TICK = 0;
@@ -64,4 +65,6 @@ export interface WatchdogRun {
   source?: string;
   /** Where the channel is now: the main thread moved it to close-on-exec descriptors. */
   channel?: { events: number; watchdog: number; control: number };
+  /** The run's key: this thread seals its frames too (the thread starts before the key is read). */
+  seal?: SealKey;
 }

@@ -1,0 +1,27 @@
+// The channel's shared buffers and ends as both runtime threads know them: apart from the
+// transport so that the watchdog thread can be started before the rest of the runtime loads.
+import { RECORD_WORDS } from '../shared/runtimeProtocol';
+
+export const RECORD_CAPACITY = 4096;
+const JSON_CAPACITY = 1 << 20;
+
+export interface SharedChannel {
+  state: SharedArrayBuffer;
+  records: SharedArrayBuffer;
+  json: SharedArrayBuffer;
+}
+
+export function createSharedChannel(): SharedChannel {
+  return {
+    state: new SharedArrayBuffer(32),
+    records: new SharedArrayBuffer(RECORD_CAPACITY * RECORD_WORDS * 8),
+    json: new SharedArrayBuffer(JSON_CAPACITY),
+  };
+}
+
+export interface ChannelEnd {
+  fd: number;
+  /** fstat's dev and ino of the pipe: a descriptor the program closed and reused is not ours any more. */
+  dev: number;
+  ino: number;
+}
