@@ -19,6 +19,10 @@ export interface TimelinePanelEvents {
 export function timelineWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
   return {
     enableScripts: true,
+    // The page lives on while the panel is hidden behind a tab or moved to another group (VS Code
+    // loads a moved or re-shown page anew otherwise): a run in progress keeps drawing instead of
+    // going blank for the seconds a reload and replay take. One page, holding what the host holds.
+    retainContextWhenHidden: true,
     localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
   };
 }
@@ -26,7 +30,11 @@ export function timelineWebviewOptions(extensionUri: vscode.Uri): vscode.Webview
 export class TimelinePanel implements vscode.Disposable {
   /** The document whose run is shown: `reveal` goes there. */
   documentUri: vscode.Uri | undefined;
-  /** The webview listens: messages go out now instead of waiting for the next `ready`. */
+  /**
+   * A page has said `ready` since the HTML was set: messages go out now. A page VS Code loads anew
+   * (a crash, a window reload) says `ready` again and gets everything replayed, so a message it
+   * missed meanwhile is not lost.
+   */
   private ready = false;
   /** The current run as sent so far (reset and appends, in order): replayed after every `ready`. */
   private runMessages: HostToWebviewMessage[] = [];
@@ -60,10 +68,6 @@ export class TimelinePanel implements vscode.Disposable {
   private constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly events: TimelinePanelEvents) {
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.onWebviewMessage(raw)),
-      // A hidden webview loses its page (no retainContextWhenHidden): wait for the next `ready`.
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
       panel.onDidDispose(() => this.dispose()),
     );
     this.loadPage();
@@ -124,8 +128,15 @@ export class TimelinePanel implements vscode.Disposable {
     if (this.ready && !this.disposed) void this.panel.webview.postMessage(msg);
   }
 
-  reveal(): void {
-    this.panel.reveal(this.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
+  /**
+   * Shows the panel without covering the code being run: where it is, unless that is the column of
+   * the editor being run (`editorColumn`); then beside that editor. Called before the run's first
+   * message: nothing moves while the run draws, and the kept page draws on after the move.
+   */
+  reveal(editorColumn?: vscode.ViewColumn): void {
+    const current = this.panel.viewColumn;
+    if (current !== undefined && current !== editorColumn) this.panel.reveal(current, true);
+    else this.panel.reveal(vscode.ViewColumn.Beside, true);
   }
 
   dispose(): void {

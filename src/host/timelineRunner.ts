@@ -242,8 +242,8 @@ export class TimelineRunner implements vscode.Disposable {
     const quiet = !!how.live && panel.documentUri?.toString() === target.uri.toString() && this.shown?.uri.toString() === target.uri.toString();
     if (!quiet) this.shown = undefined;
     if (!quiet) {
+      panel.reveal(editorColumnOf(target.uri));
       panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
-      panel.reveal();
     }
     this.postClock();
 
@@ -511,4 +511,12 @@ function safeParseUri(s: string): vscode.Uri | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The column of the editor that shows this document: the active editor's if it does, else a visible one's. */
+function editorColumnOf(uri: vscode.Uri): vscode.ViewColumn | undefined {
+  const key = uri.toString();
+  const active = vscode.window.activeTextEditor;
+  if (active?.document.uri.toString() === key) return active.viewColumn;
+  return vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key)?.viewColumn;
 }

@@ -64,8 +64,8 @@ export async function warmUp(wb: Workbench, file: string): Promise<void> {
 
 /**
  * The panel of a run that is going on, once it says so. Looked up again on every try: when the run's
- * editor shares the panel's column, the panel moves beside it, and a moved webview loads its page
- * anew (an earlier frame handle is gone).
+ * editor shares the panel's column, the panel moves beside it (its page is kept, but the frame
+ * handle of an earlier lookup may not be).
  */
 export async function runningPanel(wb: Workbench, file: string, timeoutMs = 30_000): Promise<Frame> {
   return waitFor(`${file}'s panel to say running`, async () => {
