@@ -13,7 +13,7 @@ import {
   webviewFrame,
   type Workbench,
 } from './codeServer';
-import { panelStatus, pointOn, runFromPalette, runningPanel, spanBoxes, waitFor, waitForStatus, warmUp, type Box } from './timelineView';
+import { panelStatus, pointOn, runFromPalette, spanBoxes, waitFor, waitForStatus, warmUp, type Box } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -57,7 +57,7 @@ describe('Run with Timeline in VS Code', function () {
   });
 
   it('shows a tooltip on hover and moves the cursor to the line of a clicked bar', async () => {
-    const view = await webviewFrame(wb.page, { title: 'chefs-promise-all.ts — Timeline', has: 'canvas' });
+    const view = await webviewFrame(wb.page, { has: 'canvas' });
     const call = (await boxes(view)).find((b) => b.kind === 'call' && b.label.startsWith('cook('));
     assert.ok(call, 'a cook(...) call bar is drawn');
     const p = await pointOn(view, call);
@@ -89,37 +89,42 @@ describe('Run with Timeline in VS Code', function () {
   it('draws spans while the run goes, more as it goes on', async () => {
     // The code in the first group, the panel beside it where it is (the click above focused the
     // panel's group: a file opened there would be run from the panel's column and the panel would
-    // move beside it, reloading its page while this test samples it).
+    // move beside it).
     await runCommand(wb.page, 'View: Focus First Editor Group');
     await openFile(wb.page, 'slow-steps.mjs');
-    await runCommand(wb.page, 'Await Timeline: Run with Timeline');
-    const view = await runningPanel(wb, 'slow-steps.mjs');
-    const awaitsDrawn = async () => (await boxes(view)).filter((b) => b.label === 'await sleep(400)').length;
-    // Sampled in the page, every 50 ms: a round trip from the test to the page can take longer than
-    // a step on a busy machine.
+    // Sampled in the panel's page every 50 ms, from before the run starts: finding the running panel
+    // from the test takes round trips that, on a busy machine, last longer than this 2.4 s run (it
+    // was seen to start and end between two looks). The page that draws the run is the one already
+    // open: a page loaded anew would lose the samples, and that is a failure too.
+    const view = await webviewFrame(wb.page, { has: 'canvas' });
     await view.evaluate(() => {
       const g = globalThis as any;
       g.__samples = [];
       g.__sampler = setInterval(() => {
         const status = g.document.querySelector('[data-status]')?.dataset.status;
         const n = g.awaitTimeline.spanBoxes().filter((b: { label: string }) => b.label === 'await sleep(400)').length;
-        g.__samples.push([status, n]);
+        // (The run's file and state as the page holds them: the header's status follows at the next frame.)
+        g.__samples.push([g.awaitTimeline.model.file, status, n, g.awaitTimeline.model.status]);
       }, 50);
     });
-    await waitForStatus(view, ['completed'], 20_000);
-    const samples = await view.evaluate(() => {
+    await runCommand(wb.page, 'Await Timeline: Run with Timeline');
+    await waitFor('slow-steps.mjs\'s run to end in the page that was open', () => view.evaluate(() => {
+      const s = (globalThis as any).__samples as Array<[string, string, number, string]> | undefined;
+      return s?.some(([file, status, , held]) => file === 'slow-steps.mjs' && held === 'completed' && status === 'completed');
+    }), 30_000);
+    const samples = (await view.evaluate(() => {
       const g = globalThis as any;
       clearInterval(g.__sampler);
-      return g.__samples as Array<[string, number]>;
-    });
-    const counts = samples.filter(([s]) => s === 'running').map(([, n]) => n);
-    const trace = samples.map(([s, n]) => `${s[0]}${n}`).join(' ');
+      return g.__samples as Array<[string, string, number, string]>;
+    })).filter(([file]) => file === 'slow-steps.mjs');
+    const counts = samples.filter(([, s]) => s === 'running').map(([, , n]) => n);
+    const trace = samples.map(([, s, n]) => `${s[0]}${n}`).join(' ');
     assert.ok(counts.length > 0, `sampled while it ran: ${trace}`);
     // Never fewer bars than a moment before, up to the end (the final state replaces the streamed
     // spans: the chart must not go blank for a frame then).
-    for (let i = 1; i < samples.length; i++) assert.ok(samples[i]![1] >= samples[i - 1]![1], `the bars drawn never went down: ${trace}`);
+    for (let i = 1; i < samples.length; i++) assert.ok(samples[i]![2] >= samples[i - 1]![2], `the bars drawn never went down: ${trace}`);
     assert.ok(new Set(counts.filter((n) => n > 0)).size >= 2, `bars were drawn before the run ended, more as it went on: ${trace}`);
-    assert.equal(await awaitsDrawn(), 6);
+    assert.equal((await boxes(view)).filter((b) => b.label === 'await sleep(400)').length, 6);
     await screenshot(wb.page, 'e2e-live');
   });
 
