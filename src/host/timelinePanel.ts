@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import {
   isWebviewToHostMessage, type HostToWebviewMessage, type StatusMessage, type WebviewToHostMessage,
 } from '../shared/webviewProtocol';
+import { panelColumnFor } from './panelColumn';
 import { renderWebviewHtml } from './webviewHtml';
 
 export const TIMELINE_VIEW_TYPE = 'awaitTimeline.panel';
@@ -49,11 +50,13 @@ export class TimelinePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 
-  static create(extensionUri: vscode.Uri, fileName: string, events: TimelinePanelEvents): TimelinePanel {
+  /** A new panel, next to the editor being run (`editorColumn`: see panelColumnFor). */
+  static create(extensionUri: vscode.Uri, fileName: string, events: TimelinePanelEvents, editorColumn?: vscode.ViewColumn): TimelinePanel {
+    const column = panelColumnFor(undefined, editorColumn, openColumns());
     const panel = vscode.window.createWebviewPanel(
       TIMELINE_VIEW_TYPE,
       panelTitle(fileName),
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { viewColumn: column === 'beside' ? vscode.ViewColumn.Beside : column, preserveFocus: true },
       timelineWebviewOptions(extensionUri),
     );
     return new TimelinePanel(panel, extensionUri, events);
@@ -129,14 +132,47 @@ export class TimelinePanel implements vscode.Disposable {
   }
 
   /**
-   * Shows the panel without covering the code being run: where it is, unless that is the column of
-   * the editor being run (`editorColumn`); then beside that editor. Called before the run's first
-   * message: nothing moves while the run draws, and the kept page draws on after the move.
+   * Shows the panel without covering the code being run (see panelColumnFor): where it is, unless
+   * that is the column of the editor being run (`editorColumn`); then in the group next to it.
+   * Called before the run's first message; the kept page draws on through a move.
    */
   reveal(editorColumn?: vscode.ViewColumn): void {
     const current = this.panel.viewColumn;
-    if (current !== undefined && current !== editorColumn) this.panel.reveal(current, true);
-    else this.panel.reveal(vscode.ViewColumn.Beside, true);
+    // (A panel just created with ViewColumn.Beside reads -2 until VS Code says where it went.)
+    const column = current !== undefined && current < 1 ? current : panelColumnFor(current, editorColumn, openColumns());
+    if (column === current) {
+      this.panel.reveal(current, true);
+      return;
+    }
+    void this.moveKept(column === 'beside' ? vscode.ViewColumn.Beside : column, editorColumn);
+  }
+
+  /**
+   * Moves the panel to another group as a kept (pinned) tab, like the one it was created as. VS Code
+   * shows a webview it reveals in another group as a preview tab, which the next file opened there
+   * with a single click replaces: the chart would close. Only the active editor can be kept, so the
+   * panel has the focus for a moment; then it goes back to the group of the code being run.
+   */
+  private async moveKept(column: vscode.ViewColumn, editorColumn: vscode.ViewColumn | undefined): Promise<void> {
+    const moved = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { listener.dispose(); resolve(false); }, 10_000);
+      const listener = this.panel.onDidChangeViewState(() => {
+        if (!this.panel.active) return;
+        clearTimeout(timer);
+        listener.dispose();
+        resolve(true);
+      });
+    });
+    this.panel.reveal(column, false);
+    // Not seen active: the focus is left where VS Code puts it (taking it back before the move is
+    // done would leave it in the panel's group, and the next file opened there would cover it).
+    if (!(await moved) || this.disposed) return;
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    if (this.panel.active && tab?.isPreview && tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith(TIMELINE_VIEW_TYPE)) {
+      await vscode.commands.executeCommand('workbench.action.keepEditor');
+    }
+    const focus = editorColumn === undefined ? undefined : FOCUS_GROUP[editorColumn - 1];
+    if (focus) await vscode.commands.executeCommand(focus);
   }
 
   dispose(): void {
@@ -172,6 +208,18 @@ export class TimelinePanel implements vscode.Disposable {
     this.events.onMessage(raw);
   }
 }
+
+/** The columns of the editor groups open now. */
+function openColumns(): vscode.ViewColumn[] {
+  return vscode.window.tabGroups.all.map((g) => g.viewColumn);
+}
+
+/** The commands that focus editor group 1, 2, … (VS Code has them up to the eighth). */
+const FOCUS_GROUP = [
+  'workbench.action.focusFirstEditorGroup', 'workbench.action.focusSecondEditorGroup', 'workbench.action.focusThirdEditorGroup',
+  'workbench.action.focusFourthEditorGroup', 'workbench.action.focusFifthEditorGroup', 'workbench.action.focusSixthEditorGroup',
+  'workbench.action.focusSeventhEditorGroup', 'workbench.action.focusEighthEditorGroup',
+];
 
 function panelTitle(fileName: string): string {
   return vscode.l10n.t('{0} — Timeline', fileName);

@@ -236,13 +236,15 @@ export class TimelineRunner implements vscode.Disposable {
     this.runTarget = target;
     const isCurrent = () => this.run === run;
 
-    const panel = this.panel ?? this.newPanel((events) => TimelinePanel.create(this.context.extensionUri, target.displayName, events));
+    const editorColumn = editorColumnOf(target.uri);
+    const created = !this.panel;
+    const panel = this.panel ?? this.newPanel((events) => TimelinePanel.create(this.context.extensionUri, target.displayName, events, editorColumn));
     // A live run of the file the panel shows draws nothing until it ends: the last good chart stays
     // (and stays what Export writes and Pin pins).
     const quiet = !!how.live && panel.documentUri?.toString() === target.uri.toString() && this.shown?.uri.toString() === target.uri.toString();
     if (!quiet) this.shown = undefined;
     if (!quiet) {
-      panel.reveal(editorColumnOf(target.uri));
+      if (!created) panel.reveal(editorColumn); // a new panel is where it should be
       panel.beginRun(target.displayName, target.uri, message({ type: 'reset', file: target.displayName, language, status: 'running' }));
     }
     this.postClock();

@@ -1,6 +1,6 @@
 // The panel never covers the code being run: a file opened in the panel's own column runs with the
-// panel moved beside it, the code stays in view, and the run draws live all the same, to the last
-// span the CLI records for the same program.
+// panel moved to the group next to it (no third column), the code stays in view, and the run draws
+// live all the same, to the last span the CLI records for the same program.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 
 import { launchWorkbench, openFile, repoRoot, runCommand, screenshot, webviewFrame, type Workbench } from './codeServer';
-import { spanBoxes, waitFor, warmUp } from './timelineView';
+import { sizePanel, spanBoxes, waitFor, warmUp } from './timelineView';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'node');
 
@@ -122,7 +122,7 @@ describe('The panel beside the code being run', function () {
     await wb?.close();
   });
 
-  it('moves out of the column of the file being run, keeps the code visible, and draws the whole run live', async () => {
+  it('moves out of the column of the file being run to the other one open, keeps the code visible, and draws the whole run live', async () => {
     // The panel is in the second group, beside nested.js.
     await listen(await webviewFrame(wb.page, { title: 'nested.js — Timeline', has: 'canvas' }));
     // Open the file to run in the panel's group: the panel goes behind it.
@@ -141,10 +141,25 @@ describe('The panel beside the code being run', function () {
     const panel = after.find((g) => g.active.startsWith(TITLE));
     assert.ok(code?.code, `the code is still shown: ${JSON.stringify(after)}`);
     assert.ok(panel && panel !== code, `the panel is in another column: ${JSON.stringify(after)}`);
-    assert.ok(panel.left > code.left, `the panel is beside the code, to its right: ${JSON.stringify(after)}`);
+    // The code was in the last group: the panel takes the one on its left rather than squeezing the
+    // window into three columns (at 1400 px that left the panel about 340 px wide).
+    assert.equal(after.length, 2, `still two columns: ${JSON.stringify(after)}`);
+    assert.ok(panel.width >= 480, `the panel keeps a column it is built for: ${JSON.stringify(after)}`);
     assertDrawnLive(await received(view), t0);
     await assertWholeRun(view);
-    await screenshot(wb.page, 'e2e-beside-1400');
+    const width = await sizePanel(wb.page, view, 520);
+    await wb.page.mouse.move(code.left + code.width / 2, 700); // no tooltip over the panel
+    await screenshot(wb.page, `e2e-beside-${width}`);
+    await wb.page.setViewportSize({ width: 1400, height: 900 });
+
+    // The moved panel is a kept tab, as it was created: a file opened in its group with a single
+    // click (a preview) does not replace it (VS Code moves a webview as a preview tab).
+    const panelTab = wb.page.locator('.tabs-container .tab', { hasText: TITLE }).first();
+    await panelTab.click();
+    await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'ordering.js' }).first().click();
+    await wb.page.locator('.tabs-container .tab.active', { hasText: 'ordering.js' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await wb.page.locator('.tabs-container .tab', { hasText: TITLE }).count(), 1, 'the chart is still open beside ordering.js');
+    await panelTab.click();
   });
 
   it('keeps drawing when the panel is moved to another group while the run goes on', async () => {
@@ -152,9 +167,8 @@ describe('The panel beside the code being run', function () {
     await listen(view);
     const panelLeft = async () => (await groups(wb.page)).find((g) => g.active.startsWith(TITLE))?.left;
     const before = await panelLeft();
-    // The code in the first group: the panel stays where it is (not the code's column).
-    await runCommand(wb.page, 'View: Focus First Editor Group');
-    await openFile(wb.page, FILE);
+    // The code in its own group (the panel went to the other one): the panel stays where it is.
+    await wb.page.locator(`.tabs-container .tab[aria-label^="${FILE},"]`).first().click();
     const t0 = Date.now();
     await runCommand(wb.page, 'Await Timeline: Run with Timeline');
     await waitFor('the run drawing', async () => (await received(view))?.some((r) => r.file === FILE && r.status === 'running' && r.spans > 0), 30_000);
