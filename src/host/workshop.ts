@@ -174,8 +174,10 @@ async function writeCopy(folder: vscode.Uri, copy: vscode.Uri, content: Uint8Arr
 const SOLUTION_SCHEME = 'await-timeline-solution';
 
 /**
- * The solution as a diff against the learner's copy (or the starter, before there is a copy), in
- * the current editor group: what to change, without a third column squeezing code and chart.
+ * The solution as a diff against the learner's copy (or the starter, before there is a copy): what
+ * to change, without a third column squeezing code and chart. It opens in the column that shows the
+ * copy, if one does (the learner may have been in the chart's column: the chart stays in view),
+ * else in the current one.
  */
 async function showSolution(context: vscode.ExtensionContext, exercise: WorkshopExercise): Promise<void> {
   if (!exercise.solution) return;
@@ -188,5 +190,7 @@ async function showSolution(context: vscode.ExtensionContext, exercise: Workshop
     // no copy yet: compare with the starter
   }
   const right = vscode.Uri.from({ scheme: SOLUTION_SCHEME, path: vscode.Uri.file(exercise.solution).path });
-  await vscode.commands.executeCommand('vscode.diff', left, right, `${exercise.title}: ${left === copy ? 'your copy' : 'starter'} ↔ solution`, { preview: true });
+  const viewColumn = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === left.toString())?.viewColumn;
+  const options: vscode.TextDocumentShowOptions = { preview: true, viewColumn };
+  await vscode.commands.executeCommand('vscode.diff', left, right, `${exercise.title}: ${left === copy ? 'your copy' : 'starter'} ↔ solution`, options);
 }

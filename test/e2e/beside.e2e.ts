@@ -1,6 +1,7 @@
 // The panel never covers the code being run: a file opened in the panel's own column runs with the
 // panel moved to the group next to it (no third column), the code stays in view, and the run draws
-// live all the same, to the last span the CLI records for the same program.
+// live all the same, to the last span the CLI records for the same program. The workshop's solution
+// opens as a diff in the learner's column, beside the chart, not over it nor in a third column.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -181,5 +182,38 @@ describe('The panel beside the code being run', function () {
     const running = assertDrawnLive(await received(endedView), t0);
     assert.ok(running.some((r) => r.t > movedAt), `spans kept arriving after the move: ${running.map((r) => `${r.t - movedAt}ms:${r.spans}`).join(' ')}`);
     await assertWholeRun(endedView);
+  });
+
+  it('opens the workshop solution as a diff in the learner\'s column, beside the chart: no third column, the chart not covered', async () => {
+    await runCommand(wb.page, 'Await Timeline: Open Workshop Exercise');
+    const rows = wb.page.locator('.quick-input-widget .monaco-list-row');
+    await rows.filter({ hasText: 'Breakfast for one cook' }).first().click();
+    const copy = '02-breakfast.ts';
+    await wb.page.locator('.tabs-container .tab.active', { hasText: copy }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await runCommand(wb.page, 'Await Timeline: Run with Timeline');
+    await waitFor(`${copy}'s run to end`, async () => {
+      const v = await webviewFrame(wb.page, { title: `${copy} — Timeline`, has: 'canvas', timeoutMs: 5000 });
+      return v.evaluate((file) => { const m = (globalThis as any).awaitTimeline.model; return m.file === file && m.status !== 'running'; }, copy);
+    }, 60_000);
+    const ran = await groups(wb.page);
+    const codeAt = ran.findIndex((g) => g.active.startsWith(`${copy},`));
+    const panelAt = ran.findIndex((g) => g.active.startsWith(`${copy} — Timeline`));
+    assert.ok(codeAt >= 0 && panelAt >= 0 && codeAt !== panelAt, `the copy and its chart side by side: ${JSON.stringify(ran)}`);
+
+    // The learner was last in the chart (its column is the active one), then asks for the solution.
+    await wb.page.locator('.tabs-container .tab', { hasText: `${copy} — Timeline` }).first().click();
+    await runCommand(wb.page, 'Await Timeline: Open Workshop Exercise');
+    const row = rows.filter({ hasText: 'Breakfast for one cook' }).first();
+    await row.hover();
+    await row.locator('.codicon-lightbulb').first().click();
+    const diff = await waitFor('the solution diff open', async () => {
+      const now = await groups(wb.page);
+      return now.some((g) => /↔ solution/.test(g.active)) ? now : undefined;
+    }, 20_000);
+    await wb.page.keyboard.press('Escape');
+    assert.equal(diff.length, ran.length, `no third column: ${JSON.stringify(diff)}`);
+    assert.match(diff[codeAt]!.active, /your copy ↔ solution/, `the diff is in the learner's column, against their copy: ${JSON.stringify(diff)}`);
+    assert.ok(diff[panelAt]!.active.startsWith(`${copy} — Timeline`), `the chart is still shown: ${JSON.stringify(diff)}`);
+    await screenshot(wb.page, 'e2e-beside-workshop-solution');
   });
 });
