@@ -115,41 +115,47 @@ function joinNegativeValues(args: string[]): string[] {
   return out;
 }
 
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** parseArgs with the CLI's rules: negative values joined to their option, errors as one usage line. */
+function parseOwn<O extends OptionSpec>(args: string[], options: O) {
+  try {
+    return parseArgs({ args: joinNegativeValues(args), allowPositionals: true, strict: true, options });
+  } catch (err: any) {
+    throw new UsageError(String(err?.message ?? err).split('\n')[0]);
+  }
+}
+
+/** --time as given, checked. */
+function timeOption(time: string | undefined): TimeMode | undefined {
+  if (time !== undefined && time !== 'real' && time !== 'warp') throw new UsageError(`--time is real or warp, got '${time}'`);
+  return time;
+}
+
 export function parseCli(argv: string[]): CliOptions {
   const dd = argv.indexOf('--');
   const own = dd >= 0 ? argv.slice(0, dd) : argv;
   const passthrough = dd >= 0 ? argv.slice(dd + 1) : [];
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: joinNegativeValues(own),
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'string' },
-        trace: { type: 'string' },
-        otlp: { type: 'string' },
-        'otlp-endpoint': { type: 'string' },
-        timeout: { type: 'string' },
-        'block-threshold': { type: 'string' },
-        'max-spans-per-site': { type: 'string' },
-        'max-spans': { type: 'string' },
-        'no-color': { type: 'boolean' },
-        python: { type: 'string' },
-        html: { type: 'string' },
-        svg: { type: 'string' },
-        baseline: { type: 'string' },
-        check: { type: 'boolean' },
-        time: { type: 'string' },
-        junit: { type: 'string' },
-        all: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err: any) {
-    throw new UsageError(String(err?.message ?? err).split('\n')[0]);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOwn(own, {
+    json: { type: 'string' },
+    trace: { type: 'string' },
+    otlp: { type: 'string' },
+    'otlp-endpoint': { type: 'string' },
+    timeout: { type: 'string' },
+    'block-threshold': { type: 'string' },
+    'max-spans-per-site': { type: 'string' },
+    'max-spans': { type: 'string' },
+    'no-color': { type: 'boolean' },
+    python: { type: 'string' },
+    html: { type: 'string' },
+    svg: { type: 'string' },
+    baseline: { type: 'string' },
+    check: { type: 'boolean' },
+    time: { type: 'string' },
+    junit: { type: 'string' },
+    all: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) throw new UsageError('');
   if (positionals[0] !== 'run') throw new UsageError(positionals[0] ? `unknown command '${positionals[0]}'` : 'missing command');
   if (!positionals[1]) throw new UsageError('missing <file>');
@@ -166,10 +172,8 @@ export function parseCli(argv: string[]): CliOptions {
     }
     return v === undefined ? undefined : Number(v);
   };
-  const time = values.time;
-  if (time !== undefined && time !== 'real' && time !== 'warp') throw new UsageError(`--time is real or warp, got '${time}'`);
   return {
-    time,
+    time: timeOption(values.time),
     baseline: values.baseline === undefined ? undefined : { timeline: readBaseline(values.baseline), name: values.baseline },
     file,
     typed: positionals[1],
@@ -404,38 +408,25 @@ interface CheckOptions {
 }
 
 export function parseCheckCli(argv: string[]): CheckOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: joinNegativeValues(argv),
-      allowPositionals: true,
-      strict: true,
-      options: {
-        junit: { type: 'string' },
-        jobs: { type: 'string' },
-        time: { type: 'string' },
-        timeout: { type: 'string' },
-        'block-threshold': { type: 'string' },
-        python: { type: 'string' },
-        'no-color': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err: any) {
-    throw new UsageError(String(err?.message ?? err).split('\n')[0]);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOwn(argv, {
+    junit: { type: 'string' },
+    jobs: { type: 'string' },
+    time: { type: 'string' },
+    timeout: { type: 'string' },
+    'block-threshold': { type: 'string' },
+    python: { type: 'string' },
+    'no-color': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) throw new UsageError('');
   if (!positionals.length) throw new UsageError('check: missing <file|folder>');
-  const time = values.time;
-  if (time !== undefined && time !== 'real' && time !== 'warp') throw new UsageError(`--time is real or warp, got '${time}'`);
   const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
   if (!(Number.isInteger(jobs) && jobs > 0)) throw new UsageError(`--jobs needs a positive whole number, got '${values.jobs}'`);
   return {
     targets: positionals,
     junit: values.junit,
     jobs,
-    time,
+    time: timeOption(values.time),
     timeoutMs: positiveNumber('timeout', values.timeout) ?? CHECK_TIMEOUT_MS,
     blockThresholdMs: positiveNumber('block-threshold', values['block-threshold']) ?? DEFAULT_BLOCK_THRESHOLD_MS,
     pythonPath: values.python ?? process.env.AWAIT_TIMELINE_PYTHON,
