@@ -21,7 +21,7 @@ import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
-import { CPU_FILES, cpuMsOf, PROBE_CPU_T0, PROBE_CPU_T0_KIND, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -93,7 +93,7 @@ function main(): void {
   const request = readRunRequest(control, startLoader);
   if (!request) process.exit(0); // the engine let this warm child go unused
   // The program runs from here on: what it spawns must not inherit the channel.
-  keepFromChildren(ends);
+  const cpu = keepFromChildren(ends);
 
   recorder.configure({ maxSpansPerSite: request.maxSpansPerSite, maxSpans: request.maxSpans });
   const file = path.resolve(request.file);
@@ -139,6 +139,7 @@ function main(): void {
     type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source,
     channel: { events: ends.events.fd, watchdog: ends.watchdog.fd, control: ends.control },
     seal,
+    cpu,
   };
   watchdog?.postMessage(watchdogRun);
 
@@ -177,8 +178,22 @@ function main(): void {
   patchEvents(now, sink);
 
   // The lag probe: the watchdog reads its ticks to see the main thread stuck; it also flushes.
+  // Each tick says the main thread's CPU time with it: a stall's CPU counts from its first moment.
+  const readCpu = ownCpuReader(cpu);
+  recorder.cpuNow = readCpu;
+  const markTick = () => {
+    const cpuNow = readCpu();
+    const at = timeOrigin + perfNow();
+    const before = probe[PROBE_LAST_TICK]!;
+    if (at - before >= request.blockThresholdMs && cpuNow >= 0 && probe[PROBE_TICK_CPU]! >= 0) {
+      probe[PROBE_GAP_CPU] = cpuNow - probe[PROBE_TICK_CPU]!;
+      probe[PROBE_GAP_START] = before;
+    }
+    probe[PROBE_TICK_CPU] = cpuNow;
+    probe[PROBE_LAST_TICK] = recorder.tickAt = at;
+  };
   const tick = () => {
-    probe[PROBE_LAST_TICK] = recorder.tickAt = timeOrigin + perfNow();
+    markTick();
     drainLoader();
     recorder.flushDropped(true);
     transport.flush();
@@ -225,6 +240,9 @@ function main(): void {
   for (const m of request.modules ?? []) if (m.as === 'require') prepared.set(m.file, m);
   const tool = <T>(label: string, work: () => T): T => {
     const startMs = now();
+    // The snippet's stretch before the require ends here, judged by its own CPU time: the
+    // transform's CPU is the tool's, never counted for the snippet's line.
+    markTick();
     recorder.toolWork = label;
     try {
       return work();
@@ -232,7 +250,7 @@ function main(): void {
       recorder.toolWork = '';
       // The snippet's time starts again here: a stall the watchdog measures from now on is not
       // the tool's (on a busy machine the CPU the transform used would otherwise count for it).
-      probe[PROBE_LAST_TICK] = recorder.tickAt = timeOrigin + perfNow();
+      markTick();
       toolTime(label, startMs, now(), firstUserFrame(String(new Error().stack ?? ''), userFiles)?.line);
     }
   };
@@ -263,8 +281,8 @@ function main(): void {
   // Time 0: everything before this was ours, not the snippet's.
   clock.t0 = perfNow();
   probe[PROBE_T0] = timeOrigin + clock.t0;
+  probe[PROBE_TICK_CPU] = readCpu();
   probe[PROBE_LAST_TICK] = recorder.tickAt = probe[PROBE_T0];
-  readCpuAtT0(probe);
   probe[PROBE_MAIN_ALIVE] = 1;
   probe[PROBE_NATIVE_LINE] = 0;
   transport.send({ type: 'started' });
@@ -331,7 +349,7 @@ function setIntervalUnpatched(fn: () => void, ms: number): NodeJS.Timeout {
  * they write is not believed (sealed frames). The ends change in place: the transport writes to
  * the new descriptors; the watchdog learns them with its run message.
  */
-function keepFromChildren(ends: ChannelEnds): void {
+function keepFromChildren(ends: ChannelEnds): WatchdogRun['cpu'] {
   // The copies go above the inherited ends, not at the lowest free numbers: a program that closes
   // them and opens a file would get its file on a copy's number at once, and a write of the
   // watchdog's racing that close could land in it. Placeholders take the numbers below for a moment.
@@ -350,9 +368,41 @@ function keepFromChildren(ends: ChannelEnds): void {
     if (ends.events.fd === events) makeNonBlocking(events);
     ends.watchdog.fd = ownCopy(ends.watchdog.fd, 'write');
     ends.control = ownCopy(ends.control, 'read');
+    // The main thread's CPU-time file goes up there too, above what the program's files get.
+    return openOwnCpu();
   } finally {
     for (const fd of fillers) fs.closeSync(fd);
   }
+}
+
+/** This thread's CPU-time file in /proc (the main thread's tid is the process id), if there is one. */
+function openOwnCpu(): WatchdogRun['cpu'] {
+  for (const kind of CPU_FILES) {
+    try {
+      const fd = fs.openSync(`/proc/${process.pid}/task/${process.pid}/${kind}`, 'r');
+      const b = Buffer.alloc(1024);
+      if (cpuMsOfBytes(kind, b, fs.readSync(fd, b, 0, b.length, 0)) !== undefined) return { fd, kind };
+      fs.closeSync(fd);
+    } catch {
+      // not there (not Linux): the next, else the watchdog's own readings only
+    }
+  }
+  return undefined;
+}
+
+/** Reads the main thread's CPU time in ms (-1 without /proc), with nothing the program can replace. */
+function ownCpuReader(cpu: WatchdogRun['cpu']): () => number {
+  if (!cpu) return () => -1;
+  const readSync = fs.readSync;
+  const b = new Uint8Array(1024);
+  const kind: CpuFile = cpu.kind;
+  return () => {
+    try {
+      return cpuMsOfBytes(kind, b, readSync(cpu.fd, b, 0, 1024, 0)) ?? -1;
+    } catch {
+      return -1;
+    }
+  };
 }
 
 /** A child kept waiting this long is a warm one: it loads the transform while it waits. */
@@ -563,31 +613,6 @@ export function firstUserFrame(stack: string, userFiles: Set<string>): { line: n
     if (userFiles.has(f)) return { line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;
-}
-
-/**
- * This thread's CPU time now, where the watchdog reads it: a stall that begins with the snippet
- * (its first line) is then judged by the CPU the snippet used, as every other stall, not by
- * samples alone.
- */
-function readCpuAtT0(probe: Float64Array): void {
-  const buf = Buffer.alloc(1024);
-  for (let i = 0; i < CPU_FILES.length; i++) {
-    try {
-      const fd = fs.openSync(`/proc/${process.pid}/task/${process.pid}/${CPU_FILES[i]}`, 'r');
-      try {
-        const ms = cpuMsOf(CPU_FILES[i]!, buf.toString('latin1', 0, fs.readSync(fd, buf, 0, buf.length, 0)));
-        if (ms === undefined) continue;
-        probe[PROBE_CPU_T0] = ms;
-        probe[PROBE_CPU_T0_KIND] = i + 1;
-        return;
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch {
-      // not there (not Linux): the watchdog's own readings only
-    }
-  }
 }
 
 main();

@@ -268,6 +268,8 @@ export class Recorder {
   tickAt = 0;
   /** What the runtime is doing on this thread on its own account (instrumenting a module), or ''. */
   toolWork = '';
+  /** This thread's CPU time in ms (-1 unknown), for the watchdog's samples (set by the bootstrap). */
+  cpuNow: () => number = () => -1;
 
   constructor(private readonly transport: ChildTransport, private readonly now: () => number, options: RecorderOptions) {
     this.cap = options.maxSpansPerSite;
@@ -722,7 +724,7 @@ export class Recorder {
    * Called by the watchdog through an inspector interrupt while the thread is stuck: sends what
    * is buffered and tells where the interrupted code is (JSON: current span, stack frames, the
    * probe tick this thread last wrote — a sample answered after the stall ended is no evidence —,
-   * the await that began last and the runtime's own work in progress).
+   * the await that began last, the runtime's own work in progress and this thread's CPU time).
    */
   where(): string {
     // Interrupted inside the transport: leave its buffers alone this time.
@@ -749,7 +751,7 @@ export class Recorder {
     }
     const aw = this.lastAwait >= 0 ? this.siteTable[this.lastAwait] : undefined;
     return JSONStringify({
-      id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount,
+      id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount, cpu: this.cpuNow(),
       aw: aw ? [this.siteFiles[this.lastAwait], aw.line, aw.column] : null,
     });
   }

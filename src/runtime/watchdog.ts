@@ -16,7 +16,7 @@ import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type SpanMessage } fro
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
-import { CPU_FILES, cpuMsOf, PROBE_CPU_T0, PROBE_CPU_T0_KIND, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -87,11 +87,15 @@ function shorten(text: string): string {
 /**
  * Milliseconds the main thread has spent on a CPU, from the kernel: `schedstat` (nanoseconds) or
  * else `stat` (utime + stime, in clock ticks of 10 ms); undefined where there is no /proc (then
- * the stack samples alone are the evidence). The main thread's tid is the process id on Linux.
+ * the stack samples alone are the evidence). The main thread opened the file (it reads it at each
+ * tick too); else this thread does. The main thread's tid is the process id on Linux.
  */
-let cpuSource: { fd: number; kind: 'schedstat' | 'stat' } | null | undefined;
+let cpuSource: { fd: number; kind: CpuFile } | null | undefined;
 const cpuBuf = Buffer.alloc(1024);
 function mainCpuMs(): number | undefined {
+  if (cpuSource === undefined && run.cpu) {
+    cpuSource = readCpu(run.cpu) !== undefined ? run.cpu : undefined;
+  }
   if (cpuSource === undefined) {
     cpuSource = null;
     for (const kind of CPU_FILES) {
@@ -108,11 +112,24 @@ function mainCpuMs(): number | undefined {
   return cpuSource ? readCpu(cpuSource) : undefined;
 }
 
-function readCpu(src: { fd: number; kind: 'schedstat' | 'stat' }): number | undefined {
+function readCpu(src: { fd: number; kind: CpuFile }): number | undefined {
   try {
     return cpuMsOf(src.kind, cpuBuf.toString('latin1', 0, fs.readSync(src.fd, cpuBuf, 0, cpuBuf.length, 0)));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The main thread's last tick and its CPU time then (PROBE_TICK_CPU; undefined when it could not
+ * read it), read together: the tick is read again after the CPU, and a tick that moved meanwhile
+ * is read once more.
+ */
+function lastTick(): { at: number; cpu: number | undefined } {
+  for (;;) {
+    const at = probe[PROBE_LAST_TICK]!;
+    const cpu = probe[PROBE_TICK_CPU]!;
+    if (probe[PROBE_LAST_TICK] === at) return { at, cpu: cpu >= 0 && cpuSource === run.cpu ? cpu : undefined };
   }
 }
 
@@ -125,9 +142,13 @@ function noteCpu(): void {
   if (cpuReadings.length > 2) cpuReadings.shift();
 }
 
-/** The main thread's CPU time at (or just before) `tick`; undefined without a reading. */
-function cpuAt(tick: number): number | undefined {
-  for (let i = cpuReadings.length - 1; i >= 0; i--) if (cpuReadings[i]!.at <= tick) return cpuReadings[i]!.cpu;
+/**
+ * The main thread's CPU time at (or just before) `tick`: its own reading with the tick, else this
+ * thread's last one before it; undefined without a reading.
+ */
+function cpuAt(tick: { at: number; cpu: number | undefined }): number | undefined {
+  if (tick.cpu !== undefined) return tick.cpu;
+  for (let i = cpuReadings.length - 1; i >= 0; i--) if (cpuReadings[i]!.at <= tick.at) return cpuReadings[i]!.cpu;
   return cpuReadings[0]?.cpu;
 }
 
@@ -186,7 +207,7 @@ type Where = {
  * `idle`: no code of the snippet (the loop was waiting, or node's own code ran). `late`: the main
  * thread had ticked again before it answered, so the sample says nothing about the stall.
  */
-type Sample = { kind: 'user'; where: Where; awaits?: number } | { kind: 'tool'; what: string } | { kind: 'idle' | 'late' };
+type Sample = { kind: 'user'; where: Where; awaits?: number; cpu?: number } | { kind: 'tool'; what: string } | { kind: 'idle' | 'late' };
 
 const isOurs = (url: string) => !url || url.includes('/node_modules/') || url.startsWith('node:') || url.includes('/dist/runtime/');
 const toFile = (url: string) => (url.startsWith('file:') ? fileURLToPath(url) : url);
@@ -218,11 +239,13 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
     if (typeof value !== 'string') return undefined;
     const parsed = JSON.parse(value) as {
       id: number; frames: Array<[string, number, number, number, number]>; tick: number; tool: string; awaits: number;
-      aw: [string, number, number] | null;
+      aw: [string, number, number] | null; cpu?: number;
     } | null;
     if (!parsed) return undefined;
     if (parsed.tick > stallStart) return { kind: 'late' };
     if (parsed.tool) return { kind: 'tool', what: parsed.tool };
+    // The main thread's CPU time as it answered (-1 or absent: it could not read it).
+    const cpu = typeof parsed.cpu === 'number' && parsed.cpu >= 0 && cpuSource === run.cpu ? parsed.cpu : undefined;
     const aw = parsed.aw && !isOurs(parsed.aw[0])
       ? { file: toFile(parsed.aw[0]), line: parsed.aw[1], column: parsed.aw[2], parentId: parsed.id, fromAwait: true }
       : undefined;
@@ -236,16 +259,16 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
       // An async function being resumed stands at its own header, no line of its body runs yet:
       // in a loop of awaits, the await that began last is the line that holds the loop.
       if (aw && line === fnLine && column > fnColumn && !/=>|\{/.test(lineText(file, line, false).slice(fnColumn - 1, column - 1))) {
-        return { kind: 'user', where: aw, awaits: parsed.awaits };
+        return { kind: 'user', where: aw, awaits: parsed.awaits, cpu };
       }
       const stack: string[] = [];
       for (const [u, l] of parsed.frames) if (!isOurs(u)) stack.push(`${toFile(u)}:${l}`);
-      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime } };
+      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime }, cpu };
     }
     // No frame of the snippet: the loop waits, or promise reactions run between two of its
     // awaits (a loop of awaits that resolve at once never lets the loop turn). Which one, the
     // count of awaits says: onSample looks again and wants it risen.
-    if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits };
+    if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits, cpu };
     return { kind: 'idle' };
   } catch (err) {
     debug(String(err));
@@ -265,6 +288,13 @@ interface Stall {
   start: number;
   /** The main thread's CPU time then; undefined without /proc. */
   cpuStart: number | undefined;
+  /** Once the loop ticked again: the main thread's CPU time with that tick (the stall's own CPU ends there). */
+  cpuEnd: number | undefined;
+  /**
+   * The samples in a row that found the snippet at one line (`where`): the first one's answer time
+   * and the main thread's CPU time then, the last one's, and how many (see `held`).
+   */
+  run: { where: Where; n: number; firstAt: number; firstCpu: number | undefined; lastAt: number; lastCpu: number | undefined } | undefined;
   /** The snippet's line a sample found while the stall lasted. */
   where: Where | undefined;
   /** Samples taken while the stall lasted that found the snippet's code running. */
@@ -313,21 +343,64 @@ const sameWhere = (a: Where, b: Where) =>
   a.line === b.line && a.file === b.file && (a.parentId === b.parentId || !!a.fromAwait || !!b.fromAwait);
 
 /**
+ * The main thread's CPU between the samples of a run (see `held`) that proves it ran the snippet's
+ * line rather than waited: a callback the machine kept off a CPU can be caught at one line by two
+ * samples, but it cannot go on using CPU there without running.
+ */
+const HELD_CPU_MS = 5;
+
+/**
+ * The snippet's code held the loop whatever the machine gave it: samples in a row, spread over at
+ * least half the threshold, found the main thread at the same line of the snippet, and it used
+ * CPU there in between. A loop that spins on the clock (`while (Date.now() < end) {}`) on a
+ * saturated machine gets a small share of a CPU: 300 ms of it may be 30 ms of CPU, under the
+ * threshold, yet the snippet holds the loop all along. A callback stopped by the machine is found
+ * once (or twice within a few ms), and uses well under HELD_CPU_MS before it returns.
+ */
+function held(s: Stall): boolean {
+  const r = s.run;
+  if (!r || r.n < 2 || r.lastAt - r.firstAt < run.thresholdMs / 2) return false;
+  if (r.firstCpu === undefined || r.lastCpu === undefined) return false;
+  return r.lastCpu - r.firstCpu >= HELD_CPU_MS;
+}
+
+/** The main thread's CPU time in the stall so far (to its end once it ended); undefined without /proc. */
+function stallCpu(s: Stall): number | undefined {
+  if (s.cpuStart === undefined) return undefined;
+  const end = s.cpuEnd ?? mainCpuMs();
+  return end === undefined ? undefined : end - s.cpuStart;
+}
+
+/**
  * The evidence that the snippet holds the loop: a sample taken while the stall lasted found its
- * code running, and the main thread itself spent the threshold on a CPU since the stall began.
- * On a busy machine the snippet's code may be running but mostly waiting for a CPU: 80 ms of
- * wall time for 15 ms of work is the machine's delay, not a block. Without the kernel's count
- * (no /proc), a second sample, asked for only once the first was answered, must find the
- * snippet's code still running (a late wake-up can show a callback once, then the probe ticks).
- * A synchronous native call (execSync, Atomics.wait) waits rather than computes: it is a block as
- * soon as it is seen.
+ * code running, and either the main thread itself spent the threshold on a CPU since the stall
+ * began, or the samples show the snippet's line going on (see `held`). On a busy machine the
+ * snippet's code may be running but mostly waiting for a CPU: 80 ms of wall time for 15 ms of
+ * work, seen once, is the machine's delay, not a block. The CPU counts from the tick that began
+ * the stall (the main thread reads it with each tick) to the one that ended it. Without the
+ * kernel's count (no /proc), a second sample, asked for only once the first was answered, must
+ * find the snippet's code still running (a late wake-up can show a callback once, then the probe
+ * ticks). A synchronous native call (execSync, Atomics.wait) waits rather than computes: it is a
+ * block as soon as it is seen.
  */
 function evidence(s: Stall): boolean {
   if (!s.where) return false;
   if (probe[PROBE_NATIVE_LINE] !== 0) return true;
-  const cpu = s.cpuStart === undefined ? undefined : mainCpuMs();
+  const cpu = stallCpu(s);
   if (cpu === undefined) return s.userSamples >= 2;
-  return cpu - s.cpuStart! >= run.thresholdMs;
+  return cpu >= run.thresholdMs || held(s);
+}
+
+/** Adds a sample that found the snippet's code to the run of samples at one line. */
+function noteRun(s: Stall, where: Where, at: number, cpu: number | undefined): void {
+  const r = s.run;
+  if (r && sameWhere(r.where, where)) {
+    r.n++;
+    r.lastAt = at;
+    r.lastCpu = cpu;
+  } else {
+    s.run = { where, n: 1, firstAt: at, firstCpu: cpu, lastAt: at, lastCpu: cpu };
+  }
 }
 
 function takeSample(s: Stall): void {
@@ -336,14 +409,17 @@ function takeSample(s: Stall): void {
   const at = s.sampledAt;
   s.sampling = sampleMain(s.start).then((sample) => {
     s.sampling = null;
-    debug(`sample ${sample?.kind} ${sample?.kind === 'user' ? sample.where.line : ''}`);
-    if (sample) onSample(s, sample, at);
+    debug(`sample ${sample?.kind} ${sample?.kind === 'user' ? `${sample.where.line} cpu ${sample.cpu?.toFixed(1)}` : ''}`);
+    if (sample) onSample(s, sample, at, absNow());
   });
 }
 
-function onSample(s: Stall, sample: Sample, at: number): void {
+function onSample(s: Stall, sample: Sample, at: number, answeredAt: number): void {
   if (sample.kind === 'tool') s.tool = sample.what;
-  if (sample.kind !== 'user') return;
+  if (sample.kind !== 'user') {
+    s.run = undefined;
+    return;
+  }
   const where = sample.where;
   if (where.fromAwait && !s.block) {
     // Only awaits that went on while the loop stood still say the snippet holds it.
@@ -356,6 +432,7 @@ function onSample(s: Stall, sample: Sample, at: number): void {
   }
   s.userSamples++;
   if (!s.block) {
+    noteRun(s, where, answeredAt, sample.cpu);
     s.where = where;
     if (stall !== s) return;
     if (evidence(s)) confirm(s);
@@ -407,19 +484,37 @@ function confirm(s: Stall): void {
   send(newBlock(s, s.start, s.where).span);
 }
 
-function startStall(last: number): void {
-  stall = { start: last, cpuStart: cpuAt(last), where: undefined, userSamples: 0, awaits: undefined, pendingWhere: undefined, pendingAt: 0, tool: '', sampledAt: 0, block: null, sampling: null };
+function startStall(last: { at: number; cpu: number | undefined }): void {
+  stall = {
+    start: last.at, cpuStart: cpuAt(last), cpuEnd: undefined, run: undefined, where: undefined, userSamples: 0, awaits: undefined,
+    pendingWhere: undefined, pendingAt: 0, tool: '', sampledAt: 0, block: null, sampling: null,
+  };
   takeSample(stall);
 }
 
+/**
+ * The main thread's CPU time at the tick that ended the stall: start plus what it counted for the
+ * gap (see PROBE_GAP_START), else with the tick the watchdog saw (a later one when this thread was
+ * kept off a CPU), else now.
+ */
+function cpuAtEnd(s: Stall, tick: { at: number; cpu: number | undefined }): number | undefined {
+  if (s.cpuStart === undefined) return undefined;
+  const gapCpu = probe[PROBE_GAP_CPU]!;
+  if (probe[PROBE_GAP_START] === s.start && cpuSource === run.cpu) return s.cpuStart + gapCpu;
+  return tick.cpu ?? mainCpuMs();
+}
+
 /** The loop ticked again at `tick`: the stall is over. */
-async function endStall(s: Stall, tick: number): Promise<void> {
+async function endStall(s: Stall, last: { at: number; cpu: number | undefined }): Promise<void> {
+  const tick = last.at;
   stall = null;
+  s.cpuEnd = cpuAtEnd(s, last);
   if (!s.block && s.sampling) {
     // A sample still on its way may be the evidence (it says whether it was taken in time).
     await withTimeout(s.sampling, 500);
   }
   if (!s.block && s.where && evidence(s)) confirm(s);
+  debug(`stall ${rel(s.start).toFixed(0)}-${rel(tick).toFixed(0)} cpu ${stallCpu(s)?.toFixed(1)} run ${s.run ? `${s.run.n} ${(s.run.lastAt - s.run.firstAt).toFixed(0)} ms ${((s.run.lastCpu ?? NaN) - (s.run.firstCpu ?? NaN)).toFixed(1)} cpu` : '-'} ${s.block ? 'block' : 'delay'}`);
   if (s.block) {
     s.block.span.endMs = rel(tick);
     s.block.span.outcome = 'fulfilled';
@@ -433,15 +528,6 @@ async function endStall(s: Stall, tick: number): Promise<void> {
   if (!stall) release();
 }
 
-/** The main thread's reading at time 0 is taken as the first of the run's (see PROBE_CPU_T0). */
-let seeded = false;
-function seedCpuAtT0(): void {
-  seeded = true;
-  const kind = CPU_FILES[probe[PROBE_CPU_T0_KIND]! - 1];
-  mainCpuMs(); // opens the source this thread reads
-  if (kind !== undefined && cpuSource?.kind === kind && cpuReadings.length === 0) cpuReadings.push({ at: probe[PROBE_T0]!, cpu: probe[PROBE_CPU_T0]! });
-}
-
 function check(): void {
   // The main thread is exiting and waits for the session to go (else node prints "Waiting for
   // the debugger to disconnect..." after the program's last output).
@@ -450,20 +536,21 @@ function check(): void {
     return;
   }
   if (probe[PROBE_MAIN_ALIVE] !== 1) return;
-  if (!seeded) seedCpuAtT0();
-  const last = probe[PROBE_LAST_TICK];
+  const tick = lastTick();
+  const last = tick.at;
   const s = stall;
   if (s) {
     if (last > s.start) {
-      void endStall(s, last);
+      void endStall(s, tick);
       return;
     }
     if (!s.block && s.where && evidence(s)) confirm(s);
-    if (!pausing && !s.sampling && absNow() - s.sampledAt >= (s.where ? SAMPLE_MS : run.thresholdMs / 2)) takeSample(s);
+    // Until the evidence is in, a look every half threshold (see `held`); then one per SAMPLE_MS.
+    if (!pausing && !s.sampling && absNow() - s.sampledAt >= (s.block ? SAMPLE_MS : run.thresholdMs / 2)) takeSample(s);
     return;
   }
   noteCpu();
-  if (!pausing && absNow() - last >= run.thresholdMs) startStall(last);
+  if (!pausing && absNow() - last >= run.thresholdMs) startStall(tick);
 }
 
 async function onStop(): Promise<void> {
@@ -494,6 +581,7 @@ async function onStop(): Promise<void> {
 
 /** Starts watching once the run request has come: until then a warm child's thread sleeps. */
 function start(): void {
+  mainCpuMs(); // adopts the main thread's CPU-time file, which its ticks read too
   setInterval(check, Math.max(2, Math.min(10, run.thresholdMs / 4)));
   listenForControl();
 }

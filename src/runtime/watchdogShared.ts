@@ -14,7 +14,20 @@ export const PROBE_MAIN_ALIVE = 3;
 export const PROBE_NATIVE_COLUMN = 4;
 /** Span id current when that native call began. */
 export const PROBE_NATIVE_PARENT = 5;
-// Slots 6 and 7 are free.
+/**
+ * The main thread's own CPU time (ms, as cpuMsOf reads it) when it wrote PROBE_LAST_TICK: written
+ * first, with the tick, so a stall's CPU is counted from where the stall began (the watchdog's own
+ * readings are late when the machine keeps it off a CPU). -1 when the main thread cannot read it.
+ */
+export const PROBE_TICK_CPU = 6;
+/**
+ * The last stall the main thread saw end (a gap of at least the threshold between two of its ticks):
+ * the tick that began it, and the CPU the main thread used from that tick to the one that ended it
+ * (PROBE_GAP_CPU). Written CPU first. The watchdog, late on a busy machine, would otherwise count
+ * CPU the main thread used after the stall.
+ */
+export const PROBE_GAP_START = 7;
+export const PROBE_GAP_CPU = 10;
 /**
  * Int32 index into the same buffer (the first half of slot 8): the watchdog thread sets it to 1
  * once it runs. The snippet does not start before that (or a bounded wait): a loop that never
@@ -30,14 +43,7 @@ export const PROBE_READY_I32 = 16;
 export const PROBE_SESSION_I32 = 18;
 /** Int32 index (the second half of slot 9): set to 1 by the main thread as it exits. */
 export const PROBE_EXITING_I32 = 19;
-/**
- * The main thread's own CPU time (ms, as cpuMsOf reads it) at the snippet's time 0, and from which
- * /proc file (1 schedstat, 2 stat; 0 none): the start of a stall that begins with the snippet,
- * before the watchdog has taken a reading of its own.
- */
-export const PROBE_CPU_T0 = 10;
-export const PROBE_CPU_T0_KIND = 11;
-export const SHARED_PROBE_SLOTS = 12;
+export const SHARED_PROBE_SLOTS = 11;
 
 /** /proc files that give a thread's CPU time, best first. */
 export const CPU_FILES = ['schedstat', 'stat'] as const;
@@ -55,6 +61,32 @@ export function cpuMsOf(kind: CpuFile, text: string): number | undefined {
   return Number.isFinite(ticks) ? ticks * 10 : undefined;
 }
 
+/**
+ * cpuMsOf from the bytes of the file, for the main thread: no method the program can replace
+ * (String.prototype.split, Number) is called while its code runs.
+ */
+export function cpuMsOfBytes(kind: CpuFile, b: Uint8Array, n: number): number | undefined {
+  let i = 0;
+  if (kind === 'stat') {
+    // utime and stime are fields 14 and 15; the command name (field 2) may hold spaces: count after its ')'.
+    let close = -1;
+    for (let j = 0; j < n; j++) if (b[j] === 41) close = j;
+    if (close < 0) return undefined;
+    i = close + 2;
+    for (let field = 3; field < 14 && i < n; i++) if (b[i] === 32) field++;
+  }
+  let total = 0;
+  for (let fieldsLeft = kind === 'stat' ? 2 : 1; fieldsLeft > 0; fieldsLeft--) {
+    let v = 0;
+    let digits = 0;
+    for (; i < n && b[i]! >= 48 && b[i]! <= 57; i++, digits++) v = v * 10 + (b[i]! - 48);
+    if (digits === 0) return undefined;
+    total += v;
+    i++;
+  }
+  return kind === 'stat' ? total * 10 : total / 1e6;
+}
+
 /** Posted by the main thread once the run request has arrived. */
 export interface WatchdogRun {
   type: 'run';
@@ -67,4 +99,9 @@ export interface WatchdogRun {
   channel?: { events: number; watchdog: number; control: number };
   /** The run's key: this thread seals its frames too (the thread starts before the key is read). */
   seal?: SealKey;
+  /**
+   * The main thread's CPU-time file (/proc/<pid>/task/<pid>/…), opened by the main thread and read
+   * by both: the main thread at each tick (PROBE_TICK_CPU), the watchdog while a stall lasts.
+   */
+  cpu?: { fd: number; kind: CpuFile };
 }

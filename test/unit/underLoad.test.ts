@@ -2,6 +2,8 @@
 // test/load.ts), a snippet with no blocking code shows no block, a real block keeps its line and
 // its wall time, and a loop that starves the event loop is named when a timeout stops it.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { startRun, type RunOptions } from '../../src/engine/run';
@@ -80,4 +82,61 @@ describe('under load: a block is the snippet\'s own work', function () {
       assert.match(t.error?.message ?? '', /stuck at line 4: for \(;;\) await null/);
     }
   });
+});
+
+// A saturated machine: eight busy loops per core (with the fsync'd writes and the page-cache churn)
+// give the snippet's main thread a small share of a CPU. A loop that spins on the wall clock then
+// uses less CPU than the threshold while it holds the loop for its whole time; a callback the
+// machine keeps off a CPU for 100 ms still uses next to none.
+describe('on a saturated machine: blocks are what the snippet holds, whatever CPU it gets', function () {
+  this.timeout(240_000);
+  let load: Load | undefined;
+  before(() => {
+    load = startLoad({ seconds: 120, cpus: 8 * Math.max(1, os.availableParallelism?.() ?? os.cpus().length) });
+  });
+  after(async () => {
+    await load?.stop();
+  });
+
+  const spins: Array<[string, number, string]> = [
+    [path.join(FIXTURES, 'node', 'spin-wall.js'), 6, 'while (Date.now() < end) {}'],
+  ];
+  for (const [file, line, label] of spins) {
+    it(`${path.basename(file)}: a busy-wait on the wall clock is one block on its line, as long as the spin`, async () => {
+      const timelines = await runs(4, 2, () => run(file, { timeoutMs: 60_000 }));
+      for (const t of timelines) {
+        assert.equal(t.status, 'completed', t.error?.message);
+        const [b, ...more] = blocks(t);
+        assert.ok(b && more.length === 0, `one block: ${show(t).join(' | ')} (delays: ${(t.delays ?? []).map((d) => `${d.label} ${Math.round(d.endMs - d.startMs)} ms`).join(', ')})`);
+        assert.equal(b.line, line, show(t).join(' | '));
+        assert.equal(b.label, label);
+        assert.ok(b.endMs! - b.startMs >= 295, `the spin's 300 ms: ${show(t).join(' | ')}`);
+      }
+    });
+  }
+
+  const quiet: string[] = [
+    path.join(FIXTURES, 'node', 'local-modules', 'requires.js'),
+  ];
+  for (const fixture of quiet) {
+    it(`${path.relative(REPO, fixture)}: no block in 12 runs`, async () => {
+      const dirs: string[] = [];
+      try {
+        const timelines = await runs(12, 3, () => {
+          // A scratch copy each: requires.js writes a module beside itself.
+          const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-quiet-'));
+          dirs.push(dir);
+          for (const f of fs.readdirSync(path.dirname(fixture))) {
+            const from = path.join(path.dirname(fixture), f);
+            if (fs.statSync(from).isFile()) fs.copyFileSync(from, path.join(dir, f));
+          }
+          return run(path.join(dir, path.basename(fixture)), { timeoutMs: 60_000 });
+        });
+        for (const t of timelines) assert.equal(t.status, 'completed', t.error?.message);
+        assert.deepEqual(timelines.filter((t) => blocks(t).length > 0 || t.stats.blockedMs > 0).map(show), [], 'a block in a snippet with no blocking code');
+      } finally {
+        for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
