@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { startRun, type RunOptions } from '../../src/engine/run';
 import type { Timeline } from '../../src/shared/timeline';
 import { startLoad, type Load } from '../load';
-import { FIXTURES, REPO } from './helpers';
+import { copyPythonRuntime, FIXTURES, PYTHON, REPO } from './helpers';
 
 async function run(file: string, options: Partial<RunOptions> = {}): Promise<Timeline> {
   const r = startRun({ file, stdout: 'pipe', stderr: 'pipe', ...options });
@@ -92,6 +92,7 @@ describe('on a saturated machine: blocks are what the snippet holds, whatever CP
   this.timeout(240_000);
   let load: Load | undefined;
   before(() => {
+    copyPythonRuntime();
     load = startLoad({ seconds: 120, cpus: 8 * Math.max(1, os.availableParallelism?.() ?? os.cpus().length) });
   });
   after(async () => {
@@ -100,10 +101,11 @@ describe('on a saturated machine: blocks are what the snippet holds, whatever CP
 
   const spins: Array<[string, number, string]> = [
     [path.join(FIXTURES, 'node', 'spin-wall.js'), 6, 'while (Date.now() < end) {}'],
+    [path.join(FIXTURES, 'python', 'spin_wall.py'), 10, 'while time.time() < end:'],
   ];
   for (const [file, line, label] of spins) {
     it(`${path.basename(file)}: a busy-wait on the wall clock is one block on its line, as long as the spin`, async () => {
-      const timelines = await runs(4, 2, () => run(file, { timeoutMs: 60_000 }));
+      const timelines = await runs(4, 2, () => run(file, { pythonPath: PYTHON, timeoutMs: 60_000 }));
       for (const t of timelines) {
         assert.equal(t.status, 'completed', t.error?.message);
         const [b, ...more] = blocks(t);
@@ -117,12 +119,13 @@ describe('on a saturated machine: blocks are what the snippet holds, whatever CP
 
   const quiet: string[] = [
     path.join(FIXTURES, 'node', 'local-modules', 'requires.js'),
+    path.join(REPO, 'examples', 'workshop', '09-python-two-chefs', 'solution.py'),
   ];
   for (const fixture of quiet) {
-    it(`${path.relative(REPO, fixture)}: no block in 12 runs`, async () => {
+    it(`${path.relative(REPO, fixture)}: no block in 8 runs`, async () => {
       const dirs: string[] = [];
       try {
-        const timelines = await runs(12, 3, () => {
+        const timelines = await runs(8, 2, () => {
           // A scratch copy each: requires.js writes a module beside itself.
           const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-quiet-'));
           dirs.push(dir);
@@ -130,7 +133,7 @@ describe('on a saturated machine: blocks are what the snippet holds, whatever CP
             const from = path.join(path.dirname(fixture), f);
             if (fs.statSync(from).isFile()) fs.copyFileSync(from, path.join(dir, f));
           }
-          return run(path.join(dir, path.basename(fixture)), { timeoutMs: 60_000 });
+          return run(path.join(dir, path.basename(fixture)), { pythonPath: PYTHON, timeoutMs: 60_000 });
         });
         for (const t of timelines) assert.equal(t.status, 'completed', t.error?.message);
         assert.deepEqual(timelines.filter((t) => blocks(t).length > 0 || t.stats.blockedMs > 0).map(show), [], 'a block in a snippet with no blocking code');
