@@ -351,7 +351,7 @@ const HELD_CPU_MS = 5;
 
 /**
  * The snippet's code held the loop whatever the machine gave it: samples in a row, spread over at
- * least half the threshold, found the main thread at the same line of the snippet, and it used
+ * least a quarter of the threshold, found the main thread at the same line of the snippet, and it used
  * CPU there in between. A loop that spins on the clock (`while (Date.now() < end) {}`) on a
  * saturated machine gets a small share of a CPU: 300 ms of it may be 30 ms of CPU, under the
  * threshold, yet the snippet holds the loop all along. A callback stopped by the machine is found
@@ -359,7 +359,7 @@ const HELD_CPU_MS = 5;
  */
 function held(s: Stall): boolean {
   const r = s.run;
-  if (!r || r.n < 2 || r.lastAt - r.firstAt < run.thresholdMs / 2) return false;
+  if (!r || r.n < 2 || r.lastAt - r.firstAt < run.thresholdMs / 4) return false;
   if (r.firstCpu === undefined || r.lastCpu === undefined) return false;
   return r.lastCpu - r.firstCpu >= HELD_CPU_MS;
 }
@@ -545,8 +545,8 @@ function check(): void {
       return;
     }
     if (!s.block && s.where && evidence(s)) confirm(s);
-    // Until the evidence is in, a look every half threshold (see `held`); then one per SAMPLE_MS.
-    if (!pausing && !s.sampling && absNow() - s.sampledAt >= (s.block ? SAMPLE_MS : run.thresholdMs / 2)) takeSample(s);
+    // Until the evidence is in, a look every quarter threshold (see `held`); then one per SAMPLE_MS.
+    if (!pausing && !s.sampling && absNow() - s.sampledAt >= (s.block ? SAMPLE_MS : run.thresholdMs / 4)) takeSample(s);
     return;
   }
   noteCpu();
