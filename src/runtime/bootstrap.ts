@@ -20,7 +20,7 @@ import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
-import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice } from './primordials';
+import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
 import { CPU_FILES, cpuMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
@@ -300,7 +300,18 @@ function main(): void {
         { code: 'MODULE_TYPELESS_PACKAGE_JSON' },
       );
     }
-    startLoader().postMessage({ type: 'entry', url, code: compiled.code });
+    // The code goes to the loader thread and comes back as node's source as UTF-8 bytes whose
+    // buffer is moved, not copied, both ways (node's loader moves a source's buffer back): a
+    // string would be cloned twice and the loader thread, idle once it has served it, would
+    // keep its copy (tens of MB for a module of 100,000 await sites). Node decodes the bytes
+    // with a decoder that drops a leading byte order mark, so code starting with one (it would
+    // move line 1's columns) goes as text.
+    const loader = startLoader();
+    if (compiled.code.charCodeAt(0) === 0xfeff) loader.postMessage({ type: 'entry', url, code: compiled.code });
+    else {
+      const bytes = utf8(compiled.code);
+      loader.postMessage({ type: 'entry', url, code: bytes }, [bytes.buffer as ArrayBuffer]);
+    }
     let settled = false;
     process.once('beforeExit', () => {
       if (!settled) {

@@ -16,7 +16,8 @@ let transformModule: typeof TransformModule | undefined;
 const transform = () => (transformModule ??= createRequire(import.meta.url)('./transform.js') as typeof TransformModule);
 
 let port: MessagePort | undefined;
-const entries = new Map<string, string>();
+/** The instrumented entry, as text or (moved here from the main thread) as UTF-8 bytes. */
+const entries = new Map<string, string | Uint8Array>();
 /** Modules the engine instrumented ahead of the run, by file URL. */
 const prepared = new Map<string, { source: string; code: string; format: 'esm' | 'cjs' }>();
 
@@ -28,7 +29,7 @@ export function initialize(data: { port?: MessagePort } | undefined): void {
 function drain(): void {
   if (!port) return;
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-    const msg = m.message as { type: string; url: string; code: string; modules?: Array<{ file: string; source: string; code: string; format: 'esm' | 'cjs' }> };
+    const msg = m.message as { type: string; url: string; code: string | Uint8Array; modules?: Array<{ file: string; source: string; code: string; format: 'esm' | 'cjs' }> };
     if (msg?.type === 'entry') entries.set(msg.url, msg.code);
     if (msg?.type === 'modules') for (const p of msg.modules ?? []) prepared.set(pathToFileURL(p.file).href, p);
   }
@@ -58,7 +59,8 @@ export async function load(url: string, context: { format?: string }, next: Next
   const entry = entries.get(url);
   if (entry !== undefined) {
     // Served once (node keeps the module): this thread need not hold the instrumented code, tens
-    // of MB for a module of 100,000 await sites.
+    // of MB for a module of 100,000 await sites. Bytes go back to the main thread moved (node
+    // transfers a source's buffer), not copied.
     entries.delete(url);
     return { format: 'module', source: entry, shortCircuit: true };
   }
