@@ -15,7 +15,7 @@ import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
 import { lookAlike, patchBlockingCalls, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
-import { declaredFormat, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
+import { declaredFormat, mapOfCode, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
@@ -231,7 +231,15 @@ function main(): void {
       throw err;
     }
   }
-  registerCode(compiled.format === 'esm' ? pathToFileURL(file).href : file, compiled.code);
+  if (compiled.format === 'esm') {
+    // V8 compiles the loader's copy of an ES module's code, not this one: its source map is
+    // kept as a string of its own (a slice would keep all of this copy, tens of MB on a module
+    // of 100,000 await sites, for the whole run).
+    const map = mapOfCode(compiled.code);
+    if (map !== undefined) registerMap(pathToFileURL(file).href, Buffer.from(map, 'latin1').toString('latin1'));
+  } else {
+    registerCode(file, compiled.code);
+  }
   // The runtime's own time (instrumenting a module the snippet loads) is reported as such: never
   // the snippet's block.
   const toolTime = (label: string, startMs: number, endMs: number, line?: number) =>
@@ -254,8 +262,10 @@ function main(): void {
       toolTime(label, startMs, now(), firstUserFrame(String(new Error().stack ?? ''), userFiles)?.line);
     }
   };
+  // An ES module entry's code is not kept for the hook (the loader thread has it): required as
+  // CommonJS, which node would refuse anyway, it is instrumented again, the same way.
   // A module instrumented during the run that imports starts the loader then, as the tool's time.
-  installRequireHook(file, compiled.code, userFiles, prepared, tool, () => {
+  installRequireHook(file, compiled.format === 'cjs' ? compiled.code : undefined, userFiles, prepared, tool, () => {
     if (!loaderPort) tool('starting the module loader', startLoader);
   });
   onInstrumented = (label, startAbs, endAbs) =>
@@ -476,7 +486,7 @@ function runCommonJs(file: string, code: string): void {
  * the runtime's own time (`tool`).
  */
 function installRequireHook(
-  entry: string, entryCode: string, userFiles: Set<string>, prepared: Map<string, PreparedModule>,
+  entry: string, entryCode: string | undefined, userFiles: Set<string>, prepared: Map<string, PreparedModule>,
   tool: <T>(label: string, work: () => T) => T, beforeCompile: (code: string) => void,
 ): void {
   const M = Module as any;
@@ -484,15 +494,17 @@ function installRequireHook(
   const load = (module: any, filename: string) => {
     if (filename.includes(`${path.sep}node_modules${path.sep}`)) return jsLoader(module, filename);
     let code: string;
-    if (filename === entry) code = entryCode;
+    if (filename === entry && entryCode !== undefined) code = entryCode;
     else {
       const source = fs.readFileSync(filename, 'utf8');
       const ready = prepared.get(filename);
       if (ready && ready.source === source) code = ready.code;
       else {
+        // The ES module entry, required: as the engine instrumented it (see above).
+        const format = filename === entry ? declaredFormat(entry) ?? 'esm' : 'cjs';
         try {
           // Loading the transform is the tool's time too.
-          code = tool(`instrumenting ${relativeName(entry, filename)}`, () => transform().transformSnippet(source, { file: filename, format: 'cjs' }).code);
+          code = tool(`instrumenting ${relativeName(entry, filename)}`, () => transform().transformSnippet(source, { file: filename, format }).code);
         } catch (err) {
           // JavaScript that does not parse: node compiles it and throws its own SyntaxError, at
           // the file's line, exactly as without the tool.
