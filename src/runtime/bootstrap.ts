@@ -454,7 +454,14 @@ function readRunRequest(control: ControlReader, startLoader: () => void): RunReq
       startLoader();
       continue;
     }
-    return msg?.type === 'run' ? (msg as RunRequest) : undefined;
+    if (msg?.type !== 'run') return undefined;
+    if (typeof msg.codeBytes === 'number') {
+      // The code follows the line as raw UTF-8 (RunRequest.codeBytes).
+      const body = control.bytes(msg.codeBytes);
+      if (body === undefined) return undefined;
+      msg.code = body.toString('utf8');
+    }
+    return msg as RunRequest;
   }
 }
 

@@ -45,4 +45,39 @@ export class ControlReader {
       this.chunks.push(Buffer.from(this.buf.subarray(0, n)));
     }
   }
+
+  /**
+   * The next `n` bytes (a body its line announced), read straight into one buffer of their
+   * size; undefined at end of file or on a read error. Lines after them are read as before.
+   */
+  bytes(n: number): Buffer | undefined {
+    const out = Buffer.allocUnsafeSlow(n);
+    let have = 0;
+    let used = 0;
+    for (; used < this.chunks.length && have < n; used++) {
+      const chunk = this.chunks[used]!;
+      const take = Math.min(chunk.length, n - have);
+      chunk.copy(out, have, 0, take);
+      have += take;
+      if (take < chunk.length) {
+        this.chunks[used] = chunk.subarray(take);
+        break;
+      }
+    }
+    this.chunks = this.chunks.slice(used);
+    while (have < n) {
+      let read: number;
+      try {
+        read = fs.readSync(this.fd, out, have, n - have, null);
+      } catch (err: any) {
+        if (err?.code !== 'EAGAIN') return undefined;
+        this.onIdle(performance.now() - this.since);
+        AtomicsWait(this.sleep, 0, 0, 2);
+        continue;
+      }
+      if (read === 0) return undefined;
+      have += read;
+    }
+    return out;
+  }
 }

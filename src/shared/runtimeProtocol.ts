@@ -308,6 +308,12 @@ export interface RunRequest {
   source?: string;
   /** The entry already instrumented by the engine (JS/TS): the child runs this. */
   code?: string;
+  /**
+   * Set instead of `code` in the request's JSON: the code follows the request's line on the
+   * control pipe as this many bytes of UTF-8 (megabytes of code are neither escaped into nor
+   * parsed out of JSON).
+   */
+  codeBytes?: number;
   /** How `code` loads. */
   format?: 'esm' | 'cjs';
   /** The snippet's own arguments: process.argv.slice(2). */

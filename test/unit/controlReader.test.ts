@@ -27,6 +27,27 @@ describe('control reader', () => {
     }
   });
 
+  it('reads the bytes a line announced whole (code sent raw after the run request), then the lines after them', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-control-'));
+    const file = path.join(dir, 'control');
+    // Multi-byte characters and newlines, across many pieces of 64 KiB: bytes, not lines or characters.
+    const code = Buffer.from('const é = "\u{1F600}";\n'.repeat(40_000));
+    const head = `{"type":"run","codeBytes":${code.length}}`;
+    fs.writeFileSync(file, Buffer.concat([Buffer.from(`{"type":"key"}\n${head}\n`), code, Buffer.from('{"type":"stop"}\n')]));
+    const fd = fs.openSync(file, 'r');
+    try {
+      const reader = new ControlReader(fd);
+      assert.equal(reader.line(), '{"type":"key"}');
+      assert.equal(reader.line(), head);
+      assert.ok(reader.bytes(code.length)?.equals(code), 'the code, byte for byte');
+      assert.equal(reader.line(), '{"type":"stop"}');
+      assert.equal(reader.bytes(1), undefined, 'nothing more to read');
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('waits on a pipe that has nothing yet (a warm child), saying it is idle, then reads what comes', async function () {
     this.timeout(20_000);
     // A writer that sends its line in two parts, 300 ms apart, into a non-blocking pipe.
