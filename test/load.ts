@@ -24,6 +24,13 @@ export interface LoadOptions {
   churn?: boolean;
   /** Where the churn reads; default the repository's node_modules. */
   churnDir?: string;
+  /**
+   * Each busy loop in a session of its own, as separate programs on a real machine are. With the
+   * kernel's autogroup scheduling (sched_autogroup_enabled) CPU is shared between sessions first:
+   * loops all in the test's session take one share together, and the run (a session of its own)
+   * keeps about half the machine however many there are. Default off.
+   */
+  sessions?: boolean;
 }
 
 export interface Load {
@@ -77,7 +84,7 @@ export function startLoad(options: LoadOptions): Load {
   const ms = String(Math.round(options.seconds * 1000));
   const children: ChildProcess[] = [];
   const run = (code: string, ...args: string[]) => {
-    const child = spawn(process.execPath, ['-e', code, ms, ...args], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', code, ms, ...args], { stdio: 'ignore', detached: options.sessions === true && code === CPU });
     child.on('error', () => undefined);
     children.push(child);
   };
