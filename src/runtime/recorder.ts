@@ -17,6 +17,7 @@ import { isPromise, promiseState, stampCreated, stampMembers, stampReturned, wai
 
 /** Sync calls shorter than this with no recorded child are not spans. */
 const SYNC_CALL_MIN_MS = 1;
+const RESOLVED = PromiseCtor.resolve();
 
 /** A span in the making. id 0: not sent yet (lazy sync call); > 0: sent. */
 export class Handle {
@@ -26,6 +27,11 @@ export class Handle {
   /** An await's neighbours in the recorder's list of open awaits (read only at the end of a run). */
   nx: Handle | null = null;
   pv: Handle | null = null;
+  /**
+   * 1: a call that ended while the stack was full, before leave() could record it (the injected
+   * code sets it; see Recorder.leave). It stays `current` until the recorder finishes it.
+   */
+  late = 0;
   constructor(
     readonly site: number,
     readonly start: number,
@@ -51,6 +57,8 @@ export class Frame extends Handle {
   /** Until ok() says otherwise, a call that ends has thrown. */
   failed = true;
   returned: unknown = undefined;
+  /** 1: `returned` is the promise of the call the return statement just made (see Recorder.pc). */
+  rc = 0;
   /** An async call that returned a promise: that promise, until it settles. */
   waitsOn: unknown = undefined;
   /** The aggregate slot an unrecorded async call is counted in (its end moves the aggregate's end); -1: none. */
@@ -66,6 +74,11 @@ export class Frame extends Handle {
   awParent = 0;
   a0: unknown; a1: unknown; a2: unknown; a3: unknown;
 }
+
+/** Stands for a call that entered while the stack was full: not recorded, and leave() skips it. */
+const LOST = new Frame(-1, 0, null);
+LOST.recorded = false;
+LOST.id = -1;
 
 /** Stands for an await past its site's cap. */
 const SKIPPED = new Handle(-1, 0, null);
@@ -228,6 +241,10 @@ class Aggregates {
 export class Recorder {
   /** What new spans are children of. */
   current: Handle | null = null;
+  /** What the injected code uses as its frame when enter() could not be called (a full stack). */
+  readonly L: Frame = LOST;
+  /** The call enter() is recording, until it returns (see enter). */
+  private entering: Frame | null = null;
   t0 = 0;
   private nextId = 0;
   private siteTable: RuntimeSite[] = [];
@@ -373,6 +390,26 @@ export class Recorder {
   // ---- calls -------------------------------------------------------------------------------
 
   enter(site: number, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): Frame {
+    this.entering = null;
+    try {
+      return this.enterNow(site, a0, a1, a2, a3);
+    } catch {
+      // The stack is full (no test of the error: even `instanceof` is a call, and would throw
+      // again). Node would throw at the call's own first line, not in the tool's code:
+      // so the call goes on unrecorded (its span, if already sent, is kept and ends as usual),
+      // and the recursion overflows where node's does, in the program's code.
+      const f = this.entering as Frame | null;
+      if (f !== null && f.id > 0) {
+        this.current = f;
+        return f;
+      }
+      LOST.prev = this.current;
+      return LOST;
+    }
+  }
+
+  private enterNow(site: number, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Frame {
+    if (this.current !== null && this.current.late !== 0) this.finishLate();
     const parent = this.current;
     if (!this.admit(site)) {
       const f = new Frame(site, 0, parent);
@@ -393,6 +430,7 @@ export class Recorder {
     const f = new Frame(site, this.clock(), parent);
     f.prev = parent;
     f.a0 = a0; f.a1 = a1; f.a2 = a2; f.a3 = a3;
+    this.entering = f;
     if (this.siteTable[site].fn) this.materialize(f); // async and generator calls are always spans
     this.current = f;
     return f;
@@ -406,10 +444,41 @@ export class Recorder {
   }
 
   leave(f: Frame): void {
-    // Still suspended: an await rejected and the error left the function from there.
-    if (f.suspended) this.resume(f, OUTCOME_REJECTED);
-    this.current = f.prev;
-    this.lastFrame = f;
+    if (f === LOST) return;
+    try {
+      if (this.current !== f) this.finishLate();
+      const callee = this.lastFrame;
+      // Still suspended: an await rejected and the error left the function from there.
+      if (f.suspended) this.resume(f, OUTCOME_REJECTED);
+      this.current = f.prev;
+      this.lastFrame = f;
+      // The call the return statement made, if it is the last one that left (or suspended).
+      this.finish(f, callee !== null && callee !== f && callee.prev === f ? callee : null);
+    } catch {
+      // The stack is full (as in enter, the error is not looked at): a recursion that overflowed is unwinding, and every call this near
+      // its end throws, in node's code as in ours. A throw from here would make the program's
+      // call reject where node's returns; so this call stays current, marked, and is finished by
+      // the next hook with room to spare (or at the end of the run), innermost first.
+      if (f.recorded) {
+        f.late = 1;
+        const c = this.current;
+        if (c === null || c.late === 0) this.current = f;
+      }
+    }
+  }
+
+  /** Finishes the calls that ended while the stack was full, innermost first (see leave). */
+  private finishLate(): void {
+    for (let c = this.current; c !== null && c.late !== 0; c = this.current) {
+      const f = c as Frame;
+      this.finish(f, null);
+      f.late = 0;
+      this.current = f.prev;
+      this.lastFrame = f;
+    }
+  }
+
+  private finish(f: Frame, callee: Frame | null): void {
     if (!f.recorded) {
       if (f.slot >= 0) this.aggregates.end(f.slot, f.slotGen, f.site, f.slotParent, this.clock());
       return;
@@ -424,15 +493,24 @@ export class Recorder {
     if (!f.failed && r instanceof PromiseCtor && this.siteTable[f.site].fn === 1) {
       // `return promise` from an async function: the call ends when that promise settles.
       // The async function adopts it anyway, so observing it changes no handled-ness or order.
-      f.returned = undefined;
+      if (f.rc !== 0 && callee !== null) this.pcOf(r, callee);
       f.waitsOn = r;
-      this.linkReturning(f);
+      if (f.pv === null) this.linkReturning(f);
+      // Unless r is the promise of a call just made that did not throw, r may be rejected: a
+      // handler attached now, in a stack a deep recursion may have nearly filled, would make
+      // node's rejection tracking run here and overflow ("Exception in PromiseRejectCallback",
+      // once per level). A tick later the stack is empty; the span still ends before the
+      // caller's promise does.
+      const surelyPending = f.rc !== 0 && callee !== null && !callee.failed;
       const settle = (outcome: number) => () => {
         this.unlink(f);
         f.waitsOn = undefined;
         this.closeSpan(f, outcome);
       };
-      PromisePrototypeThen(r, settle(OUTCOME_FULFILLED), settle(OUTCOME_REJECTED));
+      if (surelyPending) PromisePrototypeThen(r, settle(OUTCOME_FULFILLED), settle(OUTCOME_REJECTED));
+      else PromisePrototypeThen(RESOLVED, () => PromisePrototypeThen(r, settle(OUTCOME_FULFILLED), settle(OUTCOME_REJECTED)));
+      // Last: finish() runs again for this call if the stack ran out before here.
+      f.returned = undefined;
       return;
     }
     this.closeSpan(f, outcome);
@@ -442,6 +520,7 @@ export class Recorder {
 
   /** Before the awaited expression is evaluated: the await span begins. */
   b(f: Frame, site: number): void {
+    if (this.current !== null && this.current.late !== 0) this.finishLate();
     this.lastAwait = site;
     this.awaitCount++;
     if (f.aw !== null) (f.awOuter ??= []).push(f.aw);
@@ -465,6 +544,7 @@ export class Recorder {
 
   /** The expression is evaluated; the function suspends: its caller's context comes back. */
   s(f: Frame, value: unknown): unknown {
+    if (this.current !== null && this.current.late !== 0) this.finishLate();
     f.suspended = true;
     this.current = f.prev;
     this.lastFrame = f;
@@ -593,8 +673,12 @@ export class Recorder {
   /** A call of an async function the snippet declares, whose promise is kept for later. */
   pc(p: unknown): unknown {
     const f = this.lastFrame;
-    if (f !== null && f.id > 0 && this.siteTable[f.site].fn === 1) stampReturned(p, f);
+    if (f !== null) this.pcOf(p, f);
     return p;
+  }
+
+  private pcOf(p: unknown, f: Frame): void {
+    if (f.id > 0 && this.siteTable[f.site].fn === 1) stampReturned(p, f);
   }
 
   /** A call whose value is dropped (an expression statement): a promise there floats. */
@@ -620,6 +704,7 @@ export class Recorder {
   /** What every open await waits on, every floating promise's state: sent once, at exit or stop. */
   reportPending(at: 'exit' | 'stop'): void {
     if (this.transport.busy) return;
+    this.finishLate();
     const siteAt = (i: number) => this.siteTable[i];
     const waits: PendingMessage['waits'] = [];
     // Index loops and primordials: the program may have replaced Array.prototype's methods by now.
@@ -762,6 +847,7 @@ export class Recorder {
    */
   flushNow(all = false): void {
     if (this.transport.busy) return;
+    this.finishLate();
     this.flushDropped();
     this.transport.flush(all);
   }

@@ -281,13 +281,19 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     const { names, kinds } = paramPreview(fn);
     const kind = (fn.async ? 1 : 0) + (fn.generator ? 2 : 0);
     const site = addSite({ kind: 'call', label: name, ...pos(fn), fn: kind, params: kinds });
-    const enter = `const ${FRAME}=${R}.enter(${siteRef(site)}${names.map((n) => ',' + n).join('')});try{`;
+    // enter() itself can be the call that finds the stack full: then the call goes on unrecorded
+    // (the recorder's L), and the recursion overflows where node's does, in the program's code.
+    const enter = `let ${FRAME};try{${FRAME}=${R}.enter(${siteRef(site)}${names.map((n) => ',' + n).join('')})}catch{${FRAME}=${R}.L}try{`;
     // No catch: a catch-and-rethrow would move where node says an uncaught error was thrown.
     // A call that ends without passing ok() (every return and the body's end call it) threw.
-    const exit = `}finally{${R}.leave(${FRAME})}`;
+    // What runs after the body's last call makes no call of its own, but leave(): near the end of
+    // a stack that a recursion overflowed, any call throws (node's frames there do too), and a
+    // throw there would turn the program's return into a rejection node never makes. So leave()
+    // is caught: the recorder finishes that call at its next chance (see Recorder.leave).
+    const exit = `}finally{try{${R}.leave(${FRAME})}catch{${FRAME}.late=1}}`;
     if (fn.body.type === 'BlockStatement') {
       const at = afterPrologue(fn.body);
-      const tail = `;${R}.ok(${FRAME})${exit}`;
+      const tail = `;${FRAME}.failed=!1;${FRAME}.returned=void 0${exit}`;
       if (at === fn.body.end - 1) open(at, enter + tail); // empty body: one insertion keeps the order
       else {
         open(at, enter);
@@ -295,8 +301,8 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       }
     } else {
       const [start, end] = outerRange(fn.body);
-      open(start, `{${enter}return ${R}.ok(${FRAME},(`);
-      close(end, `))${exit}}`);
+      open(start, `{${enter}return ${returnOpen(FRAME)}`);
+      close(end, `${returnClose(FRAME, isKeptAsyncCall(fn.body, fn))}${exit}}`);
     }
     void ctx;
   }
@@ -383,6 +389,15 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     close(ce, `,${isKnownAsyncCall(n) ? 1 : 0})`);
   }
 
+  // `return x` (and an arrow's expression body) records x on the frame without calling the
+  // recorder: the frame holds what ok(f, x) would have set, and rc says x is the promise of a
+  // call just made (what pc() says of a kept call), which leave() then links to that call.
+  const returnOpen = (frame: string) => `(${frame}.returned=(`;
+  const returnClose = (frame: string, keptCall: boolean) => `),${frame}.failed=!1${keptCall ? `,${frame}.rc=1` : ''},${frame}.returned)`;
+  const isReturned = (n: Node, parent: Node | undefined) =>
+    parent !== undefined && ((parent.type === 'ReturnStatement' && parent.argument === n) ||
+      (parent.type === 'ArrowFunctionExpression' && parent.body === n));
+
   function instrumentKeptCall(n: Node) {
     const [cs, ce] = outerRange(n);
     open(cs, `${R}.pc(`);
@@ -449,11 +464,11 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     } else if (n.type === 'ReturnStatement' && ctx !== top) {
       if (n.argument) {
         const [as, ae] = outerRange(n.argument);
-        open(as, `${R}.ok(${ctx.frame},`);
-        close(ae, ')');
+        open(as, returnOpen(ctx.frame));
+        close(ae, returnClose(ctx.frame, isKeptAsyncCall(n.argument, n)));
       } else {
         // A bare `return;` stays bare: in an async generator `return x` awaits x (one more tick).
-        open(n.start, `{${R}.ok(${ctx.frame});`);
+        open(n.start, `{${ctx.frame}.failed=!1;${ctx.frame}.returned=void 0;`);
         close(n.end, '}');
       }
     } else if (isTimerCall(n)) {
@@ -464,7 +479,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       instrumentNewPromise(n);
     } else if (isDroppedCall(n)) {
       instrumentDroppedCall(n);
-    } else if (isKeptAsyncCall(n, parent)) {
+    } else if (isKeptAsyncCall(n, parent) && !isReturned(n, parent)) {
       instrumentKeptCall(n);
     }
     ancestors.push(n);

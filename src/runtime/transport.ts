@@ -312,7 +312,14 @@ export class ChildTransport {
     st[ST_LOCK] = 1;
     let n = st[ST_RECORDS];
     if (n === RECORD_CAPACITY) {
-      this.flushLocked();
+      try {
+        this.flushLocked();
+      } catch (err) {
+        // A stack that a recursion filled can make the flush throw (the caller copes with it);
+        // the records stay for the next flush, and the lock must not stay taken.
+        st[ST_LOCK] = 0;
+        throw err;
+      }
       n = 0;
     }
     const i = n * RECORD_WORDS;
@@ -392,7 +399,8 @@ export function flushChannel(out: StreamWriter, state: Int32Array, records: Floa
     buf[at + 4] = FRAME_EVENTS;
     TypedArrayPrototypeSet(buf, new Uint8ArrayCtor(records.buffer, records.byteOffset, recordBytes), at + FRAME_HEADER_BYTES);
   }
+  out.write(buf);
+  // After the write: should it throw (a full stack), what was buffered goes with the next flush.
   state[ST_JSON] = 0;
   state[ST_RECORDS] = 0;
-  out.write(buf);
 }

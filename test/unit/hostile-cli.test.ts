@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import type { Timeline } from '../../src/shared/timeline';
-import { FIXTURES, cli } from './helpers';
+import { FIXTURES, cli, plainNode, runFixture } from './helpers';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'awt-hostile-'));
 
@@ -69,6 +69,27 @@ describe('hostile: a program that recurses until its stack overflows', () => {
     assert.ok(deepest > 1000, `nested ${deepest} deep`);
     for (const ext of ['svg', 'html', 'trace']) assert.ok(fs.statSync(out(ext)).size > 0, ext);
     assert.match(r.stdout, /^ *dive\(10\) /m, 'the chart is printed');
+  });
+});
+
+describe('hostile: what a program that overflows its stack prints', () => {
+  it("return dive(n + 1) forever: node's one 'Exception in PromiseRejectCallback' (not one per level), and its RangeError at the user's frames", async function () {
+    this.timeout(120000);
+    const want = plainNode('node/hostile/async-overflow.js');
+    const got = await runFixture('node/hostile/async-overflow.js');
+    const blocks = (text: string) => text.split('Exception in PromiseRejectCallback:').length - 1;
+    assert.equal(blocks(got.stderr), blocks(want.stderr), got.stderr.slice(0, 3000));
+    assert.equal(got.stdout, want.stdout);
+    assert.equal(got.timeline.exitCode, want.status);
+    // The fatal report, after the last block: node's text, frames and all (ten frames of dive, the
+    // first at the function's own line), with node's source-map arrow (one blank line more).
+    const END_OF_BLOCK = 'RangeError: Maximum call stack size exceeded\n\n';
+    const fatal = (text: string) => text.slice(text.lastIndexOf(END_OF_BLOCK) + END_OF_BLOCK.length);
+    assert.equal(fatal(got.stderr).replace('^\n\n\n', '^\n\n'), fatal(want.stderr));
+    // Every call of the recursion ended in the timeline, though many left with the stack full.
+    const open = got.timeline.spans.filter((s) => s.endMs === null);
+    assert.equal(open.length, 0, `${open.length} spans left open`);
+    assert.ok(got.timeline.spans.length > 1000, `${got.timeline.spans.length} spans`);
   });
 });
 
