@@ -19,7 +19,7 @@ import { declaredFormat, mapOfCode, nearestPackageJson, RUNTIME_KEY } from './mo
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
-import { installStackTraces, registerCode, registerMap, sourceMapsForUncaught } from './stackTraces';
+import { installStackTraces, registerCode, registerMap, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
 import { CPU_FILES, cpuMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
@@ -97,6 +97,7 @@ function main(): void {
 
   recorder.configure({ maxSpansPerSite: request.maxSpansPerSite, maxSpans: request.maxSpans });
   const file = path.resolve(request.file);
+  setEntryFile(file);
   const userFiles = new Set<string>([file, pathToFileURL(file).href]);
   let marks = 0;
   const sink = {
@@ -498,8 +499,12 @@ function installRequireHook(
 ): void {
   const M = Module as any;
   const jsLoader = M._extensions['.js'];
+  // One function for every extension, so that between node's Module.load and Module._compile
+  // there is one frame of the runtime's, where node has its own loader's (see stackTraces).
   const load = (module: any, filename: string) => {
-    if (filename.includes(`${path.sep}node_modules${path.sep}`)) return jsLoader(module, filename);
+    if (filename.includes(`${path.sep}node_modules${path.sep}`) || (!TS_OR_JSX.test(filename) && !userFilesRoot(entry, filename))) {
+      return jsLoader(module, filename);
+    }
     let code: string;
     if (filename === entry && entryCode !== undefined) code = entryCode;
     else {
@@ -526,11 +531,7 @@ function installRequireHook(
     if (needsLoader(code)) beforeCompile(code);
     module._compile(code, filename);
   };
-  for (const ext of ['.ts', '.cts', '.mts', '.tsx', '.jsx']) M._extensions[ext] = load;
-  M._extensions['.js'] = (module: any, filename: string) => {
-    if (filename.includes(`${path.sep}node_modules${path.sep}`) || !userFilesRoot(entry, filename)) return jsLoader(module, filename);
-    return load(module, filename);
-  };
+  for (const ext of ['.js', '.ts', '.cts', '.mts', '.tsx', '.jsx']) M._extensions[ext] = load;
 }
 
 /**
@@ -568,6 +569,9 @@ export function relativeName(entry: string, file: string): string {
   const rel = path.relative(path.dirname(entry), file).split(path.sep).join('/');
   return rel.startsWith('.') ? rel : `./${rel}`;
 }
+
+/** What only the runtime can load (node's .js loader loads every other extension). */
+const TS_OR_JSX = /\.(?:[cm]?ts|tsx|jsx)$/i;
 
 function userFilesRoot(entry: string, filename: string): boolean {
   return filename === entry || filename.startsWith(path.dirname(entry) + path.sep);

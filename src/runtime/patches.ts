@@ -103,9 +103,14 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
 
   // Runs a timer callback in the span it was scheduled from. It gets that span and the callback
   // as timer arguments, so scheduling allocates no closure (a run can have 100,000s pending).
-  const inContext = function (this: unknown, ctx: Handle, cb: Function) {
+  const inContext = function (this: any, ctx: Handle, cb: Function) {
     const saved = rec.current;
     rec.current = ctx;
+    if (this !== null && typeof this === 'object' && this._onTimeout === inContext && this._repeat === null) {
+      // A timeout that fired holds its callback under node, which names its frame
+      // `Timeout.cb [as _onTimeout]` in a stack printed later.
+      this._onTimeout = cb;
+    }
     try {
       return ReflectApply(cb, this, []);
     } finally {
@@ -131,7 +136,8 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
         const args = ArrayPrototypeSlice(arguments);
         let timer: any;
         let live = span;
-        args[0] = function (this: unknown) {
+        const wrapper = args[0] = function (this: any) {
+          if (!repeat && this !== null && typeof this === 'object' && this._onTimeout === wrapper) this._onTimeout = cb;
           if (live) {
             rec.endTimer(live);
             live = repeat ? rec.reopenTimer(live) : null;

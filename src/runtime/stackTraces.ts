@@ -5,7 +5,7 @@
 // the runtime formats stacks the way node's default formatter does (V8's own text of each call
 // site) and only maps the positions in instrumented files, through their inline source maps.
 import {
-  ErrorCtor, JSONParse, ObjectDefineProperty, ReflectOwnKeys, StringCtor, StringPrototypeSlice,
+  ArrayPrototypePush, ErrorCtor, JSONParse, RegExpPrototypeExec, ObjectDefineProperty, ReflectOwnKeys, StringCtor, StringPrototypeSlice,
   StringPrototypeStartsWith, uncurryThis,
 } from './primordials';
 import { mapOfCode } from './moduleFormat';
@@ -43,7 +43,7 @@ const VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < BASE64.length; i++) VALUE[BASE64.charCodeAt(i)] = i;
 
 /** Decodes a source map's VLQ mappings into per-line segments. */
-function decode(mappings: string): DecodedMap {
+export function decodeMappings(mappings: string): DecodedMap {
   const lines: DecodedMap = [];
   let line: number[] = [];
   let genCol = 0;
@@ -102,7 +102,7 @@ function decodedMap(file: string): DecodedMap | undefined {
   }
   if (text === undefined) return undefined;
   try {
-    map = decode(JSONParse(BufferFrom(text, 'base64').toString('utf8')).mappings);
+    map = decodeMappings(JSONParse(BufferFrom(text, 'base64').toString('utf8')).mappings);
   } catch {
     map = [];
   }
@@ -183,6 +183,40 @@ let kIsNodeError: symbol | undefined;
 /** Where this bundle and the rest of the runtime live. */
 const RUNTIME_DIR = __dirname + require('node:path').sep;
 
+/**
+ * The frames under the runtime's own: node's loading of bootstrap.js, the main module, which are
+ * the frames node shows under the user's code when the user's file is the main module
+ * (`Module._compile`, `Module._extensions..js`, `Module.load`, `Module._load`,
+ * `executeUserEntryPoint`, `run_main_module`), each as V8 prints it.
+ */
+let mainChain: string[] = [];
+const COMPILE_FRAME = /^Module\._compile \(node:internal\/modules\/cjs\/loader:\d+:\d+\)$/;
+const LOAD_FRAME = /^Module\.load \(node:internal\/modules\/cjs\/loader:\d+:\d+\)$/;
+
+function captureMainChain(): void {
+  const savedPrepare = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 50;
+    Error.prepareStackTrace = (_e, sites) => sites;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder);
+    const sites = holder.stack as unknown as NodeJS.CallSite[];
+    const chain: string[] = [];
+    for (let i = 0; i < sites.length; i++) {
+      const f = sites[i].getFileName();
+      if (f && StringPrototypeStartsWith(f, RUNTIME_DIR)) continue;
+      ArrayPrototypePush(chain, StringCtor(sites[i]));
+    }
+    if (chain.length > 1 && RegExpPrototypeExec(COMPILE_FRAME, chain[0]) !== null) mainChain = chain;
+  } catch {
+    mainChain = [];
+  } finally {
+    Error.prepareStackTrace = savedPrepare;
+    Error.stackTraceLimit = savedLimit;
+  }
+}
+
 /** Node's default formatter (lib/internal/errors.js), position-mapped. */
 function prepareStackTrace(error: any, trace: NodeJS.CallSite[]): string {
   let errorString: string;
@@ -193,14 +227,54 @@ function prepareStackTrace(error: any, trace: NodeJS.CallSite[]): string {
   }
   if (trace.length === 0) return errorString;
   let out = errorString;
-  for (let i = 0; i < trace.length; i++) {
-    // The runtime's own frames (the require hook that instruments a module, the code that
-    // starts the snippet) are the tool's: node would not have them.
+  const limit = typeof Error.stackTraceLimit === 'number' ? Error.stackTraceLimit : trace.length;
+  let shown = 0;
+  let last = '';
+  let i = 0;
+  for (; i < trace.length && shown < limit; i++) {
     const f = trace[i].getFileName();
-    if (f && StringPrototypeStartsWith(f, RUNTIME_DIR)) continue;
-    out += `\n    at ${frameText(trace[i])}`;
+    if (!(f && StringPrototypeStartsWith(f, RUNTIME_DIR))) {
+      last = frameText(trace[i]);
+      out += `\n    at ${last}`;
+      shown++;
+      continue;
+    }
+    // The runtime's own frames (the require hook that instruments a module, the code that starts
+    // the snippet) are the tool's: node would not have them, but has its own there.
+    let j = i;
+    while (j + 1 < trace.length && isRuntimeFrame(trace[j + 1])) j++;
+    if (RegExpPrototypeExec(COMPILE_FRAME, last) !== null && mainChain.length > 1) {
+      const next = j + 1 < trace.length ? StringCtor(trace[j + 1]) : '';
+      if (RegExpPrototypeExec(LOAD_FRAME, next) !== null) {
+        // A local module the require hook loaded: node's own loader of .js files was there.
+        out += `\n    at ${mainChain[1]}`;
+        shown++;
+      } else if (next === '' || next === mainChain[0]) {
+        // The main module, which the runtime runs from its own: node's loading of a main module.
+        for (let k = 1; k < mainChain.length && shown < limit; k++, shown++) out += `\n    at ${mainChain[k]}`;
+        return out;
+      }
+    }
+    i = j;
+  }
+  // V8 stopped at the limit inside the main module's loading, the runtime's frames having taken
+  // room node's frames had: the main module's top level called by Module._compile.
+  if (i === trace.length && shown < limit && i >= 2 && mainChain.length > 1 &&
+      RegExpPrototypeExec(COMPILE_FRAME, last) !== null && trace[i - 2].getFileName() === entryFile && entryFile !== '') {
+    for (let k = 1; k < mainChain.length && shown < limit; k++, shown++) out += `\n    at ${mainChain[k]}`;
   }
   return out;
+}
+
+let entryFile = '';
+/** The main module's file: its top level is what node's main-module loading calls. */
+export function setEntryFile(file: string): void {
+  entryFile = file;
+}
+
+function isRuntimeFrame(site: NodeJS.CallSite): boolean {
+  const f = site.getFileName();
+  return !!f && StringPrototypeStartsWith(f, RUNTIME_DIR);
 }
 
 /**
@@ -210,6 +284,7 @@ function prepareStackTrace(error: any, trace: NodeJS.CallSite[]): string {
  */
 export function installStackTraces(maps?: () => void): void {
   fetchMaps = maps;
+  captureMainChain();
   try {
     require('node:fs').readFileSync({});
   } catch (err: any) {

@@ -41,11 +41,13 @@ const CASES: Case[] = [
   // item 5: what the program sees of itself
   { file: 'self-view.js', what: 'toString() of functions, globals, execArgv, argv, env, listeners and console.trace as under node' },
   // item 6: errors print as node prints them
-  { file: 'uncaught.js', what: 'an uncaught error in a script: no blank line, no runtime frames', internalFrames: 'ignore' },
+  { file: 'uncaught.js', what: "an uncaught error in a script: no blank line, no runtime frames, node's own frames under the user's" },
   { file: 'uncaught-async.js', what: 'an error escaping async functions: frames named as node names them (no <anonymous>)', internalFrames: 'ignore' },
   { file: 'uncaught.mjs', what: "an ES module's uncaught error points at the user's line, not the runtime's", internalFrames: 'ignore' },
   { file: 'rejects.mjs', what: 'a rejected top-level await in an ES module' },
-  { file: 'require-bad.js', what: 'a syntax error in a required local module is a SyntaxError at bad.js:2', internalFrames: 'ignore' },
+  { file: 'require-bad.js', what: "a syntax error in a required local module is a SyntaxError at bad.js:2, with node's frames" },
+  { file: 'require-throws.js', what: "a required local module that throws while it loads: node's loader frames between it and its caller" },
+  { file: 'timer-throws.js', what: 'an error in a timeout\'s callback: its frame is `Timeout.tick [as _onTimeout]`, as under node' },
   { file: 'exit-during-block.js', what: 'process.exit during a long block: no "Waiting for the debugger to disconnect..."' },
   { file: 'throw-during-block.js', what: 'an error thrown at the end of a long block prints as under node, and only that' },
   // item 7: TypeScript and JSX as tsx runs them
