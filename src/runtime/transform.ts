@@ -5,7 +5,7 @@
 import { parse, type ParserPlugin } from '@babel/parser';
 import MagicString from 'magic-string';
 import { transform as sucrase } from 'sucrase';
-import remapping from '@jridgewell/remapping';
+import { composeLineMaps } from './sourceMapCompose';
 import { getTsconfig } from 'get-tsconfig';
 import * as path from 'node:path';
 
@@ -538,7 +538,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       throw new CompileError(`SyntaxError: ${String(err?.message ?? err)}`, file, 1, 1);
     }
     code = out.code;
-    map = remapping(out.sourceMap as any, (f) => (f.endsWith('#instrumented') ? (map1 as any) : null));
+    map = { version: 3, file, names: [], mappings: composeLineMaps(code, instrumented, out.sourceMap!.mappings, map1.mappings) };
   }
   map.sources = [file];
   map.sourcesContent = [source];

@@ -78,6 +78,15 @@ describe('parity: a snippet behaves exactly as under plain node', () => {
   }
 });
 
+describe('parity: TypeScript errors at the columns of the .ts file', () => {
+  it("an error on the lines after removed types: node's output for the same program with its types blanked out", async () => {
+    const want = reference('ts-columns/check-blanked.js', 'node');
+    const got = await runFixture('parity/ts-columns/check.ts');
+    assert.equal(got.timeline.exitCode, want.status);
+    assert.equal(got.stderr, want.stderr.split('check-blanked.js').join('check.ts'));
+  });
+});
+
 describe('parity: an error thrown on an instrumented line', () => {
   it("prints the user's line and caret, never the tool's code (node's source-map arrow: one blank line more)", async () => {
     const want = reference('uncaught-instrumented-line.js', 'node');
