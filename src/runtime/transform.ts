@@ -120,6 +120,8 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   if (jsx) plugins.push('jsx');
   // Parsed so that they can be reported where they are (see unsupported()), not as a parser hint.
   if (ts) plugins.push(tsconfig.experimentalDecorators ? 'decorators-legacy' : 'decorators');
+  // `accessor x = 0` (the decorators proposal's auto-accessors) too: node 20 cannot run it either.
+  if (ts) plugins.push('decoratorAutoAccessors');
   const parseAs = (goal: 'module' | 'script') => parse(source, {
     sourceType: goal,
     allowAwaitOutsideFunction: goal === 'module',
@@ -434,6 +436,10 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       file, n.loc.start.line, n.loc.start.column + 1);
     if (n.type === 'Decorator') {
       throw at(`The decorator ${shortenLabel(source.slice(n.start, n.end))}`, 'Apply it as a plain call (e.g. `method = logged(method)`), or run the file with tsx.');
+    }
+    if (n.type === 'ClassAccessorProperty') {
+      const key = n.computed ? `[${shortenLabel(source.slice(n.key.start, n.key.end))}]` : shortenLabel(source.slice(n.key.start, n.key.end));
+      throw at(`The auto-accessor \`accessor ${key}\``, 'Declare a plain field, or a getter and a setter, or run the file with tsx.');
     }
     if (n.type === 'TSModuleDeclaration' && !n.declare && n.id?.type === 'Identifier' && n.body && hasValues(n.body)) {
       throw at(`The namespace ${n.id.name}`, 'Use an ES module or a plain object, or run the file with tsx.');
