@@ -672,6 +672,8 @@ function lastTimeOf(frame: Frame): number | undefined {
   if (m.type === 'span') return m.endMs ?? m.startMs;
   if (m.type === 'mark') return m.atMs;
   if (m.type === 'delay') return m.endMs;
+  // Sent as the run stops: the program's clock then, read by the child (not when the engine got it).
+  if (m.type === 'flushed') return m.atMs;
   return undefined;
 }
 

@@ -576,7 +576,8 @@ async function onStop(): Promise<void> {
   );
   if (answered === undefined) flushMainBuffers();
   if (!stall) release();
-  send({ type: 'flushed' });
+  // The program's clock now (virtual in a warped run): what the stopped run's wall reads.
+  send({ type: 'flushed', atMs: rel(absNow()) });
 }
 
 /** Starts watching once the run request has come: until then a warm child's thread sleeps. */

@@ -215,6 +215,11 @@ export interface DeadlineMessage {
 /** Answer to a StopMessage: the child flushed what it had; it may now be killed. */
 export interface FlushedMessage {
   type: 'flushed';
+  /**
+   * The program's clock when it flushed (ms from time 0; virtual in a warped run): a stopped run's
+   * wall. Absent from older runtimes.
+   */
+  atMs?: number;
 }
 
 /** What a pending await (or a call's returned promise) waits on, as the runtime sees it at the end. */
@@ -454,8 +459,9 @@ export function checkChildMessage(v: unknown): string | undefined {
     case 'hello':
       return isInt(v.protocol) && (v.runtime === 'node' || v.runtime === 'python') && isInt(v.pid) ? undefined : 'bad hello';
     case 'started':
-    case 'flushed':
       return undefined;
+    case 'flushed':
+      return v.atMs === undefined || isNum(v.atMs) ? undefined : 'bad flushed';
     case 'deadline':
       return isNum(v.atMs) ? undefined : 'bad deadline';
     case 'sites':

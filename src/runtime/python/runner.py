@@ -109,7 +109,8 @@ def _control_loop(control, rec, blocks, taps, identity):
                     rec.emit(still)
             except Exception:
                 pass
-            rec.flush([{'type': 'flushed'}])
+            # The program's clock now (virtual in a warped run): what the stopped run's wall reads.
+            rec.flush([{'type': 'flushed', 'atMs': rec.now_ms()}])
 
 
 def _exception_mark(rec, exc, tb, file):
