@@ -130,6 +130,8 @@ export class TimelineApp implements ChartActions {
   private hoverState: { row: number; span: Span | null; markMs: number | null } = { row: -1, span: null, markMs: null };
   private cursorLine: number | null = null;
   private headerAt = 0;
+  /** The run time the last frame was drawn at. */
+  private frameNowMs = 0;
   private saveTimer = 0;
   private statsTimer = 0;
   private lastStatus = '';
@@ -360,6 +362,15 @@ export class TimelineApp implements ChartActions {
    * Which run the page shows: it changes with each new run (a reset) and with a reloaded page. For
    * tests and automation: a status of "completed" is only about the run asked for once this changed.
    */
+  /**
+   * What the header says of the wall and Blocked, and what the last frame drew (for tests): while
+   * a run goes on they must be the same.
+   */
+  liveFigures(): { header: { wall: string; blocked: string }; frame: { wall: string; blocked: string } } {
+    const now = this.frameNowMs;
+    return { header: this.header.liveText(), frame: { wall: formatDuration(now), blocked: formatDuration(this.model.blockedMsAt(now)) } };
+  }
+
   runShown(): string {
     return `${performance.timeOrigin}:${this.runsShown}`;
   }
@@ -793,15 +804,17 @@ export class TimelineApp implements ChartActions {
         vp = morphViewport(this.morph.vp, this.vp, e);
       }
     }
+    const frameNow = this.model.nowMs();
+    this.frameNowMs = frameNow;
     this.renderer.draw({
       rows,
       vp,
       widthCss: this.widthCss,
       theme: this.theme,
-      nowMs: this.model.nowMs(),
+      nowMs: frameNow,
       running: this.model.running,
       marks: this.model.marks,
-      blocked: this.model.blockedIntervals(),
+      blocked: this.model.blockedIntervalsAt(frameNow),
       delays: this.model.delayBands(),
       collapsed: this.collapsed,
       hoverRow: h.row < this.flat.length ? h.row : -1,
@@ -833,13 +846,18 @@ export class TimelineApp implements ChartActions {
       this.statsTimer = window.setTimeout(() => {
         this.statsTimer = 0;
         this.model.refreshStats();
-        this.header.update(this.model);
+        this.header.update(this.model, this.frameNowMs);
       }, 0);
     }
     const now = performance.now();
-    if (!force && now - this.headerAt < 250 && this.model.running) return;
+    if (!force && now - this.headerAt < 250 && this.model.running) {
+      // The rest of the header changes four times a second; the wall and Blocked follow the
+      // frame just drawn, so they never disagree with its axis and its "blocked" captions.
+      this.header.updateLive(this.frameNowMs, this.model.blockedMsAt(this.frameNowMs));
+      return;
+    }
     this.headerAt = now;
-    this.header.update(this.model);
+    this.header.update(this.model, this.frameNowMs);
     this.baseline.updateHeader(this.header, this.model);
     this.insightsBar.update(this.model.insights, this.model.criticalPath.size > 0, this.showCritical);
     this.expectationsBar.update(this.model.expectations);

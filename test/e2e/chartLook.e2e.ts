@@ -99,6 +99,12 @@ describe('The chart at a glance', function () {
     await stop.waitFor({ state: 'visible', timeout: 10_000 });
     const box = await stop.evaluate((b: any) => { const r = b.getBoundingClientRect(); return { left: r.left, right: r.right, width: (globalThis as any).innerWidth }; });
     assert.ok(box.left >= 0 && box.right <= box.width, `Stop inside a 480 px panel: ${JSON.stringify(box)}`);
+    // The header's wall and Blocked read what the frame just drawn shows (its axis, its "blocked"
+    // caption), frame after frame, while the endless loop's block grows.
+    for (let i = 0; i < 5; i++) {
+      const live = await view.locator('body').evaluate(() => new Promise<any>((resolve) => (globalThis as any).requestAnimationFrame(() => setTimeout(() => resolve((globalThis as any).awaitTimeline.liveFigures()), 0))));
+      assert.deepEqual(live.header, live.frame, `header against the frame drawn with it: ${JSON.stringify(live)}`);
+    }
     await screenshot(wb.page, 'e2e-width-480-running');
     await stop.click();
     await waitForStatus(view, ['cancelled'], 30_000);

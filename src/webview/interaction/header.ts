@@ -54,6 +54,21 @@ export class Header {
     this.element = el('header', { class: 'at-header' }, el('div', { class: 'at-title' }, this.status, this.incomplete, this.live, this.warped, this.file), this.stats, this.error);
   }
 
+  /**
+   * The two figures that move with every frame while a run goes on: the wall and Blocked, as the
+   * frame drawn at the same time shows them (its axis and its "blocked" captions).
+   */
+  updateLive(wallMs: number, blockedMs: number): void {
+    setText(this.values.wall, formatDuration(wallMs));
+    setText(this.values.blocked, formatDuration(blockedMs));
+    (this.values.blocked.parentElement as HTMLElement).dataset.nonzero = String(blockedMs > 0);
+  }
+
+  /** The header's wall and Blocked as shown, for tests. */
+  liveText(): { wall: string; blocked: string } {
+    return { wall: this.values.wall.textContent ?? '', blocked: this.values.blocked.textContent ?? '' };
+  }
+
   /** Live mode is on for the panel's file. */
   setLive(live: boolean): void {
     this.live.hidden = !live;
@@ -68,7 +83,8 @@ export class Header {
     else this.baselineStat.dataset.change = faster ? 'faster' : 'slower';
   }
 
-  update(model: TimelineModel): void {
+  /** `frameNowMs`: the run time of the frame last drawn; while running the wall and Blocked are its. */
+  update(model: TimelineModel, frameNowMs: number): void {
     setText(this.file, model.file ? baseName(model.file) : 'No run yet');
     this.file.title = model.file;
     setText(this.status, STATUS_TEXT[model.status]);
@@ -79,13 +95,14 @@ export class Header {
       ? `Timeline incomplete: ${model.incomplete}. The chart shows what was recorded before that; the program itself ran on to its end, as it would without the tool.`
       : '';
     const stats = model.stats();
-    const wall = model.running ? model.nowMs() : model.wallMs || stats.wallMs;
-    setText(this.values.wall, formatDuration(wall));
+    if (model.running) {
+      // A frame of the run before (a new run's first frame not drawn yet) is never ahead of this one.
+      const now = Math.min(frameNowMs, model.nowMs());
+      this.updateLive(now, model.blockedMsAt(now));
+    }
+    else this.updateLive(model.wallMs || stats.wallMs, stats.blockedMs);
     setText(this.values.awaited, formatDuration(stats.awaitedMs));
     setText(this.values.concurrency, String(stats.maxConcurrency));
-    const blockedMs = model.running ? model.blockedMsNow() : stats.blockedMs;
-    setText(this.values.blocked, formatDuration(blockedMs));
-    (this.values.blocked.parentElement as HTMLElement).dataset.nonzero = String(blockedMs > 0);
     // Delays of the loop that were not the snippet's: shown apart, only when there were some.
     const delayedMs = stats.delayedMs ?? delayedMsOf(model.delayBands());
     setText(this.values.delayed, formatDuration(delayedMs));

@@ -239,7 +239,11 @@ export class TimelineModel {
 
   /** Union of block spans, recomputed when blocks change (and each frame while one is pending). */
   blockedIntervals(): Interval[] {
-    const now = this.nowMs();
+    return this.blockedIntervalsAt(this.nowMs());
+  }
+
+  /** The union of block spans as a frame drawn at `now` shows it (a pending block up to `now`). */
+  blockedIntervalsAt(now: number): Interval[] {
     const hasPending = this.blocks.some((b) => b.endMs === null);
     if (!this.blockBand || (hasPending && this.blockBandAt !== now)) {
       this.blockBand = unionIntervals(this.blocks, now);
@@ -254,9 +258,13 @@ export class TimelineModel {
    * up to (the engine's figure comes with its last status message and lags behind).
    */
   blockedMsNow(): number {
-    const now = this.nowMs();
+    return this.blockedMsAt(this.nowMs());
+  }
+
+  /** Blocked time as a frame drawn at `now` shows it (see blockedMsNow). */
+  blockedMsAt(now: number): number {
     let total = 0;
-    for (const b of this.blockedIntervals()) total += (b.endMs ?? now) - b.startMs;
+    for (const b of this.blockedIntervalsAt(now)) total += (b.endMs ?? now) - b.startMs;
     return total;
   }
 
