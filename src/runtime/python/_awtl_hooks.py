@@ -1,10 +1,8 @@
 """Hooks into the snippet's process: asyncio tasks, event-loop blocks, time.sleep, stdout/stderr."""
 # Block spans: the main thread marks where a synchronous stretch begins and ends (leaving and
 # entering the selector's select(), or a time.sleep call); a watchdog thread opens a block span
-# once a stretch has lasted the threshold and the evidence says the snippet's code holds the loop
-# (see Blocks.evidence), reading the stuck line from sys._current_frames(). So a block still going
-# when the engine stops us is already on the wire as an open span. A stretch of the loop without
-# that evidence (the machine kept the process off a CPU, asyncio's own work ran) is a delay.
+# once a stretch has lasted the threshold, reading the stuck line from sys._current_frames().
+# So a block still going when the engine stops us is already on the wire as an open span.
 
 import asyncio
 import asyncio.base_events
@@ -36,40 +34,6 @@ _MAX_FLOATING = 200
 # the watchdog saw running (False: not looked yet) and when it last saw it.
 START, END, KIND, FRAME, PARENT, LOOP, OPENED, CLOSED, MESSAGE, TASK, SEEN = range(11)
 _NOT_SEEN = False
-# The main thread's CPU between the looks of a run (see Blocks.evidence), in ms.
-HELD_CPU_MS = 5.0
-_LOOP_FRAMES = frozenset(['_run_once', 'run_forever'])
-
-
-def open_cpu(tid):
-    """The thread's /proc schedstat (ns on a CPU), on a descriptor above the program's: its first
-    open() still gets fd 3. None where there is no such file (not Linux)."""
-    try:
-        import fcntl
-        fd = os.open('/proc/self/task/%d/schedstat' % tid, os.O_RDONLY | os.O_CLOEXEC)
-    except (OSError, ImportError):
-        return None
-    try:
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64)
-    except OSError:
-        high = None
-    os.close(fd)
-    if high is not None and cpu_ms(high) is None:
-        os.close(high)
-        return None
-    return high
-
-
-def cpu_ms(fd):
-    """ms on a CPU from schedstat's three numbers; None when the descriptor is no longer that file
-    (the program closed it, os.closerange(3, 256), and may have reused the number)."""
-    try:
-        fields = os.pread(fd, 64, 0).split()
-        if len(fields) != 3:
-            return None
-        return int(fields[0]) / 1e6
-    except (OSError, ValueError):
-        return None
 
 
 class Blocks:
@@ -83,15 +47,6 @@ class Blocks:
         self.main = _get_ident()
         self.current = None
         self.stopping = False
-        # The evidence gathered on the current stretch of the loop (watchdog side): the stretch,
-        # the main thread's CPU time when it began (at most: see _judge), and the looks in a row
-        # that found the snippet at one line: [line key, count, first time, first CPU, last time, last CPU].
-        self.cpu_fd = open_cpu(_thread.get_native_id())
-        self.last_cpu = None  # (time, CPU) at the watchdog's last look
-        self.ev_st = None
-        self.ev_cpu0 = None
-        self.ev_run = None
-        self.ev_user = 0
 
     def begin(self, kind, frame=None, parent=0, loop=None):
         self.current = [_perf(), None, kind, frame, parent, loop, False, False, None, _NOT_SEEN, 0.0]
@@ -119,11 +74,6 @@ class Blocks:
                 self._close(st, end_ms)
             elif now - st[START] < self.threshold:
                 return  # the watchdog split the stretch: its last part is short
-            elif st[KIND] == 'loop':
-                # The watchdog opens a stretch of the loop once the evidence says the snippet's
-                # code holds it: without it, the loop was late, not blocked by the snippet.
-                rec.out.append({'type': 'delay', 'kind': 'delayed', 'label': 'event loop delayed: not your code',
-                                'startMs': (st[START] - rec.t0) * 1000.0, 'endMs': end_ms})
             else:
                 label, line, column, parent = self._describe(st, None)
                 rec.span(rec.next_id(), parent, 'block', label, line, column,
@@ -159,14 +109,12 @@ class Blocks:
             st[SEEN] = now
         if st[OPENED] or now - st[START] < self.threshold:
             return False
-        top = sys._current_frames().get(self.main)
-        if st[KIND] == 'loop' and not self._judge(st, top, now):
-            return False
         rec = self.rec
         with rec.lock:
             if st[CLOSED] or st[END] is not None:
                 return False
-            label, line, column, parent = self._describe(st, top)
+            frames = sys._current_frames()
+            label, line, column, parent = self._describe(st, frames.get(self.main))
             st[MESSAGE] = rec.span(rec.next_id(), parent, 'block', label, line, column, (st[START] - rec.t0) * 1000.0)
             st[OPENED] = True
             if st[END] is not None and not st[CLOSED]:
@@ -174,66 +122,6 @@ class Blocks:
                 self._close(st, (st[END] - rec.t0) * 1000.0)
             rec._flush_locked()
         return True
-
-    def look_cpu(self, now):
-        """Watchdog side, at each look: the main thread's CPU time now, kept with the time; a new
-        stretch starts its evidence afresh."""
-        cpu = cpu_ms(self.cpu_fd) if self.cpu_fd is not None else None
-        if cpu is None and self.cpu_fd is not None:
-            self.cpu_fd = None  # gone: two looks at the snippet's code from now on
-            self.last_cpu = None
-        st = self.current
-        if st is not None and st is not self.ev_st:
-            # Its CPU counts from its start, taking the main thread as on a CPU all the time since
-            # the last look (so never more than it used).
-            self.ev_st = st
-            self.ev_run = None
-            self.ev_user = 0
-            before = self.last_cpu
-            if cpu is None:
-                self.ev_cpu0 = None
-            else:
-                self.ev_cpu0 = cpu if before is None else min(cpu, before[1] + max(0.0, st[START] - before[0]) * 1000.0)
-        if cpu is not None:
-            self.last_cpu = (now, cpu)
-
-    def _judge(self, st, top, now):
-        """The evidence that the snippet's code holds the loop in this stretch: a look found its
-        code running (not asyncio's loop between callbacks) and either the main thread used the
-        threshold of CPU since the stretch began, or looks in a row spread over a quarter of the threshold
-        found it at the same line, using CPU there in between. A wall-clock spin
-        (`while time.time() < end: pass`) on a saturated machine gets little CPU but is found at its
-        line look after look; a callback the machine kept off a CPU is found once. Without /proc,
-        two looks at the snippet's code."""
-        frame = top
-        while frame is not None and frame.f_code.co_filename != self.rec.snippet_file:
-            if frame.f_code.co_name in _LOOP_FRAMES and frame.f_code.co_filename.startswith(_ASYNCIO_DIR):
-                frame = None  # the loop itself runs, between the snippet's callbacks
-                break
-            frame = frame.f_back
-        if self.ev_st is not st:
-            return False  # not looked at by the watchdog yet (a look from the stop request)
-        cpu = self.last_cpu[1] if self.last_cpu is not None and self.last_cpu[0] == now else None
-        if frame is None:
-            self.ev_run = None
-            return False
-        self.ev_user += 1
-        key = (frame.f_code, frame.f_lineno)
-        run = self.ev_run
-        if run is not None and run[0] == key:
-            run[1] += 1
-            run[4] = now
-            run[5] = cpu
-        else:
-            run = self.ev_run = [key, 1, now, cpu, now, cpu]
-        if cpu is None or self.ev_cpu0 is None:
-            # No CPU count (no /proc): two looks at the snippet's code. (With one, this is a look
-            # from the stop request, between the watchdog's: its own looks decide.)
-            return self.cpu_fd is None and self.ev_user >= 2
-        if cpu - self.ev_cpu0 >= self.threshold * 1000.0:
-            return True
-        return (run[1] >= 2 and run[4] - run[2] >= self.threshold / 4
-                and run[3] is not None and run[5] - run[3] >= HELD_CPU_MS)
 
     def _split(self, st, task, now):
         rec = self.rec
@@ -252,7 +140,6 @@ class Blocks:
             if st[OPENED]:
                 self._close(st, (at - rec.t0) * 1000.0)
             st[START] = at
-            self.ev_st = None  # its evidence starts afresh with the next look
             st[OPENED] = False
             st[MESSAGE] = None
             st[TASK] = task
@@ -286,7 +173,6 @@ class Blocks:
             real_sleep(interval)
             now = _perf()
             try:
-                self.look_cpu(now)
                 self.check(now)
                 if rec.out and now - last_flush >= 0.05:
                     rec.flush()
