@@ -285,19 +285,22 @@ export function exitCodeFor(t: Timeline, compileFailed: boolean): number {
   return 1;
 }
 
+/** The parsed options, or undefined after a bad command line was told in one line and the usage. */
+function parsedOrUsage<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (err.message) process.stderr.write(`await-timeline: ${err.message}\n`);
+    process.stderr.write(USAGE + '\n');
+    return undefined;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'check') return mainCheck(argv.slice(1));
-  let options: CliOptions;
-  try {
-    options = parseCli(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      if (err.message) process.stderr.write(`await-timeline: ${err.message}\n`);
-      process.stderr.write(USAGE + '\n');
-      return 2;
-    }
-    throw err;
-  }
+  const options = parsedOrUsage(() => parseCli(argv));
+  if (!options) return 2;
   const jsonToStdout = options.json === '-';
   // With --json -, stdout carries the JSON: the snippet's output and the chart go to stderr.
   const report = jsonToStdout ? process.stderr : process.stdout;
@@ -461,17 +464,8 @@ export function formatGraded(g: Graded, options: { color: boolean }): string {
 }
 
 async function mainCheck(argv: string[]): Promise<number> {
-  let options: CheckOptions;
-  try {
-    options = parseCheckCli(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      if (err.message) process.stderr.write(`await-timeline: ${err.message}\n`);
-      process.stderr.write(USAGE + '\n');
-      return 2;
-    }
-    throw err;
-  }
+  const options = parsedOrUsage(() => parseCheckCli(argv));
+  if (!options) return 2;
   const cwd = process.cwd();
   const { files, problems } = findGradable(options.targets, cwd);
   for (const p of problems) process.stderr.write(`await-timeline: ${p}\n`);
