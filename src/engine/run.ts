@@ -1,17 +1,13 @@
 // Starts a run: an instrumented child (warm when one is ready), its event stream turned into a
 // live timeline, cancel and timeout that keep everything recorded, and the final timeline.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
-import {
-  markerFdOf, NODE_CHANNEL_FDS, OP_CLOSE, OP_OPEN, PYTHON_CHANNEL_FDS, RECORD_WORDS, SEAL_KEY_BYTES, type KeyMessage, type LoaderMessage,
-  type PreparedModule, type RunRequest, type SealMac,
-} from '../shared/runtimeProtocol';
+import { OP_CLOSE, OP_OPEN, RECORD_WORDS, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
 import { prepareLocalModules, transformCached, transformModule } from './instrument';
@@ -25,7 +21,9 @@ import { TimelineBuilder, type TimelineDelta } from './timelineBuilder';
 import { attachInsights } from './insights';
 import { isAlive, procAvailable, ProcessTree, signalAll } from '../runtime/processTree';
 import { attachStillWaiting } from './stillWaiting';
-import { makeChannelPipes } from './channelPipes';
+import { hintLoader, killGroup, launchSpec, likelyImports, spawnRuntime, type StdioTarget, type WarmChild } from './spawnRuntime';
+
+export { launchSpec, likelyImports, spawnRuntime, type LaunchSpec, type StdioTarget, type WarmChild } from './spawnRuntime';
 
 export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
 /**
@@ -69,8 +67,6 @@ const TRACK_FULL_EVERY = 5;
 const HANGUP_GRACE_MS = 250;
 /** How long after a warm child is taken its replacement starts. */
 const REFILL_DELAY_MS = 250;
-
-type StdioTarget = 'inherit' | 'pipe' | 'ignore' | number;
 
 export interface RunOptions {
   /** Absolute or relative path of the snippet; an untitled buffer passes a path that need not exist. */
@@ -118,115 +114,6 @@ export function languageOf(file: string): Language {
 }
 
 export const SUPPORTED_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
-
-/**
- * Whether a JS/TS entry will likely import ES modules (an ES module by its extension or package,
- * or a file that says import or export): a guess from the text, before it is parsed.
- */
-export function likelyImports(file: string, source: string | undefined): boolean {
-  const declared = declaredFormat(file);
-  if (declared === 'esm') return true;
-  if (declared === 'cjs' && source === undefined) return false;
-  try {
-    return /\b(?:import|export)\b/.test(source ?? fs.readFileSync(file, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-export interface LaunchSpec {
-  command: string;
-  args: string[];
-  /** Where the child finds [events, watchdog events, control] (see runtimeProtocol.ts). */
-  channelFds: readonly [number, number, number];
-  /** How the runtime seals its frames with the run's key; absent: it does not. */
-  seal?: SealMac;
-}
-
-export function launchSpec(language: Language, options: Pick<RunOptions, 'nodePath' | 'pythonPath' | 'runtimeArgs'>): LaunchSpec {
-  const dir = runtimeDir();
-  if (language === 'python') {
-    return {
-      command: options.pythonPath ?? 'python3', args: [...(options.runtimeArgs ?? []), path.join(dir, 'python', 'runner.py')],
-      channelFds: PYTHON_CHANNEL_FDS,
-      seal: 'hmac-sha256',
-    };
-  }
-  return {
-    command: options.nodePath ?? process.execPath,
-    // No --enable-source-maps: it changes how node prints errors; the runtime maps stacks itself.
-    args: [...(options.runtimeArgs ?? []), path.join(dir, 'bootstrap.js')],
-    channelFds: NODE_CHANNEL_FDS,
-    seal: 'poly1305',
-  };
-}
-
-/** A spawned runtime waiting for its run request. */
-export interface WarmChild {
-  child: ChildProcess;
-  spec: LaunchSpec;
-  /** The engine's side of the channel: [events, watchdog events] to read, control to write. */
-  channel: [Readable | null, Readable | null, Writable | null];
-  /** What /proc shows for the child's channel ends (its process tree's marker). */
-  markers: string[];
-  /** Frames that arrived before the run (the hello). */
-  early: Buffer[];
-  /** The run's key, sent to the child as its first control line when the runtime seals. */
-  key?: Buffer;
-}
-
-export function spawnRuntime(spec: LaunchSpec, stdio: [StdioTarget, StdioTarget, StdioTarget], env?: NodeJS.ProcessEnv, cwd?: string): WarmChild {
-  // Descriptors between stdio and the channel stay closed in the child ('ignore' beyond 2).
-  // Real pipes where they can be made (the runtime then keeps them from the program's children),
-  // else child_process's own socket pairs.
-  const marker = markerFdOf(spec.channelFds);
-  const pipes = marker >= 3 ? makeChannelPipes() : undefined;
-  let child: ChildProcess;
-  try {
-    child = spawn(spec.command, spec.args, {
-      stdio: [
-        ...stdio, ...Array<'ignore'>(marker - 3).fill('ignore'),
-        pipes ? pipes.markerFd : 'ignore', ...(pipes ? pipes.childFds : ['pipe', 'pipe', 'pipe']),
-      ] as StdioOptions,
-      env: env ?? process.env,
-      cwd,
-      // Its own process group: a stop ends the snippet and everything it spawned.
-      detached: true,
-      windowsHide: true,
-    });
-  } finally {
-    pipes?.closeChildEnds();
-  }
-  const channel = pipes ? pipes.streams : socketChannelOf(child, spec);
-  const early: Buffer[] = [];
-  const [events, , control] = channel;
-  const onEarly = (b: Buffer) => early.push(b);
-  events?.on('data', onEarly);
-  (child as any).__awtEarly = onEarly;
-  child.on('error', () => undefined);
-  control?.on('error', () => undefined);
-  if (pipes) {
-    // Gone with the child (socket-pair stdio is closed by child_process itself).
-    child.once('exit', () => control?.destroy());
-    child.once('error', () => {
-      if (child.pid === undefined) for (const s of channel) s?.destroy();
-    });
-  }
-  let key: Buffer | undefined;
-  if (spec.seal) {
-    key = randomBytes(SEAL_KEY_BYTES);
-    const message: KeyMessage = { type: 'key', key: key.toString('hex'), mac: spec.seal };
-    control?.write(JSON.stringify(message) + '\n');
-  }
-  return { child, spec, channel, markers: pipes?.markers ?? [], early, key };
-}
-
-/** child_process's pipes at the places the spec gives (socket pairs: the fallback). */
-function socketChannelOf(child: ChildProcess, spec: LaunchSpec): [Readable | null, Readable | null, Writable | null] {
-  const stdio = child.stdio as unknown[];
-  const [e, w, c] = spec.channelFds;
-  return [stdio[e] as Readable | null, stdio[w] as Readable | null, stdio[c] as Writable | null];
-}
 
 export class Run extends EventEmitter<RunEvents> {
   readonly builder: TimelineBuilder;
@@ -354,12 +241,9 @@ export class Run extends EventEmitter<RunEvents> {
       });
     });
 
-    if (this.language !== 'python' && control && likelyImports(this.file, options.source)) {
-      // The child starts its module loader while this thread instruments the entry: in turn the
-      // two would add up.
-      const hint: LoaderMessage = { type: 'loader' };
-      control.write(JSON.stringify(hint) + '\n');
-    }
+    // The child starts its module loader while this thread instruments the entry: in turn the
+    // two would add up.
+    if (this.language !== 'python' && likelyImports(this.file, options.source)) hintLoader(w);
     const prepared = this.prepare();
     this.time = resolveTimeMode(options.time, this.sourceText, options.defaultTime);
     if (prepared.compileError) {
@@ -675,19 +559,6 @@ function lastTimeOf(frame: Frame): number | undefined {
   // Sent as the run stops: the program's clock then, read by the child (not when the engine got it).
   if (m.type === 'flushed') return m.atMs;
   return undefined;
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
 }
 
 /** What a shell reports for a process a signal ended: 128 + the signal's number. */
