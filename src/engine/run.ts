@@ -56,6 +56,11 @@ export const DEFAULT_MAX_SPANS_PER_SITE = 1000;
  */
 export const DEFAULT_MAX_SPANS = 200_000;
 const NO_CAP = 0xffffffff;
+/**
+ * How much longer a timeout waits while the runtime starts, before the snippet does: starting is
+ * the tool's time (a cold child on a busy machine takes seconds), and `--timeout` is the program's.
+ */
+const STARTUP_ALLOWANCE_MS = 30_000;
 /** How long a stop waits for the child to flush before it is killed. */
 const STOP_GRACE_MS = 500;
 /** How long after exit the event pipes may take to drain. */
@@ -127,8 +132,9 @@ export class Run extends EventEmitter<RunEvents> {
   /** The stream was good but reading it failed (a fault of the engine's, not of the child's). */
   private streamFault = false;
   private spawnError: string | undefined;
+  /** The engine's clock at the run request, then when the snippet's start was heard of (its time 0). */
   private startedAt = 0;
-  /** Date.now() when the run started: the timeline's 0 on the wall clock. */
+  /** Date.now() when the snippet started: the timeline's 0 on the wall clock. */
   private startedAtEpochMs = 0;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private timeoutMs: number | undefined;
@@ -146,12 +152,13 @@ export class Run extends EventEmitter<RunEvents> {
   /** The run's clock, known once the source is read. */
   time: TimeMode = 'real';
   /**
-   * A warped run: how far its clock is ahead of the engine's, as its events show (an event stamped
-   * at virtual time t that arrives when the engine's clock reads r was sent at r or before, so the
-   * program's clock was at least t - r ahead). What a stopped or timed-out run reads as its wall
-   * time: the program's clock when it was stopped, not the engine's.
+   * How far the program's clock is ahead of the engine's, as its events show (an event stamped at
+   * time t that arrives when the engine's clock reads r was sent at r or before, so the program's
+   * clock was at least t - r ahead): a warped run's virtual time, and in real time how late the
+   * engine heard that the snippet started. What a stopped or timed-out run reads as its wall time:
+   * the program's clock when it was stopped, not the engine's.
    */
-  private warpAheadMs = 0;
+  private aheadMs = 0;
 
   constructor(readonly options: RunOptions) {
     super();
@@ -274,7 +281,8 @@ export class Run extends EventEmitter<RunEvents> {
     this.startedAtEpochMs = Date.now();
     if (options.timeoutMs && options.timeoutMs > 0) {
       this.timeoutMs = options.timeoutMs;
-      this.timeoutTimer = setTimeout(() => void this.stop('timeout'), options.timeoutMs);
+      // Until the snippet starts (see onStarted).
+      this.timeoutTimer = setTimeout(() => void this.stop('timeout'), options.timeoutMs + STARTUP_ALLOWANCE_MS);
       this.timeoutTimer.unref?.();
     }
   }
@@ -319,14 +327,14 @@ export class Run extends EventEmitter<RunEvents> {
     return this.status;
   }
 
-  /** Milliseconds since the run started, by the engine's clock. */
+  /** Milliseconds since the snippet started (before it did: since the run request), by the engine's clock. */
   elapsedMs(): number {
     return performance.now() - this.startedAt;
   }
 
   /** Milliseconds since the run started, by the program's clock (virtual in a warped run). */
   private programElapsedMs(): number {
-    return this.elapsedMs() + this.warpAheadMs;
+    return this.elapsedMs() + this.aheadMs;
   }
 
   /**
@@ -409,16 +417,29 @@ export class Run extends EventEmitter<RunEvents> {
     signalAll(tree.descendants(), 'SIGKILL');
   }
 
+  /**
+   * The snippet started (the runtime's time 0): the run's clock and its timeout start now. What came
+   * before (starting node or python3, the runtime, the transform) was the tool's time: a busy
+   * machine that takes seconds for it neither eats into `--timeout` nor shows in the wall time.
+   */
+  private onStarted(): void {
+    this.startedAt = performance.now();
+    this.startedAtEpochMs = Date.now();
+    if (!this.timeoutMs || this.endStatus) return;
+    clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = setTimeout(() => void this.stop('timeout'), this.timeoutMs);
+    this.timeoutTimer.unref?.();
+  }
+
   private onFrame(frame: Frame): void {
-    if (this.time === 'warp') {
-      const at = lastTimeOf(frame);
-      if (at !== undefined) this.warpAheadMs = Math.max(this.warpAheadMs, at - this.elapsedMs());
-      if (frame.type === 'json' && frame.message.type === 'deadline' && this.timeoutMs) {
-        // The program's clock reached the timeout with nothing sooner to wait for: it times out
-        // now, as it would have after waiting (the wall reads the deadline).
-        this.warpAheadMs = Math.max(this.warpAheadMs, frame.message.atMs - this.elapsedMs());
-        void this.stop('timeout');
-      }
+    if (!this.builder.started && frame.type === 'json' && frame.message.type === 'started') this.onStarted();
+    const at = lastTimeOf(frame);
+    if (at !== undefined) this.aheadMs = Math.max(this.aheadMs, at - this.elapsedMs());
+    if (this.time === 'warp' && frame.type === 'json' && frame.message.type === 'deadline' && this.timeoutMs) {
+      // The program's clock reached the timeout with nothing sooner to wait for: it times out
+      // now, as it would have after waiting (the wall reads the deadline).
+      this.aheadMs = Math.max(this.aheadMs, frame.message.atMs - this.elapsedMs());
+      void this.stop('timeout');
     }
     // Nobody shows this run live (the CLI): no deltas to keep or copy.
     if (this.listenerCount('update') === 0) {

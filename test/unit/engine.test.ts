@@ -216,6 +216,25 @@ describe('engine: bad input', () => {
     assert.equal(JSON.parse(r.stdout).status, 'timeout');
   });
 
+  it('a slow start (a busy machine) does not eat the timeout: the program gets its whole time, the wall is its own', async () => {
+    // A preload that holds the child's start for 3 s stands in for a cold start on a busy machine
+    // (seen in CI at load ~38: a 2 s timeout ended endless.js before it printed its first line).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-slow-start-'));
+    try {
+      const slow = path.join(dir, 'slow-start.cjs');
+      fs.writeFileSync(slow, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n');
+      const { timeline: t, stdout } = await runFixture('node/endless.js', { timeoutMs: 1000, env: { ...process.env, NODE_OPTIONS: `--require ${slow}` } });
+      assert.equal(t.status, 'timeout');
+      assert.equal(stdout, 'before\n');
+      const block = one(t, 'block', 'while (true)');
+      assert.equal(block.endMs, null);
+      assert.match(t.error?.message ?? '', /line 4: while \(true\) \{ n\+\+; \}/);
+      assert.ok(t.wallMs >= 1000 && t.wallMs < 2500, `the program's own second, not the start's: wall ${t.wallMs} ms`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('process.exit in the middle keeps what was recorded', async () => {
     const { timeline: t } = await runFixture('node/exit-midway.js');
     assert.equal(t.exitCode, 3);
