@@ -4,13 +4,17 @@
 // mapped back through a composed source map.
 import { parse, type ParserPlugin } from '@babel/parser';
 import MagicString from 'magic-string';
-import { transform as sucrase } from 'sucrase';
+import type * as Sucrase from 'sucrase';
 import { composeLineMaps } from './sourceMapCompose';
 import { getTsconfig } from 'get-tsconfig';
 import * as path from 'node:path';
 
 import type { Site } from '../shared/runtimeProtocol';
 import { INSERT_CLOSE, INSERT_OPEN, RUNTIME_KEY, RUNTIME_LOCAL, type ModuleFormat } from './moduleFormat';
+
+/** Sucrase strips types and compiles JSX: loaded on the first .ts or .jsx file, not for plain JavaScript. */
+let sucraseModule: typeof Sucrase | undefined;
+const sucrase = (): typeof Sucrase => (sucraseModule ??= require('sucrase') as typeof Sucrase);
 
 /** The parser, for the engine's analyses: they load it with the transform, from this one bundle. */
 export { parse };
@@ -528,7 +532,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     // automatic runtime; no development-only __self/__source props.
     const automatic = /^react-jsx(dev)?$/i.test(String(tsconfig.jsx ?? ''));
     try {
-      out = sucrase(instrumented, {
+      out = sucrase().transform(instrumented, {
         transforms,
         production: true,
         jsxRuntime: automatic ? 'automatic' : 'classic',
