@@ -15,7 +15,7 @@ import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
 import { lookAlike, patchBlockingCalls, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
-import { declaredFormat, mapOfCode, nearestPackageJson, RUNTIME_KEY } from './moduleFormat';
+import { declaredFormat, mapOfCode, nearestPackageJson, nearestPackageType, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
@@ -323,6 +323,14 @@ function main(): void {
       const bytes = utf8(compiled.code);
       loader.postMessage({ type: 'entry', url, code: bytes }, [bytes.buffer as ArrayBuffer]);
     }
+    if (nodeUsesModuleLoader(file)) {
+      // Node's own entry point, as `node file.mjs` runs it: its frames under the user's
+      // (`async asyncRunEntryPointWithESMLoader`), its report of an error the module throws
+      // (non-Error values too) and its exit code 13, with no warning, for a top-level await that
+      // never settles. The loader thread serves the instrumented code for the URL it imports.
+      (Module as any).runMain(file);
+      return;
+    }
     let settled = false;
     process.once('beforeExit', () => {
       if (!settled) {
@@ -341,6 +349,17 @@ function main(): void {
   } else {
     runCommonJs(file, compiled.code);
   }
+}
+
+/**
+ * Whether node itself would start this main module through its ES module loader
+ * (`shouldUseESMLoader` in node's run_main.js): an .mjs file, or a .js whose package says
+ * "type": "module". A typeless .js that only parses as a module, and TypeScript, are started by
+ * the runtime (node would go through its CommonJS loader first).
+ */
+function nodeUsesModuleLoader(file: string): boolean {
+  if (/\.mjs$/i.test(file)) return true;
+  return /\.js$/i.test(file) && nearestPackageType(path.dirname(file)) === 'module';
 }
 
 // The transform is big: load it only when something must be instrumented in this process.
