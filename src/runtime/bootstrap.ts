@@ -19,7 +19,7 @@ import { declaredFormat, mapOfCode, nearestPackageJson, nearestPackageType, RUNT
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
-import { installStackTraces, registerCode, registerMap, setEntryFile, sourceMapsForUncaught } from './stackTraces';
+import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
 import { CPU_FILES, cpuMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
@@ -627,10 +627,17 @@ function installExitHooks(
   };
   const origEmit = process.emit;
   let finished = false;
+  // The uncaught error node is about to print, once nothing of the program is left to run (see
+  // reportUncaughtAsNode): after node's 'exit' event, or at once when that has been emitted.
+  let fatal: { err: unknown } | undefined;
   const emit = {
     emit(this: NodeJS.Process, event: string | symbol) {
       if (event === 'uncaughtExceptionMonitor') onUncaught(arguments[1], arguments[2]);
+      const exiting = (process as any)._exiting === true;
       const result = ReflectApply(origEmit, this, arguments);
+      if (event === 'uncaughtException' && result === false && !process.hasUncaughtExceptionCaptureCallback()) {
+        fatal = { err: arguments[1] };
+      }
       if (event === 'exit' && !finished) {
         finished = true;
         const code = typeof arguments[1] === 'number' ? arguments[1] : Number(process.exitCode ?? 0);
@@ -643,6 +650,10 @@ function installExitHooks(
         transport.send({ type: 'exit', code, atMs: now() });
         transport.flush(true);
         releaseWatchdog();
+      }
+      if (fatal && (exiting || event === 'exit')) {
+        reportUncaughtAsNode(fatal.err);
+        fatal = undefined;
       }
       return result;
     },

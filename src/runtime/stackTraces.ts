@@ -5,7 +5,7 @@
 // the runtime formats stacks the way node's default formatter does (V8's own text of each call
 // site) and only maps the positions in instrumented files, through their inline source maps.
 import {
-  ArrayPrototypePush, ErrorCtor, JSONParse, RegExpPrototypeExec, ObjectDefineProperty, ReflectOwnKeys, StringCtor, StringPrototypeSlice,
+  ArrayPrototypePush, ErrorCtor, MathMax, ReflectApply, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet, JSONParse, RegExpPrototypeExec, ObjectDefineProperty, ReflectOwnKeys, StringCtor, StringPrototypeSlice,
   StringPrototypeStartsWith, uncurryThis,
 } from './primordials';
 import { mapOfCode } from './moduleFormat';
@@ -307,4 +307,134 @@ export function installStackTraces(maps?: () => void): void {
     enumerable: false,
     configurable: true,
   });
+}
+
+// What node prints for an uncaught error, captured at start-up (the program may replace them).
+const NODE_VERSION = process.version;
+const ARGV0_NAME = require('node:path').basename(process.execPath, '.exe') as string;
+const reallyExit = (process as any).reallyExit as (code: number) => never;
+const writeSync = require('node:fs').writeSync as (fd: number, bytes: Uint8Array) => number;
+const util = require('node:util') as typeof import('node:util');
+const { inspect, types } = util;
+
+/**
+ * Node prints an uncaught error with the line V8 says it was thrown at (a position JavaScript
+ * cannot read). Without source maps that line is the instrumented code's: the user's where nothing
+ * was inserted, the tool's code where something was. With them node prints the user's line but
+ * with a blank line more, and maps files that have their own source maps, which plain node does
+ * not. So, once the program's last code has run (after its 'exit' listeners, just before node
+ * prints): source maps on, and node's lookup of a position asked of the runtime first. A file
+ * with its own map and a line where nothing was inserted: no mapped line, node prints V8's (as
+ * plain node). A line with inserted code: the runtime prints what node prints from V8's line and
+ * column, here the user's, and exits as node would, with the exit code node would use.
+ * Anything unusual (options that change the report, an error node enhances itself): node prints.
+ */
+export function reportUncaughtAsNode(err: unknown): boolean {
+  try {
+    const M = require('node:module') as any;
+    const SourceMap = M.SourceMap as { prototype: { findEntry: (line: number, column: number) => any } } | undefined;
+    if (typeof M.findSourceMap !== 'function' || typeof SourceMap?.prototype?.findEntry !== 'function') return false;
+    const options = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
+    if (RegExpPrototypeExec(/--trace-uncaught|--report-/, options) !== null) return false;
+    const ours = new WeakMapCtor<object, string>();
+    encoded.forEach((_map, file) => {
+      const sm = M.findSourceMap(file);
+      if (sm) WeakMapPrototypeSet(ours, sm, file);
+    });
+    const realFindEntry = SourceMap.prototype.findEntry;
+    let reported = false;
+    ObjectDefineProperty(SourceMap.prototype, 'findEntry', {
+      value: function findEntry(this: object, line: number, column: number) {
+        const entry = ReflectApply(realFindEntry, this, [line, column]);
+        if (reported) return entry;
+        reported = true;
+        // Node's lookup returns nothing for a line it cannot show: it then prints V8's line.
+        const raw = { ...entry, originalLine: -1 };
+        const file = WeakMapPrototypeGet(ours, this) as string | undefined;
+        if (file === undefined || !lineIsInstrumented(file, line + 1)) return raw;
+        const at = originalPosition(file, line + 1, column + 1);
+        const text = at ? userLine(file, at[0]) : undefined;
+        const report = at && text !== undefined ? fatalReport(err, file, at[0], at[1] - 1, text) : undefined;
+        if (report === undefined) return entry;
+        writeAll(report);
+        reallyExit(typeof process.exitCode === 'number' ? process.exitCode : 1);
+      },
+      writable: true,
+      configurable: true,
+    });
+    process.setSourceMapsEnabled(true);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A line (1-based) of the user's source of an instrumented file, from its source map. */
+function userLine(file: string, line: number): string | undefined {
+  const text = MapPrototypeGet(encoded, file) as string | undefined;
+  if (text === undefined) return undefined;
+  const source = JSONParse(BufferFrom(text, 'base64').toString('utf8'))?.sourcesContent?.[0];
+  if (typeof source !== 'string') return undefined;
+  return StringCtor(source).split(/\r\n|[\n\r\u2028\u2029]/)[line - 1];
+}
+
+/**
+ * Node's report of an uncaught value (src/node_errors.cc: GetErrorSource, AppendExceptionLine,
+ * ReportFatalException) thrown at `line`:`column` (0-based) of `file`, whose text is `text`.
+ */
+function fatalReport(err: unknown, file: string, line: number, column: number, text: string): string | undefined {
+  let arrow = `${file}:${line}\n${text}\n`;
+  // The underline: V8's column used as an index into the line's UTF-8 bytes, as node does.
+  const bytes = BufferFrom(text, 'utf8');
+  if (column >= 0 && column + 1 <= bytes.length) {
+    let under = '';
+    for (let i = 0; i < column && bytes[i] !== 0; i++) under += bytes[i] === 9 ? '\t' : ' ';
+    arrow += `${under}^\n`;
+  }
+  const trailer = `\nNode.js ${NODE_VERSION}\n`;
+  if (err !== null && (typeof err === 'object' || typeof err === 'function')) {
+    // Errors node enhances before printing (its own kEnhanceStackBeforeInspector): node prints.
+    const keys = ReflectOwnKeys(err);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (typeof k === 'symbol' && k.description === 'kEnhanceStackBeforeInspector') return undefined;
+    }
+    let trace: unknown;
+    try {
+      trace = inspect(err, { colors: stderrColors(), customInspect: false, depth: MathMax(Number(inspect.defaultOptions.depth) || 0, 5) });
+    } catch {
+      trace = (err as { stack?: unknown }).stack;
+    }
+    if (typeof trace !== 'string' || trace.length === 0) return undefined;
+    // A native error carries the arrow; anything else has it printed first, after a newline.
+    return types.isNativeError(err) ? `${arrow}\n${trace}\n${trailer}` : `\n${arrow}${trace}\n${trailer}`;
+  }
+  if (typeof err === 'symbol') return undefined;
+  return `\n${arrow}${StringCtor(err)}\n(Use \`${ARGV0_NAME} --trace-uncaught ...\` to show where the exception was thrown)\n${trailer}`;
+}
+
+/** Whether node colours the fatal report (its shouldColorize(process.stderr)). */
+function stderrColors(): boolean {
+  try {
+    const tty = require('node:tty') as typeof import('node:tty');
+    const depth = () => (tty.WriteStream.prototype.getColorDepth as (env?: object) => number).call(process.stderr, process.env);
+    const stream = process.stderr as any;
+    const colorize = process.env.FORCE_COLOR !== undefined ? depth() > 2
+      : !!stream?.isTTY && (typeof stream.getColorDepth === 'function' ? stream.getColorDepth() > 2 : true);
+    return colorize || !!inspect.defaultOptions.colors;
+  } catch {
+    return false;
+  }
+}
+
+function writeAll(text: string): void {
+  let rest = BufferFrom(text, 'utf8');
+  while (rest.length > 0) {
+    try {
+      const n = writeSync(2, rest);
+      rest = rest.subarray(n);
+    } catch (e: any) {
+      if (e?.code !== 'EAGAIN') return;
+    }
+  }
 }
