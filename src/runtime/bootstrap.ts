@@ -21,7 +21,7 @@ import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
-import { CPU_FILES, cpuMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -51,7 +51,9 @@ function main(): void {
   // time warp replaces it on purpose.
   const perfNow = performance.now.bind(performance);
   const clock = { t0: perfNow() };
-  const now = () => perfNow() - clock.t0;
+  // A time warp's clock once one is installed: the timeline records the program's times.
+  let clockNow = perfNow;
+  const now = () => clockNow() - clock.t0;
   const recorder = new Recorder(transport, now, { maxSpansPerSite: 1000 });
   Object.defineProperty(globalThis, LOADED, { value: recorder, enumerable: false, writable: false, configurable: false });
 
@@ -145,10 +147,11 @@ function main(): void {
   watchdog?.postMessage(watchdogRun);
 
   if (request.time === 'warp') {
-    // A jump moves the snippet's time 0 back by as much: the timeline records virtual times.
+    // The timeline records the warped clock's times. The watchdog's times are real ones: each
+    // jump (or hold taken out) moves the real time of the snippet's time 0 by as much, so they map
+    // onto the warped clock.
     const deadlineMs = request.deadlineMs;
-    installTimeWarp((ms) => {
-      clock.t0 -= ms;
+    const warp = installTimeWarp((ms) => {
       probe[PROBE_T0] -= ms;
     }, deadlineMs === undefined ? undefined : {
       atMs: deadlineMs,
@@ -157,7 +160,8 @@ function main(): void {
         transport.send({ type: 'deadline', atMs });
         transport.flush();
       },
-    });
+    }, cpu?.kind === 'schedstat' ? ownRunDelayReader(cpu.fd) : undefined);
+    clockNow = warp.now;
   }
   patchFunctionToString();
   patchTimers(recorder, sink);
@@ -290,8 +294,8 @@ function main(): void {
   if (watchdog) AtomicsWait(probeFlags, PROBE_READY_I32, 0, WATCHDOG_READY_WAIT_MS);
 
   // Time 0: everything before this was ours, not the snippet's.
-  clock.t0 = perfNow();
-  probe[PROBE_T0] = timeOrigin + clock.t0;
+  clock.t0 = clockNow();
+  probe[PROBE_T0] = timeOrigin + perfNow();
   probe[PROBE_TICK_CPU] = readCpu();
   probe[PROBE_LAST_TICK] = recorder.tickAt = probe[PROBE_T0];
   probe[PROBE_MAIN_ALIVE] = 1;
@@ -440,6 +444,22 @@ function ownCpuReader(cpu: WatchdogRun['cpu']): () => number {
   return () => {
     try {
       return cpuMsOfBytes(kind, b, readSync(cpu.fd, b, 0, 1024, 0)) ?? -1;
+    } catch {
+      return -1;
+    }
+  };
+}
+
+/**
+ * The main thread's run delay (ms it waited for a CPU, from its schedstat), -1 when it cannot be
+ * read: read by the time warp, which takes the machine's holds out of the program's clock.
+ */
+function ownRunDelayReader(fd: number): () => number {
+  const readSync = fs.readSync;
+  const b = new Uint8Array(256);
+  return () => {
+    try {
+      return runDelayMsOfBytes(b, readSync(fd, b, 0, 256, 0)) ?? -1;
     } catch {
       return -1;
     }

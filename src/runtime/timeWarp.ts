@@ -8,12 +8,30 @@
 // microtasks and I/O callbacks is exactly node's. The clock is real time plus an offset that grows
 // only at a jump, and a jump happens only when nothing but timers is pending: no immediate, no
 // request, no handle of real I/O (process.getActiveResourcesInfo()).
+//
+// The machine's holds are not the program's time. On a busy machine the kernel keeps the main
+// thread waiting for a CPU (a timer due now runs 200 ms late, a callback is preempted halfway):
+// that wait, the thread's run delay (the second field of /proc/self/task/<tid>/schedstat), is
+// taken out of the clock, and every pending timer is pushed back by as much, so the same program
+// reads the same times on a saturated machine as on a quiet one. What the thread does itself
+// still counts at its real rate: CPU work (a busy-wait spins its whole delay), and sleeping in
+// the kernel for real I/O or a synchronous child. While real I/O is in flight nothing is taken
+// out. The clock never goes back: a hold is taken out only past the last value anyone read, and
+// never so much that a timer firing now would see its due time not yet reached.
 
 /** What the rest of the runtime needs to know of the warp. */
 export interface TimeWarp {
-  /** Milliseconds the clock has jumped so far. */
+  /** Milliseconds the clock has jumped so far, less what was taken out for the machine's holds. */
   readonly offsetMs: () => number;
+  /**
+   * The warped clock on performance.now's scale: what the program's performance.now returns. The
+   * runtime reads it for the timeline's times, so they are the program's times.
+   */
+  readonly now: () => number;
 }
+
+/** How often at most (real ms) a clock read looks at the thread's run delay. */
+const HOLD_SAMPLE_MS = 0.5;
 
 
 interface NodeTimeout {
@@ -21,6 +39,8 @@ interface NodeTimeout {
   _idleTimeout: number;
   _destroyed: boolean;
   _repeat: number | null;
+  /** Node's timer list link: null while the timer is off its list (firing, or not armed). */
+  _idleNext: unknown;
   refresh(): NodeTimeout;
   hasRef(): boolean;
   unref(): NodeTimeout;
@@ -55,10 +75,12 @@ export interface WarpDeadline {
 }
 
 /**
- * Installs the warp. `onJump(ms)` is called after each jump (the runtime moves its own time 0 by
- * the same amount, so the timeline records virtual times). Call before any timer is patched.
+ * Installs the warp. `onShift(ms)` is called after each change of the clock against real time: a
+ * jump (ms > 0) or a hold taken out (ms < 0); the runtime maps the watchdog's real times with it.
+ * `runDelayMs` reads the main thread's run delay (ms waiting for a CPU so far), -1 when it cannot:
+ * then holds stay on the clock. Call before any timer is patched.
  */
-export function installTimeWarp(onJump: (ms: number) => void, deadline?: WarpDeadline): TimeWarp {
+export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDeadline, runDelayMs?: () => number): TimeWarp {
   const timers = require('node:timers') as typeof import('node:timers');
   const g = globalThis as any;
   const nativeSetTimeout = timers.setTimeout;
@@ -87,17 +109,64 @@ export function installTimeWarp(onJump: (ms: number) => void, deadline?: WarpDea
     return activeRequests.call(process).length > 0;
   }
 
-  let offset = 0; // whole milliseconds, so Date.now stays an integer
+  let offset = 0; // whole milliseconds jumped
+  let held = 0; // milliseconds of the machine's holds taken out of the clock
+  let shifted = 0; // whole milliseconds the pending timers have been pushed back for them
   let seq = 0;
   // Every Timeout the program made that may still be pending, in the order it was armed.
   let pending: Array<{ t: NodeTimeout; seq: number }> = [];
 
   // --- the clock ------------------------------------------------------------------------------
+  // One clock, on performance.now's scale; Date and hrtime are read from it, so every clock the
+  // program reads agrees and none goes back.
+  const dateOrigin = realDateNow() - perfNow();
+  const hrOrigin = realHrtimeBigint() - BigInt(Math.round(perfNow() * 1e6));
+  let lastValue = -Infinity;
+  let sampledAt = perfNow();
+  let delayAt = runDelayMs ? runDelayMs() : -1;
+  const vnow = (): number => {
+    const r = perfNow();
+    if (delayAt >= 0 && r - sampledAt >= HOLD_SAMPLE_MS) takeOutHolds(r);
+    const v = r + offset - held;
+    if (v < lastValue) return lastValue;
+    lastValue = v;
+    return v;
+  };
+
+  /** Takes the run delay since the last look out of the clock, and pushes the timers back. */
+  function takeOutHolds(r: number): void {
+    sampledAt = r;
+    const d = runDelayMs!();
+    if (d < 0) return;
+    let h = d - delayAt;
+    delayAt = d;
+    if (!(h > 0) || pastDeadline || realIoInFlight()) return;
+    // Never behind a value already read.
+    h = Math.min(h, r + offset - held - lastValue);
+    // A timer firing now (node took it off its list) stays at or past its due time: no more than
+    // it is late comes out, less the loop clock's whole-ms rounding.
+    let now = NaN;
+    for (const p of pending) {
+      if (p.t._destroyed || p.t._idleNext) continue;
+      if (Number.isNaN(now)) now = loopNow();
+      h = Math.min(h, now - (p.t._idleStart + p.t._idleTimeout) - 1);
+    }
+    if (!(h > 0)) return;
+    held += h;
+    onShift(-h);
+    const push = Math.ceil(held) - shifted;
+    if (push > 0) {
+      shifted += push;
+      // The program may be idle now: the wait is jumped as any other.
+      if (rearm(push, Number.isNaN(now) ? loopNow() : now) > 0) scheduleCheckSoon();
+    }
+  }
+
   const vPerfNow = lookAlike(function now(this: unknown) {
-    return perfNow() + offset;
+    return vnow();
   }, performance.now);
   Object.defineProperty(performance, 'now', { value: vPerfNow, writable: true, configurable: true, enumerable: true });
-  const vDateNow = () => realDateNow() + offset;
+  const vDateNow = () => Math.floor(dateOrigin + vnow());
   const WarpDate = function Date(this: unknown, ...args: unknown[]) {
     if (new.target === undefined) return new RealDate(vDateNow()).toString();
     return Reflect.construct(RealDate, args.length === 0 ? [vDateNow()] : args, new.target);
@@ -108,9 +177,9 @@ export function installTimeWarp(onJump: (ms: number) => void, deadline?: WarpDea
   Object.setPrototypeOf(WarpDate, Object.getPrototypeOf(RealDate));
   Object.defineProperty(WarpDate, 'now', { value: lookAlike(function now() { return vDateNow(); }, realDateNow), writable: true, configurable: true });
   g.Date = WarpDate;
+  const vHrBigint = () => hrOrigin + BigInt(Math.round(vnow() * 1e6));
   const vHrtime = lookAlike(function hrtime(prev?: [number, number]) {
-    const [s, ns] = realHrtime();
-    const total = BigInt(s) * 1_000_000_000n + BigInt(ns) + BigInt(offset) * 1_000_000n;
+    const total = vHrBigint();
     let sec = Number(total / 1_000_000_000n);
     let nsec = Number(total % 1_000_000_000n);
     if (prev !== undefined) {
@@ -126,7 +195,7 @@ export function installTimeWarp(onJump: (ms: number) => void, deadline?: WarpDea
     return [sec, nsec];
   }, realHrtime) as typeof process.hrtime;
   vHrtime.bigint = lookAlike(function bigint() {
-    return realHrtimeBigint() + BigInt(offset) * 1_000_000n;
+    return vHrBigint();
   }, realHrtimeBigint);
   process.hrtime = vHrtime;
 
@@ -198,6 +267,7 @@ export function installTimeWarp(onJump: (ms: number) => void, deadline?: WarpDea
   function check(): void {
     checkTimerArmed = false;
     if (pastDeadline) return; // time passes at its real rate until the engine ends the run
+    if (delayAt >= 0) takeOutHolds(perfNow()); // the machine's holds first: they push the timers back
     pending = pending.filter((p) => !p.t._destroyed);
     if (pending.length === 0) return;
     let refed = false;
@@ -246,18 +316,29 @@ export function installTimeWarp(onJump: (ms: number) => void, deadline?: WarpDea
   function jumpBy(jump: number, now: number): void {
     if (jump <= 0) return;
     offset += jump;
-    // Re-arm in order of due time, then of arming: same order as they would have fired.
+    rearm(-jump, now);
+    onShift(jump);
+  }
+
+  /**
+   * Re-arms every pending timer `by` ms later (earlier when negative), in order of due time, then
+   * of arming: the same order as they would have fired. A timer node took off its list (firing
+   * now) is left alone.
+   */
+  function rearm(by: number, now: number): number {
+    pending = pending.filter((p) => !p.t._destroyed);
     const order = pending
+      .filter((p) => p.t._idleNext)
       .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout }))
       .sort((a, b) => a.due - b.due || a.p.seq - b.p.seq);
     for (const { p, due } of order) {
-      p.t._idleTimeout = Math.max(1, due - now - jump);
+      p.t._idleTimeout = Math.max(1, due - now + by);
       p.t.refresh();
     }
-    onJump(jump);
+    return order.length;
   }
 
-  return { offsetMs: () => offset };
+  return { offsetMs: () => offset - held, now: vnow };
 }
 
 /** timers/promises' setTimeout and scheduler.wait on the tracked setTimeout, with node's checks. */

@@ -87,6 +87,21 @@ export function cpuMsOfBytes(kind: CpuFile, b: Uint8Array, n: number): number | 
   return kind === 'stat' ? total * 10 : total / 1e6;
 }
 
+/**
+ * A thread's run delay in ms (time spent runnable, waiting for a CPU) from the bytes of its
+ * /proc schedstat: the second field, in ns. Read as cpuMsOfBytes is, with nothing the program can
+ * replace.
+ */
+export function runDelayMsOfBytes(b: Uint8Array, n: number): number | undefined {
+  let i = 0;
+  while (i < n && b[i] !== 32) i++;
+  i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < n && b[i]! >= 48 && b[i]! <= 57; i++, digits++) v = v * 10 + (b[i]! - 48);
+  return digits === 0 ? undefined : v / 1e6;
+}
+
 /** Posted by the main thread once the run request has arrived. */
 export interface WatchdogRun {
   type: 'run';
