@@ -111,10 +111,10 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
 
   let offset = 0; // whole milliseconds jumped
   let held = 0; // milliseconds of the machine's holds taken out of the clock
-  let shifted = 0; // whole milliseconds the pending timers have been pushed back for them
   let seq = 0;
-  // Every Timeout the program made that may still be pending, in the order it was armed.
-  let pending: Array<{ t: NodeTimeout; seq: number }> = [];
+  // Every Timeout the program made that may still be pending, in the order it was armed, with the
+  // holds taken out before it was armed and the whole ms it has been pushed back for later ones.
+  let pending: Array<{ t: NodeTimeout; seq: number; heldAt: number; pushed: number }> = [];
 
   // --- the clock ------------------------------------------------------------------------------
   // One clock, on performance.now's scale; Date and hrtime are read from it, so every clock the
@@ -154,11 +154,17 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
     if (!(h > 0)) return;
     held += h;
     onShift(-h);
-    const push = Math.ceil(held) - shifted;
-    if (push > 0) {
-      shifted += push;
+    // Each timer is pushed back by every hold since it was armed, rounded up to whole ms: it never
+    // fires before its delay has passed on the program's clock.
+    let push = false;
+    for (const p of pending) if (!p.t._destroyed && p.t._idleNext && Math.ceil(held - p.heldAt) > p.pushed) push = true;
+    if (push) {
       // The program may be idle now: the wait is jumped as any other.
-      if (rearm(push, Number.isNaN(now) ? loopNow() : now) > 0) scheduleCheckSoon();
+      if (rearm((p) => {
+        const by = Math.max(0, Math.ceil(held - p.heldAt) - p.pushed);
+        p.pushed += by;
+        return by;
+      }, Number.isNaN(now) ? loopNow() : now) > 0) scheduleCheckSoon();
     }
   }
 
@@ -202,7 +208,7 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   // --- the timers: node's own, remembered so a jump can re-arm them ---------------------------
   const track = (t: unknown) => {
     if (isTimeout(t)) {
-      pending.push({ t, seq: seq++ });
+      pending.push({ t, seq: seq++, heldAt: held, pushed: 0 });
       scheduleCheckSoon();
     }
     return t;
@@ -316,23 +322,23 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   function jumpBy(jump: number, now: number): void {
     if (jump <= 0) return;
     offset += jump;
-    rearm(-jump, now);
+    rearm(() => -jump, now);
     onShift(jump);
   }
 
   /**
-   * Re-arms every pending timer `by` ms later (earlier when negative), in order of due time, then
-   * of arming: the same order as they would have fired. A timer node took off its list (firing
-   * now) is left alone.
+   * Re-arms every pending timer `by(it)` ms later (earlier when negative), in order of its new due
+   * time, then of arming: the same order as they would have fired. A timer node took off its list
+   * (firing now) is left alone.
    */
-  function rearm(by: number, now: number): number {
+  function rearm(by: (p: (typeof pending)[number]) => number, now: number): number {
     pending = pending.filter((p) => !p.t._destroyed);
     const order = pending
       .filter((p) => p.t._idleNext)
-      .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout }))
+      .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout + by(p) }))
       .sort((a, b) => a.due - b.due || a.p.seq - b.p.seq);
     for (const { p, due } of order) {
-      p.t._idleTimeout = Math.max(1, due - now + by);
+      p.t._idleTimeout = Math.max(1, due - now);
       p.t.refresh();
     }
     return order.length;
