@@ -1,6 +1,7 @@
 // Python runtime overhead: the same asyncio loops under plain python3 and under the instrumented
 // runner (dist/runtime/python/runner.py, as the engine starts it), side by side in one run.
 // Usage: npm run build && node bench/python.mjs [--runs 7] [--python python3] [--case trivial]
+//        [--against ../main/dist/runtime/python/runner.py]   (another build's runner, A/B in the same run)
 // 'cold' start-up: the runner with no bytecode of its own cached (the first run after an install).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,12 @@ const runs = Math.max(5, Number(arg('--runs', 7)));
 // `--case trivial`: only the cases whose name holds this text (the start-up cases too).
 const only = arg('--case', '');
 const python = arg('--python', 'python3');
+// Another runner (e.g. main's build) measured in the same alternation, for a side-by-side A/B.
+const against = arg('--against', '') ? path.resolve(arg('--against', '')) : '';
+if (against && !existsSync(against)) {
+  console.error(`missing ${against}`);
+  process.exit(1);
+}
 
 if (!existsSync(runner)) {
   console.error(`missing ${runner}: run \`npm run build\` first`);
@@ -70,6 +77,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'awtl-pybench-'));
 // after an install or an upgrade). The snippet's own code is never cached: each run instruments it.
 const warmEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache') };
 const coldEnv = { ...process.env, AWAIT_TIMELINE_CODE_CACHE: '0' };
+const againstEnv = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache-against') };
 
 function runPlain(file, first = false) {
   return collect(spawn(python, [file], { stdio: ['ignore', 'pipe', 'pipe'] }), first);
@@ -85,8 +93,8 @@ function runProfiled(file) {
  * key sent as the first control line; `sealed: false` leaves the key out (the runner then writes
  * plain frames, as before the channel was sealed), for the A/B of what sealing costs.
  */
-function runInstrumented(file, first = false, sealed = true, env = warmEnv) {
-  const child = spawn(python, [runner], { env, stdio: ['ignore', 'pipe', 'pipe', ...Array(58).fill('ignore'), 'pipe', 'pipe', 'pipe'] });
+function runInstrumented(file, first = false, sealed = true, env = warmEnv, script = runner) {
+  const child = spawn(python, [script], { env, stdio: ['ignore', 'pipe', 'pipe', ...Array(58).fill('ignore'), 'pipe', 'pipe', 'pipe'] });
   let events = 0;
   child.stdio[61].on('data', (d) => (events += d.length));
   child.stdio[62].resume();
@@ -118,7 +126,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${ms.toFixed(1)} ms`.padStart(10);
 
 try {
-  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / unsealed / cProfile)`);
+  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / unsealed / cProfile${against ? ' / against' : ''})`);
+  if (against) console.log(`against: ${against}`);
   for (const [name, source] of Object.entries(cases).filter(([n]) => n.includes(only))) {
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
     writeFileSync(file, source);
@@ -126,12 +135,14 @@ try {
     const instrumented = [];
     const unsealed = [];
     const profiled = [];
+    const other = [];
     for (let i = 0; i < runs; i++) {
       // A B C D A B C D …: side by side, so that load drifts hit them alike.
       plain.push(await runPlain(file));
       instrumented.push(await runInstrumented(file));
       unsealed.push(await runInstrumented(file, false, false));
       profiled.push(await runProfiled(file));
+      if (against) other.push(await runInstrumented(file, false, true, againstEnv, against));
     }
     const sealRatios = unsealed.map((r, i) => instrumented[i].loopMs / r.loopMs);
     const u = median(unsealed.map((r) => r.loopMs));
@@ -143,6 +154,13 @@ try {
       ` (pairs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${runs})  | cProfile ${fmt(c)} ratio ${(c / p).toFixed(2)}x`);
     console.log(`${''.padEnd(30)} sealed / unsealed: ${fmt(q)} / ${fmt(u)}  ratio ${(q / u).toFixed(3)}x` +
       ` (pairs ${Math.min(...sealRatios).toFixed(3)}–${Math.max(...sealRatios).toFixed(3)}, median of pairs ${median(sealRatios).toFixed(3)}x)`);
+    if (against) {
+      const o = median(other.map((r) => r.loopMs));
+      const otherRatios = plain.map((r, i) => other[i].loopMs / r.loopMs);
+      console.log(`${''.padEnd(30)} against: instrumented ${fmt(o)}  ratio ${(o / p).toFixed(2)}x` +
+        ` (pairs ${Math.min(...otherRatios).toFixed(2)}–${Math.max(...otherRatios).toFixed(2)}, n=${runs})` +
+        `  this / against ${(q / o).toFixed(3)}x`);
+    }
   }
   // What sealing costs where it is paid: a flush. The recorder writes 1,000 span messages (a
   // busy flush) to /dev/null, sealed and unsealed alternately in one process, medians of 200 each.
@@ -180,20 +198,25 @@ print('%.3f %.3f %.3f %.3f' % (a * 1000, b * 1000, min(times[id(sealed)]) * 1000
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
     writeFileSync(file, source);
     await runInstrumented(file, true); // fills the warm cache (the snippet is not cached)
+    if (against) await runInstrumented(file, true, true, againstEnv, against);
     const plain = [];
     const instrumented = [];
     const cold = [];
+    const other = [];
     for (let i = 0; i < runs; i++) {
       plain.push(await runPlain(file, true));
       instrumented.push(await runInstrumented(file, true));
       cold.push(await runInstrumented(file, true, true, coldEnv));
+      if (against) other.push(await runInstrumented(file, true, true, againstEnv, against));
     }
     const p = median(plain.map((r) => r.loopMs));
-    for (const [what, rs] of [['instrumented', instrumented], ['cold', cold]]) {
+    const rows = [['instrumented', instrumented], ['cold', cold]];
+    if (against) rows.push(['against', other]);
+    for (const [what, rs] of rows) {
       const q = median(rs.map((r) => r.loopMs));
       const lo = Math.min(...rs.map((r) => r.loopMs - p));
       const hi = Math.max(...rs.map((r) => r.loopMs - p));
-      console.log(`${(what === 'cold' ? '' : name).padEnd(30)} cpu before line 1: plain ${fmt(p)}  ${what.padStart(12)} ${fmt(q)}  extra ${fmt(q - p)}` +
+      console.log(`${(what === 'instrumented' ? name : '').padEnd(30)} cpu before line 1: plain ${fmt(p)}  ${what.padStart(12)} ${fmt(q)}  extra ${fmt(q - p)}` +
         ` (min–max ${lo.toFixed(0)}–${hi.toFixed(0)} ms, n=${runs})`);
     }
   }
