@@ -308,6 +308,70 @@ describe('Python runtime', function () {
     assert.ok(t.spans.every((s) => s.endMs !== null), 'every recorded span ended');
   });
 
+  it('a call span is rejected exactly when its function raises, not when it returns while an exception is handled', async () => {
+    // The function's own `finally` tells a raise from a return (no `except` clause is emitted):
+    // returning from an `except` block, or while the caller handles an exception, is a return.
+    const source = [
+      'import asyncio',
+      'def sync_ok():',
+      '    return 1',
+      'async def ok(x):',
+      '    await asyncio.sleep(0)',
+      '    return x',
+      'async def boom(x):',
+      '    await asyncio.sleep(0)',
+      '    raise ValueError(x)',
+      'async def slow(x):',
+      '    await asyncio.sleep(10)',
+      'async def outer():',
+      '    await slow(5)',
+      'async def in_except():',
+      '    try:',
+      '        await boom(1)',
+      '    except ValueError:',
+      '        await ok(2)',
+      '        sync_ok()',
+      '        return await ok(3)',
+      'def sync_boom():',
+      '    try:',
+      '        raise KeyError("k")',
+      '    except KeyError:',
+      '        return sync_ok()',
+      'async def main():',
+      '    await in_except()',
+      '    sync_boom()',
+      '    try:',
+      '        await boom(4)',
+      '    except ValueError:',
+      '        pass',
+      '    t = asyncio.create_task(outer())',
+      '    await asyncio.sleep(0)',
+      '    t.cancel()',
+      '    try:',
+      '        await t',
+      '    except asyncio.CancelledError:',
+      '        print("cancelled")',
+      'asyncio.run(main())',
+      '',
+    ].join('\n');
+    const { timeline: t, stdout } = await run('chefs_sleep.py', { source });
+    assert.equal(stdout, 'cancelled\n');
+    const calls = t.spans.filter((s) => s.kind === 'call').map((s) => `${s.label} ${s.outcome}`).sort();
+    assert.deepEqual(calls, [
+      'boom(1) \u2192 ValueError rejected',
+      'boom(4) \u2192 ValueError rejected',
+      'in_except() fulfilled',
+      'ok(2) fulfilled',
+      'ok(3) fulfilled',
+      'slow(5) \u2192 cancelled rejected',
+      'sync_boom() fulfilled',
+      'sync_ok() fulfilled',
+      'sync_ok() fulfilled',
+    ]);
+    assert.equal(one(t, 'task', 'outer()').outcome, 'rejected');
+    assert.equal(one(t, 'task', 'main()').outcome, 'fulfilled');
+  });
+
   it('two gathered coroutines that each spin: a block under each task, at the while line; each task ends when it finished', async () => {
     const { timeline: t, stdout } = await run('gathered_spin.py');
     assert.equal(stdout, plainPython('gathered_spin.py').stdout);

@@ -103,7 +103,8 @@ class Recorder:
         self.task_roots = {}
         # Per site: scopes (calls, async with) recorded and still open.
         self.site_open = []
-        # Per site: itertools.count of the awaits past the cap (see _awtl_transform.SITE_DROPPED).
+        # Per site: itertools.repeat(0) below the cap, then an itertools.count(1) of the awaits and
+        # calls past it (see _awtl_transform.SITE_DROPPED; _past_cap puts it in place).
         self.dropped_counters = []
         # (co_firstlineno, co_name) -> call site of the snippet's functions (see Instrumented).
         self.definitions = {}
@@ -217,9 +218,10 @@ class Recorder:
         for site, c in enumerate(self.counts):
             if c > cap:
                 total += c - cap
-            elif c == cap and site < len(counters):
-                # An await site stops counting at the cap; what comes after is counted in C.
-                total += int(repr(counters[site])[6:-1])
+            elif c == cap and site < len(counters) and type(counters[site]) is _count:
+                # A site in a loop, or a function, stops counting at the cap; what comes after is
+                # counted in C, by an itertools.count(1).
+                total += int(repr(counters[site])[6:-1]) - 1
         return total
 
     # -- positions -------------------------------------------------------------------------------
@@ -278,9 +280,19 @@ class Recorder:
         return done
 
 
+import itertools
+_count = itertools.count
+_repeat = itertools.repeat
+
+
 def _counter():
-    import itertools
-    return itertools.count(1).__next__
+    return _count(1).__next__
+
+
+def site_counters(n, cap):
+    """The per-site iterators of _awtl_transform.SITE_DROPPED for `n` sites, none past the cap."""
+    below = _repeat(0) if cap > 0 else None
+    return [below if below is not None else _count(1) for _ in range(n)]
 
 
 def _json_frame(message):
@@ -383,12 +395,17 @@ def install_span_helpers(rec, namespace):
         t0 -= seconds
     rec.clock_shifters.append(shift_t0)
 
+    dropped_counters = rec.dropped_counters
+
     def _awtl_ab(site):
         # Hot path: past the cap an await only costs a count.
         n = counts[site] + 1
         counts[site] = n
-        if n > cap:
-            return 0
+        if n >= cap:
+            if n > cap:
+                return 0
+            # The last one recorded: from now on the emitted code counts this site in C.
+            dropped_counters[site] = _count(1)
         sid = next_id()
         parent = _cur_get()
         parents[sid] = parent
@@ -401,8 +418,10 @@ def install_span_helpers(rec, namespace):
         # combinator's own row): when it is, the combinator span opens under the await span.
         n = counts[site] + 1
         counts[site] = n
-        if n > cap:
-            return 0
+        if n >= cap:
+            if n > cap:
+                return 0
+            dropped_counters[site] = _count(1)
         sid = next_id()
         parent = _cur_get()
         parents[sid] = parent
@@ -492,6 +511,9 @@ def install_span_helpers(rec, namespace):
         n = counts[site] + 1
         counts[site] = n
         if n <= cap:
+            if n == cap:
+                # The last call recorded: from now on the function's entry counts it in C.
+                dropped_counters[site] = _count(1)
             _open_scope(site, site, _getframe(1))
 
     def _awtl_sq(site, callee):
@@ -502,12 +524,11 @@ def install_span_helpers(rec, namespace):
         if n <= cap:
             _open_scope(site, site + 1 if identities.get(id(callee)) == 'scope' else site, _getframe(1))
 
-    def _own_scope(site, frame_depth):
-        # The scope this frame opened at `site` is the current span, if it was recorded at all
+    def _own_scope(site, frame):
+        # The scope `frame` opened at `site` is the current span, if it was recorded at all
         # (past the cap, or as a task's own coroutine, nothing was opened).
         sid = _cur_get()
         entry = open_scopes.get(sid)
-        frame = _getframe(frame_depth)
         if entry is None or entry[3] != site or entry[4] is not frame:
             sid = scope_of_frame.get(frame)
             if sid is None:
@@ -531,18 +552,39 @@ def install_span_helpers(rec, namespace):
         return sid, entry
 
     def _awtl_sx(site):
-        found = _own_scope(site, 2)
+        frame = _getframe(1)
+        found = _own_scope(site, frame)
         if found is not None:
             found[1][5] = reason_of(sys.exc_info()[1])
             return
-        frame = _getframe(1)
         if frame in task_roots:
             root_reasons[frame] = reason_of(sys.exc_info()[1])
 
     def _awtl_se(site):
-        found = _own_scope(site, 2)
+        _end_scope(site, _getframe(1), None)
+
+    def _awtl_sf(site):
+        # A function's `finally` (no `except` clause is emitted): it is raising when the exception
+        # being handled has this very frame at the head of its traceback. Once it leaves a frame
+        # an exception's traceback starts at the frame that handles it, and this `finally` is the
+        # function's outermost statement: on a return, whatever is being handled (a caller's
+        # `except` block) was caught in another frame.
+        frame = _getframe(1)
+        exc = sys.exc_info()[1]
+        reason = None
+        if exc is not None:
+            tb = exc.__traceback__
+            if tb is not None and tb.tb_frame is frame:
+                reason = reason_of(exc)
+        _end_scope(site, frame, reason)
+
+    def _end_scope(site, frame, raised):
+        # raised: why the scope is ending by an exception, when _awtl_sf saw one (else the one
+        # _awtl_sx noted, or none).
+        found = _own_scope(site, frame)
         if found is None:
-            frame = _getframe(1)
+            if raised is not None and frame in task_roots:
+                root_reasons[frame] = raised
             sid = task_roots.get(frame)
             if sid is not None:
                 # A task's own coroutine ends: the task ends here, not when its done-callbacks
@@ -561,6 +603,8 @@ def install_span_helpers(rec, namespace):
                         rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason, end_ms)
             return
         sid, entry = found
+        if raised is not None:
+            entry[5] = raised
         message, ctx_token, parent, _site, frame, reason = entry
         # Closed first, forgotten after: at the recursion limit this may raise midway, and then
         # the span is still found (and closed) from the next level up.
@@ -592,11 +636,10 @@ def install_span_helpers(rec, namespace):
             return _AsCompleted(rec, iterable, message)
         return as_completed
 
-    for fn in (_awtl_ab, _awtl_aq, _awtl_ae, _awtl_af, _awtl_sb, _awtl_sq, _awtl_sx, _awtl_se, _awtl_ac):
+    for fn in (_awtl_ab, _awtl_aq, _awtl_ae, _awtl_af, _awtl_sb, _awtl_sq, _awtl_sx, _awtl_se, _awtl_sf, _awtl_ac):
         namespace[fn.__name__] = fn
     # Set by the asyncio hooks; without them a dropped call is only a call.
     namespace.setdefault('_awtl_fl', lambda site, value: value)
-    namespace['_awtl_n'] = counts
     namespace['_awtl_o'] = site_open
     namespace['_awtl_d'] = rec.dropped_counters
     namespace['_awtl_nx'] = next

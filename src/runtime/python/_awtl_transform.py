@@ -13,10 +13,10 @@
 #
 #   _awtl_sb(7)
 #   try: <body>
-#   except BaseException: _awtl_sx(7); raise
-#   finally: _awtl_se(7)
+#   finally: _awtl_sf(7)        (which tells a raise from a return by the exception's traceback)
 #
-# and `async with` blocks get the same shape around the whole statement (TaskGroup waits). No
+# and `async with` blocks get the shape `try: <with> except BaseException: _awtl_sx(7); raise
+# finally: _awtl_se(7)` around the whole statement (TaskGroup waits). No
 # local variable is added: locals() reads as under plain python3 (the recorder finds the open
 # scope through the current span and the calling frame).
 
@@ -32,17 +32,21 @@ AWAIT_FAILED = '_awtl_af'
 SCOPE_BEGIN = '_awtl_sb'
 SCOPE_RAISED = '_awtl_sx'
 SCOPE_END = '_awtl_se'
+# A function's `finally`: ends its call span, rejected when the function is raising.
+SCOPE_FINALLY = '_awtl_sf'
 AS_COMPLETED = '_awtl_ac'
 # An await or `async with` whose callee may be one of asyncio's combinators: the runtime opens the
 # combinator span under the await only when the callee *is* that function (see the recorder).
 AWAIT_MAYBE_COMBINATOR = '_awtl_aq'
 SCOPE_MAYBE_COMBINATOR = '_awtl_sq'
-# Lists indexed by site: spans recorded so far (the cap check needs no call) and scopes still open
-# (a call that was not recorded ends without calling the recorder).
-SITE_COUNTS = '_awtl_n'
+# A list indexed by site: scopes still open (a call that was not recorded ends without calling
+# the recorder).
 SITE_OPEN = '_awtl_o'
-# Per site, an itertools.count of the awaits past the cap, and the builtin next() (by our name:
-# the program may have one of its own).
+# Per site, an iterator that says whether the site is past its cap and counts what it drops, and
+# the builtin next() (by our name: the program may have one of its own). Below the cap it is
+# itertools.repeat(0): next() gives 0 and the recorder is called; the recorder puts an
+# itertools.count(1) in its place as the site reaches the cap, so that from then on next() gives a
+# true value and counts, in C, what was not recorded. One call decides and counts.
 RECURSION_ERROR = '_awtl_rx'
 SITE_DROPPED = '_awtl_d'
 NEXT = '_awtl_nx'
@@ -149,7 +153,8 @@ class Instrumented:
 def instrument(source, filename, cap=1000):
     """Parses and rewrites `source`; raises SyntaxError as compile() would.
 
-    `cap` is the number of spans a site records: past it a call costs a list lookup, no call.
+    `cap` is the number of spans a site records; the recorder keeps it (see SITE_DROPPED): past it
+    a call costs a list lookup and a call in C, no call of the recorder.
     """
     import gc
     # A syntax tree is hundreds of thousands of objects without cycles: the collector would walk
@@ -226,6 +231,7 @@ def _column(lines, lineno, col_offset):
 # the new nodes outnumber the snippet's own three to one). Every field a node needs is given.
 _new = ast.AST.__new__
 _LOAD = ast.Load()
+_NOT = ast.Not()
 
 
 class _At:
@@ -290,10 +296,10 @@ class _At:
 
 
 def _guarded(body, site, ref):
-    """Wraps `body` so that a recorded scope always ends, rejected on a raise.
+    """Wraps an `async with` statement so that its recorded scope always ends, rejected on a raise.
 
     The recorder is called only when a scope of this site is open (SITE_OPEN): past the cap a
-    call costs two list lookups and no call.
+    block costs two list lookups and no call.
     """
     at = _At(ref)
     return at.node(
@@ -302,6 +308,24 @@ def _guarded(body, site, ref):
         handlers=[at.reraise([at.if_open(site, SCOPE_RAISED)])],
         orelse=[],
         finalbody=[at.if_open(site, SCOPE_END)],
+    )
+
+
+def _guarded_body(body, site, ref):
+    """A function's body in `try: <body> finally: <end the call span>`.
+
+    No `except` clause: the recorder tells a raise from a return itself (an exception leaving this
+    frame has the frame at the head of its traceback). This is repeated for every function of
+    the file, and the compiler writes a `finally` twice (and once more per `return`): each node
+    less here is start-up time saved on a long file.
+    """
+    at = _At(ref)
+    return at.node(
+        ast.Try,
+        body=body or [at.node(ast.Pass)],
+        handlers=[],
+        orelse=[],
+        finalbody=[at.if_open(site, SCOPE_FINALLY)],
     )
 
 
@@ -548,14 +572,12 @@ class _Rewriter:
         if not self.loops[-1]:
             return recorded
         recorded = at.call(AWAIT_END, begin, _copy_tree(node))
-        # In a loop, past the cap an await costs a list lookup and a count in C, no call of the
-        # recorder (elsewhere the code stays small: instrumenting and compiling stay fast):
-        #   (await x) if _awtl_n[s] >= cap and _awtl_nx(_awtl_d[s]) >= 0 else _awtl_ae(_awtl_ab(s), await x)
+        # In a loop, past the cap an await costs a list lookup and one call in C (which counts it),
+        # no call of the recorder (elsewhere the code stays small: instrumenting and compiling stay
+        # fast):
+        #   (await x) if _awtl_nx(_awtl_d[s]) else _awtl_ae(_awtl_ab(s), await x)
         # (the await is written twice; only one of the two runs).
-        past_cap = at.node(ast.BoolOp, op=ast.And(), values=[
-            at.node(ast.Compare, left=at.site_item(SITE_COUNTS, site), ops=[ast.GtE()], comparators=[at.const(self.cap)]),
-            at.node(ast.Compare, left=at.call(NEXT, at.site_item(SITE_DROPPED, site)), ops=[ast.GtE()], comparators=[at.const(0)]),
-        ])
+        past_cap = at.call(NEXT, at.site_item(SITE_DROPPED, site))
         return at.node(ast.IfExp, test=past_cap, body=node, orelse=recorded)
 
     def visit_Call(self, node):
@@ -620,22 +642,19 @@ class _Rewriter:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
             head, body = body[:1], body[1:]
         ref = body[0] if body else node
-        # if _awtl_n[site] < cap: _awtl_sb(site)
+        # if not _awtl_nx(_awtl_d[site]): _awtl_sb(site)      (past the cap: one call in C)
         at = _At(ref)
         begin = at.node(
             ast.If,
-            test=at.node(ast.Compare, left=at.site_item(SITE_COUNTS, site), ops=[ast.Lt()], comparators=[at.const(self.cap)]),
+            test=at.node(ast.UnaryOp, op=_NOT, operand=at.call(NEXT, at.site_item(SITE_DROPPED, site))),
             # At the recursion limit _awtl_sb's own frames raise: the error goes on from here,
             # without them (python3 raises it where the program called).
             body=[at.node(ast.Try, body=[at.stmt(at.call(SCOPE_BEGIN, at.const(site)))], handlers=[at.node(
                 ast.ExceptHandler, type=at.name('RecursionError'), name=None,
                 body=[at.node(ast.Raise, exc=at.call(RECURSION_ERROR), cause=None)])], orelse=[], finalbody=[])],
-            orelse=[at.node(
-                ast.AugAssign,
-                target=at.node(ast.Subscript, value=at.name(SITE_COUNTS), slice=at.const(site), ctx=ast.Store()),
-                op=ast.Add(), value=at.const(1))],
+            orelse=[],
         )
-        node.body = head + [begin, _guarded(body, site, ref)]
+        node.body = head + [begin, _guarded_body(body, site, ref)]
         return node
 
     def visit_AsyncWith(self, node):
