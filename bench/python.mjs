@@ -34,14 +34,16 @@ if (!existsSync(runner)) {
 
 // Each case times only its loop (perf_counter inside the snippet), so interpreter start-up and
 // instrumentation set-up are left out of the ratio; they are reported separately as wall time.
+// The loop's CPU time (process_time: every thread of the process, the runtime's watchdog too) is
+// printed beside it: on a shared, busy machine it is the steadier of the two.
 const cases = {
   'sleep(0) x 100k': `
 import asyncio, time
 async def main():
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for _ in range(100_000):
         await asyncio.sleep(0)
-    print(time.perf_counter() - t)
+    print(time.perf_counter() - t, time.process_time() - c)
 asyncio.run(main())
 `,
   'await trivial coroutine x 1M': `
@@ -49,11 +51,11 @@ import asyncio, time
 async def trivial(i):
     return i
 async def main():
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     total = 0
     for i in range(1_000_000):
         total += await trivial(i)
-    print(time.perf_counter() - t)
+    print(time.perf_counter() - t, time.process_time() - c)
 asyncio.run(main())
 `,
 };
@@ -115,9 +117,9 @@ function collect(child, first = false) {
     child.on('error', reject);
     child.on('close', (code) => {
       const lines = out.trim().split('\n');
-      const loop = Number.parseFloat(first ? lines[0] : lines.at(-1));
+      const [loop, cpu] = (first ? lines[0] : lines.at(-1)).trim().split(/\s+/).map(Number.parseFloat);
       if (code !== 0 || !Number.isFinite(loop)) reject(new Error(`exit ${code}: ${err || out}`));
-      else resolve({ loopMs: loop * 1000, wallMs: performance.now() - started });
+      else resolve({ loopMs: loop * 1000, cpuMs: cpu * 1000, wallMs: performance.now() - started });
     });
   });
 }
@@ -154,7 +156,17 @@ try {
       ` (pairs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${runs})  | cProfile ${fmt(c)} ratio ${(c / p).toFixed(2)}x`);
     console.log(`${''.padEnd(30)} sealed / unsealed: ${fmt(q)} / ${fmt(u)}  ratio ${(q / u).toFixed(3)}x` +
       ` (pairs ${Math.min(...sealRatios).toFixed(3)}–${Math.max(...sealRatios).toFixed(3)}, median of pairs ${median(sealRatios).toFixed(3)}x)`);
+    const cpuRatios = plain.map((r, i) => instrumented[i].cpuMs / r.cpuMs);
+    const pc = median(plain.map((r) => r.cpuMs));
+    const qc = median(instrumented.map((r) => r.cpuMs));
+    const cc = median(profiled.map((r) => r.cpuMs));
+    console.log(`${''.padEnd(30)} cpu  plain ${fmt(pc)}  instrumented ${fmt(qc)}  ratio ${(qc / pc).toFixed(2)}x` +
+      ` (pairs ${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)}, n=${runs})  | cProfile ${fmt(cc)} ratio ${(cc / pc).toFixed(2)}x`);
     if (against) {
+      const oc = median(other.map((r) => r.cpuMs));
+      const otherCpu = plain.map((r, i) => other[i].cpuMs / r.cpuMs);
+      console.log(`${''.padEnd(30)} cpu  against: instrumented ${fmt(oc)}  ratio ${(oc / pc).toFixed(2)}x` +
+        ` (pairs ${Math.min(...otherCpu).toFixed(2)}–${Math.max(...otherCpu).toFixed(2)}, n=${runs})  this / against ${(qc / oc).toFixed(3)}x`);
       const o = median(other.map((r) => r.loopMs));
       const otherRatios = plain.map((r, i) => other[i].loopMs / r.loopMs);
       console.log(`${''.padEnd(30)} against: instrumented ${fmt(o)}  ratio ${(o / p).toFixed(2)}x` +

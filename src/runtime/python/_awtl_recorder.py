@@ -103,8 +103,8 @@ class Recorder:
         self.task_roots = {}
         # Per site: scopes (calls, async with) recorded and still open.
         self.site_open = []
-        # Per site: itertools.repeat(0) below the cap, then an itertools.count(1) of the awaits and
-        # calls past it (see _awtl_transform.SITE_DROPPED; _past_cap puts it in place).
+        # Per site: BELOW_CAP, then a past_cap() iterator that counts the awaits and calls past the
+        # cap (see _awtl_transform.SITE_DROPPED).
         self.dropped_counters = []
         # (co_firstlineno, co_name) -> call site of the snippet's functions (see Instrumented).
         self.definitions = {}
@@ -218,10 +218,10 @@ class Recorder:
         for site, c in enumerate(self.counts):
             if c > cap:
                 total += c - cap
-            elif c == cap and site < len(counters) and type(counters[site]) is _count:
+            elif c == cap and site < len(counters) and counters[site] is not BELOW_CAP:
                 # A site in a loop, or a function, stops counting at the cap; what comes after is
-                # counted in C, by an itertools.count(1).
-                total += int(repr(counters[site])[6:-1]) - 1
+                # counted in C, by its past_cap() iterator.
+                total += dropped_past_cap(counters[site])
         return total
 
     # -- positions -------------------------------------------------------------------------------
@@ -281,18 +281,30 @@ class Recorder:
 
 
 import itertools
-_count = itertools.count
 _repeat = itertools.repeat
+
+# The per-site iterators of _awtl_transform.SITE_DROPPED. Below the cap: next() gives False, for
+# ever. Past it: next() gives True and counts down from sys.maxsize, which is the count of what was
+# dropped; no object is made per call (an itertools.count made a new int on each one).
+BELOW_CAP = _repeat(False)
+_PAST_CAP_FROM = sys.maxsize
+
+
+def past_cap():
+    return _repeat(True, _PAST_CAP_FROM)
+
+
+def dropped_past_cap(counter):
+    return _PAST_CAP_FROM - counter.__length_hint__()
 
 
 def _counter():
-    return _count(1).__next__
+    return itertools.count(1).__next__
 
 
 def site_counters(n, cap):
     """The per-site iterators of _awtl_transform.SITE_DROPPED for `n` sites, none past the cap."""
-    below = _repeat(0) if cap > 0 else None
-    return [below if below is not None else _count(1) for _ in range(n)]
+    return [BELOW_CAP if cap > 0 else past_cap() for _ in range(n)]
 
 
 def _json_frame(message):
@@ -405,7 +417,7 @@ def install_span_helpers(rec, namespace):
             if n > cap:
                 return 0
             # The last one recorded: from now on the emitted code counts this site in C.
-            dropped_counters[site] = _count(1)
+            dropped_counters[site] = past_cap()
         sid = next_id()
         parent = _cur_get()
         parents[sid] = parent
@@ -421,7 +433,7 @@ def install_span_helpers(rec, namespace):
         if n >= cap:
             if n > cap:
                 return 0
-            dropped_counters[site] = _count(1)
+            dropped_counters[site] = past_cap()
         sid = next_id()
         parent = _cur_get()
         parents[sid] = parent
@@ -513,7 +525,7 @@ def install_span_helpers(rec, namespace):
         if n <= cap:
             if n == cap:
                 # The last call recorded: from now on the function's entry counts it in C.
-                dropped_counters[site] = _count(1)
+                dropped_counters[site] = past_cap()
             _open_scope(site, site, _getframe(1))
 
     def _awtl_sq(site, callee):

@@ -43,10 +43,10 @@ SCOPE_MAYBE_COMBINATOR = '_awtl_sq'
 # the recorder).
 SITE_OPEN = '_awtl_o'
 # Per site, an iterator that says whether the site is past its cap and counts what it drops, and
-# the builtin next() (by our name: the program may have one of its own). Below the cap it is
-# itertools.repeat(0): next() gives 0 and the recorder is called; the recorder puts an
-# itertools.count(1) in its place as the site reaches the cap, so that from then on next() gives a
-# true value and counts, in C, what was not recorded. One call decides and counts.
+# the builtin next() (by our name: the program may have one of its own). Below the cap next()
+# gives False and the recorder is called; the recorder puts another iterator in its place as the
+# site records its last span, whose next() gives True and counts, in C and without making any
+# object, what was not recorded (see _awtl_recorder.past_cap). One call decides and counts.
 RECURSION_ERROR = '_awtl_rx'
 SITE_DROPPED = '_awtl_d'
 NEXT = '_awtl_nx'
