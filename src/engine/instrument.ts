@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 import type { PreparedModule } from '../shared/runtimeProtocol';
 import type * as TransformModule from '../runtime/transform';
@@ -31,13 +32,40 @@ export function transformModule(): typeof TransformModule {
   return (loaded = exports as typeof TransformModule);
 }
 
-/** Cached transforms, keyed by file, format and content; the oldest go first past the limit. */
+/**
+ * Cached transforms, keyed by file, format and content; the oldest go first past 500 entries or
+ * 16 M characters of instrumented code (the engine lives as long as the extension host: a
+ * few big modules must not stay in its memory for that long). A result larger than a quarter of
+ * that is not kept.
+ */
 const cache = new Map<string, TransformResult>();
-const CACHE_LIMIT = 500;
+/** The cache's bounds (tests lower them to see them hold without transforming megabytes). */
+export const transformCacheLimits = { entries: 500, chars: 16_000_000 };
+let cachedChars = 0;
+
+function cacheKey(source: string, file: string, format: ModuleFormat | undefined): string {
+  return createHash('sha1').update(file).update('\0').update(format ?? '').update('\0').update(source).digest('hex');
+}
+
+function remember(key: string, out: TransformResult): void {
+  if (out.code.length > transformCacheLimits.chars / 4) return;
+  cache.set(key, out);
+  cachedChars += out.code.length;
+  while (cache.size > transformCacheLimits.entries || cachedChars > transformCacheLimits.chars) {
+    const [oldest, entry] = cache.entries().next().value!;
+    cache.delete(oldest);
+    cachedChars -= entry.code.length;
+  }
+}
+
+/** Cached transforms now kept: how many, and their instrumented code's length. */
+export function transformCacheSize(): { entries: number; chars: number } {
+  return { entries: cache.size, chars: cachedChars };
+}
 
 /** `transformSnippet` through the content-keyed cache (a CompileError is not cached: it is thrown again). */
 export function transformCached(source: string, file: string, format: ModuleFormat | undefined): TransformResult {
-  const key = createHash('sha1').update(file).update('\0').update(format ?? '').update('\0').update(source).digest('hex');
+  const key = cacheKey(source, file, format);
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);
@@ -50,9 +78,60 @@ export function transformCached(source: string, file: string, format: ModuleForm
     setImmediate(saveCodeCache).unref();
     saveCodeCache = undefined;
   }
-  cache.set(key, out);
-  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  remember(key, out);
   return out;
+}
+
+/**
+ * Sources at least this long are instrumented in a worker thread that is ended afterwards. The
+ * transform's garbage is some hundred times the source (a 1.9 MB module of 100,000 awaits peaked
+ * at 420 MB with 49 MB of it live at the end), and V8 left it in the engine's heap, uncollected,
+ * while the run's events came in on top of it: a worker's heap goes with the worker.
+ */
+export const WORKER_SOURCE_CHARS = 512 * 1024;
+
+/** What a transform in a worker thread gives: its result, or where the code does not compile. */
+export type WorkerTransform = { result: TransformResult } | { compileError: { message: string; line: number; column: number } };
+
+/** The worker's code (CommonJS, run with `eval`): requires the transform, instruments, posts. */
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { transformPath, tsx, source, file, format } = workerData;
+if (tsx) require(tsx);
+const t = require(transformPath);
+try {
+  parentPort.postMessage({ result: t.transformSnippet(source, { file, format }) });
+} catch (err) {
+  if (!(err instanceof t.CompileError)) throw err;
+  parentPort.postMessage({ compileError: { message: err.message, line: err.line, column: err.column } });
+}`;
+
+/**
+ * `transformSnippet` in a worker thread of its own, ended once it has answered: for sources of
+ * WORKER_SOURCE_CHARS or more (see there). Not cached (see transformCacheLimits). A fault of the worker
+ * (not a CompileError) rejects with it.
+ */
+export function transformInWorker(source: string, file: string, format: ModuleFormat | undefined): Promise<WorkerTransform> {
+  // From the sources (tests, via tsx), the sources', through tsx's require hook.
+  const fromSources = __filename.endsWith('.ts');
+  const transformPath = fromSources ? path.join(__dirname, '..', 'runtime', 'transform.ts') : path.join(runtimeDir(), 'transform.js');
+  const tsx = fromSources ? require.resolve('tsx/cjs') : undefined;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_CODE, { eval: true, workerData: { transformPath, tsx, source, file, format }, stdout: true, stderr: true });
+    let answered = false;
+    worker.once('message', (m: WorkerTransform) => {
+      answered = true;
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      answered = true;
+      reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!answered) reject(new Error(`the instrumenting thread ended (code ${code}) without a result`));
+    });
+  });
 }
 
 /** At most this many modules, and this much source, are prepared for one run. */

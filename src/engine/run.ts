@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { OP_CLOSE, OP_OPEN, RECORD_WORDS, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
-import { prepareLocalModules, transformCached, transformModule } from './instrument';
+import { prepareLocalModules, transformCached, transformInWorker, transformModule, WORKER_SOURCE_CHARS } from './instrument';
 import { runtimeDir } from './runtimeDir';
 
 export { runtimeDir };
@@ -119,6 +119,14 @@ export function languageOf(file: string): Language {
 }
 
 export const SUPPORTED_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
+
+/** The entry instrumented for its run request, or why it cannot run. */
+interface Prepared {
+  code?: string;
+  format?: 'esm' | 'cjs';
+  modules?: PreparedModule[];
+  compileError?: RunError;
+}
 
 export class Run extends EventEmitter<RunEvents> {
   readonly builder: TimelineBuilder;
@@ -253,6 +261,24 @@ export class Run extends EventEmitter<RunEvents> {
     if (this.language !== 'python' && likelyImports(this.file, options.source)) hintLoader(w);
     const prepared = this.prepare();
     this.time = resolveTimeMode(options.time, this.sourceText, options.defaultTime);
+    if (prepared instanceof Promise) {
+      // A big module, instrumented in a thread of its own (see WORKER_SOURCE_CHARS).
+      prepared.then((p) => this.begin(p), (err) => {
+        this.streamError = `internal error while instrumenting ${this.file}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+        this.streamFault = true;
+        killGroup(this.child);
+      });
+    } else {
+      this.begin(prepared);
+    }
+  }
+
+  /** Sends the run request with the instrumented code (or ends the child where it does not compile). */
+  private begin(prepared: Prepared): void {
+    // Stopped, or gone, while a big module was being instrumented.
+    if (this.stopping || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const options = this.options;
+    const control = this.control;
     if (prepared.compileError) {
       // Nothing to run: the child goes, the timeline says where the code does not compile.
       this.builder.compileError = prepared.compileError;
@@ -288,7 +314,7 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   /** Instruments the entry here (the engine is warm; the child need not load the transform). */
-  private prepare(): { code?: string; format?: 'esm' | 'cjs'; modules?: PreparedModule[]; compileError?: RunError } {
+  private prepare(): Prepared | Promise<Prepared> {
     if (this.language === 'python') {
       try {
         this.sourceText = this.options.source ?? fs.readFileSync(this.file, 'utf8');
@@ -306,6 +332,10 @@ export class Run extends EventEmitter<RunEvents> {
       }
     }
     this.sourceText = source;
+    if (source.length >= WORKER_SOURCE_CHARS) {
+      return transformInWorker(source, this.file, declaredFormat(this.file)).then((w) => 'compileError' in w ? { compileError: w.compileError }
+        : { code: w.result.code, format: w.result.format, modules: prepareLocalModules(this.file, w.result) });
+    }
     try {
       const out = transformCached(source, this.file, declaredFormat(this.file));
       return { code: out.code, format: out.format, modules: prepareLocalModules(this.file, out) };

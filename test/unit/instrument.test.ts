@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { prepareLocalModules, transformCached } from '../../src/engine/instrument';
+import { prepareLocalModules, transformCached, transformCacheLimits, transformCacheSize, transformInWorker, transformModule } from '../../src/engine/instrument';
 import { declaredFormat } from '../../src/runtime/moduleFormat';
 import { startRun } from '../../src/engine/run';
 import { FIXTURES } from './helpers';
@@ -90,5 +90,44 @@ describe('engine: local modules instrumented ahead of the run', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('engine: the memory the transform keeps', () => {
+  /** A module of `n` awaits, distinct by `tag`. */
+  const awaits = (n: number, tag: string) => `// ${tag}\n${Array.from({ length: n }, (_, i) => `await ${i};`).join('\n')}\n`;
+
+  it('the cache keeps a bounded amount of instrumented code, however many modules an engine has run', () => {
+    // The bounds lowered (16 M characters by default), the rule the same.
+    const saved = { ...transformCacheLimits };
+    transformCacheLimits.chars = 400_000;
+    try {
+      const sizes: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const out = transformCached(awaits(300, `module ${i}`), `/tmp/awt-big-${i}.mjs`, 'esm');
+        sizes.push(out.code.length);
+        assert.ok(transformCacheSize().chars <= 400_000, `${transformCacheSize().chars} characters kept after ${i + 1} modules`);
+      }
+      assert.ok(sizes.reduce((a, b) => a + b) > 400_000 && sizes.every((n) => n < 100_000), `the modules together are bigger than that, each under a quarter: ${sizes.join(', ')}`);
+      // The newest is still there: a second run of it is not instrumented again.
+      const again = awaits(300, 'module 7');
+      assert.equal(transformCached(again, '/tmp/awt-big-7.mjs', 'esm'), transformCached(again, '/tmp/awt-big-7.mjs', 'esm'));
+      // One bigger than a quarter of the bound is not kept at all.
+      const big = awaits(1000, 'too big');
+      assert.notEqual(transformCached(big, '/tmp/awt-too-big.mjs', 'esm'), transformCached(big, '/tmp/awt-too-big.mjs', 'esm'));
+    } finally {
+      Object.assign(transformCacheLimits, saved);
+    }
+  });
+
+  it('a module instrumented in a worker thread (big ones are) reads as it would here, and one that does not compile says where', async () => {
+    const source = awaits(500, 'in a worker');
+    const w = await transformInWorker(source, '/tmp/awt-worker.mjs', 'esm');
+    assert.ok('result' in w);
+    const here = transformModule().transformSnippet(source, { file: '/tmp/awt-worker.mjs', format: 'esm' });
+    assert.equal(w.result.code, here.code);
+    assert.deepEqual(w.result.sites, here.sites);
+    const bad = await transformInWorker(`${source}const x = 1 +;\n`, '/tmp/awt-worker.mjs', 'esm');
+    assert.deepEqual(bad, { compileError: { message: 'SyntaxError: Unexpected token', line: 502, column: 14 } });
   });
 });
