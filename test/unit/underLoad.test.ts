@@ -82,6 +82,40 @@ describe('under load: a block is the snippet\'s own work', function () {
       assert.match(t.error?.message ?? '', /stuck at line 4: for \(;;\) await null/);
     }
   });
+
+  it('a module with 160,000 await sites, each awaited once: every await accounted for, or the run says why', async function () {
+    // Instrumenting and compiling 160,000 awaits: ~8 s on a quiet 2-core machine, minutes on one
+    // kept at a load of 30.
+    this.timeout(900_000);
+    // Once, its site table overflowed the engine's stack: every event was lost and the run still
+    // said 'completed', with no spans and a made-up wall time.
+    const SITES = 160_000;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-sites-'));
+    try {
+      const file = path.join(dir, 'sites.mjs');
+      let src = 'async function f() {\n';
+      for (let i = 0; i < SITES; i++) src += `  await ${i};\n`;
+      fs.writeFileSync(file, `${src}}\nawait f();\nconsole.log('done');\n`);
+      const r = startRun({ file, stdout: 'pipe', stderr: 'pipe' });
+      let out = '';
+      r.stdout?.on('data', (d) => (out += d));
+      r.stderr?.resume();
+      const t = await r.done;
+      assert.equal(t.status, 'completed', t.error?.message);
+      assert.equal(out, 'done\n', 'the program ran to its end');
+      const awaits = t.spans.filter((s) => s.kind === 'await');
+      // Each site's await and the top level's `await f()`: listed, or counted where not listed.
+      assert.equal(awaits.length + t.droppedSpans, SITES + 1, `${awaits.length} listed + ${t.droppedSpans} counted`);
+      const lines = new Set(awaits.filter((s) => s.label !== 'f()').map((s) => s.line));
+      if (t.droppedSpans === 0) assert.equal(lines.size, SITES, 'every site has its span, on its own line');
+      assert.ok(awaits.every((s) => s.endMs !== null && s.endMs >= s.startMs && s.endMs <= t.wallMs), 'every span ended within the run');
+      const top = awaits.find((s) => s.label === 'f()');
+      assert.ok(top && top.line === SITES + 3, 'the top-level await of f() on its line');
+      assert.ok(t.wallMs >= top.endMs!, 'the wall time covers the awaits');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 // A saturated machine: eight busy loops per core, each a program of its own (its own session: see
