@@ -25,11 +25,8 @@ process.stdout.write('recorded ' + t.pending + '\\n');
 t.flush(true);
 `;
 
-describe('child transport', () => {
-  it('a program never waits for an engine that is not reading: what it records is held back and arrives whole and in order', async function () {
-    this.timeout(60_000);
-    // 400,000 records are 16 MB: far more than a socket holds before the engine reads.
-    const n = 400_000;
+/** Records `n` records in a child while the engine reads nothing, then reads them all and checks them. */
+async function heldBackAndWhole(n: number): Promise<void> {
     const key = randomBytes(32);
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', CHILD, key.toString('hex'), String(n)], {
       stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
@@ -70,5 +67,19 @@ describe('child transport', () => {
     assert.equal(code, 0);
     assert.equal(bad, '');
     assert.equal(next - 1, n);
+}
+
+describe('child transport', () => {
+  it('a program never waits for an engine that is not reading: what it records is held back and arrives whole and in order', async function () {
+    this.timeout(60_000);
+    // 400,000 records are 16 MB: far more than a socket holds before the engine reads.
+    await heldBackAndWhole(400_000);
+  });
+
+  it('a million awaits with every span kept never wait for an engine that is behind', async function () {
+    this.timeout(120_000);
+    // An await span is two records (open, close): 2 M records, 80 MB. With 32 MB held back at
+    // most, the program waited for the engine mid-run, and that wait went into its spans.
+    await heldBackAndWhole(2_000_000);
   });
 });
