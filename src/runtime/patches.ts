@@ -5,7 +5,7 @@ import type { MarkKind } from '../shared/timeline';
 import { MAX_MARK_CHARS, OUTCOME_REJECTED } from '../shared/runtimeProtocol';
 import type { Handle, Recorder } from './recorder';
 import {
-  ArrayPrototypeSlice, ReflectApply, ReflectConstruct, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor,
+  ArrayPrototypeSlice, FunctionPrototypeCall, ReflectApply, ReflectConstruct, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor,
   ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
   BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis, FunctionPrototypeToString,
   StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice,
@@ -102,7 +102,8 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
   };
 
   // Runs a timer callback in the span it was scheduled from. It gets that span and the callback
-  // as timer arguments, so scheduling allocates no closure (a run can have 100,000s pending).
+  // as timer arguments, so scheduling allocates no closure (a run can have 100,000s pending), and
+  // calls it with no arguments without making an array for them.
   const inContext = function (this: any, ctx: Handle, cb: Function) {
     const saved = rec.current;
     rec.current = ctx;
@@ -112,7 +113,7 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
       this._onTimeout = cb;
     }
     try {
-      return ReflectApply(cb, this, []);
+      return FunctionPrototypeCall(cb, this);
     } finally {
       rec.current = saved;
     }

@@ -5,16 +5,18 @@
 // Code that runs while the snippet runs calls these, and uses no spread, for-of or
 // destructuring over arrays (they go through the user-reachable Array iterator).
 
-const FunctionPrototypeCall = Function.prototype.call;
+const FunctionPrototypeCallOf = Function.prototype.call;
 const FunctionPrototypeBind = Function.prototype.bind;
 
 /** `fn` as a function that takes its receiver first, immune to a replaced Function.prototype.call. */
 export function uncurryThis(fn: Function): (self: unknown, ...args: any[]) => any {
-  return Reflect.apply(FunctionPrototypeBind, FunctionPrototypeCall, [fn]);
+  return Reflect.apply(FunctionPrototypeBind, FunctionPrototypeCallOf, [fn]);
 }
 const uncurry = <T extends (...args: any[]) => any>(fn: T) =>
   uncurryThis(fn) as unknown as (self: unknown, ...args: Parameters<T>) => ReturnType<T>;
 
+/** `fn.call(self, ...args)` with no array of arguments made (Reflect.apply needs one per call). */
+export const FunctionPrototypeCall = uncurryThis(FunctionPrototypeCallOf);
 export const ReflectApply = Reflect.apply;
 export const ReflectConstruct = Reflect.construct;
 export const ReflectOwnKeys = Reflect.ownKeys;
