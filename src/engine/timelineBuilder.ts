@@ -424,34 +424,55 @@ export function unionLength(intervals: Array<[number, number]>): number {
 
 export function computeStats(spans: Span[], wallMs: number): TimelineStats {
   const end = (s: Span) => (s.endMs === null ? Math.max(wallMs, s.startMs) : s.endMs);
+  const count = spans.length;
   const awaits: Span[] = [];
   const blocks: Span[] = [];
-  for (const s of spans) {
-    if (s.kind === 'await') awaits.push(s);
-    else if (s.kind === 'block') blocks.push(s);
+  const isAwait = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const s = spans[i];
+    if (s.kind === 'await') {
+      awaits.push(s);
+      isAwait[i] = 1;
+    } else if (s.kind === 'block') blocks.push(s);
   }
 
+  // Each span's parent by position, found once: the ids records give are small integers (a typed
+  // index, no Map entry per span for a million of them); larger ones (blocks) through a Map. Of
+  // two spans with one id, the later is the one found, as a Map keyed by id would keep it.
+  const small = 4 * count + 1024;
+  const posBySmallId = new Int32Array(small);
+  const posByLargeId = new Map<number, number>();
+  for (let i = 0; i < count; i++) {
+    const id = spans[i].id;
+    if (id >= 0 && id < small && Number.isInteger(id)) posBySmallId[id] = i + 1;
+    else posByLargeId.set(id, i);
+  }
+  const posOf = (id: number | null): number => {
+    if (id === null) return -1;
+    if (id >= 0 && id < small && Number.isInteger(id)) return posBySmallId[id] - 1;
+    return posByLargeId.get(id) ?? -1;
+  };
   // Innermost waits: awaits with no await inside them.
-  const hasAwaitChild = new Set<number>();
-  const byId = new Map<number, Span>();
-  for (const s of spans) byId.set(s.id, s);
-  for (const a of awaits) {
-    for (let p = a.parentId === null ? undefined : byId.get(a.parentId); p; p = p.parentId === null ? undefined : byId.get(p.parentId)) {
-      if (p.kind === 'await') {
-        if (hasAwaitChild.has(p.id)) break;
-        hasAwaitChild.add(p.id);
+  const hasAwaitChild = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    if (!isAwait[i]) continue;
+    for (let p = posOf(spans[i].parentId); p >= 0; p = posOf(spans[p].parentId)) {
+      if (isAwait[p]) {
+        if (hasAwaitChild[p]) break;
+        hasAwaitChild[p] = 1;
       }
     }
   }
+  const innermost: Span[] = [];
+  for (let i = 0; i < count; i++) if (isAwait[i] && !hasAwaitChild[i]) innermost.push(spans[i]);
   // Starts and ends sorted apart (typed arrays sort numerically, without a comparator): at one
   // moment an end comes before a start, as a wait that ends lets the next one begin.
   let n = 0;
-  for (const a of awaits) if (!hasAwaitChild.has(a.id) && end(a) > a.startMs) n++;
+  for (const a of innermost) if (end(a) > a.startMs) n++;
   const starts = new Float64Array(n);
   const ends = new Float64Array(n);
   n = 0;
-  for (const a of awaits) {
-    if (hasAwaitChild.has(a.id)) continue;
+  for (const a of innermost) {
     const e = end(a);
     if (e <= a.startMs) continue;
     starts[n] = a.startMs;
