@@ -140,6 +140,8 @@ export class Run extends EventEmitter<RunEvents> {
   /** The stream was good but reading it failed (a fault of the engine's, not of the child's). */
   private streamFault = false;
   private spawnError: string | undefined;
+  /** Bytes read from the child's channel (both event streams). */
+  private bytesRead = 0;
   /** The engine's clock at the run request, then when the snippet's start was heard of (its time 0). */
   private startedAt = 0;
   /** Date.now() when the snippet started: the timeline's 0 on the wall clock. */
@@ -190,6 +192,7 @@ export class Run extends EventEmitter<RunEvents> {
     const seal = (stream: number) => (w.key && w.spec.seal ? { key: w.key, mac: w.spec.seal, stream } : undefined);
     const decoders = [new FrameDecoder(seal(0)), new FrameDecoder(seal(1))];
     const feed = (which: number) => (chunk: Buffer) => {
+      this.bytesRead += chunk.length;
       try {
         decoders[which].push(chunk, (frame: Frame) => this.onFrame(frame));
       } catch (err) {
@@ -555,7 +558,10 @@ export class Run extends EventEmitter<RunEvents> {
       else if (code !== 0) error = { kind: 'exit', message: `exited with code ${code}` };
       if (!b.started && !error) {
         status = 'failed';
-        error = { kind: 'spawn', message: 'the runtime exited before the snippet started' };
+        // What is known of it, so that a rare failure on a busy machine can be told apart: a runtime
+        // that never spoke, one that could not read its run request, one whose events were lost.
+        const heard = b.saidHello ? 'after it said hello' : this.bytesRead ? `after ${this.bytesRead} bytes on its channel, with no hello` : 'without a word on its channel';
+        error = { kind: 'spawn', message: `the runtime exited (code ${code}) before the snippet started, ${heard}` };
       }
     }
     this.status = status;

@@ -41,6 +41,8 @@ export class TimelineBuilder {
   /** An OP_AGGREGATE waiting for its OP_AGGREGATE_END (the pair may straddle two frames). */
   private openAggregate: { site: number; parentId: number; count: number; startMs: number } | undefined;
   started = false;
+  /** The runtime said hello (it started and its channel works), whether or not the snippet then did. */
+  saidHello = false;
   exit: { code: number; atMs: number } | undefined;
   compileError: RunError | undefined;
   internalError: string | undefined;
@@ -154,6 +156,8 @@ export class TimelineBuilder {
         break;
       }
       case 'hello':
+        this.saidHello = true;
+        break;
       case 'deadline': // the run's (Run ends it as a timeout)
         break;
     }

@@ -27,3 +27,16 @@ describe('a missing interpreter, again and again', function () {
     assert.deepEqual([...kinds.keys()], ["failed spawn: Python interpreter '/nonexistent/python3' not found: install Python 3.9 or later, or set the interpreter to use"]);
   });
 });
+
+describe('a runtime that ends before the snippet starts', function () {
+  this.timeout(30_000);
+
+  it('says so with its exit code and how far it got', async () => {
+    // Seen twice under load in CI as a bare "the runtime exited before the snippet started", with
+    // nothing to tell a runtime that never spoke from one that lost its run request.
+    const { timeline: t } = await runFixture('node/chefs-promise-all.ts', { nodePath: '/bin/true' });
+    assert.equal(t.status, 'failed');
+    assert.equal(t.error?.kind, 'spawn');
+    assert.equal(t.error?.message, 'the runtime exited (code 0) before the snippet started, without a word on its channel');
+  });
+});
