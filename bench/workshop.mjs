@@ -55,7 +55,13 @@ for (let round = 0; round < runs; round++) {
     verdicts[time].push(r.stdout.split('\n').filter((l) => /^[✓✗] /.test(l)).map((l) => l.split('  ')[0]).join('\n'));
   }
 }
-const packAgrees = verdicts.real.every((v, i) => v === verdicts.warp[i] && v === verdicts.real[0]);
+// Warped verdicts must be the same every round (that is what warp promises); real-time ones may
+// differ on a busy machine (that is why warp exists): said apart, so a line says which it was.
+const same = (xs) => xs.every((v) => v === xs[0]);
+const packAgrees = same(verdicts.warp) && same(verdicts.real) && verdicts.real[0] === verdicts.warp[0];
+const packSays = packAgrees
+  ? 'same verdicts'
+  : `verdicts differ: warped ${same(verdicts.warp) ? 'same every round' : 'NOT the same every round'}, real ${same(verdicts.real) ? 'same every round' : 'not the same every round'}${same(verdicts.warp) && same(verdicts.real) ? ', real against warped' : ''}`;
 
 const fmt = (xs) => `${(median(xs) / 1000).toFixed(2)} s (${(Math.min(...xs) / 1000).toFixed(2)}–${(Math.max(...xs) / 1000).toFixed(2)})`;
 const ratios = totals.real.map((r, i) => totals.warp[i] / r);
@@ -68,5 +74,5 @@ const packRatios = pack.real.map((r, i) => pack.warp[i] / r);
 console.log(
   `${`workshop pack, ${files.length} files, one \`check\``.padEnd(46)} real ${fmt(pack.real)}   warp ${fmt(pack.warp)}   ` +
   `ratio ${median(packRatios).toFixed(2)}x (${Math.min(...packRatios).toFixed(2)}–${Math.max(...packRatios).toFixed(2)}), n=${runs}, ` +
-  `${packAgrees ? 'same verdicts' : 'verdicts differ'}`,
+  packSays,
 );
