@@ -352,12 +352,17 @@ setTimeout(() => { out(records([1, 2, 0, 1, 3])); setTimeout(() => {}, 5000); },
     this.timeout(60000);
     const { timeline: t } = await runFixture('node/workers.mjs', { maxSpans: 300 });
     assert.equal(t.status, 'completed');
+    // A channel the engine stopped believing mid-run would leave the rest uncounted.
+    assert.equal(t.incomplete, undefined, `the whole stream was read: ${t.incomplete}`);
     const workers = byLabel(t, 'call', 'worker(');
     assert.equal(workers.length, 50);
+    // Where the counted awaits went, said when a worker misses some (seen once in CI at load ~30:
+    // worker(0) had 8 of its 40).
+    const elsewhere = (t.aggregates ?? []).filter((a) => !workers.some((w) => w.id === a.parentId)).map((a) => `${a.kind} ${a.label} under ${a.parentId} ×${a.count}`);
     for (const w of workers) {
       const listed = t.spans.filter((s) => s.kind === 'await' && s.parentId === w.id);
       const aggregated = (t.aggregates ?? []).filter((a) => a.kind === 'await' && a.parentId === w.id);
-      assert.equal(listed.length + aggregated.reduce((n, a) => n + a.count, 0), 40, `${w.label}: all 40 awaits`);
+      assert.equal(listed.length + aggregated.reduce((n, a) => n + a.count, 0), 40, `${w.label}: all 40 awaits (${listed.length} listed; counted elsewhere: ${elsewhere.join(', ') || 'none'}; dropped ${t.droppedSpans})`);
       // Its row covers its whole activity: the last await ends within the last of its 40 waits.
       const lastEnd = Math.max(...listed.map(endOf), ...aggregated.map((a) => a.endMs));
       assert.ok(endOf(w) - lastEnd <= duration(w) / 40, `${w.label} ends at ${endOf(w)}, its awaits at ${lastEnd}`);
