@@ -13,7 +13,7 @@
 // program's children keep it across exec, as they would any descriptor, and so does a process
 // that leaves the run's session between two looks of the process tree (a `setsid` double fork):
 // that is how the tree still finds it (see runtime/processTree.ts).
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -37,6 +37,57 @@ export interface ChannelPipes {
 let mkfifoMissing = false;
 
 /**
+ * A channel's FIFOs made ahead by stockChannelPipes(), in their private folder, for the next
+ * makeChannelPipes(): making them is a process (`mkfifo`; node cannot), which a caller that must
+ * not stall (the extension host, refilling its warm child mid-run) should not wait for.
+ */
+let stocked: { dir: string; paths: string[] } | undefined;
+let stocking: Promise<void> | undefined;
+let cleanupOnExit = false;
+
+const FIFO_NAMES = ['events', 'watchdog', 'control', 'marker'];
+
+/**
+ * Makes the next channel's FIFOs without blocking this thread; resolves when they are there (or
+ * could not be made: makeChannelPipes then makes its own, or falls back, as before).
+ */
+export function stockChannelPipes(): Promise<void> {
+  if (stocked || mkfifoMissing || process.platform === 'win32') return Promise.resolve();
+  stocking ??= new Promise<void>((resolve) => {
+    let dir: string;
+    try {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-channel-'));
+    } catch {
+      stocking = undefined;
+      resolve();
+      return;
+    }
+    const paths = FIFO_NAMES.map((n) => path.join(dir, n));
+    execFile('mkfifo', ['-m', '600', ...paths], (err) => {
+      stocking = undefined;
+      if (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') mkfifoMissing = true;
+        fs.rmSync(dir, { recursive: true, force: true });
+      } else {
+        stocked = { dir, paths };
+        if (!cleanupOnExit) {
+          cleanupOnExit = true;
+          // FIFOs nobody took are not left in the temp folder.
+          process.once('exit', () => {
+            if (stocked) fs.rmSync(stocked.dir, { recursive: true, force: true });
+          });
+        }
+      }
+      resolve();
+    });
+  });
+  return stocking;
+}
+
+/** Whether a channel's FIFOs are made already (stockChannelPipes). */
+export const channelPipesStocked = (): boolean => stocked !== undefined;
+
+/**
  * Three pipes [events, watchdog, control], or undefined where FIFOs cannot be made (no mkfifo,
  * no writable temp folder, Windows): the caller falls back to child_process's socket pairs,
  * which the runtime cannot make close-on-exec.
@@ -46,13 +97,20 @@ export function makeChannelPipes(): ChannelPipes | undefined {
   let dir: string | undefined;
   const opened: number[] = [];
   try {
-    // mkdtemp makes the folder 0700: nobody else can open the FIFOs in the moment they exist.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-channel-'));
-    const paths = ['events', 'watchdog', 'control', 'marker'].map((n) => path.join(dir!, n));
-    const made = spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: 'ignore' });
-    if (made.error || made.status !== 0) {
-      if ((made.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') mkfifoMissing = true;
-      return undefined;
+    // mkdtemp makes the folder 0700: nobody else can open the FIFOs while they exist.
+    let paths: string[];
+    if (stocked) {
+      ({ dir, paths } = stocked);
+      stocked = undefined;
+    } else {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-channel-'));
+      paths = FIFO_NAMES.map((n) => path.join(dir!, n));
+      const made = spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: 'ignore' });
+      if (made.error || made.status !== 0) {
+        if ((made.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') mkfifoMissing = true;
+        fs.rmSync(dir, { recursive: true, force: true });
+        return undefined;
+      }
     }
     const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
     const open = (p: string, flags: number) => {

@@ -22,6 +22,7 @@ import { attachInsights } from './insights';
 import { isAlive, procAvailable, ProcessTree, signalAll } from '../runtime/processTree';
 import { attachStillWaiting } from './stillWaiting';
 import { hintLoader, killGroup, launchSpec, likelyImports, spawnRuntime, type StdioTarget, type WarmChild } from './spawnRuntime';
+import { channelPipesStocked, stockChannelPipes } from './channelPipes';
 
 export { launchSpec, likelyImports, spawnRuntime, type LaunchSpec, type StdioTarget, type WarmChild } from './spawnRuntime';
 
@@ -637,6 +638,9 @@ export function startRun(options: RunOptions): Run {
 export class WarmPool {
   private warm: WarmChild | undefined;
   private refill: NodeJS.Timeout | undefined;
+  /** The next child's FIFOs are being made (see fill). */
+  private stocking = false;
+  private disposed = false;
   constructor(private readonly options: Pick<RunOptions, 'nodePath' | 'runtimeArgs' | 'env'> = {}) {}
 
   /** A warm child for a JS/TS run, and another one started a little behind it. */
@@ -655,8 +659,26 @@ export class WarmPool {
     return w && w.child.exitCode === null ? w : undefined;
   }
 
+  /**
+   * Starts the warm child. Its channel's FIFOs are made first by a process of their own, without
+   * waiting on this thread (the extension host refills the pool while a run is drawn: a
+   * synchronous `mkfifo` held it ~120 ms on a busy machine); the child follows when they are there.
+   */
   fill(): void {
-    if (this.warm) return;
+    if (this.warm || this.disposed || this.stocking) return;
+    if (!channelPipesStocked()) {
+      this.stocking = true;
+      // Once, whatever came of it: where FIFOs cannot be made, the spawn falls back as before.
+      void stockChannelPipes().then(() => {
+        this.stocking = false;
+        if (!this.warm && !this.disposed) this.spawnWarm();
+      });
+      return;
+    }
+    this.spawnWarm();
+  }
+
+  private spawnWarm(): void {
     this.warm = spawnRuntime(launchSpec('javascript', this.options), ['ignore', 'pipe', 'pipe'], this.options.env);
     this.warm.child.unref();
     for (const s of [...this.warm.child.stdio, ...this.warm.channel]) (s as any)?.unref?.();
@@ -671,6 +693,7 @@ export class WarmPool {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.refill);
     this.refill = undefined;
     if (this.warm) killGroup(this.warm.child);

@@ -417,6 +417,36 @@ describe('engine: streaming', () => {
     assert.ok(seen[0] < exitedAt - 150, `first finished await seen at ${seen[0]} ms, exit at ${exitedAt} ms`);
   });
 
+  it('a warm pool starts its child without waiting on this thread for a process (the extension host mid-run)', async () => {
+    // The channel's FIFOs are made by `mkfifo`, a process: synchronously it held the extension
+    // host ~120 ms on a busy machine each time the pool refilled, while a run was being drawn.
+    const cp = require('node:child_process') as typeof import('node:child_process');
+    const original = cp.spawnSync;
+    const sync: string[] = [];
+    (cp as any).spawnSync = (command: string, ...rest: unknown[]) => {
+      sync.push(command);
+      return (original as any).call(cp, command, ...rest);
+    };
+    const pool = new WarmPool();
+    let warm: ReturnType<WarmPool['take']>;
+    try {
+      pool.fill();
+      await new Promise((r) => setTimeout(r, 1500));
+      warm = pool.take();
+    } finally {
+      (cp as any).spawnSync = original;
+    }
+    try {
+      assert.deepEqual(sync, [], 'no process waited for on this thread');
+      assert.ok(warm, 'a warm child was ready');
+      const run = startRun({ file: path.join(FIXTURES, 'node/nested.js'), warm, stdout: 'pipe' });
+      run.stdout?.resume();
+      assert.equal((await run.done).status, 'completed');
+    } finally {
+      pool.dispose();
+    }
+  });
+
   it('a warm child answers a run quickly', async () => {
     const pool = new WarmPool();
     pool.fill();
