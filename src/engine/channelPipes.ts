@@ -45,7 +45,19 @@ let stocked: { dir: string; paths: string[] } | undefined;
 let stocking: Promise<void> | undefined;
 let cleanupOnExit = false;
 
-const FIFO_NAMES = ['events', 'watchdog', 'control', 'marker'];
+/** A private folder (mkdtemp makes it 0700: nobody else can open the FIFOs while they exist) and the FIFOs' paths in it. */
+function fifoPlace(): { dir: string; paths: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-channel-'));
+  return { dir, paths: ['events', 'watchdog', 'control', 'marker'].map((n) => path.join(dir, n)) };
+}
+
+const mkfifoArgs = (paths: readonly string[]) => ['-m', '600', ...paths];
+
+/** mkfifo did not make them: its folder goes, and a system with no mkfifo is not asked again. */
+function mkfifoFailed(dir: string, error: Error | null | undefined): void {
+  if ((error as NodeJS.ErrnoException | null | undefined)?.code === 'ENOENT') mkfifoMissing = true;
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 /**
  * Makes the next channel's FIFOs without blocking this thread; resolves when they are there (or
@@ -54,21 +66,19 @@ const FIFO_NAMES = ['events', 'watchdog', 'control', 'marker'];
 export function stockChannelPipes(): Promise<void> {
   if (stocked || mkfifoMissing || process.platform === 'win32') return Promise.resolve();
   stocking ??= new Promise<void>((resolve) => {
-    let dir: string;
+    let place: { dir: string; paths: string[] };
     try {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-channel-'));
+      place = fifoPlace();
     } catch {
       stocking = undefined;
       resolve();
       return;
     }
-    const paths = FIFO_NAMES.map((n) => path.join(dir, n));
-    execFile('mkfifo', ['-m', '600', ...paths], (err) => {
+    const { dir, paths } = place;
+    execFile('mkfifo', mkfifoArgs(paths), (err) => {
       stocking = undefined;
-      if (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') mkfifoMissing = true;
-        fs.rmSync(dir, { recursive: true, force: true });
-      } else {
+      if (err) mkfifoFailed(dir, err);
+      else {
         stocked = { dir, paths };
         if (!cleanupOnExit) {
           cleanupOnExit = true;
@@ -97,18 +107,15 @@ export function makeChannelPipes(): ChannelPipes | undefined {
   let dir: string | undefined;
   const opened: number[] = [];
   try {
-    // mkdtemp makes the folder 0700: nobody else can open the FIFOs while they exist.
-    let paths: string[];
-    if (stocked) {
-      ({ dir, paths } = stocked);
-      stocked = undefined;
-    } else {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-channel-'));
-      paths = FIFO_NAMES.map((n) => path.join(dir!, n));
-      const made = spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: 'ignore' });
+    const place = stocked ?? fifoPlace();
+    const paths = place.paths;
+    dir = place.dir;
+    if (place === stocked) stocked = undefined;
+    else {
+      const made = spawnSync('mkfifo', mkfifoArgs(paths), { stdio: 'ignore' });
       if (made.error || made.status !== 0) {
-        if ((made.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') mkfifoMissing = true;
-        fs.rmSync(dir, { recursive: true, force: true });
+        mkfifoFailed(place.dir, made.error);
+        dir = undefined;
         return undefined;
       }
     }
