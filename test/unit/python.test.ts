@@ -465,6 +465,19 @@ describe('Python runtime', function () {
     assert.equal(spans(t, 'task', 'work("child")').length, 0);
   });
 
+  it('a child forked while the recorder writes does not hang in its exit on the lock it copied', async () => {
+    // The project CI saw fork_child.py's child hang at exit (the parent then waited in waitpid
+    // until the timeout): the fork came while the watchdog thread held the events lock. The
+    // fixture takes that lock on purpose across the fork, so the moment comes every time.
+    const { timeline: t, stdout, stderr } = await run('fork_while_flushing.py', { timeoutMs: 10000 });
+    const plain = plainPython('fork_while_flushing.py');
+    assert.equal(stdout, plain.stdout);
+    assert.equal(stderr, plain.stderr);
+    assert.equal(t.status, 'completed', t.error?.message);
+    assert.equal(t.exitCode, 0);
+    assert.equal(spans(t, 'await', 'work("after")').length, 1);
+  });
+
   it('a daemon that outlives the program does not keep the CLI waiting', async () => {
     const pidFile = path.join(os.tmpdir(), `awtl-daemon-${process.pid}.pid`);
     const endDaemon = () => {

@@ -411,6 +411,8 @@ def main():
 
     def at_exit():
         # Registered before the snippet runs, so it runs after the snippet's own atexit handlers.
+        if os.getpid() != our_pid:
+            return  # a forked child's copy: the run is the parent's to report
         blocks.stopping = True
         try:
             blocks.end()
@@ -438,12 +440,16 @@ def main():
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
 
+    our_pid = os.getpid()
     atexit.register(at_exit)
 
     def forked_child():
         # A forked child has a copy of everything recorded so far and of our pipes: it must not
         # write to them (duplicate span ids would end the parent's run), nor hold them open (a
-        # daemon would keep the run from ending). Closed only when still ours.
+        # daemon would keep the run from ending). Closed only when still ours. The writer's lock
+        # is a new one: the fork may have come while the watchdog thread, which does not exist in
+        # the child, held it, and the child's copy would then never be released.
+        rec.lock = _thread.allocate_lock()
         rec.broken = True
         del rec.out[:]
         blocks.stopping = True
