@@ -52,11 +52,18 @@ export function composeLineMaps(outText: string, inText: string, outer: string, 
     let text = '';
     let prevGen = 0;
     let lastGen = -1;
+    let lastLine = -1;
+    let seenGen = -1;
     for (const [gen, srcLine, srcCol] of out) {
-      if (gen === lastGen) continue;
+      if (gen === seenGen) continue; // the first for a column is the one
+      seenGen = gen;
+      // Said by the segment before it (same line, as far on in both): a position maps as the last
+      // segment at or before it plus the distance (originalPosition), so it is left out.
+      if (lastGen >= 0 && srcLine === lastLine && srcCol - prevSrcCol === gen - lastGen) continue;
       text += (text ? ',' : '') + vlq(gen - prevGen) + vlq(0) + vlq(srcLine - prevSrcLine) + vlq(srcCol - prevSrcCol);
       prevGen = gen;
       lastGen = gen;
+      lastLine = srcLine;
       prevSrcLine = srcLine;
       prevSrcCol = srcCol;
     }

@@ -355,7 +355,9 @@ export function reportUncaughtAsNode(err: unknown): boolean {
         const at = originalPosition(file, line + 1, column + 1);
         const text = at ? userLine(file, at[0]) : undefined;
         const report = at && text !== undefined ? fatalReport(err, file, at[0], at[1] - 1, text) : undefined;
-        if (report === undefined) return entry;
+        // Node prints the user's line and a caret at the column found: the exact one (the map
+        // has a segment where each run of the user's text starts, not one per character).
+        if (report === undefined) return at ? { ...entry, originalLine: at[0] - 1, originalColumn: at[1] - 1 } : entry;
         writeAll(report);
         reallyExit(typeof process.exitCode === 'number' ? process.exitCode : 1);
       },
@@ -409,8 +411,8 @@ function fatalReport(err: unknown, file: string, line: number, column: number, t
     // A native error carries the arrow; anything else has it printed first, after a newline.
     return types.isNativeError(err) ? `${arrow}\n${trace}\n${trailer}` : `\n${arrow}${trace}\n${trailer}`;
   }
-  if (typeof err === 'symbol') return undefined;
-  return `\n${arrow}${StringCtor(err)}\n(Use \`${ARGV0_NAME} --trace-uncaught ...\` to show where the exception was thrown)\n${trailer}`;
+  // A symbol has no string node can print (its ToString throws): an empty line where it would be.
+  return `\n${arrow}${typeof err === 'symbol' ? '' : StringCtor(err)}\n(Use \`${ARGV0_NAME} --trace-uncaught ...\` to show where the exception was thrown)\n${trailer}`;
 }
 
 /** Whether node colours the fatal report (its shouldColorize(process.stderr)). */

@@ -57,6 +57,7 @@ const CASES: Case[] = [
   { file: 'instrumented-throw-string.js', what: "a string thrown on an instrumented line: the user's line (tab kept) and caret, not the tool's code" },
   { file: 'instrumented-throw-rethrow.js', what: "an error thrown on an instrumented line, made elsewhere: the caret at the throw; the exit listener's code" },
   { file: 'instrumented-throw-object.js', what: 'a plain object thrown on an instrumented line: the line first, then the object' },
+  { file: 'instrumented-throw-symbol.js', what: 'a symbol thrown on an instrumented line: the caret at the throw, an empty line for the symbol' },
   { file: 'instrumented-type-error.js', what: "a TypeError from the engine on an instrumented line, node's frames under it" },
   // item 7: TypeScript and JSX as tsx runs them
   { file: 'ts/enums.ts', what: 'enums, const enums and a types-only namespace', ref: 'tsx' },
