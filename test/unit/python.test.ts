@@ -559,7 +559,7 @@ describe('Python runtime', function () {
       };
       walk(path.join(cache, 'await-timeline', 'python'));
       const ours = kept.filter((n) => /^_awtl_\w+\.cpython-\d+\.pyc$/.test(n)).map((n) => n.split('.')[0]).sort();
-      assert.deepEqual(ours, ['_awtl_hooks', '_awtl_pending', '_awtl_recorder', '_awtl_transform', '_awtl_warp']);
+      assert.deepEqual(ours, ['_awtl_hooks', '_awtl_pending', '_awtl_recorder', '_awtl_runner', '_awtl_transform', '_awtl_warp']);
       assert.deepEqual(kept.filter((n) => !n.startsWith('_awtl_')), [], 'nothing of the program or the standard library is cached there');
       assert.equal(fs.statSync(path.join(cache, 'await-timeline', 'python')).mode & 0o777, 0o700);
       assert.ok(!fs.existsSync(bytecode), 'the program\'s own imports wrote no bytecode (PYTHONDONTWRITEBYTECODE=1, as python3)');
