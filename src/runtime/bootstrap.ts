@@ -650,28 +650,45 @@ function installExitHooks(
   // The uncaught error node is about to print, once nothing of the program is left to run (see
   // reportUncaughtAsNode): after node's 'exit' event, or at once when that has been emitted.
   let fatal: { err: unknown } | undefined;
+  // An 'exit' listener of the program's threw: node handles that error as any uncaught one
+  // ('uncaughtException' listeners, or it prints it), then exits. The run ends after that, so
+  // its mark is recorded; the code the 'exit' event was given, or the one node then exits with.
+  let exitThrew: { code: number } | undefined;
+  const finish = (code: number) => {
+    finished = true;
+    try {
+      recorder.reportPending('exit');
+    } catch {
+      // the report is an extra: never let it change how the program ends
+    }
+    recorder.flushDropped();
+    transport.send({ type: 'exit', code, atMs: now() });
+    transport.flush(true);
+    releaseWatchdog();
+  };
   const emit = {
     emit(this: NodeJS.Process, event: string | symbol) {
       if (event === 'uncaughtExceptionMonitor') onUncaught(arguments[1], arguments[2]);
       const exiting = (process as any)._exiting === true;
-      const result = ReflectApply(origEmit, this, arguments);
+      const code = event === 'exit' ? (typeof arguments[1] === 'number' ? arguments[1] : Number(process.exitCode ?? 0)) : 0;
+      let result = false;
+      let returned = false;
+      try {
+        result = ReflectApply(origEmit, this, arguments);
+        returned = true;
+      } finally {
+        // Not a catch and rethrow: node prints where the error was thrown, which a rethrow moves.
+        if (!returned && event === 'exit' && !finished && exitThrew === undefined) exitThrew = { code };
+      }
       if (event === 'uncaughtException' && result === false && !process.hasUncaughtExceptionCaptureCallback()) {
         fatal = { err: arguments[1] };
       }
-      if (event === 'exit' && !finished) {
-        finished = true;
-        const code = typeof arguments[1] === 'number' ? arguments[1] : Number(process.exitCode ?? 0);
-        try {
-          recorder.reportPending('exit');
-        } catch {
-          // the report is an extra: never let it change how the program ends
-        }
-        recorder.flushDropped();
-        transport.send({ type: 'exit', code, atMs: now() });
-        transport.flush(true);
-        releaseWatchdog();
+      if (event === 'uncaughtException' && exitThrew !== undefined && !finished) {
+        const ec = process.exitCode;
+        finish(result || process.hasUncaughtExceptionCaptureCallback() ? exitThrew.code : typeof ec === 'number' && ec !== 0 ? ec : 1);
       }
-      if (fatal && (exiting || event === 'exit')) {
+      if (event === 'exit' && !finished) finish(code);
+      if (fatal && (exiting || event === 'exit' || exitThrew !== undefined)) {
         reportUncaughtAsNode(fatal.err);
         fatal = undefined;
       }

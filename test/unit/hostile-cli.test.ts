@@ -93,6 +93,25 @@ describe('hostile: what a program that overflows its stack prints', () => {
   });
 });
 
+describe('hostile: an exit listener that throws', () => {
+  for (const name of ['exit-listener-throws.js', 'exit-listener-throws-handled.js']) {
+    it(`${name}: node's output and exit code, and a whole timeline with the error as its mark`, async function () {
+      this.timeout(60000);
+      const want = plainNode(`node/hostile/${name}`);
+      const got = await runFixture(`node/hostile/${name}`);
+      assert.equal(got.stdout, want.stdout);
+      assert.equal(got.stderr, want.stderr);
+      assert.equal(got.timeline.exitCode, want.status);
+      // The channel was the tool's to close: the program ran to its end through node's exit.
+      assert.equal(got.timeline.incomplete, undefined, got.timeline.incomplete);
+      const main = got.timeline.spans.find((s) => s.kind === 'call' && s.label === 'main()');
+      assert.equal(main?.outcome, 'fulfilled');
+      assert.deepEqual(got.timeline.spans.filter((s) => s.endMs === null).map((s) => s.label), []);
+      assert.ok(got.timeline.marks.some((m) => m.kind === 'exception' && m.text === 'Error: boom in exit'), 'the error is a mark');
+    });
+  }
+});
+
 describe('hostile: exports that cannot be written', () => {
   const fixture = path.join(FIXTURES, 'node/nested.js');
 
