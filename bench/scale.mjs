@@ -2,8 +2,11 @@
 // the CLI, alternating A B A B in one run, ratios taken pair by pair (median, min–max, n), with
 // the default span budget and with every span kept; peak RSS of the CLI and of the child
 // (sampled from /proc) and of the largest process (exact, getrusage via /usr/bin/time).
-// Usage: npm run build && node bench/scale.mjs [--runs N] [--cli dist/cli.js] [--only NAME] [--big]
+// Usage: npm run build && node bench/scale.mjs [--runs N] [--cli dist/cli.js] [--only NAME] [--big] [--against CLI]
 //   --big also runs the 10 M-await rows (minutes each).
+//   --against another build's cli.js (main's): the W rows run it too, in the same alternation
+//   (plain, this, against, …), and print its ratios and this build's inner time over its, pair by pair.
+//   --mode default|every: only that one of the W rows' two modes.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +21,9 @@ const repo = path.resolve(import.meta.dirname, '..');
 const cli = path.resolve(arg('--cli', path.join(repo, 'dist', 'cli.js')));
 const only = arg('--only', '');
 const big = process.argv.includes('--big');
+const onlyMode = arg('--mode', '');
+const against = arg('--against', '') ? path.resolve(arg('--against', '')) : '';
+if (against && !fs.existsSync(against)) throw new Error(`missing ${against}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-scale-'));
 // Every span kept: no per-site cap, and no run budget where the CLI has one (--max-spans).
 const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
@@ -87,15 +93,22 @@ function ratio(name, pairs, pick, goal) {
   return `${name} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})${goal ? ` goal ≤ ${goal}x` : ''}`;
 }
 
-/** A B A B: plain node, then the CLI with `extra` flags. */
+/** A B A B: plain node, then the CLI with `extra` flags (and the --against CLI: `pairs.against`). */
 async function ab(file, extra, n = runs) {
   const pairs = [];
+  const other = [];
   for (let i = 0; i < n; i++) {
     const a = await measure([file]);
     const b = await measure([cli, 'run', file, '--json', '/dev/null', ...extra]);
     if (b.status !== 0) throw new Error(`${file}: CLI exited ${b.status}: ${b.err.slice(-800)}`);
     pairs.push([a, b]);
+    if (against) {
+      const c = await measure([against, 'run', file, '--json', '/dev/null', ...extra]);
+      if (c.status !== 0) throw new Error(`${file}: --against CLI exited ${c.status}: ${c.err.slice(-800)}`);
+      other.push([a, c]);
+    }
   }
+  pairs.against = other;
   return pairs;
 }
 function line(label, text) {
@@ -103,7 +116,7 @@ function line(label, text) {
 }
 const want = (name) => !only || name.includes(only);
 
-console.log(`await-timeline scale bench: ${cli}; ${runs} pairs (plain node A, CLI B), ${os.cpus().length} cores, node ${process.version}, load ${os.loadavg()[0].toFixed(1)}`);
+console.log(`await-timeline scale bench: ${cli}; ${runs} pairs (plain node A, CLI B${against ? `, then ${against}` : ''}), ${os.cpus().length} cores, node ${process.version}, load ${os.loadavg()[0].toFixed(1)}`);
 for (const [name, src, goals] of [
   ['W1 1 M sequential `await i`', W1, ['1.5', '3']],
   ['W2 100 k x 3 setImmediate awaits', W2, ['1.25', '2']],
@@ -112,9 +125,16 @@ for (const [name, src, goals] of [
   const file = path.join(dir, name.split(' ')[0] + '.mjs');
   fs.writeFileSync(file, src);
   for (const [mode, extra, goal] of [['default', [], goals[0]], ['every span', EVERY, goals[1]]]) {
+    if (onlyMode && !mode.startsWith(onlyMode)) continue;
     const pairs = await ab(file, extra);
     line(`${name}, ${mode}`, `${ratio('inner', pairs, (x) => x.innerMs, goal)}; ${ratio('process', pairs, (x) => x.wallMs)}; ` +
       `CLI ${mb(med(pairs.map((p) => p[1].cliKb)))}, child ${mb(med(pairs.map((p) => p[1].childKb)))}, largest ${mb(med(pairs.map((p) => p[1].peakKb)))}`);
+    if (against) {
+      const o = pairs.against;
+      const mine = pairs.map(([, b], i) => [o[i][1], b]);
+      line('  against', `${ratio('inner', o, (x) => x.innerMs, goal)}; ${ratio('process', o, (x) => x.wallMs)}; ` +
+        `${ratio('this / against, inner', mine, (x) => x.innerMs)}; ${ratio('process', mine, (x) => x.wallMs)}`);
+    }
   }
 }
 
@@ -187,3 +207,4 @@ if (big) {
   }
 }
 fs.rmSync(dir, { recursive: true, force: true });
+console.log(`load at the end ${os.loadavg()[0].toFixed(1)}`);
