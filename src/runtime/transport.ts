@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 
 import {
-  AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, TypedArrayPrototypeSet, Uint8ArrayCtor, Uint8ArrayView, utf8,
+  AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, performanceNow, TypedArrayPrototypeSet, Uint8ArrayCtor, Uint8ArrayView,
+  utf8,
 } from './primordials';
 
 import {
@@ -49,14 +50,21 @@ export const MAX_BACKLOG_BYTES = 128 * 1024 * 1024;
 
 /**
  * Writes what of `bytes` from `off` the channel takes now. Returns the new offset (bytes.length
- * when all went), or -1 if the reader is gone. A full non-blocking channel (EAGAIN) ends it early.
+ * when all went), or -1 if the reader is gone. A full non-blocking channel ends it early: a write
+ * that took less than it was given filled it (asking again at once would only fail), and one
+ * that took nothing failed (EAGAIN).
  */
 function writeSome(fd: number, bytes: Uint8Array, off: number): number {
   // A full channel throws: without a stack trace that costs microseconds, not tens of them.
   const limit = ErrorCtor.stackTraceLimit;
   ErrorCtor.stackTraceLimit = 0;
   try {
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    while (off < bytes.length) {
+      const want = bytes.length - off;
+      const wrote = writeSync(fd, bytes, off, want);
+      off += wrote;
+      if (wrote < want) break;
+    }
     return off;
   } catch (err: any) {
     if (err?.code === 'EAGAIN') return off;
@@ -184,8 +192,16 @@ export class StreamWriter {
     return this.backlogBytes;
   }
 
+  /**
+   * When a write last found the channel full (performanceNow). A full channel refused again at
+   * once costs a thrown error per attempt: drain(false) tries again only once the engine has had
+   * PIPE_FULL_WAIT_MS to read, as drain(true) would wait.
+   */
+  private fullAt = -Infinity;
+
   /** Sends what was held back, as far as the channel takes it now; with `wait`, all of it. */
   drain(wait: boolean): void {
+    if (!wait && this.backlogHead < this.backlog.length && performanceNow() - this.fullAt < PIPE_FULL_WAIT_MS) return;
     while (this.backlogHead < this.backlog.length) {
       if (!this.alive) break;
       const bytes = this.backlog[this.backlogHead];
@@ -197,6 +213,7 @@ export class StreamWriter {
       this.backlogBytes -= off - this.backlogOffset;
       if (off < bytes.length) {
         this.backlogOffset = off;
+        this.fullAt = performanceNow();
         if (!wait) return;
         AtomicsWait(sleepCell, 0, 0, PIPE_FULL_WAIT_MS);
         continue;
@@ -222,6 +239,7 @@ export class StreamWriter {
         return;
       }
       if (off === bytes.length) return;
+      this.fullAt = performanceNow();
       this.backlogState[ST_BACKLOG] = 1;
       this.backlog[this.backlog.length] = bytes;
       this.backlogOffset = off;
@@ -374,8 +392,9 @@ export class ChildTransport {
     if (this.state[ST_LOCK]) return;
     this.state[ST_LOCK] = 1;
     try {
-      this.#out.drain(false);
-      flushChannel(this.#out, this.state, this.records, this.json);
+      // What was held back goes first: with the new frames when there are any (put() sends them
+      // after it), else alone. One try of a full channel per flush, not two.
+      if (!flushChannel(this.#out, this.state, this.records, this.json)) this.#out.drain(false);
       if (all) this.#out.drain(true);
     } finally {
       this.state[ST_LOCK] = 0;
@@ -386,12 +405,13 @@ export class ChildTransport {
 /**
  * Shared by the main thread and the watchdog: the caller must know the other thread is not
  * appending (paused, or inside a native call). A flush the main thread was in the middle of is
- * left to it (ST_LOCK). The buffered JSON frames and the records go out as one write.
+ * left to it (ST_LOCK). The buffered JSON frames and the records go out as one write. False
+ * when nothing was buffered.
  */
-export function flushChannel(out: StreamWriter, state: Int32Array, records: Float64Array, json: Uint8Array): void {
+export function flushChannel(out: StreamWriter, state: Int32Array, records: Float64Array, json: Uint8Array): boolean {
   const jsonBytes = state[ST_JSON];
   const n = state[ST_RECORDS];
-  if (jsonBytes === 0 && n === 0) return;
+  if (jsonBytes === 0 && n === 0) return false;
   const recordBytes = n * RECORD_WORDS * 8;
   // Copied out of shared memory (fs.writeSync needs a non-shared view), into room for the seal.
   const buf = StreamWriter.room(jsonBytes + (n > 0 ? FRAME_HEADER_BYTES + recordBytes : 0));
@@ -407,4 +427,5 @@ export function flushChannel(out: StreamWriter, state: Int32Array, records: Floa
   // After the write: should it throw (a full stack), what was buffered goes with the next flush.
   state[ST_JSON] = 0;
   state[ST_RECORDS] = 0;
+  return true;
 }

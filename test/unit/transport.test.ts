@@ -82,4 +82,37 @@ describe('child transport', () => {
     // most, the program waited for the engine mid-run, and that wait went into its spans.
     await heldBackAndWhole(2_000_000);
   });
+
+  it('a full channel is tried at most once per flush: each refused write costs the program a thrown error', async function () {
+    this.timeout(60_000);
+    // The transport takes fs.writeSync when it loads: counted from before that.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+const fs = require('node:fs');
+const write = fs.writeSync;
+let refused = 0;
+fs.writeSync = function () {
+  try { return write.apply(this, arguments); } catch (e) { if (e.code === 'EAGAIN') refused++; throw e; }
+};
+const { ChildTransport, createSharedChannel, makeNonBlocking, RECORD_CAPACITY } = require(${JSON.stringify(path.resolve(__dirname, '../../src/runtime/transport.ts'))});
+const st = fs.fstatSync(3);
+const t = new ChildTransport({ fd: 3, dev: st.dev, ino: st.ino }, undefined, createSharedChannel(), makeNonBlocking(3));
+const n = 400000;
+let flushes = Math.ceil(n / RECORD_CAPACITY);
+for (let i = 0; i < n; i++) {
+  t.record(1, i + 1, 0, 0, i);
+  if (i % 1000 === 0) { t.flush(); flushes++; }
+}
+process.stdout.write(JSON.stringify({ refused, flushes, pending: t.pending }) + '\\n');
+process.exit(0);
+`], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+    (child.stdio[3] as Readable).pause(); // the engine reads nothing
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    assert.equal(await new Promise((resolve) => child.on('close', resolve)), 0);
+    const { refused, flushes, pending } = JSON.parse(out);
+    assert.ok(pending > 0, 'frames were held back for the engine');
+    assert.ok(refused >= 1, 'the channel filled');
+    // Before: the held-back frames were tried, then tried again with the new ones, at every flush.
+    assert.ok(refused <= flushes, `${refused} refused writes in ${flushes} flushes`);
+  });
 });
