@@ -141,7 +141,7 @@ export class SpanTable {
     const p = this.parent[r];
     const outcome = this.outcome[r];
     const span: Span = {
-      id, parentId: p === 0 ? null : p, kind: site.kind, label: this.labels.get(id) ?? site.label,
+      id, parentId: p === 0 ? null : p, kind: site.kind, label: this.labels.get(id) ?? site.callLabel ?? site.label,
       line: site.line, column: site.column, startMs: this.start[r], endMs: outcome === PENDING ? null : this.end[r],
       outcome: OUTCOMES[outcome],
     };

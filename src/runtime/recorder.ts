@@ -307,12 +307,17 @@ export class Recorder {
   sites(json: string, file: string): number {
     const local = JSONParse(json) as RuntimeSite[];
     const base = this.siteTable.length;
-    const sent: Array<Pick<RuntimeSite, 'kind' | 'label' | 'line' | 'column'>> = [];
+    const sent: Array<Pick<RuntimeSite, 'kind' | 'label' | 'line' | 'column' | 'callLabel'>> = [];
     for (let i = 0; i < local.length; i++) {
       const s = local[i];
+      // A function whose calls are all labelled alike: the engine labels them from the site, and
+      // a call that becomes a span sends no label of its own (see materialize).
+      if (s.fn !== undefined && sameLabelEveryCall(s)) s.callLabel = callLabelOf(s, undefined, undefined, undefined, undefined);
       ArrayPrototypePush(this.siteTable, s);
       ArrayPrototypePush(this.siteFiles, file);
-      sent[i] = { kind: s.kind, label: s.label, line: s.line, column: s.column };
+      sent[i] = s.callLabel === undefined
+        ? { kind: s.kind, label: s.label, line: s.line, column: s.column }
+        : { kind: s.kind, label: s.label, line: s.line, column: s.column, callLabel: s.callLabel };
     }
     this.aggregates.sites(this.siteTable.length);
     if (this.siteTable.length > this.counts.length) {
@@ -373,7 +378,9 @@ export class Recorder {
     const parentId = h.parent ? this.materialize(h.parent) : 0;
     const id = (h.id = ++this.nextId);
     this.transport.record(OP_OPEN, id, parentId, h.site, h.start);
-    if (h instanceof Frame) this.transport.send({ type: 'label', id, label: this.callLabel(h) });
+    if (h instanceof Frame && this.siteTable[h.site].callLabel === undefined) {
+      this.transport.send({ type: 'label', id, label: callLabelOf(this.siteTable[h.site], h.a0, h.a1, h.a2, h.a3) });
+    }
     return id;
   }
 
@@ -891,27 +898,34 @@ export class Recorder {
   siteOf(id: number): RuntimeSite | undefined {
     return this.siteTable[id];
   }
+}
 
-  private callLabel(f: Frame): string {
-    const site = this.siteTable[f.site];
-    const kinds = site.params ?? [];
-    const args = [f.a0, f.a1, f.a2, f.a3];
-    const parts: string[] = [];
-    for (let i = 0; i < kinds.length && i < 4; i++) {
-      const k = kinds[i];
-      if (k === '…') {
-        // A rest parameter: an array the runtime made, but its elements are read by index.
-        const rest = ArrayIsArray(args[i]) ? (args[i] as unknown[]) : [];
-        for (let j = 0; j < rest.length && j < 4 - i; j++) ArrayPrototypePush(parts, preview(rest[j]));
-      } else if (k) ArrayPrototypePush(parts, k);
-      else ArrayPrototypePush(parts, preview(args[i]));
-    }
-    const name = site.label;
-    // Accessors (see the transform's functionName): `get o.x`, `set o.x = 5`.
-    if (StringPrototypeStartsWith(name, 'get ')) return name;
-    if (StringPrototypeStartsWith(name, 'set ')) return `${name} = ${parts[0] ?? ''}`;
-    return `${name}(${ArrayPrototypeJoin(parts, ', ')})`;
+/** Whether every call of a function site gets the same label: it previews none of its arguments' values. */
+function sameLabelEveryCall(site: RuntimeSite): boolean {
+  const kinds = site.params ?? [];
+  for (let i = 0; i < kinds.length && i < 4; i++) if (kinds[i] === '' || kinds[i] === '…') return false;
+  return true;
+}
+
+/** A call span's label: the function's name and a preview of its first arguments. */
+function callLabelOf(site: RuntimeSite, a0: unknown, a1: unknown, a2: unknown, a3: unknown): string {
+  const kinds = site.params ?? [];
+  const args = [a0, a1, a2, a3];
+  const parts: string[] = [];
+  for (let i = 0; i < kinds.length && i < 4; i++) {
+    const k = kinds[i];
+    if (k === '…') {
+      // A rest parameter: an array the runtime made, but its elements are read by index.
+      const rest = ArrayIsArray(args[i]) ? (args[i] as unknown[]) : [];
+      for (let j = 0; j < rest.length && j < 4 - i; j++) ArrayPrototypePush(parts, preview(rest[j]));
+    } else if (k) ArrayPrototypePush(parts, k);
+    else ArrayPrototypePush(parts, preview(args[i]));
   }
+  const name = site.label;
+  // Accessors (see the transform's functionName): `get o.x`, `set o.x = 5`.
+  if (StringPrototypeStartsWith(name, 'get ')) return name;
+  if (StringPrototypeStartsWith(name, 'set ')) return `${name} = ${parts[0] ?? ''}`;
+  return `${name}(${ArrayPrototypeJoin(parts, ', ')})`;
 }
 
 /** A short, side-effect-free rendering of an argument value. */

@@ -116,6 +116,12 @@ export interface Site {
   line: number;
   /** 1-based column in the original file. */
   column: number;
+  /**
+   * A call site whose every call is labelled alike (no argument is previewed: `main()`, `f({…})`,
+   * `get o.x`): that label, which its call spans then have without a `label` message each.
+   * Absent: each call span's label comes in a `label` message, or is `label`.
+   */
+  callLabel?: string;
 }
 
 /** Sent once by a ready warm child. */
@@ -416,7 +422,8 @@ const optNum = (v: unknown) => v === undefined || isNum(v);
 const optStr = (v: unknown) => v === undefined || isStr(v);
 
 export function isSite(v: unknown): v is Site {
-  return isObj(v) && isStr(v.kind) && SPAN_KINDS.has(v.kind) && isStr(v.label) && isInt(v.line) && isInt(v.column);
+  return isObj(v) && isStr(v.kind) && SPAN_KINDS.has(v.kind) && isStr(v.label) && isInt(v.line) && isInt(v.column) &&
+    (v.callLabel === undefined || (v.kind === 'call' && isStr(v.callLabel)));
 }
 
 const WAIT_KINDS: ReadonlySet<string> = new Set([

@@ -526,3 +526,26 @@ describe('CLI', () => {
     }
   });
 });
+
+describe('engine: call labels', () => {
+  // A function whose calls are all labelled alike sends its label once, with its site; the rest
+  // send one per call. Either way every call span reads as it always did.
+  it('labels each call by its name and previewed arguments, the same for every call of a site', async () => {
+    const { timeline: t, stdout } = await runFixture('node/call-labels.mjs');
+    assert.equal(t.status, 'completed');
+    assert.equal(stdout, '1 2\n');
+    assert.deepEqual(t.spans.filter((s) => s.kind === 'call').map((s) => s.label), [
+      'none()', 'sleep(1)', 'patterns({…}, […])', 'sleep(1)', 'values(3, "four", {…})', 'sleep(1)', 'rest("a", "b", "c")', 'sleep(1)',
+      'get o.x', 'get o.y', 'set o.x = 5', 'none()', 'sleep(1)',
+    ]);
+  });
+
+  it('a call span past the budget is counted under its site\'s name, as before', async () => {
+    const { timeline: t } = await runFixture('node/call-labels.mjs', { maxSpans: 3 });
+    assert.equal(t.status, 'completed');
+    const listed = t.spans.filter((s) => s.kind === 'call').map((s) => s.label);
+    assert.deepEqual(listed, ['none()']);
+    const counted = (t.aggregates ?? []).filter((a) => a.kind === 'call').map((a) => `${a.label} ×${a.count}`).sort();
+    assert.deepEqual(counted, ['none ×1', 'patterns ×1', 'rest ×1', 'values ×1']);
+  });
+});
