@@ -8,7 +8,7 @@ import {
 import { grown } from '../shared/columns';
 import {
   ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, MathMax, MathMin, PromiseCtor, PromisePrototypeThen,
-  ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator, uncurryThis,
+  ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator,
 } from './primordials';
 import type { FloatingReport, PendingMessage } from '../shared/runtimeProtocol';
 import type { RuntimeSite } from './transform';
@@ -105,28 +105,35 @@ const MAX_REPORTED = 500;
  * one OP_AGGREGATE per pair, so the flushes (the lag probe's 10 ms ticks, full buffers, exit) are
  * the aggregates' time bins. Columns grow by doubling; nothing is allocated per counted span.
  */
-// A snippet may replace Map's methods or Math.floor: the recorder keeps its own.
-const MapCtor = Map;
-const MapPrototypeGet = uncurryThis(Map.prototype.get) as <K, V>(m: Map<K, V>, k: K) => V | undefined;
-const MapPrototypeSet = uncurryThis(Map.prototype.set) as <K, V>(m: Map<K, V>, k: K, v: V) => Map<K, V>;
-const MapPrototypeClear = uncurryThis(Map.prototype.clear) as (m: Map<unknown, unknown>) => void;
-const MathFloor = Math.floor;
+// A snippet may replace Math.imul: the recorder keeps its own.
+const MathImul = Math.imul;
 
-class Aggregates {
+/** The slot table's entries: a pair's slot made by add() (a new aggregate), or by end() alone (count 0). */
+const COUNTED = 0;
+const END_ONLY = 1;
+
+export class Aggregates {
   /**
    * Each site's pair of this generation (the common case: one parent per site and flush), read
-   * without a Map: cachedGen[site] === gen + 1 when cachedParent/cachedSlot hold one.
+   * without a lookup: cachedGen[site] === gen + 1 when cachedParent/cachedSlot hold one.
    */
   private cachedGen = new Int32Array(256);
   private cachedParent = new Float64Array(256);
   private cachedSlot = new Int32Array(256);
-  /** Sites with more than one parent since the last flush: slots by parent id (small integers: fast Map keys). */
-  private readonly bySite: Array<Map<number, number> | undefined> = [];
-  private readonly touched: number[] = [];
-  /** touchedGen[site] === gen: the site is in `touched` for this generation. */
-  private readonly touchedGen: number[] = [];
-  /** (parent, site) -> slot carrying only the end of a span counted before the last flush (count 0). */
-  private readonly endOf = new MapCtor<number, number>();
+  /**
+   * Every pair's slot of this generation, by (site, parent, kind): an open-addressing table in
+   * typed arrays, exact for any parent id (a number key made of both lost the site past parent id
+   * 2^21, and the end went to another pair), and no Map entry per pair and flush. An entry is live
+   * while tGen === gen + 1: a flush empties the table by bumping gen, and within a generation
+   * nothing is removed, so a probe stops at the first entry that is not live.
+   */
+  private tGen = new Int32Array(1024);
+  private tSite = new Int32Array(1024);
+  private tParent = new Float64Array(1024);
+  private tKind = new Uint8Array(1024);
+  private tSlot = new Int32Array(1024);
+  /** Live entries in the table. */
+  private entries = 0;
   /** Bumped by each flush: a slot from before it is stale. */
   gen = 0;
   site = new Int32Array(64);
@@ -164,21 +171,10 @@ class Aggregates {
 
   /** The slot of (site, parent) in this generation, made if there is none (its first start read now). */
   private lookup(site: number, parentId: number): number {
-    let i: number;
-    if (this.cachedGen[site] !== this.gen + 1) {
+    let i = this.find(site, parentId, COUNTED);
+    if (i < 0) {
       i = this.slot(site, parentId, this.clock());
-    } else {
-      // A second parent for the site since the flush: its pairs go in a Map.
-      let m = this.bySite[site];
-      if (m === undefined) m = this.bySite[site] = new MapCtor();
-      if (this.touchedGen[site] !== this.gen) {
-        this.touchedGen[site] = this.gen;
-        this.touched[this.touched.length] = site;
-        MapPrototypeSet(m, this.cachedParent[site], this.cachedSlot[site]);
-      }
-      const found = MapPrototypeGet(m, parentId);
-      if (found === undefined) MapPrototypeSet(m, parentId, (i = this.slot(site, parentId, this.clock())));
-      else i = found;
+      this.insert(site, parentId, COUNTED, i);
     }
     this.cachedGen[site] = this.gen + 1;
     this.cachedParent[site] = parentId;
@@ -188,23 +184,73 @@ class Aggregates {
 
   /**
    * A counted span ended at `t` (`slot` and `gen` from add()). When its aggregate went out with a
-   * flush since, an aggregate of 0 spans carries the end (the engine extends the pair's last one).
+   * flush since, the pair's aggregate of this generation takes the end, or, if it has none, an
+   * aggregate of 0 spans carries it (the engine extends the pair's last one).
    */
   end(slot: number, gen: number, site: number, parentId: number, t: number): void {
     let i: number;
     if (gen === this.gen) i = slot;
+    else if (this.cachedGen[site] === this.gen + 1 && this.cachedParent[site] === parentId) i = this.cachedSlot[site];
     else {
-      let found: number | undefined;
-      if (this.cachedGen[site] === this.gen + 1) {
-        if (this.cachedParent[site] === parentId) found = this.cachedSlot[site];
-        else if (this.touchedGen[site] === this.gen) found = MapPrototypeGet(this.bySite[site]!, parentId);
+      i = this.find(site, parentId, COUNTED);
+      if (i < 0) i = this.find(site, parentId, END_ONLY);
+      if (i < 0) {
+        i = this.slot(site, parentId, t);
+        this.insert(site, parentId, END_ONLY, i);
       }
-      const key = parentId * 4294967296 + site;
-      found ??= MapPrototypeGet(this.endOf, key);
-      if (found === undefined) MapPrototypeSet(this.endOf, key, (i = this.slot(site, parentId, t)));
-      else i = found;
     }
     if (t > this.last[i]) this.last[i] = t;
+  }
+
+  /** Where the probe for (site, parent, kind) starts. */
+  private home(site: number, parentId: number, kind: number): number {
+    // The parent id's low and high 32 bits (a listed span's id can pass 2^32 in a long run).
+    const h = MathImul(site ^ MathImul(kind + 1, 0x27d4eb2d), 0x9e3779b1) ^ MathImul((parentId | 0) ^ ((parentId / 4294967296) | 0), 0x85ebca6b);
+    return (h ^ (h >>> 15)) & (this.tGen.length - 1);
+  }
+
+  /** The slot of (site, parent, kind) in this generation; -1: none. */
+  private find(site: number, parentId: number, kind: number): number {
+    const live = this.gen + 1;
+    const mask = this.tGen.length - 1;
+    for (let k = this.home(site, parentId, kind); this.tGen[k] === live; k = (k + 1) & mask) {
+      if (this.tSite[k] === site && this.tParent[k] === parentId && this.tKind[k] === kind) return this.tSlot[k];
+    }
+    return -1;
+  }
+
+  private insert(site: number, parentId: number, kind: number, slot: number): void {
+    if (2 * (this.entries + 1) > this.tGen.length) this.growTable();
+    const live = this.gen + 1;
+    const mask = this.tGen.length - 1;
+    let k = this.home(site, parentId, kind);
+    while (this.tGen[k] === live) k = (k + 1) & mask;
+    this.tGen[k] = live;
+    this.tSite[k] = site;
+    this.tParent[k] = parentId;
+    this.tKind[k] = kind;
+    this.tSlot[k] = slot;
+    this.entries++;
+  }
+
+  /** Twice the room, this generation's entries placed again (the others are dropped). */
+  private growTable(): void {
+    const live = this.gen + 1;
+    const tGen = this.tGen;
+    const tSite = this.tSite;
+    const tParent = this.tParent;
+    const tKind = this.tKind;
+    const tSlot = this.tSlot;
+    const n = tGen.length * 2;
+    this.tGen = new Int32Array(n);
+    this.tSite = new Int32Array(n);
+    this.tParent = new Float64Array(n);
+    this.tKind = new Uint8Array(n);
+    this.tSlot = new Int32Array(n);
+    this.entries = 0;
+    for (let k = 0; k < tGen.length; k++) {
+      if (tGen[k] === live) this.insert(tSite[k], tParent[k], tKind[k], tSlot[k]);
+    }
   }
 
   private slot(site: number, parentId: number, t: number): number {
@@ -228,9 +274,7 @@ class Aggregates {
   }
 
   clear(): void {
-    for (let k = 0; k < this.touched.length; k++) MapPrototypeClear(this.bySite[this.touched[k]]!);
-    this.touched.length = 0;
-    MapPrototypeClear(this.endOf);
+    this.entries = 0;
     this.n = 0;
     this.gen++;
   }

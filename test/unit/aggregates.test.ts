@@ -7,6 +7,7 @@ import { renderGantt } from '../../src/engine/terminalGantt';
 import { toChromeTrace } from '../../src/engine/exportTrace';
 import type { Span, Timeline } from '../../src/shared/timeline';
 import { computeStats, unionLength } from '../../src/engine/timelineBuilder';
+import { Aggregates } from '../../src/runtime/recorder';
 
 describe('aggregate store', () => {
   it('merges a pair\'s stretches that follow each other, keeps apart an idle gap and other pairs', () => {
@@ -131,5 +132,89 @@ describe('stats of a large run', () => {
       }
       assert.deepEqual(computeStats(spans, 180), reference(spans, 180), `run ${run}`);
     }
+  });
+});
+
+describe('the runtime\'s aggregates (spans counted past the budget, per site and parent, per time bin)', () => {
+  /** What the aggregates are, said plainly: a pair's slot made by a counted span, or by an end alone. */
+  class Model {
+    gen = 0;
+    slots: Array<{ site: number; parent: number; count: number; first: number; last: number }> = [];
+    private counted = new Map<string, number>();
+    private endOnly = new Map<string, number>();
+    constructor(private readonly clock: () => number) {}
+    add(site: number, parent: number, before: number): number {
+      const key = `${site} ${parent}`;
+      let i = this.counted.get(key);
+      if (i === undefined) {
+        const t = this.clock();
+        i = this.slots.push({ site, parent, count: 0, first: t, last: t }) - 1;
+        this.counted.set(key, i);
+      }
+      this.slots[i].count++;
+      this.slots[i].last = Math.max(this.slots[i].last, before);
+      return i;
+    }
+    end(slot: number, gen: number, site: number, parent: number, t: number): void {
+      const key = `${site} ${parent}`;
+      let i = gen === this.gen ? slot : this.counted.get(key) ?? this.endOnly.get(key);
+      if (i === undefined) {
+        i = this.slots.push({ site, parent, count: 0, first: t, last: t }) - 1;
+        this.endOnly.set(key, i);
+      }
+      this.slots[i].last = Math.max(this.slots[i].last, t);
+    }
+    clear(): void {
+      this.slots = [];
+      this.counted.clear();
+      this.endOnly.clear();
+      this.gen++;
+    }
+  }
+
+  it('keep one slot per pair and bin through many parents, ends after a flush and large ids, as the plain model does', () => {
+    let now = 0;
+    const clock = () => now;
+    const real = new Aggregates(clock);
+    const model = new Model(clock);
+    real.sites(8);
+    // A small generator, seeded: the same sequence on every run.
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const parents = [0, 1, 2, 3, 1e9 + 3, 2 ** 40 + 7, ...Array.from({ length: 3000 }, (_, i) => 10 + i)];
+    const open: Array<{ slot: number; gen: number; mslot: number; site: number; parent: number }> = [];
+    const flushed = () => Array.from({ length: real.n }, (_, i) => ({
+      site: real.site[i], parent: real.parent[i], count: real.count[i], first: real.first[i], last: real.last[i],
+    }));
+    let bins = 0;
+    let maxPairs = 0;
+    for (let step = 0; step < 300_000; step++) {
+      now += rand(3) / 4;
+      const op = rand(100);
+      if (op < 55) {
+        // Many parents for one site (calls that each await), or few.
+        const site = rand(8);
+        const parent = site < 4 ? parents[rand(parents.length)] : parents[rand(4)];
+        const before = now - rand(2);
+        open.push({ slot: real.add(site, parent, before), gen: real.gen, mslot: model.add(site, parent, before), site, parent });
+      } else if (op < 99 && open.length) {
+        const k = rand(open.length);
+        const s = open[k];
+        open[k] = open[open.length - 1];
+        open.pop();
+        real.end(s.slot, s.gen, s.site, s.parent, now);
+        model.end(s.mslot, s.gen, s.site, s.parent, now);
+      } else if (bins % 4 !== 3 || rand(30) === 0) {
+        // Every fourth bin lasts about 30 times longer: thousands of pairs, the table grows.
+        assert.deepEqual(flushed(), model.slots, `bin ${bins}`);
+        maxPairs = Math.max(maxPairs, real.n);
+        real.clear();
+        model.clear();
+        bins++;
+      }
+    }
+    assert.deepEqual(flushed(), model.slots);
+    assert.ok(bins > 500, `${bins} bins`);
+    assert.ok(maxPairs > 2000, `${maxPairs} pairs in a bin at most`);
   });
 });
