@@ -16,6 +16,33 @@ import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './w
 
 const TIMER_SPAN = Symbol('await-timeline.timer');
 
+/** Returns the object it is given, so a subclass constructor adds its private fields to it. */
+class Stamp {
+  constructor(target: object) {
+    return target as any;
+  }
+}
+
+/** A timer armed with `fire` (see patchTimers): the span it runs in and the program's callback. */
+class TimerContext extends Stamp {
+  #ctx: Handle | null;
+  #cb: Function;
+  constructor(timer: object, ctx: Handle | null, cb: Function) {
+    super(timer);
+    this.#ctx = ctx;
+    this.#cb = cb;
+  }
+  static holds(t: unknown): boolean {
+    return t !== null && typeof t === 'object' && #cb in t;
+  }
+  static ctx(t: any): Handle | null {
+    return t.#ctx;
+  }
+  static cb(t: any): Function {
+    return t.#cb;
+  }
+}
+
 /** Each replacement and the built-in it stands for: toString() prints the built-in's text. */
 const originals = new WeakMapCtor<Function, Function>();
 
@@ -101,17 +128,26 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
     clearTimeout: origClearTimeout, clearInterval: origClearInterval, clearImmediate: origClearImmediate,
   };
 
-  // Runs a timer callback in the span it was scheduled from. It gets that span and the callback
-  // as timer arguments, so scheduling allocates no closure (a run can have 100,000s pending), and
-  // calls it with no arguments without making an array for them.
-  const inContext = function (this: any, ctx: Handle, cb: Function) {
-    const saved = rec.current;
-    rec.current = ctx;
-    if (this !== null && typeof this === 'object' && this._onTimeout === inContext && this._repeat === null) {
+  // Runs a timer callback in the span it was scheduled from, and ends the timer's own span if it
+  // has one. The context and the callback are private fields of the timer (TimerContext): the
+  // timer is armed with no arguments, so node calls it as it calls the program's own (the same
+  // line of node's in a stack printed later, no `_timerArgs` or `_argv` the program could see),
+  // with no closure and no array made per call.
+  const fire = function (this: any) {
+    if (!TimerContext.holds(this)) return undefined;
+    const cb = TimerContext.cb(this);
+    if (this._onTimeout === fire && this._repeat === null) {
       // A timeout that fired holds its callback under node, which names its frame
       // `Timeout.cb [as _onTimeout]` in a stack printed later.
       this._onTimeout = cb;
     }
+    const span: Handle | null | undefined = this[TIMER_SPAN];
+    if (span) {
+      this[TIMER_SPAN] = null;
+      rec.endTimer(span);
+    }
+    const saved = rec.current;
+    rec.current = TimerContext.ctx(this);
     try {
       return FunctionPrototypeCall(cb, this);
     } finally {
@@ -128,11 +164,15 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
         if (typeof cb !== 'function' || (span === null && ctx === null)) {
           return ReflectApply(orig, this, arguments);
         }
-        if (span === null) {
-          // No span of its own and no arguments for the callback (the common case): it only needs
-          // its context. An omitted delay and an undefined one mean the same to node.
-          if (!delayed && arguments.length === 1) return callOrig(this, inContext, ctx, cb);
-          if (delayed && arguments.length <= 2) return callOrig(this, inContext, arguments[1], ctx, cb);
+        // No arguments for the callback (the common case), and no span or one that ends when it
+        // fires once: armed with `fire`. An omitted delay and an undefined one mean the same to node.
+        if (arguments.length <= (delayed ? 2 : 1) && (span === null || !repeat)) {
+          const timer = delayed ? callOrig(this, fire, arguments[1]) : callOrig(this, fire);
+          if (timer !== null && typeof timer === 'object') {
+            new TimerContext(timer, ctx, cb);
+            if (span) timer[TIMER_SPAN] = span;
+          }
+          return timer;
         }
         const args = ArrayPrototypeSlice(arguments);
         let timer: any;

@@ -51,6 +51,8 @@ const CASES: Case[] = [
   { file: 'require-bad.js', what: "a syntax error in a required local module is a SyntaxError at bad.js:2, with node's frames" },
   { file: 'require-throws.js', what: "a required local module that throws while it loads: node's loader frames between it and its caller" },
   { file: 'timer-throws.js', what: 'an error in a timeout\'s callback: its frame is `Timeout.tick [as _onTimeout]`, as under node' },
+  { file: 'timer-in-context-throws.js', what: 'an error in a timeout armed in a call\'s context, with no span of its own: node\'s frames as under node' },
+  { file: 'immediate-throws.js', what: 'an error in an immediate armed in a call\'s context: node\'s frames, and no `_argv` of the tool\'s' },
   { file: 'exit-during-block.js', what: 'process.exit during a long block: no "Waiting for the debugger to disconnect..."' },
   { file: 'throw-during-block.js', what: 'an error thrown at the end of a long block prints as under node, and only that' },
   { file: 'uncaught-instrumented-line.js', what: "an error on a line the tool instruments: the user's line and caret, no blank line more" },
