@@ -483,7 +483,7 @@ export class TimelineApp implements ChartActions {
    * Where each bar of spans past the budget and each delay band is drawn, in CSS pixels relative
    * to the canvas, with what it says (for tests and automation: the chart is a canvas).
    */
-  aggregateBoxes(): { label: string; kind: string; line: number; count: number; rowCount: number; text: string; x: number; y: number; width: number; listed: number }[] {
+  aggregateBoxes(): { label: string; kind: string; line: number; count: number; rowCount: number; text: string; x: number; y: number; width: number; listed: number; startMs: number; endMs: number }[] {
     this.ensureRows();
     const boxes = [];
     for (let i = 0; i < this.flat.length; i++) {
@@ -497,7 +497,7 @@ export class TimelineApp implements ChartActions {
         if (x1 < x0) continue;
         boxes.push({
           label: row.label, kind: agg.kind, line: row.line, count: bar.count, rowCount: agg.count, text: aggregateText(agg.kind, bar),
-          x: x0, y, width: x1 - x0, listed: row.spans.length,
+          x: x0, y, width: x1 - x0, listed: row.spans.length, startMs: bar.startMs, endMs: bar.endMs,
         });
       }
     }
