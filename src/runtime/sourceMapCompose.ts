@@ -1,5 +1,5 @@
 // Composes the two source maps of a TypeScript or JSX file: sucrase's (its output to the
-// instrumented text) after magic-string's (the instrumented text to the user's). Sucrase keeps
+// instrumented text) after the transform's (the instrumented text to the user's, insertions.ts). Sucrase keeps
 // every line, but its map places a line's columns from a few segments (sometimes one, at a wrong
 // column), and a generic composition (remapping) traces only the segments a map has: an error in
 // `for (const p of people) check(p)` on a line after a removed type was said to be at column 85,
@@ -22,7 +22,7 @@ function vlq(value: number): string {
 
 /**
  * `outText` is the final code, `inText` the instrumented text it was made from (the same lines),
- * `outer` sucrase's mappings between them, `inner` magic-string's from the instrumented text to
+ * `outer` sucrase's mappings between them, `inner` the transform's from the instrumented text to
  * the user's file. Returns the mappings from the final code to the user's file, as a source map's
  * `mappings` string.
  *

@@ -3,9 +3,9 @@
 // from the user's own text. No line is added or removed, so line numbers stay exact; columns are
 // mapped back through a composed source map.
 import { parse, type ParserPlugin } from '@babel/parser';
-import MagicString from 'magic-string';
 import type * as Sucrase from 'sucrase';
 import { composeLineMaps } from './sourceMapCompose';
+import { Insertions } from './insertions';
 import { getTsconfig } from 'get-tsconfig';
 import * as path from 'node:path';
 
@@ -170,7 +170,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
 
   const declared = collectDeclaredNames(program);
   const asyncNames = collectAsyncNames(program);
-  const s = new MagicString(source);
+  const s = new Insertions(source);
   const sites: RuntimeSite[] = [];
   const addSite = (site: RuntimeSite) => sites.push(site) - 1;
   const siteRef = (i: number) => `${BASE}+${i}`;
@@ -520,13 +520,12 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const prologue = `const ${R}=${recorder},${BASE}=${R}.sites(${JSON.stringify(table)},${JSON.stringify(file)}),${TOP}=${R}.top();`;
   s.appendLeft(prologueAt, INSERT_OPEN + prologue + INSERT_CLOSE);
 
-  const instrumented = s.toString();
   // A segment where each run of the user's text starts (on each line), none per character: a
   // position maps as the last segment at or before it plus the distance from it (stackTraces.ts,
   // originalPosition), the same answer for every column, in a map a fraction of the size (a module
   // of 100,000 awaits: 0.4 M segments, not 1.4 M). TypeScript and JSX keep one per character: the
   // composition with sucrase's map aligns each one (composeLineMaps), then drops the redundant.
-  const map1 = s.generateMap({ source: file, includeContent: true, hires: ts || jsx });
+  const { code: instrumented, map: map1 } = s.generate({ file, hires: ts || jsx });
   let code = instrumented;
   let map: any = map1;
   if (ts || jsx) {

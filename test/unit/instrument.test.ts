@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { prepareLocalModules, transformCached, transformCacheLimits, transformCacheSize, transformInWorker, transformModule } from '../../src/engine/instrument';
 import { declaredFormat } from '../../src/runtime/moduleFormat';
 import { startRun } from '../../src/engine/run';
-import { FIXTURES } from './helpers';
+import { Worker } from 'node:worker_threads';
+
+import { FIXTURES, REPO } from './helpers';
 
 function tempCopy(dir: string): string {
   const to = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-local-'));
@@ -118,6 +120,25 @@ describe('engine: the memory the transform keeps', () => {
     } finally {
       Object.assign(transformCacheLimits, saved);
     }
+  });
+
+  it('a module of 20,000 await sites is instrumented within 48 MB of heap (the built transform, as the engine runs it)', async () => {
+    // The memory the instrumenting thread needs grows with the sites: on 100,000 of them it set
+    // the CLI's peak. Under a heap limit, V8 collects all it can before it gives up, so what is
+    // bounded is what the transform keeps alive, not its garbage. Needed about 41 MB; 53 MB or
+    // more with magic-string's object per insertion and a map segment per character.
+    const source = `async function f() {\n${Array.from({ length: 20_000 }, (_, i) => `  await ${i};\n`).join('')}}\nawait f();\n`;
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+      const out = require(workerData.transform).transformSnippet(workerData.source, { file: '/tmp/awt-heap.mjs', format: 'esm' });
+      parentPort.postMessage(out.sites.length);`,
+      { eval: true, workerData: { transform: path.join(REPO, 'dist', 'runtime', 'transform.js'), source }, resourceLimits: { maxOldGenerationSizeMb: 48 } });
+    const sites = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    assert.equal(sites, 20_002); // its awaits, the function f and `await f()`
   });
 
   it('a module instrumented in a worker thread (big ones are) reads as it would here, and one that does not compile says where', async () => {
