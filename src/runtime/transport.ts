@@ -8,8 +8,8 @@
 import * as fs from 'node:fs';
 
 import {
-  AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, performanceNow, TypedArrayPrototypeSet, Uint8ArrayCtor, Uint8ArrayView,
-  utf8,
+  AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, performanceNow, ReflectApply, TypedArrayPrototypeSet, Uint8ArrayCtor,
+  Uint8ArrayView, utf8,
 } from './primordials';
 
 import {
@@ -25,6 +25,7 @@ const openSync = fs.openSync;
 const closeSync = fs.closeSync;
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 const ErrorCtor = Error;
+const RangeErrorCtor = RangeError;
 
 /** Indexes into the shared Int32 state. */
 export const ST_RECORDS = 0; // records in the buffer
@@ -49,15 +50,39 @@ const PIPE_FULL_WAIT_MS = 0.05;
 export const MAX_BACKLOG_BYTES = 128 * 1024 * 1024;
 
 /**
+ * A write is whole or not made. Near the end of a stack that a recursion filled, any call can
+ * throw; one that threw between taking a frame's number, writing part of it or writing it and
+ * noting so would leave a torn, repeated or missing frame on the channel (the engine: "timeline
+ * incomplete"). So a writer first asks for more stack than writing needs: a call with 1024
+ * arguments, which V8 refuses with a RangeError before pushing any when they do not fit (8 KB;
+ * with 1 KB, sealing and writing a frame never threw at any depth tried). Then nothing has
+ * happened yet, and the caller keeps what it was to write for the next flush. A few
+ * microseconds, once per flush.
+ */
+const ROOM_ARGS: number[] = [];
+for (let i = 0; i < 1024; i++) ROOM_ARGS[i] = 0;
+function fits(): void {}
+function ensureRoom(): void {
+  ReflectApply(fits, undefined, ROOM_ARGS);
+}
+
+/** writeSome: the write could not be tried (node's code for it threw: a full stack), nothing more went. */
+const NO_ROOM = -2;
+
+/**
  * Writes what of `bytes` from `off` the channel takes now. Returns the new offset (bytes.length
  * when all went), or -1 if the reader is gone. A full non-blocking channel ends it early: a write
  * that took less than it was given filled it (asking again at once would only fail), and one
  * that took nothing failed (EAGAIN).
+ * An error without an errno is no news of the channel: node could not make the error of a failed
+ * write (EAGAIN on a full channel is the common one), the stack being nearly full. Returns
+ * NO_ROOM then, as `off` would say nothing about what went.
  */
 function writeSome(fd: number, bytes: Uint8Array, off: number): number {
   // A full channel throws: without a stack trace that costs microseconds, not tens of them.
   const limit = ErrorCtor.stackTraceLimit;
   ErrorCtor.stackTraceLimit = 0;
+  const from = off;
   try {
     while (off < bytes.length) {
       const want = bytes.length - off;
@@ -67,7 +92,8 @@ function writeSome(fd: number, bytes: Uint8Array, off: number): number {
     }
     return off;
   } catch (err: any) {
-    if (err?.code === 'EAGAIN') return off;
+    if (typeof err?.code !== 'string') return off === from ? NO_ROOM : off;
+    if (err.code === 'EAGAIN') return off;
     return -1; // EPIPE/EBADF: the engine is gone; the user's program goes on regardless
   } finally {
     ErrorCtor.stackTraceLimit = limit;
@@ -78,7 +104,11 @@ function writeSome(fd: number, bytes: Uint8Array, off: number): number {
 export function writeFully(fd: number, bytes: Uint8Array): boolean {
   let off = 0;
   for (;;) {
-    off = writeSome(fd, bytes, off);
+    const at = writeSome(fd, bytes, off);
+    // Nothing went: the caller keeps the frame for later (a blocking channel writes a frame whole
+    // or fails, so this comes before any of it went).
+    if (at === NO_ROOM) throw new RangeErrorCtor('Maximum call stack size exceeded');
+    off = at;
     if (off < 0) return false;
     if (off === bytes.length) return true;
     // A full non-blocking channel: the engine drains it within microseconds once it runs, so wait
@@ -202,10 +232,12 @@ export class StreamWriter {
   /** Sends what was held back, as far as the channel takes it now; with `wait`, all of it. */
   drain(wait: boolean): void {
     if (!wait && this.backlogHead < this.backlog.length && performanceNow() - this.fullAt < PIPE_FULL_WAIT_MS) return;
+    if (this.backlogHead < this.backlog.length) ensureRoom();
     while (this.backlogHead < this.backlog.length) {
       if (!this.alive) break;
       const bytes = this.backlog[this.backlogHead];
       const off = writeSome(this.end.fd, bytes, this.backlogOffset);
+      if (off === NO_ROOM) return; // later, with a stack of its own
       if (off < 0) {
         this.alive = false;
         break;
@@ -233,24 +265,36 @@ export class StreamWriter {
       return;
     }
     if (this.backlogHead === this.backlog.length) {
-      const off = writeSome(this.end.fd, bytes, 0);
+      let off = writeSome(this.end.fd, bytes, 0);
+      if (off === NO_ROOM) off = 0; // held back, whole, like a frame a full channel did not take
       if (off < 0) {
         this.alive = false;
         return;
       }
       if (off === bytes.length) return;
-      this.fullAt = performanceNow();
       this.backlogState[ST_BACKLOG] = 1;
       this.backlog[this.backlog.length] = bytes;
       this.backlogOffset = off;
       this.backlogBytes = bytes.length - off;
+      this.fullAt = performanceNow(); // after the frame is held back: a call, which could throw
     } else {
       this.backlog[this.backlog.length] = bytes;
       this.backlogBytes += bytes.length;
-      this.drain(false);
+      // The frame is held back now: it goes whatever happens next, so nothing may throw from here.
+      try {
+        this.drain(false);
+      } catch {
+        // a full stack: the next flush sends it
+      }
     }
     // The engine has fallen this far behind: wait for it (the runtime's time, not the snippet's).
-    if (this.backlogBytes > MAX_BACKLOG_BYTES) this.drain(true);
+    if (this.backlogBytes > MAX_BACKLOG_BYTES) {
+      try {
+        this.drain(true);
+      } catch {
+        // a full stack: the next flush waits
+      }
+    }
   }
 
   /** A buffer for `n` bytes of frames at FRAME_HEADER_BYTES, with room for the seal around them. */
@@ -262,6 +306,7 @@ export class StreamWriter {
   write(buf: Uint8Array): void {
     const n = buf.length - FRAME_HEADER_BYTES - SEAL_MAC_BYTES;
     if (!this.alive || n <= 0) return;
+    ensureRoom();
     if (!intact(this.end)) {
       this.alive = false;
       return;
@@ -272,12 +317,18 @@ export class StreamWriter {
       return;
     }
     const seq = this.seq[this.seqIndex];
-    this.seq[this.seqIndex] = seq + 1;
     DataViewPrototypeSetUint32(new DataViewCtor(buf.buffer, buf.byteOffset), 0, n + SEAL_MAC_BYTES, true);
     buf[4] = FRAME_SEALED;
     const tag = sealTag(seal.mac, seal.key, this.stream, seq, Uint8ArrayView(buf, FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
     TypedArrayPrototypeSet(buf, tag, FRAME_HEADER_BYTES + n);
-    this.put(buf);
+    // The number is taken as the frame goes: a put() that throws (nothing of it written) leaves it.
+    this.seq[this.seqIndex] = seq + 1;
+    try {
+      this.put(buf);
+    } catch (err) {
+      this.seq[this.seqIndex] = seq;
+      throw err;
+    }
   }
 
   /** One JSON frame. */
@@ -292,6 +343,10 @@ export class StreamWriter {
 }
 
 const EMPTY = new Uint8ArrayCtor(0);
+// Read once: between taking the lock and letting it go, record() makes no call (an imported
+// binding can be a getter, once compiled to CommonJS), so that a full stack cannot leave it taken.
+const CAPACITY = RECORD_CAPACITY;
+const WORDS = RECORD_WORDS;
 
 /**
  * The main thread's channel. It never waits for the engine in normal operation: on a channel
@@ -333,7 +388,7 @@ export class ChildTransport {
     const st = this.state;
     st[ST_LOCK] = 1;
     let n = st[ST_RECORDS];
-    if (n === RECORD_CAPACITY) {
+    if (n === CAPACITY) {
       try {
         this.flushLocked();
       } catch (err) {
@@ -344,7 +399,7 @@ export class ChildTransport {
       }
       n = 0;
     }
-    const i = n * RECORD_WORDS;
+    const i = n * WORDS;
     const r = this.records;
     r[i] = op;
     r[i + 1] = a;

@@ -69,7 +69,85 @@ async function heldBackAndWhole(n: number): Promise<void> {
     assert.equal(next - 1, n);
 }
 
+/**
+ * A recursion that overflows the stack, recording and flushing at every depth (as the hooks of a
+ * recursion do), while the engine reads nothing: near the bottom the channel is full and node
+ * cannot even make the EAGAIN error of a write. What could not go stays for a later flush; what
+ * went, went whole: the engine reads every record the program kept, sealed frames in sequence.
+ */
+const DEEP_CHILD = `
+const fs = require('node:fs');
+const { ChildTransport, createSharedChannel, makeNonBlocking } = require(${JSON.stringify(path.resolve(__dirname, '../../src/runtime/transport.ts'))});
+const st = fs.fstatSync(3);
+const t = new ChildTransport({ fd: 3, dev: st.dev, ino: st.ino }, { key: Buffer.from(process.argv[1], 'hex'), mac: 'poly1305' }, createSharedChannel(), makeNonBlocking(3));
+let kept = 0;
+let threw = 0;
+function dive(depth) {
+  try {
+    t.record(1, kept + 1, 0, 0, depth);
+    kept++;
+  } catch {
+    threw++; // not kept: record() keeps a record whole or not at all
+  }
+  try {
+    t.flush();
+  } catch {
+    threw++;
+  }
+  dive(depth + 1);
+}
+for (let round = 0; round < 2; round++) {
+  try {
+    dive(0);
+  } catch {
+    // the stack overflowed: the next round
+  }
+}
+process.stdout.write('kept ' + kept + ' threw ' + threw + '\\n');
+t.flush(true);
+if (process.env.AWT_DBG) fs.writeSync(2, 'end pending ' + t.pending + ' state ' + Array.from(t.state).join(',') + '\\n');
+`;
+
 describe('child transport', () => {
+  it('flushes at every depth of a recursion that overflows, the engine not reading: every record kept arrives, whole and in order', async function () {
+    this.timeout(60_000);
+    const key = randomBytes(32);
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', DEEP_CHILD, key.toString('hex')], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+    const events = child.stdio[3] as Readable;
+    events.pause();
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('\n')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`child exited ${code}: ${out}`)));
+    });
+    const m = /^kept (\d+) threw (\d+)\n$/.exec(out);
+    assert.ok(m, out);
+    const kept = Number(m[1]);
+    const decoder = new FrameDecoder({ key, mac: 'poly1305', stream: 0 });
+    let next = 1;
+    let bad = '';
+    events.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk, (f) => {
+          if (f.type !== 'events') return;
+          for (let i = 0; i < f.records.length; i += RECORD_WORDS) {
+            if (f.records[i + 1] !== next && !bad) bad = `record ${next} came as ${f.records[i + 1]}`;
+            next++;
+          }
+        });
+      } catch (err) {
+        if (!bad) bad = String(err);
+      }
+    });
+    events.resume();
+    assert.equal(await new Promise<number | null>((resolve) => child.on('close', resolve)), 0);
+    assert.equal(bad, '');
+    assert.equal(next - 1, kept, `${out.trim()}: arrived ${next - 1}`);
+  });
+
   it('a program never waits for an engine that is not reading: what it records is held back and arrives whole and in order', async function () {
     this.timeout(60_000);
     // 400,000 records are 16 MB: far more than a socket holds before the engine reads.
