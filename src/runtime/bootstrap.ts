@@ -56,6 +56,7 @@ function main(): void {
   const now = () => clockNow() - clock.t0;
   const recorder = new Recorder(transport, now, { maxSpansPerSite: 1000 });
   Object.defineProperty(globalThis, LOADED, { value: recorder, enumerable: false, writable: false, configurable: false });
+  compileHooks(recorder);
 
   transport.send({ type: 'hello', protocol: PROTOCOL_VERSION, runtime: 'node', pid: process.pid });
   transport.flush();
@@ -370,6 +371,26 @@ function nodeUsesModuleLoader(file: string): boolean {
 let transformModule: typeof TransformModule | undefined;
 function transform(): typeof TransformModule {
   return (transformModule ??= require(path.join(__dirname, 'transform.js')) as typeof TransformModule);
+}
+
+/**
+ * V8 compiles a function the first time it is called. A hook the instrumented code calls only
+ * after the program's call returns (`s` before an await, `fl` after a dropped call) is first
+ * called, in a recursion that overflows, at the bottom of a full stack: compiling it needs more
+ * stack than is left, so the call throws in the program's function, which rejects, one level
+ * after another for hundreds of levels (each an "Exception in PromiseRejectCallback"), where under
+ * node nothing is called there. Called once here, on a receiver that throws at its first touch,
+ * each hook is compiled and does nothing.
+ */
+function compileHooks(recorder: Recorder): void {
+  const poison = new Proxy({}, { get() { throw 0; }, set() { throw 0; }, has() { throw 0; } });
+  for (const name of ['s', 'ys', 'y', 'r', 'fl', 'pc', 'np', 'cc', 'ca', 'caught', 'fr', 'leave', 'enter', 'b', 'co', 'ts'] as const) {
+    try {
+      ReflectApply((recorder as any)[name], poison, []);
+    } catch {
+      // compiled: that was all
+    }
+  }
 }
 
 /** The runtime's own timers: node's, taken before anything (the time warp) patches node:timers. */

@@ -47,6 +47,12 @@ export class Frame extends Handle {
   }
   /** false: past its site's cap; its work is attributed to `parent`. */
   recorded = true;
+  /**
+   * 0: enter() found the stack full. The injected code then calls no b() for this invocation's
+   * awaits until one resumes: b() would be the call that overflows, in the tool's code, where
+   * node's recursion overflows in the program's next call.
+   */
+  room = 1;
   /** What becomes current again when this invocation suspends or ends. */
   prev: Handle | null = null;
   /** The await (or for-await step) this invocation is waiting on; SKIPPED when not recorded. */
@@ -78,6 +84,7 @@ export class Frame extends Handle {
 /** Stands for a call that entered while the stack was full: not recorded, and leave() skips it. */
 const LOST = new Frame(-1, 0, null);
 LOST.recorded = false;
+LOST.room = 0;
 LOST.id = -1;
 
 /** Stands for an await past its site's cap. */
@@ -420,8 +427,11 @@ export class Recorder {
   private materialize(h: Handle): number {
     if (h.id !== 0) return h.id;
     const parentId = h.parent ? this.materialize(h.parent) : 0;
-    const id = (h.id = ++this.nextId);
+    // The id is taken once its record is written: a full stack can make record() throw, and a
+    // span must not close that never opened.
+    const id = this.nextId + 1;
     this.transport.record(OP_OPEN, id, parentId, h.site, h.start);
+    this.nextId = h.id = id;
     if (h instanceof Frame && this.siteTable[h.site].callLabel === undefined) {
       this.transport.send({ type: 'label', id, label: callLabelOf(this.siteTable[h.site], h.a0, h.a1, h.a2, h.a3) });
     }
@@ -451,6 +461,7 @@ export class Recorder {
       // and the recursion overflows where node's does, in the program's code.
       const f = this.entering as Frame | null;
       if (f !== null && f.id > 0) {
+        f.room = 0;
         this.current = f;
         return f;
       }
@@ -460,7 +471,7 @@ export class Recorder {
   }
 
   private enterNow(site: number, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Frame {
-    if (this.current !== null && this.current.late !== 0) this.finishLate();
+    if (this.lateChains.length !== 0 || (this.current !== null && this.current.late !== 0)) this.finishLate();
     const parent = this.current;
     if (!this.admit(site)) {
       const f = new Frame(site, 0, parent);
@@ -497,7 +508,7 @@ export class Recorder {
   leave(f: Frame): void {
     if (f === LOST) return;
     try {
-      if (this.current !== f) this.finishLate();
+      if (this.current !== f || this.lateChains.length !== 0) this.finishLate();
       const callee = this.lastFrame;
       // Still suspended: an await rejected and the error left the function from there.
       if (f.suspended) this.resume(f, OUTCOME_REJECTED);
@@ -518,8 +529,20 @@ export class Recorder {
     }
   }
 
+  /** Calls that ended late and were current when their caller suspended (see s), innermost first. */
+  private lateChains: Handle[] = [];
+
   /** Finishes the calls that ended while the stack was full, innermost first (see leave). */
   private finishLate(): void {
+    const later = this.lateChains;
+    while (later.length !== 0) {
+      for (let c: Handle | null = later[later.length - 1]; c !== null && c.late !== 0; c = (c as Frame).prev) {
+        const f = c as Frame;
+        this.finish(f, null);
+        f.late = 0;
+      }
+      later.length--;
+    }
     for (let c = this.current; c !== null && c.late !== 0; c = this.current) {
       const f = c as Frame;
       this.finish(f, null);
@@ -571,12 +594,34 @@ export class Recorder {
 
   /** Before the awaited expression is evaluated: the await span begins. */
   b(f: Frame, site: number): void {
-    if (this.current !== null && this.current.late !== 0) this.finishLate();
+    // A call enter() could not record (the stack was full): its awaits are not recorded either.
+    if (f === LOST) return;
+    if (this.lateChains.length !== 0 || (this.current !== null && this.current.late !== 0)) {
+      // Maybe at the bottom of a recursion that is about to overflow: the program's next call
+      // must be what overflows, as under node, not this hook (see s).
+      try {
+        this.finishLate();
+      } catch {
+        // still late: the next hook with room finishes them
+      }
+    }
     this.lastAwait = site;
     this.awaitCount++;
-    if (f.aw !== null) (f.awOuter ??= []).push(f.aw);
-    if (this.admit(site)) {
-      const h = this.open(site, this.current);
+    if (f.aw !== null) {
+      // Stored, not pushed: push is a call, and the stack may be full here.
+      const outer = (f.awOuter ??= []);
+      outer[outer.length] = f.aw;
+    }
+    let h: Handle | null = null;
+    try {
+      if (this.admit(site)) h = this.open(site, this.current);
+    } catch {
+      // The stack is full: this await goes unrecorded (its open record was not written).
+      f.aw = SKIPPED;
+      f.awSlot = -1;
+      return;
+    }
+    if (h !== null) {
       const head = this.openAwaits;
       h.pv = head;
       h.nx = head.nx;
@@ -586,7 +631,12 @@ export class Recorder {
       this.current = h;
     } else {
       f.aw = SKIPPED;
-      f.awSlot = this.aggregate(site, this.current);
+      f.awSlot = -1;
+      try {
+        f.awSlot = this.aggregate(site, this.current);
+      } catch {
+        return; // the stack is full: not counted
+      }
       f.awGen = this.aggregates.gen;
       f.awSite = site;
       f.awParent = this.aggParent;
@@ -595,7 +645,14 @@ export class Recorder {
 
   /** The expression is evaluated; the function suspends: its caller's context comes back. */
   s(f: Frame, value: unknown): unknown {
-    if (this.current !== null && this.current.late !== 0) this.finishLate();
+    const c = this.current;
+    if (c !== null && c.late !== 0) {
+      // Right after the program's call returned, perhaps out of a recursion that overflowed: a
+      // throw from here would reject the program's function where node's awaits (see leave), so
+      // s() makes no call. The calls that ended late are finished by the next hook (finishLate).
+      const later = this.lateChains;
+      later[later.length] = c;
+    }
     f.suspended = true;
     this.current = f.prev;
     this.lastFrame = f;
@@ -606,6 +663,7 @@ export class Recorder {
 
   /** Execution resumed after the await. */
   r(f: Frame, value: unknown): unknown {
+    if (f.recorded) f.room = 1; // resumed: on a stack of its own
     this.resume(f, OUTCOME_FULFILLED);
     return value;
   }
@@ -724,7 +782,12 @@ export class Recorder {
   /** A call of an async function the snippet declares, whose promise is kept for later. */
   pc(p: unknown): unknown {
     const f = this.lastFrame;
-    if (f !== null) this.pcOf(p, f);
+    try {
+      if (f !== null) this.pcOf(p, f);
+    } catch {
+      // Right after the program's call returned, maybe out of a recursion that overflowed: a
+      // throw here would reject the program's function where node's goes on. Not stamped.
+    }
     return p;
   }
 
@@ -734,14 +797,20 @@ export class Recorder {
 
   /** A call whose value is dropped (an expression statement): a promise there floats. */
   fl(site: number, v: unknown, known: number): unknown {
-    if (typeof v === 'object' && v !== null && isPromise(v)) {
-      const f = known ? this.lastFrame : null;
-      // Every listed call whose promise is dropped is drawn in the chart's "Not awaited" lane; the
-      // first MAX_FLOATING are also kept to say, at the end, which were still running or rejected.
-      if (f !== null && f.id > 0 && this.siteTable[f.site].fn === 1) this.transport.record(OP_FLOATING, f.id, 0, 0, 0);
-      if (this.floating.length < MAX_FLOATING) {
-        if (f !== null) this.pc(v);
-        ArrayPrototypePush(this.floating, { site, p: v as Promise<unknown>, frame: f !== null && f.id > 0 ? f : null });
+    if (typeof v === 'object' && v !== null) {
+      try {
+        if (!isPromise(v)) return v;
+        const f = known ? this.lastFrame : null;
+        // Every listed call whose promise is dropped is drawn in the chart's "Not awaited" lane; the
+        // first MAX_FLOATING are also kept to say, at the end, which were still running or rejected.
+        if (f !== null && f.id > 0 && this.siteTable[f.site].fn === 1) this.transport.record(OP_FLOATING, f.id, 0, 0, 0);
+        if (this.floating.length < MAX_FLOATING) {
+          if (f !== null) this.pc(v);
+          ArrayPrototypePush(this.floating, { site, p: v as Promise<unknown>, frame: f !== null && f.id > 0 ? f : null });
+        }
+      } catch {
+        // The stack is full (a recursion that overflowed is unwinding): the program's statement
+        // goes on as under node, where nothing is called after its call; this one is not listed.
       }
     }
     return v;

@@ -181,8 +181,21 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   // Wraps a region as a statement list: opening text after `start`, closing text before `end`.
   // Every inserted text is bracketed by INSERT_OPEN/INSERT_CLOSE comments: the runtime removes
   // them from what Function.prototype.toString prints, which is then what the user wrote.
-  const open = (at: number, text: string) => s.appendRight(at, INSERT_OPEN + text + INSERT_CLOSE);
-  const close = (at: number, text: string) => s.prependLeft(at, INSERT_OPEN + text + INSERT_CLOSE);
+  /** Where text was inserted (unordered): which lines keep the user's text as written. */
+  const inserted: number[] = [];
+  const open = (at: number, text: string) => {
+    inserted[inserted.length] = at;
+    s.appendRight(at, INSERT_OPEN + text + INSERT_CLOSE);
+  };
+  const close = (at: number, text: string) => {
+    inserted[inserted.length] = at;
+    s.prependLeft(at, INSERT_OPEN + text + INSERT_CLOSE);
+  };
+  /**
+   * Function bodies' closing texts, placed once every other text is (see closingLineEnd): at
+   * `lineEnd` when that line has text inserted anyway, else before the `}` at `brace`.
+   */
+  const tails: Array<{ lineStart: number; lineEnd: number; brace: number; text: string }> = [];
 
   function outerRange(n: Node): [number, number] {
     if (!n.extra?.parenthesized || n.extra.parenStart === undefined) return [n.start, n.end];
@@ -275,6 +288,29 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     return { names, kinds };
   }
 
+  /**
+   * A function body's closing text goes before its `}`; but when the `}` stands on a line of its
+   * own after the last statement, and that statement's line has text inserted anyway, at the end
+   * of that line: the `}` line stays as the user wrote it. Node prints V8's text of the line of
+   * the `}` when a call rejects there (the "Exception in PromiseRejectCallback" of a recursion
+   * that overflows); a line with nothing inserted keeps printing as the user's for an error
+   * thrown on it.
+   */
+  function closeBody(block: Node, prologueEnd: number, text: string): void {
+    const stmts: Node[] = block.body ?? [];
+    const last = stmts.length ? stmts[stmts.length - 1].end : prologueEnd;
+    const brace = block.end - 1;
+    const m = /^[ \t]*(?:\r\n?|\n|\u2028|\u2029)[\s]*$/.exec(source.slice(last, brace));
+    if (!m) {
+      close(brace, text);
+      return;
+    }
+    const lineEnd = last + m[0].search(/[\r\n\u2028\u2029]/);
+    let lineStart = last;
+    while (lineStart > 0 && !/[\r\n\u2028\u2029]/.test(source[lineStart - 1])) lineStart--;
+    tails[tails.length] = { lineStart, lineEnd, brace, text };
+  }
+
   /** Inserts text after a block's opening brace and its directive prologue. */
   function afterPrologue(block: Node): number {
     const dirs: Node[] = block.directives ?? [];
@@ -303,7 +339,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       if (at === fn.body.end - 1) open(at, enter + tail); // empty body: one insertion keeps the order
       else {
         open(at, enter);
-        close(fn.body.end - 1, tail);
+        closeBody(fn.body, at, tail);
       }
     } else {
       const [start, end] = outerRange(fn.body);
@@ -316,7 +352,8 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   function instrumentAwait(n: Node, ctx: FnContext) {
     const label = shortenLabel(source.slice(n.start + 5, n.end));
     const site = addSite({ kind: 'await', label, ...pos(n) });
-    open(n.start, `(${R}.b(${ctx.frame},${siteRef(site)}),${R}.r(${ctx.frame},`);
+    // b() only when enter() had room (see Frame.room): not the call a full stack overflows in.
+    open(n.start, `(${ctx.frame}.room&&${R}.b(${ctx.frame},${siteRef(site)}),${R}.r(${ctx.frame},`);
     open(n.start + 5, ` ${R}.s(${ctx.frame},`);
     close(n.end, ')))');
   }
@@ -506,6 +543,26 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   }
 
   visit(program, [], top);
+
+  // The closing texts closeBody() left for now, innermost first (each after what is already at
+  // its place: the texts that close the body's last statement there come before it).
+  if (tails.length) {
+    const at = Float64Array.from(inserted).sort();
+    const insertedIn = (from: number, to: number) => {
+      let lo = 0;
+      let hi = at.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (at[mid] < from) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < at.length && at[lo] <= to;
+    };
+    for (let i = tails.length - 1; i >= 0; i--) {
+      const t = tails[i];
+      s.appendLeft(insertedIn(t.lineStart, t.lineEnd) ? t.lineEnd : t.brace, INSERT_OPEN + t.text + INSERT_CLOSE);
+    }
+  }
 
   // The prologue: the site table and the top-level frame, on the first line, after any
   // directive prologue ("use strict" must stay first) and hashbang.

@@ -89,6 +89,57 @@ describe('parity: a snippet behaves exactly as under plain node', () => {
   }
 });
 
+describe('parity: a recursion that overflows the stack prints what node prints', () => {
+  // A stack of 100 KB (node's own --stack-size, given to both) keeps the recursion short, so that
+  // V8 runs it in the same tiers each time: which call finds the stack full depends on frame sizes.
+  const STACK = '--stack-size=100';
+  const plain = (file: string) => {
+    const abs = path.join(FIXTURES, 'parity', file);
+    const r = spawnSync(process.execPath, [STACK, abs], { cwd: path.dirname(abs), encoding: 'utf8', timeout: 30000 });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  };
+  const BLOCK = 'Exception in PromiseRejectCallback:';
+  const blocks = (text: string) => text.split(BLOCK).length - 1;
+
+  for (const [file, what] of [
+    ['overflow-dropped.js', 'dive(n + 1) dropped at every level'],
+    ['overflow-warm-call.js', 'id(dive(n + 1)), id called once before'],
+  ] as const) {
+    it(`${what}: node's stderr to the byte (one PromiseRejectCallback block at the user's '}'), exit code, a whole timeline`, async () => {
+      const want = plain(file);
+      assert.equal(blocks(want.stderr), 1, want.stderr);
+      const got = await runFixture(path.join('parity', file), { runtimeArgs: [STACK] });
+      assert.equal(got.stderr, want.stderr, `${blocks(got.stderr)} blocks:\n${got.stderr.slice(0, 2000)}`);
+      assert.equal(got.stdout, want.stdout);
+      assert.equal(got.timeline.exitCode, want.status);
+      assert.equal(got.timeline.incomplete, undefined);
+      assert.equal(got.timeline.spans.filter((s) => s.endMs === null).length, 0, 'spans left open');
+    });
+  }
+
+  it("await dive(n + 1): node's two blocks and its RangeError at the user's frames; the second block's line is the tool's", async () => {
+    const want = plain('overflow-await.js');
+    const got = await runFixture('parity/overflow-await.js', { runtimeArgs: [STACK] });
+    assert.equal(blocks(want.stderr), 2, want.stderr);
+    assert.equal(blocks(got.stderr), 2, got.stderr.slice(0, 3000));
+    assert.equal(got.timeline.exitCode, want.status);
+    assert.equal(got.timeline.incomplete, undefined);
+    // The second block is at the await, a line the tool instruments: node prints V8's text of that
+    // line (its C++ reads the script's source, with or without source maps), the instrumented one.
+    // Everything else is node's: the first block at the user's '}', and the whole fatal report.
+    const parts = (text: string) => text.split(BLOCK);
+    const [, first, second] = parts(got.stderr);
+    const [, wantFirst, wantSecond] = parts(want.stderr);
+    assert.equal(first, wantFirst);
+    const lines = (block: string) => block.split('\n');
+    // '', 'file:line', the line, the caret, then the rest
+    const [, gotHead, , , ...gotRest] = lines(second);
+    const [, wantHead, , , ...wantRest] = lines(wantSecond);
+    assert.equal(gotHead, wantHead, 'the second block names the user\'s file and line');
+    assert.equal(gotRest.join('\n'), wantRest.join('\n'), 'the fatal report after it');
+  });
+});
+
 describe('parity: TypeScript errors at the columns of the .ts file', () => {
   it("an error on the lines after removed types: node's output for the same program with its types blanked out", async () => {
     const want = reference('ts-columns/check-blanked.js', 'node');
