@@ -458,6 +458,7 @@ def main(cache=None):
     ours = {name: sys.modules.pop(name, None) for name in ('_awtl_recorder', '_awtl_hooks', '_awtl_transform', '_awtl_warp', '_awtl_runner')}
     _hide_from_tracers(os.path.dirname(os.path.abspath(__file__)) + os.sep)
     rec.start_clock()
+    _awtl_warp.holds_from_now()
     recorder_module.install_span_helpers(rec, builtins.__dict__)
     rec.emit({'type': 'started'})
     rec.flush()
