@@ -8,19 +8,7 @@
 // them side by side): at one position, the texts inserted to the left (`appendLeft`,
 // `prependLeft`) come before those inserted to the right (`appendRight`).
 
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function vlq(value: number): string {
-  let v = value < 0 ? (-value << 1) | 1 : value << 1;
-  let out = '';
-  do {
-    let digit = v & 31;
-    v >>>= 5;
-    if (v > 0) digit |= 32;
-    out += BASE64[digit];
-  } while (v > 0);
-  return out;
-}
+import { vlq } from './vlq';
 
 /** Texts are kept in flat strings of about this many characters (an insertion refers into one). */
 const POOL_CHARS = 64 * 1024;

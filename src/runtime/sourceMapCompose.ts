@@ -5,20 +5,7 @@
 // `for (const p of people) check(p)` on a line after a removed type was said to be at column 85,
 // not 25. Here each line is aligned on its own (see composeLineMaps).
 import { decodeMappings } from './stackTraces';
-
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function vlq(value: number): string {
-  let v = value < 0 ? (-value << 1) | 1 : value << 1;
-  let out = '';
-  do {
-    let digit = v & 31;
-    v >>>= 5;
-    if (v > 0) digit |= 32;
-    out += BASE64[digit];
-  } while (v > 0);
-  return out;
-}
+import { vlq } from './vlq';
 
 /**
  * `outText` is the final code, `inText` the instrumented text it was made from (the same lines),
