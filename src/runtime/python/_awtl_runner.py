@@ -207,25 +207,6 @@ def _hide_from_tracers(runtime_dir):
     threading.settrace = thread_settrace
 
 
-def _import_runtime(cache):
-    """Imports the runtime's modules, their bytecode from our cache when it is there (compiling them
-    was a third of the runner's start). The standard library they use loads first, from its own
-    __pycache__ as under python3; the program's imports never see our cache or settings."""
-    import asyncio, asyncio.base_events, ast, collections, contextvars, functools, json, linecache, re, struct  # noqa: E401,F401
-    import threading, types, weakref  # noqa: E401,F401
-    saved = (sys.pycache_prefix, sys.dont_write_bytecode)
-    if cache is not None:
-        sys.pycache_prefix, sys.dont_write_bytecode = cache, False
-    try:
-        import _awtl_recorder  # noqa: F401
-        import _awtl_hooks  # noqa: F401
-        import _awtl_transform  # noqa: F401
-        import _awtl_warp  # noqa: F401
-        import _awtl_pending  # noqa: F401 (the control thread reads tasks with it at a stop)
-    finally:
-        sys.pycache_prefix, sys.dont_write_bytecode = saved
-
-
 def _exit_code(exc):
     code = exc.code
     if code is None:
@@ -235,8 +216,8 @@ def _exit_code(exc):
     return 1
 
 
-def main(cache=None):
-    """`cache`: the folder our modules' bytecode is kept in (None: none; see runner.py)."""
+def main():
+    """Runs the snippet the engine asks for; our modules are loaded already (see runner.py)."""
     for fd in (EVENTS_FD, SECOND_EVENTS_FD, CONTROL_FD):
         try:
             os.set_inheritable(fd, False)  # keep the engine's pipes from the snippet's children
@@ -249,8 +230,6 @@ def main(cache=None):
         sys.stderr.write('runner.py is started by the Await Timeline engine (needs fds %d and %d)\n' % (EVENTS_FD, CONTROL_FD))
         return 2
 
-    # Our modules load now, while sys.path[0] is still this folder.
-    _import_runtime(cache)
     import _awtl_recorder
     import _awtl_warp
     import _awtl_pending

@@ -22,17 +22,27 @@ def _bytecode_cache_dir():
 
 
 def _load():
+    """Imports the runtime's modules, their bytecode from our cache when it is there (compiling them
+    was a third of the runner's start), while sys.path[0] is still this folder. The standard library
+    they use loads first, from its own __pycache__ as under python3; the program's imports never
+    see our cache or settings."""
+    import asyncio, asyncio.base_events, ast, collections, contextvars, functools, json, linecache, re, struct  # noqa: E401,F401
+    import threading, types, weakref  # noqa: E401,F401
     cache = _bytecode_cache_dir()
     saved = (sys.pycache_prefix, sys.dont_write_bytecode)
     if cache is not None:
         sys.pycache_prefix, sys.dont_write_bytecode = cache, False
     try:
-        import _awtl_runner  # imports nothing of the standard library at its top but os and sys
+        import _awtl_recorder  # noqa: F401
+        import _awtl_hooks  # noqa: F401
+        import _awtl_transform  # noqa: F401
+        import _awtl_warp  # noqa: F401
+        import _awtl_pending  # noqa: F401 (the control thread reads tasks with it at a stop)
+        import _awtl_runner
     finally:
         sys.pycache_prefix, sys.dont_write_bytecode = saved
-    return _awtl_runner, cache
+    return _awtl_runner
 
 
 if __name__ == '__main__':
-    _runner, _cache = _load()
-    sys.exit(_runner.main(_cache))
+    sys.exit(_load().main())
