@@ -701,12 +701,13 @@ function installExitHooks(
         // Not a catch and rethrow: node prints where the error was thrown, which a rethrow moves.
         if (!returned && event === 'exit' && !finished && exitThrew === undefined) exitThrew = { code };
       }
-      if (event === 'uncaughtException' && result === false && !process.hasUncaughtExceptionCaptureCallback()) {
-        fatal = { err: arguments[1] };
-      }
-      if (event === 'uncaughtException' && exitThrew !== undefined && !finished) {
-        const ec = process.exitCode;
-        finish(result || process.hasUncaughtExceptionCaptureCallback() ? exitThrew.code : typeof ec === 'number' && ec !== 0 ? ec : 1);
+      if (event === 'uncaughtException') {
+        const handled = result !== false || process.hasUncaughtExceptionCaptureCallback();
+        if (!handled) fatal = { err: arguments[1] };
+        if (exitThrew !== undefined && !finished) {
+          const ec = process.exitCode;
+          finish(handled ? exitThrew.code : typeof ec === 'number' && ec !== 0 ? ec : 1);
+        }
       }
       if (event === 'exit' && !finished) finish(code);
       if (fatal && (exiting || event === 'exit' || exitThrew !== undefined)) {
