@@ -95,8 +95,7 @@ describe('hostile: what a program that overflows its stack prints', () => {
 
 describe('hostile: an exit listener that throws', () => {
   for (const name of ['exit-listener-throws.js', 'exit-listener-throws-handled.js']) {
-    it(`${name}: node's output and exit code, and a whole timeline with the error as its mark`, async function () {
-      this.timeout(60000);
+    it(`${name}: node's output and exit code, and a whole timeline with the error as its mark`, async () => {
       const want = plainNode(`node/hostile/${name}`);
       const got = await runFixture(`node/hostile/${name}`);
       assert.equal(got.stdout, want.stdout);
