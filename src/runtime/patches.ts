@@ -11,15 +11,29 @@ import {
   StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice,
 } from './primordials';
 import { INSERT_OPEN, INSERTED } from './moduleFormat';
-import { noteMissedEvent, stampOnce } from './pending';
+import { noteMissedEvent, Stamp, stampOnce } from './pending';
 import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './watchdogShared';
 
-const TIMER_SPAN = Symbol('await-timeline.timer');
-
-/** Returns the object it is given, so a subclass constructor adds its private fields to it. */
-class Stamp {
-  constructor(target: object) {
-    return target as any;
+/**
+ * A timer with a span of its own: the span until it fires or is cleared (a repeating one gets the
+ * next span at each call). A private field, so the timer prints and reflects as under node.
+ */
+class TimerSpan extends Stamp {
+  #span: Handle | null;
+  constructor(timer: object, span: Handle) {
+    super(timer);
+    this.#span = span;
+  }
+  /** The timer's open span, now no longer its own; null when it has none. */
+  static take(t: unknown): Handle | null {
+    if (t === null || typeof t !== 'object' || !(#span in t)) return null;
+    const span = (t as TimerSpan).#span;
+    (t as TimerSpan).#span = null;
+    return span;
+  }
+  static set(t: object, span: Handle | null): void {
+    if (#span in t) (t as TimerSpan).#span = span;
+    else if (span) new TimerSpan(t, span);
   }
 }
 
@@ -141,11 +155,8 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
       // `Timeout.cb [as _onTimeout]` in a stack printed later.
       this._onTimeout = cb;
     }
-    const span: Handle | null | undefined = this[TIMER_SPAN];
-    if (span) {
-      this[TIMER_SPAN] = null;
-      rec.endTimer(span);
-    }
+    const span = TimerSpan.take(this);
+    if (span) rec.endTimer(span);
     const saved = rec.current;
     rec.current = TimerContext.ctx(this);
     try {
@@ -170,7 +181,7 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
           const timer = delayed ? callOrig(this, fire, arguments[1]) : callOrig(this, fire);
           if (timer !== null && typeof timer === 'object') {
             new TimerContext(timer, ctx, cb);
-            if (span) timer[TIMER_SPAN] = span;
+            if (span) new TimerSpan(timer, span);
           }
           return timer;
         }
@@ -182,7 +193,7 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
           if (live) {
             rec.endTimer(live);
             live = repeat ? rec.reopenTimer(live) : null;
-            if (timer) timer[TIMER_SPAN] = live;
+            if (timer !== null && typeof timer === 'object') TimerSpan.set(timer, live);
           }
           const saved = rec.current;
           rec.current = ctx;
@@ -193,7 +204,7 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
           }
         };
         timer = ReflectApply(orig, this, args);
-        if (span && timer && typeof timer === 'object') timer[TIMER_SPAN] = span;
+        if (span && timer !== null && typeof timer === 'object') new TimerSpan(timer, span);
         return timer;
       },
     }.schedule, orig);
@@ -202,9 +213,8 @@ export function patchTimers(rec: Recorder, sink?: MarkSink): void {
   const clear = (orig: Function) => {
     const replacement: Function = lookAlike({
       clear(this: unknown, timer: any) {
-        const span: Handle | null | undefined = timer && typeof timer === 'object' ? timer[TIMER_SPAN] : undefined;
+        const span = TimerSpan.take(timer);
         if (span) {
-          timer[TIMER_SPAN] = null;
           rec.endTimer(span, OUTCOME_REJECTED);
           // Where it was cleared: the answer when an await waited on what this timer would have done.
           if (sink) rec.noteCleared(span, callerPosition(replacement, sink));
@@ -299,8 +309,30 @@ export function patchOutput(sink: MarkSink): void {
       },
     }.write, orig) as any;
   };
-  wrapStream(process.stdout, 'stdout');
-  wrapStream(process.stderr, 'stderr');
+  // node makes process.stdout and process.stderr on first use (a pipe's handle is then among the
+  // program's active resources): wrapped when the program first asks for them, not before.
+  const wrapOnFirstUse = (name: 'stdout' | 'stderr') => {
+    const d = ReflectGetOwnPropertyDescriptor(process, name);
+    if (!d || typeof d.get !== 'function' || !d.configurable) {
+      wrapStream(process[name], name);
+      return;
+    }
+    const origGet = d.get;
+    let wrapped: unknown;
+    const get = lookAlike({
+      get(this: unknown) {
+        const stream = ReflectApply(origGet, this, arguments);
+        if (stream !== wrapped && stream !== null && typeof stream === 'object') {
+          wrapped = stream;
+          wrapStream(stream, name);
+        }
+        return stream;
+      },
+    }.get, origGet);
+    ReflectDefineProperty(process, name, { get, set: d.set, enumerable: d.enumerable, configurable: true });
+  };
+  wrapOnFirstUse('stdout');
+  wrapOnFirstUse('stderr');
 
   // console.trace is not wrapped: its stack starts above itself, so a wrapper would be its first
   // frame; it prints through console.error, which is.

@@ -14,8 +14,11 @@ import {
 /** A native promise (no getter, trap or Symbol.hasInstance of the program's runs). */
 export const isPromise: (v: unknown) => boolean = types.isPromise;
 
-/** Returns the object it is given, so a subclass constructor adds its private fields to it. */
-class Stamp {
+/**
+ * Returns the object it is given, so a subclass constructor adds its private fields to it: what
+ * the runtime keeps on the program's objects, invisible to them (no property, no symbol).
+ */
+export class Stamp {
   constructor(target: object) {
     return target as any;
   }

@@ -35,7 +35,9 @@ export function startWatchdog(channel: SharedChannel, probe: Float64Array, ends:
   try {
     const w = new Worker(path.join(__dirname, 'watchdog.js'), {
       workerData: { channel, probe: probe.buffer, events: ends.events, watchdog: ends.watchdog, controlFd: ends.control },
-      stdout: false,
+      // The watchdog prints nothing: not piped into process.stdout, which node would otherwise
+      // make at once (the program would find a pipe's handle among its active resources).
+      stdout: true,
       stderr: !process.env.AWAIT_TIMELINE_DEBUG,
       env: process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {},
     });
