@@ -141,6 +141,9 @@ describe('exports seen as a user sees them', function () {
 
       // The table view lists the same spans with the same durations.
       await page.getByRole('button', { name: /table/i }).click();
+      // The table fills on the panel's next frame, as the chart draws (on a busy machine that
+      // frame can come well after the click returns).
+      await page.locator('table.at-table tbody tr').first().waitFor({ timeout: 10_000 });
       const rows = await page.locator('table.at-table tbody tr').evaluateAll((trs) =>
         trs.map((tr: any) => Array.from(tr.querySelectorAll('td') as ArrayLike<{ textContent: string | null }>).map((td) => (td.textContent ?? '').trim())),
       );
