@@ -804,6 +804,9 @@ export class TimelineApp implements ChartActions {
         vp = morphViewport(this.morph.vp, this.vp, e);
       }
     }
+    // While the bars move, the canvas says so (a screenshot or a test waits for the final frame).
+    const morphing = this.morph !== null;
+    if (morphing !== this.canvas.hasAttribute('data-morphing')) this.canvas.toggleAttribute('data-morphing', morphing);
     const frameNow = this.model.nowMs();
     this.frameNowMs = frameNow;
     this.renderer.draw({

@@ -597,8 +597,16 @@ export async function cursorPosition(page: Page): Promise<{ line: number; column
   return match ? { line: Number(match[1]), column: Number(match[2]) } : undefined;
 }
 
-/** Saves a full-page screenshot as test-results/NAME.png and returns its path. */
+/**
+ * Saves a full-page screenshot as test-results/NAME.png and returns its path. A timeline panel
+ * whose bars are still moving from the previous run's places (a 320 ms morph) is waited for: the
+ * picture is the run's final frame, not one in between.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (const frame of page.frames()) {
+    while (Date.now() < deadline && (await frame.locator('canvas[data-morphing]').count().catch(() => 0)) > 0) await page.waitForTimeout(50);
+  }
   fs.mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
   await page.screenshot({ path: file });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import type { Span } from '../../src/shared/timeline';
 import { layoutSpans } from '../../src/shared/chart/layout';
-import { ease, morphRows, morphViewport, rowExtents } from '../../src/shared/chart/morph';
+import { ease, morphRows, morphViewport, rowExtents, spanOf } from '../../src/shared/chart/morph';
 import type { Viewport } from '../../src/shared/chart/coords';
 
 /** Two chefs: one after the other (sequential) or side by side (Promise.all), as the learner edits. */
@@ -31,6 +31,17 @@ describe('chart morph', () => {
     assert.deepEqual(bars(morphRows(after, before, 0)), { 'main()': [[0, 4000]], 'cook("soup", 2)': [[0, 2000]], 'cook("pasta", 2)': [[2000, 4000]] });
     assert.deepEqual(bars(morphRows(after, before, 0.5)), { 'main()': [[0, 3000]], 'cook("soup", 2)': [[0, 2000]], 'cook("pasta", 2)': [[1000, 3000]] });
     assert.deepEqual(bars(morphRows(after, before, 1)), bars(after));
+  });
+
+  it("a moving bar's figures are the new run's from the first frame: main() reads 2 s while its bar is 3 s long", () => {
+    const half = morphRows(after, before, 0.5);
+    const main = half.find((r) => r.label === 'main()')!.spans[0];
+    assert.equal(main.endMs! - main.startMs, 3000, 'the bar is halfway');
+    const own = spanOf(main);
+    assert.equal(own.endMs! - own.startMs, 2000, 'its duration is the run\'s');
+    assert.equal(own, after.find((r) => r.label === 'main()')!.spans[0]);
+    const still = after.find((r) => r.label.startsWith('cook("soup"'))!.spans[0];
+    assert.equal(spanOf(still), still, 'a bar that does not move is its own span');
   });
 
   it('ends on the new run itself, and leaves rows that did not move as they are', () => {

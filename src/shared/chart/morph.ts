@@ -26,10 +26,22 @@ export function ease(t: number): number {
 
 const lerp = (a: number, b: number, e: number) => a + (b - a) * e;
 
+/** A bar on its way to where this run has it; what it says (its duration) is `of`'s, this run's. */
+export interface MovingSpan extends Span {
+  readonly of: Span;
+}
+
+/** The run's own span behind a bar drawn mid-morph (or the span itself): its figures are true. */
+export function spanOf(s: Span): Span {
+  return (s as Partial<MovingSpan>).of ?? s;
+}
+
 /**
  * The rows as drawn `e` (0..1, eased) of the way from the previous run to this one. A bar with a
  * counterpart (same row key, same place in its row) moves from it; a bar new at its row grows
- * from its own start. Rows and spans that do not move are given as they are.
+ * from its own start. Rows and spans that do not move are given as they are. A moving bar keeps
+ * its span (`of`): its label reads the new run's duration from the first frame, never a figure
+ * between the two runs.
  */
 export function morphRows(rows: readonly Row[], from: RowExtents, e: number): Row[] {
   if (e >= 1) return rows as Row[];
@@ -42,7 +54,8 @@ export function morphRows(rows: readonly Row[], from: RowExtents, e: number): Ro
       const [fromStart, fromEnd] = was ?? [s.startMs, s.startMs];
       if (fromStart === s.startMs && endMs !== null && fromEnd === endMs) return s;
       changed = true;
-      return { ...s, startMs: lerp(fromStart, s.startMs, e), endMs: endMs === null ? null : lerp(fromEnd, endMs, e) };
+      const moving: MovingSpan = { ...s, startMs: lerp(fromStart, s.startMs, e), endMs: endMs === null ? null : lerp(fromEnd, endMs, e), of: s };
+      return moving;
     });
     return changed ? { ...row, spans } : row;
   });

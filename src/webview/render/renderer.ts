@@ -9,6 +9,7 @@ import { formatDuration } from '../model/format';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, MIN_LABEL_BAR, ROWS_TOP } from '../../shared/chart/geometry';
 import type { Row } from '../../shared/chart/layout';
 import { endOf, visibleRuns, type Interval } from '../../shared/chart/lod';
+import { spanOf } from '../../shared/chart/morph';
 import { timeTicks } from '../../shared/chart/ticks';
 import type { Theme } from './theme';
 import { TextMeasure } from './textMeasure';
@@ -475,7 +476,8 @@ export class GanttRenderer {
       const from = job.x + job.w + 4;
       const until = Math.min(sameRow ? next.x : plotRight, job.stop ?? Infinity) - 6;
       if (inside < MIN_LABEL_BAR - 10 && until - from < 40) continue;
-      const duration = formatDuration(endOf(s, f.nowMs) - s.startMs);
+      const own = spanOf(s);
+      const duration = formatDuration(endOf(own, f.nowMs) - own.startMs);
       const says = s.floating ? f.floatingSays?.get(s.id) : undefined;
       if (says) {
         drawn += this.drawFloatingLabel(f, job, s, says, inside, visibleX, from, until, cy);
