@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -126,9 +126,19 @@ function collect(child, first = false) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${ms.toFixed(1)} ms`.padStart(10);
+/** a[i] / b[i] pair by pair: `ratio <median>x (pairs <min>–<max>, n=<n>)`. */
+function pairRatio(a, b, pick, digits = 2) {
+  const r = a.map((x, i) => pick(x) / pick(b[i]));
+  return `ratio ${median(r).toFixed(digits)}x (pairs ${Math.min(...r).toFixed(digits)}–${Math.max(...r).toFixed(digits)}, n=${r.length})`;
+}
+/** a[i] − b[i] (ms before line 1) pair by pair: median, min–max, n. */
+function pairDiff(a, b) {
+  const d = a.map((x, i) => x.loopMs - b[i].loopMs);
+  return `${fmt(median(d))} (pairs ${Math.min(...d).toFixed(0)}–${Math.max(...d).toFixed(0)} ms, n=${d.length})`;
+}
 
 try {
-  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / unsealed / cProfile${against ? ' / against' : ''})`);
+  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / unsealed / cProfile${against ? ' / against' : ''}), load ${loadavg()[0].toFixed(1)}`);
   if (against) console.log(`against: ${against}`);
   for (const [name, source] of Object.entries(cases).filter(([n]) => n.includes(only))) {
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
@@ -146,32 +156,20 @@ try {
       profiled.push(await runProfiled(file));
       if (against) other.push(await runInstrumented(file, false, true, againstEnv, against));
     }
-    const sealRatios = unsealed.map((r, i) => instrumented[i].loopMs / r.loopMs);
-    const u = median(unsealed.map((r) => r.loopMs));
-    const p = median(plain.map((r) => r.loopMs));
-    const q = median(instrumented.map((r) => r.loopMs));
-    const c = median(profiled.map((r) => r.loopMs));
-    const ratios = plain.map((r, i) => instrumented[i].loopMs / r.loopMs);
-    console.log(`${name.padEnd(30)} loop plain ${fmt(p)}  instrumented ${fmt(q)}  ratio ${(q / p).toFixed(2)}x` +
-      ` (pairs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${runs})  | cProfile ${fmt(c)} ratio ${(c / p).toFixed(2)}x`);
-    console.log(`${''.padEnd(30)} sealed / unsealed: ${fmt(q)} / ${fmt(u)}  ratio ${(q / u).toFixed(3)}x` +
-      ` (pairs ${Math.min(...sealRatios).toFixed(3)}–${Math.max(...sealRatios).toFixed(3)}, median of pairs ${median(sealRatios).toFixed(3)}x)`);
-    const cpuRatios = plain.map((r, i) => instrumented[i].cpuMs / r.cpuMs);
-    const pc = median(plain.map((r) => r.cpuMs));
-    const qc = median(instrumented.map((r) => r.cpuMs));
-    const cc = median(profiled.map((r) => r.cpuMs));
-    console.log(`${''.padEnd(30)} cpu  plain ${fmt(pc)}  instrumented ${fmt(qc)}  ratio ${(qc / pc).toFixed(2)}x` +
-      ` (pairs ${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)}, n=${runs})  | cProfile ${fmt(cc)} ratio ${(cc / pc).toFixed(2)}x`);
+    // Every figure is taken pair by pair (runs i of both sides, measured one after the other):
+    // the median of the pair ratios, their min–max and n, never a ratio of separate medians.
+    const loop = (r) => r.loopMs;
+    const cpu = (r) => r.cpuMs;
+    console.log(`${name.padEnd(30)} loop plain ${fmt(median(plain.map(loop)))}  instrumented ${fmt(median(instrumented.map(loop)))}  ` +
+      `${pairRatio(instrumented, plain, loop)}  | cProfile ${fmt(median(profiled.map(loop)))} ${pairRatio(profiled, plain, loop)}`);
+    console.log(`${''.padEnd(30)} sealed / unsealed: ${pairRatio(instrumented, unsealed, loop, 3)}`);
+    console.log(`${''.padEnd(30)} cpu  plain ${fmt(median(plain.map(cpu)))}  instrumented ${fmt(median(instrumented.map(cpu)))}  ` +
+      `${pairRatio(instrumented, plain, cpu)}  | cProfile ${fmt(median(profiled.map(cpu)))} ${pairRatio(profiled, plain, cpu)}`);
     if (against) {
-      const oc = median(other.map((r) => r.cpuMs));
-      const otherCpu = plain.map((r, i) => other[i].cpuMs / r.cpuMs);
-      console.log(`${''.padEnd(30)} cpu  against: instrumented ${fmt(oc)}  ratio ${(oc / pc).toFixed(2)}x` +
-        ` (pairs ${Math.min(...otherCpu).toFixed(2)}–${Math.max(...otherCpu).toFixed(2)}, n=${runs})  this / against ${(qc / oc).toFixed(3)}x`);
-      const o = median(other.map((r) => r.loopMs));
-      const otherRatios = plain.map((r, i) => other[i].loopMs / r.loopMs);
-      console.log(`${''.padEnd(30)} against: instrumented ${fmt(o)}  ratio ${(o / p).toFixed(2)}x` +
-        ` (pairs ${Math.min(...otherRatios).toFixed(2)}–${Math.max(...otherRatios).toFixed(2)}, n=${runs})` +
-        `  this / against ${(q / o).toFixed(3)}x`);
+      console.log(`${''.padEnd(30)} cpu  against: instrumented ${fmt(median(other.map(cpu)))}  ${pairRatio(other, plain, cpu)}` +
+        `  this / against ${pairRatio(instrumented, other, cpu, 3)}`);
+      console.log(`${''.padEnd(30)} against: instrumented ${fmt(median(other.map(loop)))}  ${pairRatio(other, plain, loop)}` +
+        `  this / against ${pairRatio(instrumented, other, loop, 3)}`);
     }
   }
   // What sealing costs where it is paid: a flush. The recorder writes 1,000 span messages (a
@@ -221,17 +219,17 @@ print('%.3f %.3f %.3f %.3f' % (a * 1000, b * 1000, min(times[id(sealed)]) * 1000
       cold.push(await runInstrumented(file, true, true, coldEnv));
       if (against) other.push(await runInstrumented(file, true, true, againstEnv, against));
     }
-    const p = median(plain.map((r) => r.loopMs));
+    // The extra of each run over the plain run beside it, pair by pair: median, min–max, n.
     const rows = [['instrumented', instrumented], ['cold', cold]];
     if (against) rows.push(['against', other]);
+    const p = median(plain.map((r) => r.loopMs));
     for (const [what, rs] of rows) {
-      const q = median(rs.map((r) => r.loopMs));
-      const lo = Math.min(...rs.map((r) => r.loopMs - p));
-      const hi = Math.max(...rs.map((r) => r.loopMs - p));
-      console.log(`${(what === 'instrumented' ? name : '').padEnd(30)} cpu before line 1: plain ${fmt(p)}  ${what.padStart(12)} ${fmt(q)}  extra ${fmt(q - p)}` +
-        ` (min–max ${lo.toFixed(0)}–${hi.toFixed(0)} ms, n=${runs})`);
+      console.log(`${(what === 'instrumented' ? name : '').padEnd(30)} cpu before line 1: plain ${fmt(p)}  ${what.padStart(12)} ${fmt(median(rs.map((r) => r.loopMs)))}` +
+        `  extra ${pairDiff(rs, plain)}`);
     }
+    if (against) console.log(`${''.padEnd(30)} cpu before line 1: this − against ${pairDiff(instrumented, other)}`);
   }
+  console.log(`load at the end ${loadavg()[0].toFixed(1)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
