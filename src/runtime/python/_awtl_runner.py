@@ -280,14 +280,20 @@ def main():
     instrumented = None
     try:
         if isinstance(source, str):
-            instrumented = instrument(source, file, rec.cap)
             import gc
-            gc.disable()  # the tree has no cycles; walking it on every collection doubled the time
+            # Parsing, rewriting, compiling and freeing the tree is one stretch without the cyclic
+            # collector: the tree is hundreds of thousands of objects without cycles, and a
+            # collection in between (as soon as it was back on after the rewrite) walked all of
+            # them. It is back on, as it was, before anything of the program's runs.
+            was_enabled = gc.isenabled()
+            gc.disable()
             try:
+                instrumented = instrument(source, file, rec.cap)
                 code = compile(instrumented.tree, file, 'exec', dont_inherit=True)
+                instrumented.tree = None
             finally:
-                gc.enable()
-            instrumented.tree = None
+                if was_enabled:
+                    gc.enable()
     except SyntaxError:
         code = None
         instrumented = None
