@@ -95,9 +95,19 @@ class _Source:
     __slots__ = ('lines', 'raw')
 
     def __init__(self, source):
-        self.raw = _LINE_END.split(source)
-        # Text of each line without its end, 0-based.
-        self.lines = [line.rstrip('\r\n') for line in self.raw]
+        if _ODD_LINE_END.search(source) is None:
+            # Only \n, \r\n and \r end lines here: str.splitlines cuts where the tokenizer does
+            # (and much faster than the pattern below); a final line end leaves an empty last line.
+            self.raw = source.splitlines(True)
+            if not source or source[-1] in '\r\n':
+                self.raw.append('')
+            # Text of each line without its end, 0-based.
+            self.lines = source.splitlines()
+            if len(self.lines) < len(self.raw):
+                self.lines.append('')
+        else:
+            self.raw = _LINE_END.split(source)
+            self.lines = [line.rstrip('\r\n') for line in self.raw]
 
     def segment(self, node):
         lineno = getattr(node, 'lineno', None)
@@ -119,6 +129,8 @@ class _Source:
 
 
 _LINE_END = re.compile(r'(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)')
+# What str.splitlines also takes for a line end, and the tokenizer does not.
+_ODD_LINE_END = re.compile('[\v\f\x1c\x1d\x1e\x85\u2028\u2029]')
 
 
 def _cut(line, start, end):
@@ -133,7 +145,11 @@ _SPACES = re.compile(r'\s+')
 
 
 def shorten(text):
-    text = _SPACES.sub(' ', text).strip()
+    # Printable text without two spaces in a row has no run of white space to fold (the common
+    # case: one line of code); anything else goes through the pattern.
+    if '  ' in text or not text.isprintable():
+        text = _SPACES.sub(' ', text)
+    text = text.strip()
     return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + '\u2026'
 
 
@@ -311,22 +327,206 @@ def _guarded(body, site, ref):
     )
 
 
-def _guarded_body(body, site, ref):
-    """A function's body in `try: <body> finally: <end the call span>`.
+# The code added for every function, await and statement is built below without a call per node,
+# and its leaves (names, the site's number) are made once and shared within it: a tree that only
+# compile() reads may hold a node more than once (it is converted at each place), and there are
+# tens of thousands of these on a long file (each one made, converted and freed before line 1).
+_Name = ast.Name
+_Constant = ast.Constant
+_Call = ast.Call
+_Expr = ast.Expr
+_Subscript = ast.Subscript
+_Try = ast.Try
+_If = ast.If
+_ExceptHandler = ast.ExceptHandler
+_Raise = ast.Raise
+_Pass = ast.Pass
+_UnaryOp = ast.UnaryOp
+_IfExp = ast.IfExp
+_Tuple = ast.Tuple
 
-    No `except` clause: the recorder tells a raise from a return itself (an exception leaving this
-    frame has the frame at the head of its traceback). This is repeated for every function of
-    the file, and the compiler writes a `finally` twice (and once more per `return`): each node
-    less here is start-up time saved on a long file.
-    """
-    at = _At(ref)
-    return at.node(
-        ast.Try,
-        body=body or [at.node(ast.Pass)],
-        handlers=[],
-        orelse=[],
-        finalbody=[at.if_open(site, SCOPE_FINALLY)],
-    )
+
+def _position(ref):
+    """The whole range of `ref`, as _At places new nodes: (line, column, end line, end column)."""
+    line = ref.lineno
+    col = ref.col_offset
+    return line, col, getattr(ref, 'end_lineno', None) or line, getattr(ref, 'end_col_offset', None) or col
+
+
+def _function_wrapper(body, site, ref):
+    """A function's added code, at `ref`: the statements that begin its call span and the `try`
+    that holds its body (what `_function` documents, as _At would build it)."""
+    new = _new
+    ln, co, eln, eco = _position(ref)
+    c = new(_Constant)
+    c.__dict__ = {'value': site, 'kind': None, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    recursion = new(_Name)
+    recursion.__dict__ = {'id': 'RecursionError', 'ctx': _LOAD,
+                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    # if not _awtl_nx(_awtl_d[site]): try: _awtl_sb(site) except RecursionError: raise _awtl_rx()
+    nx = new(_Name)
+    nx.__dict__ = {'id': NEXT, 'ctx': _LOAD, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    dropped = new(_Name)
+    dropped.__dict__ = {'id': SITE_DROPPED, 'ctx': _LOAD,
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    item = new(_Subscript)
+    item.__dict__ = {'value': dropped, 'slice': c, 'ctx': _LOAD,
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    past = new(_Call)
+    past.__dict__ = {'func': nx, 'args': [item], 'keywords': [],
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    test = new(_UnaryOp)
+    test.__dict__ = {'op': _NOT, 'operand': past,
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    sb = new(_Name)
+    sb.__dict__ = {'id': SCOPE_BEGIN, 'ctx': _LOAD,
+                   'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    sb_call = new(_Call)
+    sb_call.__dict__ = {'func': sb, 'args': [c], 'keywords': [],
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    sb_stmt = new(_Expr)
+    sb_stmt.__dict__ = {'value': sb_call, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    rx = new(_Name)
+    rx.__dict__ = {'id': RECURSION_ERROR, 'ctx': _LOAD,
+                   'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    rx_call = new(_Call)
+    rx_call.__dict__ = {'func': rx, 'args': [], 'keywords': [],
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    reraise = new(_Raise)
+    reraise.__dict__ = {'exc': rx_call, 'cause': None,
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    handler = new(_ExceptHandler)
+    handler.__dict__ = {'type': recursion, 'name': None, 'body': [reraise],
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    guard = new(_Try)
+    guard.__dict__ = {'body': [sb_stmt], 'handlers': [handler], 'orelse': [], 'finalbody': [],
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    begin = new(_If)
+    begin.__dict__ = {'test': test, 'body': [guard], 'orelse': [],
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    # try: <body> finally: if _awtl_o[site]: try: _awtl_sf(site) except RecursionError: pass
+    # (see _At.if_open). No `except` clause: the recorder tells a raise from a return itself (an
+    # exception leaving this frame has the frame at the head of its traceback). The compiler
+    # writes a `finally` twice, and once more per `return`: each node less here is start-up time
+    # saved on a long file.
+    site_open = new(_Name)
+    site_open.__dict__ = {'id': SITE_OPEN, 'ctx': _LOAD,
+                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    is_open = new(_Subscript)
+    is_open.__dict__ = {'value': site_open, 'slice': c, 'ctx': _LOAD,
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    sf = new(_Name)
+    sf.__dict__ = {'id': SCOPE_FINALLY, 'ctx': _LOAD,
+                   'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    sf_call = new(_Call)
+    sf_call.__dict__ = {'func': sf, 'args': [c], 'keywords': [],
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    sf_stmt = new(_Expr)
+    sf_stmt.__dict__ = {'value': sf_call, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    swallow = new(_Pass)
+    swallow.__dict__ = {'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    handler = new(_ExceptHandler)
+    handler.__dict__ = {'type': recursion, 'name': None, 'body': [swallow],
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    guard = new(_Try)
+    guard.__dict__ = {'body': [sf_stmt], 'handlers': [handler], 'orelse': [], 'finalbody': [],
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    end = new(_If)
+    end.__dict__ = {'test': is_open, 'body': [guard], 'orelse': [],
+                    'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    if not body:
+        empty = new(_Pass)
+        empty.__dict__ = {'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+        body = [empty]
+    held = new(_Try)
+    held.__dict__ = {'body': body, 'handlers': [], 'orelse': [], 'finalbody': [end],
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    return begin, held
+
+
+def _recorded_await(node, site, candidate, in_loop):
+    """An await, recorded (see visit_Await): `_awtl_ae(_awtl_ab(site), await x)`, or with the
+    combinator's callee `_awtl_aq(site, callee)`; in a loop with its past-cap branch."""
+    new = _new
+    ln, co, eln, eco = _position(node)
+    c = new(_Constant)
+    c.__dict__ = {'value': site, 'kind': None, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    if candidate is not None:
+        # The callee is a plain dotted name: reading it once more has no side effect.
+        f = new(_Name)
+        f.__dict__ = {'id': AWAIT_MAYBE_COMBINATOR, 'ctx': _LOAD,
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+        begin = new(_Call)
+        begin.__dict__ = {'func': f, 'args': [c, _copy_name(candidate)], 'keywords': [],
+                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    else:
+        f = new(_Name)
+        f.__dict__ = {'id': AWAIT_BEGIN, 'ctx': _LOAD,
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+        begin = new(_Call)
+        begin.__dict__ = {'func': f, 'args': [c], 'keywords': [],
+                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    f = new(_Name)
+    f.__dict__ = {'id': AWAIT_END, 'ctx': _LOAD,
+                  'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    recorded = new(_Call)
+    if not in_loop:
+        recorded.__dict__ = {'func': f, 'args': [begin, node], 'keywords': [],
+                             'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+        return recorded
+    recorded.__dict__ = {'func': f, 'args': [begin, _copy_tree(node)], 'keywords': [],
+                         'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    # (await x) if _awtl_nx(_awtl_d[s]) else _awtl_ae(_awtl_ab(s), await x)
+    nx = new(_Name)
+    nx.__dict__ = {'id': NEXT, 'ctx': _LOAD, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    dropped = new(_Name)
+    dropped.__dict__ = {'id': SITE_DROPPED, 'ctx': _LOAD,
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    item = new(_Subscript)
+    item.__dict__ = {'value': dropped, 'slice': c, 'ctx': _LOAD,
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    past = new(_Call)
+    past.__dict__ = {'func': nx, 'args': [item], 'keywords': [],
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    choice = new(_IfExp)
+    choice.__dict__ = {'test': past, 'body': node, 'orelse': recorded,
+                       'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    return choice
+
+
+def _statement_failed(node, body, sites):
+    """`try: <statement> except BaseException: _awtl_af((sites...)); raise` at `node`."""
+    new = _new
+    ln, co, eln, eco = _position(node)
+    elts = []
+    for i in sites:
+        c = new(_Constant)
+        c.__dict__ = {'value': i, 'kind': None,
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+        elts.append(c)
+    t = new(_Tuple)
+    t.__dict__ = {'elts': elts, 'ctx': _LOAD, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    f = new(_Name)
+    f.__dict__ = {'id': AWAIT_FAILED, 'ctx': _LOAD,
+                  'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    call = new(_Call)
+    call.__dict__ = {'func': f, 'args': [t], 'keywords': [],
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    failed = new(_Expr)
+    failed.__dict__ = {'value': call, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    again = new(_Raise)
+    again.__dict__ = {'exc': None, 'cause': None,
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    kind = new(_Name)
+    kind.__dict__ = {'id': 'BaseException', 'ctx': _LOAD,
+                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    handler = new(_ExceptHandler)
+    handler.__dict__ = {'type': kind, 'name': None, 'body': [failed, again],
+                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    guard = new(_Try)
+    guard.__dict__ = {'body': body, 'handlers': [handler], 'orelse': [], 'finalbody': [],
+                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    return guard
 
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -473,10 +673,7 @@ class _Rewriter:
         if not sites:
             return result
         # An await in this statement raised (or was cancelled): close its span as rejected.
-        body = result if isinstance(result, list) else [result]
-        at = _At(node)
-        failed = at.stmt(at.call(AWAIT_FAILED, at.node(ast.Tuple, elts=[at.const(i) for i in sites], ctx=ast.Load())))
-        return at.node(ast.Try, body=body, handlers=[at.reraise([failed])], orelse=[], finalbody=[])
+        return _statement_failed(node, result if isinstance(result, list) else [result], sites)
 
     def _may_float(self, call):
         """A call whose dropped result may be a task or coroutine nobody awaits."""
@@ -517,7 +714,10 @@ class _Rewriter:
     def _may_hold(self, text):
         if 'await' in text or 'yield' in text:
             return True
-        return any(name in text for name in self.as_completed_names)
+        for name in self.as_completed_names:
+            if name in text:
+                return True
+        return False
 
     # -- nodes -----------------------------------------------------------------------------------
     def visit_ImportFrom(self, node):
@@ -562,23 +762,12 @@ class _Rewriter:
             self.generic_visit(node)
         if self.statement_sites:
             self.statement_sites[-1].append(site)
-        at = _At(node)
-        if candidate:
-            # The callee is a plain dotted name: reading it once more has no side effect.
-            begin = at.call(AWAIT_MAYBE_COMBINATOR, at.const(site), _copy_name(value.func))
-        else:
-            begin = at.call(AWAIT_BEGIN, at.const(site))
-        recorded = at.call(AWAIT_END, begin, node)
-        if not self.loops[-1]:
-            return recorded
-        recorded = at.call(AWAIT_END, begin, _copy_tree(node))
         # In a loop, past the cap an await costs a list lookup and one call in C (which counts it),
         # no call of the recorder (elsewhere the code stays small: instrumenting and compiling stay
         # fast):
         #   (await x) if _awtl_nx(_awtl_d[s]) else _awtl_ae(_awtl_ab(s), await x)
         # (the await is written twice; only one of the two runs).
-        past_cap = at.call(NEXT, at.site_item(SITE_DROPPED, site))
-        return at.node(ast.IfExp, test=past_cap, body=node, orelse=recorded)
+        return _recorded_await(node, site, value.func if candidate else None, self.loops[-1])
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -643,18 +832,11 @@ class _Rewriter:
             head, body = body[:1], body[1:]
         ref = body[0] if body else node
         # if not _awtl_nx(_awtl_d[site]): _awtl_sb(site)      (past the cap: one call in C)
-        at = _At(ref)
-        begin = at.node(
-            ast.If,
-            test=at.node(ast.UnaryOp, op=_NOT, operand=at.call(NEXT, at.site_item(SITE_DROPPED, site))),
-            # At the recursion limit _awtl_sb's own frames raise: the error goes on from here,
-            # without them (python3 raises it where the program called).
-            body=[at.node(ast.Try, body=[at.stmt(at.call(SCOPE_BEGIN, at.const(site)))], handlers=[at.node(
-                ast.ExceptHandler, type=at.name('RecursionError'), name=None,
-                body=[at.node(ast.Raise, exc=at.call(RECURSION_ERROR), cause=None)])], orelse=[], finalbody=[])],
-            orelse=[],
-        )
-        node.body = head + [begin, _guarded_body(body, site, ref)]
+        # At the recursion limit _awtl_sb's own frames raise: the error goes on from here, without
+        # them (python3 raises it where the program called). Then the body, in a `try` whose
+        # `finally` ends the call span. Both built by _function_wrapper.
+        head.extend(_function_wrapper(body, site, ref))
+        node.body = head
         return node
 
     def visit_AsyncWith(self, node):
