@@ -6,6 +6,7 @@
 import type { Span, SpanKind } from '../timeline';
 import { rowAggregate, type AggregateGroup, type RowAggregate } from './aggregates';
 import { endOf, firstEndingAfter } from './lod';
+import { IdSlots } from '../idIndex';
 
 export interface Row {
   /** Stable across reloads of the same run: parent key / site (+ lane). Used for collapse state. */
@@ -21,8 +22,8 @@ export interface Row {
   readonly spans: Span[];
   /** Child rows in the order their first span started. */
   readonly children: Row[];
-  /** Lanes per child site, to place the next span of that site. */
-  readonly lanes: Map<string, Row[]>;
+  /** Lanes per child site (its number in the layout's site table), to place the next span of that site. */
+  readonly lanes: Map<number, Row[]>;
   /**
    * Set on the header row of the "Not awaited" lane: it has no spans of its own, it is always the
    * last top-level row, and the calls whose promise nobody awaited (`Span.floating`) are its children.
@@ -67,6 +68,25 @@ function newRow(parent: Row | null, key: string, site: Span | null): Row {
 }
 
 const siteKey = (s: Pick<Span, 'line' | 'column' | 'kind'>) => `${s.line}:${s.column}:${s.kind}`;
+const KIND_INDEX: Record<SpanKind, number> = { await: 0, call: 1, block: 2, timer: 3, combinator: 4, task: 5 };
+
+/**
+ * Each distinct site (line, column, kind) numbered once: lanes are found by that number, so
+ * placing a span makes no string (a million spans came from a few sites).
+ */
+class SiteNumbers {
+  private readonly byLine = new Map<number, Map<number, number[]>>();
+  private count = 0;
+
+  of(s: Pick<Span, 'line' | 'column' | 'kind'>): number {
+    let byColumn = this.byLine.get(s.line);
+    if (!byColumn) this.byLine.set(s.line, (byColumn = new Map()));
+    let byKind = byColumn.get(s.column);
+    if (!byKind) byColumn.set(s.column, (byKind = []));
+    const k = KIND_INDEX[s.kind] ?? 6;
+    return (byKind[k] ??= this.count++);
+  }
+}
 const placeKey = (s: Pick<Span, 'line' | 'column'>) => `${s.line}:${s.column}`;
 /** Rows searched below a parent for the row of an aggregated site (a huge run's labels repeat). */
 const SITE_SEARCH_LIMIT = 5000;
@@ -84,8 +104,12 @@ export class TimelineLayout {
   readonly root: Row = newRow(null, '', null);
   /** The "Not awaited" lane's header row, once a floating call arrived: the root's last child. */
   private notAwaited: Row | null = null;
-  private readonly spanRow = new Map<number, Row>();
-  private readonly spanById = new Map<number, Span>();
+  /** Span id -> slot in `slotSpan` and `slotRow` (no Map entry per span). */
+  private readonly slots = new IdSlots();
+  private readonly slotSpan: Span[] = [];
+  /** The row of each slot's span; undefined while it waits for its parent. */
+  private readonly slotRow: (Row | undefined)[] = [];
+  private readonly sites = new SiteNumbers();
   /** Children that arrived before their parent, by parent id. */
   private readonly orphans = new Map<number, Span[]>();
   private orphanCount = 0;
@@ -98,7 +122,7 @@ export class TimelineLayout {
   rowCount = 0;
 
   get spanCount(): number {
-    return this.spanById.size;
+    return this.slots.size;
   }
 
   get waitingForParent(): number {
@@ -106,15 +130,18 @@ export class TimelineLayout {
   }
 
   span(id: number): Span | undefined {
-    return this.spanById.get(id);
+    const slot = this.slots.slotOf(id);
+    return slot < 0 ? undefined : this.slotSpan[slot];
   }
 
   rowOf(id: number): Row | undefined {
-    return this.spanRow.get(id);
+    const slot = this.slots.slotOf(id);
+    return slot < 0 ? undefined : this.slotRow[slot];
   }
 
+  /** Every span, in the order they were added. */
   spans(): IterableIterator<Span> {
-    return this.spanById.values();
+    return this.slotSpan.values();
   }
 
   /**
@@ -123,8 +150,8 @@ export class TimelineLayout {
    */
   apply(spans: readonly Span[]): void {
     for (const s of spans) {
-      const known = this.spanById.get(s.id);
-      if (known) this.update(known, s);
+      const slot = this.slots.slotOf(s.id);
+      if (slot >= 0) this.update(this.slotSpan[slot], s);
       else this.insert(s);
     }
     this.version++;
@@ -172,7 +199,7 @@ export class TimelineLayout {
    * e.g. the compacted one, places it right).
    */
   private moveToLane(s: Span): void {
-    const row = this.spanRow.get(s.id) as (Row & { parent: Row | null; depth: number; key: string }) | undefined;
+    const row = this.rowOf(s.id) as (Row & { parent: Row | null; depth: number; key: string }) | undefined;
     if (!row || row.spans.length !== 1 || !row.parent || row.parent.lane) return;
     const from = row.parent;
     const siteLanes = [...from.lanes.values()].find((l) => l.includes(row));
@@ -180,7 +207,7 @@ export class TimelineLayout {
     from.children.splice(from.children.indexOf(row), 1);
     const lane = this.lane();
     row.parent = lane;
-    const key = siteKey(s);
+    const key = this.sites.of(s);
     let lanes = lane.lanes.get(key);
     if (!lanes) lane.lanes.set(key, (lanes = []));
     lanes.push(row);
@@ -196,12 +223,14 @@ export class TimelineLayout {
   private insert(s: Span): void {
     if (s.endMs !== null && s.endMs < s.startMs) s.endMs = s.startMs;
     // Known from now on, even while it waits for its parent, so a later end updates this object.
-    this.spanById.set(s.id, s);
+    const slot = this.slots.add(s.id);
+    this.slotSpan.push(s);
+    this.slotRow.push(undefined);
     let parentRow = this.root;
     if (inNotAwaitedLane(s)) {
       parentRow = this.lane();
     } else if (s.parentId !== null) {
-      const row = this.spanRow.get(s.parentId);
+      const row = this.rowOf(s.parentId);
       if (!row) {
         const list = this.orphans.get(s.parentId);
         if (list) list.push(s);
@@ -211,11 +240,11 @@ export class TimelineLayout {
       }
       parentRow = row;
     }
-    this.place(s, parentRow);
+    this.place(s, parentRow, slot);
   }
 
-  private place(s: Span, parentRow: Row): void {
-    const key = siteKey(s);
+  private place(s: Span, parentRow: Row, slot = this.slots.slotOf(s.id)): void {
+    const key = this.sites.of(s);
     let lanes = parentRow.lanes.get(key);
     if (!lanes) {
       lanes = [];
@@ -235,7 +264,7 @@ export class TimelineLayout {
       }
     }
     if (!row) {
-      const laneKey = `${parentRow.key}/${key}${lanes.length ? `#${lanes.length}` : ''}`;
+      const laneKey = `${parentRow.key}/${siteKey(s)}${lanes.length ? `#${lanes.length}` : ''}`;
       row = newRow(parentRow, laneKey, s);
       lanes.push(row);
       this.insertChild(parentRow, row, s.startMs);
@@ -243,7 +272,7 @@ export class TimelineLayout {
       this.structureVersion++;
     }
     row.spans.push(s);
-    this.spanRow.set(s.id, row);
+    this.slotRow[slot] = row;
     this.extentMs = Math.max(this.extentMs, s.endMs ?? s.startMs);
     const waiting = this.orphans.get(s.id);
     if (waiting) {
@@ -289,9 +318,9 @@ export class TimelineLayout {
     for (const g of groups) {
       let parentRow = this.root;
       if (g.parentId !== null) {
-        const row = this.spanRow.get(g.parentId);
+        const row = this.rowOf(g.parentId);
         if (row) parentRow = row;
-        else if (this.spanById.has(g.parentId)) {
+        else if (this.slots.slotOf(g.parentId) >= 0) {
           waiting++; // its parent waits for its own parent: placed once that one comes
           continue;
         }
@@ -301,7 +330,7 @@ export class TimelineLayout {
       const siteRow = index.get(placeKey(g));
       let target: Row | undefined;
       if (siteRow) {
-        const lanes = siteRow.parent!.lanes.get(siteKey(siteRow)) ?? [siteRow];
+        const lanes = siteRow.parent!.lanes.get(this.sites.of(siteRow)) ?? [siteRow];
         target = lanes.find((lane) => fitsIn(lane, g, placed.get(lane)));
       }
       if (!target) {
