@@ -3,6 +3,7 @@
 // 1.2–3.4 s"), so a row keeps the shape of its whole activity and never reads as idle. Pure; the
 // placement on rows is TimelineLayout.placeAggregates (layout.ts).
 
+import type { ShownAs } from './compact';
 import type { SpanAggregate, SpanKind } from '../timeline';
 import { formatDuration } from '../format';
 
@@ -86,7 +87,7 @@ export function mergeBars(stretches: readonly AggregateBar[]): AggregateBar[] {
  * `shownAs` maps a span id to the drawn span that shows it (compacted rows); null: spans are drawn
  * as themselves.
  */
-export function groupAggregates(aggregates: readonly SpanAggregate[], shownAs?: ReadonlyMap<number, number> | null): AggregateGroup[] {
+export function groupAggregates(aggregates: readonly SpanAggregate[], shownAs?: ShownAs | null): AggregateGroup[] {
   const groups = new Map<string, AggregateGroup & { stretches: AggregateBar[] }>();
   for (const a of aggregates) {
     const parentId = a.parentId === null ? null : shownAs?.get(a.parentId) ?? a.parentId;

@@ -19,7 +19,18 @@
 //      soup's task ends, as cook('pasta') does in TypeScript); the timeline keeps the task whole.
 // Nothing merges across a fan-out (two or more children), so Promise.all and gather keep their rows.
 
+// The tree is kept in columns (each span's slot, its parent's, its children as ranges of one typed
+// array) and a chain that merges gets a record of its own: a million spans that mostly do not
+// merge cost a few typed arrays, not an object and map entries per span.
+
+import { IdSlots } from '../idIndex';
 import type { Outcome, Span, SpanKind } from '../timeline';
+
+/** Which drawn span shows a span: its own id when it is drawn as itself. */
+export interface ShownAs {
+  /** The id of the drawn span that shows span `id`; undefined for a span the compaction was not given (or that hangs off no root). */
+  get(id: number): number | undefined;
+}
 
 export interface Compaction {
   /** The spans to draw: one per merged chain (id, parent and site of its outermost span). */
@@ -27,30 +38,94 @@ export interface Compaction {
   /** Display span id -> the original spans it stands for, outermost first (only for merged ones). */
   members: Map<number, Span[]>;
   /** Original span id -> the id of the display span that shows it. */
-  shownAs: Map<number, number>;
+  shownAs: ShownAs;
 }
 
-interface Node {
-  span: Span;
-  /** The chain this node stands for, outermost first. */
+/** A chain that merged: its outermost span's slot stands for it. */
+interface Merged {
+  /** The chain, outermost first, and their slots. */
   members: Span[];
-  children: Node[];
+  slots: number[];
+  /** Slots of its (compacted) children: `list[from..to)`. */
+  list: Int32Array;
+  from: number;
+  to: number;
   startMs: number;
   endMs: number | null;
   kind: SpanKind;
   label: string;
 }
 
+const NO_CHILDREN = new Int32Array(0);
+
+/** The tree of the spans given, in columns; a merged chain's data in `merged`. */
+class Tree {
+  /** Children of slot i: `children[first[i]..first[i + 1])` until it merges. */
+  readonly first: Int32Array;
+  readonly children: Int32Array;
+  /** Slot -> index in `merged` (-1: not merged). */
+  readonly mergedAt: Int32Array;
+  readonly merged: Merged[] = [];
+
+  constructor(readonly spans: readonly Span[], readonly parent: Int32Array) {
+    const n = spans.length;
+    this.first = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) if (parent[i] >= 0) this.first[parent[i] + 1]++;
+    for (let i = 0; i < n; i++) this.first[i + 1] += this.first[i];
+    this.children = new Int32Array(this.first[n]);
+    const fill = this.first.slice(0, n);
+    // In the order given, as the children lists were built before.
+    for (let i = 0; i < n; i++) if (parent[i] >= 0) this.children[fill[parent[i]]++] = i;
+    this.mergedAt = new Int32Array(n).fill(-1);
+  }
+
+  rec(i: number): Merged | undefined {
+    const m = this.mergedAt[i];
+    return m < 0 ? undefined : this.merged[m];
+  }
+  startOf(i: number): number {
+    return this.rec(i)?.startMs ?? this.spans[i].startMs;
+  }
+  endOf(i: number): number | null {
+    const m = this.rec(i);
+    return m ? m.endMs : this.spans[i].endMs;
+  }
+  kindOf(i: number): SpanKind {
+    return this.rec(i)?.kind ?? this.spans[i].kind;
+  }
+  labelOf(i: number): string {
+    return this.rec(i)?.label ?? this.spans[i].label;
+  }
+  childCount(i: number): number {
+    const m = this.rec(i);
+    return m ? m.to - m.from : this.first[i + 1] - this.first[i];
+  }
+  /** The children of slot i as [list, from, to). */
+  childRange(i: number): [Int32Array, number, number] {
+    const m = this.rec(i);
+    return m ? [m.list, m.from, m.to] : [this.children, this.first[i], this.first[i + 1]];
+  }
+  membersOf(i: number): Span[] {
+    return this.rec(i)?.members ?? [this.spans[i]];
+  }
+  memberSlots(i: number): number[] {
+    return this.rec(i)?.slots ?? [i];
+  }
+}
+
 /**
  * Whether an await and what it waits on share an extent: the child may leave a quarter of the
  * await uncovered (argument evaluation, a busy machine's slow first console.log), or 2 ms.
  */
-function nearlySame(outer: Node, inner: Node, nowMs: number): boolean {
-  const oEnd = outer.endMs ?? nowMs;
-  const iEnd = inner.endMs ?? nowMs;
-  if ((outer.endMs === null) !== (inner.endMs === null) && outer.endMs !== null) return false;
-  const outerMs = oEnd - outer.startMs;
-  const uncovered = Math.max(0, inner.startMs - outer.startMs) + Math.max(0, oEnd - iEnd);
+function nearlySame(t: Tree, outer: number, inner: number, nowMs: number): boolean {
+  const outerEnd = t.endOf(outer);
+  const innerEnd = t.endOf(inner);
+  const oEnd = outerEnd ?? nowMs;
+  const iEnd = innerEnd ?? nowMs;
+  if ((outerEnd === null) !== (innerEnd === null) && outerEnd !== null) return false;
+  const outerStart = t.startOf(outer);
+  const outerMs = oEnd - outerStart;
+  const uncovered = Math.max(0, t.startOf(inner) - outerStart) + Math.max(0, oEnd - iEnd);
   return uncovered <= Math.max(2, 0.25 * outerMs);
 }
 
@@ -58,10 +133,19 @@ function nearlySame(outer: Node, inner: Node, nowMs: number): boolean {
  * Whether the child lies inside the parent and takes at least half of it: a call that spent most
  * of its time in its own code keeps the wait on a row of its own.
  */
-function within(outer: Node, inner: Node, nowMs: number, outerStartMs = outer.startMs): boolean {
-  if (inner.startMs < outer.startMs) return false;
-  if (outer.endMs !== null && (inner.endMs === null || inner.endMs > outer.endMs + 0.001)) return false;
-  return (inner.endMs ?? nowMs) - inner.startMs >= 0.5 * ((outer.endMs ?? nowMs) - outerStartMs);
+function within(t: Tree, outer: number, inner: number, nowMs: number, outerStartMs: number): boolean {
+  const innerStart = t.startOf(inner);
+  const innerEnd = t.endOf(inner);
+  const outerEnd = t.endOf(outer);
+  if (innerStart < t.startOf(outer)) return false;
+  if (outerEnd !== null && (innerEnd === null || innerEnd > outerEnd + 0.001)) return false;
+  return (innerEnd ?? nowMs) - innerStart >= 0.5 * ((outerEnd ?? nowMs) - outerStartMs);
+}
+
+/** The ends of the run's blocks and tasks, by time: what held the event loop until then. */
+interface LoopEnds {
+  atMs: Float64Array;
+  ids: Float64Array;
 }
 
 /**
@@ -70,134 +154,180 @@ function within(outer: Node, inner: Node, nowMs: number, outerStartMs = outer.st
  * its start to the child's, and no other code ran meanwhile: not a block, and not another task's
  * last step, which ends when that task does. So the body started after the latest such end that
  * falls between the task's creation and its child's start; at its creation when there is none.
- * `loopEnds`: the ends of the run's blocks and tasks, by time.
  */
-function firstRunMs(task: Node, child: Node, loopEnds: readonly { id: number; atMs: number }[]): number {
-  const own = new Set(child.members.map((m) => m.id));
-  own.add(task.span.id);
-  let at = task.startMs;
-  for (const e of loopEnds) {
-    if (e.atMs > child.startMs) break;
-    if (e.atMs > at && !own.has(e.id)) at = e.atMs;
+function firstRunMs(t: Tree, task: number, child: number, loopEnds: LoopEnds): number {
+  const own = new Set(t.membersOf(child).map((m) => m.id));
+  own.add(t.spans[task].id);
+  const taskStart = t.startOf(task);
+  const childStart = t.startOf(child);
+  // The latest end at or before the child's start that is not the chain's own.
+  const { atMs, ids } = loopEnds;
+  let lo = 0;
+  let hi = atMs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (atMs[mid] <= childStart) lo = mid + 1;
+    else hi = mid;
   }
-  return at;
+  for (let k = lo - 1; k >= 0 && atMs[k] > taskStart; k--) if (!own.has(ids[k])) return atMs[k];
+  return taskStart;
 }
 
 const outcomeOf = (members: readonly Span[]): Outcome =>
   members.some((m) => m.outcome === 'rejected') ? 'rejected' : members.some((m) => m.endMs === null) ? 'pending' : 'fulfilled';
 
-function merge(outer: Node, inner: Node, label: string, kind: SpanKind, children: Node[], startMs = Math.min(outer.startMs, inner.startMs)): Node {
-  const members = [...outer.members, ...inner.members];
-  const ends = members.map((m) => m.endMs);
-  return {
-    span: outer.span,
-    members,
-    children,
-    startMs,
-    endMs: ends.includes(null) ? null : Math.max(...(ends as number[])),
-    kind,
-    label,
-  };
-}
-
-/**
- * Compacts a tree bottom-up without recursion: a tree is as deep as the program's recursion (an
- * async function that recursed 10,000 times until the stack overflowed), deeper than our own stack.
- */
-function compactTree(root: Node, nowMs: number, loopEnds: readonly { id: number; atMs: number }[]): Node {
-  const stack: Array<{ node: Node; next: number }> = [{ node: root, next: 0 }];
-  for (;;) {
-    const top = stack[stack.length - 1];
-    if (top.next < top.node.children.length) {
-      stack.push({ node: top.node.children[top.next++], next: 0 });
-      continue;
+/** Merges `inner` (the only child) into `outer`; outer's slot stands for the chain from now on. */
+function merge(t: Tree, outer: number, inner: number, label: string, kind: SpanKind, keepChildren: boolean, startMs = Math.min(t.startOf(outer), t.startOf(inner))): void {
+  const members = [...t.membersOf(outer), ...t.membersOf(inner)];
+  const slots = [...t.memberSlots(outer), ...t.memberSlots(inner)];
+  let endMs: number | null = -Infinity;
+  for (const m of members) {
+    if (m.endMs === null) {
+      endMs = null;
+      break;
     }
-    stack.pop();
-    const done = compactNode(top.node, nowMs, loopEnds);
-    if (!stack.length) return done;
-    const parent = stack[stack.length - 1];
-    parent.node.children[parent.next - 1] = done;
+    if (m.endMs > endMs) endMs = m.endMs;
   }
+  const [list, from, to] = keepChildren ? t.childRange(inner) : [NO_CHILDREN, 0, 0];
+  t.mergedAt[outer] = t.merged.length;
+  t.merged.push({ members, slots, list, from, to, startMs, endMs, kind, label });
 }
 
-/** One node whose children are compacted already. */
-function compactNode(node: Node, nowMs: number, loopEnds: readonly { id: number; atMs: number }[]): Node {
-  if (node.children.length !== 1) return node;
-  const child = node.children[0];
+/** Compacts one node whose children are compacted already. */
+function compactNode(t: Tree, node: number, nowMs: number, loopEnds: LoopEnds): void {
+  if (t.childCount(node) !== 1) return;
+  const m = t.rec(node);
+  const child = m ? m.list[m.from] : t.children[t.first[node]];
+  const childSpan = t.spans[child];
   // A call nobody awaited is drawn in its own lane: it never folds into the code that started it.
-  if (child.span.floating) return node;
-  const head = child.members[0].kind;
-  const outerKind = node.span.kind;
+  if (childSpan.floating) return;
+  const head = childSpan.kind;
+  const span = t.spans[node];
+  const outerKind = span.kind;
   // 1. await + what it waits on.
-  if (outerKind === 'await' && (head === 'call' || head === 'combinator' || head === 'task') && nearlySame(node, child, nowMs)) {
+  if (outerKind === 'await' && (head === 'call' || head === 'combinator' || head === 'task') && nearlySame(t, node, child, nowMs)) {
     // Drawn as an await (what the user wrote), unless what it waits on is a combinator or blocked.
-    const kind = child.kind === 'combinator' || child.kind === 'block' ? child.kind : 'await';
-    return merge(node, child, `await ${node.label}`, kind, child.children);
+    const childKind = t.kindOf(child);
+    const kind = childKind === 'combinator' || childKind === 'block' ? childKind : 'await';
+    merge(t, node, child, `await ${t.labelOf(node)}`, kind, true);
+    return;
   }
   // 2. A short synchronous call folds into the timer or promise it scheduled.
-  if (outerKind === 'call' && node.span.endMs !== null && (head === 'timer' || head === 'task')) {
-    const callMs = node.span.endMs - node.span.startMs;
-    const childEnd = child.endMs ?? nowMs;
+  if (outerKind === 'call' && span.endMs !== null && (head === 'timer' || head === 'task')) {
+    const callMs = span.endMs - span.startMs;
+    const childEnd = t.endOf(child) ?? nowMs;
     // Short: at most half of the row it becomes (a first call on a busy machine may take 40 ms
     // before a 300 ms timer; it is still the timer that the row is about).
-    if (childEnd >= node.span.endMs && callMs <= Math.max(1, 0.5 * (childEnd - node.span.startMs))) {
-      return merge(node, child, node.label, child.kind, child.children);
+    if (childEnd >= span.endMs && callMs <= Math.max(1, 0.5 * (childEnd - span.startMs))) {
+      merge(t, node, child, t.labelOf(node), t.kindOf(child), true);
+      return;
     }
   }
   // 3. A call or task and its one leaf child that takes at least half of it. The row keeps the
   // call's own extent, so the time it spent before or after that child is still drawn (work long
   // enough to block is a child of its own, which stops the merge).
   // A task's row starts when its body can first have run (see firstRunMs).
-  const startMs = outerKind === 'task' ? firstRunMs(node, child, loopEnds) : node.startMs;
-  if ((outerKind === 'call' || outerKind === 'task') && child.children.length === 0 && within(node, child, nowMs, startMs)) {
-    if (child.kind !== 'block') return merge(node, child, node.label, node.kind, [], Math.min(startMs, child.startMs));
+  const startMs = outerKind === 'task' ? firstRunMs(t, node, child, loopEnds) : t.startOf(node);
+  if ((outerKind === 'call' || outerKind === 'task') && t.childCount(child) === 0 && within(t, node, child, nowMs, startMs)) {
+    const childStart = t.startOf(child);
+    if (t.kindOf(child) !== 'block') {
+      merge(t, node, child, t.labelOf(node), t.kindOf(node), false, Math.min(startMs, childStart));
+      return;
+    }
     // The line that blocked is what the learner needs to see: `cook("soup", 2) · while (…) {}`.
-    const blocked = child.members.find((m) => m.kind === 'block');
-    return merge(node, child, blocked ? `${node.label} · ${blocked.label}` : node.label, 'block', [], Math.min(startMs, child.startMs));
+    const blocked = t.membersOf(child).find((m) => m.kind === 'block');
+    merge(t, node, child, blocked ? `${t.labelOf(node)} · ${blocked.label}` : t.labelOf(node), 'block', false, Math.min(startMs, childStart));
   }
-  return node;
+}
+
+/** Sorts `list[from..to)` by start (as compacted), then id, unless it is in that order already. */
+function sortByStart(t: Tree, list: Int32Array, from: number, to: number): void {
+  let sorted = true;
+  for (let k = from + 1; k < to && sorted; k++) {
+    const a = list[k - 1];
+    const b = list[k];
+    const d = t.startOf(a) - t.startOf(b);
+    if (d > 0 || (d === 0 && t.spans[a].id > t.spans[b].id) || d !== d) sorted = false;
+  }
+  if (sorted) return;
+  const part = Array.from(list.subarray(from, to));
+  part.sort((a, b) => t.startOf(a) - t.startOf(b) || t.spans[a].id - t.spans[b].id);
+  list.set(part, from);
 }
 
 /** The spans to draw by default (see the rules above). `nowMs` stands for the end of pending spans. */
 export function compactSpans(spans: readonly Span[], nowMs: number): Compaction {
-  const nodes = new Map<number, Node>();
-  for (const s of spans) {
-    nodes.set(s.id, { span: s, members: [s], children: [], startMs: s.startMs, endMs: s.endMs, kind: s.kind, label: s.label });
+  const n = spans.length;
+  // A span's slot is its index (ids are unique within a run; were one given twice, the last counts).
+  const slots = new IdSlots();
+  for (let i = 0; i < n; i++) slots.add(spans[i].id);
+  const parent = new Int32Array(n).fill(-1);
+  const roots: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = spans[i];
+    const p = s.parentId !== null ? slots.slotOf(s.parentId) : -1;
+    if (p >= 0 && p !== i) parent[i] = p;
+    else roots.push(i);
   }
-  const roots: Node[] = [];
-  for (const s of spans) {
-    const n = nodes.get(s.id)!;
-    const parent = s.parentId !== null ? nodes.get(s.parentId) : undefined;
-    if (parent && parent !== n) parent.children.push(n);
-    else roots.push(n);
+  const t = new Tree(spans, parent);
+
+  // Children before parents: the reverse of a breadth-first order from the roots.
+  const order = new Int32Array(n);
+  let count = 0;
+  for (const r of roots) order[count++] = r;
+  for (let k = 0; k < count; k++) {
+    const i = order[k];
+    for (let c = t.first[i]; c < t.first[i + 1]; c++) order[count++] = t.children[c];
   }
-  const byStart = (a: Node, b: Node) => a.startMs - b.startMs || a.span.id - b.span.id;
+  const loopEndSlots: number[] = [];
+  for (let i = 0; i < n; i++) if ((spans[i].kind === 'block' || spans[i].kind === 'task') && spans[i].endMs !== null) loopEndSlots.push(i);
+  loopEndSlots.sort((a, b) => (spans[a].endMs as number) - (spans[b].endMs as number));
+  const loopEnds: LoopEnds = { atMs: Float64Array.from(loopEndSlots, (i) => spans[i].endMs as number), ids: Float64Array.from(loopEndSlots, (i) => spans[i].id) };
+  for (let k = count - 1; k >= 0; k--) compactNode(t, order[k], nowMs, loopEnds);
+
   const out: Span[] = [];
   const members = new Map<number, Span[]>();
-  const shownAs = new Map<number, number>();
+  /** Slot -> the slot of the drawn span that shows it (-1: none). */
+  const shownSlot = new Int32Array(n).fill(-1);
   // Pre-order, parents before children, without recursion (trees as deep as the program's recursion).
-  const emit = (root: Node, rootParentId: number | null) => {
-    const stack: Array<[Node, number | null]> = [[root, rootParentId]];
+  const sortedRoots = roots.slice().sort((a, b) => spans[a].startMs - spans[b].startMs || spans[a].id - spans[b].id);
+  const stack: number[] = [];
+  const stackParent: (number | null)[] = [];
+  for (const r of sortedRoots) {
+    // A root whose parent has not arrived keeps its parent id, so a live layout waits for it.
+    stack.push(r);
+    stackParent.push(spans[r].parentId);
     while (stack.length) {
-      const [n, parentId] = stack.pop()!;
-      const s = n.span;
-      out.push(n.members.length === 1 && s.parentId === parentId ? s : {
-        id: s.id, parentId, kind: n.kind, label: n.label, line: s.line, column: s.column,
-        startMs: n.startMs, endMs: n.endMs, outcome: n.members.length === 1 ? s.outcome : outcomeOf(n.members),
+      const i = stack.pop()!;
+      const parentId = stackParent.pop()!;
+      const s = spans[i];
+      const m = t.rec(i);
+      out.push(!m && s.parentId === parentId ? s : {
+        id: s.id, parentId, kind: t.kindOf(i), label: t.labelOf(i), line: s.line, column: s.column,
+        startMs: t.startOf(i), endMs: t.endOf(i), outcome: m ? outcomeOf(m.members) : s.outcome,
         ...(s.floating ? { floating: true as const } : {}),
       });
-      if (n.members.length > 1) members.set(s.id, n.members);
-      for (const m of n.members) shownAs.set(m.id, s.id);
-      n.children.sort(byStart);
-      for (let i = n.children.length - 1; i >= 0; i--) stack.push([n.children[i], s.id]);
+      if (m) {
+        members.set(s.id, m.members);
+        for (const k of m.slots) shownSlot[k] = i;
+      } else shownSlot[i] = i;
+      const list = m ? m.list : t.children;
+      const from = m ? m.from : t.first[i];
+      const to = m ? m.to : t.first[i + 1];
+      sortByStart(t, list, from, to);
+      for (let c = to - 1; c >= from; c--) {
+        stack.push(list[c]);
+        stackParent.push(s.id);
+      }
     }
+  }
+  const shownAs: ShownAs = {
+    get(id: number): number | undefined {
+      const slot = slots.slotOf(id);
+      const shown = slot < 0 ? -1 : shownSlot[slot];
+      return shown < 0 ? undefined : spans[shown].id;
+    },
   };
-  roots.sort(byStart);
-  const loopEnds: { id: number; atMs: number }[] = [];
-  for (const s of spans) if ((s.kind === 'block' || s.kind === 'task') && s.endMs !== null) loopEnds.push({ id: s.id, atMs: s.endMs });
-  loopEnds.sort((a, b) => a.atMs - b.atMs);
-  // A root whose parent has not arrived keeps its parent id, so a live layout waits for it.
-  for (const r of roots) emit(compactTree(r, nowMs, loopEnds), r.span.parentId);
   return { spans: out, members, shownAs };
 }
 

@@ -6,7 +6,7 @@ import type {
 } from '../../shared/timeline';
 import { decodeAggregates, decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
 import { groupAggregates } from '../../shared/chart/aggregates';
-import { compactSpans } from '../../shared/chart/compact';
+import { compactSpans, type ShownAs } from '../../shared/chart/compact';
 import { delayBands, type DelayBand } from '../../shared/chart/delays';
 import { TimelineLayout } from '../../shared/chart/layout';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
@@ -303,7 +303,7 @@ export interface ChartRows {
   /** Drawn span id -> the spans it stands for, outermost first (only spans that merged several). */
   members: ReadonlyMap<number, readonly Span[]>;
   /** Span id -> the drawn span that shows it; null when every span is drawn as itself. */
-  shownAs: ReadonlyMap<number, number> | null;
+  shownAs: ShownAs | null;
 }
 
 const NO_MEMBERS: ReadonlyMap<number, readonly Span[]> = new Map();
