@@ -1,14 +1,27 @@
 // Renderer benchmark in headless Chromium: 1,000,000 spans panned and zoomed (goal: a frame within
 // 16 ms), and 100,000 spans streamed in batches (goal: no main-thread task long enough to freeze).
-// Usage: node esbuild.js && node bench/renderer.mjs   (needs /usr/bin/chromium and playwright-core)
+// Usage: node esbuild.js && node bench/renderer.mjs [--against BUNDLE] [--rounds N]
+//   (needs /usr/bin/chromium and playwright-core)
+//   --against another build's dist/webview/main.js (main's): each round measures this build and that
+//   one, alternating (A B A B …, a fresh page each), and prints both with medians, min–max, n and
+//   this build's time over that one's, pair by pair.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { bundle, launch, repo, writePage } from './renderer/page.mjs';
 
 const TOTAL = Number(process.env.SPANS ?? 1_000_000);
 const STREAM = Number(process.env.STREAM_SPANS ?? 100_000);
 const FRAMES = 120;
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const against = arg('--against', '') ? path.resolve(arg('--against', '')) : '';
+if (against && !fs.existsSync(against)) throw new Error(`missing ${against}`);
+const ROUNDS = Number(arg('--rounds', against ? 3 : 1));
 
 if (!fs.existsSync(bundle)) execFileSync(process.execPath, ['esbuild.js'], { cwd: repo, stdio: 'inherit' });
 
@@ -42,12 +55,13 @@ const pct = (xs, p) => {
 };
 const ms = (x) => `${x.toFixed(2)} ms`;
 
-const browser = await launch();
-try {
-  // ---------------------------------------------------------------- 1M spans: pan and zoom
+const loadAvg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+
+/** The 1M-span chart on a fresh page with `script`: load, first frame, pan and zoom. */
+async function bigChart(browser, script) {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto(writePage('bench', { theme: 'dark' }));
+  await page.goto(writePage('bench', { theme: 'dark', script }));
   await page.waitForFunction(() => globalThis.awaitTimeline !== undefined);
   const load = await page.evaluate(
     ({ total, generateSrc }) => {
@@ -63,7 +77,6 @@ try {
     },
     { total: TOTAL, generateSrc: generate.toString() },
   );
-  console.log(`loaded ${load.spans.toLocaleString('en-US')} spans into ${load.rows} rows in ${ms(load.loadMs)}; first frame ${ms(load.firstFrameMs)}`);
 
   // Each scenario changes the view once per animation frame and draws in that frame, as the panel
   // does: `draw` is our work in the frame, `interval` the time between frames the browser achieved.
@@ -101,18 +114,25 @@ try {
     await scenario('zoom in and out around the pointer', 'app.fitAll();', 'app.zoomBy(i < 60 ? 1.08 : 1 / 1.08, 700);'),
     await scenario('scroll rows', 'app.fitAll();', 'app.panBy(0, 44);'),
   ];
-  console.log(`\n1,000,000-span chart, ${FRAMES} frames each, draw time per frame (goal ≤ 16 ms):`);
-  for (const r of results) {
+  await page.close();
+  return { ...load, results, loadAvg: loadAvg() };
+}
+
+function printBigChart(label, load) {
+  console.log(`${label}loaded ${load.spans.toLocaleString('en-US')} spans into ${load.rows} rows in ${ms(load.loadMs)}; first frame ${ms(load.firstFrameMs)} (load average ${load.loadAvg})`);
+  console.log(`  ${TOTAL.toLocaleString('en-US')}-span chart, ${FRAMES} frames each, draw time per frame (goal ≤ 16 ms):`);
+  for (const r of load.results) {
     console.log(`  ${r.name.padEnd(36)} draw p50 ${ms(pct(r.draw, 50)).padStart(8)}  p95 ${ms(pct(r.draw, 95)).padStart(8)}  max ${ms(Math.max(...r.draw)).padStart(9)} | frame interval p50 ${ms(pct(r.interval, 50)).padStart(8)}  p95 ${ms(pct(r.interval, 95)).padStart(8)} | rows ${r.stats.rows}, runs ${r.stats.runs}, merged ${r.stats.merged}`);
   }
-  const all = results.flatMap((r) => r.draw);
+  const all = load.results.flatMap((r) => r.draw);
   console.log(`  all pan/zoom frames: draw p50 ${ms(pct(all, 50))}, p95 ${ms(pct(all, 95))} -> ${pct(all, 95) <= 16 ? 'meets' : 'misses'} the 16 ms goal`);
-  await page.close();
+}
 
-  // ---------------------------------------------------------------- 100k spans streaming in
+/** 100k spans streamed into a fresh page with `script`, in batches as the host sends them. */
+async function streaming(browser, script) {
   const live = await browser.context.newPage();
   await live.setViewportSize({ width: 1280, height: 720 });
-  await live.goto(writePage('bench-stream', { theme: 'dark' }));
+  await live.goto(writePage('bench-stream', { theme: 'dark', script }));
   await live.waitForFunction(() => globalThis.awaitTimeline !== undefined);
   const stream = await live.evaluate(
     ({ total, generateSrc }) =>
@@ -176,15 +196,62 @@ try {
       }),
     { total: STREAM, generateSrc: generate.toString() },
   );
+  await live.close();
+  return { ...stream, loadAvg: loadAvg() };
+}
+
+function printStreaming(label, stream) {
   const worstFrame = Math.max(...stream.frames);
   const worstHandler = Math.max(...stream.handler);
-  console.log(`\nstreaming ${stream.spans.toLocaleString('en-US')} spans in ${stream.batches} batches of 1,000 every 16 ms (${ms(stream.wallMs)} total; ${stream.shown.toLocaleString('en-US')} spans shown):`);
+  console.log(`${label}streaming ${stream.spans.toLocaleString('en-US')} spans in ${stream.batches} batches of 1,000 every 16 ms (${ms(stream.wallMs)} total; ${stream.shown.toLocaleString('en-US')} spans shown; load average ${stream.loadAvg}):`);
   console.log(`  message handling per batch: p50 ${ms(pct(stream.handler, 50))}, p95 ${ms(pct(stream.handler, 95))}, max ${ms(worstHandler)}`);
   console.log(`  frame callbacks (${stream.frames.length}): p50 ${ms(pct(stream.frames, 50))}, p95 ${ms(pct(stream.frames, 95))}, max ${ms(worstFrame)}`);
   console.log(`  long tasks ≥ 50 ms reported by Chromium: ${stream.longTasks.length}${stream.longTasks.length ? ` (longest ${ms(Math.max(...stream.longTasks))})` : ''}`);
   const longest = Math.max(worstFrame, worstHandler, ...stream.longTasks);
   console.log(`  longest main-thread task: ${ms(longest)} (goal: < 50 ms; with stats: null the webview computes the header's totals itself, in their own task, which is the long one)`);
-  await live.close();
+}
+
+const median = (xs) => pct(xs, 50);
+const spread = (xs) => `${ms(median(xs))} (${ms(Math.min(...xs))}–${ms(Math.max(...xs))}, n ${xs.length})`;
+
+const browser = await launch();
+try {
+  const variants = against ? [['this', bundle], ['against', against]] : [['this', bundle]];
+  const big = Object.fromEntries(variants.map(([name]) => [name, []]));
+  const live = Object.fromEntries(variants.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    // A B, then B A: neither build always runs first.
+    const order = round % 2 ? [...variants].reverse() : variants;
+    for (const [name, script] of order) {
+      const r = await bigChart(browser, script);
+      big[name].push(r);
+      printBigChart(`\n[${name}, round ${round + 1}] `, r);
+    }
+    for (const [name, script] of order) {
+      const r = await streaming(browser, script);
+      live[name].push(r);
+      printStreaming(`\n[${name}, round ${round + 1}] `, r);
+    }
+  }
+  if (against || ROUNDS > 1) {
+    const p95 = (r) => pct(r.results.flatMap((x) => x.draw), 95);
+    const longest = (r) => Math.max(...r.frames, ...r.handler, ...r.longTasks);
+    const figures = [
+      ['1M load', big, (r) => r.loadMs],
+      ['1M first frame', big, (r) => r.firstFrameMs],
+      ['1M load + first frame', big, (r) => r.loadMs + r.firstFrameMs],
+      ['1M pan/zoom draw p95', big, p95],
+      ['100k streamed: handler p95', live, (r) => pct(r.handler, 95)],
+      ['100k streamed: frame p95', live, (r) => pct(r.frames, 95)],
+      ['100k streamed: longest task', live, longest],
+    ];
+    console.log(`\nsummary (${ROUNDS} rounds${against ? `, this build against ${path.relative(process.cwd(), against)}, alternating` : ''}):`);
+    for (const [name, runs, f] of figures) {
+      const line = variants.map(([v]) => `${v} ${spread(runs[v].map(f))}`).join('   ');
+      const ratios = against ? runs.this.map((r, i) => f(r) / f(runs.against[i])) : [];
+      console.log(`  ${name.padEnd(28)} ${line}${against ? `   this/against ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : ''}`);
+    }
+  }
 } finally {
   await browser.close();
 }

@@ -11,8 +11,11 @@ export const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 export const bundle = path.join(repo, 'dist/webview/main.js');
 export const css = path.join(repo, 'media/timeline.css');
 
-/** Writes a page for `theme` ('dark' | 'light' | 'high-contrast' | null: report fallbacks) and returns its URL. */
-export function writePage(name, { theme = null, timeline = null } = {}) {
+/**
+ * Writes a page for `theme` ('dark' | 'light' | 'high-contrast' | null: report fallbacks) and returns its URL.
+ * `script`: another build's webview bundle (an A/B against main's) instead of this one's.
+ */
+export function writePage(name, { theme = null, timeline = null, script = bundle } = {}) {
   const dir = path.join(repo, 'test-results/pages');
   fs.mkdirSync(dir, { recursive: true });
   const htmlStyle = theme ? ` style="${styleAttribute(theme).replace(/"/g, '&quot;')}"` : '';
@@ -20,7 +23,7 @@ export function writePage(name, { theme = null, timeline = null } = {}) {
   const data = timeline ? `<script type="application/json" id="timeline">${JSON.stringify(timeline).replace(/</g, '\\u003c')}</script>` : '';
   const html = `<!doctype html><html lang="en"${htmlStyle}><head><meta charset="utf-8"><title>${name}</title>
 <link rel="stylesheet" href="${pathToFileURL(css)}"></head><body${bodyClass}>${data}
-<script src="${pathToFileURL(bundle)}"></script></body></html>`;
+<script src="${pathToFileURL(script)}"></script></body></html>`;
   const file = path.join(dir, `${name}.html`);
   fs.writeFileSync(file, html);
   return pathToFileURL(file).href;
