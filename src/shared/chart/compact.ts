@@ -39,6 +39,11 @@ export interface Compaction {
   members: Map<number, Span[]>;
   /** Original span id -> the id of the display span that shows it. */
   shownAs: ShownAs;
+  /**
+   * The spans to draw in the order of the spans given (each where its outermost span was): for a
+   * run given in start order, nearly in start order, which a layout sorts in one pass.
+   */
+  inInputOrder(): Span[];
 }
 
 /** A chain that merged: its outermost span's slot stands for it. */
@@ -289,6 +294,8 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
   const members = new Map<number, Span[]>();
   /** Slot -> the slot of the drawn span that shows it (-1: none). */
   const shownSlot = new Int32Array(n).fill(-1);
+  /** Drawn slot -> its index in `out`. */
+  const outAt = new Int32Array(n);
   // Pre-order, parents before children, without recursion (trees as deep as the program's recursion).
   const sortedRoots = roots.slice().sort((a, b) => spans[a].startMs - spans[b].startMs || spans[a].id - spans[b].id);
   const stack: number[] = [];
@@ -302,6 +309,7 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
       const parentId = stackParent.pop()!;
       const s = spans[i];
       const m = t.rec(i);
+      outAt[i] = out.length;
       out.push(!m && s.parentId === parentId ? s : {
         id: s.id, parentId, kind: t.kindOf(i), label: t.labelOf(i), line: s.line, column: s.column,
         startMs: t.startOf(i), endMs: t.endOf(i), outcome: m ? outcomeOf(m.members) : s.outcome,
@@ -328,7 +336,12 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
       return shown < 0 ? undefined : spans[shown].id;
     },
   };
-  return { spans: out, members, shownAs };
+  const inInputOrder = (): Span[] => {
+    const drawn: Span[] = [];
+    for (let i = 0; i < n; i++) if (shownSlot[i] === i) drawn.push(out[outAt[i]]);
+    return drawn;
+  };
+  return { spans: out, members, shownAs, inInputOrder };
 }
 
 /** Maps a set of original span ids (critical path, could-overlap) to the display spans that show them. */

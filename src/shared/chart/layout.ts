@@ -7,6 +7,7 @@ import type { Span, SpanKind } from '../timeline';
 import { rowAggregate, type AggregateGroup, type RowAggregate } from './aggregates';
 import { endOf, firstEndingAfter } from './lod';
 import { IdSlots } from '../idIndex';
+import { byStart } from './startOrder';
 
 export interface Row {
   /** Stable across reloads of the same run: parent key / site (+ lane). Used for collapse state. */
@@ -142,6 +143,11 @@ export class TimelineLayout {
   /** Every span, in the order they were added. */
   spans(): IterableIterator<Span> {
     return this.slotSpan.values();
+  }
+
+  /** Every span, in the order they were added, without a copy: read it, do not keep it. */
+  spanList(): readonly Span[] {
+    return this.slotSpan;
   }
 
   /**
@@ -448,7 +454,7 @@ export function rowTotalMs(row: Row, nowMs: number): number {
 /** Builds a layout from a complete list of spans (a finished run): parents first, by start. */
 export function layoutSpans(spans: readonly Span[]): TimelineLayout {
   const layout = new TimelineLayout();
-  const sorted = spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id);
+  const sorted = byStart(spans).map((s) => ({ ...s }));
   layout.apply(sorted);
   layout.adoptOrphans();
   return layout;

@@ -9,6 +9,7 @@ import { groupAggregates } from '../../shared/chart/aggregates';
 import { compactSpans, type ShownAs } from '../../shared/chart/compact';
 import { delayBands, type DelayBand } from '../../shared/chart/delays';
 import { TimelineLayout } from '../../shared/chart/layout';
+import { byStart } from '../../shared/chart/startOrder';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
 
@@ -146,7 +147,7 @@ export class TimelineModel {
   /** Loads a finished (or stored) run in one go. */
   load(t: Timeline): void {
     this.reset({ file: t.file, language: t.language, status: t.status, time: t.time });
-    this.addSpans(t.spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
+    this.addSpans(byStart(t.spans).map((s) => ({ ...s })));
     this.addMarks(t.marks);
     this.droppedSpans = t.droppedSpans;
     if (t.aggregates?.length) this.setAggregates(t.aggregates);
@@ -195,10 +196,14 @@ export class TimelineModel {
     const c = this.compacted;
     if (c && (c.key === key || (this.running && nowLocal() - c.at < Math.max(100, c.cost * 20)))) return c;
     const at = nowLocal();
-    const { spans, members, shownAs } = compactSpans([...this.layout.spans()], this.nowMs());
+    const { members, shownAs, inInputOrder } = compactSpans(this.layout.spanList(), this.nowMs());
     const layout = new TimelineLayout();
-    // Copies: the layout may update its spans in place, and these are rebuilt anyway.
-    layout.apply(spans.map((s) => ({ ...s })).sort((a, b) => a.startMs - b.startMs || a.id - b.id));
+    // In the order the model's layout got them (by start for a loaded run): nearly in start order,
+    // which byStart merges in one pass. While running, copies: the model's layout updates its spans in place (a
+    // pending span ends), and the drawn rows keep what they were built from until their rebuild.
+    // A finished run's spans no longer change, and the drawn rows share them.
+    const drawn = inInputOrder();
+    layout.apply(byStart(this.running ? drawn.map((s) => ({ ...s })) : drawn));
     if (!this.running) layout.adoptOrphans();
     this.compacted = { layout, members, shownAs, key, at, cost: 0 };
     this.placeAggregates(this.compacted, true);
