@@ -23,6 +23,8 @@ const builds = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', target: 'node20', format: 'cjs',
     banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['src/cliMain.ts'], outfile: 'dist/cliMain.js', platform: 'node', target: 'node20', format: 'cjs' },
+  // The thread a big module is instrumented in (the engine's, for the CLI and the extension).
+  { ...common, entryPoints: ['src/engine/instrumentWorker.ts'], outfile: 'dist/instrumentWorker.js', platform: 'node', target: 'node20', format: 'cjs' },
   // Runs inside the user's child process: the bootstrap (main thread), the module loader hooks
   // (loader thread) and the watchdog (worker thread).
   { ...common, entryPoints: ['src/runtime/bootstrap.ts'], outfile: 'dist/runtime/bootstrap.js', platform: 'node', target: 'node20', format: 'cjs' },

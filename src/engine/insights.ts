@@ -10,10 +10,14 @@ export const MIN_SAVING_MS = 5;
 /** Clock slack when deciding that one await began after another ended. */
 const SLACK_MS = 1;
 
-/** The insights for a finished run of `source`: what ran back to back, by how much it could shrink. */
-export function computeInsights(source: string, timeline: Timeline): Insight[] {
+/**
+ * The insights for a finished run of `source`: what ran back to back, by how much it could shrink.
+ * `candidates`: findOverlapCandidates(source, timeline.file) when it was found already (a big
+ * module's, in the thread that instrumented it).
+ */
+export function computeInsights(source: string, timeline: Timeline, candidates?: OverlapCandidate[]): Insight[] {
   if (timeline.language === 'python') return [];
-  const candidates = findOverlapCandidates(source, timeline.file);
+  candidates ??= findOverlapCandidates(source, timeline.file);
   if (!candidates.length) return [];
   const bySite = new Map<string, Span[]>();
   for (const s of timeline.spans) {
@@ -132,16 +136,18 @@ export function insightMessage(kind: Insight['kind'], count: number, m: Pick<Mea
 /**
  * Adds the critical path and, for JS/TS with its source, the insights to a finished timeline.
  * Analysis must never cost the user their run: a failure here leaves the fields out.
+ * `candidates`: the source's overlap candidates when they were found already (null: finding them
+ * failed there, the insights are left out), else they are found here.
  */
-export function attachInsights(timeline: Timeline, source: string | undefined): void {
+export function attachInsights(timeline: Timeline, source: string | undefined, candidates?: OverlapCandidate[] | null): void {
   try {
     timeline.criticalPath = criticalPath(timeline);
   } catch {
     // leave it out
   }
-  if (source === undefined || timeline.language === 'python') return;
+  if (source === undefined || timeline.language === 'python' || candidates === null) return;
   try {
-    timeline.insights = computeInsights(source, timeline);
+    timeline.insights = computeInsights(source, timeline, candidates);
   } catch {
     // leave it out
   }

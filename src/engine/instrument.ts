@@ -14,6 +14,7 @@ import type { ModuleFormat } from '../runtime/moduleFormat';
 import { declaredFormat } from '../runtime/moduleFormat';
 import { runtimeDir } from './runtimeDir';
 import { requireWithCodeCache } from './codeCache';
+import type { OverlapCandidate } from './overlap';
 
 let loaded: typeof TransformModule | undefined;
 let saveCodeCache: (() => void) | undefined;
@@ -90,36 +91,36 @@ export function transformCached(source: string, file: string, format: ModuleForm
  */
 export const WORKER_SOURCE_CHARS = 512 * 1024;
 
-/** What a transform in a worker thread gives: its result, or where the code does not compile. */
-export type WorkerTransform = { result: TransformResult } | { compileError: { message: string; line: number; column: number } };
-
-/** The worker's code (CommonJS, run with `eval`): requires the transform, instruments, posts. */
-const WORKER_CODE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { transformPath, tsx, source, file, format } = workerData;
-if (tsx) require(tsx);
-const t = require(transformPath);
-try {
-  parentPort.postMessage({ result: t.transformSnippet(source, { file, format }) });
-} catch (err) {
-  if (!(err instanceof t.CompileError)) throw err;
-  parentPort.postMessage({ compileError: { message: err.message, line: err.line, column: err.column } });
-}`;
-
 /**
- * `transformSnippet` in a worker thread of its own, ended once it has answered: for sources of
- * WORKER_SOURCE_CHARS or more (see there). Not cached (see transformCacheLimits). A fault of the worker
- * (not a CompileError) rejects with it.
+ * What a transform in a worker thread gives: what the run needs of its result (its code, format
+ * and local imports) and the overlap candidates the insights need (null: the analysis failed), or
+ * where the code does not compile.
  */
-export function transformInWorker(source: string, file: string, format: ModuleFormat | undefined): Promise<WorkerTransform> {
-  // From the sources (tests, via tsx), the sources', through tsx's require hook.
+export type WorkerTransform =
+  | { result: Pick<TransformResult, 'code' | 'format' | 'localImports'>; candidates: OverlapCandidate[] | null }
+  | { compileError: { message: string; line: number; column: number } };
+
+/** What one task of instrumentWorker answers. */
+export type WorkerAnswer =
+  | { result: Pick<TransformResult, 'code' | 'format' | 'localImports'> }
+  | { compileError: { message: string; line: number; column: number } }
+  | { candidates: OverlapCandidate[] | null };
+
+/** Loads the worker's entry (instrumentWorker): built, its bundle; from the sources, through tsx's require hook. */
+const WORKER_CODE = `
+const { tsx, entry } = require('node:worker_threads').workerData;
+if (tsx) require(tsx);
+require(entry);`;
+
+/** One task of instrumentWorker in a thread of its own, ended once it has answered. */
+function inWorker(task: 'transform' | 'overlap', source: string, file: string, format: ModuleFormat | undefined): Promise<WorkerAnswer> {
   const fromSources = __filename.endsWith('.ts');
-  const transformPath = fromSources ? path.join(__dirname, '..', 'runtime', 'transform.ts') : path.join(runtimeDir(), 'transform.js');
+  const entry = path.join(__dirname, fromSources ? 'instrumentWorker.ts' : 'instrumentWorker.js');
   const tsx = fromSources ? require.resolve('tsx/cjs') : undefined;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_CODE, { eval: true, workerData: { transformPath, tsx, source, file, format }, stdout: true, stderr: true });
+    const worker = new Worker(WORKER_CODE, { eval: true, workerData: { tsx, entry, task, source, file, format }, stdout: true, stderr: true });
     let answered = false;
-    worker.once('message', (m: WorkerTransform) => {
+    worker.once('message', (m: WorkerAnswer) => {
       answered = true;
       resolve(m);
       void worker.terminate();
@@ -132,6 +133,21 @@ export function transformInWorker(source: string, file: string, format: ModuleFo
       if (!answered) reject(new Error(`the instrumenting thread ended (code ${code}) without a result`));
     });
   });
+}
+
+/**
+ * `transformSnippet` in a worker thread of its own, for sources of WORKER_SOURCE_CHARS or more
+ * (see there); then, in another (a second parse in the first would pile on the first's garbage),
+ * the overlap candidates the insights need, which the engine would otherwise find by parsing the
+ * module again at the end of the run, on top of the run's timeline. Not cached (see
+ * transformCacheLimits). A fault of a worker (not a CompileError) rejects with it.
+ */
+export async function transformInWorker(source: string, file: string, format: ModuleFormat | undefined): Promise<WorkerTransform> {
+  const transformed = await inWorker('transform', source, file, format);
+  if ('compileError' in transformed) return transformed;
+  if (!('result' in transformed)) throw new Error('the instrumenting thread answered without a result');
+  const overlap = await inWorker('overlap', source, file, format);
+  return { result: transformed.result, candidates: 'candidates' in overlap ? overlap.candidates : null };
 }
 
 /** At most this many modules, and this much source, are prepared for one run. */
@@ -161,7 +177,7 @@ function isFile(f: string): boolean {
  * would instrument them: for `require` (CommonJS) and for `import` (the format the file declares).
  * A module that does not compile is left out: the child reports its error as node would.
  */
-export function prepareLocalModules(entry: string, entryResult: TransformResult): PreparedModule[] {
+export function prepareLocalModules(entry: string, entryResult: Pick<TransformResult, 'localImports'>): PreparedModule[] {
   const out: PreparedModule[] = [];
   const seen = new Set<string>([entry]);
   let chars = 0;

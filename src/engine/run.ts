@@ -19,6 +19,7 @@ import { checkExpectations } from './expectations';
 import { FrameDecoder, MalformedStreamError, type Frame } from './frameDecoder';
 import { TimelineBuilder, type TimelineDelta } from './timelineBuilder';
 import { attachInsights } from './insights';
+import type { OverlapCandidate } from './overlap';
 import { isAlive, procAvailable, ProcessTree, signalAll } from '../runtime/processTree';
 import { attachStillWaiting } from './stillWaiting';
 import { hintLoader, killGroup, launchSpec, likelyImports, spawnRuntime, type StdioTarget, type WarmChild } from './spawnRuntime';
@@ -127,6 +128,8 @@ interface Prepared {
   format?: 'esm' | 'cjs';
   modules?: PreparedModule[];
   compileError?: RunError;
+  /** The overlap candidates, found where the module was instrumented (see transformInWorker). */
+  candidates?: OverlapCandidate[] | null;
 }
 
 export class Run extends EventEmitter<RunEvents> {
@@ -160,6 +163,8 @@ export class Run extends EventEmitter<RunEvents> {
   private tampered: string | undefined;
   /** The text that runs, read once at the start: insights (JS/TS) and `@expect` comments at the end. */
   private sourceText: string | undefined;
+  /** What the insights need of the code, when the thread that instrumented it found it (undefined: found at the end). */
+  private overlapCandidates: OverlapCandidate[] | null | undefined;
   /** The run's clock, known once the source is read. */
   time: TimeMode = 'real';
   /**
@@ -283,6 +288,7 @@ export class Run extends EventEmitter<RunEvents> {
     if (this.stopping || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const options = this.options;
     const control = this.control;
+    this.overlapCandidates = prepared.candidates;
     if (prepared.compileError) {
       // Nothing to run: the child goes, the timeline says where the code does not compile.
       this.builder.compileError = prepared.compileError;
@@ -338,7 +344,7 @@ export class Run extends EventEmitter<RunEvents> {
     this.sourceText = source;
     if (source.length >= WORKER_SOURCE_CHARS) {
       return transformInWorker(source, this.file, declaredFormat(this.file)).then((w) => 'compileError' in w ? { compileError: w.compileError }
-        : { code: w.result.code, format: w.result.format, modules: prepareLocalModules(this.file, w.result) });
+        : { code: w.result.code, format: w.result.format, modules: prepareLocalModules(this.file, w.result), candidates: w.candidates });
     }
     try {
       const out = transformCached(source, this.file, declaredFormat(this.file));
@@ -576,7 +582,7 @@ export class Run extends EventEmitter<RunEvents> {
       timeline.incomplete = INCOMPLETE_CLOSED;
     }
     if (this.startedAtEpochMs) timeline.startEpochMs = this.startedAtEpochMs;
-    attachInsights(timeline, this.sourceText);
+    attachInsights(timeline, this.sourceText, this.overlapCandidates);
     // What was still waiting is known only from a whole stream: past the point where the channel
     // stopped being believed, an await that settled looks pending.
     if (!timeline.incomplete) attachStillWaiting(timeline, b.pendingReport, this.sourceText);

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { prepareLocalModules, transformCached, transformCacheLimits, transformCacheSize, transformInWorker, transformModule } from '../../src/engine/instrument';
+import { prepareLocalModules, transformCached, transformCacheLimits, transformCacheSize, transformInWorker, transformModule, WORKER_SOURCE_CHARS } from '../../src/engine/instrument';
+import { findOverlapCandidates } from '../../src/engine/overlap';
 import { declaredFormat } from '../../src/runtime/moduleFormat';
 import { startRun } from '../../src/engine/run';
 import { Worker } from 'node:worker_threads';
@@ -141,14 +142,37 @@ describe('engine: the memory the transform keeps', () => {
     assert.equal(sites, 20_002); // its awaits, the function f and `await f()`
   });
 
-  it('a module instrumented in a worker thread (big ones are) reads as it would here, and one that does not compile says where', async () => {
-    const source = awaits(500, 'in a worker');
+  it('a module instrumented in a worker thread (big ones are) reads as it would here, with its overlap candidates, and one that does not compile says where', async () => {
+    const source = `const cook = async (d) => d;\nconst soup = await cook('soup');\nconst pasta = await cook('pasta');\n${awaits(500, 'in a worker')}`;
     const w = await transformInWorker(source, '/tmp/awt-worker.mjs', 'esm');
     assert.ok('result' in w);
     const here = transformModule().transformSnippet(source, { file: '/tmp/awt-worker.mjs', format: 'esm' });
     assert.equal(w.result.code, here.code);
-    assert.deepEqual(w.result.sites, here.sites);
+    assert.equal(w.result.format, here.format);
+    assert.deepEqual(w.result.localImports, here.localImports);
+    // What the insights need of the code, found in the worker as the engine would find it.
+    assert.deepEqual(w.candidates, findOverlapCandidates(source, '/tmp/awt-worker.mjs'));
+    assert.equal(w.candidates?.length, 1);
     const bad = await transformInWorker(`${source}const x = 1 +;\n`, '/tmp/awt-worker.mjs', 'esm');
-    assert.deepEqual(bad, { compileError: { message: 'SyntaxError: Unexpected token', line: 502, column: 14 } });
+    assert.deepEqual(bad, { compileError: { message: 'SyntaxError: Unexpected token', line: 505, column: 14 } });
+  });
+
+  it('a big module (instrumented in a worker) still gets its insights', async function () {
+    this.timeout(60_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-bigins-'));
+    try {
+      const file = path.join(dir, 'big.mjs');
+      // Past WORKER_SOURCE_CHARS with a comment, so that instrumenting it stays quick.
+      fs.writeFileSync(file, `// ${'x'.repeat(WORKER_SOURCE_CHARS)}\nconst cook = (d, ms) => new Promise((r) => setTimeout(() => r(d), ms));\n` +
+        "async function main() {\n  const soup = await cook('soup', 40);\n  const pasta = await cook('pasta', 40);\n  return [soup, pasta];\n}\nawait main();\n");
+      const t = await startRun({ file }).done;
+      assert.equal(t.status, 'completed');
+      const pair = (t.insights ?? []).find((i) => i.kind === 'sequential-awaits');
+      assert.ok(pair, JSON.stringify(t.insights));
+      assert.deepEqual([pair.line, pair.endLine, pair.spanIds.length], [4, 5, 2]);
+      assert.equal(pair.fix?.newText, "const [soup, pasta] = await Promise.all([cook('soup', 40), cook('pasta', 40)]);");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
