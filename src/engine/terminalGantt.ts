@@ -2,7 +2,7 @@
 // a shared time axis, durations, colour on a TTY and plain text without.
 import { compactSpans, shownIds } from '../shared/chart/compact';
 import type { Span, SpanAggregate, Timeline } from '../shared/timeline';
-import { aggregateRows, type AggregateRow } from '../shared/aggregates';
+import { AggregateGroups } from '../shared/aggregates';
 import { inNotAwaitedLane } from '../shared/chart/layout';
 import { visibleLine, visibleText } from '../shared/safeText';
 import { delayBands, delayedMs } from '../shared/chart/delays';
@@ -44,8 +44,12 @@ type TreeRow = { span: Span; depth: number; header?: undefined } | { header: str
  * awaited (see `inNotAwaitedLane`) come last, under a "Not awaited" header, apart from the awaited tree.
  */
 export function treeOrder(spans: Span[]): TreeRow[] {
+  return [...treeWalk(spans, new Set(spans.map((s) => s.id)))];
+}
+
+/** treeOrder's rows one by one (`ids`: the spans' ids): a chart that draws the first few of many keeps no row per span. */
+function* treeWalk(spans: Span[], ids: ReadonlySet<number>): Generator<TreeRow> {
   const children = new Map<number | null, Span[]>();
-  const ids = new Set(spans.map((s) => s.id));
   const lane: Span[] = [];
   for (const s of spans) {
     if (inNotAwaitedLane(s)) {
@@ -64,65 +68,66 @@ export function treeOrder(spans: Span[]): TreeRow[] {
     for (let i = 1; i < list.length && sorted; i++) sorted = before(list[i - 1], list[i]) <= 0;
     if (!sorted) list.sort(before);
   }
-  const out: TreeRow[] = [];
   // Depth first without recursion: a tree is as deep as the program's recursion.
-  const walk = (list: readonly Span[], depth: number) => {
+  function* walk(list: readonly Span[], depth: number): Generator<TreeRow> {
     const stack: Array<{ span: Span; depth: number }> = [];
     for (let i = list.length - 1; i >= 0; i--) stack.push({ span: list[i], depth });
     while (stack.length) {
       const row = stack.pop()!;
-      out.push(row);
+      yield row;
       const kids = children.get(row.span.id) ?? [];
       for (let i = kids.length - 1; i >= 0; i--) stack.push({ span: kids[i], depth: row.depth + 1 });
     }
-  };
-  walk(children.get(null) ?? [], 0);
-  if (lane.length) {
-    out.push({ header: 'Not awaited', depth: 0 });
-    walk(lane, 1);
   }
-  return out;
+  yield* walk(children.get(null) ?? [], 0);
+  if (lane.length) {
+    yield { header: 'Not awaited', depth: 0 };
+    yield* walk(lane, 1);
+  }
 }
 
-type ChartRow = TreeRow | { agg: AggregateRow; depth: number; span?: undefined; header?: undefined };
+/** An aggregate row: the k-th of `AggregateGroups`, made into its AggregateRow when drawn. */
+type ChartRow = TreeRow | { agg: number; depth: number; span?: undefined; header?: undefined };
 
 /** Spans and aggregate rows in tree order: a parent's aggregate rows follow its listed children. */
-function treeRows(spans: Span[], aggregates: readonly SpanAggregate[]): ChartRow[] {
-  const rows = treeOrder(spans);
-  if (!aggregates.length) return rows;
+function* treeRows(spans: Span[], groups: AggregateGroups): Generator<ChartRow> {
   const ids = new Set(spans.map((s) => s.id));
-  const byParent = new Map<number | null, AggregateRow[]>();
-  for (const r of aggregateRows(aggregates)) {
-    const key = r.parentId !== null && ids.has(r.parentId) ? r.parentId : null;
+  const rows = treeWalk(spans, ids);
+  if (!groups.size) {
+    yield* rows;
+    return;
+  }
+  const byParent = new Map<number | null, number[]>();
+  for (let k = 0; k < groups.size; k++) {
+    const p = groups.parentId(k);
+    const key = p !== null && ids.has(p) ? p : null;
     let list = byParent.get(key);
     if (!list) byParent.set(key, (list = []));
-    list.push(r);
+    list.push(k);
   }
-  const out: ChartRow[] = [];
   // A span's subtree ends at the next row that is not deeper: its aggregate rows go there.
   const open: Array<{ id: number; depth: number }> = [];
-  const close = (depth: number) => {
+  function* close(depth: number): Generator<ChartRow> {
     while (open.length && open[open.length - 1].depth >= depth) {
       const o = open.pop()!;
-      for (const agg of byParent.get(o.id) ?? []) out.push({ agg, depth: o.depth + 1 });
+      for (const agg of byParent.get(o.id) ?? []) yield { agg, depth: o.depth + 1 };
     }
-  };
+  }
   let topDone = false;
   for (const r of rows) {
-    close(r.depth);
+    yield* close(r.depth);
     if (r.header !== undefined) {
       // The awaited tree ends here: its top-level aggregate rows come before the lane.
-      for (const agg of byParent.get(null) ?? []) out.push({ agg, depth: 0 });
+      for (const agg of byParent.get(null) ?? []) yield { agg, depth: 0 };
       topDone = true;
-      out.push(r);
+      yield r;
       continue;
     }
-    out.push(r);
+    yield r;
     open.push({ id: r.span.id, depth: r.depth });
   }
-  close(0);
-  if (!topDone) for (const agg of byParent.get(null) ?? []) out.push({ agg, depth: 0 });
-  return out;
+  yield* close(0);
+  if (!topDone) for (const agg of byParent.get(null) ?? []) yield { agg, depth: 0 };
 }
 
 export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
@@ -161,16 +166,19 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
 
   const compaction = options.all ? null : compactSpans(t.spans, total);
   // Aggregates ran under a listed span: under the compacted row that shows it.
-  const aggregates = (t.aggregates ?? []).map((a) => (compaction && a.parentId !== null ? { ...a, parentId: compaction.shownAs.get(a.parentId) ?? a.parentId } : a));
-  const rows = treeRows(compaction ? compaction.spans : t.spans, aggregates);
+  const groups = new AggregateGroups(t.aggregates ?? [], (a) => (compaction && a.parentId !== null ? compaction.shownAs.get(a.parentId) ?? a.parentId : a.parentId));
+  // Drawn: the first maxRows rows; the others only counted.
+  const rows = treeRows(compaction ? compaction.spans : t.spans, groups);
   // The critical path gets a ▶ between label and bar: these spans set the wall time.
   const critical = compaction ? shownIds(t.criticalPath ?? [], compaction) : new Set(t.criticalPath ?? []);
   // What became of each call nobody awaited: said under its bar in the lane.
   const floatingSays = new Map<number, string>();
   for (const f of t.floating ?? []) if (f.spanId !== undefined) floatingSays.set(compaction?.shownAs.get(f.spanId) ?? f.spanId, f.message);
-  for (const row of rows.slice(0, maxRows)) {
+  let rowCount = 0;
+  for (const row of rows) {
+    if (++rowCount > maxRows) continue;
     const { span: s, depth } = row;
-    const agg = 'agg' in row ? row.agg : undefined;
+    const agg = 'agg' in row ? groups.row(row.agg) : undefined;
     const indent = '  '.repeat(Math.min(depth, 8));
     if (row.header !== undefined) {
       lines.push(paint('1', `${row.header} `) + paint(COLORS.dim, '─'.repeat(Math.max(0, labelWidth + barWidth + durWidth + 1 - row.header.length))));
@@ -206,7 +214,7 @@ export function renderGantt(t: Timeline, options: GanttOptions = {}): string {
     const says = s.floating ? floatingSays.get(s.id) : undefined;
     if (says) lines.push(paint(s.outcome === 'rejected' ? COLORS.rejected : '33', `${indent}  ↳ ${visibleLine(says)}`));
   }
-  if (rows.length > maxRows) lines.push(paint(COLORS.dim, `… ${rows.length - maxRows} more spans (see --json)`));
+  if (rowCount > maxRows) lines.push(paint(COLORS.dim, `… ${rowCount - maxRows} more spans (see --json)`));
   if (compaction && compaction.spans.length < t.spans.length) {
     lines.push(paint(COLORS.dim, `${t.spans.length - compaction.spans.length} spans folded into the rows that call them (--all shows every span)`));
   }

@@ -8,6 +8,7 @@ import { toChromeTrace } from '../../src/engine/exportTrace';
 import type { Span, Timeline } from '../../src/shared/timeline';
 import { computeStats, unionLength } from '../../src/engine/timelineBuilder';
 import { Aggregates } from '../../src/runtime/recorder';
+import { AggregateGroups, aggregateRows } from '../../src/shared/aggregates';
 
 describe('aggregate store', () => {
   it('merges a pair\'s stretches that follow each other, keeps apart an idle gap and other pairs', () => {
@@ -51,6 +52,22 @@ describe('aggregates drawn', () => {
       { kind: 'await', label: 'tick()', line: 2, column: 3, parentId: 1, count: 10, startMs: 70, endMs: 100 },
     ],
   };
+
+  it('grouped without a row object per row (the terminal chart\'s way), they make the rows aggregateRows makes, in its order', () => {
+    let seed = 7;
+    const r = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let round = 0; round < 50; round++) {
+      const list = Array.from({ length: 1 + Math.floor(r() * 80) }, () => {
+        const start = Math.floor(r() * 20);
+        return {
+          kind: (['await', 'call', 'timer'] as const)[Math.floor(r() * 3)], label: `f${Math.floor(r() * 3)}|x`, line: Math.floor(r() * 3), column: 1 + Math.floor(r() * 2),
+          parentId: r() < 0.3 ? null : Math.floor(r() * 4), count: 1 + Math.floor(r() * 5), startMs: start, endMs: start + r() * 5,
+        };
+      });
+      const groups = new AggregateGroups(list);
+      assert.deepEqual(Array.from({ length: groups.size }, (_, k) => groups.row(k)), aggregateRows(list));
+    }
+  });
 
   it('the terminal chart gives a parent\'s aggregates one row under it, a segment per stretch, and says what ▒ is', () => {
     const out = renderGantt(t, { width: 100 });

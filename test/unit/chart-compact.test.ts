@@ -7,7 +7,9 @@ import { compactSpans, shownIds } from '../../src/shared/chart/compact';
 import { layoutSpans, type Row } from '../../src/shared/chart/layout';
 import { renderGantt } from '../../src/engine/terminalGantt';
 import { renderSvg } from '../../src/engine/exportSvg';
-import { cli, runFixture } from './helpers';
+import { cli, REPO, runFixture } from './helpers';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 const PYTHON = process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
 
@@ -199,5 +201,52 @@ describe('chart compaction rules', () => {
   it('a child whose parent has not arrived yet keeps its parent id (a live layout waits for it)', () => {
     const orphan = span({ kind: 'await', label: 'x()', parentId: 99, startMs: 0 });
     assert.equal(compactSpans([orphan], 10).spans[0].parentId, 99);
+  });
+});
+
+describe('the terminal chart of a big run', () => {
+  it('draws 100,000 listed spans and 50,000 aggregate rows within 68 MB of heap (the timeline itself included)', async function () {
+    this.timeout(60_000);
+    // A run like 1 M awaits over 100 k sites, halved: two calls of f(), each with its awaits
+    // listed, then aggregates at the top level. The chart draws 200 rows and counts the others;
+    // a row object, node and Map entry per span and a string key per aggregate needed 85 MB.
+    const worker = new Worker(`
+      require(${JSON.stringify(require.resolve('tsx/cjs'))});
+      const { parentPort } = require('node:worker_threads');
+      const { renderGantt } = require(${JSON.stringify(path.join(REPO, 'src', 'engine', 'terminalGantt.ts'))});
+      const sites = 50000;
+      const spans = [];
+      let id = 1;
+      let t = 0;
+      for (let k = 0; k < 2; k++) {
+        const top = { id: id++, parentId: null, kind: 'await', label: 'f()', line: sites + 3, column: 30, startMs: t, endMs: null, outcome: 'fulfilled' };
+        const call = { id: id++, parentId: top.id, kind: 'call', label: 'f', line: 1, column: 1, startMs: t + 0.001, endMs: null, outcome: 'fulfilled' };
+        spans.push(top, call);
+        for (let i = 0; i < sites; i++) {
+          t += 0.004;
+          spans.push({ id: id++, parentId: call.id, kind: 'await', label: String(i), line: i + 2, column: 3, startMs: t, endMs: t + 0.002, outcome: 'fulfilled' });
+        }
+        call.endMs = t + 0.003;
+        top.endMs = t + 0.004;
+      }
+      const aggregates = [];
+      for (let i = 0; i < sites; i++) {
+        t += 0.004;
+        aggregates.push({ kind: 'await', label: String(i), line: i + 2, column: 3, parentId: null, count: 8, startMs: t, endMs: t + 3 });
+      }
+      const timeline = { version: 1, file: '/big.mjs', language: 'javascript', status: 'completed', exitCode: 0, wallMs: t + 5, error: null,
+        spans, marks: [], droppedSpans: sites * 8, stats: { wallMs: t + 5, awaitedMs: t, blockedMs: 0, maxConcurrency: 1 }, aggregates };
+      parentPort.postMessage(renderGantt(timeline, { width: 100 }));`, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 68 } });
+    const chart = await new Promise<string>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    const lines = chart.split('\n');
+    // The two calls' rows (each await folded with its call), then the first awaits under the first.
+    assert.match(lines[1], /^await f\(\)\s/);
+    assert.match(lines[2], /^ {2}await 0\s/);
+    assert.ok(lines.includes(`… ${100_002 + 50_000 - 200} more spans (see --json)`), lines.slice(-6).join('\n'));
+    assert.ok(lines.some((l) => l.includes('▒ ×N: 400,000 spans past the run\'s span budget')));
   });
 });
