@@ -10,6 +10,7 @@ import { findOverlapCandidates } from './overlap';
 
 const { task, source, file, format } = workerData as { task: 'transform' | 'overlap'; source: string; file: string; format: ModuleFormat | undefined };
 let answer: WorkerAnswer;
+const transfer: ArrayBuffer[] = [];
 if (task === 'overlap') {
   // As attachInsights does it on the engine's thread: an analysis that fails leaves insights out.
   try {
@@ -21,11 +22,14 @@ if (task === 'overlap') {
   const t = transformModule();
   try {
     const r = t.transformSnippet(source, { file, format });
-    // What the run needs of the result: its sites go to the child inside the code.
-    answer = { result: { code: r.code, format: r.format, localImports: r.localImports } };
+    // What the run needs of the result (its sites go to the child inside the code), the code as
+    // the bytes the child is sent, handed over without a copy.
+    const code = new TextEncoder().encode(r.code);
+    transfer.push(code.buffer as ArrayBuffer);
+    answer = { result: { code, format: r.format, localImports: r.localImports } };
   } catch (err) {
     if (!(err instanceof t.CompileError)) throw err;
     answer = { compileError: { message: err.message, line: err.line, column: err.column } };
   }
 }
-parentPort!.postMessage(answer);
+parentPort!.postMessage(answer, transfer);

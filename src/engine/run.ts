@@ -35,14 +35,14 @@ export const DEFAULT_BLOCK_THRESHOLD_MS = 50;
  * escaped copy, the line joined to its newline, node's copy of a string it could not write at
  * once) and the child the same again to join and parse it.
  */
-function writeRunRequest(out: Writable, request: RunRequest): void {
-  if (request.code === undefined) {
+function writeRunRequest(out: Writable, request: RunRequest, code: string | Uint8Array | undefined): void {
+  if (code === undefined) {
     out.write(JSON.stringify(request) + '\n');
     return;
   }
-  const { code, ...head } = request;
-  const body = Buffer.from(code, 'utf8');
-  out.write(JSON.stringify({ ...head, codeBytes: body.length } satisfies RunRequest) + '\n');
+  // A big module's code comes from its thread as UTF-8 bytes already (see transformInWorker).
+  const body = typeof code === 'string' ? Buffer.from(code, 'utf8') : Buffer.from(code.buffer, code.byteOffset, code.byteLength);
+  out.write(JSON.stringify({ ...request, codeBytes: body.length } satisfies RunRequest) + '\n');
   out.write(body);
 }
 
@@ -124,7 +124,8 @@ export const SUPPORTED_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs
 
 /** The entry instrumented for its run request, or why it cannot run. */
 interface Prepared {
-  code?: string;
+  /** The entry instrumented: text, or (from a worker thread) its UTF-8 bytes. */
+  code?: string | Uint8Array;
   format?: 'esm' | 'cjs';
   modules?: PreparedModule[];
   compileError?: RunError;
@@ -299,7 +300,6 @@ export class Run extends EventEmitter<RunEvents> {
       type: 'run',
       file: this.file,
       source: options.source,
-      code: prepared.code,
       format: prepared.format,
       args: options.args ?? [],
       cwd: options.cwd ?? path.dirname(this.file),
@@ -312,7 +312,7 @@ export class Run extends EventEmitter<RunEvents> {
       ...(this.time === 'warp' && options.timeoutMs && options.timeoutMs > 0 ? { deadlineMs: options.timeoutMs } : {}),
       ...(prepared.modules?.length ? { modules: prepared.modules } : {}),
     };
-    if (control) writeRunRequest(control, request);
+    if (control) writeRunRequest(control, request, prepared.code);
     this.startedAt = performance.now();
     this.startedAtEpochMs = Date.now();
     if (options.timeoutMs && options.timeoutMs > 0) {
