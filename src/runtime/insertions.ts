@@ -98,8 +98,9 @@ export class Insertions {
   /**
    * The source with every insertion, and its source map: a segment where each run of the source's
    * text starts on a line, or with `hires` one per character (as magic-string's `hires: true`).
+   * `trailer`: text to end the code with, made from the map (a source map comment), unmapped.
    */
-  generate(options: { file: string; hires: boolean }): { code: string; map: InsertedMap } {
+  generate(options: { file: string; hires: boolean; trailer?: (map: InsertedMap) => string }): { code: string; map: InsertedMap } {
     const { source } = this;
     const order = this.sorted();
     // Pieces are joined a few thousand at a time: no array of a piece per insertion at the end.
@@ -167,10 +168,9 @@ export class Insertions {
     }
     original(from, source.length);
     lines.push(line);
-    return {
-      code: code.join(),
-      map: { version: 3, sources: [options.file], sourcesContent: [source], names: [], mappings: lines.join() },
-    };
+    const map: InsertedMap = { version: 3, sources: [options.file], sourcesContent: [source], names: [], mappings: lines.join() };
+    if (options.trailer) code.push(options.trailer(map));
+    return { code: code.join(), map };
   }
 }
 

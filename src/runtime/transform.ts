@@ -582,9 +582,16 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   // originalPosition), the same answer for every column, in a map a fraction of the size (a module
   // of 100,000 awaits: 0.4 M segments, not 1.4 M). TypeScript and JSX keep one per character: the
   // composition with sucrase's map aligns each one (composeLineMaps), then drops the redundant.
-  const { code: instrumented, map: map1 } = s.generate({ file, hires: ts || jsx });
+  const mapComment = (map: any) => {
+    map.sources = [file];
+    map.sourcesContent = [source];
+    const encoded = Buffer.from(JSON.stringify(map)).toString('base64');
+    return `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${encoded}\n`;
+  };
+  // Plain JavaScript: the map's comment ends the code as it is put together (megabytes of code
+  // are then one string, not a string and a comment joined again when they are read).
+  const { code: instrumented, map: map1 } = s.generate({ file, hires: ts || jsx, ...(ts || jsx ? {} : { trailer: mapComment }) });
   let code = instrumented;
-  let map: any = map1;
   if (ts || jsx) {
     let out;
     const transforms: Array<'typescript' | 'jsx'> = ts ? ['typescript'] : [];
@@ -609,12 +616,8 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       throw new CompileError(`SyntaxError: ${String(err?.message ?? err)}`, file, 1, 1);
     }
     code = out.code;
-    map = { version: 3, file, names: [], mappings: composeLineMaps(code, instrumented, out.sourceMap!.mappings, map1.mappings) };
+    code += mapComment({ version: 3, file, names: [], mappings: composeLineMaps(code, instrumented, out.sourceMap!.mappings, map1.mappings) });
   }
-  map.sources = [file];
-  map.sourcesContent = [source];
-  const encoded = Buffer.from(JSON.stringify(map)).toString('base64');
-  code += `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${encoded}\n`;
   return { code, format, sites, localImports: localImports(program) };
 }
 
