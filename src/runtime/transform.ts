@@ -540,8 +540,14 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
       }
     }
     ancestors.pop();
+    // A statement done is not read again (only its own visit and its ancestors' read a node's
+    // children): its subtree goes, so that the tree need not be held whole until the end.
+    if (n.type.endsWith('Statement') && n.type !== 'BlockStatement') {
+      for (const key of Object.keys(n)) if (!SKIP_KEYS.has(key) && n[key] !== null && typeof n[key] === 'object') n[key] = null;
+    }
   }
 
+  const imports = localImports(program);
   visit(program, [], top);
 
   // The closing texts closeBody() left for now, innermost first (each after what is already at
@@ -618,7 +624,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     code = out.code;
     code += mapComment({ version: 3, file, names: [], mappings: composeLineMaps(code, instrumented, out.sourceMap!.mappings, map1.mappings) });
   }
-  return { code, format, sites, localImports: localImports(program) };
+  return { code, format, sites, localImports: imports };
 }
 
 /** A namespace body with anything but types in it (a types-only namespace is erased, as by tsc). */
