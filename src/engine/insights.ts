@@ -19,14 +19,9 @@ export function computeInsights(source: string, timeline: Timeline, candidates?:
   if (timeline.language === 'python') return [];
   candidates ??= findOverlapCandidates(source, timeline.file);
   if (!candidates.length) return [];
-  const bySite = new Map<string, Span[]>();
-  for (const s of timeline.spans) {
-    if (s.kind !== 'await' || s.endMs === null) continue;
-    const key = `${s.line}:${s.column}`;
-    let list = bySite.get(key);
-    if (!list) bySite.set(key, (list = []));
-    list.push(s);
-  }
+  // The ended await spans of the candidates' sites only (a run of 100,000 sites has a few).
+  const bySite = new SiteSpans(candidates);
+  for (const s of timeline.spans) if (s.kind === 'await' && s.endMs !== null) bySite.add(s);
   const out: Insight[] = [];
   for (const c of candidates) {
     const measured = c.kind === 'sequential-loop' ? measureLoop(c, bySite) : measureGroup(c, bySite);
@@ -48,6 +43,29 @@ export function computeInsights(source: string, timeline: Timeline, candidates?:
   return out.sort((a, b) => b.savesMs - a.savesMs || a.line - b.line);
 }
 
+/** Spans by their site (line and column), kept for the sites asked for only. */
+class SiteSpans {
+  private readonly lines = new Map<number, Map<number, Span[]>>();
+
+  constructor(candidates: readonly OverlapCandidate[]) {
+    for (const c of candidates) {
+      for (const p of c.sites) {
+        let columns = this.lines.get(p.line);
+        if (!columns) this.lines.set(p.line, (columns = new Map()));
+        if (!columns.has(p.column)) columns.set(p.column, []);
+      }
+    }
+  }
+
+  add(s: Span): void {
+    this.lines.get(s.line)?.get(s.column)?.push(s);
+  }
+
+  get(line: number, column: number): Span[] | undefined {
+    return this.lines.get(line)?.get(column);
+  }
+}
+
 interface Measured {
   spanIds: number[];
   sequentialMs: number;
@@ -67,11 +85,11 @@ function measure(spans: Span[]): Measured {
 const better = (a: Measured | undefined, b: Measured) => (!a || b.savesMs > a.savesMs ? b : a);
 
 /** Each time the first await ran, the next await of the group that began after it ended in the same call. */
-function measureGroup(c: OverlapCandidate, bySite: Map<string, Span[]>): Measured | undefined {
+function measureGroup(c: OverlapCandidate, bySite: SiteSpans): Measured | undefined {
   // Per site, its spans by the call they ran in: a function called often stays linear-ish.
   const lists = c.sites.map((p) => {
     const byParent = new Map<number | null, Span[]>();
-    for (const s of bySite.get(`${p.line}:${p.column}`) ?? []) {
+    for (const s of bySite.get(p.line, p.column) ?? []) {
       let list = byParent.get(s.parentId);
       if (!list) byParent.set(s.parentId, (list = []));
       list.push(s);
@@ -97,8 +115,8 @@ function measureGroup(c: OverlapCandidate, bySite: Map<string, Span[]>): Measure
 }
 
 /** The loop's await spans in one call, one iteration after another. */
-function measureLoop(c: OverlapCandidate, bySite: Map<string, Span[]>): Measured | undefined {
-  const spans = bySite.get(`${c.sites[0].line}:${c.sites[0].column}`) ?? [];
+function measureLoop(c: OverlapCandidate, bySite: SiteSpans): Measured | undefined {
+  const spans = bySite.get(c.sites[0].line, c.sites[0].column) ?? [];
   const byParent = new Map<number | null, Span[]>();
   for (const s of spans) {
     let list = byParent.get(s.parentId);
