@@ -541,9 +541,10 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     }
     ancestors.pop();
     // A statement done is not read again (only its own visit and its ancestors' read a node's
-    // children): its subtree goes, so that the tree need not be held whole until the end.
+    // children and place): its subtree and its location go, so that the tree need not be held
+    // whole until the end.
     if (n.type.endsWith('Statement') && n.type !== 'BlockStatement') {
-      for (const key of Object.keys(n)) if (!SKIP_KEYS.has(key) && n[key] !== null && typeof n[key] === 'object') n[key] = null;
+      for (const key of Object.keys(n)) if (n[key] !== null && typeof n[key] === 'object') n[key] = null;
     }
   }
 
