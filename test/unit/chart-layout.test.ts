@@ -1,9 +1,12 @@
 // Layout of spans into rows: nesting, order, lanes, collapse, filter, streaming updates, stats.
 
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Span } from '../../src/shared/timeline';
-import { layoutSpans, TimelineLayout } from '../../src/shared/chart/layout';
+import { copySpan, layoutSpans, TimelineLayout } from '../../src/shared/chart/layout';
 import { computeStats } from '../../src/webview/model/stats';
+import { REPO } from './helpers';
 
 let nextId = 1;
 function span(p: Partial<Span> & Pick<Span, 'label' | 'startMs'>): Span {
@@ -135,5 +138,17 @@ describe('webview layout', () => {
     assert.equal(stats.awaitedMs, 20);
     assert.equal(stats.blockedMs, 5);
     assert.equal(stats.maxConcurrency, 1);
+  });
+});
+
+describe('a span copied for a layout', () => {
+  it('keeps every field the timeline schema gives a span', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(REPO, 'schemas', 'timeline-v1.schema.json'), 'utf8')) as { definitions: { Span: { properties: Record<string, unknown> } } };
+    const full: Span = { id: 7, parentId: 3, kind: 'call', label: 'cook("soup", 2)', line: 4, column: 9, startMs: 1.5, endMs: 2.5, outcome: 'rejected', floating: true };
+    assert.deepEqual(Object.keys(full).sort(), Object.keys(schema.definitions.Span.properties).sort(), 'this test sets every field of the schema');
+    const copy = copySpan(full);
+    assert.deepEqual(copy, full);
+    assert.notEqual(copy, full);
+    assert.equal('floating' in copySpan({ ...full, floating: undefined }), false, 'floating only when set, as the timeline has it');
   });
 });

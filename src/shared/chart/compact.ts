@@ -41,9 +41,10 @@ export interface Compaction {
   shownAs: ShownAs;
   /**
    * The spans to draw in the order of the spans given (each where its outermost span was): for a
-   * run given in start order, nearly in start order, which a layout sorts in one pass.
+   * run given in start order, nearly in start order, which a layout sorts in one pass. `drawn`:
+   * stand-ins for `spans`, index for index (copies), to put in that order instead.
    */
-  inInputOrder(): Span[];
+  inInputOrder<T = Span>(drawn?: readonly T[]): T[];
 }
 
 /** A chain that merged: its outermost span's slot stands for it. */
@@ -336,10 +337,10 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
       return shown < 0 ? undefined : spans[shown].id;
     },
   };
-  const inInputOrder = (): Span[] => {
-    const drawn: Span[] = [];
-    for (let i = 0; i < n; i++) if (shownSlot[i] === i) drawn.push(out[outAt[i]]);
-    return drawn;
+  const inInputOrder = <T = Span>(drawn: readonly T[] = out as unknown as T[]): T[] => {
+    const ordered: T[] = [];
+    for (let i = 0; i < n; i++) if (shownSlot[i] === i) ordered.push(drawn[outAt[i]]);
+    return ordered;
   };
   return { spans: out, members, shownAs, inInputOrder };
 }

@@ -451,10 +451,20 @@ export function rowTotalMs(row: Row, nowMs: number): number {
   return total;
 }
 
+/**
+ * A copy of a span for a layout to own (it updates its spans in place): every field of Span,
+ * written out, which copies a million spans several times faster than a spread.
+ */
+export function copySpan(s: Span): Span {
+  const c: Span = { id: s.id, parentId: s.parentId, kind: s.kind, label: s.label, line: s.line, column: s.column, startMs: s.startMs, endMs: s.endMs, outcome: s.outcome };
+  if (s.floating) c.floating = s.floating;
+  return c;
+}
+
 /** Builds a layout from a complete list of spans (a finished run): parents first, by start. */
 export function layoutSpans(spans: readonly Span[]): TimelineLayout {
   const layout = new TimelineLayout();
-  const sorted = byStart(spans).map((s) => ({ ...s }));
+  const sorted = byStart(spans).map(copySpan);
   layout.apply(sorted);
   layout.adoptOrphans();
   return layout;

@@ -8,7 +8,7 @@ import { decodeAggregates, decodeSpans, type AppendMessage, type ResetMessage, t
 import { groupAggregates } from '../../shared/chart/aggregates';
 import { compactSpans, type ShownAs } from '../../shared/chart/compact';
 import { delayBands, type DelayBand } from '../../shared/chart/delays';
-import { TimelineLayout } from '../../shared/chart/layout';
+import { copySpan, TimelineLayout } from '../../shared/chart/layout';
 import { byStart } from '../../shared/chart/startOrder';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
@@ -147,7 +147,8 @@ export class TimelineModel {
   /** Loads a finished (or stored) run in one go. */
   load(t: Timeline): void {
     this.reset({ file: t.file, language: t.language, status: t.status, time: t.time });
-    this.addSpans(byStart(t.spans).map((s) => ({ ...s })));
+    // Copied in the order given (the engine's: by start), then put in start order.
+    this.addSpans(byStart(t.spans.map(copySpan)));
     this.addMarks(t.marks);
     this.droppedSpans = t.droppedSpans;
     if (t.aggregates?.length) this.setAggregates(t.aggregates);
@@ -196,14 +197,14 @@ export class TimelineModel {
     const c = this.compacted;
     if (c && (c.key === key || (this.running && nowLocal() - c.at < Math.max(100, c.cost * 20)))) return c;
     const at = nowLocal();
-    const { members, shownAs, inInputOrder } = compactSpans(this.layout.spanList(), this.nowMs());
+    const { spans, members, shownAs, inInputOrder } = compactSpans(this.layout.spanList(), this.nowMs());
     const layout = new TimelineLayout();
-    // In the order the model's layout got them (by start for a loaded run): nearly in start order,
-    // which byStart merges in one pass. While running, copies: the model's layout updates its spans in place (a
-    // pending span ends), and the drawn rows keep what they were built from until their rebuild.
-    // A finished run's spans no longer change, and the drawn rows share them.
-    const drawn = inInputOrder();
-    layout.apply(byStart(this.running ? drawn.map((s) => ({ ...s })) : drawn));
+    // Copies, the layout's own (the model's layout ends pending spans in place), made in the
+    // compaction's tree order: a row's spans then lie together in memory, which its drawing reads
+    // span after span (shared, the model's objects made a 1 M-span chart's frames 1.2-1.7x slower).
+    // Laid out in the order the model's layout got them (by start for a loaded run), nearly in
+    // start order, which byStart merges in one pass.
+    layout.apply(byStart(inInputOrder(spans.map(copySpan))));
     if (!this.running) layout.adoptOrphans();
     this.compacted = { layout, members, shownAs, key, at, cost: 0 };
     this.placeAggregates(this.compacted, true);
