@@ -308,6 +308,54 @@ describe('Python runtime', function () {
     assert.ok(t.spans.every((s) => s.endMs !== null), 'every recorded span ended');
   });
 
+  it('an await that raises is rejected with its reason, also when its function is past the cap and not recorded', async () => {
+    // An await in a function's direct flow has no `except` of its own: the function's `finally`
+    // closes it. That `finally` calls the recorder only while something of its function is open,
+    // so a recorded await must count as open even when its function's call was not recorded
+    // (past the cap: here `guarded` from its 6th call on, while its `if` lets the await run in a
+    // few calls only, all of them recorded).
+    const source = [
+      'import asyncio',
+      'async def fail(i):',
+      '    await asyncio.sleep(0)',
+      '    raise ValueError(i)',
+      'async def direct(i):',
+      '    await fail(i)',
+      'async def guarded(i):',
+      '    if i % 7 == 0:',
+      '        x = await fail(i)',
+      '    return i',
+      'async def caught(i):',
+      '    try:',
+      '        await fail(i)',
+      '    except ValueError:',
+      '        return -i',
+      'async def main():',
+      '    for i in range(30):',
+      '        for f in (direct, guarded, caught):',
+      '            try:',
+      '                await f(i)',
+      '            except ValueError:',
+      '                pass',
+      'asyncio.run(main())',
+      '',
+    ].join('\n');
+    const { timeline: t } = await run('chefs_sleep.py', { source, maxSpansPerSite: 5 });
+    assert.equal(t.status, 'completed');
+    for (const line of [6, 9, 13]) {
+      const awaits = t.spans.filter((s) => s.kind === 'await' && s.line === line);
+      assert.equal(awaits.length, 5, `line ${line}: the cap's 5 awaits`);
+      for (const s of awaits) {
+        assert.equal(s.outcome, 'rejected', `line ${line}: ${s.label} rejected`);
+        assert.equal(s.label, 'fail(i) \u2192 ValueError');
+        assert.notEqual(s.endMs, null);
+      }
+    }
+    // i = 0, 7, 14, 21, 28: only the first of them is in a recorded call of guarded().
+    assert.equal(spans(t, 'call', 'guarded(').filter((s) => s.outcome === 'rejected').length, 1);
+    assert.ok(t.spans.every((s) => s.endMs !== null), 'every recorded span ended');
+  });
+
   it('a call span is rejected exactly when its function raises, not when it returns while an exception is handled', async () => {
     // The function's own `finally` tells a raise from a return (no `except` clause is emitted):
     // returning from an `except` block, or while the caller handles an exception, is a return.

@@ -423,6 +423,10 @@ def install_span_helpers(rec, namespace):
         parents[sid] = parent
         open_awaits[sid] = (site, _cur_set(sid), parent, 0)
         out_append((OP_OPEN, sid, parent, site, (perf() - t0) * 1000.0))
+        scope = sites[site].scope
+        if scope is not None:
+            # Closed by its function's `finally` if it raises: that `finally` must call us.
+            site_open[scope] += 1
         return sid
 
     def _awtl_aq(site, callee):
@@ -447,6 +451,9 @@ def install_span_helpers(rec, namespace):
             open_awaits[sid] = (site, _cur_set(inner), parent, inner)
         else:
             open_awaits[sid] = (site, _cur_set(sid), parent, 0)
+        scope = sites[site].scope
+        if scope is not None:
+            site_open[scope] += 1
         return sid
 
     def _awtl_ae(sid, value):
@@ -462,12 +469,17 @@ def install_span_helpers(rec, namespace):
                     open_inner.discard(entry[3])
                     out_append((OP_CLOSE, entry[3], OUTCOME_FULFILLED, 0.0, now))
                 out_append((OP_CLOSE, sid, OUTCOME_FULFILLED, 0.0, now))
+                scope = sites[entry[0]].scope
+                if scope is not None:
+                    site_open[scope] -= 1
         return value
 
     def _awtl_af(statement_sites):
         # The statement raised. The innermost open spans of its own awaits are current in this
         # task; close them as rejected (a raise outside any await finds none).
-        exc = sys.exc_info()[1]
+        _close_awaits(statement_sites, sys.exc_info()[1])
+
+    def _close_awaits(statement_sites, exc):
         while True:
             sid = _cur_get()
             entry = None
@@ -494,6 +506,9 @@ def install_span_helpers(rec, namespace):
                 out_append({'type': 'label', 'id': entry[3], 'label': sites[entry[0] + 1].label + suffix})
             out_append((OP_CLOSE, sid, OUTCOME_REJECTED, 0.0, now))
             out_append({'type': 'label', 'id': sid, 'label': sites[entry[0]].label + suffix})
+            scope = sites[entry[0]].scope
+            if scope is not None:
+                site_open[scope] -= 1
 
     open_scopes = rec.open_scopes
     # coroutine or function frame -> its open scope's span id (found again when it is not current)
@@ -588,6 +603,11 @@ def install_span_helpers(rec, namespace):
             tb = exc.__traceback__
             if tb is not None and tb.tb_frame is frame:
                 reason = reason_of(exc)
+                awaits = sites[site].awaits
+                if awaits:
+                    # Awaits whose statements have no `except` of their own (nothing of the
+                    # program's runs between them and this `finally`): closed here, as there.
+                    _close_awaits(awaits, exc)
         _end_scope(site, frame, reason)
 
     def _end_scope(site, frame, raised):

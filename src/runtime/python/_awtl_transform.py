@@ -7,6 +7,8 @@
 #                               except BaseException:
 #                                   _awtl_af((3,)); raise
 #
+# (without the `try` when nothing of the program's can run between the statement and its
+# function's `finally`, which then closes the await's span: see _Rewriter.visit_statement).
 # The await is recorded in the frame itself, not by wrapping the awaitable in another coroutine:
 # no extra frame per await (the prototype's coroutine wrapper cost 1.6x on a sleep(0) loop), and
 # `try` costs nothing in 3.11 until something raises. A function body becomes
@@ -70,7 +72,7 @@ COMBINATOR_SCOPES = frozenset(['TaskGroup', 'timeout', 'timeout_at'])
 class Site:
     """A place in the snippet that produces spans."""
 
-    __slots__ = ('kind', 'label', 'line', 'column', 'params')
+    __slots__ = ('kind', 'label', 'line', 'column', 'params', 'scope', 'awaits')
 
     def __init__(self, kind, label, line, column, params=None):
         self.kind = kind
@@ -79,6 +81,11 @@ class Site:
         self.column = column
         # For call sites: (positional names, *args name, keyword-only names, **kwargs name).
         self.params = params
+        # An await whose statement has no `try` of its own: the site of the function whose
+        # `finally` closes it when it raises (see _Rewriter.visit_statement), else None.
+        self.scope = None
+        # A function's call site: those awaits (their sites), closed by its `finally`.
+        self.awaits = ()
 
     def to_json(self):
         return {'kind': self.kind, 'label': self.label, 'line': self.line, 'column': self.column}
@@ -548,6 +555,8 @@ _LEAVES = frozenset(
     {ast.Name, ast.Constant} | _all_kinds(ast.expr_context) | _all_kinds(ast.operator) | _all_kinds(ast.boolop)
     | _all_kinds(ast.unaryop) | _all_kinds(ast.cmpop))
 _SKIP_FIELDS = frozenset(['ctx', 'type_comment'])
+# Statements that hold other statements, but `if` (whose body is in the flow of its own).
+_HOLDERS = frozenset(kind for kind in _STATEMENT_FIELDS if issubclass(kind, ast.stmt)) - {ast.If}
 _BODY = ('body',)
 
 
@@ -563,6 +572,14 @@ class _Rewriter:
         self.definitions = {}
         # Await sites directly inside the statement being visited (one list per open statement).
         self.statement_sites = []
+        # Whether the statement being visited is in the direct flow of a function that gets the
+        # `try` whose `finally` ends its call span: only `if` statements between it and the
+        # function's body (no loop, `with`, `try` or `match`), the function no generator.
+        self.direct = False
+        # The await sites the function being visited closes in that `finally` (None: no function).
+        self.function_awaits = None
+        # Await sites inside a loop or a comprehension of their function.
+        self.looped = set()
         self.class_names = []
         self.function_depth = 0
         # One flag per function being visited: whether its own body yields (a generator).
@@ -646,7 +663,11 @@ class _Rewriter:
         text = self._label_lines(node)
         header = self.line_labels.get(node.lineno)
         self.statement_sites.append([])
-        method = self.dispatch.get(type(node))
+        kind = type(node)
+        direct = self.direct
+        if direct and kind in _HOLDERS:
+            self.direct = False  # what is inside this statement
+        method = self.dispatch.get(kind)
         if method is not None:
             result = method(node)
         elif type(node) is ast.Expr and type(node.value) is ast.Call and self._may_float(node.value):
@@ -669,8 +690,17 @@ class _Rewriter:
                 for b in node.body:
                     for line in range(b.lineno, (b.end_lineno or b.lineno) + 1):
                         self.line_labels[line] = header
+        self.direct = direct
         sites = self.statement_sites.pop()
         if not sites:
+            return result
+        if direct and self.looped.isdisjoint(sites):
+            # What this statement raises goes straight to its function's `finally`, no code of the
+            # program's in between (no handler, no `with` exit, no loop's iterator let go): that
+            # `finally` closes the spans of these awaits as the `except` below would, and this
+            # statement needs none of its own (a `try` per statement was a fifth of the code
+            # added to a file, and of the time to compile it).
+            self.function_awaits.extend(sites)
             return result
         # An await in this statement raised (or was cancelled): close its span as rejected.
         return _statement_failed(node, result if isinstance(result, list) else [result], sites)
@@ -710,6 +740,16 @@ class _Rewriter:
         start = body[0].lineno
         # Columns are UTF-8 bytes: as characters they cut at or after the statement's start.
         return '\n'.join(lines[first - 1:start - 1]) + '\n' + lines[start - 1][:body[0].col_offset]
+
+    def _mentions(self, node, word):
+        """Whether `word` is anywhere in the lines of `node`."""
+        lines = self.lines
+        start = node.decorator_list[0].lineno if getattr(node, 'decorator_list', None) else node.lineno
+        end = getattr(node, 'end_lineno', None) or len(lines)
+        for line in lines[start - 1:end]:
+            if word in line:
+                return True
+        return False
 
     def _may_hold(self, text):
         if 'await' in text or 'yield' in text:
@@ -762,6 +802,8 @@ class _Rewriter:
             self.generic_visit(node)
         if self.statement_sites:
             self.statement_sites[-1].append(site)
+        if self.loops[-1]:
+            self.looped.add(site)
         # In a loop, past the cap an await costs a list lookup and one call in C (which counts it),
         # no call of the recorder (elsewhere the code stays small: instrumenting and compiling stay
         # fast):
@@ -784,7 +826,10 @@ class _Rewriter:
         self.class_names.append(node.name)
         saved = self.function_depth
         self.function_depth = 0
+        saved_flow = self.direct, self.function_awaits
+        self.direct, self.function_awaits = False, None
         self.generic_visit(node)
+        self.direct, self.function_awaits = saved_flow
         self.function_depth = saved
         self.class_names.pop()
         return node
@@ -799,11 +844,17 @@ class _Rewriter:
         self.class_names = []
         self.yields.append(False)
         self.loops.append(0)
+        saved_flow = self.direct, self.function_awaits
+        # A function whose text says no `yield` is no generator: it gets the `try` and `finally`.
+        self.direct = not self._mentions(node, 'yield')
+        self.function_awaits = []
         if self._may_hold(self._header(node)):
             self.generic_visit(node)
         else:
             # Nothing to rewrite in the decorators, parameters or annotation: the body alone.
             self.generic_visit(node, _BODY)
+        direct_awaits = self.function_awaits
+        self.direct, self.function_awaits = saved_flow
         self.loops.pop()
         is_generator = self.yields.pop()
         self.class_names = saved_classes
@@ -823,6 +874,11 @@ class _Rewriter:
             args.kwarg.arg if args.kwarg else None,
         )
         site = self.add_site('call', name, node, params)
+        if direct_awaits:
+            # Its `finally` closes these awaits' spans when it raises (see visit_statement).
+            self.sites[site].awaits = tuple(direct_awaits)
+            for await_site in direct_awaits:
+                self.sites[await_site].scope = site
         # co_firstlineno is the first decorator's line when there are decorators.
         first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
         self.definitions[(first, node.name)] = site
