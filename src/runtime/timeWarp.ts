@@ -32,6 +32,11 @@ export interface TimeWarp {
 
 /** How often at most (real ms) a clock read looks at the thread's run delay. */
 const HOLD_SAMPLE_MS = 0.5;
+/**
+ * A look at the run delay that took longer than this (real ms; one takes a few µs) lost the CPU
+ * on the way: it looks again.
+ */
+const LOOK_AGAIN_MS = 0.2;
 
 
 interface NodeTimeout {
@@ -125,22 +130,36 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   let sampledAt = perfNow();
   let delayAt = runDelayMs ? runDelayMs() : -1;
   const vnow = (): number => {
-    const r = perfNow();
-    if (delayAt >= 0 && r - sampledAt >= HOLD_SAMPLE_MS) takeOutHolds(r);
+    let r = perfNow();
+    if (delayAt >= 0 && r - sampledAt >= HOLD_SAMPLE_MS) r = takeOutHolds();
     const v = r + offset - held;
     if (v < lastValue) return lastValue;
     lastValue = v;
     return v;
   };
 
-  /** Takes the run delay since the last look out of the clock, and pushes the timers back. */
-  function takeOutHolds(r: number): void {
+  /**
+   * Takes the run delay since the last look out of the clock, and pushes the timers back. Returns
+   * the real time it looked at, which the run delay read covers: the read of the file (a system
+   * call) is where a busy machine takes the CPU away most often, and the kernel adds the wait to
+   * the run delay only once the thread has the CPU back. Real time read across such a wait while
+   * the run delay read does not have it yet would count it, and the next look could not take it
+   * out (never behind a value already read). So a look that lost the CPU looks again.
+   */
+  function takeOutHolds(): number {
+    let before = perfNow();
+    let d = runDelayMs!();
+    let r = perfNow();
+    for (let tries = 0; r - before > LOOK_AGAIN_MS && d >= 0 && tries < 3; tries++) {
+      before = r;
+      d = runDelayMs!();
+      r = perfNow();
+    }
     sampledAt = r;
-    const d = runDelayMs!();
-    if (d < 0) return;
+    if (d < 0) return r;
     let h = d - delayAt;
     delayAt = d;
-    if (!(h > 0) || pastDeadline || realIoInFlight()) return;
+    if (!(h > 0) || pastDeadline || realIoInFlight()) return r;
     // Never behind a value already read.
     h = Math.min(h, r + offset - held - lastValue);
     // A timer firing now (node took it off its list) stays at or past its due time: no more than
@@ -151,7 +170,7 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
       if (Number.isNaN(now)) now = loopNow();
       h = Math.min(h, now - (p.t._idleStart + p.t._idleTimeout) - 1);
     }
-    if (!(h > 0)) return;
+    if (!(h > 0)) return r;
     held += h;
     onShift(-h);
     // Each timer is pushed back by every hold since it was armed, rounded up to whole ms: it never
@@ -166,6 +185,7 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
         return by;
       }, Number.isNaN(now) ? loopNow() : now) > 0) scheduleCheckSoon();
     }
+    return r;
   }
 
   const vPerfNow = lookAlike(function now(this: unknown) {
@@ -273,7 +293,7 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   function check(): void {
     checkTimerArmed = false;
     if (pastDeadline) return; // time passes at its real rate until the engine ends the run
-    if (delayAt >= 0) takeOutHolds(perfNow()); // the machine's holds first: they push the timers back
+    if (delayAt >= 0) takeOutHolds(); // the machine's holds first: they push the timers back
     pending = pending.filter((p) => !p.t._destroyed);
     if (pending.length === 0) return;
     let refed = false;

@@ -178,3 +178,64 @@ describe('time warp: the machine\'s holds are not a Python program\'s time', fun
     }
   });
 });
+
+describe('time warp: a hold the kernel reports while the clock looks at it', function () {
+  this.timeout(60_000);
+  // The clock looks at the main thread's run delay (a read of /proc, a system call) every half
+  // millisecond, and that read is where a busy machine most often takes the CPU away. The kernel
+  // adds the wait to the run delay once the thread has the CPU back: the read that was held may
+  // already have it (the wait came before the value was made) or only the next one will (it came
+  // after). Here the run delay is a stand-in that does exactly that, on a quiet machine: every
+  // fourth look it spins 30 ms of real time, the wait, and says so in the value it returns then or
+  // in the next. A program that reads the clock in a loop through 150 ms of such waits must read
+  // its real time less the waits. Before, a wait that came before the value (the usual case on a busy
+  // machine: CI run 24's 257 ms heartbeat) stayed on the clock.
+  const program = (when: 'before' | 'after') => `
+    const { installTimeWarp } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'runtime', 'timeWarp.ts'))});
+    const realNow = performance.now.bind(performance);
+    let delay = 0;
+    let looks = 0;
+    let waited = 0;
+    const runDelayMs = () => {
+      if (++looks % 4 !== 0) return delay;
+      // The wait, as long as it really was (the machine running the test may stretch it).
+      const start = realNow();
+      while (realNow() - start < 30) {}
+      const wait = realNow() - start;
+      waited += wait;
+      if (${JSON.stringify(when)} === 'before') return (delay += wait);
+      const seen = delay;
+      delay += wait;
+      return seen;
+    };
+    installTimeWarp(() => undefined, undefined, runDelayMs);
+    const main = () => {
+      const v0 = performance.now();
+      const r0 = realNow();
+      const w0 = waited;
+      while (waited - w0 < 150 && realNow() - r0 < 5000) performance.now();
+      const r1 = realNow();
+      const w1 = waited;
+      const v1 = performance.now();
+      process.stdout.write(JSON.stringify({ real: r1 - r0, warped: v1 - v0, waited: w1 - w0 }));
+    };
+    // While a request is in flight time is real (tsx's start-up connection is one): after it.
+    const go = () => (process._getActiveRequests().length > 0 ? setImmediate(go) : main());
+    go();
+  `;
+
+  for (const when of ['before', 'after'] as const) {
+    it(`comes out of the program's clock whether it is in the value read (${when === 'before' ? 'wait first' : 'wait after the value'}) or in the next`, () => {
+      const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', program(when)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(r.status, 0, r.stderr);
+      const { real, warped, waited } = JSON.parse(r.stdout) as { real: number; warped: number; waited: number };
+      assert.ok(waited >= 150, `only ${waited.toFixed(1)} ms of waits in ${real.toFixed(1)} ms`);
+      // The waits come out, but for the one the last read may be in the middle of (30 ms); what
+      // else the program read is its own real time (the machine running the test may hold it:
+      // that stays, as the stand-in does not report it).
+      assert.ok(warped <= real - waited + 32,
+        `real ${real.toFixed(1)} ms, waits ${waited.toFixed(1)} ms: the program read ${warped.toFixed(1)} ms`);
+      assert.ok(warped >= (real - waited) / 2, `real ${real.toFixed(1)} ms, waits ${waited.toFixed(1)} ms: the program read only ${warped.toFixed(1)} ms`);
+    });
+  }
+});
