@@ -153,8 +153,9 @@ export async function transformInWorker(source: string, file: string, format: Mo
   const transformed = await inWorker('transform', source, file, format);
   if ('compileError' in transformed) return transformed;
   if (!('result' in transformed)) throw new Error('the instrumenting thread answered without a result');
-  const overlap = await inWorker('overlap', source, file, format);
-  return { result: transformed.result, candidates: 'candidates' in overlap ? overlap.candidates : null };
+  // Analysis must never cost the user their run: a thread that fails leaves the insights out.
+  const overlap = await inWorker('overlap', source, file, format).catch(() => undefined);
+  return { result: transformed.result, candidates: overlap && 'candidates' in overlap ? overlap.candidates : null };
 }
 
 /** At most this many modules, and this much source, are prepared for one run. */
