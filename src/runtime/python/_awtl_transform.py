@@ -360,17 +360,10 @@ def _position(ref):
     return line, col, getattr(ref, 'end_lineno', None) or line, getattr(ref, 'end_col_offset', None) or col
 
 
-def _function_wrapper(body, site, ref):
-    """A function's added code, at `ref`: the statements that begin its call span and the `try`
-    that holds its body (what `_function` documents, as _At would build it)."""
+def _past_cap(c, ln, co, eln, eco):
+    """`_awtl_nx(_awtl_d[site])` (`c` the site's constant), at the given range: whether this
+    call or await is past its site's cap (see _function_wrapper and _recorded_await)."""
     new = _new
-    ln, co, eln, eco = _position(ref)
-    c = new(_Constant)
-    c.__dict__ = {'value': site, 'kind': None, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    recursion = new(_Name)
-    recursion.__dict__ = {'id': 'RecursionError', 'ctx': _LOAD,
-                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    # if not _awtl_nx(_awtl_d[site]): try: _awtl_sb(site) except RecursionError: raise _awtl_rx()
     nx = new(_Name)
     nx.__dict__ = {'id': NEXT, 'ctx': _LOAD, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
     dropped = new(_Name)
@@ -382,6 +375,21 @@ def _function_wrapper(body, site, ref):
     past = new(_Call)
     past.__dict__ = {'func': nx, 'args': [item], 'keywords': [],
                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    return past
+
+
+def _function_wrapper(body, site, ref):
+    """A function's added code, at `ref`: the statements that begin its call span and the `try`
+    that holds its body (what `_function` documents, as _At would build it)."""
+    new = _new
+    ln, co, eln, eco = _position(ref)
+    c = new(_Constant)
+    c.__dict__ = {'value': site, 'kind': None, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    recursion = new(_Name)
+    recursion.__dict__ = {'id': 'RecursionError', 'ctx': _LOAD,
+                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    # if not _awtl_nx(_awtl_d[site]): try: _awtl_sb(site) except RecursionError: raise _awtl_rx()
+    past = _past_cap(c, ln, co, eln, eco)
     test = new(_UnaryOp)
     test.__dict__ = {'op': _NOT, 'operand': past,
                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
@@ -484,17 +492,7 @@ def _recorded_await(node, site, candidate, in_loop):
     recorded.__dict__ = {'func': f, 'args': [begin, _copy_tree(node)], 'keywords': [],
                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
     # (await x) if _awtl_nx(_awtl_d[s]) else _awtl_ae(_awtl_ab(s), await x)
-    nx = new(_Name)
-    nx.__dict__ = {'id': NEXT, 'ctx': _LOAD, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    dropped = new(_Name)
-    dropped.__dict__ = {'id': SITE_DROPPED, 'ctx': _LOAD,
-                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    item = new(_Subscript)
-    item.__dict__ = {'value': dropped, 'slice': c, 'ctx': _LOAD,
-                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    past = new(_Call)
-    past.__dict__ = {'func': nx, 'args': [item], 'keywords': [],
-                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
+    past = _past_cap(c, ln, co, eln, eco)
     choice = new(_IfExp)
     choice.__dict__ = {'test': past, 'body': node, 'orelse': recorded,
                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
