@@ -239,3 +239,51 @@ describe('time warp: a hold the kernel reports while the clock looks at it', fun
     });
   }
 });
+
+describe("time warp: a hold the kernel reports while Python's clock looks at it", function () {
+  this.timeout(60_000);
+  // As above, for the Python runtime's warp (_awtl_warp.py): a stand-in for the main thread's run
+  // delay spins 30 ms of real time every fourth look, the wait, and says so in the value it returns
+  // then or in the next. A program reading time.monotonic in a loop through 150 ms of such waits
+  // must read its real time less the waits.
+  const program = (when: 'before' | 'after') => `
+import json, sys, time
+sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'runtime', 'python'))})
+import _awtl_warp
+real_now = time.monotonic
+state = {'delay': 0.0, 'looks': 0, 'waited': 0.0}
+def stand_in():
+    def read():
+        state['looks'] += 1
+        if state['looks'] % 4:
+            return state['delay']
+        start = real_now()
+        while real_now() - start < 0.030:
+            pass
+        wait = real_now() - start
+        state['waited'] += wait
+        seen = state['delay']
+        state['delay'] += wait
+        return state['delay'] if ${JSON.stringify(when)} == 'before' else seen
+    return read
+_awtl_warp._run_delay_reader = stand_in
+_awtl_warp.install(lambda seconds: None)
+v0 = time.monotonic(); r0 = real_now(); w0 = state['waited']
+while state['waited'] - w0 < 0.150 and real_now() - r0 < 5:
+    time.monotonic()
+r1 = real_now(); w1 = state['waited']; v1 = time.monotonic()
+print(json.dumps({'real': (r1 - r0) * 1000, 'warped': (v1 - v0) * 1000, 'waited': (w1 - w0) * 1000}))
+`;
+
+  for (const when of ['before', 'after'] as const) {
+    it(`comes out of the program's clock whether it is in the value read (${when === 'before' ? 'wait first' : 'wait after the value'}) or in the next`, () => {
+      const r = spawnSync(process.env.AWAIT_TIMELINE_PYTHON || 'python3', ['-c', program(when)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(r.status, 0, r.stderr);
+      const { real, warped, waited } = JSON.parse(r.stdout) as { real: number; warped: number; waited: number };
+      assert.ok(waited >= 150, `only ${waited.toFixed(1)} ms of waits in ${real.toFixed(1)} ms`);
+      assert.ok(warped <= real - waited + 32,
+        `real ${real.toFixed(1)} ms, waits ${waited.toFixed(1)} ms: the program read ${warped.toFixed(1)} ms`);
+      assert.ok(warped >= (real - waited) / 2, `real ${real.toFixed(1)} ms, waits ${waited.toFixed(1)} ms: the program read only ${warped.toFixed(1)} ms`);
+    });
+  }
+});

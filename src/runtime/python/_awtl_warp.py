@@ -29,6 +29,8 @@ import _thread
 # (as the loop last saw it); past: the run's deadline was reached.
 _state = {'offset': 0.0, 'held': 0.0, 'io': False, 'past': False}
 HOLD_SAMPLE = 0.0005
+# A look at the run delay that took longer than this lost the CPU on the way (see _holds).
+LOOK_SLOW = 0.0002
 
 
 def offset_seconds():
@@ -46,7 +48,8 @@ def _virtual(real, scale, on_read=None):
     @functools.wraps(real)
     def clock():
         r = real()
-        on_read(r)
+        if on_read(r):
+            r = real()  # it looked at the run delay: the reading after the look
         return r + (_state['offset'] - _state['held']) * scale
     return clock
 
@@ -61,7 +64,8 @@ def _virtual_ns(real, on_read=None):
     @functools.wraps(real)
     def clock():
         r = real()
-        on_read(r / 1e9)
+        if on_read(r / 1e9):
+            r = real()  # it looked at the run delay: the reading after the look
         return r + int((_state['offset'] - _state['held']) * 1e9)
     return clock
 
@@ -124,21 +128,35 @@ def _holds(on_jump):
     _state['holds_from_now'] = from_now
 
     def on_read(r):
+        """True when it looked at the run delay: the clock then reads again (see below)."""
         if _thread.get_ident() != main:
-            return
-        if r - hold['sampled'] >= HOLD_SAMPLE:
-            hold['sampled'] = r
+            return False
+        if r - hold['sampled'] < HOLD_SAMPLE:
+            hold['read'] = r
+            return False
+        # The run delay first, then the time. Reading /proc is a system call, where a busy machine
+        # most often takes the CPU away, and the kernel adds that wait to the run delay as the
+        # thread gets the CPU back: read after the delay, the time has the wait too, so it comes
+        # out (with the time read before it, 'no clock goes back' kept all of it on the clock).
+        # A look that lost the CPU on the way may have its value made before the wait: again.
+        for _ in range(3):
+            before = real()
             d = read_delay()
-            if d >= 0:
-                h = d - hold['delay']
-                hold['delay'] = d
-                if h > 0 and not _state['io'] and not _state['past']:
-                    # Only out of the real time since the last read: no clock goes back.
-                    h = min(h, r - hold['read'])
-                    if h > 0:
-                        _state['held'] += h
-                        on_jump(-h)
+            r = real()
+            if r - before <= LOOK_SLOW:
+                break
+        hold['sampled'] = r
+        if d >= 0:
+            h = d - hold['delay']
+            hold['delay'] = d
+            if h > 0 and not _state['io'] and not _state['past']:
+                # Only out of the real time since the last read: no clock goes back.
+                h = min(h, r - hold['read'])
+                if h > 0:
+                    _state['held'] += h
+                    on_jump(-h)
         hold['read'] = r
+        return True
     return on_read
 
 
