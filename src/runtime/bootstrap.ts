@@ -20,7 +20,7 @@ import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
-import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
+import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
 import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
@@ -79,10 +79,10 @@ function main(): void {
     if (loaderPort) return loaderPort;
     const { port1, port2 } = new MessageChannel();
     port1.unref();
-    (Module as any).register(pathToFileURL(path.join(__dirname, 'loaderHooks.mjs')).href, {
+    withStdioStandIns(() => (Module as any).register(pathToFileURL(path.join(__dirname, 'loaderHooks.mjs')).href, {
       data: { port: port2 },
       transferList: [port2],
-    });
+    }));
     loaderPort = port1;
     onLoaderStarted(port1);
     return port1;
@@ -390,6 +390,42 @@ function compileHooks(recorder: Recorder): void {
     } catch {
       // compiled: that was all
     }
+  }
+}
+
+/** node:stream's Writable, taken before the program runs. */
+const StreamWritable = (require('node:stream') as typeof import('node:stream')).Writable;
+
+/**
+ * Node pipes its module loader thread's stdout and stderr into process.stdout and process.stderr
+ * when it starts that thread, which makes the two streams at once: a program whose stdout is a
+ * pipe would find two pipe handles among its active resources at its first line, and the pipe's
+ * listeners on both streams, where plain node has neither. While the thread starts, the two
+ * getters give stand-ins that pass on what the thread prints (nothing, unless node warns there)
+ * to the program's streams when it prints it.
+ */
+function withStdioStandIns<T>(start: () => T): T {
+  const names = ['stdout', 'stderr'] as const;
+  const saved = names.map((name) => ReflectGetOwnPropertyDescriptor(process, name));
+  names.forEach((name, i) => {
+    if (!saved[i]?.configurable) return;
+    const standIn = new StreamWritable({
+      write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void) {
+        try {
+          process[name].write(chunk, callback);
+        } catch (err) {
+          callback(err as Error);
+        }
+      },
+    });
+    ReflectDefineProperty(process, name, { get: () => standIn, configurable: true, enumerable: saved[i]!.enumerable });
+  });
+  try {
+    return start();
+  } finally {
+    names.forEach((name, i) => {
+      if (saved[i]?.configurable) ReflectDefineProperty(process, name, saved[i]!);
+    });
   }
 }
 

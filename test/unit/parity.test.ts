@@ -41,6 +41,7 @@ const CASES: Case[] = [
   // item 5: what the program sees of itself
   { file: 'self-view.js', what: 'toString() of functions, globals, execArgv, argv, env, listeners and console.trace as under node' },
   { file: 'own-resources.js', what: "no stdout handle before the program's first use of it; timers carry node's own symbols only" },
+  { file: 'own-stdio-listeners.mjs', what: "an ES module's stdout and stderr carry no listeners of the module loader's thread" },
   // item 6: errors print as node prints them
   { file: 'uncaught.js', what: "an uncaught error in a script: no blank line, no runtime frames, node's own frames under the user's" },
   { file: 'uncaught-async.js', what: 'an error escaping async functions: frames named as node names them (no <anonymous>)', internalFrames: 'ignore' },
