@@ -686,6 +686,11 @@ export class WarmPool {
 
   private spawnWarm(): void {
     this.warm = spawnRuntime(launchSpec('javascript', this.options), ['ignore', 'pipe', 'pipe'], this.options.env);
+    // Its module loader starts now, while it waits: started at the run request, it held the
+    // run's first event for tens of ms quiet, hundreds on a busy machine (the loader's thread
+    // must boot before node lets the main thread go on). The child reads its control pipe with
+    // blocking reads, so it cannot notice on its own that it is waiting.
+    hintLoader(this.warm);
     this.warm.child.unref();
     for (const s of [...this.warm.child.stdio, ...this.warm.channel]) (s as any)?.unref?.();
     // The engine's half of a warm start: its transform, loaded while nothing runs.

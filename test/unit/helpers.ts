@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import type { Span, Timeline } from '../../src/shared/timeline';
-import { startRun, type RunOptions } from '../../src/engine/run';
+import { startRun, type RunOptions, type WarmPool } from '../../src/engine/run';
+import type { WarmChild } from '../../src/engine/spawnRuntime';
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -94,4 +95,15 @@ export function bigTimeline(n: number): Timeline {
     version: 1, file: '/w/big.mjs', language: 'javascript', status: 'completed', exitCode: 0, wallMs: n * 0.01 + 1, error: null,
     spans, marks: [], droppedSpans: 0, stats: { wallMs: n * 0.01 + 1, awaitedMs: 1, blockedMs: 0, maxConcurrency: 50 },
   };
+}
+
+/** The pool's warm child once it has said hello (started: node and the runtime loaded), taken. */
+export async function warmChildOf(pool: WarmPool): Promise<WarmChild> {
+  const since = performance.now();
+  for (;;) {
+    const warm = (pool as unknown as { warm?: WarmChild }).warm;
+    if (warm && warm.early.length > 0) return pool.take()!;
+    if (performance.now() - since > 30_000) throw new Error('no warm child said hello within 30 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

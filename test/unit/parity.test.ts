@@ -6,7 +6,8 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { byLabel, cli, duration, FIXTURES, REPO, runFixture } from './helpers';
+import { WarmPool } from '../../src/engine/run';
+import { byLabel, cli, duration, FIXTURES, REPO, runFixture, warmChildOf } from './helpers';
 
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
 
@@ -202,6 +203,23 @@ describe('parity: TypeScript the runtime cannot run says so, and where', () => {
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /parser plugin|internal error/);
+    });
+  }
+});
+
+describe('parity: in a warm child too (the extension runs there; its module loader started while it waited)', () => {
+  const pool = new WarmPool();
+  after(() => pool.dispose());
+  for (const c of CASES.filter((c) => ['self-view.js', 'own-resources.js', 'own-stdio-listeners.mjs', 'entry-throws.mjs', 'timer-throws.js'].includes(c.file))) {
+    it(`${c.file}: ${c.what}`, async () => {
+      const want = reference(c.file, c.ref ?? 'node');
+      pool.fill();
+      const warm = await warmChildOf(pool);
+      const got = await runFixture(path.join('parity', c.file), { warm });
+      const pidless = (text: string) => text.replace(/^\(node:\d+\)/gm, '(node:PID)');
+      assert.equal(got.stdout, want.stdout, 'stdout');
+      assert.equal(pidless(got.stderr), pidless(want.stderr), 'stderr');
+      assert.equal(got.timeline.exitCode, want.status, 'exit code');
     });
   }
 });
