@@ -1,8 +1,12 @@
 """Hooks into the snippet's process: asyncio tasks, event-loop blocks, time.sleep, stdout/stderr."""
 # Block spans: the main thread marks where a synchronous stretch begins and ends (leaving and
-# entering the selector's select(), or a time.sleep call); a watchdog thread opens a block span
-# once a stretch has lasted the threshold, reading the stuck line from sys._current_frames().
-# So a block still going when the engine stops us is already on the wire as an open span.
+# entering the selector's select(), or a time.sleep call); a watchdog thread looks at the main
+# thread every few ms (sys._current_frames(), and its CPU time from the kernel) and opens a block
+# span once a stretch has lasted the threshold and the evidence says the snippet's own code holds
+# the loop (see Evidence). So a block still going when the engine stops us is already on the wire
+# as an open span. A stretch without that evidence (the machine kept the process off a CPU, asyncio
+# or the tool ran) is a delay, "event loop delayed: not your code", as node's watchdog reports it.
+# A time.sleep in the snippet is a block by definition: it is a blocking call of the snippet's.
 
 import asyncio
 import asyncio.base_events
@@ -34,6 +38,148 @@ _MAX_FLOATING = 200
 # the watchdog saw running (False: not looked yet) and when it last saw it.
 START, END, KIND, FRAME, PARENT, LOOP, OPENED, CLOSED, MESSAGE, TASK, SEEN = range(11)
 _NOT_SEEN = False
+# The main thread's CPU (ms) that shows it ran the snippet's line rather than waited for a CPU
+# (see Evidence.held): a callback the machine keeps off a CPU uses well under this before it returns.
+HELD_CPU_MS = 5.0
+# asyncio's own frames between callbacks: a look that reaches one before the snippet's code found
+# the loop running, not the snippet (the snippet's module frame is below them, in asyncio.run()).
+_LOOP_FRAMES = frozenset(['_run_once', 'run_forever', 'run_until_complete'])
+DELAYED = 'event loop delayed: not your code'
+# As node's watchdog: with AWAIT_TIMELINE_DEBUG set, how each long stretch was decided, on stderr.
+_DEBUG = bool(os.environ.get('AWAIT_TIMELINE_DEBUG'))
+
+
+def _debug(text):
+    try:
+        os.write(2, ('[watchdog] %s\n' % text).encode())
+    except OSError:
+        pass
+
+
+def open_sched(tid):
+    """The thread's /proc schedstat, on a descriptor above the program's (its first open() still
+    gets fd 3), close-on-exec. None where there is none (not Linux): then the looks alone decide."""
+    try:
+        import fcntl
+        fd = os.open('/proc/self/task/%d/schedstat' % tid, os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, ImportError, AttributeError):
+        return None
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64)
+    except OSError:
+        high = None
+    os.close(fd)
+    if high is not None and read_sched(high) is None:
+        os.close(high)
+        return None
+    return high
+
+
+def read_sched(fd):
+    """(ms on a CPU, ms runnable but waiting for one) from schedstat's three numbers (ns, ns, count);
+    None when the descriptor is no longer that file (the program closed it, os.closerange(3, 256),
+    and may have reused the number)."""
+    try:
+        fields = os.pread(fd, 96, 0).split()
+        if len(fields) != 3:
+            return None
+        return int(fields[0]) / 1e6, int(fields[1]) / 1e6
+    except (OSError, ValueError):
+        return None
+
+
+class Evidence:
+    """What the watchdog's looks found in one stretch of the loop (or one task's part of it).
+
+    A look finds the snippet's code running (at a line of the snippet's file, not below asyncio's
+    loop and not inside the tool's own code) or not (asyncio between callbacks, the tool's
+    bookkeeping, no Python frame). A look needs the GIL, so it happens only where the main thread
+    lets go of it: between bytecodes it is running, or in a call that waits (a blocking call). The
+    evidence that the snippet's own code holds the loop, as node's watchdog decides it
+    (watchdog.ts), with the main thread's CPU time and run delay from its /proc schedstat:
+    1. a look found the snippet's code and the main thread used the threshold of CPU in the
+       stretch; or
+    2. looks in a row, spread over a quarter of the threshold, found one line of the snippet's, and
+       in between the main thread used HELD_CPU_MS of CPU (it ran that line: a spin on a busy
+       machine), or the looks came regularly (no gap over a quarter of the threshold) and the main
+       thread mostly did not wait for a CPU in between: it was in a blocking call made there,
+       which let go of the GIL (a process stopped and continued, SIGSTOP/SIGCONT, stops the
+       watchdog too: its looks before and after are one long gap apart); or
+    3. the main thread used HELD_CPU_MS of CPU while every look found the snippet's code: from
+       the stretch's start when all of its looks did, else from the look before the latest looks
+       in a row at one line; to the last look, or to the stretch's end when it is over. This one
+       needs a single look: on a saturated machine the watchdog thread, which needs a CPU and the
+       GIL to look, may get one look into a 300 ms spin (node's watchdog then has too few samples
+       and reads a delay), and the spin's share of a CPU over it is still far more than what a
+       callback that the machine kept off a CPU uses.
+    Without /proc: looks in a row at one line, coming regularly over a quarter of the threshold.
+    CPU counts start at the stretch's start taken as on a CPU all the time since the look before
+    it, so a stretch is never given more CPU than it used.
+    """
+
+    __slots__ = ('threshold', 'cpu0', 'prev_cpu', 'looks', 'user', 'where', 'run')
+
+    def __init__(self, threshold, cpu0):
+        self.threshold = threshold
+        self.cpu0 = cpu0
+        self.prev_cpu = cpu0  # at the look before the latest one (the stretch's start for the first)
+        self.looks = 0
+        self.user = 0
+        # (label, line, column) of the snippet's line the latest look that found one found.
+        self.where = None
+        # The latest looks in a row at one line: [key, n, first time, first CPU, first delay,
+        # last time, last CPU, last delay, CPU at the look before the first, time and delay at
+        # the first of its latest looks that came regularly].
+        self.run = None
+
+    def look(self, key, where, t, sched):
+        cpu, delay = sched if sched is not None else (None, None)
+        before = self.prev_cpu
+        self.prev_cpu = cpu
+        self.looks += 1
+        if key is None:
+            self.run = None
+            return
+        self.user += 1
+        self.where = where
+        run = self.run
+        if run is not None and run[0] == key:
+            run[1] += 1
+            if t - run[5] > self.threshold / 4:
+                run[9], run[10] = t, delay
+            run[5], run[6], run[7] = t, cpu, delay
+        else:
+            self.run = [key, 1, t, cpu, delay, t, cpu, delay, before, t, delay]
+
+    def proves(self, sched, final=False):
+        """Which evidence shows the snippet's code held the loop ('cpu', 'held', 'call', 'share':
+        the rules above, in order), None when none does; `sched` read now (at the stretch's end
+        when `final`)."""
+        threshold = self.threshold
+        if not self.user:
+            return False
+        run = self.run
+        cpu = sched[0] if sched is not None else None
+        if self.cpu0 is not None and cpu is not None and cpu - self.cpu0 >= threshold * 1000.0:
+            return 'cpu'
+        if run is None:
+            return False
+        if (run[1] >= 2 and run[5] - run[2] >= threshold / 4 and run[3] is not None and run[6] is not None
+                and run[6] - run[3] >= HELD_CPU_MS):
+            return 'held'
+        if run[5] - run[9] >= threshold / 4 and (run[7] is None or run[7] - run[10] <= (run[5] - run[9]) * 1000.0 / 2):
+            return 'call'  # in a blocking call at that line (without /proc: the looks in a row)
+        end = cpu if final and cpu is not None else run[6]
+        if end is None:
+            return False
+        start = self.cpu0 if self.user == self.looks else run[8]
+        return 'share' if start is not None and end - start >= HELD_CPU_MS else None
+
+    def __repr__(self):
+        run = self.run
+        return 'looks %d user %d cpu0 %s run %s' % (self.looks, self.user, self.cpu0, run and [
+            run[1], round(run[5] - run[2], 4), run[6] is not None and run[3] is not None and round(run[6] - run[3], 2),
+            run[8] is not None and run[6] is not None and round(run[6] - run[8], 2)])
 
 
 class Blocks:
@@ -47,6 +193,21 @@ class Blocks:
         self.main = _get_ident()
         self.current = None
         self.stopping = False
+        # Watchdog side: the main thread's CPU-time file (made here, on the main thread), the last
+        # look (time, schedstat reading), and the evidence on the stretch it is about. The lock
+        # keeps the watchdog's looks, a stop request's look and the main thread's end of a stretch
+        # apart (taken before rec.lock).
+        self.sched_fd = open_sched(_thread.get_native_id())
+        self.last_look = None
+        self.ev_st = None
+        self.ev = None
+        self.lock = _thread.allocate_lock()
+        if hasattr(os, 'register_at_fork'):
+            # A fork may come while the watchdog, which a forked child has not, holds the lock.
+            os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self):
+        self.lock = _thread.allocate_lock()
 
     def begin(self, kind, frame=None, parent=0, loop=None):
         self.current = [_perf(), None, kind, frame, parent, loop, False, False, None, _NOT_SEEN, 0.0]
@@ -63,9 +224,22 @@ class Blocks:
         if st[6] or now - st[0] >= self.threshold:  # OPENED, START
             self.finish(st, now)
 
+    def sched(self):
+        """The main thread's (CPU ms, run delay ms) now; None without /proc (or once the program
+        closed our descriptor: from then on the looks alone decide)."""
+        fd = self.sched_fd
+        if fd is None:
+            return None
+        reading = read_sched(fd)
+        if reading is None:
+            self.sched_fd = None
+        return reading
+
     def finish(self, st, now):
         rec = self.rec
-        with rec.lock:
+        # A long stretch of the loop that no look has proven yet: the CPU to its end decides.
+        sched = self.sched() if st[KIND] == 'loop' and not st[OPENED] else None
+        with self.lock, rec.lock:
             if st[CLOSED]:
                 return
             st[CLOSED] = True
@@ -74,10 +248,28 @@ class Blocks:
                 self._close(st, end_ms)
             elif now - st[START] < self.threshold:
                 return  # the watchdog split the stretch: its last part is short
+            elif st[KIND] == 'loop':
+                ev = self.ev if self.ev_st is st else None
+                why = ev.proves(sched, final=True) if ev is not None else None
+                if _DEBUG:
+                    _debug('stretch %.0f ms at its end: %s (%r)' % ((now - st[START]) * 1000.0, why or 'delay', ev))
+                if why:
+                    label, line, column, parent = self._describe(st, None, ev.where)
+                    rec.span(rec.next_id(), parent, 'block', label, line, column,
+                             (st[START] - rec.t0) * 1000.0, end_ms, 'fulfilled')
+                else:
+                    self._delay(st[START], now)
             else:
                 label, line, column, parent = self._describe(st, None)
                 rec.span(rec.next_id(), parent, 'block', label, line, column,
                          (st[START] - rec.t0) * 1000.0, end_ms, 'fulfilled')
+
+    def _delay(self, start, end):
+        """The loop was held or late without the snippet's code holding it (see Evidence): the
+        neutral mark node's watchdog sends too, never a block."""
+        t0 = self.rec.t0
+        self.rec.out.append({'type': 'delay', 'kind': 'delayed', 'label': DELAYED,
+                             'startMs': (start - t0) * 1000.0, 'endMs': (end - t0) * 1000.0})
 
     def _close(self, st, end_ms):
         done = dict(st[MESSAGE])
@@ -85,45 +277,98 @@ class Blocks:
         done['outcome'] = 'fulfilled'
         self.rec.out.append(done)
 
-    def check(self, now):
-        """Watchdog side: opens the current stretch's block span once it is long enough.
+    def check(self, now, stop=False):
+        """Watchdog side (and the stop request's): looks at the main thread, and opens the current
+        stretch's block span once it is long enough and the evidence is in (a time.sleep: once it
+        is long enough). At a stop, a look that found the snippet's code is enough (as node's
+        watchdog: the report of a stopped endless loop names its line).
 
         Several tasks may run one after another in one loop iteration (two gathered coroutines
         whose sleeps end together): when the running task changes, the block of the one before
         ends there and the next one's part is a stretch of its own, so each block belongs to the
         task that ran it.
         """
-        st = self.current
-        if st is None or st[END] is not None:
-            return False
-        if st[KIND] == 'loop' and st[LOOP] is not None:
-            try:
-                task = asyncio.current_task(st[LOOP])
-            except Exception:
-                task = None
-            if st[TASK] is _NOT_SEEN:
-                st[TASK] = task
-            elif task is not st[TASK]:
-                self._split(st, task, now)
+        with self.lock:
+            sched = self.sched()
+            t = _perf()
+            last = self.last_look
+            self.last_look = (t, sched)
+            st = self.current
+            if st is None or st[END] is not None:
                 return False
-            st[SEEN] = now
-        if st[OPENED] or now - st[START] < self.threshold:
-            return False
-        rec = self.rec
-        with rec.lock:
-            if st[CLOSED] or st[END] is not None:
+            loop_stretch = st[KIND] == 'loop'
+            if loop_stretch and st[LOOP] is not None:
+                try:
+                    task = asyncio.current_task(st[LOOP])
+                except Exception:
+                    task = None
+                if st[TASK] is _NOT_SEEN:
+                    st[TASK] = task
+                elif task is not st[TASK]:
+                    self._split(st, task, t, sched)
+                    return False
+                st[SEEN] = t
+            if loop_stretch:
+                if self.ev_st is not st:
+                    # Its CPU counts from its start, taking the main thread as on a CPU all the
+                    # time since the look before (so never more than it used).
+                    cpu0 = None
+                    if sched is not None:
+                        cpu0 = sched[0]
+                        if last is not None and last[1] is not None:
+                            cpu0 = min(cpu0, last[1][0] + max(0.0, st[START] - last[0]) * 1000.0)
+                    self.ev_st = st
+                    self.ev = Evidence(self.threshold, cpu0)
+                ev = self.ev
+                top = sys._current_frames().get(self.main)
+                key, where = self._where(top)
+                ev.look(key, where, t, sched)
+            if st[OPENED] or t - st[START] < self.threshold:
                 return False
-            frames = sys._current_frames()
-            label, line, column, parent = self._describe(st, frames.get(self.main))
-            st[MESSAGE] = rec.span(rec.next_id(), parent, 'block', label, line, column, (st[START] - rec.t0) * 1000.0)
-            st[OPENED] = True
-            if st[END] is not None and not st[CLOSED]:
-                st[CLOSED] = True
-                self._close(st, (st[END] - rec.t0) * 1000.0)
-            rec._flush_locked()
-        return True
+            if loop_stretch:
+                why = ev.proves(sched) or (stop and ev.user and 'stop')
+                if not why:
+                    return False
+                if _DEBUG:
+                    _debug('stretch %.0f ms so far: %s (%r)' % ((t - st[START]) * 1000.0, why, ev))
+            rec = self.rec
+            with rec.lock:
+                if st[CLOSED] or st[END] is not None:
+                    return False
+                if loop_stretch:
+                    label, line, column, parent = self._describe(st, None, ev.where)
+                else:
+                    label, line, column, parent = self._describe(st, sys._current_frames().get(self.main))
+                st[MESSAGE] = rec.span(rec.next_id(), parent, 'block', label, line, column, (st[START] - rec.t0) * 1000.0)
+                st[OPENED] = True
+                if st[END] is not None and not st[CLOSED]:
+                    st[CLOSED] = True
+                    self._close(st, (st[END] - rec.t0) * 1000.0)
+                rec._flush_locked()
+            return True
 
-    def _split(self, st, task, now):
+    def _where(self, top):
+        """The snippet's line a look found running: (key, (label, line, column)); (None, None)
+        when no code of the snippet's was running (asyncio between callbacks, the tool's own
+        bookkeeping, no Python frame)."""
+        frame = top
+        if frame is None or frame.f_code.co_filename.startswith(_RUNTIME_DIR):
+            return None, None
+        file = self.rec.snippet_file
+        while frame is not None:
+            code = frame.f_code
+            if code.co_filename == file:
+                break
+            if code.co_name in _LOOP_FRAMES and code.co_filename.startswith(_ASYNCIO_DIR):
+                return None, None
+            frame = frame.f_back
+        if frame is None:
+            return None, None
+        line = frame.f_lineno or 0
+        label, column = self.line_labels.get(line, ('line %d' % line, 1))
+        return (frame.f_code, line), (label, line, column)
+
+    def _split(self, st, task, now, sched):
         rec = self.rec
         with rec.lock:
             if st[CLOSED] or st[END] is not None:
@@ -139,16 +384,32 @@ class Blocks:
                     at = finished
             if st[OPENED]:
                 self._close(st, (at - rec.t0) * 1000.0)
+            elif at - st[START] >= self.threshold:
+                # The task before held the loop that long without its block opened yet: the
+                # evidence so far (to its last look) decides.
+                ev = self.ev if self.ev_st is st else None
+                why = ev.proves(None) if ev is not None else None
+                if _DEBUG:
+                    _debug('task part %.0f ms: %s (%r)' % ((at - st[START]) * 1000.0, why or 'delay', ev))
+                if why:
+                    label, line, column, parent = self._describe(st, None, ev.where)
+                    rec.span(rec.next_id(), parent, 'block', label, line, column,
+                             (st[START] - rec.t0) * 1000.0, (at - rec.t0) * 1000.0, 'fulfilled')
+                else:
+                    self._delay(st[START], at)
             st[START] = at
             st[OPENED] = False
             st[MESSAGE] = None
             st[TASK] = task
             st[SEEN] = now
+            # The next part's evidence starts here: its CPU from this look's (at most what it used).
+            self.ev_st = st
+            self.ev = Evidence(self.threshold, sched[0] if sched is not None else None)
 
-    def _describe(self, st, top):
+    def _describe(self, st, top, where=None):
         rec = self.rec
         parent = st[PARENT]
-        frame = rec.snippet_frame(st[FRAME] if st[FRAME] is not None else top)
+        frame = rec.snippet_frame(st[FRAME] if st[FRAME] is not None else top) if where is None else None
         if st[KIND] == 'loop' and st[LOOP] is not None:
             try:
                 task = st[TASK] if st[TASK] is not _NOT_SEEN else asyncio.current_task(st[LOOP])
@@ -157,6 +418,9 @@ class Blocks:
                     parent = entry[0]['id']
             except Exception:
                 pass
+        if where is not None:
+            label, line, column = where
+            return label, line, column, parent
         if frame is not None:
             line = frame.f_lineno or 0
             label, column = self.line_labels.get(line, ('line %d' % line, 1))

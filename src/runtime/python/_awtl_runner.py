@@ -96,7 +96,7 @@ def _control_loop(control, rec, blocks, taps, identity):
         if isinstance(message, dict) and message.get('type') == 'stop':
             # A kill follows: whatever is pending, including a block still going, goes out now.
             try:
-                blocks.check(time.perf_counter())
+                blocks.check(time.perf_counter(), stop=True)
                 for tap in taps:
                     tap._awtl_flush_pending()
             except Exception:
