@@ -43,7 +43,9 @@ _NOT_SEEN = False
 HELD_CPU_MS = 5.0
 # asyncio's own frames between callbacks: a look that reaches one before the snippet's code found
 # the loop running, not the snippet (the snippet's module frame is below them, in asyncio.run()).
+# So does one in asyncio.run's runner (its set-up and clean-up around the loop).
 _LOOP_FRAMES = frozenset(['_run_once', 'run_forever', 'run_until_complete'])
+_RUNNERS_FILE = os.path.join(_ASYNCIO_DIR, 'runners.py')
 DELAYED = 'event loop delayed: not your code'
 # As node's watchdog: with AWAIT_TIMELINE_DEBUG set, how each long stretch was decided, on stderr.
 _DEBUG = bool(os.environ.get('AWAIT_TIMELINE_DEBUG'))
@@ -359,7 +361,7 @@ class Blocks:
             code = frame.f_code
             if code.co_filename == file:
                 break
-            if code.co_name in _LOOP_FRAMES and code.co_filename.startswith(_ASYNCIO_DIR):
+            if (code.co_name in _LOOP_FRAMES and code.co_filename.startswith(_ASYNCIO_DIR)) or code.co_filename == _RUNNERS_FILE:
                 return None, None
             frame = frame.f_back
         if frame is None:
