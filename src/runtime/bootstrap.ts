@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import Module from 'node:module';
+import Module, { syncBuiltinESMExports } from 'node:module';
 
 import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
@@ -93,15 +93,11 @@ function main(): void {
   // while it waits), not after the run request on the way to time 0.
   warmSourceMaps();
 
-  const request = readRunRequest(control, startLoader);
-  if (!request) process.exit(0); // the engine let this warm child go unused
-  // The program runs from here on: what it spawns must not inherit the channel.
-  const cpu = keepFromChildren(ends);
-
-  recorder.configure({ maxSpansPerSite: request.maxSpansPerSite, maxSpans: request.maxSpans });
-  const file = path.resolve(request.file);
-  setEntryFile(file);
-  const userFiles = new Set<string>([file, pathToFileURL(file).href]);
+  // What of the program's start does not depend on its run is done before the run request: a warm
+  // child does it while it waits, and the run's first event does not wait for it. Not the timers:
+  // a time warp, which the request may ask for, goes under them. Nothing the runtime does before
+  // the request goes through what is patched here (its control reads and waits are its own).
+  const userFiles = new Set<string>();
   let marks = 0;
   const sink = {
     isUserFile: (f: string) => userFiles.has(f),
@@ -113,19 +109,9 @@ function main(): void {
       return marks >= MAX_MARKS;
     },
   };
-
-  try {
-    process.chdir(request.cwd);
-  } catch {
-    // a missing cwd: keep ours, as node would run from wherever it was started
-  }
-  process.argv = [process.argv[0], file, ...request.args];
   // Stacks print as node prints them, at the user's columns: the loader thread sends the source
-  // maps of the ES modules it instruments, read when a stack needs one.
-  // Node caches the source maps of code compiled while they are enabled; it uses them only for
-  // the source line it prints above an uncaught error (see sourceMapsForUncaught).
-  process.setSourceMapsEnabled(true);
-  // It also says how long it spent instrumenting (the tool's time), read at the probe's ticks.
+  // maps of the ES modules it instruments, read when a stack needs one. It also says how long it
+  // spent instrumenting (the tool's time), read at the probe's ticks.
   let onInstrumented: (label: string, startAbs: number, endAbs: number) => void = () => undefined;
   const drainLoader = () => {
     if (!loaderPort) return;
@@ -138,6 +124,31 @@ function main(): void {
     }
   };
   installStackTraces(drainLoader);
+  patchFunctionToString();
+  patchContextPropagation(recorder);
+  patchOutput(sink);
+  patchBlockingCalls(recorder, probe, sink);
+
+  const request = readRunRequest(control, startLoader);
+  if (!request) process.exit(0); // the engine let this warm child go unused
+  // The program runs from here on: what it spawns must not inherit the channel.
+  const cpu = keepFromChildren(ends);
+
+  recorder.configure({ maxSpansPerSite: request.maxSpansPerSite, maxSpans: request.maxSpans });
+  const file = path.resolve(request.file);
+  setEntryFile(file);
+  userFiles.add(file);
+  userFiles.add(pathToFileURL(file).href);
+
+  try {
+    process.chdir(request.cwd);
+  } catch {
+    // a missing cwd: keep ours, as node would run from wherever it was started
+  }
+  process.argv = [process.argv[0], file, ...request.args];
+  // Node caches the source maps of code compiled while they are enabled; it uses them only for
+  // the source line it prints above an uncaught error (see sourceMapsForUncaught).
+  process.setSourceMapsEnabled(true);
 
   const watchdogRun: WatchdogRun = {
     type: 'run', thresholdMs: request.blockThresholdMs, file, source: request.source,
@@ -164,11 +175,10 @@ function main(): void {
     }, cpu?.kind === 'schedstat' ? ownRunDelayReader(cpu.fd) : undefined);
     clockNow = warp.now;
   }
-  patchFunctionToString();
+  // Under the timer patch: the time warp's timers are the ones it wraps.
   patchTimers(recorder, sink);
-  patchContextPropagation(recorder);
-  patchOutput(sink);
-  patchBlockingCalls(recorder, probe, sink);
+  // node:timers as the program imports it: its named ES module exports follow what was patched.
+  syncBuiltinESMExports();
   installExitHooks(recorder, transport, now, sink, userFiles, () => {
     // The watchdog's inspector session must be gone before node exits (it would print "Waiting
     // for the debugger to disconnect..."): it is connected only while a block is being looked at.
