@@ -72,6 +72,8 @@ const TRACK_MS = 100;
 const TRACK_FULL_EVERY = 5;
 /** How long descendants have after SIGHUP at the end of a run before SIGKILL. */
 const HANGUP_GRACE_MS = 250;
+/** What a warm pool has its transform instrument once, to warm it up: an await, a call, a timer, a combinator. */
+const WARM_UP_SNIPPET = 'async function f(x) {\n  await new Promise((r) => setTimeout(r, x));\n  return x;\n}\nawait Promise.all([f(1), f(2)]);\n';
 /** How long after a warm child is taken its replacement starts. */
 const REFILL_DELAY_MS = 250;
 
@@ -693,10 +695,12 @@ export class WarmPool {
     hintLoader(this.warm);
     this.warm.child.unref();
     for (const s of [...this.warm.child.stdio, ...this.warm.channel]) (s as any)?.unref?.();
-    // The engine's half of a warm start: its transform, loaded while nothing runs.
+    // The engine's half of a warm start: its transform, loaded while nothing runs, and run once on
+    // a small module: V8 compiles the parser's functions on their first call, which made the
+    // first run of an engine wait 100-150 ms (load 25) for its own transform before its request.
     setTimeout(() => {
       try {
-        transformModule();
+        transformModule().transformSnippet(WARM_UP_SNIPPET, { file: path.join(os.tmpdir(), 'await-timeline-warm-up.mjs'), format: 'esm' });
       } catch {
         // the run that needs it reports why it cannot load
       }
