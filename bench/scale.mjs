@@ -4,7 +4,7 @@
 // (sampled from /proc) and of the largest process (exact, getrusage via /usr/bin/time).
 // Usage: npm run build && node bench/scale.mjs [--runs N] [--cli dist/cli.js] [--only NAME] [--big] [--against CLI]
 //   --big also runs the 10 M-await rows (minutes each).
-//   --against another build's cli.js (main's): the W rows run it too, in the same alternation
+//   --against another build's cli.js (main's): the W and empty rows run it too, in the same alternation
 //   (plain, this, against, …), and print its ratios and this build's inner time over its, pair by pair.
 //   --mode default|every: only that one of the W rows' two modes.
 import { spawn, spawnSync } from 'node:child_process';
@@ -162,9 +162,19 @@ if (want('empty')) {
     fs.writeFileSync(file, '');
     fs.writeFileSync(peer, '');
     const pairs = [];
-    for (let i = 0; i < Math.max(runs, 7); i++) pairs.push([await measure([peer]), await measure([cli, 'run', file, '--json', '/dev/null'])]);
+    const other = [];
+    for (let i = 0; i < Math.max(runs, 7); i++) {
+      pairs.push([await measure([peer]), await measure([cli, 'run', file, '--json', '/dev/null'])]);
+      if (against) other.push([pairs[i][0], await measure([against, 'run', file, '--json', '/dev/null'])]);
+    }
     line(`empty .${ext} snippet, whole process`, `${ratio('process', pairs, (x) => x.wallMs, '2')}; plain ${med(pairs.map((p) => p[0].wallMs)).toFixed(0)} ms, CLI ${med(pairs.map((p) => p[1].wallMs)).toFixed(0)} ms; ` +
       `${ratio('cpu', pairs, (x) => x.cpuMs)}, plain ${med(pairs.map((p) => p[0].cpuMs)).toFixed(0)} ms, CLI ${med(pairs.map((p) => p[1].cpuMs)).toFixed(0)} ms`);
+    if (against) {
+      // This build over the other, each pair measured next to the same plain run.
+      const mine = pairs.map((p, i) => [other[i][1], p[1]]);
+      line('  against', `${ratio('process', other, (x) => x.wallMs)}; ${ratio('cpu', other, (x) => x.cpuMs)}; ` +
+        `${ratio('this / against, process', mine, (x) => x.wallMs)}; ${ratio('cpu', mine, (x) => x.cpuMs)}`);
+    }
   }
 }
 
