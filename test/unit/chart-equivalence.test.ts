@@ -13,6 +13,7 @@ import { compactSpans } from '../../src/shared/chart/compact';
 import { groupAggregates } from '../../src/shared/chart/aggregates';
 import { layoutSpans, TimelineLayout, type Row } from '../../src/shared/chart/layout';
 import { TimelineModel } from '../../src/webview/model/timelineModel';
+import { SiteInterner, encodeAppend } from '../../src/shared/webviewProtocol';
 import { compactSpans as referenceCompaction } from './reference/compactReference';
 import { randomRun, streamed } from './randomRuns';
 import { FIXTURES } from './helpers';
@@ -62,6 +63,26 @@ function pictures(seed: number): Record<string, string> {
   out.panel = picture(model.chartRows().layout.flatten());
   model.allSpans = true;
   out.panelAll = picture(model.chartRows().layout.flatten());
+  // The panel's model fed by the host's messages: streamed while running (drawn on the way), and a
+  // finished run's spans arriving after a reset that says it is over (its final timeline, in one
+  // message, or in batches that send some spans again).
+  const streamedModel = (running: boolean, batches: readonly Span[][]) => {
+    const m = new TimelineModel();
+    const interner = new SiteInterner();
+    m.reset({ file: 'r.ts', language: 'typescript', status: running ? 'running' : 'completed' });
+    batches.forEach((batch, i) => {
+      m.append(encodeAppend(interner, batch, [], 0));
+      if (running && i % 5 === 2) m.chartRows();
+    });
+    const before = running ? '' : `${picture(m.chartRows().layout.flatten())}\n--\n`;
+    m.status_({ status: 'completed', error: null, stats: null, wallMs: run.nowMs, exitCode: 0, nowMs: run.nowMs });
+    const compacted = picture(m.chartRows().layout.flatten());
+    m.allSpans = true;
+    return `${before}${compacted}\n--\n${picture(m.chartRows().layout.flatten())}\n${m.extentMs()}|${m.layout.spanCount}`;
+  };
+  out.panelStreamed = streamedModel(true, streamed(seed, run.spans));
+  out.panelFinal = streamedModel(false, [run.spans]);
+  out.panelFinalBatches = streamedModel(false, streamed(seed, run.spans));
   return out;
 }
 
