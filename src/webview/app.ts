@@ -214,7 +214,7 @@ export class TimelineApp implements ChartActions {
       scrollTopCss: 0,
       dpr: devicePixelRatio || 1,
     };
-    this.scheduler = new FrameScheduler(() => this.frame(), () => this.morph !== null || (this.model.running && this.model.layout.spanCount > 0));
+    this.scheduler = new FrameScheduler(() => this.frame(), () => this.morph !== null || (this.model.running && this.model.store.spanCount > 0));
     this.controller = new ChartController(this.canvas, this);
 
     this.search.addEventListener('input', () => {
@@ -832,7 +832,7 @@ export class TimelineApp implements ChartActions {
       ghosts: this.baseline.ghosts(),
       floatingSays: this.floatingSays(),
     });
-    const count = this.model.layout.spanCount;
+    const count = this.model.store.spanCount;
     this.empty.hidden = this.flat.length > 0;
     if (!this.flat.length) {
       this.empty.textContent = this.filter && count

@@ -78,7 +78,7 @@ function pictures(seed: number): Record<string, string> {
     m.status_({ status: 'completed', error: null, stats: null, wallMs: run.nowMs, exitCode: 0, nowMs: run.nowMs });
     const compacted = picture(m.chartRows().layout.flatten());
     m.allSpans = true;
-    return `${before}${compacted}\n--\n${picture(m.chartRows().layout.flatten())}\n${m.extentMs()}|${m.layout.spanCount}`;
+    return `${before}${compacted}\n--\n${picture(m.chartRows().layout.flatten())}\n${m.extentMs()}|${m.store.spanCount}`;
   };
   out.panelStreamed = streamedModel(true, streamed(seed, run.spans));
   out.panelFinal = streamedModel(false, [run.spans]);

@@ -41,8 +41,8 @@ export class BaselineView {
   /** Pairs the sites again with the run on screen; cheap for workshop-sized runs, skipped while a huge one streams. */
   compare(model: TimelineModel): void {
     if (!this.run || !model.file) return;
-    if (model.running && model.layout.spanCount > LIVE_COMPARE_LIMIT) return;
-    this.run.compareWith({ file: model.file, wallMs: model.running ? model.nowMs() : model.wallMs, spans: [...model.layout.spans()] });
+    if (model.running && model.store.spanCount > LIVE_COMPARE_LIMIT) return;
+    this.run.compareWith({ file: model.file, wallMs: model.running ? model.nowMs() : model.wallMs, spans: [...model.store.spans()] });
     this.version++;
   }
 

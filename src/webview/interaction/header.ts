@@ -107,7 +107,7 @@ export class Header {
     const delayedMs = stats.delayedMs ?? delayedMsOf(model.delayBands());
     setText(this.values.delayed, formatDuration(delayedMs));
     (this.values.delayed.parentElement as HTMLElement).hidden = !(delayedMs > 0);
-    const count = model.layout.spanCount.toLocaleString('en-US');
+    const count = model.store.spanCount.toLocaleString('en-US');
     const dropped = model.droppedSpans.toLocaleString('en-US');
     // Past the span budget they are drawn as ×N bars; past a site's cap they are only counted.
     setText(this.values.spans, model.droppedSpans ? `${count} (+${dropped} ${model.aggregates.length ? 'aggregated' : 'not shown'})` : count);

@@ -12,6 +12,7 @@ import { copySpan, TimelineLayout } from '../../shared/chart/layout';
 import { byStart } from '../../shared/chart/startOrder';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
+import { SpanStore } from './spanStore';
 
 export class TimelineModel {
   file = '';
@@ -29,7 +30,8 @@ export class TimelineModel {
   droppedSpans = 0;
   /** Spans dropped because they named an unknown site. */
   invalidSpans = 0;
-  layout = new TimelineLayout();
+  /** The run's spans; their layout one row per span only when the All spans view asks (`store.layout()`). */
+  store = new SpanStore();
   /** Awaits that ran back to back but could overlap, from the end of the run. */
   insights: readonly Insight[] = [];
   /** Spans that set the wall time, from the end of the run. */
@@ -77,7 +79,7 @@ export class TimelineModel {
     this.wallMs = 0;
     this.droppedSpans = 0;
     this.invalidSpans = 0;
-    this.layout = new TimelineLayout();
+    this.store = new SpanStore();
     this.insights = [];
     this.criticalPath = new Set();
     this.expectations = [];
@@ -140,7 +142,7 @@ export class TimelineModel {
     this.wallMs = msg.wallMs;
     this.exitCode = msg.exitCode;
     this.clock = { runMs: msg.nowMs, localMs: nowLocal() };
-    if (msg.status !== 'running') this.layout.adoptOrphans();
+    if (msg.status !== 'running') this.store.adoptOrphans();
     this.epoch++;
   }
 
@@ -171,7 +173,7 @@ export class TimelineModel {
         this.blocks.push(s);
       }
     }
-    this.layout.apply(spans);
+    this.store.apply(spans);
   }
 
   private addMarks(marks: readonly Mark[]): void {
@@ -189,17 +191,17 @@ export class TimelineModel {
    */
   chartRows(): ChartRows {
     if (this.allSpans) {
-      const rows = { layout: this.layout, members: NO_MEMBERS, shownAs: null };
+      const rows = { layout: this.store.layout(), members: NO_MEMBERS, shownAs: null };
       this.placeAggregates(rows, false);
       return rows;
     }
-    const key = `${this.layout.version}|${this.epoch}|${this.aggregatesVersion}`;
+    const key = `${this.store.version}|${this.epoch}|${this.aggregatesVersion}`;
     const c = this.compacted;
     if (c && (c.key === key || (this.running && nowLocal() - c.at < Math.max(100, c.cost * 20)))) return c;
     const at = nowLocal();
-    const { spans, members, shownAs, inInputOrder } = compactSpans(this.layout.spanList(), this.nowMs());
+    const { spans, members, shownAs, inInputOrder } = compactSpans(this.store.spanList(), this.nowMs());
     const layout = new TimelineLayout();
-    // Copies, the layout's own (the model's layout ends pending spans in place), made in the
+    // Copies, the layout's own (the model ends pending spans in place), made in the
     // compaction's tree order: a row's spans then lie together in memory, which its drawing reads
     // span after span (shared, the model's objects made a 1 M-span chart's frames 1.2-1.7x slower).
     // Laid out in the order the model's layout got them (by start for a loaded run), nearly in
@@ -234,13 +236,13 @@ export class TimelineModel {
 
   /** Run clock now: grows between status messages while running, so pending bars grow. */
   nowMs(): number {
-    if (!this.running) return Math.max(this.wallMs, this.layout.extentMs);
-    return Math.max(this.clock.runMs + (nowLocal() - this.clock.localMs), this.layout.extentMs);
+    if (!this.running) return Math.max(this.wallMs, this.store.extentMs);
+    return Math.max(this.clock.runMs + (nowLocal() - this.clock.localMs), this.store.extentMs);
   }
 
   /** Time the chart needs to show: to the end of the run, or up to now while running. */
   extentMs(): number {
-    return Math.max(this.wallMs, this.layout.extentMs, this.aggregatesEndMs, this.running ? this.nowMs() : 0);
+    return Math.max(this.wallMs, this.store.extentMs, this.aggregatesEndMs, this.running ? this.nowMs() : 0);
   }
 
   /** Union of block spans, recomputed when blocks change (and each frame while one is pending). */
@@ -289,7 +291,7 @@ export class TimelineModel {
     if (this.engineStats) return false;
     const c = this.statsCache;
     if (!c) return true;
-    if (c.version === this.layout.version && !this.running) return false;
+    if (c.version === this.store.version && !this.running) return false;
     // Back off in proportion to the cost: at most ~5 % of the main thread.
     return nowLocal() - c.at > Math.max(1000, c.cost * 20);
   }
@@ -297,9 +299,9 @@ export class TimelineModel {
   refreshStats(): void {
     const at = nowLocal();
     const now = this.nowMs();
-    const layout = this.layout;
-    const stats = computeStats(layout.spans(), now, this.running ? now : this.wallMs, (id) => layout.span(id));
-    this.statsCache = { stats, version: layout.version, at, cost: nowLocal() - at };
+    const store = this.store;
+    const stats = computeStats(store.spans(), now, this.running ? now : this.wallMs, (id) => store.span(id));
+    this.statsCache = { stats, version: store.version, at, cost: nowLocal() - at };
   }
 }
 
