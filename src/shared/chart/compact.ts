@@ -90,11 +90,12 @@ class Tree {
     return m < 0 ? undefined : this.merged[m];
   }
   startOf(i: number): number {
-    return this.rec(i)?.startMs ?? this.spans[i].startMs;
+    const m = this.mergedAt[i];
+    return m < 0 ? this.spans[i].startMs : this.merged[m].startMs;
   }
   endOf(i: number): number | null {
-    const m = this.rec(i);
-    return m ? m.endMs : this.spans[i].endMs;
+    const m = this.mergedAt[i];
+    return m < 0 ? this.spans[i].endMs : this.merged[m].endMs;
   }
   kindOf(i: number): SpanKind {
     return this.rec(i)?.kind ?? this.spans[i].kind;
@@ -201,9 +202,9 @@ function merge(t: Tree, outer: number, inner: number, label: string, kind: SpanK
 
 /** Compacts one node whose children are compacted already. */
 function compactNode(t: Tree, node: number, nowMs: number, loopEnds: LoopEnds): void {
-  if (t.childCount(node) !== 1) return;
-  const m = t.rec(node);
-  const child = m ? m.list[m.from] : t.children[t.first[node]];
+  // A node is compacted once, after its children: it has not merged yet.
+  if (t.first[node + 1] - t.first[node] !== 1) return;
+  const child = t.children[t.first[node]];
   const childSpan = t.spans[child];
   // A call nobody awaited is drawn in its own lane: it never folds into the code that started it.
   if (childSpan.floating) return;

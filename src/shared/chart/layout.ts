@@ -280,7 +280,7 @@ export class TimelineLayout {
     row.spans.push(s);
     this.slotRow[slot] = row;
     this.extentMs = Math.max(this.extentMs, s.endMs ?? s.startMs);
-    const waiting = this.orphans.get(s.id);
+    const waiting = this.orphanCount ? this.orphans.get(s.id) : undefined;
     if (waiting) {
       this.orphans.delete(s.id);
       this.orphanCount -= waiting.length;

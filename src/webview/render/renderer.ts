@@ -757,8 +757,11 @@ const AGGREGATE_ALPHA = 0.3;
 /** The gutter's count for a row: its spans and the spans past the budget drawn on it ("×40  "). */
 function rowCountText(row: Row): string {
   const n = row.spans.length + (row.aggregate?.count ?? 0);
-  return n > 1 ? `×${n.toLocaleString('en-US')}  ` : '';
+  return n > 1 ? `×${COUNT_FORMAT.format(n)}  ` : '';
 }
+
+/** As n.toLocaleString('en-US') writes it, without making a formatter for each call (2,000 rows are measured at load). */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
 
 function fillRects(ctx: CanvasRenderingContext2D, rects: Rects): void {
   if (!rects.length) return;
