@@ -189,7 +189,7 @@ async function streaming(browser, script) {
             app.handleMessage({ v, type: 'append', sites: [], spans: ends, marks: [], droppedSpans: 0 });
             app.handleMessage({ v, type: 'status', status: 'completed', error: null, stats: null, wallMs: nowMs, exitCode: 0, nowMs });
             handler.push(performance.now() - t1);
-            setTimeout(() => resolve({ spans: spans.length, batches: handler.length, handler, frames, longTasks, wallMs: performance.now() - started, shown: app.model.layout.spanCount }), 300);
+            setTimeout(() => resolve({ spans: spans.length, batches: handler.length, handler, frames, longTasks, wallMs: performance.now() - started, shown: (app.model.store ?? app.model.layout).spanCount }), 300);
           }
         };
         send();

@@ -58,7 +58,7 @@ async function listen(view: Frame): Promise<void> {
     w.__received = [];
     w.addEventListener('message', (e: any) => {
       const app = w.awaitTimeline;
-      w.__received.push({ t: Date.now(), type: String(e.data?.type), file: app.model.file, status: app.model.status, spans: app.model.layout.spanCount });
+      w.__received.push({ t: Date.now(), type: String(e.data?.type), file: app.model.file, status: app.model.status, spans: app.model.store.spanCount });
     });
   });
 }
@@ -103,7 +103,7 @@ let cliCount: number | undefined;
 /** Every span the panel holds is one the CLI records for the same program, and none is missing. */
 async function assertWholeRun(view: Frame): Promise<void> {
   const inPanel = await view.evaluate(() => {
-    const spans = [...(globalThis as any).awaitTimeline.model.layout.spans()] as { kind: string }[];
+    const spans = [...(globalThis as any).awaitTimeline.model.store.spans()] as { kind: string }[];
     return spans.filter((s) => s.kind !== 'block').length;
   });
   cliCount ??= cliSpans(path.join(fixtures, FILE));
