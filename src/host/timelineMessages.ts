@@ -3,9 +3,8 @@
 import * as path from 'node:path';
 
 import type { Timeline } from '../shared/timeline';
-import {
-  SiteInterner, encodeAppend, isHostToWebviewMessage, message, type HostToWebviewMessage,
-} from '../shared/webviewProtocol';
+import { encodeAppendColumns } from '../shared/spanColumns';
+import { SiteInterner, isHostToWebviewMessage, message, type HostToWebviewMessage } from '../shared/webviewProtocol';
 
 /**
  * The messages that draw a whole run: reset, one append, the final status. `keepView` when they
@@ -18,7 +17,8 @@ export function timelineMessages(timeline: Timeline, keepView = false): HostToWe
       ...(keepView ? { keepView } : {}),
       ...(timeline.time === 'warp' ? { time: 'warp' as const } : {}),
     }),
-    encodeAppend(new SiteInterner(), timeline.spans, timeline.marks, timeline.droppedSpans, {
+    // The spans in columns: one buffer, however many.
+    encodeAppendColumns(new SiteInterner(), timeline.spans, timeline.marks, timeline.droppedSpans, {
       ...(timeline.aggregates ? { aggregates: timeline.aggregates } : {}),
       ...(timeline.delays ? { delays: timeline.delays } : {}),
     }),

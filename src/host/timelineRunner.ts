@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { languageOf, startRun, WarmPool, type Run } from '../engine/run';
 import { formatDuration } from '../shared/format';
 import type { LoopDelay, Mark, Span, TimeMode, Timeline } from '../shared/timeline';
-import { SiteInterner, encodeAppend, encodeRun, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import { SiteInterner, encodeRun, message, type WebviewToHostMessage } from '../shared/webviewProtocol';
+import { encodeAppendColumns } from '../shared/spanColumns';
 import { resolveTimeMode } from '../engine/timeMode';
 import { BaselineStore } from './baselineStore';
 import { EditorAnnotations } from './editorAnnotations';
@@ -273,7 +274,7 @@ export class TimelineRunner implements vscode.Disposable {
       if (aggregates.changed && !sendAggregates) batchTimer = setTimeout(sendBatch, BATCH_MS);
       if (!pendingSpans.size && !pendingMarks.length && !pendingDelays.length && !sendAggregates) return;
       const more = { delays: pendingDelays.splice(0), ...(sendAggregates ? { aggregates: run.builder.aggregateList() } : {}) };
-      this.panel?.post(encodeAppend(interner, [...pendingSpans.values()], pendingMarks.splice(0), run.builder.droppedSpans, more));
+      this.panel?.post(encodeAppendColumns(interner, [...pendingSpans.values()], pendingMarks.splice(0), run.builder.droppedSpans, more));
       pendingSpans.clear();
       if (sendAggregates) {
         aggregates.changed = false;

@@ -3,7 +3,8 @@
 // gzip-compressed and the page unpacks. A million spans take about 37 bytes each before
 // compression instead of about 150 as JSON, and unpack without a JSON parse.
 import type { Span } from './timeline';
-import { SiteInterner, type WireSite } from './webviewProtocol';
+import type { LoopDelay, Mark, SpanAggregate } from './timeline';
+import { SiteInterner, encodeAppend, type AppendMessage, type WireSite } from './webviewProtocol';
 
 const OUTCOME_CODE = { pending: 0, fulfilled: 1, rejected: 2 } as const;
 const OUTCOME = ['pending', 'fulfilled', 'rejected'] as const;
@@ -28,6 +29,16 @@ function layout(n: number) {
 }
 
 export function packSpans(spans: readonly Span[]): PackedSpans {
+  const interner = new SiteInterner();
+  const bytes = packColumns(spans, interner);
+  return { sites: interner.takeNew(), bytes };
+}
+
+/**
+ * The spans' columns, their sites numbered by `interner` (a run's, across batches: the sites new to
+ * it are then those `interner.takeNew()` gives). The panel's `append` carries these (`columns`).
+ */
+export function packColumns(spans: readonly Span[], interner: SiteInterner): Uint8Array {
   const n = spans.length;
   const at = layout(n);
   const buf = new ArrayBuffer(at.total);
@@ -38,7 +49,6 @@ export function packSpans(spans: readonly Span[]): PackedSpans {
   const ends = new Float64Array(buf, at.ends, n);
   const siteIdx = new Uint32Array(buf, at.sites, n);
   const outcomes = new Uint8Array(buf, at.outcomes, n);
-  const interner = new SiteInterner();
   for (let i = 0; i < n; i++) {
     const s = spans[i];
     ids[i] = s.id;
@@ -48,7 +58,7 @@ export function packSpans(spans: readonly Span[]): PackedSpans {
     siteIdx[i] = interner.indexOf(s);
     outcomes[i] = OUTCOME_CODE[s.outcome] | (s.floating ? FLOATING_BIT : 0);
   }
-  return { sites: interner.takeNew(), bytes: new Uint8Array(buf) };
+  return new Uint8Array(buf);
 }
 
 /** The spans back; throws on a buffer that does not hold what its count says. */
@@ -79,4 +89,61 @@ export function unpackSpans(sites: readonly WireSite[], bytes: Uint8Array): Span
     spans[i] = span;
   }
   return spans;
+}
+
+/**
+ * The panel's side of `append.columns`: the spans as objects, given the run's site table. A span
+ * that does not hold (an unknown site, an id that is not a positive integer, a start that is not a
+ * number, an end before its start, an unknown outcome) is dropped and counted; a buffer whose length
+ * is not what its count says is dropped whole.
+ */
+export function decodeColumns(sites: readonly WireSite[], bytes: Uint8Array): { spans: Span[]; invalid: number } {
+  if (bytes.byteLength < 8) return { spans: [], invalid: 1 };
+  const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const n = new DataView(own.buffer, own.byteOffset, own.byteLength).getUint32(0, true);
+  const at = layout(n);
+  if (own.byteLength !== at.total) return { spans: [], invalid: Math.max(1, n) };
+  const base = own.byteOffset;
+  const ids = new Float64Array(own.buffer, base + at.ids, n);
+  const parents = new Float64Array(own.buffer, base + at.parents, n);
+  const starts = new Float64Array(own.buffer, base + at.starts, n);
+  const ends = new Float64Array(own.buffer, base + at.ends, n);
+  const siteIdx = new Uint32Array(own.buffer, base + at.sites, n);
+  const outcomes = new Uint8Array(own.buffer, base + at.outcomes, n);
+  const spans: Span[] = [];
+  let invalid = 0;
+  for (let i = 0; i < n; i++) {
+    const site = sites[siteIdx[i]];
+    const id = ids[i];
+    const parent = parents[i];
+    const start = starts[i];
+    const end = ends[i];
+    const code = outcomes[i] & ~FLOATING_BIT;
+    const pending = Number.isNaN(end);
+    if (!site || !(Number.isInteger(id) && id >= 1) || !(Number.isInteger(parent) && parent >= 0) || !Number.isFinite(start) ||
+      !(pending || (Number.isFinite(end) && end >= start)) || code > 2) {
+      invalid++;
+      continue;
+    }
+    const span: Span = {
+      id, parentId: parent === 0 ? null : parent, kind: site.kind, label: site.label, line: site.line, column: site.column,
+      startMs: start, endMs: pending ? null : end, outcome: pending ? 'pending' : OUTCOME[code],
+    };
+    if (outcomes[i] & FLOATING_BIT) span.floating = true;
+    spans.push(span);
+  }
+  return { spans, invalid };
+}
+
+/**
+ * Host side: an `append` of these spans in columns (and the marks, aggregates and delays as
+ * `encodeAppend` sends them), sending only the sites new to `interner`.
+ */
+export function encodeAppendColumns(
+  interner: SiteInterner, spans: readonly Span[], marks: readonly Mark[], droppedSpans: number,
+  more: { aggregates?: readonly SpanAggregate[]; delays?: readonly LoopDelay[] } = {},
+): AppendMessage {
+  if (!spans.length) return encodeAppend(interner, [], marks, droppedSpans, more);
+  const columns = packColumns(spans, interner);
+  return { ...encodeAppend(interner, [], marks, droppedSpans, more), columns };
 }

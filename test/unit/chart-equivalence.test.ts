@@ -13,7 +13,8 @@ import { compactSpans } from '../../src/shared/chart/compact';
 import { groupAggregates } from '../../src/shared/chart/aggregates';
 import { layoutSpans, TimelineLayout, type Row } from '../../src/shared/chart/layout';
 import { TimelineModel } from '../../src/webview/model/timelineModel';
-import { SiteInterner, encodeAppend } from '../../src/shared/webviewProtocol';
+import { SiteInterner } from '../../src/shared/webviewProtocol';
+import { encodeAppendColumns } from '../../src/shared/spanColumns';
 import { compactSpans as referenceCompaction } from './reference/compactReference';
 import { randomRun, streamed } from './randomRuns';
 import { FIXTURES } from './helpers';
@@ -63,7 +64,7 @@ function pictures(seed: number): Record<string, string> {
   out.panel = picture(model.chartRows().layout.flatten());
   model.allSpans = true;
   out.panelAll = picture(model.chartRows().layout.flatten());
-  // The panel's model fed by the host's messages: streamed while running (drawn on the way), and a
+  // The panel's model fed by the host's messages (spans in columns): streamed while running (drawn on the way), and a
   // finished run's spans arriving after a reset that says it is over (its final timeline, in one
   // message, or in batches that send some spans again).
   const streamedModel = (running: boolean, batches: readonly Span[][]) => {
@@ -71,7 +72,7 @@ function pictures(seed: number): Record<string, string> {
     const interner = new SiteInterner();
     m.reset({ file: 'r.ts', language: 'typescript', status: running ? 'running' : 'completed' });
     batches.forEach((batch, i) => {
-      m.append(encodeAppend(interner, batch, [], 0));
+      m.append(encodeAppendColumns(interner, batch, [], 0));
       if (running && i % 5 === 2) m.chartRows();
     });
     const before = running ? '' : `${picture(m.chartRows().layout.flatten())}\n--\n`;

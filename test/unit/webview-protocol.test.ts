@@ -8,6 +8,7 @@ import {
 } from '../../src/shared/webviewProtocol';
 import { timelineMessages } from '../../src/host/timelineMessages';
 import { TimelineModel } from '../../src/webview/model/timelineModel';
+import { packColumns } from '../../src/shared/spanColumns';
 
 const v = WEBVIEW_PROTOCOL_VERSION;
 
@@ -118,5 +119,72 @@ describe('webview protocol', () => {
     assert.deepEqual(decodeSpans(sites, [...first.spans, ...second.spans]).spans, spans);
     const unknown = decodeSpans(sites, [[9, 0, 7, 0, 1, 1]]);
     assert.deepEqual([unknown.spans.length, unknown.invalid], [0, 1]);
+  });
+  it("sends a run's spans to the panel as one buffer of columns, which the panel reads back as the spans sent", () => {
+    const spans: Span[] = [];
+    for (let i = 1; i <= 50_000; i++) {
+      const parentId = i === 1 ? null : 1;
+      const floating = i % 997 === 0;
+      spans.push({
+        id: i, parentId, kind: i === 1 ? 'call' : 'await', label: i === 1 ? 'main()' : `fetch(${i % 7})`, line: i === 1 ? 1 : 3 + (i % 7), column: 5,
+        startMs: i / 10, endMs: i % 101 === 0 ? null : i / 10 + 0.05, outcome: i % 101 === 0 ? 'pending' : i % 13 === 0 ? 'rejected' : 'fulfilled',
+        ...(floating ? { floating: true as const } : {}),
+      });
+    }
+    const timeline: Timeline = {
+      version: 1, file: '/x/many.ts', language: 'typescript', status: 'completed', exitCode: 0, wallMs: 5001, error: null,
+      spans, marks: [{ kind: 'log', text: 'done', atMs: 5000 }], droppedSpans: 0, stats: { wallMs: 5001, awaitedMs: 0, blockedMs: 0, maxConcurrency: 1 },
+    };
+    const messages = timelineMessages(timeline);
+    assert.ok(messages.every(isHostToWebviewMessage));
+    const append = messages.find((m) => m.type === 'append');
+    assert.ok(append?.type === 'append');
+    assert.equal(append.spans.length, 0, 'no array per span');
+    assert.ok(append.columns instanceof Uint8Array, 'the spans in columns');
+    assert.ok(append.columns.byteLength <= 40 * spans.length, `${append.columns.byteLength} bytes for ${spans.length} spans`);
+    assert.equal(append.sites.length, 8, 'each site once');
+    // Through a structured clone, as postMessage delivers it.
+    const model = new TimelineModel();
+    for (const m of messages) {
+      const copy = structuredClone(m);
+      assert.ok(isHostToWebviewMessage(copy));
+      if (copy.type === 'reset') model.reset(copy);
+      else if (copy.type === 'append') model.append(copy);
+      else if (copy.type === 'status') model.status_(copy);
+    }
+    assert.deepEqual([...model.store.spans()], spans);
+    assert.equal(model.invalidSpans, 0);
+    assert.deepEqual(model.marks, timeline.marks);
+  });
+
+  it('drops and counts spans in columns that do not hold, and refuses columns that are not bytes', () => {
+    const interner = new SiteInterner();
+    const good: Span = { id: 1, parentId: null, kind: 'call', label: 'main()', line: 1, column: 1, startMs: 0, endMs: 5, outcome: 'fulfilled' };
+    const bad: Span[] = [
+      { ...good, id: 0 }, // not a positive id
+      { ...good, id: 2.5 },
+      { ...good, id: 3, startMs: NaN },
+      { ...good, id: 4, endMs: -1 }, // ends before it starts
+      { ...good, id: 5, parentId: -2 },
+    ];
+    const columns = packColumns([good, ...bad], interner);
+    const sites = interner.takeNew();
+    const msg = { v, type: 'append', sites, spans: [], columns, marks: [], droppedSpans: 0 };
+    assert.ok(isHostToWebviewMessage(msg));
+    const model = new TimelineModel();
+    model.reset({ file: 'a.ts', language: 'typescript', status: 'running' });
+    model.append(msg as never);
+    assert.deepEqual([...model.store.spans()].map((s) => s.id), [1]);
+    assert.equal(model.invalidSpans, bad.length);
+    // An unknown site, and a buffer cut short.
+    const other = packColumns([{ ...good, id: 9 }], new SiteInterner());
+    const model2 = new TimelineModel();
+    model2.reset({ file: 'a.ts', language: 'typescript', status: 'running' });
+    model2.append({ sites: [], spans: [], columns: other, marks: [], droppedSpans: 0 });
+    model2.append({ sites: [], spans: [], columns: columns.subarray(0, 20), marks: [], droppedSpans: 0 });
+    assert.equal(model2.store.spanCount, 0);
+    assert.equal(model2.invalidSpans, 1 + 6);
+    assert.equal(isHostToWebviewMessage({ ...msg, columns: [1, 2, 3] }), false);
+    assert.equal(isHostToWebviewMessage({ ...msg, columns: new Float64Array(4) }), false);
   });
 });

@@ -12,6 +12,7 @@ import { copySpan, TimelineLayout } from '../../shared/chart/layout';
 import { byStart } from '../../shared/chart/startOrder';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
+import { decodeColumns } from '../../shared/spanColumns';
 import { SpanStore } from './spanStore';
 
 export class TimelineModel {
@@ -102,11 +103,16 @@ export class TimelineModel {
     this.epoch++;
   }
 
-  append(msg: Pick<AppendMessage, 'sites' | 'spans' | 'marks' | 'droppedSpans' | 'aggregates' | 'delays'>): void {
-    this.sites.push(...msg.sites);
+  append(msg: Pick<AppendMessage, 'sites' | 'spans' | 'columns' | 'marks' | 'droppedSpans' | 'aggregates' | 'delays'>): void {
+    for (const site of msg.sites) this.sites.push(site);
     const { spans, invalid } = decodeSpans(this.sites, msg.spans);
     this.invalidSpans += invalid;
     this.addSpans(spans);
+    if (msg.columns) {
+      const columns = decodeColumns(this.sites, msg.columns);
+      this.invalidSpans += columns.invalid;
+      this.addSpans(columns.spans);
+    }
     this.addMarks(msg.marks);
     this.droppedSpans = msg.droppedSpans;
     if (msg.aggregates) this.setAggregates(decodeAggregates(this.sites, msg.aggregates));
