@@ -5,6 +5,10 @@
 //   --against another build's dist/webview/main.js (main's): each round measures this build and that
 //   one, alternating (A B A B …, a fresh page each), and prints both with medians, min–max, n and
 //   this build's time over that one's, pair by pair.
+//   Besides the load from a Timeline object (loadTimeline), each build is sent the run as the host
+//   sends it: reset, append, status, the append cloned as postMessage clones it, in the host form
+//   of that build (this one: spans in columns; --against: an array per span, main's form before
+//   columns; the encoders are this tree's, bundled from bench/renderer/hostMessages.ts).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +28,11 @@ if (against && !fs.existsSync(against)) throw new Error(`missing ${against}`);
 const ROUNDS = Number(arg('--rounds', against ? 3 : 1));
 
 if (!fs.existsSync(bundle)) execFileSync(process.execPath, ['esbuild.js'], { cwd: repo, stdio: 'inherit' });
+const { buildSync } = await import('esbuild');
+const hostMessagesJs = buildSync({
+  entryPoints: [path.join(repo, 'bench/renderer/hostMessages.ts')], bundle: true, write: false, format: 'iife',
+  globalName: 'hostMessages', platform: 'browser', target: 'es2022', logLevel: 'warning',
+}).outputFiles[0].text;
 
 /** Runs inside the page: a deterministic large run, `tasks` rows with many sequential awaits each. */
 function generate(total, tasks) {
@@ -56,6 +65,45 @@ const pct = (xs, p) => {
 const ms = (x) => `${x.toFixed(2)} ms`;
 
 const loadAvg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+
+/**
+ * The 1M-span run sent to a fresh page with `script` as the host sends it (`form`: the host's
+ * span form for that build): encoding on the host, the clone postMessage makes, the webview's
+ * handling of reset, append and status, and its first frame.
+ */
+async function fromMessages(browser, script, form) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(writePage('bench-messages', { theme: 'dark', script }));
+  await page.waitForFunction(() => globalThis.awaitTimeline !== undefined);
+  await page.addScriptTag({ content: hostMessagesJs });
+  const r = await page.evaluate(
+    ({ total, generateSrc, form }) => {
+      const generate = new Function(`return (${generateSrc})`)();
+      const app = globalThis.awaitTimeline;
+      const spans = generate(total, 500);
+      const h0 = performance.now();
+      const append = globalThis.hostMessages.appendMessage(spans, form);
+      const h1 = performance.now();
+      const wire = structuredClone(append);
+      const t0 = performance.now();
+      app.handleMessage({ v: 1, type: 'reset', file: 'bench.ts', language: 'typescript', status: 'completed' });
+      app.handleMessage(wire);
+      app.handleMessage({ v: 1, type: 'status', status: 'completed', error: null, stats: { wallMs: 0, awaitedMs: 0, blockedMs: 0, maxConcurrency: 0 }, wallMs: 0, exitCode: 0, nowMs: 0 });
+      const t1 = performance.now();
+      app.renderNow();
+      const t2 = performance.now();
+      return { encodeMs: h1 - h0, cloneMs: t0 - h1, handleMs: t1 - t0, firstFrameMs: t2 - t1, rows: app.rows().length };
+    },
+    { total: TOTAL, generateSrc: generate.toString(), form },
+  );
+  await page.close();
+  return { ...r, loadAvg: loadAvg() };
+}
+
+function printMessages(label, r) {
+  console.log(`${label}the run as the host sends it: host encode ${ms(r.encodeMs)}, postMessage clone ${ms(r.cloneMs)}, messages handled ${ms(r.handleMs)}, first frame ${ms(r.firstFrameMs)} -> clone + handled + first frame ${ms(r.cloneMs + r.handleMs + r.firstFrameMs)} (${r.rows} rows; load average ${r.loadAvg})`);
+}
 
 /** The 1M-span chart on a fresh page with `script`: load, first frame, pan and zoom. */
 async function bigChart(browser, script) {
@@ -216,8 +264,9 @@ const spread = (xs) => `${ms(median(xs))} (${ms(Math.min(...xs))}–${ms(Math.ma
 
 const browser = await launch();
 try {
-  const variants = against ? [['this', bundle], ['against', against]] : [['this', bundle]];
+  const variants = against ? [['this', bundle, 'columns'], ['against', against, 'tuples']] : [['this', bundle, 'columns']];
   const big = Object.fromEntries(variants.map(([name]) => [name, []]));
+  const sent = Object.fromEntries(variants.map(([name]) => [name, []]));
   const live = Object.fromEntries(variants.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     // A B, then B A: neither build always runs first.
@@ -226,6 +275,11 @@ try {
       const r = await bigChart(browser, script);
       big[name].push(r);
       printBigChart(`\n[${name}, round ${round + 1}] `, r);
+    }
+    for (const [name, script, form] of order) {
+      const r = await fromMessages(browser, script, form);
+      sent[name].push(r);
+      printMessages(`\n[${name}, round ${round + 1}, ${form}] `, r);
     }
     for (const [name, script] of order) {
       const r = await streaming(browser, script);
@@ -241,6 +295,9 @@ try {
       ['1M first frame', big, (r) => r.firstFrameMs],
       ['1M load + first frame', big, (r) => r.loadMs + r.firstFrameMs],
       ['1M pan/zoom draw p95', big, p95],
+      ['1M as sent: host encode', sent, (r) => r.encodeMs],
+      ['1M as sent: clone+handle', sent, (r) => r.cloneMs + r.handleMs],
+      ['1M as sent: + first frame', sent, (r) => r.cloneMs + r.handleMs + r.firstFrameMs],
       ['100k streamed: handler p95', live, (r) => pct(r.handler, 95)],
       ['100k streamed: frame p95', live, (r) => pct(r.frames, 95)],
       ['100k streamed: longest task', live, longest],
