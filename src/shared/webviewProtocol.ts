@@ -394,19 +394,38 @@ export function message<B extends MessageBody<HostToWebviewMessage | WebviewToHo
 const OUTCOME_CODES: Record<Outcome, 0 | 1 | 2> = { pending: 0, fulfilled: 1, rejected: 2 };
 const OUTCOMES: readonly Outcome[] = ['pending', 'fulfilled', 'rejected'];
 
+/** Sites of one label looked through one by one before a keyed lookup. */
+const LABEL_SITES = 16;
+
 /** Host side: hands out site indices, once per distinct site; `takeNew` returns the sites not yet sent. */
 export class SiteInterner {
+  /** The first sites of each label (a label's string hashes once; no key is built per span). */
+  private readonly byLabel = new Map<string, { kind: SpanKind; line: number; column: number; index: number }[]>();
+  /** Sites of a label past its first LABEL_SITES, by a key of all four fields. */
   private readonly index = new Map<string, number>();
   private readonly fresh: WireSite[] = [];
+  private count = 0;
 
   indexOf(span: Pick<Span, 'kind' | 'label' | 'line' | 'column'>): number {
-    const key = `${span.kind}\u0000${span.line}\u0000${span.column}\u0000${span.label}`;
-    let i = this.index.get(key);
-    if (i === undefined) {
-      i = this.index.size;
-      this.index.set(key, i);
-      this.fresh.push({ kind: span.kind, label: span.label, line: span.line, column: span.column });
+    const { kind, label, line, column } = span;
+    const list = this.byLabel.get(label);
+    if (list) {
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k];
+        if (e.line === line && e.column === column && e.kind === kind) return e.index;
+      }
     }
+    let key = '';
+    if (list && list.length >= LABEL_SITES) {
+      key = `${kind}\u0000${line}\u0000${column}\u0000${label}`;
+      const i = this.index.get(key);
+      if (i !== undefined) return i;
+    }
+    const i = this.count++;
+    if (!list) this.byLabel.set(label, [{ kind, line, column, index: i }]);
+    else if (!key) list.push({ kind, line, column, index: i });
+    else this.index.set(key, i);
+    this.fresh.push({ kind, label, line, column });
     return i;
   }
 

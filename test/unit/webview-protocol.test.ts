@@ -187,4 +187,20 @@ describe('webview protocol', () => {
     assert.equal(isHostToWebviewMessage({ ...msg, columns: [1, 2, 3] }), false);
     assert.equal(isHostToWebviewMessage({ ...msg, columns: new Float64Array(4) }), false);
   });
+  it('numbers each distinct site (kind, label, line, column) once, in order of first sight, also past many sites of one label', () => {
+    const interner = new SiteInterner();
+    const want = new Map<string, number>();
+    let seed = 7;
+    const r = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const kinds = ['await', 'call', 'timer'] as const;
+    for (let i = 0; i < 20_000; i++) {
+      // One label at 60 places (past the ones looked through one by one), others at a few.
+      const site = { kind: kinds[r(3)], label: r(2) ? 'sleep(1)' : `f${r(30)}()`, line: 1 + r(20), column: 1 + r(3) };
+      const key = JSON.stringify(site);
+      if (!want.has(key)) want.set(key, want.size);
+      assert.equal(interner.indexOf(site), want.get(key), key);
+    }
+    assert.deepEqual(interner.takeNew().map((s) => JSON.stringify({ kind: s.kind, label: s.label, line: s.line, column: s.column })), [...want.keys()]);
+    assert.deepEqual(interner.takeNew(), []);
+  });
 });
