@@ -1,16 +1,30 @@
 // Text widths are the slowest canvas call in a label-heavy frame: cache them per font.
 
+/** What measuring needs of a canvas context (a CanvasRenderingContext2D). */
+export interface MeasureContext {
+  font: string;
+  measureText(text: string): { width: number };
+}
+
 export class TextMeasure {
-  private readonly cache = new Map<string, number>();
+  /** Widths by font: the gutter switches between two fonts on every row, which must not empty the cache. */
+  private readonly byFont = new Map<string, Map<string, number>>();
+  private cache = new Map<string, number>();
   private font = '';
 
-  constructor(private readonly ctx: CanvasRenderingContext2D) {}
+  constructor(private readonly ctx: MeasureContext) {}
 
-  /** Sets the context's font; drops the cache when it changes. */
+  /** Sets the context's font (always: a restore() may have put another back) and picks its cache. */
   setFont(font: string): void {
     if (font !== this.font) {
       this.font = font;
-      this.cache.clear();
+      let cache = this.byFont.get(font);
+      if (!cache) {
+        // A theme change brings new fonts: the old ones' widths go.
+        if (this.byFont.size >= 8) this.byFont.clear();
+        this.byFont.set(font, (cache = new Map()));
+      }
+      this.cache = cache;
     }
     this.ctx.font = font;
   }
