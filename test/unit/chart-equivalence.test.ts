@@ -117,4 +117,61 @@ describe('chart models on random runs', () => {
       }
     }
   });
+  it("the panel's model lays out every span, when first asked, as a layout fed each batch on arrival does (spans sent again, orphans, adoption)", () => {
+    let replayed = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const run = randomRun(seed, 20 + (seed % 7) * 15);
+      // As generated (lost parents, some children before their parents), and with only the spans
+      // whose parent came before them, where ending a span in place needs no layout.
+      const seen = new Set<number>();
+      const ordered = [...run.spans].sort((a, b) => a.startMs - b.startMs);
+      const rooted = ordered.filter((s) => (s.parentId === null || seen.has(s.parentId)) && seen.add(s.id));
+      for (const [name, batches] of [['as generated', streamed(seed, run.spans)], ['rooted', inOrder(seed, rooted)]] as const) {
+        for (const upTo of [Math.ceil(batches.length / 2), batches.length]) {
+          for (const end of [false, true]) {
+            const model = new TimelineModel();
+            const eager = new TimelineLayout();
+            const interner = new SiteInterner();
+            model.reset({ file: 'r.ts', language: 'typescript', status: 'running' });
+            for (const batch of batches.slice(0, upTo)) {
+              model.append(encodeAppendColumns(interner, batch, [], 0));
+              eager.apply(batch.map((x) => ({ ...x })));
+            }
+            if (end) {
+              model.status_({ status: 'completed', error: null, stats: null, wallMs: run.nowMs, exitCode: 0, nowMs: run.nowMs });
+              eager.adoptOrphans();
+            }
+            const where = `seed ${seed} ${name}, ${upTo} of ${batches.length} batches${end ? ', ended' : ''}`;
+            assert.equal(model.store.extentMs, eager.extentMs, `${where}: extent`);
+            assert.equal(model.store.spanCount, eager.spanCount, `${where}: spans`);
+            if (!(model.store as unknown as { built: unknown }).built) replayed++;
+            assert.equal(picture(model.store.layout().flatten()), picture(eager.flatten()), `${where}: rows`);
+          }
+        }
+      }
+    }
+    assert.ok(replayed > SEEDS, `the layout was made by replaying ${replayed} times`);
+  });
 });
+
+/** `spans` in start order in batches, each ended span possibly sent pending first and ended a few batches later. */
+function inOrder(seed: number, spans: readonly Span[]): Span[][] {
+  let x = seed * 7919;
+  const r = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const batches: Span[][] = [];
+  const later: Span[] = [];
+  let batch: Span[] = [];
+  for (const s of spans) {
+    if (s.endMs !== null && r() < 0.3) {
+      batch.push({ ...s, endMs: null, outcome: 'pending' });
+      later.push({ ...s });
+    } else batch.push({ ...s });
+    if (r() < 0.3) {
+      if (later.length && r() < 0.5) batch.push(later.shift()!);
+      batches.push(batch);
+      batch = [];
+    }
+  }
+  batches.push([...batch, ...later]);
+  return batches;
+}

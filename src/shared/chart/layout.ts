@@ -75,7 +75,7 @@ const KIND_INDEX: Record<SpanKind, number> = { await: 0, call: 1, block: 2, time
  * Each distinct site (line, column, kind) numbered once: lanes are found by that number, so
  * placing a span makes no string (a million spans came from a few sites).
  */
-class SiteNumbers {
+export class SiteNumbers {
   private readonly byLine = new Map<number, Map<number, number[]>>();
   private count = 0;
 
