@@ -195,6 +195,14 @@ export class SpanStore {
 
   /** Gives a slot its place, and then the spans that waited for it (`children`: look for them). */
   private place(slot: number, children: boolean): void {
+    if (!children || this.waitingCount === 0) {
+      // No span waits for this one (always, for a run whose parents come first).
+      const s = this.list[slot];
+      this.placed[slot] = 1;
+      const reach = s.endMs ?? s.startMs;
+      if (reach > this.extent) this.extent = reach;
+      return;
+    }
     const stack = [slot];
     while (stack.length) {
       const at = stack.pop()!;
