@@ -102,7 +102,7 @@ describe('Spans past the budget and delays in the panel', function () {
     // Blocked is the snippet's own work: no block covers the instrumenting, which is delayed time.
     const seen = await view.evaluate(() => {
       const m = (globalThis as any).awaitTimeline.model;
-      const blocks = [...m.layout.spans()].filter((s: any) => s.kind === 'block').map((s: any) => [s.startMs, s.endMs ?? Infinity]);
+      const blocks = [...m.store.spans()].filter((s: any) => s.kind === 'block').map((s: any) => [s.startMs, s.endMs ?? Infinity]);
       const tool = m.delays.filter((d: any) => d.kind === 'instrumenting').map((d: any) => [d.startMs, d.endMs]);
       return { blocks, tool, delayedMs: m.stats().delayedMs as number };
     });
