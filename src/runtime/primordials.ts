@@ -33,6 +33,7 @@ export const StringPrototypeSplit = uncurry(String.prototype.split as (sep: stri
 export const StringPrototypeSlice = uncurry(String.prototype.slice as (start?: number, end?: number) => string);
 export const StringPrototypeIncludes = uncurry(String.prototype.includes as (s: string) => boolean);
 export const StringPrototypeIndexOf = uncurry(String.prototype.indexOf as (s: string, from?: number) => number);
+export const StringPrototypeLastIndexOf = uncurry(String.prototype.lastIndexOf as (s: string, from?: number) => number);
 export const StringPrototypeStartsWith = uncurry(String.prototype.startsWith as (s: string) => boolean);
 export const StringPrototypeReplace = uncurry(String.prototype.replace as (re: RegExp, to: string) => string);
 export const RegExpPrototypeExec = uncurry(RegExp.prototype.exec as (s: string) => RegExpExecArray | null);

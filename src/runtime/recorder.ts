@@ -8,7 +8,7 @@ import {
 import { grown } from '../shared/columns';
 import {
   ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, MathMax, MathMin, PromiseCtor, PromisePrototypeThen,
-  ReflectApply, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator,
+  ReflectApply, StringPrototypeLastIndexOf, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator,
 } from './primordials';
 import type { FloatingReport, PendingMessage } from '../shared/runtimeProtocol';
 import type { RuntimeSite } from './transform';
@@ -822,9 +822,9 @@ export class Recorder {
   }
 
   /** What every open await waits on, every floating promise's state: sent once, at exit or stop. */
-  reportPending(at: 'exit' | 'stop'): void {
+  reportPending(at: 'exit' | 'stop', finishLate = true): void {
     if (this.transport.busy) return;
-    this.finishLate();
+    if (finishLate) this.finishLate();
     const siteAt = (i: number) => this.siteTable[i];
     const waits: PendingMessage['waits'] = [];
     // Index loops and primordials: the program may have replaced Array.prototype's methods by now.
@@ -932,33 +932,43 @@ export class Recorder {
    * the await that began last, the runtime's own work in progress and this thread's CPU time).
    */
   where(): string {
-    // Interrupted inside the transport: leave its buffers alone this time.
-    const busy = this.transport.busy;
-    const id = busy ? 0 : this.currentId();
-    if (!busy) this.flushNow();
-    const savedPrepare = Error.prepareStackTrace;
-    const savedLimit = Error.stackTraceLimit;
-    // [file, line, column, line and column where the frame's function begins]
-    let frames: Array<[string, number, number, number, number]> = [];
-    try {
-      Error.stackTraceLimit = 30;
-      Error.prepareStackTrace = (_e, cs) => cs;
-      const holder: { stack?: NodeJS.CallSite[] } = {};
-      Error.captureStackTrace(holder);
-      const cs = holder.stack ?? [];
-      for (let i = 0; i < cs.length; i++) {
-        const c = cs[i] as NodeJS.CallSite & { getEnclosingLineNumber?(): number; getEnclosingColumnNumber?(): number };
-        frames[i] = [c.getFileName() ?? '', c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0, c.getEnclosingLineNumber?.() ?? 0, c.getEnclosingColumnNumber?.() ?? 0];
-      }
-    } finally {
-      Error.prepareStackTrace = savedPrepare;
-      Error.stackTraceLimit = savedLimit;
-    }
+    const frames = interruptedFrames();
+    // Interrupted inside the runtime's own code (see interruptedInRuntime) or the transport:
+    // record nothing, name the nearest span already sent.
+    const inside = interruptedInRuntime(frames) || this.transport.busy;
+    const id = inside ? this.sentId() : this.currentId();
+    if (!inside) this.flushNow();
     const aw = this.lastAwait >= 0 ? this.siteTable[this.lastAwait] : undefined;
     return JSONStringify({
       id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount, cpu: this.cpuNow(),
       aw: aw ? [this.siteFiles[this.lastAwait], aw.line, aw.column] : null,
     });
+  }
+
+  /** The current span's id if it was sent, else its nearest ancestor's that was: nothing is recorded. */
+  private sentId(): number {
+    let h = this.current;
+    while (h && h.id <= 0) h = h.parent;
+    return h ? h.id : 0;
+  }
+
+  /**
+   * The watchdog's report when it stops the run (through an inspector interrupt, as where()):
+   * what is still waiting, and everything recorded, waiting until the engine has taken it.
+   * False, having done nothing, when the interrupt landed inside the runtime's own code: the
+   * watchdog asks again (the next interrupt lands elsewhere); `anyway`: the last try, which
+   * sends what is buffered and the report, without the work that records more.
+   */
+  stopReport(anyway = false): boolean {
+    if (!anyway && interruptedInRuntime(interruptedFrames())) return false;
+    if (anyway) {
+      this.reportPending('stop', false); // finishLate() records: not on top of the runtime's own work
+      this.transport.flush(true);
+    } else {
+      this.reportPending('stop');
+      this.flushNow(true);
+    }
+    return true;
   }
 
   /**
@@ -1011,6 +1021,55 @@ export class Recorder {
   siteOf(id: number): RuntimeSite | undefined {
     return this.siteTable[id];
   }
+}
+
+/** A stack frame as where() reports it: [file, line, column, line and column where its function begins]. */
+type FrameTuple = [string, number, number, number, number];
+
+/**
+ * The stack of the code an inspector interrupt stopped, as seen from the interrupt's handler
+ * (where(), stopReport()): [the handler, the evaluated expression, the interrupted code…].
+ */
+function interruptedFrames(): FrameTuple[] {
+  const savedPrepare = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
+  const frames: FrameTuple[] = [];
+  try {
+    Error.stackTraceLimit = 30;
+    Error.prepareStackTrace = (_e, cs) => cs;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, interruptedFrames);
+    const cs = holder.stack ?? [];
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i] as NodeJS.CallSite & { getEnclosingLineNumber?(): number; getEnclosingColumnNumber?(): number };
+      frames[i] = [c.getFileName() ?? '', c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0, c.getEnclosingLineNumber?.() ?? 0, c.getEnclosingColumnNumber?.() ?? 0];
+    }
+  } finally {
+    Error.prepareStackTrace = savedPrepare;
+    Error.stackTraceLimit = savedLimit;
+  }
+  return frames;
+}
+
+/**
+ * Whether an inspector interrupt stopped the runtime's own code. V8 takes interrupts at calls and
+ * at loops' back edges, so one can land between two steps of the runtime's bookkeeping: in
+ * materialize() between taking a span's id and storing it (the handler's currentId() then sent
+ * that id again: "bad span id", the run marked as tampered with, seen under load), in
+ * flushDropped() between an aggregate's two records. Then the handler must record nothing.
+ * `frames` as interruptedFrames() gives them: the handler's own file says where the runtime's
+ * code lives; node's code the runtime was calling is looked through.
+ */
+function interruptedInRuntime(frames: FrameTuple[]): boolean {
+  const own = frames.length > 0 ? frames[0][0] : '';
+  const dir = StringPrototypeSlice(own, 0, StringPrototypeLastIndexOf(own, '/') + 1);
+  if (dir === '') return false;
+  for (let i = 2; i < frames.length; i++) {
+    const file = frames[i][0];
+    if (StringPrototypeStartsWith(file, 'node:')) continue;
+    return StringPrototypeStartsWith(file, dir);
+  }
+  return false;
 }
 
 /** Whether every call of a function site gets the same label: it previews none of its arguments' values. */
