@@ -23,6 +23,7 @@ import type { OverlapCandidate } from './overlap';
 import { isAlive, procAvailable, ProcessTree, signalAll } from '../runtime/processTree';
 import { attachStillWaiting } from './stillWaiting';
 import { hintLoader, killGroup, launchSpec, likelyImports, spawnRuntime, type StdioTarget, type WarmChild } from './spawnRuntime';
+import { drainAfterExit } from './pipeDrain';
 import { channelPipesStocked, stockChannelPipes } from './channelPipes';
 
 export { launchSpec, likelyImports, spawnRuntime, type LaunchSpec, type StdioTarget, type WarmChild } from './spawnRuntime';
@@ -257,11 +258,10 @@ export class Run extends EventEmitter<RunEvents> {
       }
       // What the program started and left running is ended now (see endDescendants).
       const ended = this.endDescendants();
-      // Grandchildren may keep the event pipes open: wait for them only a little.
-      let drainTimer: NodeJS.Timeout | undefined;
-      const drained = Promise.all([ended, Promise.race([streamsEnded, new Promise((r) => (drainTimer = setTimeout(r, DRAIN_MS)))])]);
+      // Grandchildren may keep the event pipes open: wait for them only a little, but read what
+      // the runtime wrote (see drainAfterExit).
+      const drained = Promise.all([ended, drainAfterExit(streamsEnded, () => this.bytesRead, DRAIN_MS)]);
       void drained.then(() => {
-        clearTimeout(drainTimer);
         clearTimeout(this.timeoutTimer);
         resolveDone(this.finishSafely(code, signal));
         for (const s of [events, watchdog]) s?.destroy();
