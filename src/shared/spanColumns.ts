@@ -61,6 +61,19 @@ export function packColumns(spans: readonly Span[], interner: SiteInterner): Uin
   return new Uint8Array(buf);
 }
 
+/** Typed views of a packed buffer's columns (`own` starts on an 8-byte boundary). */
+function columnViews(own: Uint8Array, n: number, at: ReturnType<typeof layout>) {
+  const base = own.byteOffset;
+  return {
+    ids: new Float64Array(own.buffer, base + at.ids, n),
+    parents: new Float64Array(own.buffer, base + at.parents, n),
+    starts: new Float64Array(own.buffer, base + at.starts, n),
+    ends: new Float64Array(own.buffer, base + at.ends, n),
+    siteIdx: new Uint32Array(own.buffer, base + at.sites, n),
+    outcomes: new Uint8Array(own.buffer, base + at.outcomes, n),
+  };
+}
+
 /** The spans back; throws on a buffer that does not hold what its count says. */
 export function unpackSpans(sites: readonly WireSite[], bytes: Uint8Array): Span[] {
   // Typed views need aligned offsets: copy when the bytes do not start on an 8-byte boundary.
@@ -68,13 +81,7 @@ export function unpackSpans(sites: readonly WireSite[], bytes: Uint8Array): Span
   const n = new DataView(own.buffer, own.byteOffset, own.byteLength).getUint32(0, true);
   const at = layout(n);
   if (own.byteLength !== at.total) throw new Error(`packed spans: ${own.byteLength} bytes for ${n} spans`);
-  const base = own.byteOffset;
-  const ids = new Float64Array(own.buffer, base + at.ids, n);
-  const parents = new Float64Array(own.buffer, base + at.parents, n);
-  const starts = new Float64Array(own.buffer, base + at.starts, n);
-  const ends = new Float64Array(own.buffer, base + at.ends, n);
-  const siteIdx = new Uint32Array(own.buffer, base + at.sites, n);
-  const outcomes = new Uint8Array(own.buffer, base + at.outcomes, n);
+  const { ids, parents, starts, ends, siteIdx, outcomes } = columnViews(own, n, at);
   const spans: Span[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const site = sites[siteIdx[i]];
@@ -103,13 +110,7 @@ export function decodeColumns(sites: readonly WireSite[], bytes: Uint8Array): { 
   const n = new DataView(own.buffer, own.byteOffset, own.byteLength).getUint32(0, true);
   const at = layout(n);
   if (own.byteLength !== at.total) return { spans: [], invalid: Math.max(1, n) };
-  const base = own.byteOffset;
-  const ids = new Float64Array(own.buffer, base + at.ids, n);
-  const parents = new Float64Array(own.buffer, base + at.parents, n);
-  const starts = new Float64Array(own.buffer, base + at.starts, n);
-  const ends = new Float64Array(own.buffer, base + at.ends, n);
-  const siteIdx = new Uint32Array(own.buffer, base + at.sites, n);
-  const outcomes = new Uint8Array(own.buffer, base + at.outcomes, n);
+  const { ids, parents, starts, ends, siteIdx, outcomes } = columnViews(own, n, at);
   const spans: Span[] = [];
   let invalid = 0;
   for (let i = 0; i < n; i++) {

@@ -107,3 +107,16 @@ export async function warmChildOf(pool: WarmPool): Promise<WarmChild> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** `n` results of `one()`, `width` at a time (runs of a fixture beside each other). */
+export async function concurrently<T>(n: number, width: number, one: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < n) {
+      next++;
+      out.push(await one());
+    }
+  }));
+  return out;
+}

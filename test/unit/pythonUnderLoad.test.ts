@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { startRun, type RunOptions } from '../../src/engine/run';
 import type { Span, Timeline } from '../../src/shared/timeline';
 import { startLoad, type Load } from '../load';
-import { copyPythonRuntime, FIXTURES, PYTHON, REPO } from './helpers';
+import { concurrently, copyPythonRuntime, FIXTURES, PYTHON, REPO } from './helpers';
 
 interface Ran {
   t: Timeline;
@@ -24,17 +24,7 @@ async function run(file: string, options: Partial<RunOptions> = {}): Promise<Ran
 }
 
 /** `n` runs, `width` at a time. */
-async function runs(n: number, width: number, one: () => Promise<Ran>): Promise<Ran[]> {
-  const out: Ran[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) {
-      next++;
-      out.push(await one());
-    }
-  }));
-  return out;
-}
+const runs = concurrently;
 
 const blocks = (t: Timeline) => t.spans.filter((s) => s.kind === 'block').sort((a, b) => a.startMs - b.startMs);
 const length = (s: Span) => (s.endMs ?? NaN) - s.startMs;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { startRun, type RunOptions } from '../../src/engine/run';
 import type { Timeline } from '../../src/shared/timeline';
 import { startLoad, type Load } from '../load';
-import { copyPythonRuntime, FIXTURES, PYTHON, REPO } from './helpers';
+import { concurrently, copyPythonRuntime, FIXTURES, PYTHON, REPO } from './helpers';
 
 async function run(file: string, options: Partial<RunOptions> = {}): Promise<Timeline> {
   const r = startRun({ file, stdout: 'pipe', stderr: 'pipe', ...options });
@@ -19,17 +19,7 @@ async function run(file: string, options: Partial<RunOptions> = {}): Promise<Tim
 }
 
 /** `n` runs, `width` at a time. */
-async function runs(n: number, width: number, one: () => Promise<Timeline>): Promise<Timeline[]> {
-  const out: Timeline[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) {
-      next++;
-      out.push(await one());
-    }
-  }));
-  return out;
-}
+const runs = concurrently;
 
 const blocks = (t: Timeline) => t.spans.filter((s) => s.kind === 'block');
 const show = (t: Timeline) => blocks(t).map((b) => `${b.line}:${b.label} ${b.endMs === null ? 'open' : `${Math.round(b.endMs - b.startMs)} ms`}`);
