@@ -424,18 +424,26 @@ export class Recorder {
     if (slot >= 0) this.aggregates.end(slot, this.aggregates.gen, site, this.aggParent, this.clock());
   }
 
+  /** Non-zero while materialize() sends spans (see where()). */
+  private materializing = 0;
+
   private materialize(h: Handle): number {
     if (h.id !== 0) return h.id;
-    const parentId = h.parent ? this.materialize(h.parent) : 0;
-    // The id is taken once its record is written: a full stack can make record() throw, and a
-    // span must not close that never opened.
-    const id = this.nextId + 1;
-    this.transport.record(OP_OPEN, id, parentId, h.site, h.start);
-    this.nextId = h.id = id;
-    if (h instanceof Frame && this.siteTable[h.site].callLabel === undefined) {
-      this.transport.send({ type: 'label', id, label: callLabelOf(this.siteTable[h.site], h.a0, h.a1, h.a2, h.a3) });
+    this.materializing++;
+    try {
+      const parentId = h.parent ? this.materialize(h.parent) : 0;
+      // The id is taken once its record is written: a full stack can make record() throw, and a
+      // span must not close that never opened.
+      const id = this.nextId + 1;
+      this.transport.record(OP_OPEN, id, parentId, h.site, h.start);
+      this.nextId = h.id = id;
+      if (h instanceof Frame && this.siteTable[h.site].callLabel === undefined) {
+        this.transport.send({ type: 'label', id, label: callLabelOf(this.siteTable[h.site], h.a0, h.a1, h.a2, h.a3) });
+      }
+      return id;
+    } finally {
+      this.materializing--;
     }
-    return id;
   }
 
   private closeSpan(h: Handle, outcome: number): void {
@@ -933,11 +941,14 @@ export class Recorder {
    */
   where(): string {
     const frames = interruptedFrames();
-    // Interrupted inside the runtime's own code (see interruptedInRuntime) or the transport:
-    // record nothing, name the nearest span already sent.
-    const inside = interruptedInRuntime(frames) || this.transport.busy;
-    const id = inside ? this.sentId() : this.currentId();
-    if (!inside) this.flushNow();
+    // Interrupted inside the runtime's own code (see interruptedInRuntime): its buffers are left
+    // to it, and while it sends spans (or the transport appends) nothing is sent: the nearest span
+    // already sent is named. Elsewhere in the runtime the current span is sent as usual, so that a
+    // block inside a synchronous call is that call's, whichever sample comes first.
+    const inRuntime = interruptedInRuntime(frames);
+    const busy = this.transport.busy;
+    const id = busy || (inRuntime && this.materializing !== 0) ? this.sentId() : this.currentId();
+    if (!busy && !inRuntime) this.flushNow();
     const aw = this.lastAwait >= 0 ? this.siteTable[this.lastAwait] : undefined;
     return JSONStringify({
       id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount, cpu: this.cpuNow(),

@@ -46,6 +46,21 @@ describe('the recorder under the watchdog\'s interrupt', () => {
     assert.ok(arrow.id > 0 && worker.id > arrow.id);
   });
 
+  it('a sample inside the runtime but not while it sends spans names the synchronous call it stopped in', () => {
+    const { rec, records } = interruptedRecorder(-1, 'where()');
+    const base = rec.sites(JSON.stringify([
+      { kind: 'call', label: 'spin', line: 1, column: 1, params: [] }, // a synchronous function, not sent yet
+    ]), '/snippet/spin.js');
+    const spin = rec.enter(base);
+    // The interrupt lands in the runtime's own code (a hook the loop calls), outside materialize().
+    const evaluate = new Function('r', 'return r.where();');
+    const hook = new vm.Script('(function (rec, evaluate) { return evaluate(rec); })', { filename: path.resolve(__dirname, '../../src/runtime/hook-interrupted.js') }).runInThisContext();
+    const answer = JSON.parse(hook(rec, evaluate));
+    assert.ok(spin.id > 0, 'the call is sent');
+    assert.equal(answer.id, spin.id, 'the sample names it');
+    assert.deepEqual(records.filter((r) => r[0] === OP_OPEN).map((r) => r[1]), [spin.id]);
+  });
+
   it('the stop report is declined inside the runtime\'s bookkeeping and sent when asked anyway', () => {
     const declined = interruptedRecorder(OP_OPEN, 'stopReport(false)');
     const base = declined.rec.sites(JSON.stringify([
