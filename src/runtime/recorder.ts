@@ -1067,7 +1067,8 @@ function interruptedFrames(): FrameTuple[] {
  * at loops' back edges, so one can land between two steps of the runtime's bookkeeping: in
  * materialize() between taking a span's id and storing it (the handler's currentId() then sent
  * that id again: "bad span id", the run marked as tampered with, seen under load), in
- * flushDropped() between an aggregate's two records. Then the handler must record nothing.
+ * flushDropped() between an aggregate's two records. Then the handler flushes nothing, and sends
+ * no span while materialize() is under way (see where()).
  * `frames` as interruptedFrames() gives them: the handler's own file says where the runtime's
  * code lives; node's code the runtime was calling is looked through.
  */
