@@ -350,7 +350,8 @@ setTimeout(() => { out(records([1, 2, 0, 1, 3])); setTimeout(() => {}, 5000); },
 
   it('50 workers past the span budget: each worker\'s awaits are listed or counted under it, up to its end', async function () {
     this.timeout(60000);
-    const { timeline: t } = await runFixture('node/workers.mjs', { maxSpans: 300 });
+    // Each worker prints a line as it begins its last wait (a mark, stamped by the runtime's clock).
+    const { timeline: t } = await runFixture('node/workers-last-wait.mjs', { maxSpans: 300 });
     assert.equal(t.status, 'completed');
     // A channel the engine stopped believing mid-run would leave the rest uncounted.
     assert.equal(t.incomplete, undefined, `the whole stream was read: ${t.incomplete}`);
@@ -359,13 +360,16 @@ setTimeout(() => { out(records([1, 2, 0, 1, 3])); setTimeout(() => {}, 5000); },
     // Where the counted awaits went, said when a worker misses some (seen once in CI at load ~30:
     // worker(0) had 8 of its 40).
     const elsewhere = (t.aggregates ?? []).filter((a) => !workers.some((w) => w.id === a.parentId)).map((a) => `${a.kind} ${a.label} under ${a.parentId} ×${a.count}`);
+    const lastWait = new Map(t.marks.map((m) => [/^worker (\d+): last wait$/.exec(m.text)?.[1], m.atMs] as const));
     for (const w of workers) {
       const listed = t.spans.filter((s) => s.kind === 'await' && s.parentId === w.id);
       const aggregated = (t.aggregates ?? []).filter((a) => a.kind === 'await' && a.parentId === w.id);
       assert.equal(listed.length + aggregated.reduce((n, a) => n + a.count, 0), 40, `${w.label}: all 40 awaits (${listed.length} listed; counted elsewhere: ${elsewhere.join(', ') || 'none'}; dropped ${t.droppedSpans})`);
-      // Its row covers its whole activity: the last await ends within the last of its 40 waits.
+      // Its row covers its whole activity: its awaits end inside the worker, after its last wait began.
+      const began = lastWait.get(/^worker\((\d+)\)$/.exec(w.label)?.[1]);
+      assert.ok(began !== undefined, `${w.label} said when it began its last wait`);
       const lastEnd = Math.max(...listed.map(endOf), ...aggregated.map((a) => a.endMs));
-      assert.ok(endOf(w) - lastEnd <= duration(w) / 40, `${w.label} ends at ${endOf(w)}, its awaits at ${lastEnd}`);
+      assert.ok(began < lastEnd && lastEnd <= endOf(w), `${w.label}: last wait began at ${began}, its awaits end at ${lastEnd}, the worker at ${endOf(w)}`);
     }
     assert.ok(t.droppedSpans > 0);
   });
