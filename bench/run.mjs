@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { goalTable, takeGoals } from './goals.mjs';
+
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
 const repo = path.resolve(import.meta.dirname, '..');
 const cli = path.join(repo, 'dist', 'cli.js');
@@ -27,6 +29,13 @@ function measure(file, instrumented) {
   const m = /BENCH ([\d.]+)/.exec(r.stderr);
   if (!m) throw new Error(`no timing from ${file} (${instrumented ? 'instrumented' : 'plain'}): ${r.stderr.slice(0, 500)}`);
   return Number(m[1]);
+}
+/** A bench's output as it printed it, its goal rows kept for the table at the end. */
+const goalRows = [];
+function show(r) {
+  const { text, rows } = takeGoals(r.stdout || r.stderr || '');
+  goalRows.push(...rows);
+  process.stdout.write(text);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -49,17 +58,17 @@ for (const [name, src] of Object.entries(workloads)) {
 // Issue 14's table: default budget and every span kept, whole process, memory.
 {
   const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'scale.mjs'), '--runs', String(runs), ...(process.argv.includes('--big') ? ['--big'] : [])], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  process.stdout.write(r.stdout);
+  show(r);
 }
 // The HTML report of a million spans (headless Chromium).
 {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'report.ts')], { cwd: repo, encoding: 'utf8' });
-  process.stdout.write(r.stdout || r.stderr);
+  show(r);
 }
 // Python: the runtime against plain python3 (and its own peers, where bench/python.mjs has them).
 {
   const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'python.mjs'), '--runs', String(Math.max(runs, 5))], { cwd: repo, encoding: 'utf8' });
-  process.stdout.write(r.stdout || r.stderr);
+  show(r);
 }
 
 // require of a 3-line local module: what the snippet measures of itself, plain and instrumented.
@@ -82,19 +91,19 @@ for (const [name, src] of Object.entries(workloads)) {
 // False blocks under load, next to the ratios: non-blocking fixtures run while the machine is busy.
 {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'falseBlocks.ts'), String(Math.max(20, runs))], { cwd: repo, encoding: 'utf8' });
-  process.stdout.write(r.stdout || r.stderr);
+  show(r);
 }
 
 // Request to first event, with a warm child, measured through the engine API (TypeScript, via tsx).
 {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'firstEvent.ts'), String(Math.max(10, runs))], { cwd: repo, encoding: 'utf8' });
-  process.stdout.write(r.stdout || r.stderr);
+  show(r);
 }
 
 // Child to parent throughput of the event channel alone.
 {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'transport.ts')], { cwd: repo, encoding: 'utf8' });
-  process.stdout.write(r.stdout || r.stderr);
+  show(r);
 }
 
 // End to end: a million recorded awaits (no cap), two events each.
@@ -112,5 +121,16 @@ fs.rmSync(dir, { recursive: true, force: true });
 // The workshop pack graded in real time and warped, side by side.
 {
   const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'workshop.mjs'), '--runs', String(Math.min(runs, 3))], { cwd: repo, encoding: 'utf8' });
-  process.stdout.write(r.stdout || r.stderr);
+  show(r);
 }
+
+// Issue 14's table: each of its rows, met or by how much not (a row not measured says so).
+console.log('\n' + goalTable(goalRows, [
+  'W1, default', 'W1, every span', 'W2, default', 'W2, every span',
+  '10 M awaits, every span: time', '10 M awaits, every span: CLI memory',
+  '10 M awaits over 10 k sites, default: CLI memory', '10 M awaits over 100 k sites, default: CLI memory',
+  'empty .mjs snippet, whole process', 'empty .ts snippet, whole process',
+  'warm child, request to first event', 'Python: 1 M awaits of a trivial coroutine',
+  'HTML report, 1,000,000 spans: file', 'HTML report, 1,000,000 spans: first frame',
+]));
+

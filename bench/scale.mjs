@@ -12,6 +12,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { goal } from './goals.mjs';
+
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : fallback;
@@ -103,9 +105,9 @@ function measure(args) {
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 const mb = (kb) => `${Math.round(kb / 1024)} MB`;
-function ratio(name, pairs, pick, goal) {
+function ratio(name, pairs, pick, limit) {
   const r = pairs.map(([a, b]) => pick(b) / pick(a));
-  return `${name} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})${goal ? ` goal ≤ ${goal}x` : ''}`;
+  return `${name} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})${limit ? ` goal ≤ ${limit}x` : ''}`;
 }
 
 /** A B A B: plain node, then the CLI with `extra` flags (and the --against CLI: `pairs.against`). */
@@ -126,6 +128,11 @@ async function ab(file, extra, n = runs) {
   pairs.against = other;
   return pairs;
 }
+/** Issue 14's row for a ratio: the median of the pair ratios against the goal. */
+function ratioGoal(row, pairs, pick, limit, what) {
+  const r = pairs.map(([a, b]) => pick(b) / pick(a));
+  goal(row, { measured: med(r), limit: Number(limit), unit: 'x', shown: `${what} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})` });
+}
 function line(label, text) {
   console.log(`${label.padEnd(44)} ${text}`);
 }
@@ -139,15 +146,16 @@ for (const [name, src, goals] of [
   if (!want(name.split(' ')[0])) continue;
   const file = path.join(dir, name.split(' ')[0] + '.mjs');
   fs.writeFileSync(file, src);
-  for (const [mode, extra, goal] of [['default', [], goals[0]], ['every span', EVERY, goals[1]]]) {
+  for (const [mode, extra, limit] of [['default', [], goals[0]], ['every span', EVERY, goals[1]]]) {
     if (onlyMode && !mode.startsWith(onlyMode)) continue;
     const pairs = await ab(file, extra);
-    line(`${name}, ${mode}`, `${ratio('inner', pairs, (x) => x.innerMs, goal)}; ${ratio('process', pairs, (x) => x.wallMs)}; ` +
+    line(`${name}, ${mode}`, `${ratio('inner', pairs, (x) => x.innerMs, limit)}; ${ratio('process', pairs, (x) => x.wallMs)}; ` +
       `CLI ${mb(med(pairs.map((p) => p[1].cliKb)))}, child ${mb(med(pairs.map((p) => p[1].childKb)))}, largest ${mb(med(pairs.map((p) => p[1].peakKb)))}`);
+    ratioGoal(`${name.split(' ')[0]}, ${mode}`, pairs, (x) => x.innerMs, limit, 'inner');
     if (against) {
       const o = pairs.against;
       const mine = pairs.map(([, b], i) => [o[i][1], b]);
-      line('  against', `${ratio('inner', o, (x) => x.innerMs, goal)}; ${ratio('process', o, (x) => x.wallMs)}; ` +
+      line('  against', `${ratio('inner', o, (x) => x.innerMs, limit)}; ${ratio('process', o, (x) => x.wallMs)}; ` +
         `${ratio('this / against, inner', mine, (x) => x.innerMs)}; ${ratio('process', mine, (x) => x.wallMs)}`);
     }
   }
@@ -167,6 +175,7 @@ if (want('empty')) {
       pairs.push([await measure([peer]), await measure([cli, 'run', file, '--json', '/dev/null'])]);
       if (against) other.push([pairs[i][0], await measure([against, 'run', file, '--json', '/dev/null'])]);
     }
+    ratioGoal(`empty .${ext} snippet, whole process`, pairs, (x) => x.wallMs, 2, 'process');
     line(`empty .${ext} snippet, whole process`, `${ratio('process', pairs, (x) => x.wallMs, '2')}; plain ${med(pairs.map((p) => p[0].wallMs)).toFixed(0)} ms, CLI ${med(pairs.map((p) => p[1].wallMs)).toFixed(0)} ms; ` +
       `${ratio('cpu', pairs, (x) => x.cpuMs)}, plain ${med(pairs.map((p) => p[0].cpuMs)).toFixed(0)} ms, CLI ${med(pairs.map((p) => p[1].cpuMs)).toFixed(0)} ms`);
     if (against) {
@@ -228,6 +237,12 @@ if (big) {
     // it, the same program under plain node (its peak RSS, exact from getrusage).
     const plain = name.includes('100 k sites') ? await measure([file]) : undefined;
     const total = plain ? `, CLI + child ${mb(r.cliKb + r.childKb)} (goal < 400 MB; at one moment at most ${mb(r.togetherKb)}; plain node ${mb(plain.peakKb)})` : '';
+    if (name.includes('every span')) {
+      goal('10 M awaits, every span: time', { measured: r.wallMs / 1000, limit: 10, unit: 's', shown: `CLI ${(r.wallMs / 1000).toFixed(1)} s (n=1)` });
+      goal('10 M awaits, every span: CLI memory', { measured: r.cliKb / 1024, limit: 1024, unit: 'MB', shown: `CLI ${mb(r.cliKb)} (n=1)` });
+    } else {
+      goal(`${name}: CLI memory`, { measured: r.cliKb / 1024, limit: 400, unit: 'MB', shown: `CLI ${mb(r.cliKb)}, child ${mb(r.childKb)} (n=1)` });
+    }
     line(name, `CLI ${(r.wallMs / 1000).toFixed(1)} s (inner ${(r.innerMs / 1000).toFixed(1)} s), CLI ${mb(r.cliKb)}, child ${mb(r.childKb)}, largest ${mb(r.peakKb)}${total}, exit ${r.status}`);
   }
 }
