@@ -14,6 +14,10 @@ describe('timeline JSON written in pieces', () => {
       aggregates: [{ kind: 'await', label: 'y', line: 1, column: 1, parentId: null, count: 5, startMs: 1, endMs: 2 }],
       insights: undefined, criticalPath: [1, 2],
     };
+    // Numbers JSON writes differently from their text (not finite, -0, exponents), booleans, a
+    // field left out, and an inherited enumerable field JSON.stringify does not write.
+    const odd = Object.assign(Object.create({ inherited: 1 }), { id: -0, parentId: null, kind: 'await', label: 'z', line: NaN, column: Infinity, startMs: 1e21, endMs: 1e-7, outcome: 'fulfilled', flag: true, off: false, gone: undefined, f: () => 1 });
+    t.spans.push(odd, { ...t.spans[0]!, startMs: -Infinity, endMs: 123456789.123456789 });
     let out = '';
     const pieces: string[] = [];
     writeTimelineJson(t, (p) => { pieces.push(p); out += p; });
