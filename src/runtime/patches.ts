@@ -82,6 +82,15 @@ export function lookAlike<T extends Function>(replacement: T, original: Function
       return new.target ? ReflectConstruct(original, arguments, new.target) : ReflectApply(replacement, this, arguments);
     };
   }
+  return standIn(fn as T, original);
+}
+
+/**
+ * Gives `fn` the own properties of `original` (name, length, prototype, extra ones) and its
+ * toString() text. For a replacement that must construct in its own way (the warped Date); any
+ * other goes through lookAlike.
+ */
+export function standIn<T extends Function>(fn: T, original: Function): T {
   const keys = ReflectOwnKeys(original);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
@@ -93,9 +102,15 @@ export function lookAlike<T extends Function>(replacement: T, original: Function
   return fn as T;
 }
 
-/** The built-in a replacement stands for, if it is one. */
+/**
+ * The built-in a replacement stands for, if it is one: through every replacement in between (the
+ * timer patch stands for the time warp's, which stands for node's).
+ */
 export function originalOf(fn: unknown): Function | undefined {
-  return typeof fn === 'function' ? (WeakMapPrototypeGet(originals, fn) as Function | undefined) : undefined;
+  if (typeof fn !== 'function') return undefined;
+  let original = WeakMapPrototypeGet(originals, fn) as Function | undefined;
+  for (let next = original; next !== undefined; next = WeakMapPrototypeGet(originals, next) as Function | undefined) original = next;
+  return original;
 }
 
 /**

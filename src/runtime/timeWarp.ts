@@ -19,6 +19,8 @@
 // out. The clock never goes back: a hold is taken out only past the last value anyone read, and
 // never so much that a timer firing now would see its due time not yet reached.
 
+import { lookAlike, standIn } from './patches';
+
 /** What the rest of the runtime needs to know of the warp. */
 export interface TimeWarp {
   /** Milliseconds the clock has jumped so far, less what was taken out for the machine's holds. */
@@ -53,21 +55,6 @@ interface NodeTimeout {
 
 const isTimeout = (t: unknown): t is NodeTimeout =>
   typeof t === 'object' && t !== null && typeof (t as NodeTimeout)._idleStart === 'number' && typeof (t as NodeTimeout).refresh === 'function';
-
-/** Keeps a replacement indistinguishable in name, length and extra properties. */
-function lookAlike<T extends Function>(replacement: T, original: Function): T {
-  for (const key of Reflect.ownKeys(original)) {
-    if (key === 'prototype' || key === 'caller' || key === 'arguments') continue;
-    const d = Object.getOwnPropertyDescriptor(original, key);
-    if (!d) continue;
-    try {
-      Object.defineProperty(replacement, key, d);
-    } catch {
-      // non-configurable on the replacement; leave it
-    }
-  }
-  return replacement;
-}
 
 /** A warped run's timeout on the program's clock: the clock never jumps past it. */
 export interface WarpDeadline {
@@ -188,23 +175,25 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
     return r;
   }
 
-  const vPerfNow = lookAlike(function now(this: unknown) {
-    return vnow();
-  }, performance.now);
+  // Each replacement looks like the built-in it stands for (lookAlike): name, length, properties,
+  // constructibility and toString(); the clocks are method shorthands (not constructible).
+  const vPerfNow = lookAlike({
+    now(this: unknown) {
+      return vnow();
+    },
+  }.now, performance.now);
   Object.defineProperty(performance, 'now', { value: vPerfNow, writable: true, configurable: true, enumerable: true });
   const vDateNow = () => Math.floor(dateOrigin + vnow());
-  const WarpDate = function Date(this: unknown, ...args: unknown[]) {
+  const WarpDate = standIn(function Date(this: unknown) {
     if (new.target === undefined) return new RealDate(vDateNow()).toString();
-    return Reflect.construct(RealDate, args.length === 0 ? [vDateNow()] : args, new.target);
-  } as unknown as DateConstructor;
-  lookAlike(WarpDate, RealDate);
-  Object.defineProperty(WarpDate, 'prototype', { value: RealDate.prototype, writable: false });
+    return Reflect.construct(RealDate, arguments.length === 0 ? [vDateNow()] : arguments, new.target);
+  } as unknown as DateConstructor, RealDate);
   Object.defineProperty(RealDate.prototype, 'constructor', { value: WarpDate, writable: true, configurable: true, enumerable: false });
   Object.setPrototypeOf(WarpDate, Object.getPrototypeOf(RealDate));
-  Object.defineProperty(WarpDate, 'now', { value: lookAlike(function now() { return vDateNow(); }, realDateNow), writable: true, configurable: true });
+  Object.defineProperty(WarpDate, 'now', { value: lookAlike({ now() { return vDateNow(); } }.now, realDateNow), writable: true, configurable: true });
   g.Date = WarpDate;
   const vHrBigint = () => hrOrigin + BigInt(Math.round(vnow() * 1e6));
-  const vHrtime = lookAlike(function hrtime(prev?: [number, number]) {
+  const vHrtime = lookAlike({ hrtime(prev?: [number, number]) {
     const total = vHrBigint();
     let sec = Number(total / 1_000_000_000n);
     let nsec = Number(total % 1_000_000_000n);
@@ -219,10 +208,12 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
       }
     }
     return [sec, nsec];
-  }, realHrtime) as typeof process.hrtime;
-  vHrtime.bigint = lookAlike(function bigint() {
-    return vHrBigint();
-  }, realHrtimeBigint);
+  } }.hrtime, realHrtime) as typeof process.hrtime;
+  vHrtime.bigint = lookAlike({
+    bigint() {
+      return vHrBigint();
+    },
+  }.bigint, realHrtimeBigint);
   process.hrtime = vHrtime;
 
   // --- the timers: node's own, remembered so a jump can re-arm them ---------------------------
@@ -233,17 +224,21 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
     }
     return t;
   };
-  const trackedSetTimeout = lookAlike(function setTimeout(this: unknown) {
-    return track(Reflect.apply(nativeSetTimeout, this, arguments));
-  }, nativeSetTimeout);
-  const trackedSetInterval = lookAlike(function setInterval(this: unknown) {
-    return track(Reflect.apply(nativeSetInterval, this, arguments));
-  }, nativeSetInterval);
+  const trackedSetTimeout = lookAlike({
+    setTimeout(this: unknown) {
+      return track(Reflect.apply(nativeSetTimeout, this, arguments));
+    },
+  }.setTimeout, nativeSetTimeout);
+  const trackedSetInterval = lookAlike({
+    setInterval(this: unknown) {
+      return track(Reflect.apply(nativeSetInterval, this, arguments));
+    },
+  }.setInterval, nativeSetInterval);
   g.setTimeout = trackedSetTimeout;
   g.setInterval = trackedSetInterval;
   (timers as any).setTimeout = trackedSetTimeout;
   (timers as any).setInterval = trackedSetInterval;
-  patchTimersPromises(trackedSetTimeout, nativeClearTimeout);
+  patchTimersPromises(trackedSetTimeout, nativeClearTimeout, trackedSetInterval, timers.clearInterval);
   patchAbortSignalTimeout(trackedSetTimeout);
   try {
     require('node:module').syncBuiltinESMExports();
@@ -367,8 +362,20 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   return { offsetMs: () => offset - held, now: vnow };
 }
 
-/** timers/promises' setTimeout and scheduler.wait on the tracked setTimeout, with node's checks. */
-function patchTimersPromises(setTimeoutTracked: Function, clearTimeoutNative: Function): void {
+/** node's AbortError (internal to node): what timers/promises rejects with when its signal aborts. */
+class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    (this as { code?: string }).code = 'ABORT_ERR';
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * timers/promises' setTimeout, setInterval and scheduler.wait on the tracked timers, as node's own
+ * do it (lib/timers/promises.js): same checks, same errors.
+ */
+function patchTimersPromises(setTimeoutTracked: Function, clearTimeoutNative: Function, setIntervalTracked: Function, clearIntervalNative: Function): void {
   let tp: any;
   try {
     tp = require('node:timers/promises');
@@ -376,41 +383,82 @@ function patchTimersPromises(setTimeoutTracked: Function, clearTimeoutNative: Fu
     return;
   }
   const origSetTimeout = tp.setTimeout;
-  const abortError = (signal: AbortSignal) => {
-    const err: any = new Error('The operation was aborted', { cause: signal.reason });
-    err.name = 'AbortError';
-    err.code = 'ABORT_ERR';
-    return err;
-  };
-  const warped = lookAlike(function setTimeout(this: unknown, delay?: unknown, value?: unknown, options?: any) {
-    const valid =
-      (delay === undefined || typeof delay === 'number') &&
-      (options === undefined || (typeof options === 'object' && options !== null &&
-        (options.signal === undefined || options.signal instanceof AbortSignal) &&
-        (options.ref === undefined || typeof options.ref === 'boolean')));
-    // Anything unusual goes to node's own implementation, with its own errors.
-    if (!valid) return Reflect.apply(origSetTimeout, this, arguments);
-    const signal: AbortSignal | undefined = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeoutNative(timer);
-        reject(abortError(signal!));
-      };
-      const timer = setTimeoutTracked(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(value);
-      }, delay);
-      if (options?.ref === false) timer.unref();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }, origSetTimeout);
+  const origSetInterval = tp.setInterval;
+  const abortError = (signal: AbortSignal | undefined) => new AbortError(undefined, { cause: signal?.reason });
+  // What node accepts; anything else goes to node's own implementation, with its own errors.
+  const valid = (delay: unknown, options: any) =>
+    (delay === undefined || typeof delay === 'number') &&
+    (options === undefined || (typeof options === 'object' && options !== null &&
+      (options.signal === undefined || options.signal instanceof AbortSignal) &&
+      (options.ref === undefined || typeof options.ref === 'boolean')));
+  const warped = lookAlike({
+    setTimeout(this: unknown, delay?: unknown, value?: unknown, options?: any) {
+      if (!valid(delay, options)) return Reflect.apply(origSetTimeout, this, arguments);
+      const signal: AbortSignal | undefined = options?.signal;
+      if (signal?.aborted) return Promise.reject(abortError(signal));
+      return new Promise((resolve, reject) => {
+        const onAbort = () => {
+          clearTimeoutNative(timer);
+          reject(abortError(signal!));
+        };
+        const timer = setTimeoutTracked(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value);
+        }, delay);
+        if (options?.ref === false) timer.unref();
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  }.setTimeout, origSetTimeout);
   tp.setTimeout = warped;
+  if (typeof origSetInterval === 'function') {
+    tp.setInterval = lookAlike({
+      async *setInterval(this: unknown, delay?: unknown, value?: unknown, options?: any) {
+        if (!valid(delay, options)) return yield* Reflect.apply(origSetInterval, this, arguments);
+        const signal: AbortSignal | undefined = options?.signal;
+        if (signal?.aborted) throw abortError(signal);
+        let onCancel: (() => void) | undefined;
+        let interval: any;
+        try {
+          let notYielded = 0;
+          let callback: ((v?: unknown) => void) | undefined;
+          interval = setIntervalTracked(() => {
+            notYielded++;
+            if (callback) {
+              callback();
+              callback = undefined;
+            }
+          }, delay);
+          if (options?.ref === false) interval.unref();
+          if (signal) {
+            onCancel = () => {
+              clearIntervalNative(interval);
+              if (callback) {
+                callback(Promise.reject(abortError(signal)));
+                callback = undefined;
+              }
+            };
+            signal.addEventListener('abort', onCancel, { once: true });
+          }
+          while (!signal?.aborted) {
+            if (notYielded === 0) await new Promise((resolve) => (callback = resolve));
+            for (; notYielded > 0; notYielded--) yield value;
+          }
+          throw abortError(signal);
+        } finally {
+          clearIntervalNative(interval);
+          if (onCancel) signal?.removeEventListener('abort', onCancel);
+        }
+      },
+    }.setInterval, origSetInterval);
+  }
   if (tp.scheduler && typeof tp.scheduler.wait === 'function') {
     const origWait = tp.scheduler.wait;
-    tp.scheduler.wait = lookAlike(function wait(this: unknown, delay: unknown, options?: unknown) {
-      return warped(delay, undefined, options);
-    }, origWait);
+    tp.scheduler.wait = lookAlike({
+      wait(this: unknown, delay: unknown, options?: unknown) {
+        return warped(delay, undefined, options);
+      },
+    }.wait, origWait);
   }
 }
 
@@ -418,13 +466,15 @@ function patchTimersPromises(setTimeoutTracked: Function, clearTimeoutNative: Fu
 function patchAbortSignalTimeout(setTimeoutTracked: Function): void {
   const orig = (AbortSignal as any).timeout;
   if (typeof orig !== 'function') return;
-  (AbortSignal as any).timeout = lookAlike(function timeout(this: unknown, delay: unknown) {
-    if (typeof delay !== 'number' || !(delay >= 0) || delay > 2 ** 53) return Reflect.apply(orig, this, arguments);
-    const controller = new AbortController();
-    const timer = setTimeoutTracked(() => {
-      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-    }, delay);
-    timer.unref();
-    return controller.signal;
-  }, orig);
+  (AbortSignal as any).timeout = lookAlike({
+    timeout(this: unknown, delay: unknown) {
+      if (typeof delay !== 'number' || !(delay >= 0) || delay > 2 ** 53) return Reflect.apply(orig, this, arguments);
+      const controller = new AbortController();
+      const timer = setTimeoutTracked(() => {
+        controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      }, delay);
+      timer.unref();
+      return controller.signal;
+    },
+  }.timeout, orig);
 }

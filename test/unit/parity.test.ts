@@ -207,6 +207,19 @@ describe('parity: TypeScript the runtime cannot run says so, and where', () => {
   }
 });
 
+describe('parity: under --time warp too (the warp replaces the clocks, Date, timers/promises and AbortSignal.timeout)', () => {
+  for (const file of ['native-shape.js', 'warp-shape.js']) {
+    it(`${file}: what the warp replaces keeps node's name, length, properties, constructibility and [native code] text`, async () => {
+      const want = reference(file, 'node');
+      const got = await runFixture(path.join('parity', file), { time: 'warp' });
+      assert.equal(got.stdout, want.stdout, 'stdout');
+      assert.equal(got.stderr, want.stderr, 'stderr');
+      assert.equal(got.timeline.exitCode, want.status, 'exit code');
+      assert.equal(got.timeline.time, 'warp');
+    });
+  }
+});
+
 describe('parity: in a warm child too (the extension runs there; its module loader started while it waited)', () => {
   const pool = new WarmPool();
   after(() => pool.dispose());
