@@ -169,6 +169,7 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   const program: Node = ast.program;
 
   const declared = collectDeclaredNames(program);
+  const timerBindings = collectTimerBindings(program, declared);
   const asyncNames = collectAsyncNames(program);
   const s = new Insertions(source);
   const sites: RuntimeSite[] = [];
@@ -391,7 +392,9 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
   function instrumentTimer(n: Node) {
     const label = shortenLabel(source.slice(n.start, n.end));
     const site = addSite({ kind: 'timer', label, ...pos(n) });
-    const [cs, ce] = outerRange(n.callee);
+    // A method call keeps its receiver: the announcement goes around the object (`timers`), not
+    // the callee (`timers.setTimeout`).
+    const [cs, ce] = outerRange(n.callee.type === 'MemberExpression' ? n.callee.object : n.callee);
     open(cs, `(${R}.ts(${siteRef(site)}),`);
     close(ce, ')');
   }
@@ -463,8 +466,20 @@ export function transformSnippet(source: string, options: TransformOptions): Tra
     n.type === 'CallExpression' && isKnownAsyncCall(n) && parent !== undefined && parent.type !== 'AwaitExpression' &&
     parent.type !== 'ExpressionStatement' && !(parent.type === 'MemberExpression' && parent.object === n);
 
-  const isTimerCall = (n: Node) =>
-    n.type === 'CallExpression' && n.callee.type === 'Identifier' && TIMER_NAMES.has(n.callee.name) && !declared.has(n.callee.name);
+  /**
+   * `setTimeout(…)` of the global, or of node:timers by a name the file imported or required it as
+   * (`later(…)`, `timers.setTimeout(…)`, `require('timers').setTimeout(…)`): the same function.
+   */
+  const isTimerCall = (n: Node) => {
+    if (n.type !== 'CallExpression') return false;
+    const callee = n.callee;
+    if (callee.type === 'Identifier') {
+      return (TIMER_NAMES.has(callee.name) && !declared.has(callee.name)) || timerBindings.functions.has(callee.name);
+    }
+    return callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' &&
+      TIMER_NAMES.has(callee.property.name) &&
+      ((callee.object.type === 'Identifier' && timerBindings.modules.has(callee.object.name)) || isRequireTimers(callee.object));
+  };
   const isAwaitedCombinator = (n: Node, parent: Node | undefined) =>
     parent?.type === 'AwaitExpression' && n.type === 'CallExpression' && n.callee.type === 'MemberExpression' &&
     !n.callee.computed && n.callee.object.type === 'Identifier' && n.callee.object.name === 'Promise' &&
@@ -703,13 +718,65 @@ function localImports(program: Node): string[] {
   return [...found];
 }
 
-/** Every name the file binds anywhere; a global we patch is only trusted when the file never rebinds it. */
-function collectDeclaredNames(program: Node): Set<string> {
-  const names = new Set<string>();
+const TIMER_MODULES = new Set(['timers', 'node:timers']);
+
+/** `require('timers')` / `require('node:timers')`. */
+const isRequireTimers = (n: Node | null | undefined): boolean =>
+  !!n && n.type === 'CallExpression' && n.callee.type === 'Identifier' && n.callee.name === 'require' &&
+  n.arguments.length === 1 && n.arguments[0].type === 'StringLiteral' && TIMER_MODULES.has(n.arguments[0].value);
+
+/**
+ * The names that hold node:timers' own setTimeout/setInterval/setImmediate (`import { setTimeout as
+ * later } from 'node:timers'`, `const { setInterval } = require('timers')`) and the names that
+ * hold the module itself (`import * as timers`, `import timers`, `const timers = require('timers')`):
+ * their calls are timers as the global ones are. Only names the file binds once (that binding).
+ */
+function collectTimerBindings(program: Node, declared: Map<string, number>): { functions: Set<string>; modules: Set<string> } {
+  const functions = new Set<string>();
+  const modules = new Set<string>();
+  const once = (name: string) => declared.get(name) === 1;
+  const walk = (n: Node) => {
+    if (n.type === 'ImportDeclaration' && n.importKind !== 'type' && n.source.type === 'StringLiteral' && TIMER_MODULES.has(n.source.value)) {
+      for (const sp of n.specifiers as Node[]) {
+        if (sp.importKind === 'type' || !once(sp.local.name)) continue;
+        if (sp.type === 'ImportSpecifier') {
+          const imported = sp.imported.type === 'Identifier' ? sp.imported.name : sp.imported.value;
+          if (TIMER_NAMES.has(imported)) functions.add(sp.local.name);
+        } else {
+          modules.add(sp.local.name);
+        }
+      }
+    } else if (n.type === 'VariableDeclarator' && n.init) {
+      const init = n.init;
+      if (isRequireTimers(init) && n.id.type === 'Identifier' && once(n.id.name)) modules.add(n.id.name);
+      else if (isRequireTimers(init) && n.id.type === 'ObjectPattern') {
+        for (const q of n.id.properties as Node[]) {
+          if (q.type !== 'ObjectProperty' || q.computed || q.value.type !== 'Identifier' || !once(q.value.name)) continue;
+          const key = q.key.type === 'Identifier' ? q.key.name : q.key.type === 'StringLiteral' ? q.key.value : '';
+          if (TIMER_NAMES.has(key)) functions.add(q.value.name);
+        }
+      } else if (init.type === 'MemberExpression' && !init.computed && init.property.type === 'Identifier' &&
+        TIMER_NAMES.has(init.property.name) && isRequireTimers(init.object) && n.id.type === 'Identifier' && once(n.id.name)) {
+        functions.add(n.id.name);
+      }
+    }
+    forEachChild(n, walk);
+  };
+  walk(program);
+  return { functions, modules };
+}
+
+/**
+ * Every name the file binds anywhere, with how many times; a global we patch is only trusted when
+ * the file never rebinds it.
+ */
+function collectDeclaredNames(program: Node): Map<string, number> {
+  const names = new Map<string, number>();
+  const add = (name: string) => names.set(name, (names.get(name) ?? 0) + 1);
   const addPattern = (p: Node | null | undefined) => {
     if (!p) return;
     switch (p.type) {
-      case 'Identifier': names.add(p.name); break;
+      case 'Identifier': add(p.name); break;
       case 'AssignmentPattern': addPattern(p.left); break;
       case 'RestElement': addPattern(p.argument); break;
       case 'ArrayPattern': p.elements.forEach((e: Node | null) => addPattern(e)); break;
@@ -720,8 +787,8 @@ function collectDeclaredNames(program: Node): Set<string> {
   const walk = (n: Node) => {
     switch (n.type) {
       case 'VariableDeclarator': addPattern(n.id); break;
-      case 'FunctionDeclaration': case 'ClassDeclaration': if (n.id) names.add(n.id.name); break;
-      case 'ImportSpecifier': case 'ImportDefaultSpecifier': case 'ImportNamespaceSpecifier': names.add(n.local.name); break;
+      case 'FunctionDeclaration': case 'ClassDeclaration': if (n.id) add(n.id.name); break;
+      case 'ImportSpecifier': case 'ImportDefaultSpecifier': case 'ImportNamespaceSpecifier': add(n.local.name); break;
       case 'CatchClause': addPattern(n.param); break;
     }
     if (FUNCTION_TYPES.has(n.type)) (n.params as Node[]).forEach(addPattern);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { FIXTURES, byLabel, cli, endOf, overlaps, plainNode, runFixture } from './helpers';
+import { FIXTURES, byLabel, cli, duration, endOf, overlaps, plainNode, runFixture } from './helpers';
 import { resolveTimeMode, timeDirective } from '../../src/engine/timeMode';
 import { startRun } from '../../src/engine/run';
 
@@ -34,6 +34,49 @@ describe('time warp', function () {
     const { timeline: t, stdout } = await runFixture('node/warp-timers.js', { env: env({ WARP_UNIT: '1' }) });
     assert.match(stdout, /^t10 t20a t20b unref40 /);
     assert.equal(t.time, undefined);
+  });
+
+  // node:timers' functions as a module imports or requires them (by name, renamed, as a namespace
+  // or default export) are the global ones; timers/promises' setTimeout, setInterval and
+  // scheduler.wait are node's own. Before, such a setTimeout got no span (its name was the
+  // file's own binding), and timers/promises' setInterval was not warped at all (30 s of real
+  // time here) while the clock took the machine's holds out under it.
+  const imported: Array<[string, string[], number]> = [
+    ['node/warp-imported.mjs', ['setTimeout(r, ms(10))', 'later(r, ms(10))', 'timers.setTimeout(r, ms(10))', 'timersDefault.setTimeout(r, ms(10))'], 120],
+    ['node/warp-required.js', ['later(r, ms(10))', 'timers.setTimeout(r, ms(10))', "require('timers').setTimeout(r, ms(10))"], 90],
+  ];
+  for (const [fixture, labels, units] of imported) {
+    it(`node: ${fixture}: timers a module imports from node:timers and timers/promises get their spans and are warped, as the global ones`, async () => {
+      const plain = spawnSync(process.execPath, [path.join(FIXTURES, fixture)], { encoding: 'utf8', env: env({ WARP_UNIT: '1' }) });
+      assert.equal(plain.status, 0, plain.stderr);
+      const t0 = performance.now();
+      const { timeline: t, stdout, stderr } = await runFixture(fixture, { time: 'warp', env: env({ WARP_UNIT: '1000' }) });
+      const realMs = performance.now() - t0;
+      assert.equal(stderr, '');
+      assert.equal(stdout, plain.stdout);
+      assert.match(stdout, /clock:true:true/);
+      assert.ok(t.wallMs >= units * 1000, `the timeline is in virtual time: wall ${t.wallMs}`);
+      // The async iterator's three periods alone are 30 s: they are skipped as every other wait.
+      assert.ok(realMs < 30_000, `${units} s of waits took ${realMs.toFixed(0)} ms of real time`);
+      for (const label of labels) {
+        const spans = t.spans.filter((s) => s.kind === 'timer' && s.label === label);
+        assert.equal(spans.length, 1, `${label}: ${t.spans.filter((s) => s.kind === 'timer').map((s) => s.label).join(' | ')}`);
+        assert.ok(duration(spans[0]) >= 10_000, `${label}: ${duration(spans[0])} ms`);
+      }
+      // The interval's three periods, each a span of its own, and the fourth that was cleared.
+      const periods = t.spans.filter((s) => s.kind === 'timer' && s.label.startsWith('setInterval('));
+      assert.deepEqual(periods.map((s) => s.outcome), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    });
+  }
+
+  it('node: without warp, timers a module imports from node:timers get their spans as the global ones', async () => {
+    for (const [fixture, labels] of imported) {
+      const { timeline: t, stdout } = await runFixture(fixture, { env: env({ WARP_UNIT: '1' }) });
+      assert.match(stdout, /clock:true:true/);
+      for (const label of labels) {
+        assert.equal(t.spans.filter((s) => s.kind === 'timer' && s.label === label).length, 1, `${fixture}: ${label}: ${t.spans.map((s) => `${s.kind}:${s.label}`).join(' | ')}`);
+      }
+    }
   });
 
   it('node: two chefs with Promise.all still overlap, each timer a whole 2 s of virtual time', async () => {
