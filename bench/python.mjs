@@ -92,6 +92,11 @@ function runProfiled(file) {
   return collect(spawn(python, ['-m', 'cProfile', '-o', path.join(dir, 'profile.out'), file], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
+/** The sys.setprofile peer (bench/peers/setprofile.py): every call and return kept with its time. */
+function runSetprofile(file) {
+  return collect(spawn(python, [path.join(root, 'bench', 'peers', 'setprofile.py'), file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
 /**
  * The runner as the engine starts it: the channel at PYTHON_CHANNEL_FDS (61-63), sealed with a
  * key sent as the first control line; `sealed: false` leaves the key out (the runner then writes
@@ -140,7 +145,7 @@ function pairDiff(a, b) {
 }
 
 try {
-  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / unsealed / cProfile${against ? ' / against' : ''}), load ${loadavg()[0].toFixed(1)}`);
+  console.log(`python: ${python}, runs per case: ${runs} (alternating plain / instrumented / unsealed / cProfile / sys.setprofile${against ? ' / against' : ''}), load ${loadavg()[0].toFixed(1)}`);
   if (against) console.log(`against: ${against}`);
   for (const [name, source] of Object.entries(cases).filter(([n]) => n.includes(only))) {
     const file = path.join(dir, name.replace(/\W+/g, '_') + '.py');
@@ -149,6 +154,7 @@ try {
     const instrumented = [];
     const unsealed = [];
     const profiled = [];
+    const setprofiled = [];
     const other = [];
     for (let i = 0; i < runs; i++) {
       // A B C D A B C D …: side by side, so that load drifts hit them alike.
@@ -156,6 +162,7 @@ try {
       instrumented.push(await runInstrumented(file));
       unsealed.push(await runInstrumented(file, false, false));
       profiled.push(await runProfiled(file));
+      setprofiled.push(await runSetprofile(file));
       if (against) other.push(await runInstrumented(file, false, true, againstEnv, against));
     }
     // Every figure is taken pair by pair (runs i of both sides, measured one after the other):
@@ -163,14 +170,16 @@ try {
     const loop = (r) => r.loopMs;
     const cpu = (r) => r.cpuMs;
     console.log(`${name.padEnd(30)} loop plain ${fmt(median(plain.map(loop)))}  instrumented ${fmt(median(instrumented.map(loop)))}  ` +
-      `${pairRatio(instrumented, plain, loop)}  | cProfile ${fmt(median(profiled.map(loop)))} ${pairRatio(profiled, plain, loop)}`);
+      `${pairRatio(instrumented, plain, loop)}  | cProfile ${fmt(median(profiled.map(loop)))} ${pairRatio(profiled, plain, loop)}` +
+      `  | sys.setprofile ${fmt(median(setprofiled.map(loop)))} ${pairRatio(setprofiled, plain, loop)}`);
     if (name === 'await trivial coroutine x 1M') {
       const r = instrumented.map((x, i) => loop(x) / loop(plain[i]));
-      goal('Python: 1 M awaits of a trivial coroutine', { measured: median(r), limit: 2, unit: 'x', shown: `loop ${median(r).toFixed(2)}x (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}, n=${r.length}; cProfile ${median(profiled.map((x, i) => loop(x) / loop(plain[i]))).toFixed(2)}x)` });
+      goal('Python: 1 M awaits of a trivial coroutine', { measured: median(r), limit: 2, unit: 'x', shown: `loop ${median(r).toFixed(2)}x (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}, n=${r.length}); peers cProfile ${median(profiled.map((x, i) => loop(x) / loop(plain[i]))).toFixed(2)}x, sys.setprofile ${median(setprofiled.map((x, i) => loop(x) / loop(plain[i]))).toFixed(2)}x` });
     }
     console.log(`${''.padEnd(30)} sealed / unsealed: ${pairRatio(instrumented, unsealed, loop, 3)}`);
     console.log(`${''.padEnd(30)} cpu  plain ${fmt(median(plain.map(cpu)))}  instrumented ${fmt(median(instrumented.map(cpu)))}  ` +
-      `${pairRatio(instrumented, plain, cpu)}  | cProfile ${fmt(median(profiled.map(cpu)))} ${pairRatio(profiled, plain, cpu)}`);
+      `${pairRatio(instrumented, plain, cpu)}  | cProfile ${fmt(median(profiled.map(cpu)))} ${pairRatio(profiled, plain, cpu)}` +
+      `  | sys.setprofile ${fmt(median(setprofiled.map(cpu)))} ${pairRatio(setprofiled, plain, cpu)}`);
     if (against) {
       console.log(`${''.padEnd(30)} cpu  against: instrumented ${fmt(median(other.map(cpu)))}  ${pairRatio(other, plain, cpu)}` +
         `  this / against ${pairRatio(instrumented, other, cpu, 3)}`);

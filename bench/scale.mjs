@@ -1,6 +1,7 @@
 // The cost of recording everything (issue 14's table): each workload under plain node and under
 // the CLI, alternating A B A B in one run, ratios taken pair by pair (median, min–max, n), with
-// the default span budget and with every span kept; peak RSS of the CLI and of the child
+// the default span budget and with every span kept, beside the peers (bench/peers: async_hooks and
+// promiseHooks tracers that keep every await, run in the same rounds); peak RSS of the CLI and of the child
 // (sampled from /proc) and of the largest process (exact, getrusage via /usr/bin/time).
 // Usage: npm run build && node bench/scale.mjs [--runs N] [--cli dist/cli.js] [--only NAME] [--big] [--against CLI]
 //   --big also runs the 10 M-await rows (minutes each).
@@ -110,15 +111,27 @@ function ratio(name, pairs, pick, limit) {
   return `${name} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})${limit ? ` goal ≤ ${limit}x` : ''}`;
 }
 
-/** A B A B: plain node, then the CLI with `extra` flags (and the --against CLI: `pairs.against`). */
-async function ab(file, extra, n = runs) {
+/** The peers: tracers a developer would write to see every await (bench/peers), run as node --import. */
+const PEERS = [['async_hooks', path.join(repo, 'bench', 'peers', 'asyncHooks.mjs')], ['promiseHooks', path.join(repo, 'bench', 'peers', 'promiseHooks.mjs')]];
+
+/**
+ * A B A B: plain node, then the CLI with `extra` flags (and the --against CLI: `pairs.against`);
+ * with `peers`, each peer tracer after them in the same round (`pairs.peers[k]`: [plain, peer]).
+ */
+async function ab(file, extra, n = runs, peers = []) {
   const pairs = [];
   const other = [];
+  pairs.peers = peers.map(() => []);
   for (let i = 0; i < n; i++) {
     const a = await measure([file]);
     const b = await measure([cli, 'run', file, '--json', '/dev/null', ...extra]);
     if (b.status !== 0) throw new Error(`${file}: CLI exited ${b.status}: ${b.err.slice(-800)}`);
     pairs.push([a, b]);
+    for (const [k, [name, hook]] of peers.entries()) {
+      const c = await measure(['--import', hook, file]);
+      if (c.status !== 0 || !Number.isFinite(c.innerMs)) throw new Error(`${file}: the ${name} peer exited ${c.status}: ${c.err.slice(-800)}`);
+      pairs.peers[k].push([a, c]);
+    }
     if (against) {
       const c = await measure([against, 'run', file, '--json', '/dev/null', ...extra]);
       if (c.status !== 0) throw new Error(`${file}: --against CLI exited ${c.status}: ${c.err.slice(-800)}`);
@@ -131,7 +144,8 @@ async function ab(file, extra, n = runs) {
 /** Issue 14's row for a ratio: the median of the pair ratios against the goal. */
 function ratioGoal(row, pairs, pick, limit, what) {
   const r = pairs.map(([a, b]) => pick(b) / pick(a));
-  goal(row, { measured: med(r), limit: Number(limit), unit: 'x', shown: `${what} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})` });
+  const peers = (pairs.peers ?? []).map((theirs, k) => `${PEERS[k][0]} ${med(theirs.map(([a, c]) => pick(c) / pick(a))).toFixed(2)}x`);
+  goal(row, { measured: med(r), limit: Number(limit), unit: 'x', shown: `${what} ${med(r).toFixed(2)}x (${range(r)}, n=${r.length})${peers.length ? `; peers ${peers.join(', ')}` : ''}` });
 }
 function line(label, text) {
   console.log(`${label.padEnd(44)} ${text}`);
@@ -148,10 +162,16 @@ for (const [name, src, goals] of [
   fs.writeFileSync(file, src);
   for (const [mode, extra, limit] of [['default', [], goals[0]], ['every span', EVERY, goals[1]]]) {
     if (onlyMode && !mode.startsWith(onlyMode)) continue;
-    const pairs = await ab(file, extra);
+    const pairs = await ab(file, extra, runs, PEERS);
     line(`${name}, ${mode}`, `${ratio('inner', pairs, (x) => x.innerMs, limit)}; ${ratio('process', pairs, (x) => x.wallMs)}; ` +
       `CLI ${mb(med(pairs.map((p) => p[1].cliKb)))}, child ${mb(med(pairs.map((p) => p[1].childKb)))}, largest ${mb(med(pairs.map((p) => p[1].peakKb)))}`);
     ratioGoal(`${name.split(' ')[0]}, ${mode}`, pairs, (x) => x.innerMs, limit, 'inner');
+    // The peers, measured in the same rounds: each against plain node, and this tool against each.
+    line('  peers', PEERS.map(([peer], k) => {
+      const theirs = pairs.peers[k];
+      const mine = pairs.map(([, b], i) => [theirs[i][1], b]);
+      return `${peer} ${ratio('inner', theirs, (x) => x.innerMs)}, peak ${mb(med(theirs.map((p) => p[1].peakKb)))}; ${ratio('this / ' + peer, mine, (x) => x.innerMs)}`;
+    }).join('; '));
     if (against) {
       const o = pairs.against;
       const mine = pairs.map(([, b], i) => [o[i][1], b]);
