@@ -7,8 +7,9 @@
 //   this build's time over that one's, pair by pair.
 //   Besides the load from a Timeline object (loadTimeline), each build is sent the run as the host
 //   sends it: reset, append, status, the append cloned as postMessage clones it, in the host form
-//   of that build (this one: spans in columns; --against: an array per span, main's form before
-//   columns; the encoders are this tree's, bundled from bench/renderer/hostMessages.ts).
+//   of that build (spans in columns; `--against-form tuples` sends the other build an array per
+//   span, the form before columns, for a build older than 72e1d60; the encoders are this tree's,
+//   bundled from bench/renderer/hostMessages.ts).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +27,8 @@ const arg = (name, fallback) => {
 const against = arg('--against', '') ? path.resolve(arg('--against', '')) : '';
 if (against && !fs.existsSync(against)) throw new Error(`missing ${against}`);
 const ROUNDS = Number(arg('--rounds', against ? 3 : 1));
+const AGAINST_FORM = arg('--against-form', 'columns');
+if (AGAINST_FORM !== 'columns' && AGAINST_FORM !== 'tuples') throw new Error(`--against-form: columns or tuples, not ${AGAINST_FORM}`);
 
 if (!fs.existsSync(bundle)) execFileSync(process.execPath, ['esbuild.js'], { cwd: repo, stdio: 'inherit' });
 const { buildSync } = await import('esbuild');
@@ -264,7 +267,7 @@ const spread = (xs) => `${ms(median(xs))} (${ms(Math.min(...xs))}–${ms(Math.ma
 
 const browser = await launch();
 try {
-  const variants = against ? [['this', bundle, 'columns'], ['against', against, 'tuples']] : [['this', bundle, 'columns']];
+  const variants = against ? [['this', bundle, 'columns'], ['against', against, AGAINST_FORM]] : [['this', bundle, 'columns']];
   const big = Object.fromEntries(variants.map(([name]) => [name, []]));
   const sent = Object.fromEntries(variants.map(([name]) => [name, []]));
   const live = Object.fromEntries(variants.map(([name]) => [name, []]));
