@@ -11,12 +11,13 @@ import * as path from 'node:path';
 import type { Span, Timeline } from '../../src/shared/timeline';
 import { compactSpans } from '../../src/shared/chart/compact';
 import { groupAggregates } from '../../src/shared/chart/aggregates';
-import { layoutSpans, TimelineLayout, type Row } from '../../src/shared/chart/layout';
+import { copySpan, layoutSpans, TimelineLayout, type Row } from '../../src/shared/chart/layout';
+import { byStart } from '../../src/shared/chart/startOrder';
 import { TimelineModel } from '../../src/webview/model/timelineModel';
 import { SiteInterner } from '../../src/shared/webviewProtocol';
 import { encodeAppendColumns } from '../../src/shared/spanColumns';
 import { compactSpans as referenceCompaction } from './reference/compactReference';
-import { randomRun, streamed } from './randomRuns';
+import { randomRun, rng, streamed } from './randomRuns';
 import { FIXTURES } from './helpers';
 
 const SEEDS = 120;
@@ -151,6 +152,76 @@ describe('chart models on random runs', () => {
       }
     }
     assert.ok(replayed > SEEDS, `the layout was made by replaying ${replayed} times`);
+  });
+});
+
+describe('a layout made at once from a list of spans (TimelineLayout.of)', () => {
+  /** Everything a layout holds that its users read: rows, lanes, each span's copy and row, counts. */
+  function state(l: TimelineLayout, ids: readonly number[]): string {
+    const lanes = (r: Row) => [...r.lanes].map(([site, rows]) => `${site}:${rows.map((x) => x.key).join(',')}`).join(';');
+    const rows = l.flatten().map((r) => `${picture([r])}|${r.parent?.key}|${lanes(r)}`).join('\n');
+    const spans = ids.map((id) => `${id}:${l.span(id) ? spanText(l.span(id)!) : '-'}@${l.rowOf(id)?.key ?? '-'}`).join(' ');
+    // The order of spans() is the order given (a layout given copies in start order: start order).
+    return `${rows}\nroot ${lanes(l.root)}\n${spans}\n${[...l.spanList()].map(spanText).sort().join(' ')}\n` +
+      `rows ${l.rowCount} spans ${l.spanCount} waiting ${l.waitingForParent} extent ${l.extentMs} structure ${l.structureVersion} version ${l.version}`;
+  }
+
+  it('holds what a layout given copies in start order holds, and takes later spans as it would (children before parents, orphans, adoption, ends before starts, spans sent again, ids twice)', () => {
+    let cases = 0;
+    // A third of the random runs (every size among them): twelve lists each, compared whole twice.
+    for (let seed = 1; seed <= SEEDS; seed += 3) {
+      const run = randomRun(seed, 20 + (seed % 7) * 15);
+      const c = compactSpans(run.spans, run.nowMs);
+      const batches = streamed(seed, run.spans);
+      const half = batches.slice(0, Math.ceil(batches.length / 2)).flat();
+      // An id given twice: the second names the first (apply updates it).
+      const twice = [...half, ...half.slice(0, 3).map((s) => ({ ...s, endMs: s.endMs === null ? s.startMs + 1 : s.endMs, outcome: 'rejected' as const }))];
+      // Children that start before their parent (they wait for it, several at once) and ends before starts.
+      const r = rng(seed);
+      const byId = new Map(run.spans.map((s) => [s.id, s]));
+      const skewed = run.spans.map((s) => {
+        const parent = s.parentId === null ? undefined : byId.get(s.parentId);
+        const startMs = parent && r() < 0.4 ? parent.startMs - r() * 3 : s.startMs;
+        return { ...s, startMs, endMs: s.endMs !== null && r() < 0.1 ? startMs - 1 : s.endMs };
+      });
+      // Parents first, with spans of one site that end where the next starts, and ends before starts.
+      const placed = new Set<number>();
+      const rooted = [...run.spans].sort((a, b) => a.startMs - b.startMs)
+        .filter((s) => (s.parentId === null || placed.has(s.parentId)) && placed.add(s.id)).map((s) => ({ ...s }));
+      const lastOfSite = new Map<string, Span>();
+      for (const s of rooted) {
+        const key = `${s.parentId}|${s.line}|${s.column}|${s.kind}`;
+        const prev = lastOfSite.get(key);
+        if (prev && prev.endMs !== null && prev.endMs <= s.startMs && r() < 0.5) prev.endMs = s.startMs;
+        lastOfSite.set(key, s);
+        if (s.endMs !== null && r() < 0.1) s.endMs = s.startMs - 1;
+      }
+      const lists: [string, Span[]][] = [
+        ['run', run.spans], ['compacted', c.inInputOrder()], ['half streamed', half], ['ids twice', twice], ['skewed', skewed], ['rooted', rooted],
+      ];
+      for (const [name, list] of lists) {
+        for (const adopt of [false, true]) {
+          const given = list.map((s) => ({ ...s }));
+          const got = TimelineLayout.of(given, adopt);
+          const want = new TimelineLayout();
+          want.apply(byStart(list.map(copySpan)));
+          if (adopt) want.adoptOrphans();
+          const where = `seed ${seed} ${name}${adopt ? ', adopted' : ''}`;
+          const ids = [...new Set([...run.spans.map((s) => s.id), ...list.map((s) => s.id)])];
+          assert.equal(state(got, ids), state(want, ids), where);
+          assert.deepEqual(given, list, `${where}: the spans given are not changed`);
+          // Later spans: the rest of the run (ends of pending spans, children of waiting ones), then its end.
+          const rest = batches.slice(Math.ceil(batches.length / 2)).flat();
+          got.apply(rest.map((s) => ({ ...s })));
+          want.apply(rest.map((s) => ({ ...s })));
+          got.adoptOrphans();
+          want.adoptOrphans();
+          assert.equal(state(got, ids), state(want, ids), `${where}, then the rest`);
+          cases++;
+        }
+      }
+    }
+    assert.equal(cases, (SEEDS / 3) * 12);
   });
 });
 

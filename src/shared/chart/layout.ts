@@ -7,7 +7,7 @@ import type { Span, SpanKind } from '../timeline';
 import { rowAggregate, type AggregateGroup, type RowAggregate } from './aggregates';
 import { endOf, firstEndingAfter } from './lod';
 import { IdSlots } from '../idIndex';
-import { byStart } from './startOrder';
+import { byStart, startOrder } from './startOrder';
 
 export interface Row {
   /** Stable across reloads of the same run: parent key / site (+ lane). Used for collapse state. */
@@ -107,9 +107,9 @@ export class TimelineLayout {
   private notAwaited: Row | null = null;
   /** Span id -> slot in `slotSpan` and `slotRow` (no Map entry per span). */
   private readonly slots = new IdSlots();
-  private readonly slotSpan: Span[] = [];
+  private slotSpan: Span[] = [];
   /** The row of each slot's span; undefined while it waits for its parent. */
-  private readonly slotRow: (Row | undefined)[] = [];
+  private slotRow: (Row | undefined)[] = [];
   private readonly sites = new SiteNumbers();
   /** Children that arrived before their parent, by parent id. */
   private readonly orphans = new Map<number, Span[]>();
@@ -161,6 +161,172 @@ export class TimelineLayout {
       else this.insert(s);
     }
     this.version++;
+  }
+
+  /**
+   * A layout of `spans` (a run's, complete or not) as a new layout given copies of them in start
+   * order makes it: `apply(byStart(spans.map(copySpan)))`, then `adoptOrphans()` when `adopt` (the
+   * run is over); the same rows, keys, lanes and spans. Its `spans()` are in the order given.
+   * When every span's parent comes before it in start order (a finished run's, compacted or not),
+   * no span ever waits, so each row's spans are placed only among the children of the row above
+   * it: row after row, on typed arrays, in the order the spans were given (a task's awaits lie
+   * together there, where start order interleaves every task's), and each row's copies made once
+   * it is complete, so they lie together in memory, as its drawing reads them.
+   */
+  static of(spans: readonly Span[], adopt: boolean): TimelineLayout {
+    const layout = new TimelineLayout();
+    if (layout.byRows(spans)) return layout;
+    // A span waits for its parent, or an id comes twice (apply updates the span it names).
+    const replayed = new TimelineLayout();
+    replayed.apply(byStart(spans.map(copySpan)));
+    if (adopt) replayed.adoptOrphans();
+    return replayed;
+  }
+
+  /** `of` on a new layout, row after row; false (and nothing usable) unless each span's parent comes first. */
+  private byRows(spans: readonly Span[]): boolean {
+    const n = spans.length;
+    const start = new Float64Array(n);
+    const ids = new Float64Array(n);
+    /** Its end as insert leaves it (not before its start); whether it is pending. */
+    const end = new Float64Array(n);
+    const pending = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = spans[i];
+      if (this.slots.slotOf(s.id) >= 0) return false;
+      this.slots.add(s.id);
+      const st = s.startMs;
+      const e = s.endMs;
+      // Start order is not an order among NaNs.
+      if (Number.isNaN(st)) return false;
+      start[i] = st;
+      ids[i] = s.id;
+      pending[i] = e === null ? 1 : 0;
+      end[i] = e !== null && e < st ? st : (e ?? NaN);
+    }
+    const before = (a: number, b: number) => start[a] < start[b] || (start[a] === start[b] && ids[a] < ids[b]);
+    /** Its parent's index; -1: top level, -2: the Not awaited lane. Each span's site, numbered here first. */
+    const parent = new Int32Array(n);
+    const site = new Int32Array(n);
+    const local = new SiteNumbers();
+    /** Each site's first span in start order. */
+    const firstOfSite: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = spans[i];
+      if (inNotAwaitedLane(s)) parent[i] = -2;
+      else if (s.parentId === null) parent[i] = -1;
+      else {
+        const p = this.slots.slotOf(s.parentId);
+        // A parent that is missing, or comes after its child, keeps that child waiting.
+        if (p < 0 || !before(p, i)) return false;
+        parent[i] = p;
+      }
+      const k = local.of(s);
+      site[i] = k;
+      if (firstOfSite[k] === undefined || before(i, firstOfSite[k])) firstOfSite[k] = i;
+    }
+    // The layout numbers sites as they are first placed: in start order.
+    const siteNumber = new Int32Array(firstOfSite.length);
+    for (const k of firstOfSite.map((_, k) => k).sort((a, b) => (before(firstOfSite[a], firstOfSite[b]) ? -1 : 1))) {
+      siteNumber[k] = this.sites.of(spans[firstOfSite[k]]);
+    }
+    // Children of each span, in the order given.
+    const childFrom = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) if (parent[i] >= 0) childFrom[parent[i] + 1]++;
+    for (let i = 0; i < n; i++) childFrom[i + 1] += childFrom[i];
+    const children = new Int32Array(childFrom[n]);
+    const fill = childFrom.slice(0, n);
+    for (let i = 0; i < n; i++) if (parent[i] >= 0) children[fill[parent[i]]++] = i;
+
+    /** Rows (0: the root), each row's first and last span, the next span of a span's row. */
+    const rows: Row[] = [this.root];
+    const first: number[] = [-1];
+    const last: number[] = [-1];
+    const next = new Int32Array(n).fill(-1);
+    let extent = this.extentMs;
+    /** Places `group` (span indexes) under row `p`, in start order, as place does one by one. */
+    const placeGroup = (group: Int32Array, p: number): void => {
+      const parentRow = rows[p];
+      const lanesOf = new Map<number, number[]>();
+      for (const i of inStartOrder(group, start, ids)) {
+        const key = siteNumber[site[i]];
+        let lanes = lanesOf.get(key);
+        if (!lanes) {
+          lanesOf.set(key, (lanes = []));
+          parentRow.lanes.set(key, []);
+        }
+        const startMs = start[i];
+        let r = -1;
+        const count = lanes.length;
+        for (let l = 0; l < count; l++) {
+          if (l === 64 && count > 128) l = count - 64;
+          const lastOfLane = last[lanes[l]];
+          if (!pending[lastOfLane] && end[lastOfLane] <= startMs) {
+            r = lanes[l];
+            break;
+          }
+        }
+        if (r < 0) {
+          // Rows come in start order here: a new row goes last (insertChild).
+          const row = newRow(parentRow, `${parentRow.key}/${siteKey(spans[i])}${count ? `#${count}` : ''}`, spans[i]);
+          r = rows.length;
+          rows.push(row);
+          first.push(i);
+          last.push(-1);
+          lanes.push(r);
+          parentRow.lanes.get(key)!.push(row);
+          parentRow.children.push(row);
+          this.rowCount++;
+          this.structureVersion++;
+        } else next[last[r]] = i;
+        last[r] = i;
+        extent = Math.max(extent, pending[i] ? startMs : end[i]);
+      }
+    };
+    const where = (which: number) => {
+      let count = 0;
+      for (let i = 0; i < n; i++) if (parent[i] === which) count++;
+      const group = new Int32Array(count);
+      for (let i = 0, k = 0; i < n; i++) if (parent[i] === which) group[k++] = i;
+      return group;
+    };
+    placeGroup(where(-1), 0);
+    const floating = where(-2);
+    if (floating.length) {
+      this.lane();
+      rows.push(this.notAwaited!);
+      first.push(-1);
+      last.push(-1);
+      placeGroup(floating, rows.length - 1);
+    }
+    // Then each row's children: the children of its spans.
+    for (let r = 1; r < rows.length; r++) {
+      let count = 0;
+      for (let i = first[r]; i >= 0; i = next[i]) count += childFrom[i + 1] - childFrom[i];
+      if (!count) continue;
+      const group = new Int32Array(count);
+      let k = 0;
+      for (let i = first[r]; i >= 0; i = next[i]) for (let c = childFrom[i]; c < childFrom[i + 1]; c++) group[k++] = children[c];
+      placeGroup(group, r);
+    }
+    this.version++;
+    // The copies, row after row.
+    const copies: Span[] = new Array(n);
+    const slotRow: (Row | undefined)[] = new Array(n);
+    for (let r = 1; r < rows.length; r++) {
+      const row = rows[r];
+      for (let i = first[r]; i >= 0; i = next[i]) {
+        const c = copySpan(spans[i]);
+        if (!pending[i]) c.endMs = end[i];
+        row.spans.push(c);
+        copies[i] = c;
+        slotRow[i] = row;
+      }
+    }
+    this.slotSpan = copies;
+    this.slotRow = slotRow;
+    this.extentMs = extent;
+    return true;
   }
 
   /** The run is over: spans whose parent never came are shown at the top level. */
@@ -444,6 +610,28 @@ function fitsIn(lane: Row, g: AggregateGroup, already: readonly AggregateGroup[]
   return true;
 }
 
+/** `group` (span indexes) by start, then id, as byStart orders their spans. */
+function inStartOrder(group: Int32Array, start: Float64Array, ids: Float64Array): Int32Array {
+  const n = group.length;
+  let sorted = true;
+  for (let k = 1; k < n && sorted; k++) {
+    const a = group[k - 1];
+    const b = group[k];
+    if (start[b] < start[a] || (start[b] === start[a] && ids[b] < ids[a])) sorted = false;
+  }
+  if (sorted) return group;
+  const keys = new Float64Array(n);
+  const keyIds = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    keys[k] = start[group[k]];
+    keyIds[k] = ids[group[k]];
+  }
+  const order = startOrder(keys, keyIds);
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) out[k] = group[order[k]];
+  return out;
+}
+
 /** Sum of span durations in a row (pending ones up to `nowMs`). */
 export function rowTotalMs(row: Row, nowMs: number): number {
   let total = 0;
@@ -463,9 +651,5 @@ export function copySpan(s: Span): Span {
 
 /** Builds a layout from a complete list of spans (a finished run): parents first, by start. */
 export function layoutSpans(spans: readonly Span[]): TimelineLayout {
-  const layout = new TimelineLayout();
-  const sorted = byStart(spans).map(copySpan);
-  layout.apply(sorted);
-  layout.adoptOrphans();
-  return layout;
+  return TimelineLayout.of(spans, true);
 }

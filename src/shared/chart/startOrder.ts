@@ -12,6 +12,18 @@ export function byStart<T extends { startMs: number; id: number }>(items: readon
     start[i] = items[i].startMs;
     id[i] = items[i].id;
   }
+  const order = startOrder(start, id);
+  const out: T[] = new Array(n);
+  for (let k = 0; k < n; k++) out[k] = items[order[k]];
+  return out;
+}
+
+/**
+ * The indexes of keys `start[i]`, `id[i]` in the order `byStart` puts their items: by start, then
+ * id; equal keys keep their order.
+ */
+export function startOrder(start: Float64Array, id: Float64Array): Uint32Array {
+  const n = start.length;
   /** Whether item a goes strictly before item b. */
   const before = (a: number, b: number) => start[a] < start[b] || (start[a] === start[b] && id[a] < id[b]);
   // Boundaries of the runs already in order.
@@ -39,7 +51,5 @@ export function byStart<T extends { startMs: number; id: number }>(items: readon
     [src, dst] = [dst, src];
     bounds = next;
   }
-  const out: T[] = new Array(n);
-  for (let k = 0; k < n; k++) out[k] = items[src[k]];
-  return out;
+  return src;
 }
