@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { goal } from './goals.mjs';
 import { bundle, launch, repo, writePage } from './renderer/page.mjs';
 
 const TOTAL = Number(process.env.SPANS ?? 1_000_000);
@@ -289,6 +290,14 @@ try {
       live[name].push(r);
       printStreaming(`\n[${name}, round ${round + 1}] `, r);
     }
+  }
+  // Issue 14's two rows for the panel, this build's medians over the rounds.
+  {
+    const loaded = big.this.map((r) => r.loadMs + r.firstFrameMs);
+    const asSent = sent.this.map((r) => r.cloneMs + r.handleMs + r.firstFrameMs);
+    const draws = big.this.map((r) => pct(r.results.flatMap((x) => x.draw), 95));
+    goal('panel, 1 M spans: load + first frame', { measured: median(loaded), limit: 1000, unit: 'ms', shown: `${spread(loaded)}; as the host sends it ${spread(asSent)}` });
+    goal('panel, 1 M spans: pan/zoom draw p95', { measured: median(draws), limit: 16, unit: 'ms', shown: spread(draws) });
   }
   if (against || ROUNDS > 1) {
     const p95 = (r) => pct(r.results.flatMap((x) => x.draw), 95);

@@ -118,6 +118,12 @@ for (const [name, src] of Object.entries(workloads)) {
 }
 fs.rmSync(dir, { recursive: true, force: true });
 
+// The panel (the webview's bundle in headless Chromium): a million spans loaded, drawn, panned.
+{
+  const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'renderer.mjs')], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 26 });
+  show(r);
+}
+
 // The workshop pack graded in real time and warped, side by side.
 {
   const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'workshop.mjs'), '--runs', String(Math.min(runs, 3))], { cwd: repo, encoding: 'utf8' });
@@ -132,5 +138,6 @@ console.log('\n' + goalTable(goalRows, [
   'empty .mjs snippet, whole process', 'empty .ts snippet, whole process',
   'warm child, request to first event', 'Python: 1 M awaits of a trivial coroutine',
   'HTML report, 1,000,000 spans: file', 'HTML report, 1,000,000 spans: first frame',
+  'panel, 1 M spans: load + first frame', 'panel, 1 M spans: pan/zoom draw p95',
 ]));
 
