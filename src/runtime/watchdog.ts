@@ -199,6 +199,8 @@ type Where = {
   stack?: string[];
   /** The innermost frame was the runtime's own (its bookkeeping around the snippet's calls). */
   viaRuntime?: boolean;
+  /** Frames of node's own code or of a package (node_modules) were above the snippet's (see `share`). */
+  viaOther?: boolean;
 };
 
 /**
@@ -207,7 +209,10 @@ type Where = {
  * `idle`: no code of the snippet (the loop was waiting, or node's own code ran). `late`: the main
  * thread had ticked again before it answered, so the sample says nothing about the stall.
  */
-type Sample = { kind: 'user'; where: Where; awaits?: number; cpu?: number } | { kind: 'tool'; what: string } | { kind: 'idle' | 'late' };
+type Sample = ({ kind: 'user'; where: Where; awaits?: number } | { kind: 'tool'; what: string } | { kind: 'idle' }) & {
+  /** The main thread's CPU time as it answered; undefined when it could not read it. */
+  cpu?: number;
+} | { kind: 'late' };
 
 const isOurs = (url: string) => !url || url.includes('/node_modules/') || url.startsWith('node:') || url.includes('/dist/runtime/');
 const toFile = (url: string) => (url.startsWith('file:') ? fileURLToPath(url) : url);
@@ -235,7 +240,7 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
       returnByValue: true,
     }), 1000);
     const value = answer?.result?.value;
-    debug(`where: ${value}`);
+    debug(`where: ${value ?? JSON.stringify(answer)?.slice(0, 400)}`);
     if (typeof value !== 'string') return undefined;
     const parsed = JSON.parse(value) as {
       id: number; frames: Array<[string, number, number, number, number]>; tick: number; tool: string; awaits: number;
@@ -243,17 +248,19 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
     } | null;
     if (!parsed) return undefined;
     if (parsed.tick > stallStart) return { kind: 'late' };
-    if (parsed.tool) return { kind: 'tool', what: parsed.tool };
     // The main thread's CPU time as it answered (-1 or absent: it could not read it).
     const cpu = typeof parsed.cpu === 'number' && parsed.cpu >= 0 && cpuSource === run.cpu ? parsed.cpu : undefined;
+    if (parsed.tool) return { kind: 'tool', what: parsed.tool, cpu };
     const aw = parsed.aw && !isOurs(parsed.aw[0])
       ? { file: toFile(parsed.aw[0]), line: parsed.aw[1], column: parsed.aw[2], parentId: parsed.id, fromAwait: true }
       : undefined;
     // The first two frames are where() and the evaluated expression; the interrupted code follows.
     let viaRuntime = false;
+    let viaOther = false;
     for (let i = 2; i < parsed.frames.length; i++) {
       const [url, line, column, fnLine, fnColumn] = parsed.frames[i]!;
       if (url.includes('/dist/runtime/')) viaRuntime = true;
+      else if (url) viaOther ||= isOurs(url); // a builtin (no url) the snippet called is its own work
       if (isOurs(url)) continue;
       const file = toFile(url);
       // An async function being resumed stands at its own header, no line of its body runs yet:
@@ -263,13 +270,13 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
       }
       const stack: string[] = [];
       for (const [u, l] of parsed.frames) if (!isOurs(u)) stack.push(`${toFile(u)}:${l}`);
-      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime }, cpu };
+      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime, viaOther }, cpu };
     }
     // No frame of the snippet: the loop waits, or promise reactions run between two of its
     // awaits (a loop of awaits that resolve at once never lets the loop turn). Which one, the
     // count of awaits says: onSample looks again and wants it risen.
     if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits, cpu };
-    return { kind: 'idle' };
+    return { kind: 'idle', cpu };
   } catch (err) {
     debug(String(err));
     return undefined;
@@ -292,13 +299,28 @@ interface Stall {
   cpuEnd: number | undefined;
   /**
    * The samples in a row that found the snippet at one line (`where`): the first one's answer time
-   * and the main thread's CPU time then, the last one's, and how many (see `held`).
+   * and the main thread's CPU time then, the last one's, and how many (see `held`); and the CPU
+   * time at the look before the first one (the stall's start for its first look; see `share`).
    */
-  run: { where: Where; n: number; firstAt: number; firstCpu: number | undefined; lastAt: number; lastCpu: number | undefined } | undefined;
+  run: {
+    where: Where; n: number; firstAt: number; firstCpu: number | undefined; lastAt: number; lastCpu: number | undefined;
+    beforeCpu: number | undefined;
+    /**
+     * A sample of the run found the snippet's line only under other code (the runtime's, node's, a
+     * package's), or only as the await that began last (see `share`).
+     */
+    unsure: boolean;
+  } | undefined;
+  /** Samples answered in time while the stall lasted (whatever they found; see `share`). */
+  looks: number;
+  /** The main thread's CPU time at the latest of them (the stall's start before the first). */
+  lookCpu: number | undefined;
   /** The snippet's line a sample found while the stall lasted. */
   where: Where | undefined;
   /** Samples taken while the stall lasted that found the snippet's code running. */
   userSamples: number;
+  /** Of those, the ones that found it running itself: not inside the runtime's bookkeeping, not only its last await. */
+  ownSamples: number;
   /** The recorder's count of awaits at the last sample that found no frame of the snippet. */
   awaits: number | undefined;
   /** A different line or span seen once by the last sample: it splits the block if the next agrees. */
@@ -364,6 +386,40 @@ function held(s: Stall): boolean {
   return r.lastCpu - r.firstCpu >= HELD_CPU_MS;
 }
 
+/**
+ * The CPU the main thread must use between two samples that found the snippet at one line for that
+ * line to be running in between rather than waiting (see `share`). The few statements a snippet
+ * runs after a spin before the loop turns (`await new Promise((r) => setTimeout(r, 20))`, then the
+ * runtime's bookkeeping and the lag probe's tick) use under half of it on a saturated machine.
+ */
+const GOES_ON_CPU_MS = 1;
+
+/**
+ * The snippet's code held the loop on a machine that gives it too little CPU for `held`: samples in
+ * a row found the snippet's own code at one line (its frame innermost, or a builtin it called: not
+ * under the runtime's bookkeeping, node's code or a package's, where the CPU is theirs as much as
+ * the snippet's, as in a first console.log that sets up stdout), the main thread used
+ * GOES_ON_CPU_MS between the first and the last of them, and HELD_CPU_MS in all: from the stall's
+ * start when every sample of the stall found the snippet's own code, else from the sample before
+ * those in a row; to the last of them, or (`final`) to the tick that ended the stall. On a
+ * saturated machine this thread, which needs a CPU and an answer from the main thread for each
+ * sample, gets two or three samples into a 300 ms spin on the wall clock
+ * (`while (Date.now() < end) {}`), a few ms of CPU apart: `held` wants 5 ms between them, and the
+ * spin's CPU (10-35 ms) is under the threshold; yet it is far more than a callback the machine
+ * kept off a CPU uses before it returns (well under HELD_CPU_MS). Python's watchdog decides on one
+ * sample ('share', see Evidence in _awtl_hooks.py); here a single sample drew false blocks: one
+ * that landed on the statement after a spin named that line, one on a first console.log (node
+ * setting up stdout, 5 ms of CPU stretched to 190 ms by the machine) made it a block.
+ */
+function share(s: Stall, final: boolean): boolean {
+  const r = s.run;
+  if (!r || r.unsure || r.n < 2 || r.firstCpu === undefined || r.lastCpu === undefined) return false;
+  const start = s.ownSamples === s.looks ? s.cpuStart : r.beforeCpu;
+  const end = final ? s.cpuEnd : r.lastCpu;
+  if (start === undefined || end === undefined) return false;
+  return end - start >= HELD_CPU_MS && r.lastCpu - r.firstCpu >= GOES_ON_CPU_MS;
+}
+
 /** The main thread's CPU time in the stall so far (to its end once it ended); undefined without /proc. */
 function stallCpu(s: Stall): number | undefined {
   if (s.cpuStart === undefined) return undefined;
@@ -374,7 +430,9 @@ function stallCpu(s: Stall): number | undefined {
 /**
  * The evidence that the snippet holds the loop: a sample taken while the stall lasted found its
  * code running, and either the main thread itself spent the threshold on a CPU since the stall
- * began, or the samples show the snippet's line going on (see `held`). On a busy machine the
+ * began, or the samples show the snippet's line going on (see `held`), or it used a share of a CPU
+ * no callback the machine kept waiting uses while every sample found its code (see `share`;
+ * `final`: the stall is over, its CPU counts to its end). On a busy machine the
  * snippet's code may be running but mostly waiting for a CPU: 80 ms of wall time for 15 ms of
  * work, seen once, is the machine's delay, not a block. The CPU counts from the tick that began
  * the stall (the main thread reads it with each tick) to the one that ended it. Without the
@@ -383,23 +441,26 @@ function stallCpu(s: Stall): number | undefined {
  * ticks). A synchronous native call (execSync, Atomics.wait) waits rather than computes: it is a
  * block as soon as it is seen.
  */
-function evidence(s: Stall): boolean {
+function evidence(s: Stall, final = false): boolean {
   if (!s.where) return false;
   if (probe[PROBE_NATIVE_LINE] !== 0) return true;
   const cpu = stallCpu(s);
   if (cpu === undefined) return s.userSamples >= 2;
-  return cpu >= run.thresholdMs || held(s);
+  return cpu >= run.thresholdMs || held(s) || share(s, final);
 }
 
 /** Adds a sample that found the snippet's code to the run of samples at one line. */
-function noteRun(s: Stall, where: Where, at: number, cpu: number | undefined): void {
+function noteRun(s: Stall, where: Where, at: number, cpu: number | undefined, beforeCpu: number | undefined): void {
   const r = s.run;
+  const unsure = !!where.viaRuntime || !!where.viaOther || !!where.fromAwait;
+  if (!unsure) s.ownSamples++;
   if (r && sameWhere(r.where, where)) {
     r.n++;
     r.lastAt = at;
     r.lastCpu = cpu;
+    r.unsure ||= unsure;
   } else {
-    s.run = { where, n: 1, firstAt: at, firstCpu: cpu, lastAt: at, lastCpu: cpu };
+    s.run = { where, n: 1, firstAt: at, firstCpu: cpu, lastAt: at, lastCpu: cpu, beforeCpu, unsure };
   }
 }
 
@@ -415,6 +476,11 @@ function takeSample(s: Stall): void {
 }
 
 function onSample(s: Stall, sample: Sample, at: number, answeredAt: number): void {
+  if (sample.kind === 'late') return; // answered after the stall: says nothing about it
+  // A look: the CPU before it is where a run of looks that begins with it counts from (see `share`).
+  const beforeCpu = s.lookCpu;
+  s.looks++;
+  s.lookCpu = sample.cpu;
   if (sample.kind === 'tool') s.tool = sample.what;
   if (sample.kind !== 'user') {
     s.run = undefined;
@@ -432,7 +498,7 @@ function onSample(s: Stall, sample: Sample, at: number, answeredAt: number): voi
   }
   s.userSamples++;
   if (!s.block) {
-    noteRun(s, where, answeredAt, sample.cpu);
+    noteRun(s, where, answeredAt, sample.cpu, beforeCpu);
     s.where = where;
     if (stall !== s) return;
     if (evidence(s)) confirm(s);
@@ -485,11 +551,12 @@ function confirm(s: Stall): void {
 }
 
 function startStall(last: { at: number; cpu: number | undefined }): void {
-  stall = {
-    start: last.at, cpuStart: cpuAt(last), cpuEnd: undefined, run: undefined, where: undefined, userSamples: 0, awaits: undefined,
+  const cpuStart = cpuAt(last);
+  const s: Stall = stall = {
+    start: last.at, cpuStart, cpuEnd: undefined, run: undefined, looks: 0, lookCpu: cpuStart, where: undefined, userSamples: 0, ownSamples: 0, awaits: undefined,
     pendingWhere: undefined, pendingAt: 0, tool: '', sampledAt: 0, block: null, sampling: null,
   };
-  takeSample(stall);
+  takeSample(s);
 }
 
 /**
@@ -513,8 +580,8 @@ async function endStall(s: Stall, last: { at: number; cpu: number | undefined })
     // A sample still on its way may be the evidence (it says whether it was taken in time).
     await withTimeout(s.sampling, 500);
   }
-  if (!s.block && s.where && evidence(s)) confirm(s);
-  debug(`stall ${rel(s.start).toFixed(0)}-${rel(tick).toFixed(0)} cpu ${stallCpu(s)?.toFixed(1)} run ${s.run ? `${s.run.n} ${(s.run.lastAt - s.run.firstAt).toFixed(0)} ms ${((s.run.lastCpu ?? NaN) - (s.run.firstCpu ?? NaN)).toFixed(1)} cpu` : '-'} ${s.block ? 'block' : 'delay'}`);
+  if (!s.block && s.where && evidence(s, true)) confirm(s);
+  debug(`stall ${rel(s.start).toFixed(0)}-${rel(tick).toFixed(0)} cpu ${stallCpu(s)?.toFixed(1)} (${s.cpuStart?.toFixed(1)}-${s.cpuEnd?.toFixed(1)}) looks ${s.userSamples}/${s.looks} share ${share(s, true)} run ${s.run ? `${s.run.n} ${(s.run.lastAt - s.run.firstAt).toFixed(0)} ms ${((s.run.lastCpu ?? NaN) - (s.run.firstCpu ?? NaN)).toFixed(1)} cpu` : '-'} ${s.block ? 'block' : 'delay'}`);
   if (s.block) {
     s.block.span.endMs = rel(tick);
     s.block.span.outcome = 'fulfilled';
