@@ -1,5 +1,7 @@
 // False blocks under load: the non-blocking fixtures the tests use, run while test/load.ts keeps
 // the machine busy (CPU, fsync'd writes, page-cache churn); a run with any block is a false one.
+// Beside it, the real block kept: a 300 ms busy-wait on the wall clock, found as one block on its
+// line lasting the spin (the rule that keeps false blocks out must not drop this one).
 // One row for node, one for Python (both runtimes decide blocks on evidence, see watchdog.ts and
 // _awtl_hooks.py), each with its delays (the neutral "event loop delayed" marks) counted beside.
 // Usage (from bench/run.mjs): node --import tsx bench/falseBlocks.ts RUNS [--only node|python] [--python python3]
@@ -20,9 +22,10 @@ const runs = Math.max(5, Number(args[0]) || 20);
 const only = opt('--only');
 const python = opt('--python') ?? process.env.AWAIT_TIMELINE_PYTHON ?? 'python3';
 const repo = path.resolve(__dirname, '..');
-const rows: Array<{ name: string; fixtures: string[] }> = [
+const rows: Array<{ name: string; fixtures: string[]; spin?: { file: string; line: number } }> = [
   {
     name: 'node',
+    spin: { file: 'test/fixtures/node/spin-wall.js', line: 6 },
     fixtures: [
       'test/fixtures/node/chefs-promise-all.ts',
       'examples/workshop/02-breakfast/solution.ts',
@@ -67,8 +70,29 @@ async function main(): Promise<void> {
         falseRuns += bad;
         parts.push(`${path.basename(path.dirname(f)) === 'node' || path.basename(path.dirname(f)) === 'python' ? path.basename(f) : f.split('/').slice(-2).join('/')} ${bad}/${runs}`);
       }
-      loads.sort((a, b) => a - b);
-      lines.push(`${`false blocks under load, ${row.name} (${load ? `test/load.ts${saturated ? ', saturated' : ''}` : 'external'})`.padEnd(46)} ${falseRuns}/${total} runs   (${parts.join(', ')}; ${delays} delays shown; load ${loads[0]!.toFixed(0)}–${loads[loads.length - 1]!.toFixed(0)})`);
+      const where = `${load ? `test/load.ts${saturated ? ', saturated' : ''}` : 'external'}`;
+      const range = () => {
+        loads.sort((a, b) => a - b);
+        return `load ${loads[0]!.toFixed(0)}–${loads[loads.length - 1]!.toFixed(0)}`;
+      };
+      lines.push(`${`false blocks under load, ${row.name} (${where})`.padEnd(46)} ${falseRuns}/${total} runs   (${parts.join(', ')}; ${delays} delays shown; ${range()})`);
+      if (row.spin) {
+        loads.length = 0;
+        let kept = 0;
+        const seen: string[] = [];
+        for (let i = 0; i < runs; i++) {
+          const r = startRun({ file: path.join(repo, row.spin.file), pythonPath: python, stdout: 'pipe', stderr: 'pipe' });
+          r.stdout?.resume();
+          r.stderr?.resume();
+          const t = await r.done;
+          loads.push(os.loadavg()[0]!);
+          const blocks = t.spans.filter((x) => x.kind === 'block');
+          const b = blocks[0];
+          if (blocks.length === 1 && b!.line === row.spin.line && b!.endMs !== null && b!.endMs - b!.startMs >= 295) kept++;
+          else seen.push(blocks.map((x) => `${x.line}:${x.endMs === null ? 'open' : Math.round(x.endMs - x.startMs)}`).join('+') || 'none');
+        }
+        lines.push(`${`real block kept under load, ${row.name} (${where})`.padEnd(46)} ${kept}/${runs} runs   (${path.basename(row.spin.file)}: one block on line ${row.spin.line}, >= 295 ms${seen.length ? `; else ${seen.join(', ')}` : ''}; ${range()})`);
+      }
     }
   } finally {
     await load?.stop();
