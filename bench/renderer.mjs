@@ -296,7 +296,9 @@ try {
     const loaded = big.this.map((r) => r.loadMs + r.firstFrameMs);
     const asSent = sent.this.map((r) => r.cloneMs + r.handleMs + r.firstFrameMs);
     const draws = big.this.map((r) => pct(r.results.flatMap((x) => x.draw), 95));
-    goal('panel, 1 M spans: load + first frame', { measured: median(loaded), limit: 1000, unit: 'ms', shown: `${spread(loaded)}; as the host sends it ${spread(asSent)}` });
+    // The panel in VS Code gets the run as the host sends it (columns, cloned by postMessage);
+    // loadTimeline (a Timeline object) is the HTML report's way in, shown beside it.
+    goal('panel, 1 M spans: load + first frame', { measured: median(asSent), limit: 1000, unit: 'ms', shown: `as the host sends it ${spread(asSent)}; from a Timeline object ${spread(loaded)}` });
     goal('panel, 1 M spans: pan/zoom draw p95', { measured: median(draws), limit: 16, unit: 'ms', shown: spread(draws) });
   }
   if (against || ROUNDS > 1) {
