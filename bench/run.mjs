@@ -30,9 +30,10 @@ function measure(file, instrumented) {
   if (!m) throw new Error(`no timing from ${file} (${instrumented ? 'instrumented' : 'plain'}): ${r.stderr.slice(0, 500)}`);
   return Number(m[1]);
 }
-/** A bench's output as it printed it, its goal rows kept for the table at the end. */
+/** Runs another bench (node `args`) and prints its output, its goal rows kept for the table at the end. */
 const goalRows = [];
-function show(r) {
+function bench(args, options = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: repo, encoding: 'utf8', ...options });
   const { text, rows } = takeGoals(r.stdout || r.stderr || '');
   goalRows.push(...rows);
   process.stdout.write(text);
@@ -56,20 +57,11 @@ for (const [name, src] of Object.entries(workloads)) {
 }
 
 // Issue 14's table: default budget and every span kept, whole process, memory.
-{
-  const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'scale.mjs'), '--runs', String(runs), ...(process.argv.includes('--big') ? ['--big'] : [])], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  show(r);
-}
+bench([path.join(repo, 'bench', 'scale.mjs'), '--runs', String(runs), ...(process.argv.includes('--big') ? ['--big'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
 // The HTML report of a million spans (headless Chromium).
-{
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'report.ts')], { cwd: repo, encoding: 'utf8' });
-  show(r);
-}
+bench(['--import', 'tsx', path.join(repo, 'bench', 'report.ts')]);
 // Python: the runtime against plain python3 (and its own peers, where bench/python.mjs has them).
-{
-  const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'python.mjs'), '--runs', String(Math.max(runs, 5))], { cwd: repo, encoding: 'utf8' });
-  show(r);
-}
+bench([path.join(repo, 'bench', 'python.mjs'), '--runs', String(Math.max(runs, 5))]);
 
 // require of a 3-line local module: what the snippet measures of itself, plain and instrumented.
 {
@@ -89,22 +81,13 @@ for (const [name, src] of Object.entries(workloads)) {
 }
 
 // False blocks under load, next to the ratios: non-blocking fixtures run while the machine is busy.
-{
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'falseBlocks.ts'), String(Math.max(20, runs))], { cwd: repo, encoding: 'utf8' });
-  show(r);
-}
+bench(['--import', 'tsx', path.join(repo, 'bench', 'falseBlocks.ts'), String(Math.max(20, runs))]);
 
 // Request to first event, with a warm child, measured through the engine API (TypeScript, via tsx).
-{
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'firstEvent.ts'), String(Math.max(10, runs))], { cwd: repo, encoding: 'utf8' });
-  show(r);
-}
+bench(['--import', 'tsx', path.join(repo, 'bench', 'firstEvent.ts'), String(Math.max(10, runs))]);
 
 // Child to parent throughput of the event channel alone.
-{
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'transport.ts')], { cwd: repo, encoding: 'utf8' });
-  show(r);
-}
+bench(['--import', 'tsx', path.join(repo, 'bench', 'transport.ts')]);
 
 // End to end: a million recorded awaits (no cap), two events each.
 {
@@ -119,16 +102,10 @@ for (const [name, src] of Object.entries(workloads)) {
 fs.rmSync(dir, { recursive: true, force: true });
 
 // The panel (the webview's bundle in headless Chromium): a million spans loaded, drawn, panned.
-{
-  const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'renderer.mjs')], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 26 });
-  show(r);
-}
+bench([path.join(repo, 'bench', 'renderer.mjs')], { maxBuffer: 1 << 26 });
 
 // The workshop pack graded in real time and warped, side by side.
-{
-  const r = spawnSync(process.execPath, [path.join(repo, 'bench', 'workshop.mjs'), '--runs', String(Math.min(runs, 3))], { cwd: repo, encoding: 'utf8' });
-  show(r);
-}
+bench([path.join(repo, 'bench', 'workshop.mjs'), '--runs', String(Math.min(runs, 3))]);
 
 // Issue 14's table: each of its rows, met or by how much not (a row not measured says so).
 console.log('\n' + goalTable(goalRows, [
@@ -140,4 +117,3 @@ console.log('\n' + goalTable(goalRows, [
   'HTML report, 1,000,000 spans: file', 'HTML report, 1,000,000 spans: first frame',
   'panel, 1 M spans: load + first frame', 'panel, 1 M spans: pan/zoom draw p95',
 ]));
-
