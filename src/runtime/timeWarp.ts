@@ -53,6 +53,24 @@ interface NodeTimeout {
   unref(): NodeTimeout;
 }
 
+/** A Timeout the warp keeps track of (see `pending` in installTimeWarp). */
+interface Pending {
+  t: NodeTimeout;
+  seq: number;
+  heldAt: number;
+  pushed: number;
+  marginAt: number;
+}
+
+/**
+ * The loop's clock counts whole ms: a timer armed late in one (node keeps the loop time it was
+ * armed at, rounded down) fires when the loop's clock gets to its due ms, which the program's
+ * clock can read up to 1 ms short of its delay. Node does so in real time; warped, a timer never
+ * fires before its delay has passed on the clocks the program reads, so the first re-arm after
+ * node armed it (the program arming or refreshing it, an interval's next period) adds 1 ms.
+ */
+const marginOf = (p: Pending): number => (p.marginAt === p.t._idleStart ? 0 : 1);
+
 const isTimeout = (t: unknown): t is NodeTimeout =>
   typeof t === 'object' && t !== null && typeof (t as NodeTimeout)._idleStart === 'number' && typeof (t as NodeTimeout).refresh === 'function';
 
@@ -105,8 +123,9 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   let held = 0; // milliseconds of the machine's holds taken out of the clock
   let seq = 0;
   // Every Timeout the program made that may still be pending, in the order it was armed, with the
-  // holds taken out before it was armed and the whole ms it has been pushed back for later ones.
-  let pending: Array<{ t: NodeTimeout; seq: number; heldAt: number; pushed: number }> = [];
+  // holds taken out before it was armed, the whole ms it has been pushed back for later ones, and
+  // the loop time it was last re-armed at with its margin (see marginOf).
+  let pending: Pending[] = [];
 
   // --- the clock ------------------------------------------------------------------------------
   // One clock, on performance.now's scale; Date and hrtime are read from it, so every clock the
@@ -219,7 +238,7 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   // --- the timers: node's own, remembered so a jump can re-arm them ---------------------------
   const track = (t: unknown) => {
     if (isTimeout(t)) {
-      pending.push({ t, seq: seq++, heldAt: held, pushed: 0 });
+      pending.push({ t, seq: seq++, heldAt: held, pushed: 0, marginAt: NaN });
       scheduleCheckSoon();
     }
     return t;
@@ -304,16 +323,22 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
     const idle = !realIoInFlight();
     const now = loopNow();
     let next = Infinity;
-    for (const p of pending) next = Math.min(next, p.t._idleStart + p.t._idleTimeout - now);
+    let unmargined = false;
+    for (const p of pending) {
+      const margin = marginOf(p);
+      if (margin > 0 && p.t._idleNext) unmargined = true;
+      next = Math.min(next, p.t._idleStart + p.t._idleTimeout + margin - now);
+    }
     if (!idle) {
       // Real I/O in flight: time passes at its real rate; look again soon.
       scheduleCheckAfter(Math.min(next, 10));
       return;
     }
-    // The whole wait, rounded up: the loop's clock counts whole ms, and a timer must never fire
-    // before its delay has passed on the clocks the program reads (it fires a turn later).
-    const jump = next >= 1 ? Math.ceil(next) : 0;
-    if (deadline && jump > 0) {
+    // The whole wait for the first timer, its margin in and rounded up: the clock jumps to a loop
+    // millisecond before it, and it fires as the loop's clock gets there.
+    const wait = Math.ceil(next);
+    const jump = wait >= 2 ? wait - 1 : 0;
+    if (deadline && wait >= 1) {
       // The next timer is due at or past the run's timeout: the clock goes to the timeout and no
       // further; the engine ends the run there, as real time would have after the wait.
       const left = deadline.atMs - deadline.now();
@@ -326,19 +351,21 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
         return;
       }
     }
-    if (jump > 0) {
+    if (jump > 0 || unmargined) {
       jumpBy(jump, now);
       next -= jump;
     }
     scheduleCheckAfter(next);
   }
 
-  /** Moves the clock `jump` ms ahead and every pending timer with it. */
+  /**
+   * Moves the clock `jump` ms ahead (none when 0) and every pending timer with it, each timer armed
+   * since the last re-arm with its margin.
+   */
   function jumpBy(jump: number, now: number): void {
-    if (jump <= 0) return;
-    offset += jump;
+    if (jump > 0) offset += jump;
     rearm(() => -jump, now);
-    onShift(jump);
+    if (jump > 0) onShift(jump);
   }
 
   /**
@@ -346,15 +373,16 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
    * time, then of arming: the same order as they would have fired. A timer node took off its list
    * (firing now) is left alone.
    */
-  function rearm(by: (p: (typeof pending)[number]) => number, now: number): number {
+  function rearm(by: (p: Pending) => number, now: number): number {
     pending = pending.filter((p) => !p.t._destroyed);
     const order = pending
       .filter((p) => p.t._idleNext)
-      .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout + by(p) }))
+      .map((p) => ({ p, due: p.t._idleStart + p.t._idleTimeout + by(p) + marginOf(p) }))
       .sort((a, b) => a.due - b.due || a.p.seq - b.p.seq);
     for (const { p, due } of order) {
       p.t._idleTimeout = Math.max(1, due - now);
       p.t.refresh();
+      p.marginAt = p.t._idleStart;
     }
     return order.length;
   }

@@ -89,6 +89,19 @@ describe('time warp', function () {
     assert.equal(t.stats.blockedMs, 0);
   });
 
+  // Node's loop counts whole ms: a timer armed late in one fires when the loop's clock reaches
+  // its due ms, which performance.now can read up to 1 ms short of its delay. A jump landed the
+  // clock 1 ms past the first timer's due only, so a second one due in the next ms fired with it,
+  // short of its delay (a 300 ms timer of two chefs read 299.8 ms on a busy machine).
+  it('node: warped, no timer fires before its delay has passed on the program\'s clock, armed late in a loop millisecond or not', () => {
+    const child = path.join(__dirname, 'children', 'warpFraction.ts');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', child, 'warp', '20'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const took = r.stdout.trim().split(' ');
+    assert.equal(took.length, 40, r.stdout);
+    assert.deepEqual(took.filter((x) => !(Number(x.split(':')[1]) >= 300)), [], 'every timer read its whole 300 ms');
+  });
+
   it('node: a busy-wait is real work and is not warped: two blocks one after the other at its line', async () => {
     const { timeline: t } = await runFixture('node/chefs-busy.ts', { time: 'warp' });
     const blocks = t.spans.filter((s) => s.kind === 'block');
