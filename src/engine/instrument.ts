@@ -64,6 +64,11 @@ export function transformCacheSize(): { entries: number; chars: number } {
   return { entries: cache.size, chars: cachedChars };
 }
 
+/** Whether the cache holds this transform (it was done here, and not since let go). */
+export function isTransformCached(source: string, file: string, format: ModuleFormat | undefined): boolean {
+  return cache.has(cacheKey(source, file, format));
+}
+
 /** `transformSnippet` through the content-keyed cache (a CompileError is not cached: it is thrown again). */
 export function transformCached(source: string, file: string, format: ModuleFormat | undefined): TransformResult {
   const key = cacheKey(source, file, format);

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
-import { OP_CLOSE, OP_OPEN, RECORD_WORDS, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
+import { OP_CLOSE, OP_OPEN, RECORD_WORDS, type InstrumentedMessage, type InstrumentMessage, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { Language, RunError, RunStatus, TimeMode, Timeline } from '../shared/timeline';
 import { resolveTimeMode } from './timeMode';
 import { prepareLocalModules, transformCached, transformInWorker, transformModule, WORKER_SOURCE_CHARS } from './instrument';
@@ -313,6 +313,7 @@ export class Run extends EventEmitter<RunEvents> {
       // Warped, the timeout is on the program's clock too: a wait past it is jumped to it.
       ...(this.time === 'warp' && options.timeoutMs && options.timeoutMs > 0 ? { deadlineMs: options.timeoutMs } : {}),
       ...(prepared.modules?.length ? { modules: prepared.modules } : {}),
+      ...(this.language === 'python' ? {} : { instruments: true }),
     };
     if (control) writeRunRequest(control, request, prepared.code);
     this.startedAt = performance.now();
@@ -474,6 +475,10 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   private onFrame(frame: Frame): void {
+    if (frame.type === 'json' && frame.message.type === 'instrument') {
+      this.answerInstrument(frame.message);
+      return;
+    }
     if (!this.builder.started && frame.type === 'json' && frame.message.type === 'started') this.onStarted();
     const at = lastTimeOf(frame);
     if (at !== undefined) this.aheadMs = Math.max(this.aheadMs, at - this.elapsedMs());
@@ -498,6 +503,27 @@ export class Run extends EventEmitter<RunEvents> {
         if (delta.spans.length || delta.marks.length || delta.delays.length || delta.aggregatesChanged) this.emit('update', delta);
       });
     }
+  }
+
+  /**
+   * A module the snippet loads whose name could not be known before the run: instrumented here,
+   * where the transform is warm (the child would load it first: tens to hundreds of ms of the
+   * program's wall), through the same content-keyed cache as the entry's. A module that does not
+   * compile, or too big to instrument on this thread, gets no code: the child does it itself, and
+   * says what node would say of it.
+   */
+  private answerInstrument(m: InstrumentMessage): void {
+    const control = this.control;
+    if (!control?.writable || this.tampered) return;
+    const answer: InstrumentedMessage = { type: 'instrumented', id: m.id };
+    if (m.source.length < WORKER_SOURCE_CHARS) {
+      try {
+        answer.code = transformCached(m.source, m.file, m.format).code;
+      } catch {
+        // the child's own transform throws the error the user sees
+      }
+    }
+    control.write(JSON.stringify(answer) + '\n');
   }
 
   /** finish(), or, if building the timeline fails, a failed run that says so and lists what was read. */

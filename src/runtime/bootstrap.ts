@@ -10,7 +10,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import Module, { syncBuiltinESMExports } from 'node:module';
 
-import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
+import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type InstrumentedMessage, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
@@ -21,7 +21,7 @@ import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
-import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -29,6 +29,11 @@ const MAX_MARKS = 20000;
 const MAX_STACK_CHARS = 64 * 1024;
 /** The longest the snippet waits for its watchdog thread to run. */
 const WATCHDOG_READY_WAIT_MS = 5000;
+/**
+ * How long a require waits for the engine to instrument a module (it takes a few ms; the engine
+ * may be busy on a loaded machine) before it instruments the module itself.
+ */
+const ENGINE_ANSWER_WAIT_MS = 5000;
 
 function main(): void {
   const g = globalThis as any;
@@ -156,7 +161,13 @@ function main(): void {
     seal,
     cpu,
   };
-  watchdog?.postMessage(watchdogRun);
+  // The engine's answers to InstrumentMessage come on the control pipe, which the watchdog reads:
+  // it hands them on here.
+  const answers = request.instruments && watchdog ? new MessageChannel() : undefined;
+  if (answers) {
+    watchdogRun.answers = answers.port2;
+    watchdog!.postMessage(watchdogRun, [answers.port2]);
+  } else watchdog?.postMessage(watchdogRun);
 
   if (request.time === 'warp') {
     // The timeline records the warped clock's times. The watchdog's times are real ones: each
@@ -281,7 +292,31 @@ function main(): void {
   // An ES module entry's code is not kept for the hook (the loader thread has it): required as
   // CommonJS, which node would refuse anyway, it is instrumented again, the same way.
   // A module instrumented during the run that imports starts the loader then, as the tool's time.
-  installRequireHook(file, compiled.format === 'cjs' ? compiled.code : undefined, userFiles, prepared, tool, () => {
+  const probeI32 = new Int32Array(probe.buffer);
+  let asked = 0;
+  /**
+   * The engine's instrumented code for a module (its transform is warm; here it would load
+   * first), or undefined: the engine did not instrument it, or did not answer in time.
+   */
+  const askEngine = (source: string, file: string, format: 'esm' | 'cjs'): string | undefined => {
+    if (!answers) return undefined;
+    const id = ++asked;
+    transport.send({ type: 'instrument', id, file, format, source });
+    transport.flush();
+    const deadline = perfNow() + ENGINE_ANSWER_WAIT_MS;
+    for (;;) {
+      const seen = AtomicsLoad(probeI32, PROBE_ANSWERS_I32);
+      for (let m = receiveMessageOnPort(answers.port1); m !== undefined; m = receiveMessageOnPort(answers.port1)) {
+        const answer = m.message as InstrumentedMessage;
+        if (answer.id === id) return typeof answer.code === 'string' ? answer.code : undefined;
+        // an answer that came too late for an earlier question
+      }
+      const left = deadline - perfNow();
+      if (left <= 0) return undefined;
+      AtomicsWait(probeI32, PROBE_ANSWERS_I32, seen, left);
+    }
+  };
+  installRequireHook(file, compiled.format === 'cjs' ? compiled.code : undefined, userFiles, prepared, tool, askEngine, () => {
     if (!loaderPort) tool('starting the module loader', startLoader);
   });
   onInstrumented = (label, startAbs, endAbs) =>
@@ -601,7 +636,9 @@ function runCommonJs(file: string, code: string): void {
  */
 function installRequireHook(
   entry: string, entryCode: string | undefined, userFiles: Set<string>, prepared: Map<string, PreparedModule>,
-  tool: <T>(label: string, work: () => T) => T, beforeCompile: (code: string) => void,
+  tool: <T>(label: string, work: () => T) => T,
+  askEngine: (source: string, file: string, format: 'esm' | 'cjs') => string | undefined,
+  beforeCompile: (code: string) => void,
 ): void {
   const M = Module as any;
   const jsLoader = M._extensions['.js'];
@@ -622,7 +659,8 @@ function installRequireHook(
         const format = filename === entry ? declaredFormat(entry) ?? 'esm' : 'cjs';
         try {
           // Loading the transform is the tool's time too.
-          code = tool(`instrumenting ${relativeName(entry, filename)}`, () => transform().transformSnippet(source, { file: filename, format }).code);
+          code = tool(`instrumenting ${relativeName(entry, filename)}`, () =>
+            askEngine(source, filename, format) ?? transform().transformSnippet(source, { file: filename, format }).code);
         } catch (err) {
           // JavaScript that does not parse: node compiles it and throws its own SyntaxError, at
           // the file's line, exactly as without the tool.

@@ -16,7 +16,7 @@ import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type SpanMessage } fro
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
-import { CPU_FILES, cpuMsOf, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -685,6 +685,12 @@ function listenForControl(): void {
         try {
           const message = JSON.parse(line);
           if (message?.type === 'stop') void onStop();
+          else if (message?.type === 'instrumented' && Number.isInteger(message.id) && run.answers) {
+            // The main thread waits for it (see askEngine in bootstrap): handed on, then counted.
+            run.answers.postMessage(message);
+            Atomics.add(flags, PROBE_ANSWERS_I32, 1);
+            Atomics.notify(flags, PROBE_ANSWERS_I32);
+          }
           else if (message?.type === 'track' && Array.isArray(message.pids)) {
             for (const p of message.pids) if (Array.isArray(p) && Number.isInteger(p[0]) && Number.isInteger(p[1])) tracked.push([p[0], p[1]]);
           }

@@ -1,5 +1,7 @@
 // What the main thread and the watchdog thread share: the slots of the Float64 probe, and the
 // message that tells a watchdog started ahead of the request what runs.
+import type { MessagePort } from 'node:worker_threads';
+
 import type { SealKey } from './transport';
 
 /** Absolute time (timeOrigin + now) of the main thread's last lag-probe tick. */
@@ -41,6 +43,11 @@ export const PROBE_READY_I32 = 16;
  * prints "Waiting for the debugger to disconnect..." after the program's last output.
  */
 export const PROBE_SESSION_I32 = 18;
+/**
+ * Int32 index (the second half of slot 8): how many of the engine's answers to InstrumentMessage
+ * the watchdog has handed on (WatchdogRun.answers); the main thread waits on it for one.
+ */
+export const PROBE_ANSWERS_I32 = 17;
 /** Int32 index (the second half of slot 9): set to 1 by the main thread as it exits. */
 export const PROBE_EXITING_I32 = 19;
 export const SHARED_PROBE_SLOTS = 11;
@@ -119,4 +126,9 @@ export interface WatchdogRun {
    * by both: the main thread at each tick (PROBE_TICK_CPU), the watchdog while a stall lasts.
    */
   cpu?: { fd: number; kind: CpuFile };
+  /**
+   * Where this thread hands on the engine's answers to InstrumentMessage, which come on the
+   * control pipe this thread reads (then it adds one to PROBE_ANSWERS_I32).
+   */
+  answers?: MessagePort;
 }

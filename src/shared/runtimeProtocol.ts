@@ -200,6 +200,24 @@ export interface DelayMessage {
   line?: number;
 }
 
+/**
+ * The child asks the engine to instrument a local module the snippet loads that the engine could
+ * not know before the run (its name computed): the engine's transform is warm, the child's would
+ * have to load first (tens to hundreds of ms). The engine answers on the control pipe
+ * (InstrumentedMessage); only when the run request said it would (`RunRequest.instruments`).
+ */
+export interface InstrumentMessage {
+  type: 'instrument';
+  /** The child's number for this question, given back in the answer. */
+  id: number;
+  /** Absolute path of the module. */
+  file: string;
+  /** How it is loaded. */
+  format: 'esm' | 'cjs';
+  /** Its text, as the child read it. */
+  source: string;
+}
+
 /** Sent from the exit path: everything before it has been flushed. */
 export interface ExitMessage {
   type: 'exit';
@@ -308,7 +326,8 @@ export type ChildMessage =
   | ExitMessage
   | FlushedMessage
   | DeadlineMessage
-  | DelayMessage;
+  | DelayMessage
+  | InstrumentMessage;
 
 /** Engine -> child: run this snippet (sent once to a warm child). */
 export interface RunRequest {
@@ -355,6 +374,11 @@ export interface RunRequest {
   maxSpans?: number;
   /** Local modules the entry loads, instrumented by the engine before the run (absent: none). */
   modules?: PreparedModule[];
+  /**
+   * The engine answers InstrumentMessage during the run (absent: older engines, or none: the child
+   * instruments what it loads itself).
+   */
+  instruments?: boolean;
 }
 
 /**
@@ -389,6 +413,17 @@ export interface KeyMessage {
  */
 export interface LoaderMessage {
   type: 'loader';
+}
+
+/**
+ * Engine -> child, the answer to InstrumentMessage `id`: the module's instrumented code; absent
+ * when the engine did not instrument it (it does not compile, or is too big to instrument on the
+ * engine's thread): the child instruments it itself, and says what node would say of it.
+ */
+export interface InstrumentedMessage {
+  type: 'instrumented';
+  id: number;
+  code?: string;
 }
 
 /** Engine -> child: flush everything now, a kill follows. */
@@ -503,6 +538,8 @@ export function checkChildMessage(v: unknown): string | undefined {
         : 'bad pending';
     case 'exit':
       return isInt(v.code) && isNum(v.atMs) ? undefined : 'bad exit';
+    case 'instrument':
+      return isInt(v.id) && isStr(v.file) && (v.format === 'esm' || v.format === 'cjs') && isStr(v.source) ? undefined : 'bad instrument';
     case 'delay':
       return (v.kind === 'delayed' || v.kind === 'instrumenting') && isStr(v.label) && isNum(v.startMs) &&
         isNum(v.endMs) && v.endMs >= v.startMs && optNum(v.line)
