@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Span, Timeline } from '../../src/shared/timeline';
-import { compactSpans } from '../../src/shared/chart/compact';
+import { compactColumns, compactSpans } from '../../src/shared/chart/compact';
+import { spansOf, tableOf } from '../../src/shared/chart/spanTable';
 import { groupAggregates } from '../../src/shared/chart/aggregates';
 import { copySpan, layoutSpans, TimelineLayout, type Row } from '../../src/shared/chart/layout';
 import { byStart } from '../../src/shared/chart/startOrder';
@@ -104,6 +105,25 @@ describe('chart models on random runs', () => {
     }
   });
 
+  it('the compaction on columns (the panel\'s) draws what compactSpans draws, in the order given; the same members and which span shows each', () => {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const run = randomRun(seed, 20 + (seed % 7) * 15);
+      const given = run.spans.map((s) => ({ ...s }));
+      const want = compactSpans(run.spans, run.nowMs);
+      const table = tableOf(given);
+      const got = compactColumns(table, run.nowMs);
+      assert.deepEqual(spansOf(got.drawn).map(spanText), want.inInputOrder().map(spanText), `seed ${seed}: drawn spans`);
+      assert.deepEqual(spansOf(got.drawn), want.inInputOrder(), `seed ${seed}: drawn spans (fields)`);
+      for (const s of run.spans) {
+        assert.equal(got.shownAs.get(s.id), want.shownAs.get(s.id), `seed ${seed}: span ${s.id} shown as`);
+        assert.deepEqual(got.members.get(s.id), want.members.get(s.id), `seed ${seed}: members of ${s.id}`);
+      }
+      assert.equal(got.shownAs.get(123_456_789), undefined, 'an unknown span is shown as nothing');
+      assert.deepEqual(spansOf(table), given, `seed ${seed}: the table holds the spans field for field`);
+      assert.deepEqual(given, run.spans, `seed ${seed}: the spans given are not changed`);
+    }
+  });
+
   it('the rows (whole, streamed, compacted, in the panel) are the rows the layout built before', () => {
     const all: Record<string, Record<string, string>> = {};
     for (let seed = 1; seed <= SEEDS; seed++) {
@@ -145,6 +165,8 @@ describe('chart models on random runs', () => {
             const where = `seed ${seed} ${name}, ${upTo} of ${batches.length} batches${end ? ', ended' : ''}`;
             assert.equal(model.store.extentMs, eager.extentMs, `${where}: extent`);
             assert.equal(model.store.spanCount, eager.spanCount, `${where}: spans`);
+            // The store's columns hold each span as the layout holds it (ended, clamped, floating), in the order they came.
+            assert.deepEqual([...spansOf(model.store)].map(spanText), [...eager.spanList()].map(spanText), `${where}: the store's spans`);
             if (!(model.store as unknown as { built: unknown }).built) replayed++;
             assert.equal(picture(model.store.layout().flatten()), picture(eager.flatten()), `${where}: rows`);
           }

@@ -25,6 +25,7 @@
 
 import { IdSlots } from '../idIndex';
 import type { Outcome, Span, SpanKind } from '../timeline';
+import { FLOATING, NO_PARENT, OUTCOME_MASK, PENDING, spanAt, tableOf, type Site, type SpanTable } from './spanTable';
 
 /** Which drawn span shows a span: its own id when it is drawn as itself. */
 export interface ShownAs {
@@ -49,8 +50,7 @@ export interface Compaction {
 
 /** A chain that merged: its outermost span's slot stands for it. */
 interface Merged {
-  /** The chain, outermost first, and their slots. */
-  members: Span[];
+  /** The slots of the chain, outermost first. */
   slots: number[];
   /** Slots of its (compacted) children: `list[from..to)`. */
   list: Int32Array;
@@ -73,7 +73,7 @@ class Tree {
   readonly mergedAt: Int32Array;
   readonly merged: Merged[] = [];
 
-  constructor(readonly spans: readonly Span[], readonly parent: Int32Array) {
+  constructor(readonly spans: SpanTable, readonly parent: Int32Array) {
     const n = spans.length;
     this.first = new Int32Array(n + 1);
     for (let i = 0; i < n; i++) if (parent[i] >= 0) this.first[parent[i] + 1]++;
@@ -91,17 +91,27 @@ class Tree {
   }
   startOf(i: number): number {
     const m = this.mergedAt[i];
-    return m < 0 ? this.spans[i].startMs : this.merged[m].startMs;
+    return m < 0 ? this.spans.starts[i] : this.merged[m].startMs;
   }
   endOf(i: number): number | null {
     const m = this.mergedAt[i];
-    return m < 0 ? this.spans[i].endMs : this.merged[m].endMs;
+    return m < 0 ? this.ownEnd(i) : this.merged[m].endMs;
+  }
+  /** Slot i's own span's end, kind, label, id. */
+  ownEnd(i: number): number | null {
+    return this.spans.flags[i] & PENDING ? null : this.spans.ends[i];
+  }
+  site(i: number): Site {
+    return this.spans.sites[this.spans.site[i]];
+  }
+  id(i: number): number {
+    return this.spans.ids[i];
   }
   kindOf(i: number): SpanKind {
-    return this.rec(i)?.kind ?? this.spans[i].kind;
+    return this.rec(i)?.kind ?? this.site(i).kind;
   }
   labelOf(i: number): string {
-    return this.rec(i)?.label ?? this.spans[i].label;
+    return this.rec(i)?.label ?? this.site(i).label;
   }
   childCount(i: number): number {
     const m = this.rec(i);
@@ -111,9 +121,6 @@ class Tree {
   childRange(i: number): [Int32Array, number, number] {
     const m = this.rec(i);
     return m ? [m.list, m.from, m.to] : [this.children, this.first[i], this.first[i + 1]];
-  }
-  membersOf(i: number): Span[] {
-    return this.rec(i)?.members ?? [this.spans[i]];
   }
   memberSlots(i: number): number[] {
     return this.rec(i)?.slots ?? [i];
@@ -163,8 +170,8 @@ interface LoopEnds {
  * falls between the task's creation and its child's start; at its creation when there is none.
  */
 function firstRunMs(t: Tree, task: number, child: number, loopEnds: LoopEnds): number {
-  const own = new Set(t.membersOf(child).map((m) => m.id));
-  own.add(t.spans[task].id);
+  const own = new Set(t.memberSlots(child).map((m) => t.id(m)));
+  own.add(t.id(task));
   const taskStart = t.startOf(task);
   const childStart = t.startOf(child);
   // The latest end at or before the child's start that is not the chain's own.
@@ -180,24 +187,34 @@ function firstRunMs(t: Tree, task: number, child: number, loopEnds: LoopEnds): n
   return taskStart;
 }
 
-const outcomeOf = (members: readonly Span[]): Outcome =>
-  members.some((m) => m.outcome === 'rejected') ? 'rejected' : members.some((m) => m.endMs === null) ? 'pending' : 'fulfilled';
+const OUTCOME_CODE: Record<Outcome, number> = { pending: 0, fulfilled: 1, rejected: 2 };
+const REJECTED = OUTCOME_CODE.rejected;
+
+/** A merged chain's outcome: rejected when one of them was, pending while one is, else fulfilled. */
+function outcomeOf(t: SpanTable, slots: readonly number[]): Outcome {
+  let pending = false;
+  for (const k of slots) {
+    if ((t.flags[k] & OUTCOME_MASK) === REJECTED) return 'rejected';
+    if (t.flags[k] & PENDING) pending = true;
+  }
+  return pending ? 'pending' : 'fulfilled';
+}
 
 /** Merges `inner` (the only child) into `outer`; outer's slot stands for the chain from now on. */
 function merge(t: Tree, outer: number, inner: number, label: string, kind: SpanKind, keepChildren: boolean, startMs = Math.min(t.startOf(outer), t.startOf(inner))): void {
-  const members = [...t.membersOf(outer), ...t.membersOf(inner)];
   const slots = [...t.memberSlots(outer), ...t.memberSlots(inner)];
   let endMs: number | null = -Infinity;
-  for (const m of members) {
-    if (m.endMs === null) {
+  for (const m of slots) {
+    const end = t.ownEnd(m);
+    if (end === null) {
       endMs = null;
       break;
     }
-    if (m.endMs > endMs) endMs = m.endMs;
+    if (end > endMs) endMs = end;
   }
   const [list, from, to] = keepChildren ? t.childRange(inner) : [NO_CHILDREN, 0, 0];
   t.mergedAt[outer] = t.merged.length;
-  t.merged.push({ members, slots, list, from, to, startMs, endMs, kind, label });
+  t.merged.push({ slots, list, from, to, startMs, endMs, kind, label });
 }
 
 /** Compacts one node whose children are compacted already. */
@@ -205,12 +222,12 @@ function compactNode(t: Tree, node: number, nowMs: number, loopEnds: LoopEnds): 
   // A node is compacted once, after its children: it has not merged yet.
   if (t.first[node + 1] - t.first[node] !== 1) return;
   const child = t.children[t.first[node]];
-  const childSpan = t.spans[child];
   // A call nobody awaited is drawn in its own lane: it never folds into the code that started it.
-  if (childSpan.floating) return;
-  const head = childSpan.kind;
-  const span = t.spans[node];
-  const outerKind = span.kind;
+  if (t.spans.flags[child] & FLOATING) return;
+  const head = t.site(child).kind;
+  const outerKind = t.site(node).kind;
+  const nodeStart = t.spans.starts[node];
+  const nodeEnd = t.ownEnd(node);
   // 1. await + what it waits on.
   if (outerKind === 'await' && (head === 'call' || head === 'combinator' || head === 'task') && nearlySame(t, node, child, nowMs)) {
     // Drawn as an await (what the user wrote), unless what it waits on is a combinator or blocked.
@@ -220,12 +237,12 @@ function compactNode(t: Tree, node: number, nowMs: number, loopEnds: LoopEnds): 
     return;
   }
   // 2. A short synchronous call folds into the timer or promise it scheduled.
-  if (outerKind === 'call' && span.endMs !== null && (head === 'timer' || head === 'task')) {
-    const callMs = span.endMs - span.startMs;
+  if (outerKind === 'call' && nodeEnd !== null && (head === 'timer' || head === 'task')) {
+    const callMs = nodeEnd - nodeStart;
     const childEnd = t.endOf(child) ?? nowMs;
     // Short: at most half of the row it becomes (a first call on a busy machine may take 40 ms
     // before a 300 ms timer; it is still the timer that the row is about).
-    if (childEnd >= span.endMs && callMs <= Math.max(1, 0.5 * (childEnd - span.startMs))) {
+    if (childEnd >= nodeEnd && callMs <= Math.max(1, 0.5 * (childEnd - nodeStart))) {
       merge(t, node, child, t.labelOf(node), t.kindOf(child), true);
       return;
     }
@@ -242,8 +259,8 @@ function compactNode(t: Tree, node: number, nowMs: number, loopEnds: LoopEnds): 
       return;
     }
     // The line that blocked is what the learner needs to see: `cook("soup", 2) · while (…) {}`.
-    const blocked = t.membersOf(child).find((m) => m.kind === 'block');
-    merge(t, node, child, blocked ? `${t.labelOf(node)} · ${blocked.label}` : t.labelOf(node), 'block', false, Math.min(startMs, childStart));
+    const blocked = t.memberSlots(child).find((m) => t.site(m).kind === 'block');
+    merge(t, node, child, blocked !== undefined ? `${t.labelOf(node)} · ${t.site(blocked).label}` : t.labelOf(node), 'block', false, Math.min(startMs, childStart));
   }
 }
 
@@ -254,29 +271,50 @@ function sortByStart(t: Tree, list: Int32Array, from: number, to: number): void 
     const a = list[k - 1];
     const b = list[k];
     const d = t.startOf(a) - t.startOf(b);
-    if (d > 0 || (d === 0 && t.spans[a].id > t.spans[b].id) || d !== d) sorted = false;
+    if (d > 0 || (d === 0 && t.id(a) > t.id(b)) || d !== d) sorted = false;
   }
   if (sorted) return;
   const part = Array.from(list.subarray(from, to));
-  part.sort((a, b) => t.startOf(a) - t.startOf(b) || t.spans[a].id - t.spans[b].id);
+  part.sort((a, b) => t.startOf(a) - t.startOf(b) || t.id(a) - t.id(b));
   list.set(part, from);
 }
 
-/** The spans to draw by default (see the rules above). `nowMs` stands for the end of pending spans. */
-export function compactSpans(spans: readonly Span[], nowMs: number): Compaction {
-  const n = spans.length;
+/** What the compaction found: the tree as compacted, and which drawn span shows each span. */
+interface Compacted {
+  t: Tree;
+  slots: IdSlots;
+  /** The drawn slots in pre-order (parents before children, siblings by start). */
+  pre: Int32Array;
+  /** Drawn slot -> its parent id as drawn (NaN: none). */
+  drawnParent: Float64Array;
+  /** Slot -> the slot of the drawn span that shows it (-1: none). */
+  shownSlot: Int32Array;
+}
+
+/** The table's columns as they are now, in a plain object (read in hot loops; a store's are getters). */
+export function columnsNow(t: SpanTable): SpanTable {
+  return { length: t.length, ids: t.ids, parents: t.parents, starts: t.starts, ends: t.ends, site: t.site, flags: t.flags, sites: t.sites };
+}
+
+/** The compaction of the spans in `table` (see the rules above). */
+function compactTable(live: SpanTable, nowMs: number, given?: IdSlots): Compacted {
+  const table = columnsNow(live);
+  const n = table.length;
+  const { ids, parents, flags } = table;
   // A span's slot is its index (ids are unique within a run; were one given twice, the last counts).
-  const slots = new IdSlots();
-  for (let i = 0; i < n; i++) slots.add(spans[i].id);
+  let slots = given;
+  if (!slots) {
+    slots = new IdSlots();
+    for (let i = 0; i < n; i++) slots.add(ids[i]);
+  }
   const parent = new Int32Array(n).fill(-1);
   const roots: number[] = [];
   for (let i = 0; i < n; i++) {
-    const s = spans[i];
-    const p = s.parentId !== null ? slots.slotOf(s.parentId) : -1;
+    const p = flags[i] & NO_PARENT ? -1 : slots.slotOf(parents[i]);
     if (p >= 0 && p !== i) parent[i] = p;
     else roots.push(i);
   }
-  const t = new Tree(spans, parent);
+  const t = new Tree(table, parent);
 
   // Children before parents: the reverse of a breadth-first order from the roots.
   const order = new Int32Array(n);
@@ -287,63 +325,168 @@ export function compactSpans(spans: readonly Span[], nowMs: number): Compaction 
     for (let c = t.first[i]; c < t.first[i + 1]; c++) order[count++] = t.children[c];
   }
   const loopEndSlots: number[] = [];
-  for (let i = 0; i < n; i++) if ((spans[i].kind === 'block' || spans[i].kind === 'task') && spans[i].endMs !== null) loopEndSlots.push(i);
-  loopEndSlots.sort((a, b) => (spans[a].endMs as number) - (spans[b].endMs as number));
-  const loopEnds: LoopEnds = { atMs: Float64Array.from(loopEndSlots, (i) => spans[i].endMs as number), ids: Float64Array.from(loopEndSlots, (i) => spans[i].id) };
+  for (let i = 0; i < n; i++) {
+    const kind = t.site(i).kind;
+    if ((kind === 'block' || kind === 'task') && !(flags[i] & PENDING)) loopEndSlots.push(i);
+  }
+  loopEndSlots.sort((a, b) => table.ends[a] - table.ends[b]);
+  const loopEnds: LoopEnds = { atMs: Float64Array.from(loopEndSlots, (i) => table.ends[i]), ids: Float64Array.from(loopEndSlots, (i) => ids[i]) };
   for (let k = count - 1; k >= 0; k--) compactNode(t, order[k], nowMs, loopEnds);
 
-  const out: Span[] = [];
-  const members = new Map<number, Span[]>();
-  /** Slot -> the slot of the drawn span that shows it (-1: none). */
+  const pre = new Int32Array(n);
+  let drawn = 0;
+  const drawnParent = new Float64Array(n);
+  const found = slots;
   const shownSlot = new Int32Array(n).fill(-1);
-  /** Drawn slot -> its index in `out`. */
-  const outAt = new Int32Array(n);
   // Pre-order, parents before children, without recursion (trees as deep as the program's recursion).
-  const sortedRoots = roots.slice().sort((a, b) => spans[a].startMs - spans[b].startMs || spans[a].id - spans[b].id);
+  const sortedRoots = roots.slice().sort((a, b) => table.starts[a] - table.starts[b] || ids[a] - ids[b]);
   const stack: number[] = [];
-  const stackParent: (number | null)[] = [];
+  const stackParent: number[] = [];
   for (const r of sortedRoots) {
     // A root whose parent has not arrived keeps its parent id, so a live layout waits for it.
     stack.push(r);
-    stackParent.push(spans[r].parentId);
+    stackParent.push(flags[r] & NO_PARENT ? NaN : parents[r]);
     while (stack.length) {
       const i = stack.pop()!;
-      const parentId = stackParent.pop()!;
-      const s = spans[i];
+      drawnParent[i] = stackParent.pop()!;
+      pre[drawn++] = i;
       const m = t.rec(i);
-      outAt[i] = out.length;
-      out.push(!m && s.parentId === parentId ? s : {
-        id: s.id, parentId, kind: t.kindOf(i), label: t.labelOf(i), line: s.line, column: s.column,
-        startMs: t.startOf(i), endMs: t.endOf(i), outcome: m ? outcomeOf(m.members) : s.outcome,
-        ...(s.floating ? { floating: true as const } : {}),
-      });
-      if (m) {
-        members.set(s.id, m.members);
-        for (const k of m.slots) shownSlot[k] = i;
-      } else shownSlot[i] = i;
+      if (m) for (const k of m.slots) shownSlot[k] = i;
+      else shownSlot[i] = i;
       const list = m ? m.list : t.children;
       const from = m ? m.from : t.first[i];
       const to = m ? m.to : t.first[i + 1];
       sortByStart(t, list, from, to);
       for (let c = to - 1; c >= from; c--) {
         stack.push(list[c]);
-        stackParent.push(s.id);
+        stackParent.push(ids[i]);
       }
     }
   }
-  const shownAs: ShownAs = {
+  return { t, slots: found, pre: pre.subarray(0, drawn), drawnParent, shownSlot };
+}
+
+/** Which drawn span shows each span of the compaction. */
+function shownAsOf(c: Compacted): ShownAs {
+  const { slots, shownSlot } = c;
+  const ids = c.t.spans.ids;
+  const n = shownSlot.length;
+  return {
     get(id: number): number | undefined {
       const slot = slots.slotOf(id);
-      const shown = slot < 0 ? -1 : shownSlot[slot];
-      return shown < 0 ? undefined : spans[shown].id;
+      const shown = slot < 0 || slot >= n ? -1 : shownSlot[slot];
+      return shown < 0 ? undefined : ids[shown];
     },
   };
+}
+
+/** The spans to draw by default (see the rules above). `nowMs` stands for the end of pending spans. */
+export function compactSpans(spans: readonly Span[], nowMs: number): Compaction {
+  const n = spans.length;
+  const table = tableOf(spans);
+  const c = compactTable(table, nowMs);
+  const { t, pre, drawnParent, shownSlot } = c;
+  const out: Span[] = new Array(pre.length);
+  const members = new Map<number, Span[]>();
+  /** Drawn slot -> its index in `out`. */
+  const outAt = new Int32Array(n);
+  for (let k = 0; k < pre.length; k++) {
+    const i = pre[k];
+    const s = spans[i];
+    const m = t.rec(i);
+    const p = drawnParent[i];
+    const parentId = Number.isNaN(p) ? null : p;
+    outAt[i] = k;
+    out[k] = !m && s.parentId === parentId ? s : {
+      id: s.id, parentId, kind: t.kindOf(i), label: t.labelOf(i), line: s.line, column: s.column,
+      startMs: t.startOf(i), endMs: t.endOf(i), outcome: m ? outcomeOf(table, m.slots) : s.outcome,
+      ...(s.floating ? { floating: true as const } : {}),
+    };
+    if (m) members.set(s.id, m.slots.map((slot) => spans[slot]));
+  }
   const inInputOrder = <T = Span>(drawn: readonly T[] = out as unknown as T[]): T[] => {
     const ordered: T[] = [];
     for (let i = 0; i < n; i++) if (shownSlot[i] === i) ordered.push(drawn[outAt[i]]);
     return ordered;
   };
-  return { spans: out, members, shownAs, inInputOrder };
+  return { spans: out, members, shownAs: shownAsOf(c), inInputOrder };
+}
+
+/** A merged chain's spans, outermost first, as objects made when asked for. */
+export interface MembersOf {
+  get(id: number): readonly Span[] | undefined;
+}
+
+/** `compactSpans` for spans in columns: what it draws, in columns, and no object per span. */
+export interface TableCompaction {
+  /**
+   * The spans to draw, in the order of the spans given (as `Compaction.inInputOrder()` gives them):
+   * field for field what `compactSpans` draws.
+   */
+  drawn: SpanTable;
+  /** Drawn span id -> the spans it stands for, outermost first (only for merged ones): made from `table` when asked. */
+  members: MembersOf;
+  shownAs: ShownAs;
+}
+
+/**
+ * `compactSpans` on spans in columns. `members` reads `table` when asked (a span that ended since
+ * shows its end, as the span objects a store updates in place did). `slots`: the table's ids, each
+ * once, at their index (a store's, which may grow after this), so they need not be indexed again.
+ */
+export function compactColumns(live: SpanTable, nowMs: number, slots?: IdSlots): TableCompaction {
+  const c = compactTable(live, nowMs, slots);
+  const table = c.t.spans;
+  const { t, drawnParent, shownSlot } = c;
+  const n = table.length;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (shownSlot[i] === i) count++;
+  const sites: Site[] = table.sites.slice();
+  /** Sites of merged rows (a label or kind of their own), by kind, line, column and label. */
+  const mergedSites = new Map<string, number>();
+  const drawn = {
+    length: count, ids: new Float64Array(count), parents: new Float64Array(count), starts: new Float64Array(count), ends: new Float64Array(count),
+    site: new Int32Array(count), flags: new Uint8Array(count), sites,
+  };
+  const mergedAt = new Map<number, number>();
+  for (let i = 0, k = 0; i < n; i++) {
+    if (shownSlot[i] !== i) continue;
+    const f = table.flags[i];
+    const p = drawnParent[i];
+    drawn.ids[k] = table.ids[i];
+    drawn.parents[k] = Number.isNaN(p) ? 0 : p;
+    const m = t.rec(i);
+    if (!m) {
+      drawn.starts[k] = table.starts[i];
+      drawn.ends[k] = table.ends[i];
+      drawn.site[k] = table.site[i];
+      drawn.flags[k] = (f & ~NO_PARENT) | (Number.isNaN(p) ? NO_PARENT : 0);
+    } else {
+      mergedAt.set(table.ids[i], i);
+      const own = t.site(i);
+      const key = `${m.kind}\u0000${own.line}\u0000${own.column}\u0000${m.label}`;
+      let si = mergedSites.get(key);
+      if (si === undefined) {
+        si = sites.length;
+        sites.push({ kind: m.kind, label: m.label, line: own.line, column: own.column });
+        mergedSites.set(key, si);
+      }
+      drawn.starts[k] = m.startMs;
+      drawn.ends[k] = m.endMs ?? 0;
+      drawn.site[k] = si;
+      const outcome = outcomeOf(table, m.slots);
+      drawn.flags[k] = OUTCOME_CODE[outcome] | (f & FLOATING) | (m.endMs === null ? PENDING : 0) | (Number.isNaN(p) ? NO_PARENT : 0);
+    }
+    k++;
+  }
+  const members: MembersOf = {
+    get(id: number): readonly Span[] | undefined {
+      const i = mergedAt.get(id);
+      const m = i === undefined ? undefined : t.rec(i);
+      return m ? m.slots.map((slot) => spanAt(live, slot)) : undefined;
+    },
+  };
+  return { drawn, members, shownAs: shownAsOf(c) };
 }
 
 /** Maps a set of original span ids (critical path, could-overlap) to the display spans that show them. */

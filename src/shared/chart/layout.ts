@@ -8,6 +8,7 @@ import { rowAggregate, type AggregateGroup, type RowAggregate } from './aggregat
 import { endOf, firstEndingAfter } from './lod';
 import { IdSlots } from '../idIndex';
 import { byStart, startOrder } from './startOrder';
+import { FLOATING, NO_PARENT, PENDING, spanAt, spansOf, tableOf, type Site, type SpanTable } from './spanTable';
 
 export interface Row {
   /** Stable across reloads of the same run: parent key / site (+ lane). Used for collapse state. */
@@ -52,7 +53,7 @@ export const NOT_AWAITED_KEY = '~not-awaited';
  */
 export const inNotAwaitedLane = (s: Span): boolean => s.floating === true && s.parentId !== null;
 
-function newRow(parent: Row | null, key: string, site: Span | null): Row {
+function newRow(parent: Row | null, key: string, site: Site | null): Row {
   return {
     key,
     depth: parent ? parent.depth + 1 : -1,
@@ -174,61 +175,80 @@ export class TimelineLayout {
    * it is complete, so they lie together in memory, as its drawing reads them.
    */
   static of(spans: readonly Span[], adopt: boolean): TimelineLayout {
+    return TimelineLayout.ofTable(tableOf(spans), adopt);
+  }
+
+  /**
+   * `of` for spans in columns (the panel's store and its compaction keep them so): the same
+   * layout as `of(spansOf(table), adopt)`; the only span objects it makes are its own.
+   */
+  static ofTable(table: SpanTable, adopt: boolean): TimelineLayout {
     const layout = new TimelineLayout();
-    if (layout.byRows(spans)) return layout;
+    if (layout.byRows(table)) return layout;
     // A span waits for its parent, or an id comes twice (apply updates the span it names).
     const replayed = new TimelineLayout();
-    replayed.apply(byStart(spans.map(copySpan)));
+    replayed.apply(byStart(spansOf(table)));
     if (adopt) replayed.adoptOrphans();
     return replayed;
   }
 
   /** `of` on a new layout, row after row; false (and nothing usable) unless each span's parent comes first. */
-  private byRows(spans: readonly Span[]): boolean {
-    const n = spans.length;
+  private byRows(t: SpanTable): boolean {
+    const n = t.length;
+    const sites = t.sites;
+    const flags = t.flags;
     const start = new Float64Array(n);
     const ids = new Float64Array(n);
     /** Its end as insert leaves it (not before its start); whether it is pending. */
     const end = new Float64Array(n);
     const pending = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
-      const s = spans[i];
-      if (this.slots.slotOf(s.id) >= 0) return false;
-      this.slots.add(s.id);
-      const st = s.startMs;
-      const e = s.endMs;
+      const id = t.ids[i];
+      if (this.slots.slotOf(id) >= 0) return false;
+      this.slots.add(id);
+      const st = t.starts[i];
       // Start order is not an order among NaNs.
       if (Number.isNaN(st)) return false;
       start[i] = st;
-      ids[i] = s.id;
-      pending[i] = e === null ? 1 : 0;
-      end[i] = e !== null && e < st ? st : (e ?? NaN);
+      ids[i] = id;
+      if (flags[i] & PENDING) {
+        pending[i] = 1;
+        end[i] = NaN;
+      } else {
+        const e = t.ends[i];
+        end[i] = e < st ? st : e;
+      }
     }
     const before = (a: number, b: number) => start[a] < start[b] || (start[a] === start[b] && ids[a] < ids[b]);
     /** Its parent's index; -1: top level, -2: the Not awaited lane. Each span's site, numbered here first. */
     const parent = new Int32Array(n);
     const site = new Int32Array(n);
     const local = new SiteNumbers();
+    /** The table's site -> its number here (-1: not numbered yet). */
+    const localOf = new Int32Array(sites.length).fill(-1);
     /** Each site's first span in start order. */
     const firstOfSite: number[] = [];
     for (let i = 0; i < n; i++) {
-      const s = spans[i];
-      if (inNotAwaitedLane(s)) parent[i] = -2;
-      else if (s.parentId === null) parent[i] = -1;
+      const f = flags[i];
+      if (f & NO_PARENT) parent[i] = -1;
+      // A call nobody awaited, made from other code (inNotAwaitedLane).
+      else if (f & FLOATING) parent[i] = -2;
       else {
-        const p = this.slots.slotOf(s.parentId);
+        const p = this.slots.slotOf(t.parents[i]);
         // A parent that is missing, or comes after its child, keeps that child waiting.
         if (p < 0 || !before(p, i)) return false;
         parent[i] = p;
       }
-      const k = local.of(s);
+      const ts = t.site[i];
+      let k = localOf[ts];
+      if (k < 0) k = localOf[ts] = local.of(sites[ts]);
       site[i] = k;
       if (firstOfSite[k] === undefined || before(i, firstOfSite[k])) firstOfSite[k] = i;
     }
     // The layout numbers sites as they are first placed: in start order.
     const siteNumber = new Int32Array(firstOfSite.length);
     for (const k of firstOfSite.map((_, k) => k).sort((a, b) => (before(firstOfSite[a], firstOfSite[b]) ? -1 : 1))) {
-      siteNumber[k] = this.sites.of(spans[firstOfSite[k]]);
+      siteNumber[k] = this.sites.of(sites[t.site[firstOfSite[k]]]);
     }
     // Children of each span, in the order given.
     const childFrom = new Int32Array(n + 1);
@@ -268,7 +288,8 @@ export class TimelineLayout {
         }
         if (r < 0) {
           // Rows come in start order here: a new row goes last (insertChild).
-          const row = newRow(parentRow, `${parentRow.key}/${siteKey(spans[i])}${count ? `#${count}` : ''}`, spans[i]);
+          const s = sites[t.site[i]];
+          const row = newRow(parentRow, `${parentRow.key}/${siteKey(s)}${count ? `#${count}` : ''}`, s);
           r = rows.length;
           rows.push(row);
           first.push(i);
@@ -316,7 +337,7 @@ export class TimelineLayout {
     for (let r = 1; r < rows.length; r++) {
       const row = rows[r];
       for (let i = first[r]; i >= 0; i = next[i]) {
-        const c = copySpan(spans[i]);
+        const c = spanAt(t, i);
         if (!pending[i]) c.endMs = end[i];
         row.spans.push(c);
         copies[i] = c;
@@ -474,7 +495,7 @@ export class TimelineLayout {
    * (`members`) — in a lane whose listed spans it does not overlap; else on a row of its own under
    * the parent. Replaces the previous placement. Returns how many groups wait for their parent.
    */
-  placeAggregates(groups: readonly AggregateGroup[], members?: ReadonlyMap<number, readonly Span[]>): number {
+  placeAggregates(groups: readonly AggregateGroup[], members?: { get(id: number): readonly Span[] | undefined }): number {
     const last = this.aggregated;
     for (const row of last.overlaid) row.aggregate = null;
     for (const row of last.made) {
@@ -534,7 +555,7 @@ export class TimelineLayout {
   }
 
   /** Place (line:column) -> the shallowest row below `parent` that shows it, breadth first. */
-  private siteIndex(parent: Row, members?: ReadonlyMap<number, readonly Span[]>): Map<string, Row> {
+  private siteIndex(parent: Row, members?: { get(id: number): readonly Span[] | undefined }): Map<string, Row> {
     const index = new Map<string, Row>();
     const queue: Row[] = [...parent.children];
     for (let i = 0; i < queue.length && i < SITE_SEARCH_LIMIT; i++) {

@@ -1,24 +1,49 @@
-// The run's spans as the panel's model keeps them: by id (a typed slot index), in the order they
-// came, without a row for each. Only the All spans view draws a row per span, so the layout of every
-// span is made when it is first asked for, not while a finished run of a million spans loads (that
-// layout was half of the load). It is made by replaying what came, so its rows are the ones laying
-// out each batch on arrival gives. A span sent again (a pending span that ends) is ended in place
-// when that replay cannot tell: no span ever waited for its parent, and no span of its site (line,
-// column, kind) that came after it starts at or after its end (only such a span could have taken
-// its lane had it been ended all along). Otherwise the layout is made at once and keeps the spans
-// from then on, ending them in place as it places the next ones.
+// The run's spans as the panel's model keeps them: in columns (a typed array per field and a site
+// table, src/shared/chart/spanTable.ts), by id (a typed slot index), in the order they came, with
+// no object and no row for each. A span is made an object when one is asked for. The compaction
+// reads the columns; only the All spans view draws a row per span, so the layout of every span is
+// made when it is first asked for, not while a finished run of a million spans loads. It is made by
+// replaying what came, so its rows are the ones laying out each batch on arrival gives. A span sent
+// again (a pending span that ends) is ended in place when that replay cannot tell: no span ever
+// waited for its parent, and no span of its site (line, column, kind) that came after it starts at
+// or after its end (only such a span could have taken its lane had it been ended all along).
+// Otherwise the layout is made at once and keeps its own copies of the spans from then on, ending
+// them in place as it places the next ones; the columns are ended as it ends its copies.
 
-import type { Span } from '../../shared/timeline';
+import type { Outcome, Span } from '../../shared/timeline';
 import { IdSlots } from '../../shared/idIndex';
 import { grown } from '../../shared/columns';
-import { inNotAwaitedLane, SiteNumbers, TimelineLayout } from '../../shared/chart/layout';
+import { SiteNumbers, TimelineLayout } from '../../shared/chart/layout';
+import { FLOATING, NO_PARENT, OUTCOME_MASK, PENDING, flagsOf, spanAt, type Site, type SpanTable } from '../../shared/chart/spanTable';
+import { SiteInterner, type WireSite } from '../../shared/webviewProtocol';
 
 /** Spans of a site that came after an ending span looked at before giving up and making the layout. */
 const LATER_SPANS = 64;
+const OUTCOME_CODE: Record<Outcome, number> = { pending: 0, fulfilled: 1, rejected: 2 };
+/** In the host's packed columns (src/shared/spanColumns.ts): the outcome byte's floating bit. */
+const WIRE_FLOATING = 8;
 
-export class SpanStore {
+/** One span as it comes, in columns' terms (`site`: the store's site number). */
+interface Incoming {
+  id: number;
+  parent: number;
+  site: number;
+  start: number;
+  end: number;
+  flags: number;
+}
+
+export class SpanStore implements SpanTable {
   private readonly slots = new IdSlots();
-  private readonly list: Span[] = [];
+  private count = 0;
+  private cols = {
+    ids: new Float64Array(1024), parents: new Float64Array(1024), starts: new Float64Array(1024), ends: new Float64Array(1024),
+    site: new Int32Array(1024), flags: new Uint8Array(1024),
+  };
+  /** The store's sites, numbered by `interner`; the host's site numbers mapped to them. */
+  readonly sites: Site[] = [];
+  private readonly interner = new SiteInterner();
+  private readonly fromWire: number[] = [];
   /** 1 when the slot's span has its place (a top-level span, or its parent has one); as the layout places it. */
   private placed = new Uint8Array(1024);
   /** Slots of spans whose parent has not come (or has no place yet), by parent id. */
@@ -29,6 +54,8 @@ export class SpanStore {
   /** Whether a span ever waited for its parent (then a span sent again makes the layout). */
   private everWaited = false;
   private readonly siteNumbers = new SiteNumbers();
+  /** The store's site -> its number in `siteNumbers` (by line, column and kind), -1 until asked. */
+  private numberOfSite: number[] = [];
   /**
    * Each slot's site number and the slot of the site's span before it (-1: none), and the last
    * slot of each site: numbered from the first span sent again on (a loaded run needs none).
@@ -39,14 +66,44 @@ export class SpanStore {
   private sitesNumbered = 0;
   /** The latest start of each site's spans. */
   private readonly maxStartOfSite: number[] = [];
-  /** The layout of every span, once asked for: from then on it keeps the spans. */
+  /** Slots of block spans, in the order they came. */
+  private readonly blockSlots: number[] = [];
+  /** The layout of every span, once asked for: from then on it keeps copies of the spans. */
   private built: TimelineLayout | null = null;
   /** Bumped on any change. */
   version = 0;
   private extent = 0;
 
+  // The columns (SpanTable): current arrays, read them again after a change.
+  get length(): number {
+    return this.count;
+  }
+  get ids(): Float64Array {
+    return this.cols.ids;
+  }
+  get parents(): Float64Array {
+    return this.cols.parents;
+  }
+  get starts(): Float64Array {
+    return this.cols.starts;
+  }
+  get ends(): Float64Array {
+    return this.cols.ends;
+  }
+  get site(): Int32Array {
+    return this.cols.site;
+  }
+  get flags(): Uint8Array {
+    return this.cols.flags;
+  }
+
+  /** Span id -> its index in the columns (each id once). */
+  get idSlots(): IdSlots {
+    return this.slots;
+  }
+
   get spanCount(): number {
-    return this.built ? this.built.spanCount : this.list.length;
+    return this.built ? this.built.spanCount : this.count;
   }
 
   /** Latest end (or start, for pending spans) of the spans that have their place, ms (as the layout counts it). */
@@ -54,83 +111,119 @@ export class SpanStore {
     return this.built ? this.built.extentMs : this.extent;
   }
 
+  /** The span with this id, as an object (a copy: changing it changes nothing here). */
   span(id: number): Span | undefined {
     if (this.built) return this.built.span(id);
     const slot = this.slots.slotOf(id);
-    return slot < 0 ? undefined : this.list[slot];
+    return slot < 0 ? undefined : spanAt(this, slot);
   }
 
-  /** Every span, in the order they came. */
-  spans(): IterableIterator<Span> {
-    return this.built ? this.built.spans() : this.list.values();
+  /** Every span, in the order they came (objects made as they are read). */
+  *spans(): IterableIterator<Span> {
+    if (this.built) {
+      yield* this.built.spans();
+      return;
+    }
+    for (let i = 0; i < this.count; i++) yield spanAt(this, i);
   }
 
-  /** Every span, in the order they came, without a copy: read it, do not keep it. */
-  spanList(): readonly Span[] {
-    return this.built ? this.built.spanList() : this.list;
+  /** The block spans (objects made now), in the order they came. */
+  blocks(): Span[] {
+    return this.blockSlots.map((slot) => spanAt(this, slot));
   }
 
   /** The layout of every span (one row per site and lane, as TimelineLayout gives it). */
   layout(): TimelineLayout {
     if (!this.built) {
       const layout = new TimelineLayout();
+      const copies = (from: number, to: number) => {
+        const out: Span[] = new Array(to - from);
+        for (let i = from; i < to; i++) out[i - from] = spanAt(this, i);
+        return out;
+      };
       let from = 0;
       for (const at of this.adoptions) {
-        layout.apply(this.list.slice(from, at));
+        layout.apply(copies(from, at));
         layout.adoptOrphans();
         from = at;
       }
-      layout.apply(from ? this.list.slice(from) : this.list);
+      layout.apply(copies(from, this.count));
       this.built = layout;
     }
     return this.built;
   }
 
-  /**
-   * Adds new spans and updates known ones, as TimelineLayout.apply does (new span objects are kept
-   * as they are: pass objects you own).
-   */
+  /** Adds new spans and updates known ones, as TimelineLayout.apply does (the spans are not kept). */
   apply(spans: readonly Span[]): void {
     this.version++;
-    if (this.built) {
-      this.built.apply(spans);
-      return;
-    }
+    const at: Incoming = { id: 0, parent: 0, site: 0, start: 0, end: 0, flags: 0 };
+    const rest: Span[] = [];
     for (let k = 0; k < spans.length; k++) {
       const s = spans[k];
-      const slot = this.slots.slotOf(s.id);
-      if (slot < 0) this.insert(s);
-      else if (!this.update(slot, s)) {
-        // The layout updates it in place from here on.
-        this.layout().apply(k ? spans.slice(k) : spans);
-        return;
-      }
+      at.id = s.id;
+      at.parent = s.parentId ?? 0;
+      at.site = this.interned(s);
+      at.start = s.startMs;
+      at.end = s.endMs ?? 0;
+      at.flags = flagsOf(s);
+      this.put(at);
+      // From the span that made the layout on, the layout is given the spans too.
+      if (this.built) rest.push({ ...s });
     }
+    if (this.built && rest.length) this.built.apply(rest);
   }
 
   /**
-   * Updates a known span as TimelineLayout.update does, when a layout replayed later would place
-   * every span where one laid out on arrival did; false (nothing changed) when it might not.
+   * The host's packed columns (`append.columns`, src/shared/spanColumns.ts), as `apply` of the spans
+   * `decodeColumns` reads from them: a span that does not hold (an unknown site, an id that is not a
+   * positive integer, a start that is not a number, an end before its start, an unknown outcome) is
+   * dropped and counted; a buffer whose length is not what its count says is dropped whole.
+   * Returns how many were dropped.
    */
-  private update(slot: number, next: Span): boolean {
-    const known = this.list[slot];
-    if (this.everWaited || (next.floating && !known.floating)) return false;
-    if (next.endMs !== null && known.endMs === null) {
-      const end = Math.max(next.endMs, known.startMs);
-      const site = this.numberSites()[slot];
-      // No span of the site starts that late (the common case): nothing to look through.
-      let later = this.maxStartOfSite[site] >= end ? this.lastOfSite[site] : -1;
-      for (let steps = 0; later > slot; steps++) {
-        if (steps === LATER_SPANS || this.list[later].startMs >= end) return false;
-        later = this.prevOfSite[later];
+  applyColumns(wireSites: readonly WireSite[], bytes: Uint8Array): number {
+    if (bytes.byteLength < 8) return 1;
+    const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const n = new DataView(own.buffer, own.byteOffset, own.byteLength).getUint32(0, true);
+    // The layout of src/shared/spanColumns.ts: ids, parents, starts, ends (f64), sites (u32), outcomes (u8).
+    const total = 8 + 36 * n + n;
+    if (own.byteLength !== total) return Math.max(1, n);
+    const base = own.byteOffset;
+    const ids = new Float64Array(own.buffer, base + 8, n);
+    const parents = new Float64Array(own.buffer, base + 8 + 8 * n, n);
+    const starts = new Float64Array(own.buffer, base + 8 + 16 * n, n);
+    const ends = new Float64Array(own.buffer, base + 8 + 24 * n, n);
+    const siteIdx = new Uint32Array(own.buffer, base + 8 + 32 * n, n);
+    const outcomes = new Uint8Array(own.buffer, base + 8 + 36 * n, n);
+    for (let k = this.fromWire.length; k < wireSites.length; k++) this.fromWire.push(this.interned(wireSites[k]));
+    this.version++;
+    let invalid = 0;
+    const at: Incoming = { id: 0, parent: 0, site: 0, start: 0, end: 0, flags: 0 };
+    const rest: Span[] = [];
+    this.reserve(this.count + n);
+    for (let i = 0; i < n; i++) {
+      const site = siteIdx[i] < wireSites.length ? this.fromWire[siteIdx[i]] : undefined;
+      const id = ids[i];
+      const parent = parents[i];
+      const start = starts[i];
+      const end = ends[i];
+      const code = outcomes[i] & ~WIRE_FLOATING;
+      const pending = Number.isNaN(end);
+      if (site === undefined || !(Number.isInteger(id) && id >= 1) || !(Number.isInteger(parent) && parent >= 0) || !Number.isFinite(start) ||
+        !(pending || (Number.isFinite(end) && end >= start)) || code > 2) {
+        invalid++;
+        continue;
       }
-      known.endMs = end;
-      known.outcome = next.outcome;
-      if (known.endMs > this.extent) this.extent = known.endMs;
-    } else if (next.outcome !== known.outcome && next.outcome !== 'pending') {
-      known.outcome = next.outcome;
+      at.id = id;
+      at.parent = parent;
+      at.site = site;
+      at.start = start;
+      at.end = pending ? 0 : end;
+      at.flags = (pending ? PENDING : code) | (parent === 0 ? NO_PARENT : 0) | (outcomes[i] & WIRE_FLOATING ? FLOATING : 0);
+      this.put(at);
+      if (this.built) rest.push(this.object(at));
     }
-    return true;
+    if (this.built && rest.length) this.built.apply(rest);
+    return invalid;
   }
 
   /** The run is over: spans whose parent never came get the top level (TimelineLayout.adoptOrphans). */
@@ -142,31 +235,117 @@ export class SpanStore {
       return;
     }
     if (this.waitingCount === 0) return;
-    this.adoptions.push(this.list.length);
+    this.adoptions.push(this.count);
     for (const slots of this.waiting.values()) for (const slot of slots) this.place(slot, false);
     this.waiting.clear();
     this.waitingCount = 0;
     this.version++;
   }
 
-  private insert(s: Span): void {
-    if (s.endMs !== null && s.endMs < s.startMs) s.endMs = s.startMs;
-    const slot = this.slots.add(s.id);
-    this.list.push(s);
-    if (slot >= this.placed.length) this.placed = grown(this.placed, this.placed.length * 2);
+  private interned(s: Site): number {
+    const i = this.interner.indexOf(s);
+    if (i === this.sites.length) for (const site of this.interner.takeNew()) this.sites.push(site);
+    return i;
+  }
+
+  private object(at: Incoming): Span {
+    const site = this.sites[at.site];
+    const s: Span = {
+      id: at.id, parentId: at.flags & NO_PARENT ? null : at.parent, kind: site.kind, label: site.label, line: site.line, column: site.column,
+      startMs: at.start, endMs: at.flags & PENDING ? null : at.end, outcome: OUTCOMES[at.flags & OUTCOME_MASK],
+    };
+    if (at.flags & FLOATING) s.floating = true;
+    return s;
+  }
+
+  /** A new span or an update of a known one; once the layout is made, only the columns (it gets the span itself). */
+  private put(at: Incoming): void {
+    const slot = this.slots.slotOf(at.id);
+    if (slot < 0) this.insert(at);
+    else if (this.built) this.update(slot, at);
+    else if (this.endsInPlace(slot, at)) {
+      this.update(slot, at);
+      const reach = this.flags[slot] & PENDING ? this.starts[slot] : this.ends[slot];
+      if (this.placed[slot] && reach > this.extent) this.extent = reach;
+    } else {
+      // The layout updates its copy in place from here on (the caller gives it this span).
+      this.layout();
+      this.update(slot, at);
+    }
+  }
+
+  private reserve(length: number): void {
+    const c = this.cols;
+    if (length <= c.ids.length) return;
+    const size = Math.max(length, 2 * c.ids.length);
+    this.cols = {
+      ids: grown(c.ids, size), parents: grown(c.parents, size), starts: grown(c.starts, size), ends: grown(c.ends, size),
+      site: grown(c.site, size), flags: grown(c.flags, size),
+    };
+  }
+
+  /**
+   * Whether a layout replayed later would place every span where one laid out on arrival did, were
+   * a known span updated in place as TimelineLayout.update does.
+   */
+  private endsInPlace(slot: number, next: Incoming): boolean {
+    const f = this.flags[slot];
+    if (this.everWaited || (next.flags & FLOATING && !(f & FLOATING))) return false;
+    if (!(next.flags & PENDING) && f & PENDING) {
+      const end = Math.max(next.end, this.starts[slot]);
+      const site = this.numberSites()[slot];
+      // No span of the site starts that late (the common case): nothing to look through.
+      let later = this.maxStartOfSite[site] >= end ? this.lastOfSite[site] : -1;
+      for (let steps = 0; later > slot; steps++) {
+        if (steps === LATER_SPANS || this.starts[later] >= end) return false;
+        later = this.prevOfSite[later];
+      }
+    }
+    return true;
+  }
+
+  /** Updates a known span's columns as TimelineLayout.update updates its copy. */
+  private update(slot: number, next: Incoming): void {
+    const flags = this.cols.flags;
+    let f = flags[slot];
+    if (next.flags & FLOATING) f |= FLOATING;
+    if (!(next.flags & PENDING) && f & PENDING) {
+      this.cols.ends[slot] = Math.max(next.end, this.starts[slot]);
+      f = (f & ~(PENDING | OUTCOME_MASK)) | (next.flags & OUTCOME_MASK);
+    } else if ((next.flags & OUTCOME_MASK) !== (f & OUTCOME_MASK) && (next.flags & OUTCOME_MASK) !== 0) {
+      f = (f & ~OUTCOME_MASK) | (next.flags & OUTCOME_MASK);
+    }
+    flags[slot] = f;
+  }
+
+  private insert(at: Incoming): void {
+    this.reserve(this.count + 1);
+    const slot = this.slots.add(at.id);
+    const c = this.cols;
+    c.ids[slot] = at.id;
+    c.parents[slot] = at.parent;
+    c.starts[slot] = at.start;
+    c.ends[slot] = !(at.flags & PENDING) && at.end < at.start ? at.start : at.end;
+    c.site[slot] = at.site;
+    c.flags[slot] = at.flags;
+    this.count++;
+    if (this.sites[at.site].kind === 'block') this.blockSlots.push(slot);
+    if (this.built) return;
+    if (slot >= this.placed.length) this.placed = grown(this.placed, Math.max(2 * this.placed.length, c.ids.length));
     if (this.siteOf) this.numberSites();
-    if (inNotAwaitedLane(s) || s.parentId === null) {
+    // Top level, or in the Not awaited lane (a floating span made from other code): placed now.
+    if (at.flags & (NO_PARENT | FLOATING)) {
       this.place(slot, true);
       return;
     }
-    const parent = this.slots.slotOf(s.parentId);
+    const parent = this.slots.slotOf(at.parent);
     if (parent >= 0 && this.placed[parent]) {
       this.place(slot, true);
       return;
     }
-    const list = this.waiting.get(s.parentId);
+    const list = this.waiting.get(at.parent);
     if (list) list.push(slot);
-    else this.waiting.set(s.parentId, [slot]);
+    else this.waiting.set(at.parent, [slot]);
     this.waitingCount++;
     this.everWaited = true;
   }
@@ -174,18 +353,19 @@ export class SpanStore {
   /** Numbers the sites of the spans not numbered yet; from the first call on, every span as it comes. */
   private numberSites(): Int32Array {
     let siteOf = this.siteOf ?? new Int32Array(0);
-    const n = this.list.length;
+    const n = this.count;
     if (siteOf.length < n) {
       const size = Math.max(1024, 2 * n);
       siteOf = grown(siteOf, size);
       this.prevOfSite = grown(this.prevOfSite, size);
     }
     for (let slot = this.sitesNumbered; slot < n; slot++) {
-      const site = this.siteNumbers.of(this.list[slot]);
+      const own = this.site[slot];
+      const site = (this.numberOfSite[own] ??= this.siteNumbers.of(this.sites[own]));
       siteOf[slot] = site;
       this.prevOfSite[slot] = this.lastOfSite[site] ?? -1;
       this.lastOfSite[site] = slot;
-      const start = this.list[slot].startMs;
+      const start = this.starts[slot];
       if (!(this.maxStartOfSite[site] >= start)) this.maxStartOfSite[site] = start;
     }
     this.sitesNumbered = n;
@@ -197,25 +377,25 @@ export class SpanStore {
   private place(slot: number, children: boolean): void {
     if (!children || this.waitingCount === 0) {
       // No span waits for this one (always, for a run whose parents come first).
-      const s = this.list[slot];
       this.placed[slot] = 1;
-      const reach = s.endMs ?? s.startMs;
+      const reach = this.flags[slot] & PENDING ? this.starts[slot] : this.ends[slot];
       if (reach > this.extent) this.extent = reach;
       return;
     }
     const stack = [slot];
     while (stack.length) {
       const at = stack.pop()!;
-      const s = this.list[at];
       this.placed[at] = 1;
-      const reach = s.endMs ?? s.startMs;
+      const reach = this.flags[at] & PENDING ? this.starts[at] : this.ends[at];
       if (reach > this.extent) this.extent = reach;
       if (!children || this.waitingCount === 0) continue;
-      const waiting = this.waiting.get(s.id);
+      const waiting = this.waiting.get(this.ids[at]);
       if (!waiting) continue;
-      this.waiting.delete(s.id);
+      this.waiting.delete(this.ids[at]);
       this.waitingCount -= waiting.length;
       for (const w of waiting) stack.push(w);
     }
   }
 }
+
+const OUTCOMES: readonly Outcome[] = ['pending', 'fulfilled', 'rejected'];

@@ -6,13 +6,12 @@ import type {
 } from '../../shared/timeline';
 import { decodeAggregates, decodeSpans, type AppendMessage, type ResetMessage, type StatusMessage, type WireSite } from '../../shared/webviewProtocol';
 import { groupAggregates } from '../../shared/chart/aggregates';
-import { compactSpans, type ShownAs } from '../../shared/chart/compact';
+import { compactColumns, type MembersOf, type ShownAs } from '../../shared/chart/compact';
 import { delayBands, type DelayBand } from '../../shared/chart/delays';
 import { copySpan, TimelineLayout } from '../../shared/chart/layout';
 import { byStart } from '../../shared/chart/startOrder';
 import { unionIntervals, type Interval } from '../../shared/chart/lod';
 import { computeStats } from './stats';
-import { decodeColumns } from '../../shared/spanColumns';
 import { SpanStore } from './spanStore';
 
 export class TimelineModel {
@@ -55,8 +54,9 @@ export class TimelineModel {
   /** The drawn layout that holds the current aggregates, and what they were placed from. */
   private placed: { layout: TimelineLayout | null; key: string; at: number; cost: number } = { layout: null, key: '', at: 0, cost: 0 };
   private sites: WireSite[] = [];
-  private readonly blocks: Span[] = [];
-  private readonly blockIds = new Set<number>();
+  /** The block spans as last read from the store (at `blocksVersion` of it). */
+  private blocks: Span[] = [];
+  private blocksVersion = -1;
   private blockBand: Interval[] | null = null;
   private blockBandAt = -1;
   /** Run clock (ms) at the last status message, and the local clock (ms) when it arrived. */
@@ -94,8 +94,8 @@ export class TimelineModel {
     this.bands = null;
     this.placed = { layout: null, key: '', at: 0, cost: 0 };
     this.sites = [];
-    this.blocks.length = 0;
-    this.blockIds.clear();
+    this.blocks = [];
+    this.blocksVersion = -1;
     this.blockBand = null;
     this.clock = { runMs: 0, localMs: nowLocal() };
     this.statsCache = null;
@@ -108,11 +108,8 @@ export class TimelineModel {
     const { spans, invalid } = decodeSpans(this.sites, msg.spans);
     this.invalidSpans += invalid;
     this.addSpans(spans);
-    if (msg.columns) {
-      const columns = decodeColumns(this.sites, msg.columns);
-      this.invalidSpans += columns.invalid;
-      this.addSpans(columns.spans);
-    }
+    // The columns as they came: no object per span.
+    if (msg.columns) this.invalidSpans += this.store.applyColumns(this.sites, msg.columns);
     this.addMarks(msg.marks);
     this.droppedSpans = msg.droppedSpans;
     if (msg.aggregates) this.setAggregates(decodeAggregates(this.sites, msg.aggregates));
@@ -170,15 +167,6 @@ export class TimelineModel {
 
   private addSpans(spans: Span[]): void {
     if (!spans.length) return;
-    for (const s of spans) {
-      if (s.kind !== 'block') continue;
-      this.blockBand = null;
-      // The layout keeps these very objects, so a block that ends later ends here too.
-      if (!this.blockIds.has(s.id)) {
-        this.blockIds.add(s.id);
-        this.blocks.push(s);
-      }
-    }
     this.store.apply(spans);
   }
 
@@ -205,12 +193,12 @@ export class TimelineModel {
     const c = this.compacted;
     if (c && (c.key === key || (this.running && nowLocal() - c.at < Math.max(100, c.cost * 20)))) return c;
     const at = nowLocal();
-    const { members, shownAs, inInputOrder } = compactSpans(this.store.spanList(), this.nowMs());
-    // Laid out on copies, the layout's own (the model ends pending spans in place), made row after
-    // row: a row's spans then lie together in memory, which its drawing reads span after span
-    // (shared, the model's objects made a 1 M-span chart's frames 1.2-1.7x slower). Given in the
-    // order the model got them (by start for a loaded run), as the layout sorts them.
-    const layout = TimelineLayout.of(inInputOrder(), !this.running);
+    // On the store's columns; the layout makes the drawn spans' objects, its own (the store ends
+    // pending spans in place), row after row: a row's spans then lie together in memory, which its
+    // drawing reads span after span. Given in the order the model got them (by start for a loaded
+    // run), as the layout sorts them.
+    const { drawn, members, shownAs } = compactColumns(this.store, this.nowMs(), this.store.idSlots);
+    const layout = TimelineLayout.ofTable(drawn, !this.running);
     this.compacted = { layout, members, shownAs, key, at, cost: 0 };
     this.placeAggregates(this.compacted, true);
     this.compacted.cost = nowLocal() - at;
@@ -255,6 +243,13 @@ export class TimelineModel {
 
   /** The union of block spans as a frame drawn at `now` shows it (a pending block up to `now`). */
   blockedIntervalsAt(now: number): Interval[] {
+    if (this.blocksVersion !== this.store.version) {
+      const blocks = this.store.blocks();
+      const same = blocks.length === this.blocks.length && blocks.every((b, i) => b.endMs === this.blocks[i].endMs);
+      this.blocks = blocks;
+      this.blocksVersion = this.store.version;
+      if (!same) this.blockBand = null;
+    }
     const hasPending = this.blocks.some((b) => b.endMs === null);
     if (!this.blockBand || (hasPending && this.blockBandAt !== now)) {
       this.blockBand = unionIntervals(this.blocks, now);
@@ -312,12 +307,12 @@ export class TimelineModel {
 export interface ChartRows {
   layout: TimelineLayout;
   /** Drawn span id -> the spans it stands for, outermost first (only spans that merged several). */
-  members: ReadonlyMap<number, readonly Span[]>;
+  members: MembersOf;
   /** Span id -> the drawn span that shows it; null when every span is drawn as itself. */
   shownAs: ShownAs | null;
 }
 
-const NO_MEMBERS: ReadonlyMap<number, readonly Span[]> = new Map();
+const NO_MEMBERS: MembersOf = new Map<number, readonly Span[]>();
 
 function nowLocal(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
