@@ -628,6 +628,42 @@ describe('Python runtime', function () {
     assert.ok(dives.every((s) => s.endMs !== null && s.outcome === 'rejected'), 'every dive() ended, rejected');
   });
 
+  it('span messages go out as json.dumps writes them, byte for byte (the recorder formats the common ones itself)', () => {
+    // Labels with quotes, backslashes, control characters, non-ASCII text; null parents and ends;
+    // floats of every shape; and messages the template must leave to json.dumps (a bool or int
+    // time, another field, a NaN that json.dumps refuses).
+    const script = `
+import json, math, sys
+sys.path.insert(0, ${JSON.stringify(path.join(REPO, 'src', 'runtime', 'python'))})
+import _awtl_recorder as r
+def span(**kw):
+    m = {'type': 'span', 'id': 7, 'parentId': 3, 'kind': 'call', 'label': 'f(1)', 'line': 2, 'column': 5,
+         'startMs': 12.5, 'endMs': None, 'outcome': 'pending'}
+    m.update(kw)
+    return m
+cases = [span(), span(parentId=None), span(endMs=40.25, outcome='fulfilled'), span(id=2**60, line=0, column=0),
+         span(label='say("hi") \\\\ \\t\\n\\x00\\x1f\\x7f \\u00e9\\u2192\\U0001f600 \\u2028'),
+         span(startMs=0.1 + 0.2, endMs=1e-7), span(startMs=1e22, endMs=-0.0), span(startMs=153.28473900000002),
+         span(kind='task', label='Task-1 main()'), span(startMs=3), span(endMs=True), span(id=True), span(parentId=0.0),
+         span(floating=True), dict(span(), continues=4), {'type': 'label', 'id': 7, 'label': 'x \\u2192 y'}]
+for m in cases:
+    want = json.dumps(m, ensure_ascii=False, separators=(',', ':'), allow_nan=False).encode('utf-8')
+    got = r._json_frame(m)
+    assert got[5:] == want and got[4] == r.FRAME_JSON and int.from_bytes(got[:4], 'little') == len(want), (m, got, want)
+for bad in (span(startMs=math.nan), span(endMs=math.inf)):
+    try:
+        r._json_frame(bad)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError('accepted %r' % bad)
+print('ok', len(cases))
+`;
+    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout.trim(), 'ok 16');
+  });
+
   it('the channel is sealed: frames a Python program forges or garbles are not believed, what came before is kept, it runs on as under python3', async () => {
     for (const what of ['span', 'exit', 'garbage']) {
       const plain = plainPython('hostile/forge.py', [what]);
