@@ -106,6 +106,8 @@ class Recorder:
         # Per site: BELOW_CAP, then a past_cap() iterator that counts the awaits and calls past the
         # cap (see _awtl_transform.SITE_DROPPED).
         self.dropped_counters = []
+        # The sites whose code tests its iterator by its own name (Instrumented.counted).
+        self.counted = []
         # (co_firstlineno, co_name) -> call site of the snippet's functions (see Instrumented).
         self.definitions = {}
         # task span id -> when its coroutine (the snippet's function) returned or raised, ms.
@@ -451,6 +453,19 @@ def install_span_helpers(rec, namespace):
     rec.clock_shifters.append(shift_t0)
 
     dropped_counters = rec.dropped_counters
+    # The code reads each counted site's iterator by a name of its own (_awtl_transform.SITE_DROPPED):
+    # all of them are there before the program runs, so that the program's code never sees the
+    # builtins change their keys (which would undo the interpreter's caching of these lookups).
+    dropped_names = {site: '_awtl_d%d' % site for site in rec.counted}
+    for site, name in dropped_names.items():
+        namespace[name] = dropped_counters[site]
+
+    def _past_cap_from_now(site):
+        # The last span of the site recorded: from now on the emitted code counts it in C.
+        counter = dropped_counters[site] = past_cap()
+        name = dropped_names.get(site)
+        if name is not None:
+            namespace[name] = counter
 
     def _awtl_ab(site):
         # Hot path: past the cap an await only costs a count.
@@ -460,7 +475,7 @@ def install_span_helpers(rec, namespace):
             if n > cap:
                 return 0
             # The last one recorded: from now on the emitted code counts this site in C.
-            dropped_counters[site] = past_cap()
+            _past_cap_from_now(site)
         sid = next_id()
         parent = _cur_get()
         parents[sid] = parent
@@ -480,7 +495,7 @@ def install_span_helpers(rec, namespace):
         if n >= cap:
             if n > cap:
                 return 0
-            dropped_counters[site] = past_cap()
+            _past_cap_from_now(site)
         sid = next_id()
         parent = _cur_get()
         parents[sid] = parent
@@ -583,7 +598,7 @@ def install_span_helpers(rec, namespace):
         if n <= cap:
             if n == cap:
                 # The last call recorded: from now on the function's entry counts it in C.
-                dropped_counters[site] = past_cap()
+                _past_cap_from_now(site)
             _open_scope(site, site, _getframe(1))
 
     def _awtl_sq(site, callee):
@@ -716,7 +731,6 @@ def install_span_helpers(rec, namespace):
     # Set by the asyncio hooks; without them a dropped call is only a call.
     namespace.setdefault('_awtl_fl', lambda site, value: value)
     namespace['_awtl_o'] = site_open
-    namespace['_awtl_d'] = rec.dropped_counters
     namespace['_awtl_nx'] = next
 
     def _awtl_rx():

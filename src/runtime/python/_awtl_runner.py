@@ -357,6 +357,7 @@ def main():
             rec.counts.extend([0] * len(instrumented.sites))
             rec.site_open.extend([0] * len(instrumented.sites))
             rec.dropped_counters.extend(_awtl_recorder.site_counters(len(instrumented.sites), rec.cap))
+            rec.counted.extend(instrumented.counted)
             rec.definitions.update(instrumented.definitions)
             rec.emit({'type': 'sites', 'base': 0, 'file': file, 'sites': [s.to_json() for s in instrumented.sites]})
         install_asyncio(rec, blocks)

@@ -49,6 +49,8 @@ SITE_OPEN = '_awtl_o'
 # gives False and the recorder is called; the recorder puts another iterator in its place as the
 # site records its last span, whose next() gives True and counts, in C and without making any
 # object, what was not recorded (see _awtl_recorder.past_cap). One call decides and counts.
+# The iterator is a name of its own per site, `_awtl_d7` for site 7 (Instrumented.counted): a
+# list and an index to look it up in cost a sixth of what the test adds to an await or a call.
 RECURSION_ERROR = '_awtl_rx'
 SITE_DROPPED = '_awtl_d'
 NEXT = '_awtl_nx'
@@ -163,7 +165,7 @@ def shorten(text):
 class Instrumented:
     """The result of instrumenting one snippet."""
 
-    def __init__(self, tree, sites, line_labels, definitions):
+    def __init__(self, tree, sites, line_labels, definitions, counted=()):
         self.tree = tree
         self.sites = sites
         # line -> (label, column) for block spans: the statement the event loop was stuck on.
@@ -171,6 +173,8 @@ class Instrumented:
         # (first line of the function's code, name) -> call site index: a task whose coroutine is
         # one of the snippet's functions stands for that call (see the span model in timeline.ts).
         self.definitions = definitions
+        # The sites whose code tests their SITE_DROPPED iterator, by name (see _past_cap).
+        self.counted = counted
 
 
 def instrument(source, filename, cap=1000):
@@ -194,7 +198,7 @@ def instrument(source, filename, cap=1000):
     finally:
         if was_enabled:
             gc.enable()
-    return Instrumented(tree, rewriter.sites, rewriter.line_labels, rewriter.definitions)
+    return Instrumented(tree, rewriter.sites, rewriter.line_labels, rewriter.definitions, rewriter.counted)
 
 
 def _async_function_names(tree):
@@ -360,20 +364,17 @@ def _position(ref):
     return line, col, getattr(ref, 'end_lineno', None) or line, getattr(ref, 'end_col_offset', None) or col
 
 
-def _past_cap(c, ln, co, eln, eco):
-    """`_awtl_nx(_awtl_d[site])` (`c` the site's constant), at the given range: whether this
-    call or await is past its site's cap (see _function_wrapper and _recorded_await)."""
+def _past_cap(site, ln, co, eln, eco):
+    """`_awtl_nx(_awtl_d<site>)`, at the given range: whether this call or await is past its
+    site's cap (see _function_wrapper and _recorded_await)."""
     new = _new
     nx = new(_Name)
     nx.__dict__ = {'id': NEXT, 'ctx': _LOAD, 'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
     dropped = new(_Name)
-    dropped.__dict__ = {'id': SITE_DROPPED, 'ctx': _LOAD,
+    dropped.__dict__ = {'id': SITE_DROPPED + str(site), 'ctx': _LOAD,
                         'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    item = new(_Subscript)
-    item.__dict__ = {'value': dropped, 'slice': c, 'ctx': _LOAD,
-                     'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
     past = new(_Call)
-    past.__dict__ = {'func': nx, 'args': [item], 'keywords': [],
+    past.__dict__ = {'func': nx, 'args': [dropped], 'keywords': [],
                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
     return past
 
@@ -388,8 +389,8 @@ def _function_wrapper(body, site, ref):
     recursion = new(_Name)
     recursion.__dict__ = {'id': 'RecursionError', 'ctx': _LOAD,
                           'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    # if not _awtl_nx(_awtl_d[site]): try: _awtl_sb(site) except RecursionError: raise _awtl_rx()
-    past = _past_cap(c, ln, co, eln, eco)
+    # if not _awtl_nx(_awtl_d<site>): try: _awtl_sb(site) except RecursionError: raise _awtl_rx()
+    past = _past_cap(site, ln, co, eln, eco)
     test = new(_UnaryOp)
     test.__dict__ = {'op': _NOT, 'operand': past,
                      'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
@@ -491,8 +492,8 @@ def _recorded_await(node, site, candidate, in_loop):
         return recorded
     recorded.__dict__ = {'func': f, 'args': [begin, _copy_tree(node)], 'keywords': [],
                          'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
-    # (await x) if _awtl_nx(_awtl_d[s]) else _awtl_ae(_awtl_ab(s), await x)
-    past = _past_cap(c, ln, co, eln, eco)
+    # (await x) if _awtl_nx(_awtl_d<s>) else _awtl_ae(_awtl_ab(s), await x)
+    past = _past_cap(site, ln, co, eln, eco)
     choice = new(_IfExp)
     choice.__dict__ = {'test': past, 'body': node, 'orelse': recorded,
                        'lineno': ln, 'col_offset': co, 'end_lineno': eln, 'end_col_offset': eco}
@@ -568,6 +569,8 @@ class _Rewriter:
         self.sites = []
         self.line_labels = {}
         self.definitions = {}
+        # The sites whose code tests SITE_DROPPED (Instrumented.counted).
+        self.counted = []
         # Await sites directly inside the statement being visited (one list per open statement).
         self.statement_sites = []
         # Whether the statement being visited is in the direct flow of a function that gets the
@@ -805,8 +808,10 @@ class _Rewriter:
         # In a loop, past the cap an await costs a list lookup and one call in C (which counts it),
         # no call of the recorder (elsewhere the code stays small: instrumenting and compiling stay
         # fast):
-        #   (await x) if _awtl_nx(_awtl_d[s]) else _awtl_ae(_awtl_ab(s), await x)
+        #   (await x) if _awtl_nx(_awtl_d<s>) else _awtl_ae(_awtl_ab(s), await x)
         # (the await is written twice; only one of the two runs).
+        if self.loops[-1]:
+            self.counted.append(site)
         return _recorded_await(node, site, value.func if candidate else None, self.loops[-1])
 
     def visit_Call(self, node):
@@ -885,10 +890,11 @@ class _Rewriter:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
             head, body = body[:1], body[1:]
         ref = body[0] if body else node
-        # if not _awtl_nx(_awtl_d[site]): _awtl_sb(site)      (past the cap: one call in C)
+        # if not _awtl_nx(_awtl_d<site>): _awtl_sb(site)      (past the cap: one call in C)
         # At the recursion limit _awtl_sb's own frames raise: the error goes on from here, without
         # them (python3 raises it where the program called). Then the body, in a `try` whose
         # `finally` ends the call span. Both built by _function_wrapper.
+        self.counted.append(site)
         head.extend(_function_wrapper(body, site, ref))
         node.body = head
         return node
