@@ -518,7 +518,9 @@ export class Run extends EventEmitter<RunEvents> {
     const answer: InstrumentedMessage = { type: 'instrumented', id: m.id };
     if (m.source.length < WORKER_SOURCE_CHARS) {
       try {
-        answer.code = transformCached(m.source, m.file, m.format).code;
+        const out = transformCached(m.source, m.file, m.format);
+        answer.code = out.code;
+        answer.format = out.format;
       } catch {
         // the child's own transform throws the error the user sees
       }

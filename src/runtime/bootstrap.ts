@@ -325,6 +325,14 @@ function main(): void {
   // What the engine instrumented for import reaches the loader thread first thing.
   onLoaderStarted = (port) => {
     if (esmModules.length) port.postMessage({ type: 'modules', modules: esmModules });
+    if (answers) {
+      // An import the engine could not know ahead (its name computed): the loader thread asks the
+      // engine through the watchdog thread, which has a channel of its own to it and reads the
+      // control pipe the answer comes on. Neither line waits for this thread.
+      const line = new MessageChannel();
+      watchdog!.postMessage({ type: 'loader', port: line.port2 }, [line.port2]);
+      port.postMessage({ type: 'engine', port: line.port1 }, [line.port1]);
+    }
   };
   if (loaderPort) onLoaderStarted(loaderPort);
   // Before time 0, whenever the run will import: the module loader is the tool's, never the snippet's time.

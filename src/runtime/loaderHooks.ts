@@ -16,6 +16,12 @@ let transformModule: typeof TransformModule | undefined;
 const transform = () => (transformModule ??= createRequire(import.meta.url)('./transform.js') as typeof TransformModule);
 
 let port: MessagePort | undefined;
+/** The line to the engine, through the watchdog thread (see askEngine); absent: none. */
+let engine: MessagePort | undefined;
+let asked = 0;
+const waiting = new Map<number, (answer: { code?: string; format?: 'esm' | 'cjs' } | undefined) => void>();
+/** How long an import waits for the engine to instrument a module before this thread does it. */
+const ENGINE_ANSWER_WAIT_MS = 5000;
 /** The instrumented entry, as text or (moved here from the main thread) as UTF-8 bytes. */
 const entries = new Map<string, string | Uint8Array>();
 /** Modules the engine instrumented ahead of the run, by file URL. */
@@ -32,7 +38,41 @@ function drain(): void {
     const msg = m.message as { type: string; url: string; code: string | Uint8Array; modules?: Array<{ file: string; source: string; code: string; format: 'esm' | 'cjs' }> };
     if (msg?.type === 'entry') entries.set(msg.url, msg.code);
     if (msg?.type === 'modules') for (const p of msg.modules ?? []) prepared.set(pathToFileURL(p.file).href, p);
+    if (msg?.type === 'engine' && (msg as unknown as { port?: MessagePort }).port) {
+      engine = (msg as unknown as { port: MessagePort }).port;
+      engine.on('message', (answer: { id?: number; code?: unknown; format?: unknown }) => {
+        const done = typeof answer?.id === 'number' ? waiting.get(answer.id) : undefined;
+        if (!done) return; // too late: this thread instrumented the module itself
+        waiting.delete(answer.id!);
+        if (waiting.size === 0) engine!.unref();
+        done(typeof answer.code === 'string' && (answer.format === 'esm' || answer.format === 'cjs') ? { code: answer.code, format: answer.format } : undefined);
+      });
+      engine.unref();
+    }
   }
+}
+
+/**
+ * The engine's instrumented code for a module (its transform is warm; this thread would load
+ * its own first), or undefined: the engine did not instrument it, or did not answer in time.
+ */
+function askEngine(source: string, file: string, format: 'esm' | 'cjs' | undefined): Promise<{ code: string; format: 'esm' | 'cjs' } | undefined> {
+  if (!engine) return Promise.resolve(undefined);
+  const id = -++asked;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      if (waiting.size === 0) engine!.unref();
+      resolve(undefined);
+    }, ENGINE_ANSWER_WAIT_MS);
+    timer.unref();
+    waiting.set(id, (answer) => {
+      clearTimeout(timer);
+      resolve(answer as { code: string; format: 'esm' | 'cjs' } | undefined);
+    });
+    engine!.ref();
+    engine!.postMessage({ type: 'instrument', id, file, ...(format ? { format } : {}), source });
+  });
 }
 
 type Next<T> = (...args: any[]) => Promise<T>;
@@ -83,7 +123,7 @@ export async function load(url: string, context: { format?: string }, next: Next
     // The runtime's own time: the main thread reports it apart from the snippet's.
     const startAbs = performance.timeOrigin + performance.now();
     try {
-      out = transform().transformSnippet(source, { file, format: declared });
+      out = (await askEngine(source, file, declared)) ?? transform().transformSnippet(source, { file, format: declared });
     } catch (err) {
       // JavaScript that does not parse: node's own loader reports its SyntaxError.
       if (err instanceof transform().CompileError && !isTs && !isJsx) return next(url, context);

@@ -10,9 +10,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
-import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type SpanMessage } from '../shared/runtimeProtocol';
+import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type InstrumentMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
@@ -669,6 +669,20 @@ function start(): void {
 /** [pid, start time] of processes of the run the engine found (see processTree.ts). */
 const tracked: Array<[number, number]> = [];
 
+/**
+ * The module loader thread's line to the engine: its questions (InstrumentMessage, an import by a
+ * computed name) go out on this thread's channel, the answers (negative ids) come back here.
+ */
+let loaderAnswers: MessagePort | undefined;
+parentPort?.on('message', (msg: { type?: string; port?: MessagePort }) => {
+  if (msg?.type !== 'loader' || !msg.port) return;
+  loaderAnswers = msg.port;
+  loaderAnswers.on('message', (question: InstrumentMessage) => {
+    if (question?.type === 'instrument' && Number.isInteger(question.id) && question.id < 0) send(question);
+  });
+  loaderAnswers.unref();
+});
+
 // Control messages after the run request arrive here, on this thread's own event loop. Only
 // opened once the main thread has read the request from the same fd.
 function listenForControl(): void {
@@ -685,11 +699,14 @@ function listenForControl(): void {
         try {
           const message = JSON.parse(line);
           if (message?.type === 'stop') void onStop();
-          else if (message?.type === 'instrumented' && Number.isInteger(message.id) && run.answers) {
-            // The main thread waits for it (see askEngine in bootstrap): handed on, then counted.
-            run.answers.postMessage(message);
-            Atomics.add(flags, PROBE_ANSWERS_I32, 1);
-            Atomics.notify(flags, PROBE_ANSWERS_I32);
+          else if (message?.type === 'instrumented' && Number.isInteger(message.id)) {
+            if (message.id < 0) loaderAnswers?.postMessage(message);
+            else if (run.answers) {
+              // The main thread waits for it (see askEngine in bootstrap): handed on, then counted.
+              run.answers.postMessage(message);
+              Atomics.add(flags, PROBE_ANSWERS_I32, 1);
+              Atomics.notify(flags, PROBE_ANSWERS_I32);
+            }
           }
           else if (message?.type === 'track' && Array.isArray(message.pids)) {
             for (const p of message.pids) if (Array.isArray(p) && Number.isInteger(p[0]) && Number.isInteger(p[1])) tracked.push([p[0], p[1]]);

@@ -208,12 +208,15 @@ export interface DelayMessage {
  */
 export interface InstrumentMessage {
   type: 'instrument';
-  /** The child's number for this question, given back in the answer. */
+  /**
+   * The child's number for this question, given back in the answer: the main thread's count up
+   * from 1 (a require), the module loader thread's down from -1 (an import).
+   */
   id: number;
   /** Absolute path of the module. */
   file: string;
-  /** How it is loaded. */
-  format: 'esm' | 'cjs';
+  /** How it is loaded; absent: as the file declares (an import). */
+  format?: 'esm' | 'cjs';
   /** Its text, as the child read it. */
   source: string;
 }
@@ -424,6 +427,8 @@ export interface InstrumentedMessage {
   type: 'instrumented';
   id: number;
   code?: string;
+  /** How `code` loads (with `code`). */
+  format?: 'esm' | 'cjs';
 }
 
 /** Engine -> child: flush everything now, a kill follows. */
@@ -539,7 +544,7 @@ export function checkChildMessage(v: unknown): string | undefined {
     case 'exit':
       return isInt(v.code) && isNum(v.atMs) ? undefined : 'bad exit';
     case 'instrument':
-      return isInt(v.id) && isStr(v.file) && (v.format === 'esm' || v.format === 'cjs') && isStr(v.source) ? undefined : 'bad instrument';
+      return isInt(v.id) && isStr(v.file) && (v.format === undefined || v.format === 'esm' || v.format === 'cjs') && isStr(v.source) ? undefined : 'bad instrument';
     case 'delay':
       return (v.kind === 'delayed' || v.kind === 'instrumenting') && isStr(v.label) && isNum(v.startMs) &&
         isNum(v.endMs) && v.endMs >= v.startMs && optNum(v.line)

@@ -100,6 +100,31 @@ describe('engine: local modules instrumented ahead of the run', () => {
   });
 });
 
+describe('engine: a local module whose name is computed, instrumented by the engine during the run', () => {
+  // The child would load its own transform first (1.4 MB of parser and compiler): tens to
+  // hundreds of ms of the program's wall. The engine's is warm.
+  it('an ES module imported by a computed name: its awaits are spans, its instrumenting the tool\'s time, done by the engine', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-import-'));
+    try {
+      const mod = path.join(dir, 'tiny_mod.mjs');
+      const source = "export const add = (a, b) => a + b;\nexport async function later(x) { await new Promise((r) => setTimeout(r, 5)); return x; }\n";
+      fs.writeFileSync(mod, source);
+      fs.writeFileSync(path.join(dir, 'main.mjs'), "const m = await import(['./tiny', 'mod.mjs'].join('_'));\nconsole.log(m.add(1, 2), await m.later('x'));\n");
+      const run = startRun({ file: path.join(dir, 'main.mjs'), stdout: 'pipe', stderr: 'pipe' });
+      let stdout = '';
+      run.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const timeline = await run.done;
+      assert.equal(stdout, '3 x\n', 'the program behaves as under node');
+      assert.equal(timeline.status, 'completed');
+      assert.ok(timeline.spans.some((s) => s.kind === 'await' && s.label === 'new Promise((r) => setTimeout(r, 5))'), 'the imported module is instrumented');
+      assert.deepEqual((timeline.delays ?? []).filter((d) => d.kind === 'instrumenting').map((d) => d.label), ['instrumenting tiny_mod.mjs']);
+      assert.ok(isTransformCached(source, mod, 'esm'), 'the engine instrumented the computed module');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('engine: the memory the transform keeps', () => {
   /** A module of `n` awaits, distinct by `tag`. */
   const awaits = (n: number, tag: string) => `// ${tag}\n${Array.from({ length: n }, (_, i) => `await ${i};`).join('\n')}\n`;
