@@ -2,6 +2,7 @@
 // test/load.ts), a snippet with no blocking code shows no block, a real block keeps its line and
 // its wall time, and a loop that starves the event loop is named when a timeout stops it.
 import * as assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -166,4 +167,48 @@ describe('on a saturated machine: blocks are what the snippet holds, whatever CP
       }
     });
   }
+});
+
+// One program given a sliver of a CPU, whatever the rest of the machine does: its main thread
+// pinned to the first CPU beside two busy loops, its session (the kernel's autogroup) at nice 15.
+// The watchdog thread may run on another CPU. The snippet's lines where node does work of its
+// own (loading a module, setting up stdout for a first console.log: a few ms of CPU, stretched to
+// a second) are not blocks: before, 2 runs in 8 drew one at `require('./tiny_mod')` (1,137 ms) or
+// at the first console.log (880 ms), on two samples a second apart with 5.7 ms of CPU between.
+describe('a program given a sliver of one CPU: node\'s own work at the snippet\'s line is no block', function () {
+  this.timeout(300_000);
+  const spin = 'const end = Date.now() + 240000; while (Date.now() < end) {}';
+  let loops: ChildProcess[] = [];
+  before(function () {
+    if (process.platform !== 'linux') this.skip(); // taskset and the kernel's autogroup
+    loops = [0, 1].map(() => spawn('taskset', ['-c', '0', process.execPath, '-e', spin], { stdio: 'ignore' }));
+  });
+  after(() => {
+    for (const l of loops) l.kill('SIGKILL');
+  });
+
+  it('test/fixtures/node/local-modules/requires.js: no block in 8 runs', async () => {
+    const fixture = path.join(FIXTURES, 'node', 'local-modules', 'requires.js');
+    const seen: string[][] = [];
+    for (let i = 0; i < 8; i++) {
+      // A scratch copy each: requires.js writes a module beside itself.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-sliver-'));
+      try {
+        for (const f of fs.readdirSync(path.dirname(fixture))) fs.copyFileSync(path.join(path.dirname(fixture), f), path.join(dir, f));
+        const r = startRun({ file: path.join(dir, 'requires.js'), stdout: 'pipe', stderr: 'pipe', timeoutMs: 120_000 });
+        r.stdout?.resume();
+        r.stderr?.resume();
+        const pid = r.child.pid!;
+        // Before the run request is read (node takes tens of ms to start the runtime).
+        assert.equal(spawnSync('taskset', ['-p', '-c', '0', String(pid)]).status, 0, 'taskset');
+        fs.writeFileSync(`/proc/${pid}/autogroup`, '15');
+        const t = await r.done;
+        assert.equal(t.status, 'completed', t.error?.message);
+        if (blocks(t).length > 0 || t.stats.blockedMs > 0) seen.push(show(t));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    assert.deepEqual(seen, [], 'a block in a snippet with no blocking code');
+  });
 });
