@@ -281,6 +281,35 @@ class Recorder:
         self.out.append(done)
         return done
 
+    def close_scope(self, message, outcome, label=None):
+        """close_span for a call or `async with` span (never marked floating after it opened).
+
+        When its open message has not gone out yet and is still the last one waiting (a call that
+        awaited nothing, such as a leaf coroutine in a loop), the closed span takes its place: the
+        engine gets the whole span in one message, and ends with the span the open and the close
+        would have left (a span message replaces the one with its id). Only under the writer's lock, which every
+        flush holds while it takes messages, and only when it is free: the program's thread never
+        waits for a flush here."""
+        done = dict(message)
+        done['endMs'] = (_perf() - self.t0) * 1000.0
+        done['outcome'] = outcome
+        if label is not None:
+            done['label'] = label
+        out = self.out
+        if out and out[-1] is message:
+            lock = self.lock
+            if lock.acquire(False):
+                try:
+                    # Another thread may append meanwhile, after it: the index stays the open's.
+                    i = len(out) - 1
+                    if out[i] is message:
+                        out[i] = done
+                        return done
+                finally:
+                    lock.release()
+        out.append(done)
+        return done
+
 
 import itertools
 _repeat = itertools.repeat
@@ -699,9 +728,9 @@ def install_span_helpers(rec, namespace):
         # Closed first, forgotten after: at the recursion limit this may raise midway, and then
         # the span is still found (and closed) from the next level up.
         if reason is None:
-            rec.close_span(message, 'fulfilled')
+            rec.close_scope(message, 'fulfilled')
         else:
-            rec.close_span(message, 'rejected', message['label'] + ' \u2192 ' + reason)
+            rec.close_scope(message, 'rejected', message['label'] + ' \u2192 ' + reason)
         del open_scopes[sid]
         scope_of_frame.pop(frame, None)
         site_open[site] -= 1
