@@ -15,7 +15,7 @@ import {
 } from '../shared/chart/coords';
 import { formatDuration } from './model/format';
 import { clampGutter, gutterWidth, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
-import type { Row } from '../shared/chart/layout';
+import { rowSummary, type Row } from '../shared/chart/layout';
 import { aggregateText, type AggregateBar } from '../shared/chart/aggregates';
 import type { DelayBand } from '../shared/chart/delays';
 import { endOf } from '../shared/chart/lod';
@@ -884,9 +884,10 @@ export class TimelineApp implements ChartActions {
       if (row.lane) continue;
       kinds.add(row.kind);
       if (row.aggregate) aggregated = true;
-      const last = row.spans[row.spans.length - 1];
-      if (last && last.endMs === null) pending = true;
-      if (!rejected) rejected = row.spans.some((s) => s.outcome === 'rejected');
+      // Read without making the span objects of rows not drawn yet.
+      const summary = rowSummary(row);
+      if (summary.lastPending) pending = true;
+      if (summary.rejected) rejected = true;
     }
     this.legend.update({
       kinds, pending, rejected, aggregated,

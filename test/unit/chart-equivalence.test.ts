@@ -12,7 +12,7 @@ import type { Span, Timeline } from '../../src/shared/timeline';
 import { compactColumns, compactSpans } from '../../src/shared/chart/compact';
 import { spansOf, tableOf } from '../../src/shared/chart/spanTable';
 import { groupAggregates } from '../../src/shared/chart/aggregates';
-import { copySpan, layoutSpans, TimelineLayout, type Row } from '../../src/shared/chart/layout';
+import { copySpan, layoutSpans, rowSummary, TimelineLayout, type Row } from '../../src/shared/chart/layout';
 import { byStart } from '../../src/shared/chart/startOrder';
 import { TimelineModel } from '../../src/webview/model/timelineModel';
 import { SiteInterner } from '../../src/shared/webviewProtocol';
@@ -230,15 +230,28 @@ describe('a layout made at once from a list of spans (TimelineLayout.of)', () =>
           if (adopt) want.adoptOrphans();
           const where = `seed ${seed} ${name}${adopt ? ', adopted' : ''}`;
           const ids = [...new Set([...run.spans.map((s) => s.id), ...list.map((s) => s.id)])];
+          // Its rows make their spans when first read: asked by id, or summed up, before any row is read.
+          const unread = TimelineLayout.of(list.map((s) => ({ ...s })), adopt);
+          const rowsOf = (l: TimelineLayout) => l.flatten().map((row) => row.key);
+          const summaries = (l: TimelineLayout) => l.flatten().map((row) => JSON.stringify(rowSummary(row)));
+          assert.deepEqual(summaries(unread), summaries(want), `${where}: row summaries before the rows are read`);
+          assert.deepEqual(ids.map((id) => unread.span(id) && spanText(unread.span(id)!)), ids.map((id) => want.span(id) && spanText(want.span(id)!)), `${where}: spans by id before the rows are read`);
+          assert.deepEqual(rowsOf(unread), rowsOf(want), `${where}: rows`);
+          assert.equal(state(unread, ids), state(want, ids), `${where}: read by id first`);
           assert.equal(state(got, ids), state(want, ids), where);
           assert.deepEqual(given, list, `${where}: the spans given are not changed`);
           // Later spans: the rest of the run (ends of pending spans, children of waiting ones), then its end.
           const rest = batches.slice(Math.ceil(batches.length / 2)).flat();
+          // Later spans given before any row was read.
+          const fresh = TimelineLayout.of(list.map((s) => ({ ...s })), adopt);
+          fresh.apply(rest.map((s) => ({ ...s })));
+          fresh.adoptOrphans();
           got.apply(rest.map((s) => ({ ...s })));
           want.apply(rest.map((s) => ({ ...s })));
           got.adoptOrphans();
           want.adoptOrphans();
           assert.equal(state(got, ids), state(want, ids), `${where}, then the rest`);
+          assert.equal(state(fresh, ids), state(want, ids), `${where}, then the rest before any row was read`);
           cases++;
         }
       }

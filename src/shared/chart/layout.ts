@@ -8,7 +8,9 @@ import { rowAggregate, type AggregateGroup, type RowAggregate } from './aggregat
 import { endOf, firstEndingAfter } from './lod';
 import { IdSlots } from '../idIndex';
 import { byStart, startOrder } from './startOrder';
-import { FLOATING, NO_PARENT, PENDING, spanAt, spansOf, tableOf, type Site, type SpanTable } from './spanTable';
+import { FLOATING, NO_PARENT, OUTCOME_MASK, PENDING, spanAt, spansOf, tableOf, type Site, type SpanTable } from './spanTable';
+
+const REJECTED = 2;
 
 export interface Row {
   /** Stable across reloads of the same run: parent key / site (+ lane). Used for collapse state. */
@@ -40,6 +42,8 @@ export interface Row {
 
 /** When a row's activity starts: its first span, else its first aggregated bar. */
 export function rowStartMs(row: Row): number {
+  // A row made at once, its spans not read yet: its first span's start, from the columns.
+  if (row instanceof LayoutRow && row.source && row.to > row.from) return row.source.table.starts[row.source.order[row.from]];
   return row.spans[0]?.startMs ?? row.aggregate?.bars[0]?.startMs ?? Infinity;
 }
 
@@ -53,20 +57,99 @@ export const NOT_AWAITED_KEY = '~not-awaited';
  */
 export const inNotAwaitedLane = (s: Span): boolean => s.floating === true && s.parentId !== null;
 
+/** Where a row made by `TimelineLayout.of` gets its spans from, the first time they are read. */
+interface RowSource {
+  table: SpanTable;
+  /** The spans' indexes in the table, row after row (a row's are `order[from..to)`). */
+  order: Int32Array;
+  /** Each span's end as the layout keeps it (not before its start); whether it is pending. */
+  end: Float64Array;
+  pending: Uint8Array;
+  /** The layout's span of each index, filled as rows make their spans. */
+  made: Span[];
+}
+
+/**
+ * A row. A layout made at once (`TimelineLayout.of`) makes a row's span objects when they are
+ * first read: a chart draws the rows in view, so a million spans on a thousand rows cost the
+ * objects of the rows drawn, not a million, when they load.
+ */
+class LayoutRow implements Row {
+  readonly depth: number;
+  readonly kind: SpanKind;
+  readonly label: string;
+  readonly line: number;
+  readonly column: number;
+  readonly children: Row[] = [];
+  readonly lanes = new Map<number, Row[]>();
+  readonly lane: 'not-awaited' | undefined = undefined;
+  aggregate: RowAggregate | null = null;
+  private own: Span[] = [];
+  /** Its spans to make (`source.order[from..to)`), until they are read. */
+  source: RowSource | null = null;
+  from = 0;
+  to = 0;
+
+  constructor(readonly parent: Row | null, readonly key: string, site: Site | null, lane?: 'not-awaited') {
+    this.depth = parent ? parent.depth + 1 : -1;
+    this.kind = site?.kind ?? 'call';
+    this.label = lane ? 'Not awaited' : (site?.label ?? '');
+    this.line = site?.line ?? 0;
+    this.column = site?.column ?? 0;
+    if (lane) this.lane = lane;
+  }
+
+  get spans(): Span[] {
+    if (this.source) this.make();
+    return this.own;
+  }
+
+  private make(): void {
+    const { table, order, end, pending, made } = this.source!;
+    const own: Span[] = new Array(this.to - this.from);
+    for (let k = this.from; k < this.to; k++) {
+      const i = order[k];
+      const c = spanAt(table, i);
+      if (!pending[i]) c.endMs = end[i];
+      own[k - this.from] = c;
+      made[i] = c;
+    }
+    this.own = own;
+    this.source = null;
+  }
+}
+
 function newRow(parent: Row | null, key: string, site: Site | null): Row {
-  return {
-    key,
-    depth: parent ? parent.depth + 1 : -1,
-    parent,
-    kind: site?.kind ?? 'call',
-    label: site?.label ?? '',
-    line: site?.line ?? 0,
-    column: site?.column ?? 0,
-    spans: [],
-    children: [],
-    lanes: new Map(),
-    aggregate: null,
-  };
+  return new LayoutRow(parent, key, site);
+}
+
+/** How many spans a row lists (for a row whose spans are still to be made, without making them). */
+export function rowSpanCount(row: Row): number {
+  return row instanceof LayoutRow && row.source ? row.to - row.from : row.spans.length;
+}
+
+/** The id of a row's first span (undefined: it has none), without making a row's spans. */
+function firstSpanId(row: Row): number | undefined {
+  if (row instanceof LayoutRow && row.source) return row.to > row.from ? row.source.table.ids[row.source.order[row.from]] : undefined;
+  return row.spans[0]?.id;
+}
+
+/**
+ * A row's span count, whether its last span is pending, and whether one was rejected: for a row
+ * whose spans are still to be made (see LayoutRow), read without making them.
+ */
+export function rowSummary(row: Row): { count: number; lastPending: boolean; rejected: boolean } {
+  if (row instanceof LayoutRow && row.source) {
+    const source = row.source;
+    const { table, order } = source;
+    let rejected = false;
+    for (let k = row.from; k < row.to && !rejected; k++) rejected = (table.flags[order[k]] & OUTCOME_MASK) === REJECTED;
+    const count = row.to - row.from;
+    return { count, lastPending: count > 0 && source.pending[order[row.to - 1]] === 1, rejected };
+  }
+  const spans = row.spans;
+  const last = spans[spans.length - 1];
+  return { count: spans.length, lastPending: last !== undefined && last.endMs === null, rejected: spans.some((s) => s.outcome === 'rejected') };
 }
 
 const siteKey = (s: Pick<Span, 'line' | 'column' | 'kind'>) => `${s.line}:${s.column}:${s.kind}`;
@@ -133,7 +216,25 @@ export class TimelineLayout {
 
   span(id: number): Span | undefined {
     const slot = this.slots.slotOf(id);
-    return slot < 0 ? undefined : this.slotSpan[slot];
+    return slot < 0 ? undefined : this.spanOfSlot(slot);
+  }
+
+  /** The slot's span (its row makes its spans when the layout was made at once and they were not read yet). */
+  private spanOfSlot(slot: number): Span {
+    const s = this.slotSpan[slot];
+    if (s !== undefined) return s;
+    void this.slotRow[slot]!.spans;
+    return this.slotSpan[slot];
+  }
+
+  /** Rows whose spans may still be to make (a layout made at once: its rows, until each is read). */
+  private lazyRows: Row[] = [];
+
+  /** Makes every row's spans (for the list of every span). */
+  private makeAll(): void {
+    if (!this.lazyRows.length) return;
+    for (const row of this.lazyRows) void row.spans;
+    this.lazyRows = [];
   }
 
   rowOf(id: number): Row | undefined {
@@ -143,11 +244,13 @@ export class TimelineLayout {
 
   /** Every span, in the order they were added. */
   spans(): IterableIterator<Span> {
+    this.makeAll();
     return this.slotSpan.values();
   }
 
   /** Every span, in the order they were added, without a copy: read it, do not keep it. */
   spanList(): readonly Span[] {
+    this.makeAll();
     return this.slotSpan;
   }
 
@@ -158,7 +261,7 @@ export class TimelineLayout {
   apply(spans: readonly Span[]): void {
     for (const s of spans) {
       const slot = this.slots.slotOf(s.id);
-      if (slot >= 0) this.update(this.slotSpan[slot], s);
+      if (slot >= 0) this.update(this.spanOfSlot(slot), s);
       else this.insert(s);
     }
     this.version++;
@@ -331,21 +434,30 @@ export class TimelineLayout {
       placeGroup(group, r);
     }
     this.version++;
-    // The copies, row after row.
-    const copies: Span[] = new Array(n);
+    // The spans row after row; each row makes its copies when they are first read, so a row's
+    // copies lie together in memory, as its drawing reads them.
+    const order = new Int32Array(n);
+    const made: Span[] = new Array(n);
+    const source: RowSource = { table: t, order, end, pending, made };
     const slotRow: (Row | undefined)[] = new Array(n);
+    const lazy: Row[] = [];
+    let k = 0;
     for (let r = 1; r < rows.length; r++) {
-      const row = rows[r];
+      const row = rows[r] as LayoutRow;
+      const from = k;
       for (let i = first[r]; i >= 0; i = next[i]) {
-        const c = spanAt(t, i);
-        if (!pending[i]) c.endMs = end[i];
-        row.spans.push(c);
-        copies[i] = c;
+        order[k++] = i;
         slotRow[i] = row;
       }
+      if (k === from) continue;
+      row.source = source;
+      row.from = from;
+      row.to = k;
+      lazy.push(row);
     }
-    this.slotSpan = copies;
+    this.slotSpan = made;
     this.slotRow = slotRow;
+    this.lazyRows = lazy;
     this.extentMs = extent;
     return true;
   }
@@ -363,7 +475,7 @@ export class TimelineLayout {
   /** The header row of the "Not awaited" lane (made on first use, kept last among the top-level rows). */
   private lane(): Row {
     if (!this.notAwaited) {
-      const row: Row = { ...newRow(this.root, NOT_AWAITED_KEY, null), label: 'Not awaited', lane: 'not-awaited' };
+      const row: Row = new LayoutRow(this.root, NOT_AWAITED_KEY, null, 'not-awaited');
       this.root.children.push(row);
       this.notAwaited = row;
       this.rowCount++;
@@ -560,10 +672,11 @@ export class TimelineLayout {
     const queue: Row[] = [...parent.children];
     for (let i = 0; i < queue.length && i < SITE_SEARCH_LIMIT; i++) {
       const row = queue[i];
-      if (row.spans.length === 0) continue; // a row of aggregates only
+      const first = firstSpanId(row);
+      if (first === undefined) continue; // a row of aggregates only
       const key = placeKey(row);
       if (!index.has(key)) index.set(key, row);
-      for (const m of members?.get(row.spans[0].id) ?? []) {
+      for (const m of members?.get(first) ?? []) {
         const k = placeKey(m);
         if (!index.has(k)) index.set(k, row);
       }

@@ -7,7 +7,7 @@ import { delayCaptions, type DelayBand } from '../../shared/chart/delays';
 import { msToCssX, rowToCssY, snapCss, visibleRowRange, visibleTimeRange, type Viewport } from '../../shared/chart/coords';
 import { formatDuration } from '../model/format';
 import { AXIS_HEIGHT, BAR_INSET, INDENT, MARKS_HEIGHT, MIN_LABEL_BAR, ROWS_TOP } from '../../shared/chart/geometry';
-import type { Row } from '../../shared/chart/layout';
+import { rowSpanCount, type Row } from '../../shared/chart/layout';
 import { endOf, visibleRuns, type Interval } from '../../shared/chart/lod';
 import { spanOf } from '../../shared/chart/morph';
 import { timeTicks } from '../../shared/chart/ticks';
@@ -756,7 +756,8 @@ const AGGREGATE_ALPHA = 0.3;
 
 /** The gutter's count for a row: its spans and the spans past the budget drawn on it ("×40  "). */
 function rowCountText(row: Row): string {
-  const n = row.spans.length + (row.aggregate?.count ?? 0);
+  // Read without making the span objects of rows not drawn yet (the gutter is sized from many rows).
+  const n = rowSpanCount(row) + (row.aggregate?.count ?? 0);
   return n > 1 ? `×${COUNT_FORMAT.format(n)}  ` : '';
 }
 
