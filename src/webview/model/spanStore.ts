@@ -127,6 +127,16 @@ export class SpanStore implements SpanTable {
     for (let i = 0; i < this.count; i++) yield spanAt(this, i);
   }
 
+  /** Every span as objects made once, in the order they came, and a lookup by id among them (for a pass over all of them). */
+  snapshot(): { spans: Span[]; byId: (id: number) => Span | undefined } {
+    const built = this.built;
+    if (built) return { spans: [...built.spans()], byId: (id) => built.span(id) };
+    const spans: Span[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) spans[i] = spanAt(this, i);
+    const slots = this.slots;
+    return { spans, byId: (id) => { const slot = slots.slotOf(id); return slot < 0 ? undefined : spans[slot]; } };
+  }
+
   /** The block spans (objects made now), in the order they came. */
   blocks(): Span[] {
     return this.blockSlots.map((slot) => spanAt(this, slot));

@@ -297,9 +297,10 @@ export class TimelineModel {
   refreshStats(): void {
     const at = nowLocal();
     const now = this.nowMs();
-    const store = this.store;
-    const stats = computeStats(store.spans(), now, this.running ? now : this.wallMs, (id) => store.span(id));
-    this.statsCache = { stats, version: store.version, at, cost: nowLocal() - at };
+    // The spans as objects once, looked up among themselves (not an object per lookup).
+    const { spans, byId } = this.store.snapshot();
+    const stats = computeStats(spans, now, this.running ? now : this.wallMs, byId);
+    this.statsCache = { stats, version: this.store.version, at, cost: nowLocal() - at };
   }
 }
 
