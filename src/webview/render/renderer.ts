@@ -188,13 +188,14 @@ export class GanttRenderer {
       const y = rowToCssY(vp, i) + BAR_INSET;
       stats.rows++;
       const kindFill = t.kind[row.kind];
-      visibleRuns(row.spans, t0, t1, vp.msPerCssPx, f.nowMs, (index, count, startMs, endMs) => {
+      const spans = row.spans;
+      visibleRuns(spans, t0, t1, vp.msPerCssPx, f.nowMs, (index, count, startMs, endMs) => {
         stats.runs++;
         const x0 = Math.max(plotLeft - 2, msToCssX(vp, startMs));
         const x1 = Math.min(plotRight + 2, msToCssX(vp, endMs));
         const x = snapCss(vp, x0);
         const w = Math.max(snapCss(vp, x1) - x, 1 / vp.dpr);
-        const span = row.spans[index];
+        const span = spans[index];
         if (count > 1) {
           stats.merged += count;
           this.rect(kindFill, x, y, w, barH);
