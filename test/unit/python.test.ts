@@ -628,7 +628,7 @@ describe('Python runtime', function () {
     assert.ok(dives.every((s) => s.endMs !== null && s.outcome === 'rejected'), 'every dive() ended, rejected');
   });
 
-  it('span messages go out as json.dumps writes them, byte for byte (the recorder formats the common ones itself)', () => {
+  it('span and label messages go out as json.dumps writes them, byte for byte (the recorder formats the common ones itself)', () => {
     // Labels with quotes, backslashes, control characters, non-ASCII text; null parents and ends;
     // floats of every shape; and messages the template must leave to json.dumps (a bool or int
     // time, another field, a NaN that json.dumps refuses).
@@ -645,7 +645,9 @@ cases = [span(), span(parentId=None), span(endMs=40.25, outcome='fulfilled'), sp
          span(label='say("hi") \\\\ \\t\\n\\x00\\x1f\\x7f \\u00e9\\u2192\\U0001f600 \\u2028'),
          span(startMs=0.1 + 0.2, endMs=1e-7), span(startMs=1e22, endMs=-0.0), span(startMs=153.28473900000002),
          span(kind='task', label='Task-1 main()'), span(startMs=3), span(endMs=True), span(id=True), span(parentId=0.0),
-         span(floating=True), dict(span(), continues=4), {'type': 'label', 'id': 7, 'label': 'x \\u2192 y'}]
+         span(floating=True), dict(span(), continues=4), {'type': 'label', 'id': 7, 'label': 'x \\u2192 y'},
+         {'type': 'label', 'id': 2**53 + 1, 'label': 'f("a\\\\b", \\t\\x01)'}, {'type': 'label', 'id': True, 'label': 'f()'},
+         {'type': 'label', 'id': 7, 'label': None}]
 for m in cases:
     want = json.dumps(m, ensure_ascii=False, separators=(',', ':'), allow_nan=False).encode('utf-8')
     got = r._json_frame(m)
@@ -661,7 +663,7 @@ print('ok', len(cases))
 `;
     const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
     assert.equal(r.stderr, '');
-    assert.equal(r.stdout.trim(), 'ok 16');
+    assert.equal(r.stdout.trim(), 'ok 19');
   });
 
   it('the channel is sealed: frames a Python program forges or garbles are not believed, what came before is kept, it runs on as under python3', async () => {

@@ -282,33 +282,13 @@ class Recorder:
         return done
 
     def close_scope(self, message, outcome, label=None):
-        """close_span for a call or `async with` span (never marked floating after it opened).
-
-        When its open message has not gone out yet and is still the last one waiting (a call that
-        awaited nothing, such as a leaf coroutine in a loop), the closed span takes its place: the
-        engine gets the whole span in one message, and ends with the span the open and the close
-        would have left (a span message replaces the one with its id). Only under the writer's lock, which every
-        flush holds while it takes messages, and only when it is free: the program's thread never
-        waits for a flush here."""
-        done = dict(message)
-        done['endMs'] = (_perf() - self.t0) * 1000.0
-        done['outcome'] = outcome
+        """Ends a call or `async with` span, which travels as binary records (see _open_scope in
+        install_span_helpers): a close record, and the new label after it when it is rejected."""
+        sid = message['id']
+        self.out.append((OP_CLOSE, sid, OUTCOME_FULFILLED if outcome == 'fulfilled' else OUTCOME_REJECTED,
+                         0.0, (_perf() - self.t0) * 1000.0))
         if label is not None:
-            done['label'] = label
-        out = self.out
-        if out and out[-1] is message:
-            lock = self.lock
-            if lock.acquire(False):
-                try:
-                    # Another thread may append meanwhile, after it: the index stays the open's.
-                    i = len(out) - 1
-                    if out[i] is message:
-                        out[i] = done
-                        return done
-                finally:
-                    lock.release()
-        out.append(done)
-        return done
+            self.out.append({'type': 'label', 'id': sid, 'label': label})
 
 
 import itertools
@@ -343,6 +323,7 @@ _pack_head = struct.Struct('<IB').pack
 _json_str = json.encoder.encode_basestring
 _SPAN_JSON = ('{"type":"span","id":%d,"parentId":%s,"kind":%s,"label":%s,"line":%d,"column":%d,'
               '"startMs":%r,"endMs":%s,"outcome":%s}')
+_LABEL_JSON = '{"type":"label","id":%d,"label":%s}'
 
 
 def _json_body(message):
@@ -378,6 +359,12 @@ def _json_body(message):
                 return _SPAN_JSON % (
                     sid, 'null' if parent is None else '%d' % parent, _json_str(kind), _json_str(label),
                     line, column, start, 'null' if end is None else repr(end), _json_str(outcome))
+    elif type(message) is dict and len(message) == 3 and message.get('type') == 'label':
+        # A call's label (its arguments), one per recorded call.
+        sid = message.get('id')
+        label = message.get('label')
+        if type(sid) is int and type(label) is str:
+            return _LABEL_JSON % (sid, _json_str(label))
     return json.dumps(message, ensure_ascii=False, separators=(',', ':'), allow_nan=False)
 
 
@@ -615,7 +602,17 @@ def install_span_helpers(rec, namespace):
         sid = next_id()
         parent = _cur_get()
         parents[sid] = parent
-        message = rec.span(sid, parent, info.kind, label, info.line, info.column, (perf() - t0) * 1000.0)
+        start = (perf() - t0) * 1000.0
+        # The span travels as binary records against its site (kind, line and column are the
+        # site's), with its label after the open when it is not the site's (a call's arguments):
+        # a JSON span message cost five times as much to write, most of it the times as text.
+        # Its parent went out before it: it was opened before it became current. The message is
+        # kept here for what reads the open spans (labels, the end-of-run report).
+        out_append((OP_OPEN, sid, parent, shown, start))
+        if label != info.label:
+            out_append({'type': 'label', 'id': sid, 'label': label})
+        message = {'type': 'span', 'id': sid, 'parentId': parent or None, 'kind': info.kind, 'label': label,
+                   'line': info.line, 'column': info.column, 'startMs': start, 'endMs': None, 'outcome': 'pending'}
         # [message, context token, parent, site, frame, reason]
         open_scopes[sid] = [message, _cur_set(sid), parent, site, frame, None]
         scope_of_frame[frame] = sid
@@ -655,7 +652,7 @@ def install_span_helpers(rec, namespace):
                 deeper = open_scopes.get(inner)
                 if deeper is None:
                     break
-                rec.close_span(deeper[0], 'rejected', deeper[0]['label'] + ' \u2192 ' + (deeper[5] or reason))
+                rec.close_scope(deeper[0], 'rejected', deeper[0]['label'] + ' \u2192 ' + (deeper[5] or reason))
                 del open_scopes[inner]
                 scope_of_frame.pop(deeper[4], None)
                 site_open[deeper[3]] -= 1
