@@ -16,7 +16,7 @@ const SLACK_MS = 1;
  * children that ended well before it (a plain function that returned a timer's promise), but
  * into the deeper span that ended with it (that timer), when there is one.
  */
-export function criticalPath(t: Timeline): number[] {
+export function criticalPath(t: Timeline, turnOf?: (id: number) => number): number[] {
   const endOf = (s: Span) => s.endMs ?? Math.max(t.wallMs, s.startMs);
   const ids = new Set(t.spans.map((s) => s.id));
   const children = new Map<number | null, Span[]>();
@@ -67,9 +67,14 @@ export function criticalPath(t: Timeline): number[] {
     let i = lastEndingBy(list, list.length - 1, span ? endOf(span) + SLACK_MS : Infinity);
     // An await whose children all ended well before it did waited on something unrecorded (a
     // timer, I/O): the call that made the promise returned at once and is not what took the time.
+    // Unless the last of them closed in the same turn of the loop as the await (the runtime's
+    // count, see OP_CLOSE): what settled it resumed the await, however long the machine kept the
+    // process waiting in between (`await Promise.all([...])` resumes in the microtasks after its
+    // slowest item settled; on a busy machine that can be tens of ms later on the clock).
     if (span?.kind === 'await' && i >= 0) {
       const tail = Math.max(SLACK_MS, 0.05 * (endOf(span) - span.startMs));
-      if (endOf(list[i]) < endOf(span) - tail) {
+      const turn = turnOf?.(span.id) ?? 0;
+      if (endOf(list[i]) < endOf(span) - tail && !(turn > 0 && turnOf!(list[i].id) === turn)) {
         // The thing it waited on may be recorded deeper down (the timer a plain sleep() set): the
         // descendant that ended with the await is the next on the path.
         const last = lastDescendantEnding(list, endOf(span) - tail, endOf(span) + SLACK_MS);

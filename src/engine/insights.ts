@@ -157,9 +157,9 @@ export function insightMessage(kind: Insight['kind'], count: number, m: Pick<Mea
  * `candidates`: the source's overlap candidates when they were found already (null: finding them
  * failed there, the insights are left out), else they are found here.
  */
-export function attachInsights(timeline: Timeline, source: string | undefined, candidates?: OverlapCandidate[] | null): void {
+export function attachInsights(timeline: Timeline, source: string | undefined, candidates?: OverlapCandidate[] | null, turnOf?: (id: number) => number): void {
   try {
-    timeline.criticalPath = criticalPath(timeline);
+    timeline.criticalPath = criticalPath(timeline, turnOf);
   } catch {
     // leave it out
   }

@@ -612,7 +612,7 @@ export class Run extends EventEmitter<RunEvents> {
       timeline.incomplete = INCOMPLETE_CLOSED;
     }
     if (this.startedAtEpochMs) timeline.startEpochMs = this.startedAtEpochMs;
-    attachInsights(timeline, this.sourceText, this.overlapCandidates);
+    attachInsights(timeline, this.sourceText, this.overlapCandidates, (id) => this.builder.closeTurn(id));
     // What was still waiting is known only from a whole stream: past the point where the channel
     // stopped being believed, an await that settled looks pending.
     if (!timeline.incomplete) attachStillWaiting(timeline, b.pendingReport, this.sourceText);

@@ -20,6 +20,8 @@ export class SpanTable {
   private start = new Float64Array(1024);
   private end = new Float64Array(1024);
   private outcome = new Uint8Array(1024);
+  /** The lag probe's tick count when the span closed (OP_CLOSE's turn; 0: not known). */
+  private turn = new Float64Array(1024);
   /** Rows whose span was replaced by a JSON message with the same id. */
   private dead = new Uint8Array(1024);
   private rows = 0;
@@ -74,11 +76,12 @@ export class SpanTable {
   }
 
   /** Closes span `id`; false when there is no such span. */
-  close(id: number, outcome: 'fulfilled' | 'rejected', endMs: number): boolean {
+  close(id: number, outcome: 'fulfilled' | 'rejected', endMs: number, turn = 0): boolean {
     const r = this.rowOf(id);
     if (r >= 0 && !this.dead[r]) {
       this.end[r] = Math.max(this.start[r], endMs);
       this.outcome[r] = outcome === 'fulfilled' ? FULFILLED : REJECTED;
+      this.turn[r] = turn;
       return true;
     }
     const o = this.objects.get(id);
@@ -86,6 +89,12 @@ export class SpanTable {
     o.endMs = Math.max(o.startMs, endMs);
     o.outcome = outcome;
     return true;
+  }
+
+  /** The probe's tick count when span `id` closed (see OP_CLOSE); 0 when not known. */
+  turnOf(id: number): number {
+    const r = this.rowOf(id);
+    return r >= 0 && !this.dead[r] ? this.turn[r] : 0;
   }
 
   /** A span as an object: the live one for a JSON span, a fresh view of a record span. */
@@ -173,6 +182,7 @@ export class SpanTable {
     this.start = grown(this.start, n);
     this.end = grown(this.end, n);
     this.outcome = grown(this.outcome, n);
+    this.turn = grown(this.turn, n);
     this.dead = grown(this.dead, n);
   }
 }

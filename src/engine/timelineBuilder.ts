@@ -75,7 +75,8 @@ export class TimelineBuilder {
       } else if (op === OP_CLOSE) {
         const id = r[i + 1];
         const outcome = outcomeFromCode(r[i + 2]);
-        if (outcome === undefined || outcome === 'pending' || !Number.isFinite(r[i + 4]) || !this.spans.close(id, outcome, r[i + 4])) {
+        const turn = r[i + 3];
+        if (outcome === undefined || outcome === 'pending' || !Number.isFinite(r[i + 4]) || !(turn >= 0) || !this.spans.close(id, outcome, r[i + 4], turn)) {
           throw new MalformedStreamError('bad close record');
         }
         if (this.trackChanges) this.dirty.add(id);
@@ -181,6 +182,11 @@ export class TimelineBuilder {
   }
 
   /** Spans in start order. */
+  /** The lag probe's tick count when span `id` closed (OP_CLOSE's turn); 0 when not known. */
+  closeTurn(id: number): number {
+    return this.spans.turnOf(id);
+  }
+
   allSpans(): Span[] {
     return this.spans.all().sort((a, b) => a.startMs - b.startMs || a.id - b.id);
   }

@@ -220,6 +220,8 @@ function main(): void {
     probe[PROBE_LAST_TICK] = recorder.tickAt = at;
   };
   const tick = () => {
+    // A macrotask of its own: what closes after it closed in a later turn of the loop.
+    recorder.turn++;
     markTick();
     drainLoader();
     recorder.flushDropped(true);

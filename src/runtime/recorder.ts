@@ -334,6 +334,8 @@ export class Recorder {
   private siteFiles: string[] = [];
   /** Absolute time of the lag probe's last tick, as this thread wrote it (the watchdog compares). */
   tickAt = 0;
+  /** The lag probe's ticks so far, from 1: each close carries it (OP_CLOSE's turn). */
+  turn = 1;
   /** What the runtime is doing on this thread on its own account (instrumenting a module), or ''. */
   toolWork = '';
   /** This thread's CPU time in ms (-1 unknown), for the watchdog's samples (set by the bootstrap). */
@@ -447,7 +449,7 @@ export class Recorder {
   }
 
   private closeSpan(h: Handle, outcome: number): void {
-    if (h.id > 0) this.transport.record(OP_CLOSE, h.id, outcome, 0, this.clock());
+    if (h.id > 0) this.transport.record(OP_CLOSE, h.id, outcome, this.turn, this.clock());
   }
 
   private open(site: number, parent: Handle | null): Handle {

@@ -81,7 +81,12 @@ export const RECORD_WORDS = 5;
 
 /** [OP_OPEN, spanId, parentId (0 = top level), siteId, startMs] */
 export const OP_OPEN = 1;
-/** [OP_CLOSE, spanId, outcomeCode, 0, endMs] */
+/**
+ * [OP_CLOSE, spanId, outcomeCode, turn, endMs]. `turn`: the lag probe's tick count when it closed
+ * (from 1; 0: not counted, as Python sends): two closes with one turn came with no tick of the
+ * probe between them, in one macrotask and the microtasks after it however long the machine kept
+ * the process off a CPU (see criticalPath).
+ */
 export const OP_CLOSE = 2;
 /** [OP_DROPPED, count, 0, 0, 0]: spans counted but not listed. */
 export const OP_DROPPED = 3;

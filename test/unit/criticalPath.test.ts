@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 
 import type { Span, Timeline } from '../../src/shared/timeline';
 import { criticalPath } from '../../src/engine/criticalPath';
-import { one, runFixture } from './helpers';
+import * as path from 'node:path';
+
+import { startRun } from '../../src/engine/run';
+import { FIXTURES, one, runFixture } from './helpers';
 
 let nextId = 1;
 function span(kind: Span['kind'], label: string, startMs: number, endMs: number | null, parent: Span | null = null): Span {
@@ -66,6 +69,34 @@ describe('critical path', () => {
     const done = span('await', 'done', 0, 50);
     assert.deepEqual(labels(timeline([done, p], 900)), ['never']);
     assert.deepEqual(criticalPath(timeline([], 5)), []);
+  });
+
+  it('an await that resumed in the turn its last child closed in waited on that child, however late on the clock', () => {
+    // On a busy machine the process can be kept off a CPU between the slowest item's settling and
+    // `await Promise.all` resuming (one run of microtasks): the await ends 40 ms after it.
+    const main = span('call', 'main()', 0, 345);
+    const all = span('await', 'Promise.all([...])', 0, 345, main);
+    const soup = span('call', 'cook("soup", 120)', 0, 120, all);
+    const pasta = span('call', 'cook("pasta", 300)', 0, 305, all);
+    const t = timeline([main, all, soup, pasta], 345);
+    const turns = new Map([[soup.id, 13], [pasta.id, 31], [all.id, 31], [main.id, 31]]);
+    assert.deepEqual(criticalPath(t, (id) => turns.get(id) ?? 0).map((id) => t.spans.find((s) => s.id === id)!.label), ['main()', 'Promise.all([...])', 'cook("pasta", 300)']);
+    // In a later turn (a timer, I/O nobody recorded settled it), or not known (Python): as before.
+    turns.set(all.id, 35);
+    assert.deepEqual(criticalPath(t, (id) => turns.get(id) ?? 0).map((id) => t.spans.find((s) => s.id === id)!.label), ['main()', 'Promise.all([...])']);
+    assert.deepEqual(labels(t), ['main()', 'Promise.all([...])']);
+  });
+
+  it('a real run: the await of Promise.all closes in the turn its slowest chef did, the faster one in an earlier turn', async () => {
+    const run = startRun({ file: path.join(FIXTURES, 'node', 'chefs-uneven.ts'), stdout: 'pipe', stderr: 'pipe' });
+    run.stdout?.resume();
+    const t = await run.done;
+    const turn = (s: Span) => run.builder.closeTurn(s.id);
+    const all = t.spans.find((s) => s.kind === 'await' && s.label.startsWith('Promise.all'))!;
+    const slow = one(t, 'call', 'cook("pasta", 300)');
+    const fast = one(t, 'call', 'cook("soup", 120)');
+    assert.ok(turn(slow) > 0 && turn(all) === turn(slow), `pasta ${turn(slow)}, the await ${turn(all)}`);
+    assert.ok(turn(fast) > 0 && turn(fast) < turn(slow), `soup ${turn(fast)}, pasta ${turn(slow)}`);
   });
 
   it('a real run: the slower chef is on it, the faster one is not', async () => {
