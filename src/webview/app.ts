@@ -15,7 +15,7 @@ import {
 } from '../shared/chart/coords';
 import { formatDuration } from './model/format';
 import { clampGutter, gutterWidth, ROW_HEIGHT, ROWS_TOP } from '../shared/chart/geometry';
-import { rowSummary, type Row } from '../shared/chart/layout';
+import { rowSummary, type Row, type TimelineLayout } from '../shared/chart/layout';
 import { aggregateText, type AggregateBar } from '../shared/chart/aggregates';
 import type { DelayBand } from '../shared/chart/delays';
 import { endOf } from '../shared/chart/lod';
@@ -134,6 +134,9 @@ export class TimelineApp implements ChartActions {
   private frameNowMs = 0;
   private saveTimer = 0;
   private statsTimer = 0;
+  /** The rows last drawn, whose spans not made yet are made between frames (makeSpansLater). */
+  private drawnLayout: TimelineLayout | null = null;
+  private makeTimer = 0;
   private lastStatus = '';
 
   constructor(mount: HTMLElement, private readonly host: HostBridge | null) {
@@ -840,6 +843,21 @@ export class TimelineApp implements ChartActions {
         : this.model.running ? 'Waiting for the first await…' : this.model.file ? 'No awaits were recorded in this run.' : 'No run yet.';
     }
     this.updateHeader(false);
+    this.drawnLayout = this.model.chartRows().layout;
+    this.makeSpansLater();
+  }
+
+  /**
+   * Rows made at once make their span objects when first read, so a loaded run's first frame makes
+   * those of the rows in view only; the others are made here, a few ms at a time between frames,
+   * so that panning and scrolling later read made rows.
+   */
+  private makeSpansLater(): void {
+    if (this.makeTimer || !this.drawnLayout?.spansToMake) return;
+    this.makeTimer = window.setTimeout(() => {
+      this.makeTimer = 0;
+      if (this.drawnLayout && !this.drawnLayout.makeSpans(performance.now() + 4)) this.makeSpansLater();
+    }, 0);
   }
 
   /** The header's DOM changes at most four times a second; it is text, not canvas. */

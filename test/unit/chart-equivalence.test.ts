@@ -232,6 +232,8 @@ describe('a layout made at once from a list of spans (TimelineLayout.of)', () =>
           const ids = [...new Set([...run.spans.map((s) => s.id), ...list.map((s) => s.id)])];
           // Its rows make their spans when first read: asked by id, or summed up, before any row is read.
           const unread = TimelineLayout.of(list.map((s) => ({ ...s })), adopt);
+          // Some rows made between frames (a time already past: the first eight), the rest still to make.
+          assert.equal(unread.makeSpans(-1), !unread.spansToMake, `${where}: makeSpans says whether rows are left`);
           const rowsOf = (l: TimelineLayout) => l.flatten().map((row) => row.key);
           const summaries = (l: TimelineLayout) => l.flatten().map((row) => JSON.stringify(rowSummary(row)));
           assert.deepEqual(summaries(unread), summaries(want), `${where}: row summaries before the rows are read`);

@@ -227,14 +227,31 @@ export class TimelineLayout {
     return this.slotSpan[slot];
   }
 
-  /** Rows whose spans may still be to make (a layout made at once: its rows, until each is read). */
+  /** Rows whose spans may still be to make (a layout made at once: its rows, until each is read), from `lazyAt` on. */
   private lazyRows: Row[] = [];
+  private lazyAt = 0;
+
+  /** Whether rows still have span objects to make (see makeSpans). */
+  get spansToMake(): boolean {
+    return this.lazyAt < this.lazyRows.length;
+  }
+
+  /**
+   * Makes the span objects of rows not read yet, in order, until `untilMs` (performance.now())
+   * has passed; true when none is left. Between frames, so that a later frame reads made rows.
+   */
+  makeSpans(untilMs: number): boolean {
+    const rows = this.lazyRows;
+    while (this.lazyAt < rows.length) {
+      void rows[this.lazyAt++].spans;
+      if ((this.lazyAt & 7) === 0 && performance.now() >= untilMs) break;
+    }
+    return this.lazyAt >= rows.length;
+  }
 
   /** Makes every row's spans (for the list of every span). */
   private makeAll(): void {
-    if (!this.lazyRows.length) return;
-    for (const row of this.lazyRows) void row.spans;
-    this.lazyRows = [];
+    this.makeSpans(Infinity);
   }
 
   rowOf(id: number): Row | undefined {
@@ -458,6 +475,7 @@ export class TimelineLayout {
     this.slotSpan = made;
     this.slotRow = slotRow;
     this.lazyRows = lazy;
+    this.lazyAt = 0;
     this.extentMs = extent;
     return true;
   }
