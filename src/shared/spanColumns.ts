@@ -99,44 +99,6 @@ export function unpackSpans(sites: readonly WireSite[], bytes: Uint8Array): Span
 }
 
 /**
- * The panel's side of `append.columns`: the spans as objects, given the run's site table. A span
- * that does not hold (an unknown site, an id that is not a positive integer, a start that is not a
- * number, an end before its start, an unknown outcome) is dropped and counted; a buffer whose length
- * is not what its count says is dropped whole.
- */
-export function decodeColumns(sites: readonly WireSite[], bytes: Uint8Array): { spans: Span[]; invalid: number } {
-  if (bytes.byteLength < 8) return { spans: [], invalid: 1 };
-  const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  const n = new DataView(own.buffer, own.byteOffset, own.byteLength).getUint32(0, true);
-  const at = layout(n);
-  if (own.byteLength !== at.total) return { spans: [], invalid: Math.max(1, n) };
-  const { ids, parents, starts, ends, siteIdx, outcomes } = columnViews(own, n, at);
-  const spans: Span[] = [];
-  let invalid = 0;
-  for (let i = 0; i < n; i++) {
-    const site = sites[siteIdx[i]];
-    const id = ids[i];
-    const parent = parents[i];
-    const start = starts[i];
-    const end = ends[i];
-    const code = outcomes[i] & ~FLOATING_BIT;
-    const pending = Number.isNaN(end);
-    if (!site || !(Number.isInteger(id) && id >= 1) || !(Number.isInteger(parent) && parent >= 0) || !Number.isFinite(start) ||
-      !(pending || (Number.isFinite(end) && end >= start)) || code > 2) {
-      invalid++;
-      continue;
-    }
-    const span: Span = {
-      id, parentId: parent === 0 ? null : parent, kind: site.kind, label: site.label, line: site.line, column: site.column,
-      startMs: start, endMs: pending ? null : end, outcome: pending ? 'pending' : OUTCOME[code],
-    };
-    if (outcomes[i] & FLOATING_BIT) span.floating = true;
-    spans.push(span);
-  }
-  return { spans, invalid };
-}
-
-/**
  * Host side: an `append` of these spans in columns (and the marks, aggregates and delays as
  * `encodeAppend` sends them), sending only the sites new to `interner`.
  */

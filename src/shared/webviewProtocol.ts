@@ -332,7 +332,7 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
     case 'append':
       return (
         everyItem(x.sites, isWireSite) && everyItem(x.spans, isWireSpan) && everyItem(x.marks, isMark) &&
-        // Each span in the columns is checked as it is read (decodeColumns).
+        // Each span in the columns is checked as it is read (SpanStore.applyColumns in the webview).
         (x.columns === undefined || isBytes(x.columns)) &&
         Number.isInteger(x.droppedSpans) && (x.droppedSpans as number) >= 0 &&
         (x.aggregates === undefined || everyItem(x.aggregates, isWireAggregate)) &&

@@ -185,7 +185,7 @@ export class SpanStore implements SpanTable {
 
   /**
    * The host's packed columns (`append.columns`, src/shared/spanColumns.ts), as `apply` of the spans
-   * `decodeColumns` reads from them: a span that does not hold (an unknown site, an id that is not a
+   * they hold: a span that does not hold (an unknown site, an id that is not a
    * positive integer, a start that is not a number, an end before its start, an unknown outcome) is
    * dropped and counted; a buffer whose length is not what its count says is dropped whole.
    * Returns how many were dropped.
