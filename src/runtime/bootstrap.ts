@@ -300,11 +300,19 @@ function main(): void {
    * The engine's instrumented code for a module (its transform is warm; here it would load
    * first), or undefined: the engine did not instrument it, or did not answer in time.
    */
+  let engineSilent = false;
   const askEngine = (source: string, file: string, format: 'esm' | 'cjs'): string | undefined => {
-    if (!answers) return undefined;
+    // An engine that did not answer once (a channel the program wrote into is no longer believed,
+    // nor its questions) is not asked again: one wait in a run at most.
+    if (!answers || engineSilent) return undefined;
     const id = ++asked;
     transport.send({ type: 'instrument', id, file, format, source });
     transport.flush();
+    if (!transport.open) {
+      // The program closed the channel (or took its descriptor): nobody will answer.
+      engineSilent = true;
+      return undefined;
+    }
     const deadline = perfNow() + ENGINE_ANSWER_WAIT_MS;
     for (;;) {
       const seen = AtomicsLoad(probeI32, PROBE_ANSWERS_I32);
@@ -314,7 +322,10 @@ function main(): void {
         // an answer that came too late for an earlier question
       }
       const left = deadline - perfNow();
-      if (left <= 0) return undefined;
+      if (left <= 0) {
+        engineSilent = true;
+        return undefined;
+      }
       AtomicsWait(probeI32, PROBE_ANSWERS_I32, seen, left);
     }
   };

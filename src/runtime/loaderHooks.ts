@@ -19,6 +19,7 @@ let port: MessagePort | undefined;
 /** The line to the engine, through the watchdog thread (see askEngine); absent: none. */
 let engine: MessagePort | undefined;
 let asked = 0;
+let engineSilent = false;
 const waiting = new Map<number, (answer: { code?: string; format?: 'esm' | 'cjs' } | undefined) => void>();
 /** How long an import waits for the engine to instrument a module before this thread does it. */
 const ENGINE_ANSWER_WAIT_MS = 5000;
@@ -57,10 +58,12 @@ function drain(): void {
  * its own first), or undefined: the engine did not instrument it, or did not answer in time.
  */
 function askEngine(source: string, file: string, format: 'esm' | 'cjs' | undefined): Promise<{ code: string; format: 'esm' | 'cjs' } | undefined> {
-  if (!engine) return Promise.resolve(undefined);
+  // An engine that did not answer once is not asked again (see askEngine in bootstrap).
+  if (!engine || engineSilent) return Promise.resolve(undefined);
   const id = -++asked;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
+      engineSilent = true;
       waiting.delete(id);
       if (waiting.size === 0) engine!.unref();
       resolve(undefined);

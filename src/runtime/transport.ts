@@ -222,6 +222,11 @@ export class StreamWriter {
     return this.backlogBytes;
   }
 
+  /** False once a write found the channel gone (closed, or its descriptor reused by the program). */
+  get open(): boolean {
+    return this.alive;
+  }
+
   /**
    * When a write last found the channel full (performanceNow). A full channel refused again at
    * once costs a thrown error per attempt: drain(false) tries again only once the engine has had
@@ -374,6 +379,11 @@ export class ChildTransport {
   /** Bytes held back for the engine (see the class comment). */
   get pending(): number {
     return this.#out.pending;
+  }
+
+  /** False once a write found the channel gone (closed, or its descriptor reused by the program). */
+  get open(): boolean {
+    return this.#out.open;
   }
 
   /**

@@ -137,6 +137,18 @@ describe('hostile: the event channel', () => {
     assert.ok(r.t.spans.some((s) => s.kind === 'timer'), 'the timer after the children is recorded');
   });
 
+  it('a program that closes the channel, then requires modules whose names are computed: they load at once, as under node', () => {
+    // A scratch copy: the program writes the modules beside itself (local modules are instrumented).
+    const dir = tmp();
+    for (const f of ['close-channel-then-require.js', 'channel.js']) fs.copyFileSync(fixture(f), path.join(dir, f));
+    const plain = spawnSync(process.execPath, [path.join(dir, 'close-channel-then-require.js')], { encoding: 'utf8' });
+    assert.equal(plain.stdout, 'one\ntwo\n0 of 2 took seconds\n');
+    const json = path.join(dir, 't.json');
+    const r = cli(['run', path.join(dir, 'close-channel-then-require.js'), '--no-color', '--json', json]);
+    assert.equal(r.stdout.split('\n').slice(0, 3).join('\n') + '\n', plain.stdout, r.stderr);
+    assert.equal(r.status, 0);
+  });
+
   it('a program that closes the channel and opens files on its descriptors: the files are its own, it runs to its end, the timeline says it is incomplete', () => {
     const plain = plainNode('node/hostile/close-channel.js', [tmp()]);
     const r = runCli('close-channel.js', [tmp()]);
