@@ -10,7 +10,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import Module, { syncBuiltinESMExports } from 'node:module';
 
-import { MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type InstrumentedMessage, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
+import { ENGINE_ANSWER_WAIT_MS, MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSION, SEAL_KEY_BYTES, type InstrumentedMessage, type PreparedModule, type RunRequest } from '../shared/runtimeProtocol';
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
@@ -29,11 +29,6 @@ const MAX_MARKS = 20000;
 const MAX_STACK_CHARS = 64 * 1024;
 /** The longest the snippet waits for its watchdog thread to run. */
 const WATCHDOG_READY_WAIT_MS = 5000;
-/**
- * How long a require waits for the engine to instrument a module (it takes a few ms; the engine
- * may be busy on a loaded machine) before it instruments the module itself.
- */
-const ENGINE_ANSWER_WAIT_MS = 5000;
 
 function main(): void {
   const g = globalThis as any;
@@ -296,11 +291,11 @@ function main(): void {
   // A module instrumented during the run that imports starts the loader then, as the tool's time.
   const probeI32 = new Int32Array(probe.buffer);
   let asked = 0;
+  let engineSilent = false;
   /**
    * The engine's instrumented code for a module (its transform is warm; here it would load
    * first), or undefined: the engine did not instrument it, or did not answer in time.
    */
-  let engineSilent = false;
   const askEngine = (source: string, file: string, format: 'esm' | 'cjs'): string | undefined => {
     // An engine that did not answer once (a channel the program wrote into is no longer believed,
     // nor its questions) is not asked again: one wait in a run at most.

@@ -8,6 +8,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
 import { createRequire } from 'node:module';
 
+import { ENGINE_ANSWER_WAIT_MS } from '../shared/runtimeProtocol';
 import { declaredFormat, mapOfCode } from './moduleFormat';
 import type * as TransformModule from './transform';
 
@@ -21,8 +22,6 @@ let engine: MessagePort | undefined;
 let asked = 0;
 let engineSilent = false;
 const waiting = new Map<number, (answer: { code?: string; format?: 'esm' | 'cjs' } | undefined) => void>();
-/** How long an import waits for the engine to instrument a module before this thread does it. */
-const ENGINE_ANSWER_WAIT_MS = 5000;
 /** The instrumented entry, as text or (moved here from the main thread) as UTF-8 bytes. */
 const entries = new Map<string, string | Uint8Array>();
 /** Modules the engine instrumented ahead of the run, by file URL. */

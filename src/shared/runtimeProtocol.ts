@@ -226,6 +226,12 @@ export interface InstrumentMessage {
   source: string;
 }
 
+/**
+ * How long a require or an import waits for the engine's InstrumentedMessage (it takes a few ms;
+ * the engine may be busy on a loaded machine) before the child instruments the module itself.
+ */
+export const ENGINE_ANSWER_WAIT_MS = 5000;
+
 /** Sent from the exit path: everything before it has been flushed. */
 export interface ExitMessage {
   type: 'exit';
