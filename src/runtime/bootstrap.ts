@@ -14,14 +14,14 @@ import { ENGINE_ANSWER_WAIT_MS, MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSI
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
-import { lookAlike, patchBlockingCalls, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
+import { lookAlike, patchBlockingCalls, patchClockReads, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
 import { declaredFormat, mapOfCode, nearestPackageJson, nearestPackageType, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
-import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -181,6 +181,11 @@ function main(): void {
     }, cpu?.kind === 'schedstat' ? ownRunDelayReader(cpu.fd) : undefined);
     clockNow = warp.now;
   }
+  // Over the time warp's clocks, when there is one: what the program calls is what is counted.
+  patchClockReads(() => {
+    probe[PROBE_CLOCK_READS]++;
+  });
+  recorder.clockReads = () => probe[PROBE_CLOCK_READS]!;
   // Under the timer patch: the time warp's timers are the ones it wraps.
   patchTimers(recorder, sink);
   // node:timers as the program imports it: its named ES module exports follow what was patched.
@@ -209,9 +214,11 @@ function main(): void {
     const before = probe[PROBE_LAST_TICK]!;
     if (at - before >= request.blockThresholdMs && cpuNow >= 0 && probe[PROBE_TICK_CPU]! >= 0) {
       probe[PROBE_GAP_CPU] = cpuNow - probe[PROBE_TICK_CPU]!;
+      probe[PROBE_GAP_CLOCKS] = probe[PROBE_CLOCK_READS]! - probe[PROBE_TICK_CLOCKS]!;
       probe[PROBE_GAP_START] = before;
     }
     probe[PROBE_TICK_CPU] = cpuNow;
+    probe[PROBE_TICK_CLOCKS] = probe[PROBE_CLOCK_READS]!;
     probe[PROBE_LAST_TICK] = recorder.tickAt = at;
   };
   const tick = () => {

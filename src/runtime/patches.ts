@@ -6,7 +6,7 @@ import { MAX_MARK_CHARS, OUTCOME_REJECTED } from '../shared/runtimeProtocol';
 import type { Handle, Recorder } from './recorder';
 import {
   ArrayPrototypeSlice, FunctionPrototypeCall, ReflectApply, ReflectConstruct, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor,
-  ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
+  ReflectGetPrototypeOf, ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
   BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis, FunctionPrototypeToString,
   StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice,
 } from './primordials';
@@ -129,6 +129,40 @@ export function patchFunctionToString(): void {
     },
   }.toString, origToString);
   ReflectDefineProperty(proto, 'toString', { value: toString, writable: true, configurable: true, enumerable: false });
+}
+
+/** The object on `obj`'s prototype chain that defines `key` (`obj` itself when none does). */
+export function ownerOf(obj: object, key: PropertyKey): object {
+  for (let o: object | null = obj; o; o = ReflectGetPrototypeOf(o)) if (ReflectGetOwnPropertyDescriptor(o, key)) return o;
+  return obj;
+}
+
+/**
+ * Counts the program's reads of the wall clock (`count` is called before each): Date.now,
+ * performance.now, process.hrtime and process.hrtime.bigint (the time warp's own, when one is
+ * installed), each replaced where it is defined, by a look-alike that calls
+ * it with the same receiver and arguments. The watchdog tells a loop waiting on the wall clock from
+ * finite work by it (see `clocked` in watchdog.ts).
+ */
+export function patchClockReads(count: () => void): void {
+  const wrap = (owner: object, key: string) => {
+    const d = ReflectGetOwnPropertyDescriptor(owner, key);
+    if (!d || typeof d.value !== 'function') return;
+    const original = d.value as Function;
+    const counted = lookAlike({
+      read(this: unknown) {
+        count();
+        return ReflectApply(original, this, arguments);
+      },
+    }.read, original);
+    ReflectDefineProperty(owner, key, { ...d, value: counted });
+  };
+  // performance.now lives on Performance.prototype.
+  wrap(ownerOf(performance, 'now'), 'now');
+  wrap(Date, 'now');
+  // hrtime's bigint first: process.hrtime's look-alike carries the counted one.
+  wrap(process.hrtime, 'bigint');
+  wrap(process, 'hrtime');
 }
 
 /** Runs `fn` with `ctx` as the current span. */

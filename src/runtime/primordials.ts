@@ -20,6 +20,7 @@ export const FunctionPrototypeCall = uncurryThis(FunctionPrototypeCallOf);
 export const ReflectApply = Reflect.apply;
 export const ReflectConstruct = Reflect.construct;
 export const ReflectOwnKeys = Reflect.ownKeys;
+export const ReflectGetPrototypeOf = Reflect.getPrototypeOf;
 export const ReflectDefineProperty = Reflect.defineProperty;
 export const ReflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
 export const ObjectDefineProperty = Object.defineProperty;

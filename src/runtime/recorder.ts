@@ -340,6 +340,8 @@ export class Recorder {
   toolWork = '';
   /** This thread's CPU time in ms (-1 unknown), for the watchdog's samples (set by the bootstrap). */
   cpuNow: () => number = () => -1;
+  /** How many times the program has read the wall clock (see patchClockReads); the watchdog's samples say it. */
+  clockReads: () => number = () => 0;
 
   constructor(private readonly transport: ChildTransport, private readonly now: () => number, options: RecorderOptions) {
     this.cap = options.maxSpansPerSite;
@@ -953,7 +955,7 @@ export class Recorder {
     if (!busy && !inRuntime) this.flushNow();
     const aw = this.lastAwait >= 0 ? this.siteTable[this.lastAwait] : undefined;
     return JSONStringify({
-      id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount, cpu: this.cpuNow(),
+      id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount, cpu: this.cpuNow(), clocks: this.clockReads(),
       aw: aw ? [this.siteFiles[this.lastAwait], aw.line, aw.column] : null,
     });
   }

@@ -19,7 +19,7 @@
 // out. The clock never goes back: a hold is taken out only past the last value anyone read, and
 // never so much that a timer firing now would see its due time not yet reached.
 
-import { lookAlike, standIn } from './patches';
+import { lookAlike, ownerOf, standIn } from './patches';
 
 /** What the rest of the runtime needs to know of the warp. */
 export interface TimeWarp {
@@ -196,12 +196,17 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
 
   // Each replacement looks like the built-in it stands for (lookAlike): name, length, properties,
   // constructibility and toString(); the clocks are method shorthands (not constructible).
+  // Where node defines it (Performance.prototype), as node defines it; node's own checks its receiver.
+  const perfOwner = ownerOf(performance, 'now');
+  const perfDescriptor = Reflect.getOwnPropertyDescriptor(perfOwner, 'now')!;
+  const realPerfNow = perfDescriptor.value as (this: unknown) => number;
   const vPerfNow = lookAlike({
     now(this: unknown) {
+      Reflect.apply(realPerfNow, this, []);
       return vnow();
     },
-  }.now, performance.now);
-  Object.defineProperty(performance, 'now', { value: vPerfNow, writable: true, configurable: true, enumerable: true });
+  }.now, realPerfNow);
+  Object.defineProperty(perfOwner, 'now', { ...perfDescriptor, value: vPerfNow });
   const vDateNow = () => Math.floor(dateOrigin + vnow());
   const WarpDate = standIn(function Date(this: unknown) {
     if (new.target === undefined) return new RealDate(vDateNow()).toString();

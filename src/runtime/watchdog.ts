@@ -16,7 +16,7 @@ import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type InstrumentMessage
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { ProcessTree, signalAll } from './processTree';
-import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -125,11 +125,12 @@ function readCpu(src: { fd: number; kind: CpuFile }): number | undefined {
  * read it), read together: the tick is read again after the CPU, and a tick that moved meanwhile
  * is read once more.
  */
-function lastTick(): { at: number; cpu: number | undefined } {
+function lastTick(): { at: number; cpu: number | undefined; clocks: number } {
   for (;;) {
     const at = probe[PROBE_LAST_TICK]!;
     const cpu = probe[PROBE_TICK_CPU]!;
-    if (probe[PROBE_LAST_TICK] === at) return { at, cpu: cpu >= 0 && cpuSource === run.cpu ? cpu : undefined };
+    const clocks = probe[PROBE_TICK_CLOCKS]!;
+    if (probe[PROBE_LAST_TICK] === at) return { at, cpu: cpu >= 0 && cpuSource === run.cpu ? cpu : undefined, clocks };
   }
 }
 
@@ -199,7 +200,7 @@ type Where = {
   stack?: string[];
   /** The innermost frame was the runtime's own (its bookkeeping around the snippet's calls). */
   viaRuntime?: boolean;
-  /** Frames of node's own code or of a package (node_modules) were above the snippet's (see `share`). */
+  /** Frames of node's own code or of a package (node_modules) were above the snippet's (see `clocked`). */
   viaOther?: boolean;
 };
 
@@ -212,6 +213,8 @@ type Where = {
 type Sample = ({ kind: 'user'; where: Where; awaits?: number } | { kind: 'tool'; what: string } | { kind: 'idle' }) & {
   /** The main thread's CPU time as it answered; undefined when it could not read it. */
   cpu?: number;
+  /** How many times the snippet had read the wall clock then (PROBE_CLOCK_READS). */
+  clocks?: number;
 } | { kind: 'late' };
 
 const isOurs = (url: string) => !url || url.includes('/node_modules/') || url.startsWith('node:') || url.includes('/dist/runtime/');
@@ -244,13 +247,14 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
     if (typeof value !== 'string') return undefined;
     const parsed = JSON.parse(value) as {
       id: number; frames: Array<[string, number, number, number, number]>; tick: number; tool: string; awaits: number;
-      aw: [string, number, number] | null; cpu?: number;
+      aw: [string, number, number] | null; cpu?: number; clocks?: number;
     } | null;
     if (!parsed) return undefined;
     if (parsed.tick > stallStart) return { kind: 'late' };
     // The main thread's CPU time as it answered (-1 or absent: it could not read it).
     const cpu = typeof parsed.cpu === 'number' && parsed.cpu >= 0 && cpuSource === run.cpu ? parsed.cpu : undefined;
-    if (parsed.tool) return { kind: 'tool', what: parsed.tool, cpu };
+    const clocks = typeof parsed.clocks === 'number' ? parsed.clocks : undefined;
+    if (parsed.tool) return { kind: 'tool', what: parsed.tool, cpu, clocks };
     const aw = parsed.aw && !isOurs(parsed.aw[0])
       ? { file: toFile(parsed.aw[0]), line: parsed.aw[1], column: parsed.aw[2], parentId: parsed.id, fromAwait: true }
       : undefined;
@@ -266,17 +270,17 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
       // An async function being resumed stands at its own header, no line of its body runs yet:
       // in a loop of awaits, the await that began last is the line that holds the loop.
       if (aw && line === fnLine && column > fnColumn && !/=>|\{/.test(lineText(file, line, false).slice(fnColumn - 1, column - 1))) {
-        return { kind: 'user', where: aw, awaits: parsed.awaits, cpu };
+        return { kind: 'user', where: aw, awaits: parsed.awaits, cpu, clocks };
       }
       const stack: string[] = [];
       for (const [u, l] of parsed.frames) if (!isOurs(u)) stack.push(`${toFile(u)}:${l}`);
-      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime, viaOther }, cpu };
+      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime, viaOther }, cpu, clocks };
     }
     // No frame of the snippet: the loop waits, or promise reactions run between two of its
     // awaits (a loop of awaits that resolve at once never lets the loop turn). Which one, the
     // count of awaits says: onSample looks again and wants it risen.
-    if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits, cpu };
-    return { kind: 'idle', cpu };
+    if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits, cpu, clocks };
+    return { kind: 'idle', cpu, clocks };
   } catch (err) {
     debug(String(err));
     return undefined;
@@ -291,44 +295,48 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
 let SAMPLE_MS = 50;
 
 interface Stall {
-  /** Absolute time of the last tick before the stall. */
+  /** Absolute time of the last tick before the stall, and the main thread's CPU time then (undefined without /proc). */
+  tick: number;
+  tickCpu: number | undefined;
+  /** The snippet's count of clock reads with that tick. */
+  tickClocks: number;
+  /**
+   * Where the part of the stall looked at now began: the last tick, or the split after a block
+   * (see onSample); and the main thread's CPU time then.
+   */
   start: number;
-  /** The main thread's CPU time then; undefined without /proc. */
   cpuStart: number | undefined;
   /** Once the loop ticked again: the main thread's CPU time with that tick (the stall's own CPU ends there). */
   cpuEnd: number | undefined;
   /**
-   * The samples in a row that found the snippet at one line (`where`): the first one's answer time
-   * and the main thread's CPU time then, the last one's, and how many (see `held`); and the CPU
-   * time at the look before the first one (the stall's start for its first look; see `share`).
+   * The samples in a row that found the snippet at one line (`where`): how many, the last one's
+   * answer time, the main thread's CPU time and the snippet's count of clock reads then; and both
+   * at the look before the first of them (the stall's start for its first look; see `clocked`).
    */
   run: {
-    where: Where; n: number; firstAt: number; firstCpu: number | undefined; lastAt: number; lastCpu: number | undefined;
-    beforeCpu: number | undefined;
-    /**
-     * A sample of the run found the snippet's line only under other code (the runtime's, node's, a
-     * package's), or only as the await that began last (see `share`).
-     */
-    unsure: boolean;
-    /** A sample of the run found node's own code or a package's running above the snippet's line (see `held`). */
+    where: Where; n: number; lastCpu: number | undefined; lastClocks: number | undefined;
+    beforeCpu: number | undefined; beforeClocks: number | undefined;
+    /** A sample of the run found node's own code or a package's running above the snippet's line (see `clocked`). */
     other: boolean;
   } | undefined;
-  /** Samples answered in time while the stall lasted (whatever they found; see `share`). */
+  /** Samples answered in time while the stall lasted (whatever they found). */
   looks: number;
-  /** The main thread's CPU time at the latest of them (the stall's start before the first). */
+  /** The main thread's CPU time and the count of clock reads at the latest of them (the stall's start before the first). */
   lookCpu: number | undefined;
+  lookClocks: number | undefined;
   /** The snippet's line a sample found while the stall lasted. */
   where: Where | undefined;
   /** Samples taken while the stall lasted that found the snippet's code running. */
   userSamples: number;
-  /** Of those, the ones that found it running itself: not inside the runtime's bookkeeping, not only its last await. */
-  ownSamples: number;
   /** The recorder's count of awaits at the last sample that found no frame of the snippet. */
   awaits: number | undefined;
   /** A different line or span seen once by the last sample: it splits the block if the next agrees. */
   pendingWhere: Where | undefined;
-  /** When that sample was taken: where the split goes. */
+  /** When that sample was taken: where the split goes; and the look before it (where a run from it counts from). */
   pendingAt: number;
+  pendingBefore: { cpu: number | undefined; clocks: number | undefined };
+  /** The block the part after a split continues (see onSample). */
+  continues: number | undefined;
   /** The runtime's own work a sample found. */
   tool: string;
   sampledAt: number;
@@ -366,65 +374,43 @@ function describe(span: SpanMessage, where: Where): void {
 const sameWhere = (a: Where, b: Where) =>
   a.line === b.line && a.file === b.file && (a.parentId === b.parentId || !!a.fromAwait || !!b.fromAwait);
 
+/** Reads of the wall clock a loop that waits on it makes, at the least (see `clocked`). */
+const CLOCK_SPIN_READS = 1000;
 /**
- * The main thread's CPU between the samples of a run (see `held`) that proves it ran the snippet's
- * line rather than waited: a callback the machine kept off a CPU can be caught at one line by two
- * samples, but it cannot go on using CPU there without running.
+ * Reads of the wall clock per ms of the main thread's CPU, at the least, that say the snippet spent
+ * its CPU reading the clock (see `clocked`). `while (Date.now() < end) {}` reads it 5,000-20,000
+ * times a ms of CPU; but the CPU counts from the look before the samples, and on a saturated
+ * machine the first look into a spin comes after 3-9 ms of the main thread's CPU spent before the
+ * spin began (the tick, the callback that starts it, compiling it) and on the look itself: 280-470
+ * reads a ms were seen then. Finite work reads the clock now and then (a log line's time stamp).
  */
-const HELD_CPU_MS = 5;
+const CLOCK_SPIN_RATE = 250;
 
 /**
- * The snippet's code held the loop whatever the machine gave it: samples in a row, spread over at
- * least a quarter of the threshold, found the main thread at the same line of the snippet, and it used
- * CPU there in between. A loop that spins on the clock (`while (Date.now() < end) {}`) on a
- * saturated machine gets a small share of a CPU: 300 ms of it may be 30 ms of CPU, under the
- * threshold, yet the snippet holds the loop all along. A callback stopped by the machine is found
- * once (or twice within a few ms), and uses well under HELD_CPU_MS before it returns. Not when a
- * sample found node's own code (or a package's) running above the snippet's line: node loading a
- * module or setting up stdout for a first console.log uses 5 ms of CPU and more on a saturated
- * machine, which stretches it to 200-300 ms; such work is a block only by the threshold's CPU.
- * (Two false blocks in 8 runs of a snippet with no blocking code, in CI at load ~16-25: 322 ms at
- * `require('./tiny_mod')`, 191 and 244 ms at a first `console.log(...)`.)
+ * The snippet's code waits on the wall clock, and so holds the loop for as long as the clock
+ * says, whatever share of a CPU the machine gives it: samples in a row found the main thread at one
+ * line of the snippet (not under node's code or a package's), and from the look before them to the
+ * last of them the snippet read the clock CLOCK_SPIN_READS times at least, at CLOCK_SPIN_RATE a ms of
+ * the main thread's CPU. A loop that spins on the clock (`while (Date.now() < end) {}`) on a
+ * saturated machine gets a small share of a CPU: 300 ms of it may be 15 ms of CPU, under the
+ * threshold, and this thread, which needs a CPU and an answer from the main thread for each sample,
+ * may get a single sample into it. Finite work does not read the clock so (a callback the machine
+ * kept off a CPU for 200 ms, or node loading a module, has used a few ms of CPU when it is sampled,
+ * reading the clock not at all): its block is its CPU, the threshold's.
+ * (Before this, two samples at one line with a few ms of CPU between them were the evidence: the
+ * samples' own cost and a cold function's first compile gave a false 185 ms block at a line with an
+ * await on a busy machine, and a spin sampled once was no block.)
  */
-function held(s: Stall): boolean {
+function clocked(s: Stall, end?: { cpu: number | undefined; clocks: number }): boolean {
   const r = s.run;
-  if (!r || r.other || r.n < 2 || r.lastAt - r.firstAt < run.thresholdMs / 4) return false;
-  if (r.firstCpu === undefined || r.lastCpu === undefined) return false;
-  return r.lastCpu - r.firstCpu >= HELD_CPU_MS;
-}
-
-/**
- * The CPU the main thread must use between two samples that found the snippet at one line for that
- * line to be running in between rather than waiting (see `share`). The few statements a snippet
- * runs after a spin before the loop turns (`await new Promise((r) => setTimeout(r, 20))`, then the
- * runtime's bookkeeping and the lag probe's tick) use under half of it on a saturated machine.
- */
-const GOES_ON_CPU_MS = 1;
-
-/**
- * The snippet's code held the loop on a machine that gives it too little CPU for `held`: samples in
- * a row found the snippet's own code at one line (its frame innermost, or a builtin it called: not
- * under the runtime's bookkeeping, node's code or a package's, where the CPU is theirs as much as
- * the snippet's, as in a first console.log that sets up stdout), the main thread used
- * GOES_ON_CPU_MS between the first and the last of them, and HELD_CPU_MS in all: from the stall's
- * start when every sample of the stall found the snippet's own code, else from the sample before
- * those in a row; to the last of them, or (`final`) to the tick that ended the stall. On a
- * saturated machine this thread, which needs a CPU and an answer from the main thread for each
- * sample, gets two or three samples into a 300 ms spin on the wall clock
- * (`while (Date.now() < end) {}`), a few ms of CPU apart: `held` wants 5 ms between them, and the
- * spin's CPU (10-35 ms) is under the threshold; yet it is far more than a callback the machine
- * kept off a CPU uses before it returns (well under HELD_CPU_MS). Python's watchdog decides on one
- * sample ('share', see Evidence in _awtl_hooks.py); here a single sample drew false blocks: one
- * that landed on the statement after a spin named that line, one on a first console.log (node
- * setting up stdout, 5 ms of CPU stretched to 190 ms by the machine) made it a block.
- */
-function share(s: Stall, final: boolean): boolean {
-  const r = s.run;
-  if (!r || r.unsure || r.n < 2 || r.firstCpu === undefined || r.lastCpu === undefined) return false;
-  const start = s.ownSamples === s.looks ? s.cpuStart : r.beforeCpu;
-  const end = final ? s.cpuEnd : r.lastCpu;
-  if (start === undefined || end === undefined) return false;
-  return end - start >= HELD_CPU_MS && r.lastCpu - r.firstCpu >= GOES_ON_CPU_MS;
+  if (!r || r.other || r.beforeClocks === undefined || r.beforeCpu === undefined) return false;
+  let last = { cpu: r.lastCpu, clocks: r.lastClocks };
+  // Over, and every look found the snippet at this line: the reads and the CPU to the tick that
+  // ended it are the line's too.
+  if (end && r.n === s.looks && r.beforeClocks === s.tickClocks) last = end;
+  if (last.clocks === undefined || last.cpu === undefined) return false;
+  const reads = last.clocks - r.beforeClocks;
+  return reads >= CLOCK_SPIN_READS && reads >= CLOCK_SPIN_RATE * (last.cpu - r.beforeCpu);
 }
 
 /** The main thread's CPU time in the stall so far (to its end once it ended); undefined without /proc. */
@@ -437,9 +423,7 @@ function stallCpu(s: Stall): number | undefined {
 /**
  * The evidence that the snippet holds the loop: a sample taken while the stall lasted found its
  * code running, and either the main thread itself spent the threshold on a CPU since the stall
- * began, or the samples show the snippet's line going on (see `held`), or it used a share of a CPU
- * no callback the machine kept waiting uses while every sample found its code (see `share`;
- * `final`: the stall is over, its CPU counts to its end). On a busy machine the
+ * began, or the snippet waits on the wall clock (see `clocked`). On a busy machine the
  * snippet's code may be running but mostly waiting for a CPU: 80 ms of wall time for 15 ms of
  * work, seen once, is the machine's delay, not a block. The CPU counts from the tick that began
  * the stall (the main thread reads it with each tick) to the one that ended it. Without the
@@ -448,27 +432,24 @@ function stallCpu(s: Stall): number | undefined {
  * ticks). A synchronous native call (execSync, Atomics.wait) waits rather than computes: it is a
  * block as soon as it is seen.
  */
-function evidence(s: Stall, final = false): boolean {
+function evidence(s: Stall, end?: { cpu: number | undefined; clocks: number }): boolean {
   if (!s.where) return false;
   if (probe[PROBE_NATIVE_LINE] !== 0) return true;
   const cpu = stallCpu(s);
   if (cpu === undefined) return s.userSamples >= 2;
-  return cpu >= run.thresholdMs || held(s) || share(s, final);
+  return cpu >= run.thresholdMs || clocked(s, end);
 }
 
 /** Adds a sample that found the snippet's code to the run of samples at one line. */
-function noteRun(s: Stall, where: Where, at: number, cpu: number | undefined, beforeCpu: number | undefined): void {
+function noteRun(s: Stall, where: Where, cpu: number | undefined, clocks: number | undefined, before: { cpu: number | undefined; clocks: number | undefined }): void {
   const r = s.run;
-  const unsure = !!where.viaRuntime || !!where.viaOther || !!where.fromAwait;
-  if (!unsure) s.ownSamples++;
   if (r && sameWhere(r.where, where)) {
     r.n++;
-    r.lastAt = at;
     r.lastCpu = cpu;
-    r.unsure ||= unsure;
+    r.lastClocks = clocks;
     r.other ||= !!where.viaOther;
   } else {
-    s.run = { where, n: 1, firstAt: at, firstCpu: cpu, lastAt: at, lastCpu: cpu, beforeCpu, unsure, other: !!where.viaOther };
+    s.run = { where, n: 1, lastCpu: cpu, lastClocks: clocks, beforeCpu: before.cpu, beforeClocks: before.clocks, other: !!where.viaOther };
   }
 }
 
@@ -476,19 +457,20 @@ function takeSample(s: Stall): void {
   if (s.sampling) return;
   s.sampledAt = absNow();
   const at = s.sampledAt;
-  s.sampling = sampleMain(s.start).then((sample) => {
+  s.sampling = sampleMain(s.tick).then((sample) => {
     s.sampling = null;
-    debug(`sample ${sample?.kind} ${sample?.kind === 'user' ? `${sample.where.line} cpu ${sample.cpu?.toFixed(1)}` : ''}`);
-    if (sample) onSample(s, sample, at, absNow());
+    debug(`sample ${sample?.kind} ${sample?.kind === 'user' ? `${sample.where.line} cpu ${sample.cpu?.toFixed(1)} clocks ${sample.clocks}` : ''}`);
+    if (sample) onSample(s, sample, at);
   });
 }
 
-function onSample(s: Stall, sample: Sample, at: number, answeredAt: number): void {
+function onSample(s: Stall, sample: Sample, at: number): void {
   if (sample.kind === 'late') return; // answered after the stall: says nothing about it
-  // A look: the CPU before it is where a run of looks that begins with it counts from (see `share`).
-  const beforeCpu = s.lookCpu;
+  // A look: the CPU and clock reads before it are where a run of looks that begins with it counts from (see `clocked`).
+  const before = { cpu: s.lookCpu, clocks: s.lookClocks };
   s.looks++;
   s.lookCpu = sample.cpu;
+  s.lookClocks = sample.clocks;
   if (sample.kind === 'tool') s.tool = sample.what;
   if (sample.kind !== 'user') {
     s.run = undefined;
@@ -497,16 +479,16 @@ function onSample(s: Stall, sample: Sample, at: number, answeredAt: number): voi
   const where = sample.where;
   if (where.fromAwait && !s.block) {
     // Only awaits that went on while the loop stood still say the snippet holds it.
-    const before = s.awaits;
+    const awaitsBefore = s.awaits;
     s.awaits = sample.awaits;
-    if (before === undefined || sample.awaits === undefined || sample.awaits <= before) {
+    if (awaitsBefore === undefined || sample.awaits === undefined || sample.awaits <= awaitsBefore) {
       if (stall === s) takeSample(s);
       return;
     }
   }
   s.userSamples++;
   if (!s.block) {
-    noteRun(s, where, answeredAt, sample.cpu, beforeCpu);
+    noteRun(s, where, sample.cpu, sample.clocks, before);
     s.where = where;
     if (stall !== s) return;
     if (evidence(s)) confirm(s);
@@ -537,11 +519,14 @@ function onSample(s: Stall, sample: Sample, at: number, answeredAt: number): voi
     s.pendingWhere = undefined;
     return;
   }
-  // Another line or another span: a new block, once two samples in a row agree (one sample can
-  // land on a neighbouring line, or see the span of a promise reaction that just ran).
+  // Another line or another span: the block ends, once two samples in a row agree (one sample can
+  // land on a neighbouring line, or see the span of a promise reaction that just ran). What follows
+  // is a block of its own only with its own evidence: a spin on the clock is followed by the few
+  // statements before the loop turns, which a busy machine can keep waiting long after the spin.
   if (s.pendingWhere === undefined || !sameWhere(where, s.pendingWhere)) {
     s.pendingWhere = where;
     s.pendingAt = at;
+    s.pendingBefore = before;
     return;
   }
   s.pendingWhere = undefined;
@@ -550,19 +535,26 @@ function onSample(s: Stall, sample: Sample, at: number, answeredAt: number): voi
   b.span.endMs = rel(s.pendingAt);
   b.span.outcome = 'fulfilled';
   send(b.span);
-  send(newBlock(s, s.pendingAt, where, b.id).span);
+  s.block = null;
+  s.continues = b.id;
+  s.start = s.pendingAt;
+  s.cpuStart = s.pendingBefore.cpu;
+  s.run = { where, n: 2, lastCpu: sample.cpu, lastClocks: sample.clocks, beforeCpu: s.pendingBefore.cpu, beforeClocks: s.pendingBefore.clocks, other: !!where.viaOther };
+  if (evidence(s)) confirm(s);
 }
 
 function confirm(s: Stall): void {
   if (s.block || !s.where) return;
-  send(newBlock(s, s.start, s.where).span);
+  send(newBlock(s, s.start, s.where, s.continues).span);
 }
 
-function startStall(last: { at: number; cpu: number | undefined }): void {
+function startStall(last: { at: number; cpu: number | undefined; clocks: number }): void {
   const cpuStart = cpuAt(last);
   const s: Stall = stall = {
-    start: last.at, cpuStart, cpuEnd: undefined, run: undefined, looks: 0, lookCpu: cpuStart, where: undefined, userSamples: 0, ownSamples: 0, awaits: undefined,
-    pendingWhere: undefined, pendingAt: 0, tool: '', sampledAt: 0, block: null, sampling: null,
+    tick: last.at, tickCpu: cpuStart, tickClocks: last.clocks, start: last.at, cpuStart, cpuEnd: undefined, run: undefined, looks: 0, lookCpu: cpuStart, lookClocks: last.clocks,
+    where: undefined, userSamples: 0, awaits: undefined,
+    pendingWhere: undefined, pendingAt: 0, pendingBefore: { cpu: undefined, clocks: undefined }, continues: undefined,
+    tool: '', sampledAt: 0, block: null, sampling: null,
   };
   takeSample(s);
 }
@@ -573,14 +565,14 @@ function startStall(last: { at: number; cpu: number | undefined }): void {
  * kept off a CPU), else now.
  */
 function cpuAtEnd(s: Stall, tick: { at: number; cpu: number | undefined }): number | undefined {
-  if (s.cpuStart === undefined) return undefined;
+  if (s.tickCpu === undefined) return undefined;
   const gapCpu = probe[PROBE_GAP_CPU]!;
-  if (probe[PROBE_GAP_START] === s.start && cpuSource === run.cpu) return s.cpuStart + gapCpu;
+  if (probe[PROBE_GAP_START] === s.tick && cpuSource === run.cpu) return s.tickCpu + gapCpu;
   return tick.cpu ?? mainCpuMs();
 }
 
 /** The loop ticked again at `tick`: the stall is over. */
-async function endStall(s: Stall, last: { at: number; cpu: number | undefined }): Promise<void> {
+async function endStall(s: Stall, last: { at: number; cpu: number | undefined; clocks: number }): Promise<void> {
   const tick = last.at;
   stall = null;
   s.cpuEnd = cpuAtEnd(s, last);
@@ -588,8 +580,11 @@ async function endStall(s: Stall, last: { at: number; cpu: number | undefined })
     // A sample still on its way may be the evidence (it says whether it was taken in time).
     await withTimeout(s.sampling, 500);
   }
-  if (!s.block && s.where && evidence(s, true)) confirm(s);
-  debug(`stall ${rel(s.start).toFixed(0)}-${rel(tick).toFixed(0)} cpu ${stallCpu(s)?.toFixed(1)} (${s.cpuStart?.toFixed(1)}-${s.cpuEnd?.toFixed(1)}) looks ${s.userSamples}/${s.looks} share ${share(s, true)} run ${s.run ? `${s.run.n} ${(s.run.lastAt - s.run.firstAt).toFixed(0)} ms ${((s.run.lastCpu ?? NaN) - (s.run.firstCpu ?? NaN)).toFixed(1)} cpu` : '-'} ${s.block ? 'block' : 'delay'}`);
+  // The reads to the tick that ended the stall (a later tick's would count reads after it).
+  const clocksEnd = probe[PROBE_GAP_START] === s.tick ? s.tickClocks + probe[PROBE_GAP_CLOCKS]! : last.clocks;
+  if (!s.block && s.where && evidence(s, { cpu: s.cpuEnd, clocks: clocksEnd })) confirm(s);
+  const r = s.run;
+  debug(`stall ${rel(s.start).toFixed(0)}-${rel(tick).toFixed(0)} cpu ${stallCpu(s)?.toFixed(1)} (${s.cpuStart?.toFixed(1)}-${s.cpuEnd?.toFixed(1)}) looks ${s.userSamples}/${s.looks} run ${r ? `${r.n} reads ${(r.lastClocks ?? NaN) - (r.beforeClocks ?? NaN)} cpu ${((r.lastCpu ?? NaN) - (r.beforeCpu ?? NaN)).toFixed(1)}` : '-'} ${s.block ? 'block' : 'delay'}`);
   if (s.block) {
     s.block.span.endMs = rel(tick);
     s.block.span.outcome = 'fulfilled';
@@ -615,12 +610,12 @@ function check(): void {
   const last = tick.at;
   const s = stall;
   if (s) {
-    if (last > s.start) {
+    if (last > s.tick) {
       void endStall(s, tick);
       return;
     }
     if (!s.block && s.where && evidence(s)) confirm(s);
-    // Until the evidence is in, a look every quarter threshold (see `held`); then one per SAMPLE_MS.
+    // Until the evidence is in, a look every quarter threshold; then one per SAMPLE_MS.
     if (!pausing && !s.sampling && absNow() - s.sampledAt >= (s.block ? SAMPLE_MS : run.thresholdMs / 4)) takeSample(s);
     return;
   }

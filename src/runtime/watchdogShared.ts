@@ -30,6 +30,8 @@ export const PROBE_TICK_CPU = 6;
  */
 export const PROBE_GAP_START = 7;
 export const PROBE_GAP_CPU = 10;
+/** The snippet's clock reads in that gap (see PROBE_CLOCK_READS), written with PROBE_GAP_CPU. */
+export const PROBE_GAP_CLOCKS = 13;
 /**
  * Int32 index into the same buffer (the first half of slot 8): the watchdog thread sets it to 1
  * once it runs. The snippet does not start before that (or a bounded wait): a loop that never
@@ -50,7 +52,15 @@ export const PROBE_SESSION_I32 = 18;
 export const PROBE_ANSWERS_I32 = 17;
 /** Int32 index (the second half of slot 9): set to 1 by the main thread as it exits. */
 export const PROBE_EXITING_I32 = 19;
-export const SHARED_PROBE_SLOTS = 11;
+/**
+ * How many times the snippet has read the wall clock (Date.now, performance.now, process.hrtime and
+ * its bigint; see patchClockReads), counted by the main thread; and that count when it wrote
+ * PROBE_LAST_TICK. A loop that spends its CPU reading the clock waits on the wall clock: it holds
+ * the event loop for as long as the clock says, whatever share of a CPU the machine gives it.
+ */
+export const PROBE_CLOCK_READS = 11;
+export const PROBE_TICK_CLOCKS = 12;
+export const SHARED_PROBE_SLOTS = 14;
 
 /** /proc files that give a thread's CPU time, best first. */
 export const CPU_FILES = ['schedstat', 'stat'] as const;

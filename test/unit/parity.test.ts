@@ -39,6 +39,7 @@ const CASES: Case[] = [
   { file: 'detect/tla.js', what: 'a typeless .js with top-level await still runs as a module' },
   // item 4: what the runtime replaces looks like node's own
   { file: 'native-shape.js', what: 'patched built-ins keep name, length, properties, constructibility and [native code] text' },
+  { file: 'warp-shape.js', what: 'the clocks, counted for the watchdog, keep where node defines them, their shape and their checks' },
   // item 5: what the program sees of itself
   { file: 'self-view.js', what: 'toString() of functions, globals, execArgv, argv, env, listeners and console.trace as under node' },
   { file: 'own-resources.js', what: "no stdout handle before the program's first use of it; timers carry node's own symbols only" },
