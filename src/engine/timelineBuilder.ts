@@ -224,7 +224,16 @@ export class TimelineBuilder {
       const parent = b.parentId === null ? undefined : this.spans.get(b.parentId);
       const from = this.continues.get(b.id);
       const prev = from === undefined ? undefined : this.spans.get(from);
-      if (prev?.endMs != null) b.startMs = prev.endMs;
+      if (prev?.endMs != null) {
+        // The loop was held all along: a block split off where the sample that saw the next call
+        // was asked, which on a busy machine may be before that call began (the answer came in
+        // it), ends no sooner than its own call when that call ended before this one's began.
+        const prevCall = prev.parentId === null ? undefined : this.spans.get(prev.parentId);
+        if (parent?.kind === 'call' && prevCall?.kind === 'call' && prevCall.endMs !== null && prevCall.endMs > prev.endMs && prevCall.endMs <= parent.startMs) {
+          prev.endMs = prevCall.endMs;
+        }
+        b.startMs = prev.endMs!;
+      }
       if (parent && parent.kind === 'call') {
         if (from === undefined && parent.startMs - b.startMs >= thresholdMs) {
           // The loop was held before this call began, and no sample answered in time to say

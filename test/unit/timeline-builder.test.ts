@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { TimelineBuilder } from '../../src/engine/timelineBuilder';
 import type { Span } from '../../src/shared/timeline';
 
-function feed(b: TimelineBuilder, spans: Omit<Span, 'outcome'>[]): void {
+function feed(b: TimelineBuilder, spans: Array<Omit<Span, 'outcome'> & { continues?: number }>): void {
   for (const s of spans) {
     b.apply({ type: 'json', message: { type: 'span', outcome: s.endMs === null ? 'pending' : 'fulfilled', ...s } });
   }
@@ -34,6 +34,23 @@ describe('engine: block refinement', () => {
         [7, 'while (Date.now() < end) {}', 4, 302.5, 602.5],
       ],
       'the second chef\'s spin blocks on the same line',
+    );
+  });
+
+  it('ends a block split off too early (a sample asked before the next call, answered in it) where its call ended', () => {
+    // A sample asked at 280 ms, while the first chef still spun, was answered (on a busy machine,
+    // late) in the second chef's spin: the watchdog split there, 22 ms before the first spin ended.
+    const b = new TimelineBuilder('/w/chefs.ts', 'typescript');
+    feed(b, [
+      ...calls,
+      { id: 1000000001, parentId: 5, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 2.5, endMs: 280 },
+      { id: 1000000002, parentId: 7, kind: 'block', label: 'while (Date.now() < end) {}', line: 4, column: 3, startMs: 280, endMs: 602.5, continues: 1000000001 },
+    ]);
+    b.refineBlocks(undefined, 50);
+    assert.deepEqual(
+      b.allSpans().filter((s) => s.kind === 'block').map((s) => [s.parentId, s.startMs, s.endMs]),
+      [[5, 2.5, 302], [7, 302.5, 602.5]],
+      'each spin is held for the whole of its call',
     );
   });
 
