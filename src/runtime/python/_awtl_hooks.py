@@ -97,8 +97,9 @@ class Evidence:
     loop and not inside the tool's own code) or not (asyncio between callbacks, the tool's
     bookkeeping, no Python frame). A look needs the GIL, so it happens only where the main thread
     lets go of it: between bytecodes it is running, or in a call that waits (a blocking call). The
-    evidence that the snippet's own code holds the loop, as node's watchdog decides it
-    (watchdog.ts), with the main thread's CPU time and run delay from its /proc schedstat:
+    evidence that the snippet's own code holds the loop, with the main thread's CPU time and run
+    delay from its /proc schedstat (node's watchdog, watchdog.ts, decided by rules 2 and 3 too
+    until it counted the snippet's clock reads: see `clocked` there):
     1. a look found the snippet's code and the main thread used the threshold of CPU in the
        stretch; or
     2. looks in a row, spread over a quarter of the threshold, found one line of the snippet's, and
