@@ -2,6 +2,8 @@
 // and gets Ctrl-C as it would under plain node or python3. Compared with the real runtimes.
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { CLI, copyPythonRuntime, FIXTURES, PYTHON } from './helpers';
@@ -87,5 +89,38 @@ describe('CLI: the program runs as under plain node / python3', function () {
     assert.match(ours.stderr, /stopped/);
     // Stopped at the second Ctrl-C, not after the grace period of the first or the 30 s sleep.
     assert.ok(ours.afterSignalMs < 2000, `ended ${Math.round(ours.afterSignalMs)} ms after the second Ctrl-C`);
+  });
+});
+
+describe('CLI: it ends once everything it prints is written', function () {
+  this.timeout(60000);
+
+  it('gives a slow reader of its stdout the whole chart and JSON, then exits with the program\'s code', async () => {
+    // The CLI ends itself once its output is written (cliMain's exitOnceWritten): what it
+    // printed to a pipe nobody has read yet must still all arrive, and the exit code stay the
+    // program's. The JSON of 3,000 awaits is 700 kB, ten times a pipe's buffer.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-written-'));
+    try {
+      const file = path.join(dir, 'many.mjs');
+      fs.writeFileSync(file, "for (let i = 0; i < 3000; i++) await i;\nconsole.error('done');\nprocess.exitCode = 3;\n");
+      const child = spawn(process.execPath, [CLI, 'run', file, '--json', '-', '--no-color', '--max-spans-per-site', '1000000'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      // Nothing is read from stdout until the program has finished and the CLI is writing.
+      child.stdout.pause();
+      while (!stderr.includes('done')) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => chunks.push(d));
+      child.stdout.resume();
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      assert.equal(code, 3, stderr);
+      const t = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      assert.equal(t.exitCode, 3);
+      assert.ok(t.spans.filter((s: { kind: string }) => s.kind === 'await').length >= 3000, 'every await is in the JSON');
+      assert.match(stderr, /exit 3/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
