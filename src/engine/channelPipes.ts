@@ -22,8 +22,11 @@ import type { Readable, Writable } from 'node:stream';
 
 /** The engine's side of a run's channel, and the descriptors to place in the child. */
 export interface ChannelPipes {
-  /** [events, watchdog events] to read, control to write. */
-  streams: [Readable, Readable, Writable];
+  /**
+   * [events, watchdog events] to read, control to write: made at the first look, after the
+   * spawn (wrapping the descriptors takes milliseconds the child need not wait for).
+   */
+  readonly streams: [Readable, Readable, Writable];
   /** The child's ends, in the same order: give them to spawn's stdio, then call closeChildEnds(). */
   childFds: [number, number, number];
   /** The marker's descriptor, for the child too (at markerFdOf(channelFds)). */
@@ -149,14 +152,17 @@ export function makeChannelPipes(): ChannelPipes | undefined {
     } catch {
       // no /proc: nothing to track by
     }
-    const streams: [Readable, Readable, Writable] = [
-      new net.Socket({ fd: events.read, readable: true, writable: false }),
-      new net.Socket({ fd: watchdog.read, readable: true, writable: false }),
-      new net.Socket({ fd: control.write, readable: false, writable: true }),
-    ];
+    let streams: [Readable, Readable, Writable] | undefined;
     let closed = false;
     return {
-      streams, childFds, markerFd, markers,
+      get streams() {
+        return (streams ??= [
+          new net.Socket({ fd: events.read, readable: true, writable: false }),
+          new net.Socket({ fd: watchdog.read, readable: true, writable: false }),
+          new net.Socket({ fd: control.write, readable: false, writable: true }),
+        ]);
+      },
+      childFds, markerFd, markers,
       closeChildEnds() {
         if (closed) return;
         closed = true;

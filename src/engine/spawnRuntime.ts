@@ -2,7 +2,6 @@
 // pipes placed in the child, the run's key as the first control line. Apart from run.ts so that
 // the CLI's entry can start a child before it loads the rest of the engine (see cli.ts).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -107,6 +106,9 @@ export function spawnRuntime(spec: LaunchSpec, stdio: [StdioTarget, StdioTarget,
   }
   let key: Buffer | undefined;
   if (spec.seal) {
+    // node:crypto is loaded here, once the child is on its way: in the CLI's entry, loading it
+    // before the spawn held the child back by as long (tens of ms on a busy machine).
+    const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
     key = randomBytes(SEAL_KEY_BYTES);
     const message: KeyMessage = { type: 'key', key: key.toString('hex'), mac: spec.seal };
     control?.write(JSON.stringify(message) + '\n');

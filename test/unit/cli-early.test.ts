@@ -44,7 +44,10 @@ describe('CLI: the run\'s child starts before the CLI has loaded', function () {
       };
       const spawn = cp.spawn;
       cp.spawn = function (command, args) {
-        if (Array.isArray(args) && args.some((a) => String(a).endsWith('bootstrap.js'))) process.stderr.write('SPAWNED AFTER ' + compiled + '\\n');
+        if (Array.isArray(args) && args.some((a) => String(a).endsWith('bootstrap.js'))) {
+          process.stderr.write('SPAWNED AFTER ' + compiled + '\\n');
+          if (process.moduleLoadList.includes('NativeModule crypto')) process.stderr.write('CRYPTO LOADED BEFORE THE SPAWN\\n');
+        }
         return spawn.apply(this, arguments);
       };
     `);
@@ -58,6 +61,8 @@ describe('CLI: the run\'s child starts before the CLI has loaded', function () {
     const spawned = [...r.stderr.matchAll(/SPAWNED AFTER (\d+)/g)].map((m) => Number(m[1]));
     assert.equal(spawned.length, 1, `one runtime child: ${r.stderr}`);
     assert.ok(spawned[0] < 32 * 1024, `${spawned[0]} bytes of the CLI compiled before its child was spawned`);
+    // Failed before: node:crypto (for the run's key, made after the spawn) was loaded first.
+    assert.doesNotMatch(r.stderr, /CRYPTO LOADED BEFORE THE SPAWN/);
     assert.match(r.stdout, /^hello a b\n/);
     assert.match(r.stdout, /completed \(exit 0\)/);
   });
