@@ -15,6 +15,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type InstrumentMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
+import { readsTheClock } from './blockEvidence';
 import { ProcessTree, signalAll } from './processTree';
 import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
 
@@ -374,24 +375,11 @@ function describe(span: SpanMessage, where: Where): void {
 const sameWhere = (a: Where, b: Where) =>
   a.line === b.line && a.file === b.file && (a.parentId === b.parentId || !!a.fromAwait || !!b.fromAwait);
 
-/** Reads of the wall clock a loop that waits on it makes, at the least (see `clocked`). */
-const CLOCK_SPIN_READS = 1000;
-/**
- * Reads of the wall clock per ms of the main thread's CPU, at the least, that say the snippet spent
- * its CPU reading the clock (see `clocked`). `while (Date.now() < end) {}` reads it 5,000-20,000
- * times a ms of CPU; but the CPU counts from the look before the samples, and on a saturated
- * machine the first look into a spin comes after 3-9 ms of the main thread's CPU spent before the
- * spin began (the tick, the callback that starts it, compiling it) and on the look itself: 280-470
- * reads a ms were seen then. Finite work reads the clock now and then (a log line's time stamp).
- */
-const CLOCK_SPIN_RATE = 250;
-
 /**
  * The snippet's code waits on the wall clock, and so holds the loop for as long as the clock
  * says, whatever share of a CPU the machine gives it: samples in a row found the main thread at one
  * line of the snippet (not under node's code or a package's), and from the look before them to the
- * last of them the snippet read the clock CLOCK_SPIN_READS times at least, at CLOCK_SPIN_RATE a ms of
- * the main thread's CPU. A loop that spins on the clock (`while (Date.now() < end) {}`) on a
+ * last of them the snippet read the clock as only a loop waiting on it does (see readsTheClock). A loop that spins on the clock (`while (Date.now() < end) {}`) on a
  * saturated machine gets a small share of a CPU: 300 ms of it may be 15 ms of CPU, under the
  * threshold, and this thread, which needs a CPU and an answer from the main thread for each sample,
  * may get a single sample into it. Finite work does not read the clock so (a callback the machine
@@ -408,9 +396,7 @@ function clocked(s: Stall, end?: { cpu: number | undefined; clocks: number }): b
   // Over, and every look found the snippet at this line: the reads and the CPU to the tick that
   // ended it are the line's too.
   if (end && r.n === s.looks && r.beforeClocks === s.tickClocks) last = end;
-  if (last.clocks === undefined || last.cpu === undefined) return false;
-  const reads = last.clocks - r.beforeClocks;
-  return reads >= CLOCK_SPIN_READS && reads >= CLOCK_SPIN_RATE * (last.cpu - r.beforeCpu);
+  return readsTheClock({ cpu: r.beforeCpu, clocks: r.beforeClocks }, last);
 }
 
 /** The main thread's CPU time in the stall so far (to its end once it ended); undefined without /proc. */
