@@ -12,12 +12,12 @@ export const CLOCK_SPIN_READS = 1000;
 /**
  * Reads of the wall clock per ms of the main thread's CPU, at the least, that say the snippet spent
  * its CPU reading the clock (see readsTheClock). `while (Date.now() < end) {}` reads it 5,000-20,000
- * times a ms of CPU; but the CPU counts from the look before the samples, and on a saturated
- * machine the first look into a spin comes after 3-9 ms of the main thread's CPU spent before the
- * spin began (the tick, the callback that starts it, compiling it) and on the look itself: 280-470
- * reads a ms were seen then. Finite work reads the clock now and then (a log line's time stamp).
+ * times a ms of CPU on a CPU of its own. On a saturated machine the CPU it gets is mostly the
+ * watchdog's looks (each costs the main thread 1-2 ms there) and the start of the spin's callback:
+ * 150-470 reads a ms of the main thread's CPU were seen over spins looked at one to four times.
+ * Finite work reads the clock now and then: a log line with its time costs 10-50 µs.
  */
-export const CLOCK_SPIN_RATE = 250;
+export const CLOCK_SPIN_RATE = 100;
 
 /**
  * The snippet read the wall clock between `from` and `to` as only a loop that waits on it does: at

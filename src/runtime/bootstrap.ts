@@ -21,7 +21,7 @@ import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
-import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -182,9 +182,17 @@ function main(): void {
     clockNow = warp.now;
   }
   // Over the time warp's clocks, when there is one: what the program calls is what is counted.
-  patchClockReads(() => {
-    probe[PROBE_CLOCK_READS]++;
-  });
+  // The first read after a tick also says the main thread's CPU time then (one look at /proc a
+  // tick at most): the watchdog counts the reads' rate from there, not from the tick.
+  patchClockReads((at) => {
+    const n = probe[PROBE_CLOCK_READS]!;
+    if (n === probe[PROBE_TICK_CLOCKS]) {
+      probe[PROBE_FIRST_READ_AT] = at;
+      probe[PROBE_FIRST_READ_CPU] = recorder.cpuNow();
+    }
+    probe[PROBE_CLOCK_READS] = n + 1;
+    probe[PROBE_LAST_READ_AT] = at;
+  }, request.time !== 'warp');
   recorder.clockReads = () => probe[PROBE_CLOCK_READS]!;
   // Under the timer patch: the time warp's timers are the ones it wraps.
   patchTimers(recorder, sink);

@@ -8,7 +8,7 @@ import {
   ArrayPrototypeSlice, FunctionPrototypeCall, ReflectApply, ReflectConstruct, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor,
   ReflectGetPrototypeOf, ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
   BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis, FunctionPrototypeToString,
-  StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice,
+  StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice, timeOrigin,
 } from './primordials';
 import { INSERT_OPEN, INSERTED } from './moduleFormat';
 import { noteMissedEvent, Stamp, stampOnce } from './pending';
@@ -138,31 +138,36 @@ export function ownerOf(obj: object, key: PropertyKey): object {
 }
 
 /**
- * Counts the program's reads of the wall clock (`count` is called before each): Date.now,
+ * Counts the program's reads of the wall clock (`count` is called after each, with the time it read
+ * on performance.now's absolute scale when `real`, NaN when the clocks are a time warp's): Date.now,
  * performance.now, process.hrtime and process.hrtime.bigint (the time warp's own, when one is
  * installed), each replaced where it is defined, by a look-alike that calls
  * it with the same receiver and arguments. The watchdog tells a loop waiting on the wall clock from
  * finite work by it (see `clocked` in watchdog.ts).
  */
-export function patchClockReads(count: () => void): void {
-  const wrap = (owner: object, key: string) => {
+export function patchClockReads(count: (atMs: number) => void, real: boolean): void {
+  // hrtime's time on performance.now's absolute scale (timeOrigin + now): its offset, read once.
+  const hrOffset = timeOrigin + performance.now() - Number(process.hrtime.bigint()) / 1e6;
+  const wrap = (owner: object, key: string, at: (value: any, args: IArguments) => number) => {
     const d = ReflectGetOwnPropertyDescriptor(owner, key);
     if (!d || typeof d.value !== 'function') return;
     const original = d.value as Function;
     const counted = lookAlike({
       read(this: unknown) {
-        count();
-        return ReflectApply(original, this, arguments);
+        const value = ReflectApply(original, this, arguments);
+        count(real ? at(value, arguments) : NaN);
+        return value;
       },
     }.read, original);
     ReflectDefineProperty(owner, key, { ...d, value: counted });
   };
   // performance.now lives on Performance.prototype.
-  wrap(ownerOf(performance, 'now'), 'now');
-  wrap(Date, 'now');
+  wrap(ownerOf(performance, 'now'), 'now', (v: number) => timeOrigin + v);
+  wrap(Date, 'now', (v: number) => v);
   // hrtime's bigint first: process.hrtime's look-alike carries the counted one.
-  wrap(process.hrtime, 'bigint');
-  wrap(process, 'hrtime');
+  wrap(process.hrtime, 'bigint', (v: bigint) => Number(v) / 1e6 + hrOffset);
+  // hrtime(prev) gives a difference, not a time.
+  wrap(process, 'hrtime', (v: [number, number], args) => (args.length > 0 && args[0] !== undefined ? NaN : v[0] * 1e3 + v[1] / 1e6 + hrOffset));
 }
 
 /** Runs `fn` with `ctx` as the current span. */

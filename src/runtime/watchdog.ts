@@ -17,7 +17,7 @@ import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { readsTheClock } from './blockEvidence';
 import { ProcessTree, signalAll } from './processTree';
-import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -338,6 +338,8 @@ interface Stall {
   pendingBefore: { cpu: number | undefined; clocks: number | undefined };
   /** The block the part after a split continues (see onSample). */
   continues: number | undefined;
+  /** The evidence for the block is the snippet's wait on the wall clock only (see `clocked`, clockWindow). */
+  byClock: boolean;
   /** The runtime's own work a sample found. */
   tool: string;
   sampledAt: number;
@@ -393,10 +395,31 @@ function clocked(s: Stall, end?: { cpu: number | undefined; clocks: number }): b
   const r = s.run;
   if (!r || r.other || r.beforeClocks === undefined || r.beforeCpu === undefined) return false;
   let last = { cpu: r.lastCpu, clocks: r.lastClocks };
-  // Over, and every look found the snippet at this line: the reads and the CPU to the tick that
-  // ended it are the line's too.
-  if (end && r.n === s.looks && r.beforeClocks === s.tickClocks) last = end;
-  return readsTheClock({ cpu: r.beforeCpu, clocks: r.beforeClocks }, last);
+  let from = { cpu: r.beforeCpu, clocks: r.beforeClocks };
+  if (r.beforeClocks === s.tickClocks) {
+    // From the stall's start: the reads began at the first one, and so does their CPU (not the
+    // tick, the callback that started the loop or its compile: 3-9 ms on a saturated machine).
+    const first = firstReadCpu(s, end?.clocks);
+    if (first !== undefined && first > r.beforeCpu) from = { cpu: first, clocks: r.beforeClocks };
+    // Over, and every look found the snippet at this line: the reads and the CPU to the tick that
+    // ended it are the line's too.
+    if (end && r.n === s.looks) last = end;
+  }
+  return readsTheClock(from, last);
+}
+
+/**
+ * The main thread's CPU time at the snippet's first clock read in the stall (PROBE_FIRST_READ_CPU);
+ * undefined when it read none, or when that is not known any more (it has read the clock since the
+ * stall ended, or it is not over and has ticked since). `clocksEnd`: the count at the tick that
+ * ended the stall, once it is over.
+ */
+function firstReadCpu(s: Stall, clocksEnd?: number): number | undefined {
+  const tick = probe[PROBE_LAST_TICK];
+  const cpu = probe[PROBE_FIRST_READ_CPU]!;
+  const reads = probe[PROBE_CLOCK_READS]!;
+  const ours = clocksEnd === undefined ? tick === s.tick && probe[PROBE_LAST_TICK] === s.tick && reads > s.tickClocks : clocksEnd > s.tickClocks && reads === clocksEnd;
+  return ours && cpu >= 0 && cpuSource === run.cpu ? cpu : undefined;
 }
 
 /** The main thread's CPU time in the stall so far (to its end once it ended); undefined without /proc. */
@@ -423,7 +446,23 @@ function evidence(s: Stall, end?: { cpu: number | undefined; clocks: number }): 
   if (probe[PROBE_NATIVE_LINE] !== 0) return true;
   const cpu = stallCpu(s);
   if (cpu === undefined) return s.userSamples >= 2;
-  return cpu >= run.thresholdMs || clocked(s, end);
+  if (cpu >= run.thresholdMs) return true;
+  s.byClock = clocked(s, end);
+  return s.byClock;
+}
+
+/**
+ * A block whose only evidence is the snippet's wait on the wall clock (`clocked`) lasts from its
+ * first read of the clock in the stall to its last: a short wait the machine stretched (a 10 ms
+ * slice of a spin, the processor taken away after it returned) is not held for the whole stall.
+ * Undefined when the reads cannot be placed: under a time warp (its clocks are not real time), or
+ * when the snippet has read the clock since the stall ended.
+ */
+function clockWindow(s: Stall, clocksEnd: number): { first: number; last: number } | undefined {
+  if (clocksEnd <= s.tickClocks || probe[PROBE_CLOCK_READS] !== clocksEnd) return undefined;
+  const first = probe[PROBE_FIRST_READ_AT]!;
+  const last = probe[PROBE_LAST_READ_AT]!;
+  return Number.isFinite(first) && Number.isFinite(last) && last >= first ? { first, last } : undefined;
 }
 
 /** Adds a sample that found the snippet's code to the run of samples at one line. */
@@ -522,6 +561,7 @@ function onSample(s: Stall, sample: Sample, at: number): void {
   b.span.outcome = 'fulfilled';
   send(b.span);
   s.block = null;
+  s.byClock = false;
   s.continues = b.id;
   s.start = s.pendingAt;
   s.cpuStart = s.pendingBefore.cpu;
@@ -539,7 +579,7 @@ function startStall(last: { at: number; cpu: number | undefined; clocks: number 
   const s: Stall = stall = {
     tick: last.at, tickCpu: cpuStart, tickClocks: last.clocks, start: last.at, cpuStart, cpuEnd: undefined, run: undefined, looks: 0, lookCpu: cpuStart, lookClocks: last.clocks,
     where: undefined, userSamples: 0, awaits: undefined,
-    pendingWhere: undefined, pendingAt: 0, pendingBefore: { cpu: undefined, clocks: undefined }, continues: undefined,
+    pendingWhere: undefined, pendingAt: 0, pendingBefore: { cpu: undefined, clocks: undefined }, continues: undefined, byClock: false,
     tool: '', sampledAt: 0, block: null, sampling: null,
   };
   takeSample(s);
@@ -571,16 +611,33 @@ async function endStall(s: Stall, last: { at: number; cpu: number | undefined; c
   if (!s.block && s.where && evidence(s, { cpu: s.cpuEnd, clocks: clocksEnd })) confirm(s);
   const r = s.run;
   debug(`stall ${rel(s.start).toFixed(0)}-${rel(tick).toFixed(0)} cpu ${stallCpu(s)?.toFixed(1)} (${s.cpuStart?.toFixed(1)}-${s.cpuEnd?.toFixed(1)}) looks ${s.userSamples}/${s.looks} run ${r ? `${r.n} reads ${(r.lastClocks ?? NaN) - (r.beforeClocks ?? NaN)} cpu ${((r.lastCpu ?? NaN) - (r.beforeCpu ?? NaN)).toFixed(1)}` : '-'} ${s.block ? 'block' : 'delay'}`);
-  if (s.block) {
-    s.block.span.endMs = rel(tick);
-    s.block.span.outcome = 'fulfilled';
-    send(s.block.span);
-  } else if (tick - s.start >= run.thresholdMs) {
+  const delay = (from: number, to: number) => {
+    if (to - from < run.thresholdMs) return;
     send({
       type: 'delay', kind: 'delayed', label: s.tool ? `event loop delayed: ${s.tool}` : 'event loop delayed: not your code',
-      startMs: rel(s.start), endMs: rel(tick),
+      startMs: rel(from), endMs: rel(to),
     });
-  }
+  };
+  if (s.block) {
+    const span = s.block.span;
+    const cpu = stallCpu(s);
+    const reads = s.byClock && !(cpu !== undefined && cpu >= run.thresholdMs) && probe[PROBE_NATIVE_LINE] === 0 ? clockWindow(s, clocksEnd) : undefined;
+    const from = reads ? Math.max(s.start, reads.first) : s.start;
+    const to = reads ? Math.min(tick, Math.max(from, reads.last)) : tick;
+    span.outcome = 'fulfilled';
+    if (to - from < run.thresholdMs) {
+      // The wait on the clock was shorter than a block: none (a block under the threshold never appears).
+      span.endMs = span.startMs;
+      send(span);
+      delay(s.start, tick);
+    } else {
+      span.startMs = rel(from);
+      span.endMs = rel(to);
+      send(span);
+      delay(s.start, from);
+      delay(to, tick);
+    }
+  } else delay(s.start, tick);
   if (!stall) release();
 }
 

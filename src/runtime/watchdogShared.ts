@@ -60,7 +60,16 @@ export const PROBE_EXITING_I32 = 19;
  */
 export const PROBE_CLOCK_READS = 11;
 export const PROBE_TICK_CLOCKS = 12;
-export const SHARED_PROBE_SLOTS = 14;
+/**
+ * When the snippet read the wall clock for the first time since the last tick, and for the last
+ * time (absolute ms, as PROBE_LAST_TICK; NaN under a time warp, whose clocks are not real time): a
+ * loop that waits on the clock holds the event loop from the one to the other.
+ */
+export const PROBE_FIRST_READ_AT = 14;
+export const PROBE_LAST_READ_AT = 15;
+/** The main thread's CPU time (ms, as PROBE_TICK_CPU; -1 when it cannot read it) at that first read. */
+export const PROBE_FIRST_READ_CPU = 16;
+export const SHARED_PROBE_SLOTS = 17;
 
 /** /proc files that give a thread's CPU time, best first. */
 export const CPU_FILES = ['schedstat', 'stat'] as const;

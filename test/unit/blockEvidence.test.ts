@@ -13,6 +13,9 @@ describe('block evidence: a loop waiting on the wall clock', () => {
     assert.equal(readsTheClock({ cpu: 186.6, clocks: 0 }, { cpu: 195.6, clocks: 2561 }), true);
     // Later looks into the same spin: thousands of reads a ms.
     assert.equal(readsTheClock({ cpu: 194.1, clocks: 2122 }, { cpu: 202.6, clocks: 60884 }), true);
+    // Four looks into one spin, which cost the main thread more CPU than the spin got: 2,208 reads
+    // in 14.7 ms (between two of the looks, 1.8 ms of CPU and no read at all).
+    assert.equal(readsTheClock({ cpu: 249.8, clocks: 0 }, { cpu: 264.4, clocks: 2208 }), true);
   });
 
   it('is not finite work the machine kept waiting, however much CPU it used at one line', () => {
@@ -21,8 +24,8 @@ describe('block evidence: a loop waiting on the wall clock', () => {
     assert.equal(readsTheClock({ cpu: 100, clocks: 0 }, { cpu: 106, clocks: 0 }), false);
     // A few reads (a log line's time stamp).
     assert.equal(readsTheClock({ cpu: 100, clocks: 40 }, { cpu: 130, clocks: 52 }), false);
-    // Lines logged with their time: many reads, but a few hundred µs of work each.
-    assert.equal(readsTheClock({ cpu: 100, clocks: 0 }, { cpu: 110, clocks: 1500 }), false);
+    // 1,500 lines logged with their time: many reads, but tens of µs of work each.
+    assert.equal(readsTheClock({ cpu: 100, clocks: 0 }, { cpu: 130, clocks: 1500 }), false);
     // A burst of reads too short to be a wait.
     assert.equal(readsTheClock({ cpu: 100, clocks: 0 }, { cpu: 100.1, clocks: 900 }), false);
   });
