@@ -231,8 +231,11 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
   const nativeLine = probe[PROBE_NATIVE_LINE];
   if (nativeLine !== 0) {
     // In a synchronous native call of the snippet (execSync, Atomics.wait…): it cannot answer,
-    // and it is not touching its buffers.
-    flushMainBuffers();
+    // and it is not touching its buffers. Not one that node's own code made (no line of the
+    // snippet's called it): that one returns when node likes, and the main thread's next record
+    // would race this thread's write of its buffers (a garbled frame: the engine read the
+    // channel as tampered with, and the run lost every span).
+    if (nativeLine > 0) flushMainBuffers();
     return { kind: 'user', where: { file: run.file, line: Math.max(0, nativeLine), column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: probe[PROBE_NATIVE_PARENT] } };
   }
   if (pausing) return undefined;

@@ -46,6 +46,31 @@ describe('engine: local modules instrumented ahead of the run', () => {
     }
   });
 
+  it('a computed require whose module imports an ES module: the channel stays whole, every run (node starting its module loader waits in a blocking call)', async () => {
+    // Node's own blocking wait while its loader thread starts went through the runtime's watch on
+    // blocking calls; the watchdog then wrote the main thread's buffers while node could return
+    // and record: a garbled frame, the run 'incomplete' and its spans lost (1-5 runs in 20).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-loader-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'mod.mjs'), 'export const x = await Promise.resolve(42);\n');
+      fs.writeFileSync(path.join(dir, 'late.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
+      fs.writeFileSync(path.join(dir, 'computed.cjs'), "const name = './la' + 'te.cjs';\nrequire(name);\n");
+      const broken: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const run = startRun({ file: path.join(dir, 'computed.cjs'), stdout: 'pipe', stderr: 'pipe' });
+        run.stdout?.resume();
+        run.stderr?.resume();
+        const t = await run.done;
+        if (t.incomplete !== undefined || !t.spans.some((s) => s.kind === 'await' && s.label === 'Promise.resolve(42)')) {
+          broken.push(`run ${i}: ${t.incomplete ?? 'whole'}, ${t.spans.length} spans`);
+        }
+      }
+      assert.deepEqual(broken, []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('CommonJS that imports an ES module: its awaits are spans; the module loader starts before the run when known ahead, else as the tool\'s time', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-loader-'));
     try {
