@@ -20,6 +20,19 @@ function tempCopy(dir: string): string {
   return to;
 }
 
+/**
+ * A scratch folder: an ES module with a top-level await, imported by `ahead.cjs` (a literal
+ * import()) and by `late.cjs`, which `computed.cjs` requires by a computed name.
+ */
+function loaderFixtures(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-loader-'));
+  fs.writeFileSync(path.join(dir, 'mod.mjs'), 'export const x = await Promise.resolve(42);\n');
+  fs.writeFileSync(path.join(dir, 'ahead.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
+  fs.writeFileSync(path.join(dir, 'late.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
+  fs.writeFileSync(path.join(dir, 'computed.cjs'), "const name = './la' + 'te.cjs';\nrequire(name);\n");
+  return dir;
+}
+
 describe('engine: local modules instrumented ahead of the run', () => {
   it('finds the modules the entry loads by literal specifier, transitively, in both loading forms', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-prep-'));
@@ -50,11 +63,8 @@ describe('engine: local modules instrumented ahead of the run', () => {
     // Node's own blocking wait while its loader thread starts went through the runtime's watch on
     // blocking calls; the watchdog then wrote the main thread's buffers while node could return
     // and record: a garbled frame, the run 'incomplete' and its spans lost (1-5 runs in 20).
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-loader-'));
+    const dir = loaderFixtures();
     try {
-      fs.writeFileSync(path.join(dir, 'mod.mjs'), 'export const x = await Promise.resolve(42);\n');
-      fs.writeFileSync(path.join(dir, 'late.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
-      fs.writeFileSync(path.join(dir, 'computed.cjs'), "const name = './la' + 'te.cjs';\nrequire(name);\n");
       const broken: string[] = [];
       for (let i = 0; i < 12; i++) {
         const run = startRun({ file: path.join(dir, 'computed.cjs'), stdout: 'pipe', stderr: 'pipe' });
@@ -72,12 +82,8 @@ describe('engine: local modules instrumented ahead of the run', () => {
   });
 
   it('CommonJS that imports an ES module: its awaits are spans; the module loader starts before the run when known ahead, else as the tool\'s time', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-loader-'));
+    const dir = loaderFixtures();
     try {
-      fs.writeFileSync(path.join(dir, 'mod.mjs'), 'export const x = await Promise.resolve(42);\n');
-      fs.writeFileSync(path.join(dir, 'ahead.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
-      fs.writeFileSync(path.join(dir, 'late.cjs'), "import('./mod.mjs').then((m) => console.log(m.x));\n");
-      fs.writeFileSync(path.join(dir, 'computed.cjs'), "const name = './la' + 'te.cjs';\nrequire(name);\n");
       for (const [entry, late] of [['ahead.cjs', false], ['computed.cjs', true]] as const) {
         const run = startRun({ file: path.join(dir, entry), stdout: 'pipe', stderr: 'pipe' });
         let stdout = '';
