@@ -20,6 +20,7 @@
 // never so much that a timer firing now would see its due time not yet reached.
 
 import { lookAlike, ownerOf, standIn } from './patches';
+import { ReflectApply, ReflectConstruct, ReflectGetOwnPropertyDescriptor } from './primordials';
 
 /** What the rest of the runtime needs to know of the warp. */
 export interface TimeWarp {
@@ -31,6 +32,9 @@ export interface TimeWarp {
    */
   readonly now: () => number;
 }
+
+/** The arguments node's performance.now is called with, for its receiver check (it takes none). */
+const NO_ARGS: [] = [];
 
 /** How often at most (real ms) a clock read looks at the thread's run delay. */
 const HOLD_SAMPLE_MS = 0.5;
@@ -198,11 +202,11 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   // constructibility and toString(); the clocks are method shorthands (not constructible).
   // Where node defines it (Performance.prototype), as node defines it; node's own checks its receiver.
   const perfOwner = ownerOf(performance, 'now');
-  const perfDescriptor = Reflect.getOwnPropertyDescriptor(perfOwner, 'now')!;
+  const perfDescriptor = ReflectGetOwnPropertyDescriptor(perfOwner, 'now')!;
   const realPerfNow = perfDescriptor.value as (this: unknown) => number;
   const vPerfNow = lookAlike({
     now(this: unknown) {
-      Reflect.apply(realPerfNow, this, []);
+      ReflectApply(realPerfNow, this, NO_ARGS);
       return vnow();
     },
   }.now, realPerfNow);
@@ -210,7 +214,7 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   const vDateNow = () => Math.floor(dateOrigin + vnow());
   const WarpDate = standIn(function Date(this: unknown) {
     if (new.target === undefined) return new RealDate(vDateNow()).toString();
-    return Reflect.construct(RealDate, arguments.length === 0 ? [vDateNow()] : arguments, new.target);
+    return ReflectConstruct(RealDate, arguments.length === 0 ? [vDateNow()] : arguments, new.target);
   } as unknown as DateConstructor, RealDate);
   Object.defineProperty(RealDate.prototype, 'constructor', { value: WarpDate, writable: true, configurable: true, enumerable: false });
   Object.setPrototypeOf(WarpDate, Object.getPrototypeOf(RealDate));
@@ -250,12 +254,12 @@ export function installTimeWarp(onShift: (ms: number) => void, deadline?: WarpDe
   };
   const trackedSetTimeout = lookAlike({
     setTimeout(this: unknown) {
-      return track(Reflect.apply(nativeSetTimeout, this, arguments));
+      return track(ReflectApply(nativeSetTimeout, this, arguments));
     },
   }.setTimeout, nativeSetTimeout);
   const trackedSetInterval = lookAlike({
     setInterval(this: unknown) {
-      return track(Reflect.apply(nativeSetInterval, this, arguments));
+      return track(ReflectApply(nativeSetInterval, this, arguments));
     },
   }.setInterval, nativeSetInterval);
   g.setTimeout = trackedSetTimeout;
@@ -426,7 +430,7 @@ function patchTimersPromises(setTimeoutTracked: Function, clearTimeoutNative: Fu
       (options.ref === undefined || typeof options.ref === 'boolean')));
   const warped = lookAlike({
     setTimeout(this: unknown, delay?: unknown, value?: unknown, options?: any) {
-      if (!valid(delay, options)) return Reflect.apply(origSetTimeout, this, arguments);
+      if (!valid(delay, options)) return ReflectApply(origSetTimeout, this, arguments);
       const signal: AbortSignal | undefined = options?.signal;
       if (signal?.aborted) return Promise.reject(abortError(signal));
       return new Promise((resolve, reject) => {
@@ -447,7 +451,7 @@ function patchTimersPromises(setTimeoutTracked: Function, clearTimeoutNative: Fu
   if (typeof origSetInterval === 'function') {
     tp.setInterval = lookAlike({
       async *setInterval(this: unknown, delay?: unknown, value?: unknown, options?: any) {
-        if (!valid(delay, options)) return yield* Reflect.apply(origSetInterval, this, arguments);
+        if (!valid(delay, options)) return yield* ReflectApply(origSetInterval, this, arguments);
         const signal: AbortSignal | undefined = options?.signal;
         if (signal?.aborted) throw abortError(signal);
         let onCancel: (() => void) | undefined;
@@ -501,7 +505,7 @@ function patchAbortSignalTimeout(setTimeoutTracked: Function): void {
   if (typeof orig !== 'function') return;
   (AbortSignal as any).timeout = lookAlike({
     timeout(this: unknown, delay: unknown) {
-      if (typeof delay !== 'number' || !(delay >= 0) || delay > 2 ** 53) return Reflect.apply(orig, this, arguments);
+      if (typeof delay !== 'number' || !(delay >= 0) || delay > 2 ** 53) return ReflectApply(orig, this, arguments);
       const controller = new AbortController();
       const timer = setTimeoutTracked(() => {
         controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));

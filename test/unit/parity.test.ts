@@ -209,8 +209,13 @@ describe('parity: TypeScript the runtime cannot run says so, and where', () => {
 });
 
 describe('parity: under --time warp too (the warp replaces the clocks, Date, timers/promises and AbortSignal.timeout)', () => {
-  for (const file of ['native-shape.js', 'warp-shape.js']) {
-    it(`${file}: what the warp replaces keeps node's name, length, properties, constructibility and [native code] text`, async () => {
+  const shape = "what the warp replaces keeps node's name, length, properties, constructibility and [native code] text";
+  for (const [file, what] of [
+    ['native-shape.js', shape],
+    ['warp-shape.js', shape],
+    ['warp-reflect.js', "the warp's timers and clocks work when the program has replaced Reflect's methods"],
+  ]) {
+    it(`${file}: ${what}`, async () => {
       const want = reference(file, 'node');
       const got = await runFixture(path.join('parity', file), { time: 'warp' });
       assert.equal(got.stdout, want.stdout, 'stdout');
