@@ -420,9 +420,19 @@ function clocked(s: Stall, end?: { cpu: number | undefined; clocks: number }): b
 function firstReadCpu(s: Stall, clocksEnd?: number): number | undefined {
   const tick = probe[PROBE_LAST_TICK];
   const cpu = probe[PROBE_FIRST_READ_CPU]!;
-  const reads = probe[PROBE_CLOCK_READS]!;
-  const ours = clocksEnd === undefined ? tick === s.tick && probe[PROBE_LAST_TICK] === s.tick && reads > s.tickClocks : clocksEnd > s.tickClocks && reads === clocksEnd;
+  // Still in the stall: no tick since (read before and after the CPU), and it has read the clock.
+  const ours = clocksEnd === undefined
+    ? tick === s.tick && probe[PROBE_LAST_TICK] === s.tick && probe[PROBE_CLOCK_READS]! > s.tickClocks
+    : readsOfStallKnown(s, clocksEnd);
   return ours && cpu >= 0 && cpuSource === run.cpu ? cpu : undefined;
+}
+
+/**
+ * Once a stall is over (`clocksEnd`: the count of clock reads at the tick that ended it): whether
+ * the first- and last-read slots are still its own. It read the clock, and has not since.
+ */
+function readsOfStallKnown(s: Stall, clocksEnd: number): boolean {
+  return clocksEnd > s.tickClocks && probe[PROBE_CLOCK_READS] === clocksEnd;
 }
 
 /** The main thread's CPU time in the stall so far (to its end once it ended); undefined without /proc. */
@@ -462,7 +472,7 @@ function evidence(s: Stall, end?: { cpu: number | undefined; clocks: number }): 
  * when the snippet has read the clock since the stall ended.
  */
 function clockWindow(s: Stall, clocksEnd: number): { first: number; last: number } | undefined {
-  if (clocksEnd <= s.tickClocks || probe[PROBE_CLOCK_READS] !== clocksEnd) return undefined;
+  if (!readsOfStallKnown(s, clocksEnd)) return undefined;
   const first = probe[PROBE_FIRST_READ_AT]!;
   const last = probe[PROBE_LAST_READ_AT]!;
   return Number.isFinite(first) && Number.isFinite(last) && last >= first ? { first, last } : undefined;
