@@ -21,7 +21,7 @@ import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
-import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, WATCHDOG_WATCHING, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -367,8 +367,16 @@ function main(): void {
   (process as any)._tickCallback?.();
 
   // A cold child's watchdog thread may still be starting (slow on a busy machine): the snippet
-  // starts once it runs, so that a loop that never yields is seen and named (bounded wait).
-  if (watchdog) AtomicsWait(probeFlags, PROBE_READY_I32, 0, WATCHDOG_READY_WAIT_MS);
+  // starts once it watches the run, so that a loop that never yields is seen and named, and no
+  // descriptor of the thread's is opened beside the program's own (bounded wait).
+  if (watchdog) {
+    const deadline = perfNow() + WATCHDOG_READY_WAIT_MS;
+    for (let seen; (seen = AtomicsLoad(probeFlags, PROBE_READY_I32)) < WATCHDOG_WATCHING;) {
+      const left = deadline - perfNow();
+      if (left <= 0) break;
+      AtomicsWait(probeFlags, PROBE_READY_I32, seen, left);
+    }
+  }
 
   // Time 0: everything before this was ours, not the snippet's.
   clock.t0 = clockNow();

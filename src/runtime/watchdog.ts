@@ -17,7 +17,7 @@ import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { readsTheClock } from './blockEvidence';
 import { ProcessTree, signalAll } from './processTree';
-import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -817,5 +817,14 @@ parentPort?.once('message', (msg: WatchdogRun) => {
     data.controlFd = msg.channel.control;
   }
   SAMPLE_MS = Math.max(50, run.thresholdMs);
-  start();
+  // A test's stand-in for a thread held back by a busy machine (see the hostile-channel tests).
+  const lag = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS);
+  if (lag > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, lag);
+  try {
+    start();
+  } finally {
+    // Watching: the snippet may start (it waits for this; see PROBE_READY_I32).
+    Atomics.store(ready, PROBE_READY_I32, WATCHDOG_WATCHING);
+    Atomics.notify(ready, PROBE_READY_I32);
+  }
 });

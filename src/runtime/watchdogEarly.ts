@@ -39,7 +39,10 @@ export function startWatchdog(channel: SharedChannel, probe: Float64Array, ends:
       // make at once (the program would find a pipe's handle among its active resources).
       stdout: true,
       stderr: !process.env.AWAIT_TIMELINE_DEBUG,
-      env: process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {},
+      env: {
+        ...(process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {}),
+        ...(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS ? { AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS: process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS } : {}),
+      },
     });
     w.unref();
     w.on('error', (err) => { if (process.env.AWAIT_TIMELINE_DEBUG) process.stderr.write(`[watchdog] ${err?.stack ?? err}\n`); /* best effort: the program runs on */ });

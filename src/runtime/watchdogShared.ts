@@ -34,10 +34,15 @@ export const PROBE_GAP_CPU = 10;
 export const PROBE_GAP_CLOCKS = 13;
 /**
  * Int32 index into the same buffer (the first half of slot 8): the watchdog thread sets it to 1
- * once it runs. The snippet does not start before that (or a bounded wait): a loop that never
- * yields, started before anyone watches, could never be named.
+ * once it runs, and to WATCHDOG_WATCHING once it has taken the run (its timers and its control
+ * socket made). The snippet does not start before that (or a bounded wait): a loop that never
+ * yields, started before anyone watches, could never be named; and a descriptor the thread opened
+ * after the snippet began could take the number of one the program just closed (its loop's first
+ * stream opens /dev/null for libuv's reserve), so the program's next file would not get it.
  */
 export const PROBE_READY_I32 = 16;
+/** PROBE_READY_I32 once the watchdog watches the run. */
+export const WATCHDOG_WATCHING = 2;
 /**
  * Int32 index (the first half of slot 9): 1 from just before the watchdog connects its inspector
  * session with the main thread until it has disconnected it. With PROBE_EXITING_I32 a handshake

@@ -33,8 +33,8 @@ export function plainNode(name: string, args: string[] = []): { stdout: string; 
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-export function cli(args: string[], options: { cwd?: string; timeout?: number } = {}): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, encoding: 'utf8', timeout: options.timeout ?? 60000 });
+export function cli(args: string[], options: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, encoding: 'utf8', timeout: options.timeout ?? 60000, env: options.env });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 

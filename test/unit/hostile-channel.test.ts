@@ -23,9 +23,9 @@ function shellStatus(file: string, args: string[]): number | null {
 
 const INCOMPLETE = "timeline incomplete: the program closed or wrote to the tool's channel";
 
-function runCli(name: string, args: string[], extra: string[] = []): { stdout: string; stderr: string; status: number | null; t: Timeline } {
+function runCli(name: string, args: string[], extra: string[] = [], env?: NodeJS.ProcessEnv): { stdout: string; stderr: string; status: number | null; t: Timeline } {
   const json = path.join(tmp(), 't.json');
-  const r = cli(['run', fixture(name), '--no-color', '--json', json, ...extra, '--', ...args]);
+  const r = cli(['run', fixture(name), '--no-color', '--json', json, ...extra, '--', ...args], { env });
   return { ...r, t: JSON.parse(fs.readFileSync(json, 'utf8')) as Timeline };
 }
 
@@ -121,6 +121,15 @@ describe('hostile: the event channel', () => {
     assert.equal(r.stdout.split('\n')[0] + '\n', plain.stdout);
     // Node aborts after the print (its event loop's epoll was fd 3): so must the run.
     assert.equal(r.status, shellStatus(fixture('close-fd3.js'), [path.join(tmp(), 'out')]));
+  });
+
+  it('fs.closeSync(3) and a file opened on fd 3 while a busy machine holds the watchdog thread back: the file still gets fd 3', () => {
+    // The thread's first stream (its control socket) opens /dev/null, which took fd 3 when the
+    // snippet started before the thread took the run: the program's file got fd 21 (CI run 49).
+    const b = path.join(tmp(), 'out');
+    const r = runCli('close-fd3.js', [b], [], { ...process.env, AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS: '150' });
+    assert.equal(r.stdout.split('\n')[0], plainNode('node/hostile/close-fd3.js', [path.join(tmp(), 'out')]).stdout.trim());
+    assert.equal(fs.readFileSync(b, 'utf8'), 'mine\n');
   });
 
   it('children, spawned any way, hold none of the channel: they see the descriptors they would under node (and the inert marker), cannot write to it, and the timeline is whole', () => {
