@@ -47,6 +47,7 @@ function main(): void {
   const seal = readKey(control);
   const channel = early?.channel ?? createSharedChannel();
   const transport = new ChildTransport(ends.events, seal, channel, true);
+  transport.watchdogEnd = ends.watchdog; // moved in place by keepFromChildren
   // The runtime's clock is its own: the program may replace performance.now (fake timers), and a
   // time warp replaces it on purpose.
   const perfNow = performance.now.bind(performance);
@@ -127,7 +128,7 @@ function main(): void {
   patchFunctionToString();
   patchContextPropagation(recorder);
   patchOutput(sink);
-  patchBlockingCalls(recorder, probe, sink);
+  patchBlockingCalls(recorder, probe, transport.state, sink);
 
   const request = readRunRequest(control, startLoader);
   if (!request) process.exit(0); // the engine let this warm child go unused

@@ -4,18 +4,23 @@ import { RECORD_WORDS } from '../shared/runtimeProtocol';
 
 export const RECORD_CAPACITY = 4096;
 const JSON_CAPACITY = 1 << 20;
+/** Bytes of the watchdog's frames the main thread writes for it at once (see ChildTransport.relayWatchdog). */
+export const RELAY_CAPACITY = 1 << 16;
 
 export interface SharedChannel {
   state: SharedArrayBuffer;
   records: SharedArrayBuffer;
   json: SharedArrayBuffer;
+  /** The watchdog's sealed frames, for the main thread to write (see ChildTransport.relayWatchdog). */
+  relay: SharedArrayBuffer;
 }
 
 export function createSharedChannel(): SharedChannel {
   return {
-    state: new SharedArrayBuffer(32),
+    state: new SharedArrayBuffer(64),
     records: new SharedArrayBuffer(RECORD_CAPACITY * RECORD_WORDS * 8),
     json: new SharedArrayBuffer(JSON_CAPACITY),
+    relay: new SharedArrayBuffer(RELAY_CAPACITY),
   };
 }
 

@@ -9,7 +9,9 @@ import {
   ReflectGetPrototypeOf, ReflectOwnKeys, StringCtor, StringPrototypeSplit, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet,
   BufferFrom, Uint8ArrayCtor, ErrorCaptureStackTrace, ErrorCtor, uncurryThis, FunctionPrototypeToString,
   StringPrototypeIncludes, StringPrototypeReplace, StringPrototypeIndexOf, StringPrototypeSlice, timeOrigin,
+  AtomicsLoad, AtomicsStore, AtomicsWait,
 } from './primordials';
+import { ST_IN_NATIVE, ST_WATCHDOG_WRITING } from './transport';
 import { INSERT_OPEN, INSERTED } from './moduleFormat';
 import { noteMissedEvent, Stamp, stampOnce } from './pending';
 import { PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT } from './watchdogShared';
@@ -525,7 +527,7 @@ export function patchEvents(now: () => number, sink: MarkSink): void {
  * Synchronous calls that wait in native code (the inspector cannot interrupt them): they say
  * where they were called from before they wait, so the watchdog can label the block.
  */
-export function patchBlockingCalls(rec: Recorder, probe: Float64Array, sink: MarkSink): void {
+export function patchBlockingCalls(rec: Recorder, probe: Float64Array, state: Int32Array, sink: MarkSink): void {
   const wrap = (owner: any, name: string) => {
     const orig = owner[name];
     if (typeof orig !== 'function') return;
@@ -535,10 +537,14 @@ export function patchBlockingCalls(rec: Recorder, probe: Float64Array, sink: Mar
         probe[PROBE_NATIVE_PARENT] = rec.currentId();
         probe[PROBE_NATIVE_COLUMN] = where?.column ?? 1;
         probe[PROBE_NATIVE_LINE] = where?.line ?? -1;
+        AtomicsStore(state, ST_IN_NATIVE, 1);
         try {
           return ReflectApply(orig, this, arguments);
         } finally {
           probe[PROBE_NATIVE_LINE] = 0;
+          AtomicsStore(state, ST_IN_NATIVE, 0);
+          // A write the watchdog began while the call waited ends before the program runs on.
+          while (AtomicsLoad(state, ST_WATCHDOG_WRITING) === 1) AtomicsWait(state, ST_WATCHDOG_WRITING, 1, 50);
         }
       },
     }[name], orig);

@@ -52,6 +52,8 @@ export const SymbolAsyncIterator: typeof Symbol.asyncIterator = Symbol.asyncIter
 export const AtomicsWait = Atomics.wait;
 export const AtomicsLoad = Atomics.load;
 export const AtomicsStore = Atomics.store;
+export const AtomicsCompareExchange = Atomics.compareExchange;
+export const AtomicsNotify = Atomics.notify;
 export const WeakMapCtor = WeakMap;
 export const WeakMapPrototypeGet = uncurry(WeakMap.prototype.get as (k: object) => unknown);
 export const WeakMapPrototypeSet = uncurry(WeakMap.prototype.set as (k: object, v: unknown) => WeakMap<object, unknown>);

@@ -960,6 +960,19 @@ export class Recorder {
     });
   }
 
+  /**
+   * Called by the watchdog through an inspector interrupt: writes its frames (see
+   * ChildTransport.relayWatchdog). 'busy', having done nothing, when the interrupt stopped the
+   * runtime's own code: that may be between node filling its shared stat array and reading it, in
+   * the check that a descriptor is still the channel, and a check here would hand it another
+   * pipe's numbers (the events writer then took its channel for gone: a run's events stopped
+   * mid-run, 1 in 300 gradings under load). The watchdog asks again.
+   */
+  relay(id: number): string {
+    if (interruptedInRuntime(interruptedFrames())) return 'busy';
+    return this.transport.relayWatchdog(id);
+  }
+
   /** The current span's id if it was sent, else its nearest ancestor's that was: nothing is recorded. */
   private sentId(): number {
     let h = this.current;

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 
 import {
-  AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, performanceNow, ReflectApply, TypedArrayPrototypeSet, Uint8ArrayCtor,
+  AtomicsCompareExchange, AtomicsNotify, AtomicsStore, AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, performanceNow, ReflectApply, TypedArrayPrototypeSet, Uint8ArrayCtor,
   Uint8ArrayView, utf8,
 } from './primordials';
 
@@ -26,6 +26,8 @@ const closeSync = fs.closeSync;
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 const ErrorCtor = Error;
 const RangeErrorCtor = RangeError;
+const NumberCtor = Number;
+const BIGINT = { bigint: true } as const;
 
 /** Indexes into the shared Int32 state. */
 export const ST_RECORDS = 0; // records in the buffer
@@ -33,6 +35,17 @@ export const ST_JSON = 1; // bytes of JSON frames in the buffer
 export const ST_LOCK = 2; // 1 while a thread is flushing or appending a JSON frame
 export const ST_SEQ = 3; // the next sealed frame's number on the events stream (both threads write it)
 export const ST_BACKLOG = 4; // 1 while the main thread holds frames back for a full channel (they go first)
+// The watchdog's frames that the main thread writes for it (see ChildTransport.relayWatchdog): the
+// batch's id while it waits in the relay area, its negative while the main thread writes it, then
+// 0 once written or RELAY_GONE when the channel was found gone; and its length in bytes.
+export const ST_RELAY = 5;
+export const ST_RELAY_BYTES = 6;
+export const RELAY_GONE = -0x80000000;
+// 1 while the main thread is inside one of the snippet's blocking native calls, and 1 while the
+// watchdog writes during one: the main thread does not return to JavaScript before that write is
+// done (see whileMainWaits in watchdog.ts and patchBlockingCalls).
+export const ST_IN_NATIVE = 7;
+export const ST_WATCHDOG_WRITING = 8;
 
 export { createSharedChannel, RECORD_CAPACITY, type ChannelEnd, type SharedChannel } from './channelShared';
 
@@ -181,11 +194,16 @@ export function ownCopy(fd: number, direction: 'read' | 'write', nonBlocking = f
   }
 }
 
-/** True while `end.fd` is still the pipe the runtime took (not closed, not reused for a file). */
+/**
+ * True while `end.fd` is still the pipe the runtime took (not closed, not reused for a file).
+ * Through fstat's BigInt form: node fills one shared array per form and reads it back in a second
+ * call, where an inspector interrupt can land; the watchdog's interrupts check descriptors too
+ * (where(), relay()), and then only a program's own BigInt stat calls could read this one's numbers.
+ */
 export function intact(end: ChannelEnd): boolean {
   try {
-    const st = fstatSync(end.fd);
-    return st.ino === end.ino && st.dev === end.dev;
+    const st = fstatSync(end.fd, BIGINT);
+    return NumberCtor(st.ino) === end.ino && NumberCtor(st.dev) === end.dev;
   } catch {
     return false;
   }
@@ -213,6 +231,8 @@ export class StreamWriter {
   constructor(
     readonly end: ChannelEnd, readonly stream: number, seal: SealKey | undefined, private readonly seq: Int32Array, private readonly seqIndex: number,
     private readonly backlogState?: Int32Array,
+    /** Between putFrame's check and its write: a test's stand-in for a thread a busy machine holds there. */
+    private readonly afterCheck?: () => void,
   ) {
     this.#seal = seal;
   }
@@ -307,44 +327,85 @@ export class StreamWriter {
     return new Uint8ArrayCtor(FRAME_HEADER_BYTES + n + SEAL_MAC_BYTES);
   }
 
-  /** Writes the frames in `buf` (laid out by room()): sealed, or as they are. */
-  write(buf: Uint8Array): void {
+  /**
+   * The frames in `buf` (laid out by room()) as they go on the stream: sealed, taking the
+   * stream's next number (so they must go before any frame sealed later), or as they are.
+   */
+  private sealFrames(buf: Uint8Array): Uint8Array | undefined {
     const n = buf.length - FRAME_HEADER_BYTES - SEAL_MAC_BYTES;
-    if (!this.alive || n <= 0) return;
-    ensureRoom();
-    if (!intact(this.end)) {
-      this.alive = false;
-      return;
-    }
+    if (n <= 0) return undefined;
     const seal = this.#seal;
-    if (!seal) {
-      this.put(Uint8ArrayView(buf, FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
-      return;
-    }
+    if (!seal) return Uint8ArrayView(buf, FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n);
     const seq = this.seq[this.seqIndex];
     DataViewPrototypeSetUint32(new DataViewCtor(buf.buffer, buf.byteOffset), 0, n + SEAL_MAC_BYTES, true);
     buf[4] = FRAME_SEALED;
     const tag = sealTag(seal.mac, seal.key, this.stream, seq, Uint8ArrayView(buf, FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + n));
     TypedArrayPrototypeSet(buf, tag, FRAME_HEADER_BYTES + n);
-    // The number is taken as the frame goes: a put() that throws (nothing of it written) leaves it.
     this.seq[this.seqIndex] = seq + 1;
+    return buf;
+  }
+
+  /** Writes the frames in `buf` (laid out by room()): sealed, or as they are. */
+  write(buf: Uint8Array): void {
+    if (!this.alive || buf.length <= FRAME_HEADER_BYTES + SEAL_MAC_BYTES) return;
+    ensureRoom();
+    if (!intact(this.end)) {
+      this.alive = false;
+      return;
+    }
+    // The number is taken as the frame goes: a put() that throws (nothing of it written) leaves it.
+    const seq = this.seq[this.seqIndex];
+    const bytes = this.sealFrames(buf)!;
     try {
-      this.put(buf);
+      this.put(bytes);
     } catch (err) {
       this.seq[this.seqIndex] = seq;
       throw err;
     }
   }
 
+  /**
+   * `message` as one frame, ready to go, for a writer that sends it later or has another thread
+   * send it (the watchdog's): sealed, it has taken its number, so frames go in the order made.
+   */
+  frame(message: ChildMessage): Uint8Array {
+    return this.sealFrames(jsonFrame(message))!;
+  }
+
+  /**
+   * A frame from frame(), written now (nothing, once the channel is gone). A throw (a full
+   * stack) comes before any of it went: the caller keeps it and tries again.
+   */
+  putFrame(bytes: Uint8Array): void {
+    if (!this.alive) return;
+    ensureRoom();
+    if (!intact(this.end)) {
+      this.alive = false;
+      return;
+    }
+    this.afterCheck?.();
+    this.put(bytes);
+  }
+
+  /** Another thread found the channel gone (see ChildTransport.relayWatchdog). */
+  close(): void {
+    this.alive = false;
+  }
+
   /** One JSON frame. */
   send(message: ChildMessage): void {
-    const body = utf8(JSONStringify(message));
-    const buf = StreamWriter.room(FRAME_HEADER_BYTES + body.length);
-    DataViewPrototypeSetUint32(new DataViewCtor(buf.buffer), FRAME_HEADER_BYTES, body.length, true);
-    buf[FRAME_HEADER_BYTES + 4] = FRAME_JSON;
-    TypedArrayPrototypeSet(buf, body, 2 * FRAME_HEADER_BYTES);
-    this.write(buf);
+    this.write(jsonFrame(message));
   }
+}
+
+/** `message` as a JSON frame, laid out by room(). */
+function jsonFrame(message: ChildMessage): Uint8Array {
+  const body = utf8(JSONStringify(message));
+  const buf = StreamWriter.room(FRAME_HEADER_BYTES + body.length);
+  DataViewPrototypeSetUint32(new DataViewCtor(buf.buffer), FRAME_HEADER_BYTES, body.length, true);
+  buf[FRAME_HEADER_BYTES + 4] = FRAME_JSON;
+  TypedArrayPrototypeSet(buf, body, 2 * FRAME_HEADER_BYTES);
+  return buf;
 }
 
 const EMPTY = new Uint8ArrayCtor(0);
@@ -446,6 +507,41 @@ export class ChildTransport {
 
   private flushLocked(): void {
     flushChannel(this.#out, this.state, this.records, this.json);
+  }
+
+  /** The watchdog's own stream, which this thread writes for it (relayWatchdog). */
+  watchdogEnd: ChannelEnd | undefined;
+
+  /**
+   * Writes the watchdog's frames that wait in the relay area as batch `id`. The watchdog asks
+   * through an inspector interrupt, so no code of the program's runs between the check that the
+   * descriptor is still the channel and the write: from the watchdog's own thread, a program that
+   * closed the descriptor and opened a file at once could get the frame in its file (CI run 50).
+   * Says in ST_RELAY what came of it (see there); 'late' when the batch was not, or no longer, there.
+   */
+  relayWatchdog(id: number): 'sent' | 'gone' | 'late' {
+    const st = this.state;
+    if (AtomicsCompareExchange(st, ST_RELAY, id, -id) !== id) return 'late';
+    let sent = false;
+    try {
+      const end = this.watchdogEnd;
+      if (end && intact(end)) {
+        const n = st[ST_RELAY_BYTES];
+        // Copied out of shared memory (fs.writeSync needs a non-shared view).
+        const bytes = new Uint8ArrayCtor(n);
+        TypedArrayPrototypeSet(bytes, new Uint8ArrayCtor(this.channel.relay, 0, n), 0);
+        ensureRoom();
+        sent = writeFully(end.fd, bytes);
+      }
+    } catch (err) {
+      // A full stack, before any of it went: the watchdog writes them.
+      AtomicsStore(st, ST_RELAY, id);
+      AtomicsNotify(st, ST_RELAY);
+      throw err;
+    }
+    AtomicsStore(st, ST_RELAY, sent ? 0 : RELAY_GONE);
+    AtomicsNotify(st, ST_RELAY);
+    return sent ? 'sent' : 'gone';
   }
 
   /**

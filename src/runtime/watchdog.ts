@@ -14,7 +14,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
 import { markerFdOf, NODE_CHANNEL_FDS, type ChildMessage, type InstrumentMessage, type SpanMessage } from '../shared/runtimeProtocol';
 import { RUNTIME_KEY } from './moduleFormat';
-import { flushChannel, ST_BACKLOG, ST_LOCK, ST_SEQ, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
+import { flushChannel, RELAY_GONE, ST_BACKLOG, ST_IN_NATIVE, ST_LOCK, ST_RELAY, ST_RELAY_BYTES, ST_SEQ, ST_WATCHDOG_WRITING, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { readsTheClock } from './blockEvidence';
 import { ProcessTree, signalAll } from './processTree';
 import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
@@ -35,6 +35,7 @@ const probe = new Float64Array(data.probe);
 const state = new Int32Array(data.channel.state);
 const records = new Float64Array(data.channel.records);
 const json = new Uint8Array(data.channel.json);
+const relayArea = new Uint8Array(data.channel.relay);
 // Made when the run comes: its message carries the run's key.
 let eventsOut: StreamWriter;
 let watchdogOut: StreamWriter;
@@ -55,8 +56,121 @@ let blockCount = 0;
 let pausing = false;
 const sourceLines = new Map<string, string[]>();
 
+// ---- what this thread sends ------------------------------------------------------------------
+//
+// Its frames go out through the main thread (relayed), in the order made. Written from here, the
+// check that the descriptor is still the channel and the write would be apart, and a program that
+// closed the channel and opened files meanwhile could get a frame in one of them (CI run 50): on
+// the main thread, no code of the program's runs between the two. Written here only while the
+// main thread cannot run any (inside one of the snippet's blocking calls, which then does not
+// return before the write is done; or not answering: node's own native code, exiting).
+
+/** Frames made and not yet written, oldest first. */
+const outbox: Uint8Array[] = [];
+let delivering = false;
+let relayId = 0;
+/** How long the main thread has to write a batch before this thread writes it. */
+const RELAY_WAIT_MS = 1000;
+
 function send(message: ChildMessage): void {
-  watchdogOut.send(message);
+  if (!watchdogOut.open) return;
+  outbox.push(watchdogOut.frame(message));
+  if (!delivering) void deliver();
+}
+
+async function deliver(): Promise<void> {
+  delivering = true;
+  try {
+    while (outbox.length && watchdogOut.open) {
+      const n = await relayed();
+      if (n < 0) watchdogOut.close();
+      else if (n > 0) outbox.splice(0, n);
+      else {
+        debug(`writing ${outbox.length} frames here`);
+        writeHere();
+      }
+    }
+  } catch (err) {
+    // A full stack before a frame went (it stays first in line): again shortly.
+    debug(`deliver: ${err}`);
+    setTimeout(() => { if (!delivering) void deliver(); }, 10);
+  } finally {
+    delivering = false;
+    if (!stall && !delivering) release();
+  }
+}
+
+/**
+ * Has the main thread write the frames that fit in the relay area (see
+ * ChildTransport.relayWatchdog): how many it wrote, -1 when it found the channel gone, 0 when
+ * this thread must write them (the main thread cannot answer, or did not in RELAY_WAIT_MS).
+ */
+async function relayed(): Promise<number> {
+  if (probe[PROBE_MAIN_ALIVE] !== 1 || Atomics.load(state, ST_IN_NATIVE) === 1) return 0;
+  let bytes = 0;
+  let k = 0;
+  while (k < outbox.length && bytes + outbox[k]!.length <= relayArea.length) {
+    relayArea.set(outbox[k]!, bytes);
+    bytes += outbox[k++]!.length;
+  }
+  if (k === 0) return 0;
+  const id = relayId = (relayId % 0x3fffffff) + 1;
+  Atomics.store(state, ST_RELAY_BYTES, bytes);
+  Atomics.store(state, ST_RELAY, id);
+  // 'busy': the interrupt stopped the runtime's own code, which it leaves be: again, shortly.
+  const deadline = absNow() + RELAY_WAIT_MS;
+  for (let left = RELAY_WAIT_MS; left > 0; left = deadline - absNow()) {
+    let answer: any;
+    try {
+      answer = await withTimeout(post<any>('Runtime.evaluate', {
+        expression: `(r => r ? r.relay(${id}) : "late")(globalThis[Symbol.for(${JSON.stringify(RUNTIME_KEY)})])`,
+        silent: true,
+        returnByValue: true,
+      }), left);
+    } catch {
+      // exiting, or the session went: ST_RELAY says whether the batch was taken
+    }
+    if (answer?.result?.value !== 'busy') break;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  for (;;) {
+    const now = Atomics.load(state, ST_RELAY);
+    if (now === id) {
+      // Not taken: taken back (an interrupt still on its way then finds it gone).
+      if (Atomics.compareExchange(state, ST_RELAY, id, 0) === id) return 0;
+    } else if (now === -id) {
+      await new Promise((r) => setTimeout(r, 1)); // being written
+    } else return now === RELAY_GONE ? -1 : k;
+  }
+}
+
+/** Writes what waits in the outbox from this thread (see above for when). */
+function writeHere(): void {
+  const write = () => {
+    while (outbox.length) {
+      watchdogOut.putFrame(outbox[0]!);
+      outbox.shift();
+    }
+  };
+  if (!whileMainWaits(write)) write();
+}
+
+/**
+ * Runs `write` if the main thread is inside one of the snippet's blocking native calls, which
+ * then does not return before `write` is done (see patchBlockingCalls); false, having run
+ * nothing, when it is not in one. Sequentially consistent on both sides: either this thread sees
+ * the call over, or the main thread sees the write begun.
+ */
+function whileMainWaits(write: () => void): boolean {
+  Atomics.store(state, ST_WATCHDOG_WRITING, 1);
+  try {
+    if (Atomics.load(state, ST_IN_NATIVE) !== 1) return false;
+    write();
+    return true;
+  } finally {
+    Atomics.store(state, ST_WATCHDOG_WRITING, 0);
+    Atomics.notify(state, ST_WATCHDOG_WRITING);
+  }
 }
 
 const absNow = () => performance.timeOrigin + performance.now();
@@ -235,7 +349,7 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
     // snippet's called it): that one returns when node likes, and the main thread's next record
     // would race this thread's write of its buffers (a garbled frame: the engine read the
     // channel as tampered with, and the run lost every span).
-    if (nativeLine > 0) flushMainBuffers();
+    if (nativeLine > 0) whileMainWaits(flushMainBuffers);
     return { kind: 'user', where: { file: run.file, line: Math.max(0, nativeLine), column: probe[PROBE_NATIVE_COLUMN] || 1, parentId: probe[PROBE_NATIVE_PARENT] } };
   }
   if (pausing) return undefined;
@@ -651,7 +765,7 @@ async function endStall(s: Stall, last: { at: number; cpu: number | undefined; c
       delay(to, tick);
     }
   } else delay(s.start, tick);
-  if (!stall) release();
+  if (!stall && !delivering) release();
 }
 
 function check(): void {
@@ -713,7 +827,7 @@ async function onStop(): Promise<void> {
     if (answered === undefined || answered?.result?.value !== false || last) break;
   }
   if (answered === undefined) flushMainBuffers();
-  if (!stall) release();
+  if (!stall && !delivering) release();
   // The program's clock now (virtual in a warped run): what the stopped run's wall reads.
   send({ type: 'flushed', atMs: rel(absNow()) });
 }
@@ -801,6 +915,16 @@ function listenForControl(): void {
   }
 }
 
+/**
+ * A test's stand-in for this thread held back by a busy machine, where that matters: before it
+ * takes the run, and between the check that its channel is intact and its own write (see the
+ * hostile-channel tests). Nothing unless AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS is set.
+ */
+const TEST_LAG_MS = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS) || 0;
+function testLag(): void {
+  if (TEST_LAG_MS > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, TEST_LAG_MS);
+}
+
 // Running: the main thread may start the snippet.
 const ready = new Int32Array(data.probe);
 Atomics.store(ready, PROBE_READY_I32, 1);
@@ -809,7 +933,7 @@ Atomics.notify(ready, PROBE_READY_I32);
 parentPort?.once('message', (msg: WatchdogRun) => {
   run = msg;
   eventsOut = new StreamWriter(data.events, 0, msg.seal, state, ST_SEQ);
-  watchdogOut = new StreamWriter(data.watchdog, 1, msg.seal, new Int32Array(1), 0);
+  watchdogOut = new StreamWriter(data.watchdog, 1, msg.seal, new Int32Array(1), 0, undefined, testLag);
   if (msg.channel) {
     // The writers hold these ends: they write to the new descriptors from now on.
     data.events.fd = msg.channel.events;
@@ -817,9 +941,7 @@ parentPort?.once('message', (msg: WatchdogRun) => {
     data.controlFd = msg.channel.control;
   }
   SAMPLE_MS = Math.max(50, run.thresholdMs);
-  // A test's stand-in for a thread held back by a busy machine (see the hostile-channel tests).
-  const lag = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS);
-  if (lag > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, lag);
+  testLag();
   try {
     start();
   } finally {

@@ -168,4 +168,17 @@ describe('hostile: the event channel', () => {
     assert.match(r.t.incomplete ?? '', /channel/);
     assert.match(r.stderr, /timeline incomplete/);
   });
+
+  it('a program that closes the channel just after a block, while a busy machine holds the watchdog thread between its check and its write: none of its files gets the block', () => {
+    // The watchdog thread checked its descriptor and then wrote: the program closed the channel
+    // and opened a file on that descriptor in between (CI run 50). Its frames now go through the
+    // main thread, where no code of the program's runs between the two.
+    const plain = plainNode('node/hostile/close-channel-after-block.js', [tmp()]);
+    assert.equal(plain.stdout, '0 files hold anything else\n');
+    const r = runCli('close-channel-after-block.js', [tmp()], [], { ...process.env, AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS: '250' });
+    assert.equal(r.stdout.split('\n')[0] + '\n', plain.stdout);
+    assert.equal(r.status, 0);
+    assert.ok(r.t.spans.some((s) => s.kind === 'block'), 'the block went out before the channel was closed');
+    assert.match(r.t.incomplete ?? '', /channel/);
+  });
 });

@@ -194,3 +194,56 @@ process.exit(0);
     assert.ok(refused <= flushes, `${refused} refused writes in ${flushes} flushes`);
   });
 });
+
+describe("transport: the watchdog's frames written by the main thread", () => {
+  // In-process, on files: relayWatchdog checks the descriptor and writes on the calling thread.
+  const { ChildTransport, createSharedChannel, RELAY_GONE, ST_RELAY, ST_RELAY_BYTES } = require('../../src/runtime/transport') as typeof import('../../src/runtime/transport');
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awt-relay-'));
+
+  function setUp(bytes: Buffer) {
+    const file = path.join(dir, `channel-${Math.random()}`);
+    const fd = fs.openSync(file, 'w');
+    const st = fs.fstatSync(fd);
+    const channel = createSharedChannel();
+    const t = new ChildTransport({ fd, dev: st.dev, ino: st.ino }, undefined, channel);
+    t.watchdogEnd = { fd, dev: st.dev, ino: st.ino };
+    new Uint8Array(channel.relay).set(bytes);
+    Atomics.store(t.state, ST_RELAY_BYTES, bytes.length);
+    return { t, fd, file };
+  }
+
+  it('writes a waiting batch once, and says so in the shared state', () => {
+    const { t, fd, file } = setUp(Buffer.from('frames'));
+    Atomics.store(t.state, ST_RELAY, 7);
+    assert.equal(t.relayWatchdog(6), 'late', 'another batch: nothing written');
+    assert.equal(t.relayWatchdog(7), 'sent');
+    assert.equal(Atomics.load(t.state, ST_RELAY), 0);
+    assert.equal(t.relayWatchdog(7), 'late', 'taken once');
+    fs.closeSync(fd);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'frames');
+  });
+
+  it('a batch the watchdog took back is not written', () => {
+    const { t, fd, file } = setUp(Buffer.from('frames'));
+    Atomics.store(t.state, ST_RELAY, 3);
+    Atomics.compareExchange(t.state, ST_RELAY, 3, 0); // the watchdog's take-back after its wait
+    assert.equal(t.relayWatchdog(3), 'late');
+    fs.closeSync(fd);
+    assert.equal(fs.readFileSync(file, 'utf8'), '');
+  });
+
+  it("a descriptor the program closed and opened a file on: nothing goes in the program's file, the channel is gone", () => {
+    const { t, fd } = setUp(Buffer.from('frames'));
+    fs.closeSync(fd);
+    const theirs = path.join(dir, 'theirs');
+    const reused = fs.openSync(theirs, 'w');
+    assert.equal(reused, fd, 'the program got the channel\'s number');
+    Atomics.store(t.state, ST_RELAY, 9);
+    assert.equal(t.relayWatchdog(9), 'gone');
+    assert.equal(Atomics.load(t.state, ST_RELAY), RELAY_GONE);
+    fs.closeSync(reused);
+    assert.equal(fs.readFileSync(theirs, 'utf8'), '');
+  });
+});
