@@ -917,8 +917,8 @@ function listenForControl(): void {
 
 /**
  * A test's stand-in for this thread held back by a busy machine, where that matters: before it
- * takes the run, and between the check that its channel is intact and its own write (see the
- * hostile-channel tests). Nothing unless AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS is set.
+ * takes the run and before its loop polls again after, and between the check that its channel is
+ * intact and its own write (see the hostile-channel tests). Nothing unless AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS is set.
  */
 const TEST_LAG_MS = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS) || 0;
 function testLag(): void {
@@ -945,8 +945,14 @@ parentPort?.once('message', (msg: WatchdogRun) => {
   try {
     start();
   } finally {
-    // Watching: the snippet may start (it waits for this; see PROBE_READY_I32).
-    Atomics.store(ready, PROBE_READY_I32, WATCHDOG_WATCHING);
-    Atomics.notify(ready, PROBE_READY_I32);
+    testLag();
+    // Watching: the snippet may start (it waits for this; see PROBE_READY_I32). Once this
+    // thread's loop has polled again: libuv adds the control socket's descriptor to its poll set
+    // then, and aborts the process (SIGABRT) when that descriptor is closed by then, as a program
+    // that closes the channel at its first line does (CI run 53).
+    setImmediate(() => setImmediate(() => {
+      Atomics.store(ready, PROBE_READY_I32, WATCHDOG_WATCHING);
+      Atomics.notify(ready, PROBE_READY_I32);
+    }));
   }
 });

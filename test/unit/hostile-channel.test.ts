@@ -158,6 +158,17 @@ describe('hostile: the event channel', () => {
     assert.equal(r.status, 0);
   });
 
+  it('a program that closes the channel at its first line while a busy machine holds the watchdog thread back: it runs as under node, no abort', () => {
+    // The thread's control socket went into its loop's poll set only at the loop's next poll; a
+    // descriptor closed by then made libuv abort the process (SIGABRT, CI run 53).
+    const dir = tmp();
+    for (const f of ['close-channel-then-require.js', 'channel.js']) fs.copyFileSync(fixture(f), path.join(dir, f));
+    const plain = spawnSync(process.execPath, [path.join(dir, 'close-channel-then-require.js')], { encoding: 'utf8' });
+    const r = cli(['run', path.join(dir, 'close-channel-then-require.js'), '--no-color'], { env: { ...process.env, AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS: '200' } });
+    assert.equal(r.stdout.split('\n').slice(0, 3).join('\n') + '\n', plain.stdout, r.stdout.split('\n').slice(-2).join('\n'));
+    assert.equal(r.status, 0);
+  });
+
   it('a program that closes the channel and opens files on its descriptors: the files are its own, it runs to its end, the timeline says it is incomplete', () => {
     const plain = plainNode('node/hostile/close-channel.js', [tmp()]);
     const r = runCli('close-channel.js', [tmp()]);
