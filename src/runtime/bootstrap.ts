@@ -14,14 +14,14 @@ import { ENGINE_ANSWER_WAIT_MS, MAX_MARK_CHARS, NODE_CHANNEL_FDS, PROTOCOL_VERSI
 import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
-import { lookAlike, patchBlockingCalls, patchClockReads, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
+import { callerPosition, lookAlike, patchBlockingCalls, patchClockReads, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
 import { declaredFormat, mapOfCode, nearestPackageJson, nearestPackageType, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
-import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, utf8 } from './primordials';
-import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, WATCHDOG_WATCHING, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, TypedArrayPrototypeSet, utf8 } from './primordials';
+import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_READ_WANTED, PROBE_READ_TICK, PROBE_READ_LINE, PROBE_READ_COLUMN, PROBE_READ_PARENT, PROBE_READ_CLOCKS, PROBE_READ_CPU, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -185,7 +185,27 @@ function main(): void {
   // Over the time warp's clocks, when there is one: what the program calls is what is counted.
   // The first read after a tick also says the main thread's CPU time then (one look at /proc a
   // tick at most): the watchdog counts the reads' rate from there, not from the tick.
-  patchClockReads((at) => {
+  // The watchdog may ask where the snippet reads the clock (PROBE_READ_WANTED): the next read says.
+  const thresholdMs = request.blockThresholdMs;
+  const siteLength = new Int32Array(channel.site, 0, 1);
+  const siteBytes = new Uint8Array(channel.site, 4);
+  const noteReadSite = function readSite(want: number, n: number): void {
+    if (want === probe[PROBE_READ_WANTED]) probe[PROBE_READ_WANTED] = 0;
+    if (want !== probe[PROBE_LAST_TICK]) return; // the stall it asked about is over
+    const at = callerPosition(readSite, sink);
+    if (!at) return;
+    const file = utf8(at.file);
+    if (file.length > siteBytes.length) return;
+    TypedArrayPrototypeSet(siteBytes, file, 0);
+    siteLength[0] = file.length;
+    probe[PROBE_READ_LINE] = at.line;
+    probe[PROBE_READ_COLUMN] = at.column;
+    probe[PROBE_READ_PARENT] = recorder.currentId();
+    probe[PROBE_READ_CLOCKS] = n;
+    probe[PROBE_READ_CPU] = recorder.cpuNow();
+    probe[PROBE_READ_TICK] = want;
+  };
+  patchClockReads(function count(at) {
     const n = probe[PROBE_CLOCK_READS]!;
     if (n === probe[PROBE_TICK_CLOCKS]) {
       probe[PROBE_FIRST_READ_AT] = at;
@@ -193,6 +213,11 @@ function main(): void {
     }
     probe[PROBE_CLOCK_READS] = n + 1;
     probe[PROBE_LAST_READ_AT] = at;
+    const want = probe[PROBE_READ_WANTED]!;
+    if (want !== 0) noteReadSite(want, n + 1);
+    // Reading the clock a threshold after the last tick: a stall the watchdog may not have seen
+    // yet (a busy machine keeps it off a CPU too); say where, once a tick.
+    else if (at - probe[PROBE_LAST_TICK]! >= thresholdMs && probe[PROBE_READ_TICK] !== probe[PROBE_LAST_TICK]) noteReadSite(probe[PROBE_LAST_TICK]!, n + 1);
   }, request.time !== 'warp');
   recorder.clockReads = () => probe[PROBE_CLOCK_READS]!;
   // Under the timer patch: the time warp's timers are the ones it wraps.

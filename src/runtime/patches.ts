@@ -461,7 +461,7 @@ export function callerLine(fn: Function, sink: MarkSink): number | undefined {
   return callerPosition(fn, sink)?.line;
 }
 
-export function callerPosition(fn: Function, sink: MarkSink): { line: number; column: number } | undefined {
+export function callerPosition(fn: Function, sink: MarkSink): { file: string; line: number; column: number } | undefined {
   const savedPrepare = ErrorCtor.prepareStackTrace;
   const savedLimit = ErrorCtor.stackTraceLimit;
   try {
@@ -473,7 +473,7 @@ export function callerPosition(fn: Function, sink: MarkSink): { line: number; co
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i];
       const file = f.getFileName();
-      if (file && sink.isUserFile(file)) return { line: f.getLineNumber() ?? 0, column: f.getColumnNumber() ?? 1 };
+      if (file && sink.isUserFile(file)) return { file, line: f.getLineNumber() ?? 0, column: f.getColumnNumber() ?? 1 };
     }
     return undefined;
   } catch {

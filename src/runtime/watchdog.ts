@@ -17,7 +17,7 @@ import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, RELAY_GONE, ST_BACKLOG, ST_IN_NATIVE, ST_LOCK, ST_RELAY, ST_RELAY_BYTES, ST_SEQ, ST_WATCHDOG_WRITING, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { readsTheClock } from './blockEvidence';
 import { ProcessTree, signalAll } from './processTree';
-import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_READ_WANTED, PROBE_READ_TICK, PROBE_READ_LINE, PROBE_READ_COLUMN, PROBE_READ_PARENT, PROBE_READ_CLOCKS, PROBE_READ_CPU, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -569,13 +569,65 @@ function stallCpu(s: Stall): number | undefined {
  * block as soon as it is seen.
  */
 function evidence(s: Stall, end?: { cpu: number | undefined; clocks: number }): boolean {
-  if (!s.where) return false;
-  if (probe[PROBE_NATIVE_LINE] !== 0) return true;
+  if (probe[PROBE_NATIVE_LINE] !== 0) return !!s.where;
   const cpu = stallCpu(s);
-  if (cpu === undefined) return s.userSamples >= 2;
-  if (cpu >= run.thresholdMs) return true;
-  s.byClock = clocked(s, end);
-  return s.byClock;
+  if (s.where && cpu === undefined) return s.userSamples >= 2;
+  if (s.where && cpu !== undefined && cpu >= run.thresholdMs) return true;
+  s.byClock = false;
+  // A wait on the clock at the line the samples found, while they found it there (the snippet
+  // read the clock after the last of them: a look that came after the reads names the line after
+  // the spin, not the spin)…
+  if (s.where && clocked(s, end) && readAfterRun(s, end)) return (s.byClock = true);
+  // …or at the line that read the clock once the stall was seen (see PROBE_READ_WANTED).
+  const site = readSite(s);
+  if (site && readsTheClock(site.reading, end ?? readingNow(s))) {
+    s.where = site.where;
+    return (s.byClock = true);
+  }
+  return false;
+}
+
+/** The snippet read the clock after the last look of the stall's run of samples at one line. */
+function readAfterRun(s: Stall, end?: { clocks: number }): boolean {
+  const r = s.run;
+  if (!r || r.lastClocks === undefined) return false;
+  const now = end ? end.clocks : probe[PROBE_LAST_TICK] === s.tick ? probe[PROBE_CLOCK_READS]! : undefined;
+  return now !== undefined && now > r.lastClocks;
+}
+
+/** The main thread's CPU time and the snippet's clock reads now, while the stall lasts. */
+function readingNow(s: Stall): { cpu: number | undefined; clocks: number | undefined } {
+  const clocks = probe[PROBE_CLOCK_READS]!;
+  const cpu = cpuSource === run.cpu ? mainCpuMs() : undefined;
+  if (probe[PROBE_LAST_TICK] !== s.tick) return { cpu: undefined, clocks: undefined };
+  return { cpu, clocks };
+}
+
+const siteLength = new Int32Array(data.channel.site, 0, 1);
+const siteBytes = new Uint8Array(data.channel.site, 4);
+
+/**
+ * Asks the snippet's next clock read where it is (see PROBE_READ_WANTED), for the stall as it is
+ * now: unless one already said, in this stall (the main thread's own reads say so once they come
+ * a threshold after the tick); `again`: after a split, whatever was said before it.
+ */
+function askReadSite(s: Stall, again = false): void {
+  if (!again && probe[PROBE_READ_TICK] === s.tick) return;
+  probe[PROBE_READ_TICK] = 0;
+  probe[PROBE_READ_WANTED] = s.tick;
+}
+
+/** Where the snippet read the clock once asked in this stall, and its CPU time and count of reads then. */
+function readSite(s: Stall): { where: Where; reading: { cpu: number | undefined; clocks: number } } | undefined {
+  if (probe[PROBE_READ_TICK] !== s.tick) return undefined;
+  const line = probe[PROBE_READ_LINE]!;
+  const n = siteLength[0]!;
+  if (!(line > 0) || n <= 0 || n > siteBytes.length) return undefined;
+  const cpu = probe[PROBE_READ_CPU]!;
+  return {
+    where: { file: toFile(Buffer.from(siteBytes.slice(0, n)).toString('utf8')), line, column: probe[PROBE_READ_COLUMN] || 1, parentId: probe[PROBE_READ_PARENT]! },
+    reading: { cpu: cpu >= 0 && cpuSource === run.cpu ? cpu : undefined, clocks: probe[PROBE_READ_CLOCKS]! },
+  };
 }
 
 /**
@@ -693,6 +745,7 @@ function onSample(s: Stall, sample: Sample, at: number): void {
   s.start = s.pendingAt;
   s.cpuStart = s.pendingBefore.cpu;
   s.run = { where, n: 2, lastCpu: sample.cpu, lastClocks: sample.clocks, beforeCpu: s.pendingBefore.cpu, beforeClocks: s.pendingBefore.clocks, other: !!where.viaOther };
+  askReadSite(s, true); // the rest needs evidence of its own: a read of the block's cannot be it
   if (evidence(s)) confirm(s);
 }
 
@@ -709,6 +762,7 @@ function startStall(last: { at: number; cpu: number | undefined; clocks: number 
     pendingWhere: undefined, pendingAt: 0, pendingBefore: { cpu: undefined, clocks: undefined }, continues: undefined, byClock: false,
     tool: '', sampledAt: 0, block: null, sampling: null,
   };
+  askReadSite(s);
   takeSample(s);
 }
 
@@ -735,7 +789,7 @@ async function endStall(s: Stall, last: { at: number; cpu: number | undefined; c
   }
   // The reads to the tick that ended the stall (a later tick's would count reads after it).
   const clocksEnd = probe[PROBE_GAP_START] === s.tick ? s.tickClocks + probe[PROBE_GAP_CLOCKS]! : last.clocks;
-  if (!s.block && s.where && evidence(s, { cpu: s.cpuEnd, clocks: clocksEnd })) confirm(s);
+  if (!s.block && evidence(s, { cpu: s.cpuEnd, clocks: clocksEnd })) confirm(s);
   const r = s.run;
   debug(`stall ${rel(s.start).toFixed(0)}-${rel(tick).toFixed(0)} cpu ${stallCpu(s)?.toFixed(1)} (${s.cpuStart?.toFixed(1)}-${s.cpuEnd?.toFixed(1)}) looks ${s.userSamples}/${s.looks} run ${r ? `${r.n} reads ${(r.lastClocks ?? NaN) - (r.beforeClocks ?? NaN)} cpu ${((r.lastCpu ?? NaN) - (r.beforeCpu ?? NaN)).toFixed(1)}` : '-'} ${s.block ? 'block' : 'delay'}`);
   const delay = (from: number, to: number) => {
@@ -784,7 +838,7 @@ function check(): void {
       void endStall(s, tick);
       return;
     }
-    if (!s.block && s.where && evidence(s)) confirm(s);
+    if (!s.block && evidence(s)) confirm(s);
     // Until the evidence is in, a look every quarter threshold; then one per SAMPLE_MS.
     if (!pausing && !s.sampling && absNow() - s.sampledAt >= (s.block ? SAMPLE_MS : run.thresholdMs / 4)) takeSample(s);
     return;

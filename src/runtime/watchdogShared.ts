@@ -74,7 +74,23 @@ export const PROBE_FIRST_READ_AT = 14;
 export const PROBE_LAST_READ_AT = 15;
 /** The main thread's CPU time (ms, as PROBE_TICK_CPU; -1 when it cannot read it) at that first read. */
 export const PROBE_FIRST_READ_CPU = 16;
-export const SHARED_PROBE_SLOTS = 17;
+/**
+ * Where the snippet reads the clock: the watchdog sets PROBE_READ_WANTED to a stall's tick; the
+ * snippet's next clock read, if the loop has not ticked since, writes where it was called from
+ * (the first frame in one of the snippet's files: line, column, its file in the channel's `site`
+ * area), the current span, the count of reads with it and the main thread's CPU time then (-1
+ * when it cannot read it), and PROBE_READ_TICK (that tick) last. A stall's samples can all miss
+ * a spin on a saturated machine (the only answer came after it: the next line was named); the
+ * read itself is in it.
+ */
+export const PROBE_READ_WANTED = 17;
+export const PROBE_READ_TICK = 18;
+export const PROBE_READ_LINE = 19;
+export const PROBE_READ_COLUMN = 20;
+export const PROBE_READ_PARENT = 21;
+export const PROBE_READ_CLOCKS = 22;
+export const PROBE_READ_CPU = 23;
+export const SHARED_PROBE_SLOTS = 24;
 
 /** /proc files that give a thread's CPU time, best first. */
 export const CPU_FILES = ['schedstat', 'stat'] as const;
