@@ -963,14 +963,22 @@ export class Recorder {
   /**
    * Called by the watchdog through an inspector interrupt: writes its frames (see
    * ChildTransport.relayWatchdog). 'busy', having done nothing, when the interrupt stopped the
-   * runtime's own code: that may be between node filling its shared stat array and reading it, in
-   * the check that a descriptor is still the channel, and a check here would hand it another
-   * pipe's numbers (the events writer then took its channel for gone: a run's events stopped
-   * mid-run, 1 in 300 gradings under load). The watchdog asks again.
+   * transport's own writing: that may be between node filling its shared stat array and reading
+   * it, in the check that a descriptor is still the channel, and a check here would hand it
+   * another pipe's numbers (the events writer then took its channel for gone: a run's events
+   * stopped mid-run, 1 in 300 gradings under load); or anywhere in the runtime's bookkeeping (a
+   * narrower rule, the transport's lock alone, let 1 in 300 gradings be read as tampered with).
+   * The watchdog asks again, not at once: a spin on the clock is mostly inside the runtime's count
+   * of its reads, and interrupts asked back to back took the CPU a saturated machine gave it.
    */
   relay(id: number): string {
-    if (interruptedInRuntime(interruptedFrames())) return 'busy';
+    if (this.transport.busy || interruptedInRuntime(interruptedFrames())) return 'busy';
     return this.transport.relayWatchdog(id);
+  }
+
+  /** The nearest span already sent (see where()): names a span without recording anything. */
+  sentSpanId(): number {
+    return this.sentId();
   }
 
   /** The current span's id if it was sent, else its nearest ancestor's that was: nothing is recorded. */

@@ -71,6 +71,8 @@ let delivering = false;
 let relayId = 0;
 /** How long the main thread has to write a batch before this thread writes it. */
 const RELAY_WAIT_MS = 1000;
+/** How long a relay the main thread refused ('busy') waits before it asks again. */
+const RELAY_RETRY_MS = 5;
 
 function send(message: ChildMessage): void {
   if (!watchdogOut.open) return;
@@ -131,7 +133,7 @@ async function relayed(): Promise<number> {
       // exiting, or the session went: ST_RELAY says whether the batch was taken
     }
     if (answer?.result?.value !== 'busy') break;
-    await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, RELAY_RETRY_MS));
   }
   for (;;) {
     const now = Atomics.load(state, ST_RELAY);
