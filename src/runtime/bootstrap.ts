@@ -200,7 +200,7 @@ function main(): void {
     siteLength[0] = file.length;
     probe[PROBE_READ_LINE] = at.line;
     probe[PROBE_READ_COLUMN] = at.column;
-    probe[PROBE_READ_PARENT] = recorder.sentSpanId(); // records nothing: the read may come from the runtime's own code
+    probe[PROBE_READ_PARENT] = recorder.currentId();
     probe[PROBE_READ_CLOCKS] = n;
     probe[PROBE_READ_CPU] = recorder.cpuNow();
     probe[PROBE_READ_TICK] = want;

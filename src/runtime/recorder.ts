@@ -976,11 +976,6 @@ export class Recorder {
     return this.transport.relayWatchdog(id);
   }
 
-  /** The nearest span already sent (see where()): names a span without recording anything. */
-  sentSpanId(): number {
-    return this.sentId();
-  }
-
   /** The current span's id if it was sent, else its nearest ancestor's that was: nothing is recorded. */
   private sentId(): number {
     let h = this.current;
