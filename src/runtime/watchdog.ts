@@ -98,7 +98,7 @@ async function deliver(): Promise<void> {
     setTimeout(() => { if (!delivering) void deliver(); }, 10);
   } finally {
     delivering = false;
-    if (!stall && !delivering) release();
+    if (!stall) release();
   }
 }
 
@@ -599,8 +599,10 @@ function readAfterRun(s: Stall, end?: { clocks: number }): boolean {
 
 /** The main thread's CPU time and the snippet's clock reads now, while the stall lasts. */
 function readingNow(s: Stall): { cpu: number | undefined; clocks: number | undefined } {
+  if (probe[PROBE_LAST_TICK] !== s.tick) return { cpu: undefined, clocks: undefined };
   const clocks = probe[PROBE_CLOCK_READS]!;
   const cpu = cpuSource === run.cpu ? mainCpuMs() : undefined;
+  // Again after the reads: a tick between them and the count may be the next stretch's.
   if (probe[PROBE_LAST_TICK] !== s.tick) return { cpu: undefined, clocks: undefined };
   return { cpu, clocks };
 }
@@ -627,7 +629,7 @@ function readSite(s: Stall): { where: Where; reading: { cpu: number | undefined;
   if (!(line > 0) || n <= 0 || n > siteBytes.length) return undefined;
   const cpu = probe[PROBE_READ_CPU]!;
   return {
-    where: { file: toFile(Buffer.from(siteBytes.slice(0, n)).toString('utf8')), line, column: probe[PROBE_READ_COLUMN] || 1, parentId: probe[PROBE_READ_PARENT]! },
+    where: { file: toFile(Buffer.from(data.channel.site, 4, n).toString('utf8')), line, column: probe[PROBE_READ_COLUMN] || 1, parentId: probe[PROBE_READ_PARENT]! },
     reading: { cpu: cpu >= 0 && cpuSource === run.cpu ? cpu : undefined, clocks: probe[PROBE_READ_CLOCKS]! },
   };
 }
