@@ -116,6 +116,14 @@ export interface TransformOptions {
 }
 
 export function transformSnippet(source: string, options: TransformOptions): TransformResult {
+  const result = transformModule(source, options);
+  // Node's loader decodes an ES module with a decoder that drops a leading byte order mark, so
+  // its columns on line 1 are counted without it; CommonJS compiles the text as read (with it).
+  if (result.format === 'esm' && source.charCodeAt(0) === 0xfeff) return transformModule(source.slice(1), { ...options, format: 'esm' });
+  return result;
+}
+
+function transformModule(source: string, options: TransformOptions): TransformResult {
   const { file } = options;
   const ts = isTypeScriptFile(file);
   const jsx = isJsxFile(file);

@@ -64,6 +64,8 @@ const CASES: Case[] = [
   { file: 'instrumented-throw-rethrow.js', what: "an error thrown on an instrumented line, made elsewhere: the caret at the throw; the exit listener's code" },
   { file: 'instrumented-throw-object.js', what: 'a plain object thrown on an instrumented line: the line first, then the object' },
   { file: 'instrumented-throw-symbol.js', what: 'a symbol thrown on an instrumented line: the caret at the throw, an empty line for the symbol' },
+  { file: 'bom/entry.mjs', what: 'a byte order mark before ES modules: columns on line 1 as node counts them, without it' },
+  { file: 'bom/script.cjs', what: 'a byte order mark before a CommonJS script: node counts it on line 1' },
   { file: 'instrumented-type-error.js', what: "a TypeError from the engine on an instrumented line, node's frames under it" },
   // item 7: TypeScript and JSX as tsx runs them
   { file: 'ts/enums.ts', what: 'enums, const enums and a types-only namespace', ref: 'tsx' },
