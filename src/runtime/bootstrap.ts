@@ -15,7 +15,7 @@ import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
 import { callerPosition, lookAlike, patchBlockingCalls, patchClockReads, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
-import { declaredFormat, mapOfCode, nearestPackageJson, nearestPackageType, RUNTIME_KEY } from './moduleFormat';
+import { declaredFormat, mapOfBytes, mapOfCode, nearestPackageJson, startsWithBom, nearestPackageType, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
@@ -277,9 +277,16 @@ function main(): void {
     }).unref();
   };
 
-  let compiled: { code: string; format: 'esm' | 'cjs' };
-  if (request.code !== undefined && request.format) {
+  // The entry's code; for an ES module the engine instrumented, its UTF-8 bytes instead (`code`
+  // is then empty). Neither is kept once handed to node: the request lives as long as the run
+  // (its options are read at every tick), and the code can be tens of MB (100,000 await sites).
+  let compiled: { code: string; format: 'esm' | 'cjs'; bytes?: Buffer };
+  if (request.codeBody !== undefined && request.format === 'esm') {
+    compiled = { code: '', format: 'esm', bytes: request.codeBody };
+    request.codeBody = undefined;
+  } else if (request.code !== undefined && request.format) {
     compiled = { code: request.code, format: request.format };
+    request.code = undefined;
   } else {
     // Launched without an engine-side transform: instrument here.
     const source = request.source ?? readSource(file);
@@ -300,7 +307,7 @@ function main(): void {
     // V8 compiles the loader's copy of an ES module's code, not this one: its source map is
     // kept as a string of its own (a slice would keep all of this copy, tens of MB on a module
     // of 100,000 await sites, for the whole run).
-    const map = mapOfCode(compiled.code);
+    const map = compiled.bytes ? mapOfBytes(compiled.bytes) : mapOfCode(compiled.code);
     if (map !== undefined) registerMap(pathToFileURL(file).href, Buffer.from(map, 'latin1').toString('latin1'));
   } else {
     registerCode(file, compiled.code);
@@ -433,11 +440,12 @@ function main(): void {
     // with a decoder that drops a leading byte order mark, so code starting with one (it would
     // move line 1's columns) goes as text.
     const loader = startLoader();
-    if (compiled.code.charCodeAt(0) === 0xfeff) loader.postMessage({ type: 'entry', url, code: compiled.code });
-    else {
-      const bytes = utf8(compiled.code);
-      loader.postMessage({ type: 'entry', url, code: bytes }, [bytes.buffer as ArrayBuffer]);
-    }
+    const bytes = compiled.bytes ?? (compiled.code.charCodeAt(0) === 0xfeff ? undefined : utf8(compiled.code));
+    if (bytes === undefined || startsWithBom(bytes)) loader.postMessage({ type: 'entry', url, code: compiled.bytes ? compiled.bytes.toString('utf8') : compiled.code });
+    else if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) loader.postMessage({ type: 'entry', url, code: bytes }, [bytes.buffer as ArrayBuffer]);
+    else loader.postMessage({ type: 'entry', url, code: bytes });
+    compiled.code = '';
+    compiled.bytes = undefined;
     if (nodeUsesModuleLoader(file)) {
       // Node's own entry point, as `node file.mjs` runs it: its frames under the user's
       // (`async asyncRunEntryPointWithESMLoader`), its report of an error the module throws
@@ -652,7 +660,10 @@ function readKey(control: ControlReader): SealKey | undefined {
 }
 
 /** The run request; a `loader` line before it (the engine's hint) starts the module loader. */
-function readRunRequest(control: ControlReader, startLoader: () => void): RunRequest | undefined {
+/** A run request as read: an ES module entry's code as the UTF-8 bytes that came. */
+type ReadRequest = RunRequest & { codeBody?: Buffer };
+
+function readRunRequest(control: ControlReader, startLoader: () => void): ReadRequest | undefined {
   for (;;) {
     const line = control.line();
     if (line === undefined) return undefined;
@@ -663,12 +674,14 @@ function readRunRequest(control: ControlReader, startLoader: () => void): RunReq
     }
     if (msg?.type !== 'run') return undefined;
     if (typeof msg.codeBytes === 'number') {
-      // The code follows the line as raw UTF-8 (RunRequest.codeBytes).
+      // The code follows the line as raw UTF-8 (RunRequest.codeBytes). An ES module's stays
+      // bytes: they go to the loader thread as they are (see runRequest), never a string here.
       const body = control.bytes(msg.codeBytes);
       if (body === undefined) return undefined;
-      msg.code = body.toString('utf8');
+      if (msg.format === 'esm') msg.codeBody = body;
+      else msg.code = body.toString('utf8');
     }
-    return msg as RunRequest;
+    return msg as ReadRequest;
   }
 }
 

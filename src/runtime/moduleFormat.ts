@@ -61,6 +61,18 @@ export const INSERTED = /\/\*\u0001\*\/[\s\S]*?(?:\/\*\u0002\*\/|$)/g;
 
 const MAP_URL_PREFIX = '//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
 
+/** mapOfCode for code as UTF-8 bytes (the map is ASCII), read before any of the program's code runs. */
+export function mapOfBytes(code: Buffer): string | undefined {
+  const at = code.lastIndexOf(MAP_URL_PREFIX);
+  if (at < 0) return undefined;
+  return code.toString('latin1', at + MAP_URL_PREFIX.length).trimEnd();
+}
+
+/** Whether UTF-8 bytes begin with a byte order mark (a decoder that drops it moves line 1's columns). */
+export function startsWithBom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
 /** The base64 source map at the end of instrumented code (the transform writes it there). */
 export function mapOfCode(code: string): string | undefined {
   const at = code.lastIndexOf(MAP_URL_PREFIX);
