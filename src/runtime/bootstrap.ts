@@ -21,7 +21,7 @@ import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
 import { installStackTraces, registerCode, registerMap, reportUncaughtAsNode, setEntryFile, sourceMapsForUncaught } from './stackTraces';
 import { AtomicsLoad, AtomicsStore, AtomicsWait, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, timeOrigin, RegExpPrototypeExec, StringPrototypeSlice, TypedArrayPrototypeSet, utf8 } from './primordials';
-import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_START, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_READ_WANTED, PROBE_READ_TICK, PROBE_READ_LINE, PROBE_READ_COLUMN, PROBE_READ_PARENT, PROBE_READ_CLOCKS, PROBE_READ_CPU, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOfBytes, runDelayMsOfBytes, SHARED_PROBE_SLOTS, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_T0, PROBE_TICK_CPU, PROBE_CLOCK_READS, PROBE_TICK_CLOCKS, PROBE_GAP_CPU, PROBE_GAP_CLOCKS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_START, PROBE_GAP_END, PROBE_GAP_END_CPU, PROBE_GAP_END_CLOCKS, PROBE_GAP_FIRST_READ_AT, PROBE_GAP_LAST_READ_AT, PROBE_GAP_SEEN, PROBE_NATIVE_LINE, PROBE_MAIN_ALIVE, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_READ_WANTED, PROBE_READ_TICK, PROBE_READ_LINE, PROBE_READ_COLUMN, PROBE_READ_PARENT, PROBE_READ_CLOCKS, PROBE_READ_CPU, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 const LOADED = Symbol.for(RUNTIME_KEY);
 const MAX_MARKS = 20000;
@@ -29,6 +29,11 @@ const MAX_MARKS = 20000;
 const MAX_STACK_CHARS = 64 * 1024;
 /** The longest the snippet waits for its watchdog thread to run. */
 const WATCHDOG_READY_WAIT_MS = 5000;
+/**
+ * The longest an exiting program waits for the watchdog to judge a stall it may have missed (see
+ * settleMissedStall): a thread a busy machine keeps off a CPU gets one in hundreds of ms.
+ */
+const EXIT_GAP_WAIT_MS = 1000;
 
 function main(): void {
   const g = globalThis as any;
@@ -224,7 +229,7 @@ function main(): void {
   patchTimers(recorder, sink);
   // node:timers as the program imports it: its named ES module exports follow what was patched.
   syncBuiltinESMExports();
-  installExitHooks(recorder, transport, now, sink, userFiles, () => {
+  installExitHooks(recorder, transport, now, sink, userFiles, () => settleMissedStall(), () => {
     // The watchdog's inspector session must be gone before node exits (it would print "Waiting
     // for the debugger to disconnect..."): it is connected only while a block is being looked at.
     // Exiting is said first, so the watchdog connects no session from now on (see
@@ -242,18 +247,55 @@ function main(): void {
   // Each tick says the main thread's CPU time with it: a stall's CPU counts from its first moment.
   const readCpu = ownCpuReader(cpu);
   recorder.cpuNow = readCpu;
+  /** Writes down the gap from the last tick (`before`) to `at` for the watchdog (see PROBE_GAP_END). */
+  const noteGap = (before: number, at: number, cpuNow: number) => {
+    // The record is the watchdog's to read at any time: not its own while it is written.
+    probe[PROBE_GAP_START] = NaN;
+    const clocks = probe[PROBE_CLOCK_READS]!;
+    const read = clocks > probe[PROBE_TICK_CLOCKS]!;
+    probe[PROBE_GAP_CPU] = cpuNow - probe[PROBE_TICK_CPU]!;
+    probe[PROBE_GAP_CLOCKS] = clocks - probe[PROBE_TICK_CLOCKS]!;
+    probe[PROBE_GAP_END] = at;
+    probe[PROBE_GAP_END_CPU] = cpuNow;
+    probe[PROBE_GAP_END_CLOCKS] = clocks;
+    probe[PROBE_GAP_FIRST_READ_AT] = read ? probe[PROBE_FIRST_READ_AT]! : NaN;
+    probe[PROBE_GAP_LAST_READ_AT] = read ? probe[PROBE_LAST_READ_AT]! : NaN;
+    probe[PROBE_GAP_START] = before;
+  };
+  const gapSince = (before: number, at: number, cpuNow: number) => at - before >= thresholdMs && cpuNow >= 0 && probe[PROBE_TICK_CPU]! >= 0;
   const markTick = () => {
     const cpuNow = readCpu();
     const at = timeOrigin + perfNow();
     const before = probe[PROBE_LAST_TICK]!;
-    if (at - before >= request.blockThresholdMs && cpuNow >= 0 && probe[PROBE_TICK_CPU]! >= 0) {
-      probe[PROBE_GAP_CPU] = cpuNow - probe[PROBE_TICK_CPU]!;
-      probe[PROBE_GAP_CLOCKS] = probe[PROBE_CLOCK_READS]! - probe[PROBE_TICK_CLOCKS]!;
-      probe[PROBE_GAP_START] = before;
-    }
+    if (gapSince(before, at, cpuNow)) noteGap(before, at, cpuNow);
     probe[PROBE_TICK_CPU] = cpuNow;
     probe[PROBE_TICK_CLOCKS] = probe[PROBE_CLOCK_READS]!;
     probe[PROBE_LAST_TICK] = recorder.tickAt = at;
+  };
+  /**
+   * At exit, soon after a stretch that held the loop and read the clock (a spin on it, near the
+   * program's end): the watchdog may not have seen that stall at all, a busy machine keeping it
+   * off a CPU all along, and the program's end would come before its next look. A stretch going
+   * on now is written down as a tick would, and the watchdog gets a bounded wait to judge the
+   * last gap (see missedStall); its frames are written from here meanwhile. Only a gap in which
+   * the snippet read the clock (its read site says where): nothing else could be judged
+   * afterwards. Not one the watchdog watched (it ends with the run).
+   */
+  const settleMissedStall = () => {
+    if (!watchdog) return;
+    const before = probe[PROBE_LAST_TICK]!;
+    if (probe[PROBE_READ_TICK] === before && probe[PROBE_GAP_SEEN]! < before) {
+      const cpuNow = readCpu();
+      const at = timeOrigin + perfNow();
+      if (gapSince(before, at, cpuNow)) noteGap(before, at, cpuNow);
+    }
+    const gap = probe[PROBE_GAP_START]!;
+    if (!(gap > probe[PROBE_GAP_SEEN]!) || probe[PROBE_READ_TICK] !== gap) return;
+    const deadline = perfNow() + EXIT_GAP_WAIT_MS;
+    while (probe[PROBE_GAP_SEEN]! < gap && perfNow() < deadline) {
+      transport.serveRelay();
+      AtomicsWait(probeFlags, PROBE_EXITING_I32, 0, 2);
+    }
   };
   const tick = () => {
     // A macrotask of its own: what closes after it closed in a later turn of the loop.
@@ -802,7 +844,7 @@ function userFilesRoot(entry: string, filename: string): boolean {
 function installExitHooks(
   recorder: Recorder, transport: ChildTransport, now: () => number,
   sink: { mark(kind: MarkKind, text: string, line?: number): void }, userFiles: Set<string>,
-  releaseWatchdog: () => void,
+  settleWatchdog: () => void, releaseWatchdog: () => void,
 ): void {
   // Seen through process.emit, not through listeners: the program's own listenerCount() and
   // eventNames() stay what they are under plain node. Node emits 'uncaughtExceptionMonitor' for
@@ -839,13 +881,20 @@ function installExitHooks(
   let exitThrew: { code: number } | undefined;
   const finish = (code: number) => {
     finished = true;
+    // The program's end: what follows is the tool's.
+    const atMs = now();
+    try {
+      settleWatchdog();
+    } catch {
+      // what the watchdog missed is an extra: never let it change how the program ends
+    }
     try {
       recorder.reportPending('exit');
     } catch {
       // the report is an extra: never let it change how the program ends
     }
     recorder.flushDropped();
-    transport.send({ type: 'exit', code, atMs: now() });
+    transport.send({ type: 'exit', code, atMs });
     transport.flush(true);
     releaseWatchdog();
   };

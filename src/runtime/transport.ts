@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 
 import {
-  AtomicsCompareExchange, AtomicsNotify, AtomicsStore, AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, performanceNow, ReflectApply, TypedArrayPrototypeSet, Uint8ArrayCtor,
+  AtomicsCompareExchange, AtomicsLoad, AtomicsNotify, AtomicsStore, AtomicsWait, DataViewCtor, DataViewPrototypeSetUint32, JSONStringify, performanceNow, ReflectApply, TypedArrayPrototypeSet, Uint8ArrayCtor,
   Uint8ArrayView, utf8,
 } from './primordials';
 
@@ -519,6 +519,12 @@ export class ChildTransport {
    * closed the descriptor and opened a file at once could get the frame in its file (CI run 50).
    * Says in ST_RELAY what came of it (see there); 'late' when the batch was not, or no longer, there.
    */
+  /** The watchdog's batch waiting in the relay area, if any, written now (the main thread waits for the watchdog). */
+  serveRelay(): void {
+    const id = AtomicsLoad(this.state, ST_RELAY);
+    if (id > 0) this.relayWatchdog(id);
+  }
+
   relayWatchdog(id: number): 'sent' | 'gone' | 'late' {
     const st = this.state;
     if (AtomicsCompareExchange(st, ST_RELAY, id, -id) !== id) return 'late';

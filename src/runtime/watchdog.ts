@@ -17,7 +17,7 @@ import { RUNTIME_KEY } from './moduleFormat';
 import { flushChannel, RELAY_GONE, ST_BACKLOG, ST_IN_NATIVE, ST_LOCK, ST_RELAY, ST_RELAY_BYTES, ST_SEQ, ST_WATCHDOG_WRITING, StreamWriter, type ChannelEnd, type SealKey, type SharedChannel } from './transport';
 import { readsTheClock } from './blockEvidence';
 import { ProcessTree, signalAll } from './processTree';
-import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_READ_WANTED, PROBE_READ_TICK, PROBE_READ_LINE, PROBE_READ_COLUMN, PROBE_READ_PARENT, PROBE_READ_CLOCKS, PROBE_READ_CPU, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, type CpuFile, type WatchdogRun } from './watchdogShared';
+import { CPU_FILES, cpuMsOf, PROBE_ANSWERS_I32, PROBE_EXITING_I32, PROBE_SESSION_I32, PROBE_LAST_TICK, PROBE_MAIN_ALIVE, PROBE_NATIVE_COLUMN, PROBE_NATIVE_LINE, PROBE_NATIVE_PARENT, PROBE_READY_I32, WATCHDOG_WATCHING, PROBE_READ_WANTED, PROBE_READ_TICK, PROBE_READ_LINE, PROBE_READ_COLUMN, PROBE_READ_PARENT, PROBE_READ_CLOCKS, PROBE_READ_CPU, PROBE_T0, PROBE_TICK_CPU, PROBE_TICK_CLOCKS, PROBE_GAP_CLOCKS, PROBE_CLOCK_READS, PROBE_FIRST_READ_AT, PROBE_FIRST_READ_CPU, PROBE_LAST_READ_AT, PROBE_GAP_CPU, PROBE_GAP_START, PROBE_GAP_END, PROBE_GAP_END_CPU, PROBE_GAP_END_CLOCKS, PROBE_GAP_FIRST_READ_AT, PROBE_GAP_LAST_READ_AT, PROBE_GAP_SEEN, type CpuFile, type WatchdogRun } from './watchdogShared';
 
 /** Given when the thread starts: a warm child starts it before it knows what it will run. */
 interface WatchdogData {
@@ -134,6 +134,8 @@ async function relayed(): Promise<number> {
     }
     if (answer?.result?.value !== 'busy') break;
     await new Promise((r) => setTimeout(r, RELAY_RETRY_MS));
+    // Written meanwhile by the main thread, waiting for this thread at exit (see serveRelay).
+    if (Atomics.load(state, ST_RELAY) !== id) break;
   }
   for (;;) {
     const now = Atomics.load(state, ST_RELAY);
@@ -466,6 +468,11 @@ interface Stall {
   block: { id: number; span: SpanMessage } | null;
   /** A sample in flight. */
   sampling: Promise<void> | null;
+  /**
+   * Over before this thread saw it (see missedStall): a block if the evidence says so, else
+   * nothing (no sample looked, so the snippet's work is not told from the machine's delay).
+   */
+  missed?: boolean;
 }
 
 let stall: Stall | null = null;
@@ -642,9 +649,18 @@ function readSite(s: Stall): { where: Where; reading: { cpu: number | undefined;
  * when the snippet has read the clock since the stall ended.
  */
 function clockWindow(s: Stall, clocksEnd: number): { first: number; last: number } | undefined {
-  if (!readsOfStallKnown(s, clocksEnd)) return undefined;
-  const first = probe[PROBE_FIRST_READ_AT]!;
-  const last = probe[PROBE_LAST_READ_AT]!;
+  let first: number;
+  let last: number;
+  if (probe[PROBE_GAP_START] === s.tick) {
+    // The main thread wrote them down with the tick that ended the stall (see PROBE_GAP_END).
+    first = probe[PROBE_GAP_FIRST_READ_AT]!;
+    last = probe[PROBE_GAP_LAST_READ_AT]!;
+    if (probe[PROBE_GAP_START] !== s.tick) return undefined;
+  } else {
+    if (!readsOfStallKnown(s, clocksEnd)) return undefined;
+    first = probe[PROBE_FIRST_READ_AT]!;
+    last = probe[PROBE_LAST_READ_AT]!;
+  }
   return Number.isFinite(first) && Number.isFinite(last) && last >= first ? { first, last } : undefined;
 }
 
@@ -758,16 +774,54 @@ function confirm(s: Stall): void {
   send(newBlock(s, s.start, s.where, s.continues).span);
 }
 
-function startStall(last: { at: number; cpu: number | undefined; clocks: number }): void {
+function newStall(last: { at: number; cpu: number | undefined; clocks: number }): Stall {
   const cpuStart = cpuAt(last);
-  const s: Stall = stall = {
+  // Its gap, once over, is this stall's: not one this thread missed (see missedStall).
+  seenGap = Math.max(seenGap, last.at);
+  return {
     tick: last.at, tickCpu: cpuStart, tickClocks: last.clocks, start: last.at, cpuStart, cpuEnd: undefined, run: undefined, looks: 0, lookCpu: cpuStart, lookClocks: last.clocks,
     where: undefined, userSamples: 0, awaits: undefined,
     pendingWhere: undefined, pendingAt: 0, pendingBefore: { cpu: undefined, clocks: undefined }, continues: undefined, byClock: false,
     tool: '', sampledAt: 0, block: null, sampling: null,
   };
+}
+
+function startStall(last: { at: number; cpu: number | undefined; clocks: number }): void {
+  const s = stall = newStall(last);
+  probe[PROBE_GAP_SEEN] = Math.max(probe[PROBE_GAP_SEEN]!, last.at);
   askReadSite(s);
   takeSample(s);
+}
+
+/** The tick that began the last gap this thread watched as a stall, or looked at afterwards. */
+let seenGap = 0;
+
+/**
+ * A stall that began and ended while a busy machine kept this thread off a CPU: no sample could
+ * look at it, but the main thread wrote down the gap between its ticks (its CPU time and clock
+ * reads over it, PROBE_GAP_*) and, reading the clock a threshold after its last tick, where it
+ * read it (the read site). A wait on the clock there is a block, judged as a stall this thread
+ * watched whose samples all came too late; anything else is not known to be the snippet's.
+ */
+function missedStall(): void {
+  const start = probe[PROBE_GAP_START]!;
+  if (!(start > seenGap)) return;
+  const end = { at: probe[PROBE_GAP_END]!, cpu: probe[PROBE_GAP_END_CPU]!, clocks: probe[PROBE_GAP_END_CLOCKS]! };
+  const gap = { cpu: probe[PROBE_GAP_CPU]!, clocks: probe[PROBE_GAP_CLOCKS]! };
+  // Written again meanwhile (it is NaN while written, and each gap starts later): the next check.
+  if (probe[PROBE_GAP_START] !== start) return;
+  seenGap = start;
+  const dealt = () => { probe[PROBE_GAP_SEEN] = Math.max(probe[PROBE_GAP_SEEN]!, start); };
+  if (cpuSource !== run.cpu) return dealt();
+  const s = newStall({ at: start, cpu: end.cpu - gap.cpu, clocks: end.clocks - gap.clocks });
+  s.missed = true;
+  debug(`missed stall ${rel(start).toFixed(0)}-${rel(end.at).toFixed(0)}`);
+  void endStall(s, end).then(written).then(dealt, dealt);
+}
+
+/** Once every frame made so far is written (relayed or here). */
+async function written(): Promise<void> {
+  while (outbox.length > 0 || delivering) await new Promise((r) => setTimeout(r, 1));
 }
 
 /**
@@ -822,7 +876,7 @@ async function endStall(s: Stall, last: { at: number; cpu: number | undefined; c
       delay(s.start, from);
       delay(to, tick);
     }
-  } else delay(s.start, tick);
+  } else if (!s.missed) delay(s.start, tick);
   if (!stall && !delivering) release();
 }
 
@@ -848,6 +902,12 @@ function check(): void {
     return;
   }
   noteCpu();
+  missedStall();
+  if (TEST_STARVE_MS > 0 && absNow() - last >= run.thresholdMs / 2 && !starved) {
+    starved = true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, TEST_STARVE_MS);
+    return;
+  }
   if (!pausing && absNow() - last >= run.thresholdMs) startStall(tick);
 }
 
@@ -982,6 +1042,13 @@ const TEST_LAG_MS = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS) || 0
 function testLag(): void {
   if (TEST_LAG_MS > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, TEST_LAG_MS);
 }
+/**
+ * A test's stand-in for this thread kept off a CPU for as long as a stall lasts (a saturated
+ * machine): the first time the main thread has not ticked for half the threshold, it sleeps this
+ * long. Nothing unless AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS is set.
+ */
+const TEST_STARVE_MS = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS) || 0;
+let starved = false;
 
 // Running: the main thread may start the snippet.
 const ready = new Int32Array(data.probe);

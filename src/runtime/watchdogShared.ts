@@ -90,7 +90,25 @@ export const PROBE_READ_COLUMN = 20;
 export const PROBE_READ_PARENT = 21;
 export const PROBE_READ_CLOCKS = 22;
 export const PROBE_READ_CPU = 23;
-export const SHARED_PROBE_SLOTS = 24;
+/**
+ * The rest of the last gap's record (with PROBE_GAP_START, written last, and NaN while the rest is
+ * written): the tick that ended it, the main thread's CPU time and count of clock reads then, and
+ * its first and last clock reads in the gap (NaN when it read none). A stall this thread never
+ * saw while it lasted (a busy machine kept it off a CPU all along) is judged from these and the
+ * read site afterwards; and a stall it saw ends where its reads did, whatever it reads later.
+ */
+export const PROBE_GAP_END = 24;
+export const PROBE_GAP_END_CPU = 25;
+export const PROBE_GAP_END_CLOCKS = 26;
+export const PROBE_GAP_FIRST_READ_AT = 27;
+export const PROBE_GAP_LAST_READ_AT = 28;
+/**
+ * The start of the last gap the watchdog has dealt with: one it watched as a stall (from when it
+ * began watching), or one it missed and has judged, its frames written (see missedStall). The main
+ * thread, exiting right after a gap the watchdog may have missed, waits for it (bounded).
+ */
+export const PROBE_GAP_SEEN = 29;
+export const SHARED_PROBE_SLOTS = 30;
 
 /** /proc files that give a thread's CPU time, best first. */
 export const CPU_FILES = ['schedstat', 'stat'] as const;

@@ -25,6 +25,30 @@ const runs = concurrently;
 const blocks = (t: Timeline) => t.spans.filter((s) => s.kind === 'block');
 const show = (t: Timeline) => blocks(t).map((b) => `${b.line}:${b.label} ${b.endMs === null ? 'open' : `${Math.round(b.endMs - b.startMs)} ms`}`);
 
+describe('a watchdog kept off a CPU for as long as a stall lasts', function () {
+  this.timeout(60_000);
+  // The stand-in for a saturated machine (AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS): the watchdog
+  // sleeps 1 s from the moment the main thread stops ticking, so no sample of it can look at the
+  // 300 ms spin. The main thread's own record of the gap and of where it read the clock is the
+  // evidence. The first fixture ends 20 ms after its spin, long before the watchdog wakes: the
+  // program waits for it as it exits, and that wait is the tool's, not the program's wall time.
+  const env = { ...process.env, AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS: '1000' };
+  for (const [fixture, line] of [['spin-wall.js', 6], ['spin-wall-tail.js', 6]] as const) {
+    it(`${fixture}: the spin it never saw is still one block on its line, as long as the spin`, async () => {
+      const timelines = await runs(2, 1, () => run(path.join(FIXTURES, 'node', fixture), { env }));
+      for (const t of timelines) {
+        assert.equal(t.status, 'completed', t.error?.message);
+        const [b, ...more] = blocks(t);
+        assert.ok(b && more.length === 0, `one block: ${show(t).join(' | ')}`);
+        assert.equal(b.line, line);
+        assert.equal(b.label, 'while (Date.now() < end) {}');
+        assert.ok(b.endMs! - b.startMs >= 295, `the spin's 300 ms: ${show(t).join(' | ')}`);
+        if (fixture === 'spin-wall.js') assert.ok(t.wallMs - b.endMs! < 400, `the program ends with its 20 ms timer: wall ${t.wallMs} ms, block ends at ${b.endMs} ms`);
+      }
+    });
+  }
+});
+
 describe('under load: a block is the snippet\'s own work', function () {
   this.timeout(240_000);
   let load: Load | undefined;
