@@ -193,6 +193,17 @@ describe('Python runtime', function () {
     assert.ok(t.droppedSpans > 0, 'the hot crunch() site is capped and counted');
   });
 
+  it('a loop of calls that holds the loop is a block on the lines that run, never on the called function\'s header', async () => {
+    // Python hands its lock to the watchdog at a call's entry: a look often finds step() at its
+    // `def` line, before any line of it runs (CI run 58 named cpu_block.py's `def crunch(n):`).
+    for (let i = 0; i < 6; i++) {
+      const { timeline: t } = await run('calls_block.py');
+      const blocks = spans(t, 'block', '');
+      assert.ok(blocks.length >= 1, 'one block at least');
+      for (const b of blocks) assert.ok([7, 13, 14].includes(b.line), `run ${i}: block at line ${b.line}: ${b.label}`);
+    }
+  });
+
   it('an uncaught exception: exit code 1, the same traceback as python3, a mark with message and line', async () => {
     const { timeline: t, stdout, stderr } = await run('exception.py');
     const plain = plainPython('exception.py');

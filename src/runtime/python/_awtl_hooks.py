@@ -367,9 +367,24 @@ class Blocks:
             frame = frame.f_back
         if frame is None:
             return None, None
+        frame = self._past_header(frame)
         line = frame.f_lineno or 0
         label, column = self.line_labels.get(line, ('line %d' % line, 1))
         return (frame.f_code, line), (label, line, column)
+
+    def _past_header(self, frame):
+        """`frame`, or, while it stands at its function's header (entered, no line of its body
+        begun: where Python's eval loop hands the GIL over at a call, so where a look often lands
+        in a loop of calls), the snippet's frame that called it: that call's line is what runs."""
+        file = self.rec.snippet_file
+        while frame.f_code.co_name != '<module>' and (frame.f_lineno or 0) == frame.f_code.co_firstlineno:
+            up = frame.f_back
+            while up is not None and up.f_code.co_filename != file:
+                up = up.f_back
+            if up is None:
+                break
+            frame = up
+        return frame
 
     def _split(self, st, task, now, sched):
         rec = self.rec
@@ -425,7 +440,7 @@ class Blocks:
             label, line, column = where
             return label, line, column, parent
         if frame is not None:
-            line = frame.f_lineno or 0
+            line = self._past_header(frame).f_lineno or 0
             label, column = self.line_labels.get(line, ('line %d' % line, 1))
             return label, line, column, parent
         name = top.f_code.co_name if top is not None else '?'
