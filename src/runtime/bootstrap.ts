@@ -249,6 +249,11 @@ function main(): void {
   recorder.cpuNow = readCpu;
   /** Writes down the gap from the last tick (`before`) to `at` for the watchdog (see PROBE_GAP_END). */
   const noteGap = (before: number, at: number, cpuNow: number) => {
+    // A gap the watchdog has not looked at yet in which the snippet read the clock (its read site
+    // says where: what a starved watchdog needs to judge it) is not replaced by a later one with
+    // no such read: a busy machine makes many, while the watchdog waits for a CPU.
+    const kept = probe[PROBE_GAP_START]!;
+    if (kept > probe[PROBE_GAP_SEEN]! && probe[PROBE_READ_TICK] === kept) return;
     // The record is the watchdog's to read at any time: not its own while it is written.
     probe[PROBE_GAP_START] = NaN;
     const clocks = probe[PROBE_CLOCK_READS]!;

@@ -47,6 +47,20 @@ describe('a watchdog kept off a CPU for as long as a stall lasts', function () {
       }
     });
   }
+  it('spin-wall-gaps.js: a later stretch with no clock read, also unseen, does not take the spin\'s place', async () => {
+    // The main thread keeps one record of a gap between its ticks: the CPU work after the spin
+    // (no clock read, so nothing to judge it by afterwards) replaced the spin's record before the
+    // watchdog woke, and the spin was no block (a busy machine makes such gaps all the time).
+    const timelines = await runs(3, 1, () => run(path.join(FIXTURES, 'node', 'spin-wall-gaps.js'), { env }));
+    for (const t of timelines) {
+      assert.equal(t.status, 'completed', t.error?.message);
+      const spin = blocks(t).filter((b) => b.line === 6);
+      assert.equal(spin.length, 1, `one block on the spin's line: ${show(t).join(' | ')}`);
+      assert.equal(spin[0]!.label, 'while (Date.now() < end) {}');
+      assert.ok(spin[0]!.endMs! - spin[0]!.startMs >= 295, `the spin's 300 ms: ${show(t).join(' | ')}`);
+      assert.deepEqual(blocks(t).filter((b) => b.line !== 6 && b.line !== 8).map((b) => b.line), [], show(t).join(' | '));
+    }
+  });
 });
 
 describe('under load: a block is the snippet\'s own work', function () {
