@@ -8,7 +8,7 @@ import {
 import { grown } from '../shared/columns';
 import {
   ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, JSONParse, JSONStringify, MathMax, MathMin, PromiseCtor, PromisePrototypeThen,
-  ReflectApply, StringPrototypeLastIndexOf, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator,
+  performanceNow, ReflectApply, StringPrototypeLastIndexOf, StringPrototypeSlice, StringPrototypeStartsWith, SymbolAsyncIterator, SymbolIterator, timeOrigin,
 } from './primordials';
 import type { FloatingReport, PendingMessage } from '../shared/runtimeProtocol';
 import type { RuntimeSite } from './transform';
@@ -954,8 +954,10 @@ export class Recorder {
     const id = busy || (inRuntime && this.materializing !== 0) ? this.sentId() : this.currentId();
     if (!busy && !inRuntime) this.flushNow();
     const aw = this.lastAwait >= 0 ? this.siteTable[this.lastAwait] : undefined;
+    // `at`: when the main thread was looked at (real time, as the ticks), which on a busy machine
+    // can be long after the watchdog asked.
     return JSONStringify({
-      id, frames, tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount, cpu: this.cpuNow(), clocks: this.clockReads(),
+      id, frames, at: timeOrigin + performanceNow(), tick: this.tickAt, tool: this.toolWork, awaits: this.awaitCount, cpu: this.cpuNow(), clocks: this.clockReads(),
       aw: aw ? [this.siteFiles[this.lastAwait], aw.line, aw.column] : null,
     });
   }

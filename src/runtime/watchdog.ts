@@ -334,6 +334,8 @@ type Sample = ({ kind: 'user'; where: Where; awaits?: number } | { kind: 'tool';
   cpu?: number;
   /** How many times the snippet had read the wall clock then (PROBE_CLOCK_READS). */
   clocks?: number;
+  /** When the main thread answered (absolute real time); undefined when it did not itself. */
+  at?: number;
 } | { kind: 'late' };
 
 const isOurs = (url: string) => !url || url.includes('/node_modules/') || url.startsWith('node:') || url.includes('/dist/runtime/');
@@ -369,14 +371,15 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
     if (typeof value !== 'string') return undefined;
     const parsed = JSON.parse(value) as {
       id: number; frames: Array<[string, number, number, number, number]>; tick: number; tool: string; awaits: number;
-      aw: [string, number, number] | null; cpu?: number; clocks?: number;
+      aw: [string, number, number] | null; cpu?: number; clocks?: number; at?: number;
     } | null;
     if (!parsed) return undefined;
     if (parsed.tick > stallStart) return { kind: 'late' };
     // The main thread's CPU time as it answered (-1 or absent: it could not read it).
     const cpu = typeof parsed.cpu === 'number' && parsed.cpu >= 0 && cpuSource === run.cpu ? parsed.cpu : undefined;
     const clocks = typeof parsed.clocks === 'number' ? parsed.clocks : undefined;
-    if (parsed.tool) return { kind: 'tool', what: parsed.tool, cpu, clocks };
+    const at = typeof parsed.at === 'number' ? parsed.at : undefined;
+    if (parsed.tool) return { kind: 'tool', what: parsed.tool, cpu, clocks, at };
     const aw = parsed.aw && !isOurs(parsed.aw[0])
       ? { file: toFile(parsed.aw[0]), line: parsed.aw[1], column: parsed.aw[2], parentId: parsed.id, fromAwait: true }
       : undefined;
@@ -392,17 +395,17 @@ async function sampleMain(stallStart: number): Promise<Sample | undefined> {
       // An async function being resumed stands at its own header, no line of its body runs yet:
       // in a loop of awaits, the await that began last is the line that holds the loop.
       if (aw && line === fnLine && column > fnColumn && !/=>|\{/.test(lineText(file, line, false).slice(fnColumn - 1, column - 1))) {
-        return { kind: 'user', where: aw, awaits: parsed.awaits, cpu, clocks };
+        return { kind: 'user', where: aw, awaits: parsed.awaits, cpu, clocks, at };
       }
       const stack: string[] = [];
       for (const [u, l] of parsed.frames) if (!isOurs(u)) stack.push(`${toFile(u)}:${l}`);
-      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime, viaOther }, cpu, clocks };
+      return { kind: 'user', where: { file, line, column, parentId: parsed.id, stack, viaRuntime, viaOther }, cpu, clocks, at };
     }
     // No frame of the snippet: the loop waits, or promise reactions run between two of its
     // awaits (a loop of awaits that resolve at once never lets the loop turn). Which one, the
     // count of awaits says: onSample looks again and wants it risen.
-    if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits, cpu, clocks };
-    return { kind: 'idle', cpu, clocks };
+    if (aw) return { kind: 'user', where: aw, awaits: parsed.awaits, cpu, clocks, at };
+    return { kind: 'idle', cpu, clocks, at };
   } catch (err) {
     debug(String(err));
     return undefined;
@@ -680,11 +683,14 @@ function noteRun(s: Stall, where: Where, cpu: number | undefined, clocks: number
 function takeSample(s: Stall): void {
   if (s.sampling) return;
   s.sampledAt = absNow();
-  const at = s.sampledAt;
-  s.sampling = sampleMain(s.tick).then((sample) => {
+  const asked = s.sampledAt;
+  const answer = TEST_ASK_LAG_MS > 0 ? new Promise((r) => setTimeout(r, TEST_ASK_LAG_MS)).then(() => sampleMain(s.tick)) : sampleMain(s.tick);
+  s.sampling = answer.then((sample) => {
     s.sampling = null;
     debug(`sample ${sample?.kind} ${sample?.kind === 'user' ? `${sample.where.line} cpu ${sample.cpu?.toFixed(1)} clocks ${sample.clocks}` : ''}`);
-    if (sample) onSample(s, sample, at);
+    // The moment it describes is when the main thread answered: on a busy machine that can be
+    // long after this thread asked (a spin asked about may be over by the time it answers).
+    if (sample) onSample(s, sample, sample.kind !== 'late' && sample.at !== undefined ? sample.at : asked);
   });
 }
 
@@ -756,13 +762,19 @@ function onSample(s: Stall, sample: Sample, at: number): void {
   s.pendingWhere = undefined;
   s.where = where;
   if (stall !== s) return;
-  b.span.endMs = rel(s.pendingAt);
+  // The new line was running when the first of those looks was answered: the block ended by
+  // then. A wait on the clock ended at its last read of it (a later read, by the new line, moves
+  // nothing past that answer).
+  let splitAt = s.pendingAt;
+  const lastRead = probe[PROBE_LAST_READ_AT]!;
+  if (s.byClock && probe[PROBE_LAST_TICK] === s.tick && lastRead >= s.start && lastRead < splitAt) splitAt = lastRead;
+  b.span.endMs = rel(splitAt);
   b.span.outcome = 'fulfilled';
   send(b.span);
   s.block = null;
   s.byClock = false;
   s.continues = b.id;
-  s.start = s.pendingAt;
+  s.start = splitAt;
   s.cpuStart = s.pendingBefore.cpu;
   s.run = { where, n: 2, lastCpu: sample.cpu, lastClocks: sample.clocks, beforeCpu: s.pendingBefore.cpu, beforeClocks: s.pendingBefore.clocks, other: !!where.viaOther };
   askReadSite(s, true); // the rest needs evidence of its own: a read of the block's cannot be it
@@ -1048,6 +1060,12 @@ function testLag(): void {
  * long. Nothing unless AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS is set.
  */
 const TEST_STARVE_MS = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS) || 0;
+/**
+ * A test's stand-in for a main thread that answers a look long after it was asked (a busy
+ * machine): each look is asked this much later than it is counted as asked. Nothing unless
+ * AWAIT_TIMELINE_TEST_WATCHDOG_ASK_LAG_MS is set.
+ */
+const TEST_ASK_LAG_MS = Number(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_ASK_LAG_MS) || 0;
 let starved = false;
 
 // Running: the main thread may start the snippet.

@@ -43,6 +43,7 @@ export function startWatchdog(channel: SharedChannel, probe: Float64Array, ends:
         ...(process.env.AWAIT_TIMELINE_DEBUG ? { AWAIT_TIMELINE_DEBUG: '1' } : {}),
         ...(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS ? { AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS: process.env.AWAIT_TIMELINE_TEST_WATCHDOG_LAG_MS } : {}),
         ...(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS ? { AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS: process.env.AWAIT_TIMELINE_TEST_WATCHDOG_STARVE_MS } : {}),
+        ...(process.env.AWAIT_TIMELINE_TEST_WATCHDOG_ASK_LAG_MS ? { AWAIT_TIMELINE_TEST_WATCHDOG_ASK_LAG_MS: process.env.AWAIT_TIMELINE_TEST_WATCHDOG_ASK_LAG_MS } : {}),
       },
     });
     w.unref();

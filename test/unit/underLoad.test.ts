@@ -63,6 +63,27 @@ describe('a watchdog kept off a CPU for as long as a stall lasts', function () {
   });
 });
 
+describe('a main thread that answers the watchdog\'s looks late', function () {
+  this.timeout(120_000);
+  // The stand-in for a busy machine (AWAIT_TIMELINE_TEST_WATCHDOG_ASK_LAG_MS): each look is
+  // answered 120 ms after it counts as asked. The spin on line 6 is followed by CPU work on line
+  // 7; the look that first finds line 7 may have been asked while the spin still ran (CI run 57:
+  // a 294 ms block for the 300 ms spin at load 28).
+  const env = { ...process.env, AWAIT_TIMELINE_TEST_WATCHDOG_ASK_LAG_MS: '120' };
+  it('spin-wall-then-work.js: the spin keeps its 300 ms, and the work after it is a block of its own', async () => {
+    const timelines = await runs(3, 1, () => run(path.join(FIXTURES, 'node', 'spin-wall-then-work.js'), { env }));
+    for (const t of timelines) {
+      assert.equal(t.status, 'completed', t.error?.message);
+      const [spin, work, ...more] = blocks(t).sort((a, b) => a.startMs - b.startMs);
+      assert.ok(spin && work && more.length === 0, `two blocks: ${show(t).join(' | ')}`);
+      assert.equal(spin.line, 6, show(t).join(' | '));
+      assert.equal(work.line, 7, show(t).join(' | '));
+      assert.ok(spin.endMs! - spin.startMs >= 295, `the spin's 300 ms: ${show(t).join(' | ')}`);
+      assert.ok(work.startMs >= spin.endMs!, `the work after the spin: ${show(t).join(' | ')}`);
+    }
+  });
+});
+
 describe('under load: a block is the snippet\'s own work', function () {
   this.timeout(240_000);
   let load: Load | undefined;
