@@ -15,7 +15,7 @@ import type { MarkKind } from '../shared/timeline';
 import { ChildTransport, createSharedChannel, makeNonBlocking, ownCopy, type ChannelEnd, type SealKey } from './transport';
 import { Recorder } from './recorder';
 import { callerPosition, lookAlike, patchBlockingCalls, patchClockReads, patchContextPropagation, patchEvents, patchFunctionToString, patchOutput, patchTimers } from './patches';
-import { declaredFormat, mapOfBytes, mapOfCode, nearestPackageJson, startsWithBom, nearestPackageType, RUNTIME_KEY } from './moduleFormat';
+import { declaredFormat, mapOfBytes, mapOfCode, nearestPackageJson, nearestPackageType, RUNTIME_KEY } from './moduleFormat';
 import { installTimeWarp } from './timeWarp';
 import { ControlReader } from './controlReader';
 import type * as TransformModule from './transform';
@@ -484,13 +484,12 @@ function main(): void {
     // buffer is moved, not copied, both ways (node's loader moves a source's buffer back): a
     // string would be cloned twice and the loader thread, idle once it has served it, would
     // keep its copy (tens of MB for a module of 100,000 await sites). Node decodes the bytes
-    // with a decoder that drops a leading byte order mark, so code starting with one (it would
-    // move line 1's columns) goes as text.
+    // with a decoder that drops a leading byte order mark; the transform already dropped an ES
+    // module's (transformSnippet), so none is lost here. Both sources of the bytes (the control
+    // reader, the encoder) own their whole buffer.
     const loader = startLoader();
-    const bytes = compiled.bytes ?? (compiled.code.charCodeAt(0) === 0xfeff ? undefined : utf8(compiled.code));
-    if (bytes === undefined || startsWithBom(bytes)) loader.postMessage({ type: 'entry', url, code: compiled.bytes ? compiled.bytes.toString('utf8') : compiled.code });
-    else if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) loader.postMessage({ type: 'entry', url, code: bytes }, [bytes.buffer as ArrayBuffer]);
-    else loader.postMessage({ type: 'entry', url, code: bytes });
+    const bytes = compiled.bytes ?? utf8(compiled.code);
+    loader.postMessage({ type: 'entry', url, code: bytes }, [bytes.buffer as ArrayBuffer]);
     compiled.code = '';
     compiled.bytes = undefined;
     if (nodeUsesModuleLoader(file)) {

@@ -68,11 +68,6 @@ export function mapOfBytes(code: Buffer): string | undefined {
   return code.toString('latin1', at + MAP_URL_PREFIX.length).trimEnd();
 }
 
-/** Whether UTF-8 bytes begin with a byte order mark (a decoder that drops it moves line 1's columns). */
-export function startsWithBom(bytes: Uint8Array): boolean {
-  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-}
-
 /** The base64 source map at the end of instrumented code (the transform writes it there). */
 export function mapOfCode(code: string): string | undefined {
   const at = code.lastIndexOf(MAP_URL_PREFIX);
