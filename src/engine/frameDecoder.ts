@@ -42,6 +42,12 @@ export class FrameDecoder {
   private pendingBytes = 0;
   private failed = false;
   private seq = 0;
+  private taken = 0;
+
+  /** Bytes of whole frames decoded so far. */
+  get bytesTaken(): number {
+    return this.taken;
+  }
 
   constructor(private readonly seal?: ChannelKey) {}
 
@@ -86,7 +92,7 @@ export class FrameDecoder {
     const end = frame.length - SEAL_MAC_BYTES;
     const inner = frame.subarray(FRAME_HEADER_BYTES, end);
     const tag = sealTag(mac, key, stream, this.seq, inner);
-    if (!timingSafeEqual(tag, frame.subarray(end))) throw new MalformedStreamError(`frame ${this.seq} is not sealed with the run's key`);
+    if (!timingSafeEqual(tag, frame.subarray(end))) throw new MalformedStreamError(`frame ${this.seq} (${frame.length} bytes) is not sealed with the run's key${this.sealedAs(inner, frame.subarray(end))}`);
     this.seq++;
     let off = 0;
     while (off < inner.length) {
@@ -98,6 +104,18 @@ export class FrameDecoder {
       decodeFrame(type, inner.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len), onFrame);
       off += FRAME_HEADER_BYTES + len;
     }
+  }
+
+  /**
+   * For the error only: a frame sealed with the key at a nearby place in the stream (out of
+   * order: a fault of the runtime's, not a forgery) says so.
+   */
+  private sealedAs(inner: Buffer, got: Buffer): string {
+    const { key, mac, stream } = this.seal!;
+    for (const seq of [this.seq - 2, this.seq - 1, this.seq + 1, this.seq + 2, this.seq + 3]) {
+      if (seq >= 0 && timingSafeEqual(sealTag(mac, key, stream, seq, inner), got)) return ` (it is sealed as frame ${seq})`;
+    }
+    return '';
   }
 
   /** The next frame's header, possibly spread over several chunks. */
@@ -141,6 +159,7 @@ export class FrameDecoder {
       }
     }
     this.pendingBytes -= n;
+    this.taken += n;
     return out;
   }
 }

@@ -165,6 +165,14 @@ export class Run extends EventEmitter<RunEvents> {
   private sealed = false;
   /** Why the channel stopped being believed mid-run (the program wrote to, read from or closed it). */
   private tampered: string | undefined;
+  /**
+   * What the engine found when the channel stopped checking out (which stream, how far in, what
+   * did not check out); undefined while it does. Not in the timeline: for a report of a fault
+   * of the tool's own, which looks the same from outside.
+   */
+  get channelFault(): string | undefined {
+    return this.tampered;
+  }
   /** The text that runs, read once at the start: insights (JS/TS) and `@expect` comments at the end. */
   private sourceText: string | undefined;
   /** What the insights need of the code, when the thread that instrumented it found it (undefined: found at the end). */
@@ -218,7 +226,7 @@ export class Run extends EventEmitter<RunEvents> {
         if (this.sealed && this.builder.started) {
           // The program's doing, not the runtime's: nothing more from this stream is believed (the
           // pipe is still read, so the child never blocks on it), and the program runs on.
-          this.tampered ??= err.message;
+          this.tampered ??= `${which === 0 ? 'events' : 'watchdog'} stream, after ${decoders[which].bytesTaken} bytes, ${this.elapsedMs().toFixed(0)} ms into the run: ${err.message}`;
         } else if (!this.streamError) {
           this.streamError = err.message;
           void this.stop('failed');

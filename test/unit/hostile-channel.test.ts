@@ -79,6 +79,16 @@ describe('hostile: the event channel', () => {
       assert.throws(() => d.push(bad, () => n++), MalformedStreamError);
     }
     assert.equal(n, 2, 'nothing unsealed, replayed or sealed with another key is believed');
+    // Which it was, for a report: a frame of the run's, out of order, says where it belongs.
+    const messages = [sealed(1), sealed(0, Buffer.alloc(32, 1))].map((bad) => {
+      try {
+        new FrameDecoder({ key, mac: 'poly1305', stream: 0 }).push(bad, () => n++);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    });
+    assert.match(messages[0]!, /frame 0 \(\d+ bytes\) is not sealed with the run's key \(it is sealed as frame 1\)$/);
+    assert.match(messages[1]!, /frame 0 \(\d+ bytes\) is not sealed with the run's key$/);
   });
 
   for (const what of ['spans', 'compile-error', 'exit'] as const) {
