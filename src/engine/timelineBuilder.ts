@@ -57,6 +57,16 @@ export class TimelineBuilder {
     else this.applyMessage(frame.message);
   }
 
+  /**
+   * For the error only: the span's first opening against this one, and where this one is in its
+   * batch (the same record again, in a later batch, is a batch sent twice: a fault of the runtime's).
+   */
+  private twiceWhy(id: number, parentId: number, r: Float64Array, i: number): string {
+    const first = this.spans.get(id);
+    const was = first ? `parent ${first.parentId ?? 0}, ${first.startMs.toFixed(3)} ms` : '?';
+    return ` (first: ${was}; again: parent ${parentId}, site ${r[i + 3]}, ${r[i + 4].toFixed(3)} ms, record ${i / RECORD_WORDS} of ${r.length / RECORD_WORDS} in its batch, ${this.spans.size} spans so far, last id ${this.spans.maxId()})`;
+  }
+
   private applyRecords(r: Float64Array): void {
     for (let i = 0; i < r.length; i += RECORD_WORDS) {
       const op = r[i];
@@ -66,7 +76,8 @@ export class TimelineBuilder {
         const parentId = r[i + 2];
         const site = this.sites[r[i + 3]];
         const start = r[i + 4];
-        if (!Number.isInteger(id) || id <= 0 || this.spans.has(id)) throw new MalformedStreamError(`bad span id ${id}`);
+        if (!Number.isInteger(id) || id <= 0) throw new MalformedStreamError(`bad span id ${id}`);
+        if (this.spans.has(id)) throw new MalformedStreamError(`span id ${id} opened twice${this.twiceWhy(id, parentId, r, i)}`);
         if (!site) throw new MalformedStreamError(`unknown site ${r[i + 3]}`);
         if (!Number.isFinite(start)) throw new MalformedStreamError('bad start time');
         if (parentId !== 0 && !this.spans.has(parentId)) throw new MalformedStreamError(`unknown parent ${parentId}`);

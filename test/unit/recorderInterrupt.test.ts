@@ -11,13 +11,23 @@ import * as vm from 'node:vm';
 import { OP_OPEN } from '../../src/shared/runtimeProtocol';
 import { Recorder } from '../../src/runtime/recorder';
 
+/**
+ * What the watchdog evaluates, as Runtime.evaluate runs it on top of the interrupted code: a script
+ * of no file whose top level calls an arrow that calls the recorder (two frames of no file between
+ * the handler and the interrupted code: CI run 60's "bad span id" came from a check that took the
+ * second of them for the interrupted code).
+ */
+function watchdogEvaluate(method: string): (r: Recorder) => unknown {
+  return new Function('r', `return (r => r ? r.${method} : "null")(r);`) as (r: Recorder) => unknown;
+}
+
 /** A recorder whose transport, at its first record of `op`, is interrupted by the watchdog's Runtime.evaluate calling `method` of the recorder. */
 function interruptedRecorder(op: number, method: string): { rec: Recorder; records: number[][]; answers: unknown[] } {
   const records: number[][] = [];
   const answers: unknown[] = [];
   const box: { rec?: Recorder; fired: boolean } = { fired: false };
   // What the watchdog evaluates: a script of no file, on top of the interrupted code.
-  const evaluate = new Function('r', `return r.${method};`) as (r: Recorder) => unknown;
+  const evaluate = watchdogEvaluate(method);
   // The transport's record() as the runtime's own code (its file in the runtime's directory, as the
   // bundle's is), interrupted at its entry, where V8 checks for interrupts.
   const record = new vm.Script(`(function (box, evaluate, records, answers, op) {
@@ -53,7 +63,7 @@ describe('the recorder under the watchdog\'s interrupt', () => {
     ]), '/snippet/spin.js');
     const spin = rec.enter(base);
     // The interrupt lands in the runtime's own code (a hook the loop calls), outside materialize().
-    const evaluate = new Function('r', 'return r.where();');
+    const evaluate = watchdogEvaluate('where()');
     const hook = new vm.Script('(function (rec, evaluate) { return evaluate(rec); })', { filename: path.resolve(__dirname, '../../src/runtime/hook-interrupted.js') }).runInThisContext();
     const answer = JSON.parse(hook(rec, evaluate));
     assert.ok(spin.id > 0, 'the call is sent');
