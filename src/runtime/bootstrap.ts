@@ -175,6 +175,7 @@ function main(): void {
     // jump (or hold taken out) moves the real time of the snippet's time 0 by as much, so they map
     // onto the warped clock.
     const deadlineMs = request.deadlineMs;
+    const schedstat = cpu?.kind === 'schedstat' ? ownRunDelayReader(cpu.fd) : undefined;
     const warp = installTimeWarp((ms) => {
       probe[PROBE_T0] -= ms;
     }, deadlineMs === undefined ? undefined : {
@@ -184,7 +185,7 @@ function main(): void {
         transport.send({ type: 'deadline', atMs });
         transport.flush();
       },
-    }, cpu?.kind === 'schedstat' ? ownRunDelayReader(cpu.fd) : undefined);
+    }, schedstat?.runDelayMs, schedstat?.cpuMs);
     clockNow = warp.now;
   }
   // Over the time warp's clocks, when there is one: what the program calls is what is counted.
@@ -673,17 +674,25 @@ function ownCpuReader(cpu: WatchdogRun['cpu']): () => number {
 
 /**
  * The main thread's run delay (ms it waited for a CPU, from its schedstat), -1 when it cannot be
- * read: read by the time warp, which takes the machine's holds out of the program's clock.
+ * read: read by the time warp, which takes the machine's holds out of the program's clock; and
+ * its CPU time (ms) as that read found it (the file's first field), -1 when unknown.
  */
-function ownRunDelayReader(fd: number): () => number {
+function ownRunDelayReader(fd: number): { runDelayMs: () => number; cpuMs: () => number } {
   const readSync = fs.readSync;
   const b = new Uint8Array(256);
-  return () => {
-    try {
-      return runDelayMsOfBytes(b, readSync(fd, b, 0, 256, 0)) ?? -1;
-    } catch {
-      return -1;
-    }
+  let cpu = -1;
+  return {
+    runDelayMs: () => {
+      try {
+        const n = readSync(fd, b, 0, 256, 0);
+        cpu = cpuMsOfBytes('schedstat', b, n) ?? -1;
+        return runDelayMsOfBytes(b, n) ?? -1;
+      } catch {
+        cpu = -1;
+        return -1;
+      }
+    },
+    cpuMs: () => cpu,
   };
 }
 

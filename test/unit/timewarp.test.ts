@@ -302,6 +302,90 @@ describe('time warp: a hold the kernel reports while the clock looks at it', fun
   }
 });
 
+describe('time warp: a stall of a loop waiting on the clock that is not run delay', function () {
+  this.timeout(60_000);
+  // On a busy machine a spin on the clock also stops without being on a CPU or waiting for one (a
+  // page fault, a lock held by a thread waiting for a CPU): 30-230 ms at load 11, which made a
+  // 100 ms heartbeat of 06-heartbeat's solution read 270-450 ms in 4 of 600 warped gradings.
+  // Here the main thread's run delay and CPU time are read as the runtime reads them (its
+  // schedstat), and every fourth look of a spin a stand-in stall sleeps 60 ms in it (neither CPU
+  // nor run delay), four times. What the program does itself between its reads stays on its clock.
+  const program = (mode: 'spin' | 'own-sleep' | 'sleep-after-spin') => `
+    const fs = require('node:fs');
+    const { installTimeWarp } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'runtime', 'timeWarp.ts'))});
+    const realNow = performance.now.bind(performance);
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const sleep = (ms) => { const s = realNow(); Atomics.wait(cell, 0, 0, ms); const t = realNow() - s; slept += t; return t; };
+    let slept = 0;
+    let looks = 0;
+    let stalls = 0;
+    const stalling = ${JSON.stringify(mode)} === 'spin';
+    const fd = fs.openSync('/proc/thread-self/schedstat', 'r');
+    const b = Buffer.alloc(256);
+    const schedstat = () => b.toString('latin1', 0, fs.readSync(fd, b, 0, 256, 0)).split(' ').map((f) => Number(f) / 1e6);
+    let cpu = -1;
+    const runDelayMs = () => {
+      // from the spin's twelfth look: a loop that has been running a while (optimized)
+      if (stalling && stalls < 4 && ++looks > 8 && looks % 4 === 0) { sleep(60); stalls++; }
+      const [c, d] = schedstat();
+      cpu = c;
+      return d;
+    };
+    installTimeWarp(() => undefined, undefined, runDelayMs, () => cpu);
+    const main = () => {
+      const v0 = performance.now();
+      const r0 = realNow();
+      const s0 = slept;
+      const [c0, d0] = schedstat();
+      if (stalling) {
+        while (stalls < 4 && realNow() - r0 < 5000) performance.now();
+      } else if (${JSON.stringify(mode)} === 'own-sleep') {
+        // the program's own waits between reads of the clock: a synchronous call that sleeps
+        for (let i = 0; i < 4; i++) { performance.now(); sleep(60); }
+      } else {
+        // a spin, then the program's own wait, then a read elsewhere
+        for (let i = 0; i < 4; i++) {
+          const end = realNow() + 3;
+          while (realNow() < end) performance.now();
+          sleep(60);
+          Date.now();
+        }
+      }
+      const r1 = realNow();
+      const v1 = performance.now();
+      const [c1, d1] = schedstat();
+      process.stdout.write(JSON.stringify({ real: r1 - r0, warped: v1 - v0, slept: slept - s0, delay: d1 - d0, cpu: c1 - c0 }));
+    };
+    const go = () => (process._getActiveRequests().length > 0 ? setImmediate(go) : main());
+    go();
+  `;
+  const run = (mode: 'spin' | 'own-sleep' | 'sleep-after-spin') => {
+    const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', program(mode)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { real: number; warped: number; slept: number; delay: number; cpu: number };
+    // What the program spent running (or in its own waits), by the same readings: never less on its clock.
+    return { ...out, ran: out.real - out.delay, says: `real ${out.real.toFixed(1)} ms, run delay ${out.delay.toFixed(1)} ms, CPU ${out.cpu.toFixed(1)} ms, sleeps ${out.slept.toFixed(1)} ms: the program read ${out.warped.toFixed(1)} ms` };
+  };
+
+  it('comes out of the program\'s clock when it stops a loop reading the clock at one place', function () {
+    if (!fs.existsSync('/proc/thread-self/schedstat')) this.skip(); // the runtime reads it only where there is one
+    const { warped, slept, cpu, says } = run('spin');
+    assert.ok(slept >= 240, says);
+    // What it ran, and of each stop what a CPU time reading a tick behind could add (STALE_CPU_MS).
+    assert.ok(warped <= cpu + 4 * 10 + 20, says);
+    assert.ok(warped >= cpu - 10, says);
+  });
+
+  for (const mode of ['own-sleep', 'sleep-after-spin'] as const) {
+    it(`stays when the program sleeps itself (${mode === 'own-sleep' ? 'between reads' : 'after a spin, reading elsewhere'})`, function () {
+      if (!fs.existsSync('/proc/thread-self/schedstat')) this.skip();
+      const { ran, warped, slept, says } = run(mode);
+      assert.ok(slept >= 240, says);
+      assert.ok(warped >= ran - 5, says);
+    });
+  }
+});
+
 describe("time warp: a hold the kernel reports while Python's clock looks at it", function () {
   this.timeout(60_000);
   // As above, for the Python runtime's warp (_awtl_warp.py): a stand-in for the main thread's run
